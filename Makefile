@@ -1,0 +1,44 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export FLASK_APP := forum:create_app
+
+.PHONY: run test install migrate seed bench eval clean help
+
+help:
+	@echo "make run    - set up .venv, migrate, load demo data into an empty database, serve on http://127.0.0.1:5000"
+	@echo "make test   - set up .venv, then run the whole test suite"
+	@echo "make bench  - search latency and rebuild benchmark"
+	@echo "make eval   - search quality on the SemEval-2016 question-similarity benchmark"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask forum seed-demo --if-empty
+
+run: seed
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m search.bench
+
+eval: install
+	$(BIN)/python -m search.eval semeval ../shared/data/qa-retrieval/semeval2016-task3-cqa-ql-subtaskB --split test --query title+body
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

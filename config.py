@@ -1,0 +1,131 @@
+"""Settings for every environment.
+
+Each class attribute in upper case can be overridden by an environment variable with the
+``FORUM_`` prefix (``FORUM_DATABASE_URL`` overrides ``SQLALCHEMY_DATABASE_URI`` through the
+alias table below; ``FORUM_ANSWER_MAX_LENGTH`` overrides ``ANSWER_MAX_LENGTH``). Secrets come
+only from the environment, never from this file.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+
+# Friendlier environment names for the settings operators touch most.
+ALIASES = {
+    "FORUM_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "FORUM_SECRET_KEY": "SECRET_KEY",
+    "FORUM_REDIS_URL": "REDIS_URL",
+    "FORUM_INDEX_DIR": "SEARCH_INDEX_DIR",
+}
+
+
+class Config:
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: sqlite file in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SEARCH_INDEX_DIR: str | None = None  # default: instance/index
+    REDIS_URL: str | None = None
+    SITE_NAME = "Lumen Community"
+    # Limits enforced on the server (forms and services both read them).
+    MAX_CONTENT_LENGTH = 256 * 1024  # a 30,000-character post is ~120 KB at worst in UTF-8
+    TITLE_MIN_LENGTH = 10
+    TITLE_MAX_LENGTH = 150
+    BODY_MAX_LENGTH = 30_000
+    ANSWER_MAX_LENGTH = 30_000
+    COMMENT_MAX_LENGTH = 600
+    BIO_MAX_LENGTH = 3_000
+    TAGS_MAX = 5
+    TAG_MAX_LENGTH = 35
+    COMMENT_EDIT_SECONDS = 300
+    PER_PAGE = 20
+    MAX_PAGE = 500
+    # Argon2id; OWASP 2024 minimum is m=19 MiB, t=2, p=1. We use RFC 9106's low-memory
+    # profile (m=64 MiB, t=3, p=4), which is stronger on every axis.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_PROTECTION = "basic"
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session; avoids lost drafts
+    CSP_ENABLED = True
+    PREFERRED_URL_SCHEME = "http"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False  # `make run` serves without the debugger so it is safe on a shared LAN
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-only-not-secret"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # Fast hashes in tests; a dedicated test checks the production parameters.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def _coerce(current: Any, raw: str) -> Any:
+    """Convert an environment string to the type of the default it replaces."""
+    if isinstance(current, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, float):
+        return float(raw)
+    return raw
+
+
+def settings_from_env(config: type[Config], environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings of ``config`` with ``FORUM_*`` environment overrides applied.
+
+    Raises ValueError when a numeric setting is given a non-numeric value, so a typo in a
+    deployment fails at start-up instead of at the first request.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    settings = {k: getattr(config, k) for k in dir(config) if k.isupper()}
+    for env_name, raw in environ.items():
+        if not env_name.startswith("FORUM_"):
+            continue
+        key = ALIASES.get(env_name, env_name[len("FORUM_"):])
+        if key in settings or env_name in ALIASES:
+            try:
+                settings[key] = _coerce(settings.get(key), raw)
+            except ValueError as exc:
+                raise ValueError(f"{env_name}={raw!r} is not a valid value") from exc
+    return settings
+
+
+def development_secret_key(instance_path: Path) -> str:
+    """Return the development secret key, generating it once into ``instance/``."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # 0600: the key signs sessions; other local users must not read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,79 @@
+"""``flask`` commands: users, demo data, re-rendering."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .extensions import db
+from .services import accounts
+from .services.errors import FieldError, NotFound
+
+users_cli = AppGroup("users", help="Create accounts and set roles.")
+forum_cli = AppGroup("forum", help="Demo data and maintenance.")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", default="member", show_default=True, type=click.Choice(["member", "agent", "moderator", "admin"]))
+def create_user(username: str, email: str, password: str, role: str) -> None:
+    """Create an account with a role (the only way to make the first admin)."""
+    try:
+        user = accounts.register(accounts.Registration(username, email, password), role=accounts.Role(role),
+                                 allow_reserved=True)
+    except FieldError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.field}: {exc.message}") from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.username} (id {user.id}).")
+
+
+@users_cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["member", "agent", "moderator", "admin"]))
+def set_role(username: str, role: str) -> None:
+    """Change a user's role."""
+    try:
+        user = accounts.find_user(username)
+        accounts.set_role(None, user, role)
+    except (NotFound, FieldError) as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"{user.username} is now {user.role}.")
+
+
+@forum_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed_demo(if_empty: bool) -> None:
+    """Load the demo support community (users, tags, questions, answers, comments)."""
+    from .services import demo
+
+    if accounts.count_users() and if_empty:
+        click.echo("Database already has users; demo data not loaded.")
+        return
+    try:
+        counts = demo.seed()
+    except FieldError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"demo data rejected: {exc.field}: {exc.message}") from None
+    db.session.commit()
+    click.echo("Loaded demo data: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@forum_cli.command("rerender")
+@click.option("--all", "everything", is_flag=True, help="Re-render every post, not only stale ones.")
+def rerender(everything: bool) -> None:
+    """Re-render stored Markdown after the allowlist or extensions change."""
+    from .services import maintenance
+
+    counts = maintenance.rerender(everything)
+    db.session.commit()
+    click.echo("Re-rendered: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(forum_cli)

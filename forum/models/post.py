@@ -1,0 +1,148 @@
+"""Questions, answers, comments, tags and revisions."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .user import User
+
+question_tags = Table(
+    "question_tags",
+    db.metadata,
+    Column("question_id", ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(35), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Visible (not deleted) questions carrying the tag; moved with atomic UPDATEs.
+    question_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SoftDeleteMixin:
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Question(SoftDeleteMixin, db.Model):
+    __tablename__ = "questions"
+    __table_args__ = (
+        Index("ix_questions_created", "created_at", "id"),
+        Index("ix_questions_activity", "last_activity_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(150))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    render_version: Mapped[int] = mapped_column(default=0)
+    score: Mapped[int] = mapped_column(default=0)
+    answer_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+    tags: Mapped[list[Tag]] = relationship(secondary=question_tags, order_by=Tag.name)
+    comments: Mapped[list["Comment"]] = relationship(
+        primaryjoin="and_(Comment.question_id == Question.id, Comment.answer_id.is_(None))",
+        lazy="raise_on_sql",
+        viewonly=True,
+        order_by="Comment.created_at, Comment.id",
+    )
+
+    @property
+    def kind(self) -> str:
+        return "question"
+
+
+class Answer(SoftDeleteMixin, db.Model):
+    __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_question_score", "question_id", "score", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    render_version: Mapped[int] = mapped_column(default=0)
+    score: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+    # Many-to-one by primary key: served from the identity map when the question is loaded.
+    question: Mapped[Question] = relationship()
+    comments: Mapped[list["Comment"]] = relationship(
+        primaryjoin="Comment.answer_id == Answer.id",
+        lazy="raise_on_sql",
+        viewonly=True,
+        order_by="Comment.created_at, Comment.id",
+    )
+
+    @property
+    def kind(self) -> str:
+        return "answer"
+
+
+class Comment(SoftDeleteMixin, db.Model):
+    """A comment on a question (answer_id is NULL) or on one of its answers."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_question", "question_id", "answer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"), default=None)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(String(600))
+    body_html: Mapped[str] = mapped_column(Text)
+    render_version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+
+
+class Revision(db.Model):
+    """A full snapshot of a question or answer after each save (revision 1 is the original)."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (
+        CheckConstraint(
+            "(question_id IS NULL) != (answer_id IS NULL)", name="one_target"
+        ),
+        # Unique numbers per post: two concurrent edits cannot both claim revision N.
+        UniqueConstraint("question_id", "number", name="uq_revisions_question_number"),
+        UniqueConstraint("answer_id", "number", name="uq_revisions_answer_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), default=None)
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"), default=None)
+    number: Mapped[int]
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(150), default="")
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -1,0 +1,76 @@
+"""Accounts."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    AGENT = "agent"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = frozenset({Role.AGENT, Role.MODERATOR, Role.ADMIN})
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('member', 'agent', 'moderator', 'admin')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(30))
+    # Lower-cased copies carry the unique constraints, so "Maria" and "maria" collide on
+    # every backend without relying on a case-insensitive collation.
+    username_key: Mapped[str] = mapped_column(String(30), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(60), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    bio_html: Mapped[str] = mapped_column(Text, default="")
+    render_version: Mapped[int] = mapped_column(default=0)
+    role: Mapped[str] = mapped_column(String(20), default=Role.MEMBER.value)
+    # Part of the login cookie; rotating it signs out every session of this user.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    reputation: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in self.name.replace("_", " ").split() if p]
+        letters = "".join(p[0] for p in parts[:2]) or self.username[:1]
+        return letters.upper()
+
+    @property
+    def avatar_hue(self) -> int:
+        # Stable colour per user for the initials avatar (one of 12 CSS classes).
+        return sum(self.username_key.encode()) % 12
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"

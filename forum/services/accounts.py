@@ -1,0 +1,205 @@
+"""Registration, sign-in checks, profile and account settings."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..markup import RENDER_VERSION, render_markdown
+from ..models import Role, User
+from ..models.user import new_session_token
+from .errors import FieldError, NotFound, PermissionDenied
+from .permissions import require
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,30}$")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 256
+RESERVED_USERNAMES = frozenset({"admin", "administrator", "staff", "support", "moderator", "system", "root"})
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"],
+        memory_cost=cfg["ARGON2_MEMORY_COST"],
+        parallelism=cfg["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def _verify(hash_: str, password: str) -> bool:
+    try:
+        return _hasher().verify(hash_, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# Verifying against this when no account matches keeps the response time the same, so the
+# login form does not reveal which usernames exist.
+_DUMMY_HASH: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash() -> str:
+    cfg = current_app.config
+    key = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
+    if key not in _DUMMY_HASH:
+        _DUMMY_HASH[key] = hash_password("not-a-real-password")
+    return _DUMMY_HASH[key]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class Registration:
+    username: str
+    email: str
+    password: str
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    if len(password) < PASSWORD_MIN:
+        raise FieldError(field, f"Use at least {PASSWORD_MIN} characters.")
+    if len(password) > PASSWORD_MAX:
+        raise FieldError(field, f"Use at most {PASSWORD_MAX} characters.")
+
+
+def _check_email_free(email: str, exclude_id: int | None = None) -> None:
+    stmt = select(User.id).where(User.email == email)
+    if exclude_id is not None:
+        stmt = stmt.where(User.id != exclude_id)
+    if db.session.scalar(stmt) is not None:
+        raise FieldError("email", "An account with this e-mail address already exists.")
+
+
+def register(data: Registration, role: Role = Role.MEMBER, *, allow_reserved: bool = False) -> User:
+    """Create an account and flush it.
+
+    Raises FieldError for a malformed or taken username or e-mail, or a weak password.
+    """
+    username = data.username.strip()
+    if not USERNAME_RE.match(username):
+        raise FieldError("username", "Use 3-30 letters, digits or underscores.")
+    if username.lower() in RESERVED_USERNAMES and not allow_reserved:
+        raise FieldError("username", "That username is reserved.")
+    if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
+        raise FieldError("username", "That username is taken.")
+    email = normalise_email(data.email)
+    _check_email_free(email)
+    _check_password(data.password)
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        email=email,
+        password_hash=hash_password(data.password),
+        role=Role(role).value,
+        display_name="",
+        bio="",
+        bio_html="",
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """Return the user whose username or e-mail and password match, else None.
+
+    Always spends one hash verification, whether or not the account exists.
+    """
+    login = login.strip()
+    key = login.lower()
+    column = User.email if "@" in login else User.username_key
+    user = db.session.scalar(select(User).where(column == key))
+    if user is None:
+        _verify(_dummy_hash(), password)
+        return None
+    if not _verify(user.password_hash, password):
+        return None
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session and remember-me cookie of ``user``."""
+    user.session_token = new_session_token()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Raises FieldError when the current password is wrong or the new one too weak."""
+    if not _verify(user.password_hash, current):
+        raise FieldError("current_password", "That is not your current password.")
+    _check_password(new, "new_password")
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    db.session.flush()
+
+
+def change_email(user: User, password: str, email: str) -> None:
+    """Raises FieldError when the password is wrong or the address taken."""
+    if not _verify(user.password_hash, password):
+        raise FieldError("password", "That is not your current password.")
+    email = normalise_email(email)
+    _check_email_free(email, exclude_id=user.id)
+    user.email = email
+    db.session.flush()
+
+
+def update_profile(user: User, display_name: str, bio: str) -> None:
+    """Raises FieldError when the bio or display name exceeds its limit."""
+    limit = current_app.config["BIO_MAX_LENGTH"]
+    if len(bio) > limit:
+        raise FieldError("bio", f"Keep the bio under {limit} characters.")
+    display_name = " ".join(display_name.split())
+    if len(display_name) > 60:
+        raise FieldError("display_name", "Keep the display name under 60 characters.")
+    user.display_name = display_name
+    user.bio = bio
+    user.bio_html = render_markdown(bio) if bio.strip() else ""
+    user.render_version = RENDER_VERSION
+    db.session.flush()
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def find_user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username_key == username.lower()))
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    return user
+
+
+def set_role(actor: User | None, user: User, role: str) -> None:
+    """Change a user's role; ``actor`` None means the command line.
+
+    Raises PermissionDenied unless the actor is an admin, FieldError for an unknown role.
+    """
+    if actor is not None:
+        require(actor, "set_role", user)
+        if actor.id == user.id:
+            raise PermissionDenied("Admins cannot change their own role.")
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise FieldError("role", f"Unknown role {role!r}; use one of {', '.join(r.value for r in Role)}.") from None
+    user.role = new_role.value
+    db.session.flush()
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count(User.id))) or 0

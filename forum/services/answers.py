@@ -1,0 +1,65 @@
+"""Answering, editing and deleting answers."""
+from __future__ import annotations
+
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Answer, Question, User
+from ..models.base import utcnow
+from .errors import InvalidState, NotFound
+from .permissions import can, require
+from .posts import add_revision, check_body, set_body, touch_question
+
+
+def post_answer(author: User, question: Question, body: str) -> Answer:
+    """Add an answer. Raises PermissionDenied on a deleted question, FieldError for bad input."""
+    require(author, "answer", question, "This question no longer takes answers.")
+    body = check_body(body, limit_key="ANSWER_MAX_LENGTH")
+    now = utcnow()
+    answer = Answer(question_id=question.id, author=author, created_at=now, score=0)
+    set_body(answer, body)
+    db.session.add(answer)
+    db.session.flush()
+    add_revision(answer, author)
+    touch_question(question.id, now, answers_delta=+1)
+    db.session.flush()
+    return answer
+
+
+def get_answer(answer_id: int, viewer: User | None) -> Answer:
+    """Raises NotFound when the answer is missing or hidden from the viewer."""
+    answer = db.session.get(Answer, answer_id, options=[joinedload(Answer.question)])
+    if answer is None or not can(viewer, "view", answer):
+        raise NotFound("That answer does not exist or was deleted.")
+    return answer
+
+
+def edit_answer(editor: User, answer: Answer, body: str, summary: str = "") -> Answer:
+    """Raises PermissionDenied, FieldError, or InvalidState when nothing changed."""
+    require(editor, "edit", answer)
+    body = check_body(body, limit_key="ANSWER_MAX_LENGTH")
+    if body == answer.body:
+        raise InvalidState("Nothing changed.")
+    set_body(answer, body)
+    answer.edited_at = utcnow()
+    db.session.flush()
+    add_revision(answer, editor, summary)
+    touch_question(answer.question_id, answer.edited_at)
+    db.session.flush()
+    return answer
+
+
+def delete_answer(actor: User, answer: Answer) -> None:
+    require(actor, "delete", answer)
+    answer.deleted_at = utcnow()
+    answer.deleted_by_id = actor.id
+    db.session.flush()
+    touch_question(answer.question_id, answers_delta=-1)
+
+
+def restore_answer(actor: User, answer: Answer) -> None:
+    require(actor, "restore", answer)
+    answer.deleted_at = None
+    answer.deleted_by_id = None
+    db.session.flush()
+    touch_question(answer.question_id, answers_delta=+1)

@@ -1,0 +1,73 @@
+"""Comments on questions and answers: short, inline Markdown, briefly editable."""
+from __future__ import annotations
+
+from flask import current_app
+
+from ..extensions import db
+from ..markup import RENDER_VERSION, render_inline
+from ..models import Answer, Comment, Question, User
+from ..models.base import utcnow
+from .errors import FieldError, InvalidState, NotFound, PermissionDenied
+from .permissions import can, require
+from .posts import touch_question
+
+
+def _check(body: str) -> str:
+    body = " ".join(body.split())
+    limit = current_app.config["COMMENT_MAX_LENGTH"]
+    if len(body) < 2:
+        raise FieldError("body", "Write a comment first.")
+    if len(body) > limit:
+        raise FieldError("body", f"Comments are at most {limit} characters (this is {len(body)}).")
+    return body
+
+
+def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
+    """Comment on a question or answer. Raises PermissionDenied or FieldError."""
+    require(author, "comment", target, "This post no longer takes comments.")
+    body = _check(body)
+    question_id = target.id if isinstance(target, Question) else target.question_id
+    comment = Comment(
+        question_id=question_id,
+        answer_id=target.id if isinstance(target, Answer) else None,
+        author=author,
+        body=body,
+        body_html=render_inline(body),
+        render_version=RENDER_VERSION,
+        created_at=utcnow(),
+    )
+    db.session.add(comment)
+    db.session.flush()
+    touch_question(question_id, comment.created_at)
+    return comment
+
+
+def get_comment(comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.is_deleted:
+        raise NotFound("That comment does not exist or was deleted.")
+    return comment
+
+
+def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
+    """Raises PermissionDenied once the edit window has passed, FieldError for bad input."""
+    if not can(editor, "edit_comment", comment):
+        if comment.author_id == getattr(editor, "id", None):
+            raise PermissionDenied("Comments can only be edited for five minutes.")
+        raise PermissionDenied("You can only edit your own comments.")
+    body = _check(body)
+    if body == comment.body:
+        raise InvalidState("Nothing changed.")
+    comment.body = body
+    comment.body_html = render_inline(body)
+    comment.render_version = RENDER_VERSION
+    comment.edited_at = utcnow()
+    db.session.flush()
+    return comment
+
+
+def delete_comment(actor: User, comment: Comment) -> None:
+    require(actor, "delete_comment", comment)
+    comment.deleted_at = utcnow()
+    comment.deleted_by_id = actor.id
+    db.session.flush()

@@ -1,0 +1,36 @@
+"""Errors raised by services; views map them to pages, form errors or JSON."""
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class: a request that the rules refuse."""
+
+    status = 400
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+
+
+class InvalidState(ServiceError):
+    """The object is in a state that forbids the action (e.g. editing a deleted post)."""
+
+    status = 409
+
+
+class FieldError(ServiceError):
+    """One input field is invalid; ``field`` names the form field the message belongs to."""
+
+    status = 400
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field

@@ -1,0 +1,78 @@
+"""Rules shared by questions and answers: body limits, revisions, activity, soft deletion."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import case, func, select, update
+
+from ..extensions import db
+from ..markup import RENDER_VERSION, render_markdown
+from ..models import Answer, Question, Revision, User
+from ..models.base import utcnow
+from .errors import FieldError
+
+
+def check_body(body: str, *, limit_key: str, field: str = "body", minimum: int = 1) -> str:
+    """Return ``body`` without trailing whitespace; raises FieldError when empty or too long."""
+    body = body.rstrip()
+    limit = current_app.config[limit_key]
+    if len(body.strip()) < minimum:
+        raise FieldError(field, "Please write something." if minimum <= 1 else f"Write at least {minimum} characters.")
+    if len(body) > limit:
+        raise FieldError(field, f"Keep it under {limit:,} characters (this is {len(body):,}).")
+    return body
+
+
+def set_body(post: Question | Answer, body: str) -> None:
+    post.body = body
+    post.body_html = render_markdown(body)
+    post.render_version = RENDER_VERSION
+
+
+def add_revision(post: Question | Answer, author: User, summary: str = "") -> Revision:
+    """Snapshot ``post`` as its next revision (flushed with the post)."""
+    is_question = isinstance(post, Question)
+    column = Revision.question_id if is_question else Revision.answer_id
+    last = db.session.scalar(select(func.max(Revision.number)).where(column == post.id)) or 0
+    rev = Revision(
+        question_id=post.id if is_question else None,
+        answer_id=None if is_question else post.id,
+        number=last + 1,
+        author_id=author.id,
+        title=post.title if is_question else "",
+        body=post.body,
+        tags=" ".join(t.name for t in post.tags) if is_question else "",
+        summary=summary[:200],
+    )
+    db.session.add(rev)
+    return rev
+
+
+def touch_question(question_id: int, when: datetime | None = None, answers_delta: int = 0) -> None:
+    """Move a question's last activity forward and its answer count, atomically in SQL.
+
+    Two requests writing at once each add their own delta and neither moves the time back,
+    so the counters stay right without locking the row in Python.
+    """
+    when = when or utcnow()
+    values: dict[str, Any] = {
+        "last_activity_at": case(
+            (Question.last_activity_at < when, when), else_=Question.last_activity_at
+        )
+    }
+    if answers_delta:
+        values["answer_count"] = Question.answer_count + answers_delta
+    db.session.execute(
+        update(Question).where(Question.id == question_id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    question = db.session.get(Question, question_id)
+    if question is not None:
+        db.session.expire(question, ["last_activity_at", "answer_count"])
+
+
+def revisions_of(post: Question | Answer) -> list[Revision]:
+    column = Revision.question_id if isinstance(post, Question) else Revision.answer_id
+    return list(db.session.scalars(select(Revision).where(column == post.id).order_by(Revision.number)))

@@ -1,0 +1,225 @@
+"""Asking, editing, deleting and listing questions; tags."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Answer, Comment, Question, Tag, User
+from ..models.base import utcnow
+from .errors import FieldError, InvalidState, NotFound
+from .pagination import Page, paginate
+from .permissions import can, require
+from .posts import add_revision, check_body, set_body, touch_question
+
+TAG_SPLIT_RE = re.compile(r"[\s,]+")
+TAG_DROP_RE = re.compile(r"[^a-z0-9+#.\-]")
+TABS = ("newest", "active", "unanswered")
+
+
+@dataclass(frozen=True)
+class QuestionInput:
+    title: str
+    body: str
+    tags: str  # space- or comma-separated, as typed
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "question"
+
+
+def parse_tags(raw: str) -> list[str]:
+    """Normalise typed tags: lowercase, only ``[a-z0-9+#.-]``, de-duplicated, in order.
+
+    Raises FieldError("tags") for none, more than TAGS_MAX, or one longer than TAG_MAX_LENGTH.
+    """
+    cfg = current_app.config
+    names: list[str] = []
+    for part in TAG_SPLIT_RE.split(raw.lower()):
+        name = TAG_DROP_RE.sub("", part).strip(".-")
+        if not part:
+            continue
+        if not name:
+            raise FieldError("tags", f"{part[:40]!r} has no usable characters; use a-z, 0-9, + # . -")
+        if len(name) > cfg["TAG_MAX_LENGTH"]:
+            raise FieldError("tags", f"Tags are at most {cfg['TAG_MAX_LENGTH']} characters: {name[:40]}…")
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise FieldError("tags", "Add at least one tag.")
+    if len(names) > cfg["TAGS_MAX"]:
+        raise FieldError("tags", f"Use at most {cfg['TAGS_MAX']} tags.")
+    return names
+
+
+def _check_title(title: str) -> str:
+    title = " ".join(title.split())
+    cfg = current_app.config
+    if len(title) < cfg["TITLE_MIN_LENGTH"]:
+        raise FieldError("title", f"Titles need at least {cfg['TITLE_MIN_LENGTH']} characters; say what went wrong.")
+    if len(title) > cfg["TITLE_MAX_LENGTH"]:
+        raise FieldError("title", f"Keep the title under {cfg['TITLE_MAX_LENGTH']} characters.")
+    return title
+
+
+def _tags_for(names: list[str]) -> list[Tag]:
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    tags = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name, question_count=0)
+            db.session.add(tag)
+        tags.append(tag)
+    db.session.flush()
+    return tags
+
+
+def _move_tag_counts(tag_ids: list[int], delta: int) -> None:
+    if tag_ids:
+        db.session.execute(
+            update(Tag).where(Tag.id.in_(tag_ids)).values(question_count=Tag.question_count + delta),
+            execution_options={"synchronize_session": False},
+        )
+        for tag in db.session.scalars(select(Tag).where(Tag.id.in_(tag_ids))):
+            db.session.expire(tag, ["question_count"])
+
+
+def ask_question(author: User, data: QuestionInput) -> Question:
+    """Create a question with its first revision. Raises FieldError for bad input."""
+    require(author, "ask")
+    title = _check_title(data.title)
+    body = check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20)
+    tags = _tags_for(parse_tags(data.tags))
+    now = utcnow()
+    question = Question(author=author, title=title, tags=tags, created_at=now, last_activity_at=now, score=0, answer_count=0)
+    set_body(question, body)
+    db.session.add(question)
+    db.session.flush()
+    _move_tag_counts([t.id for t in tags], +1)
+    add_revision(question, author)
+    db.session.flush()
+    return question
+
+
+def edit_question(editor: User, question: Question, data: QuestionInput, summary: str = "") -> Question:
+    """Apply an edit and record it as a revision.
+
+    Raises PermissionDenied when the editor may not edit, FieldError for bad input, and
+    InvalidState when nothing changed (so no empty revision is stored).
+    """
+    require(editor, "edit", question)
+    title = _check_title(data.title)
+    body = check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20)
+    names = parse_tags(data.tags)
+    old_names = [t.name for t in question.tags]
+    if title == question.title and body == question.body and names == old_names:
+        raise InvalidState("Nothing changed.")
+    if names != old_names:
+        old_ids = {t.id for t in question.tags}
+        question.tags = _tags_for(names)
+        new_ids = {t.id for t in question.tags}
+        _move_tag_counts(sorted(old_ids - new_ids), -1)
+        _move_tag_counts(sorted(new_ids - old_ids), +1)
+    question.title = title
+    set_body(question, body)
+    question.edited_at = utcnow()
+    db.session.flush()
+    add_revision(question, editor, summary)
+    touch_question(question.id, question.edited_at)
+    db.session.flush()
+    return question
+
+
+def delete_question(actor: User, question: Question) -> None:
+    """Soft-delete: hidden from others, kept for its author and staff, restorable."""
+    require(actor, "delete", question)
+    question.deleted_at = utcnow()
+    question.deleted_by_id = actor.id
+    _move_tag_counts([t.id for t in question.tags], -1)
+    db.session.flush()
+
+
+def restore_question(actor: User, question: Question) -> None:
+    require(actor, "restore", question)
+    question.deleted_at = None
+    question.deleted_by_id = None
+    _move_tag_counts([t.id for t in question.tags], +1)
+    db.session.flush()
+
+
+def get_question(question_id: int, viewer: User | None) -> Question:
+    """Return a question the viewer may see. Raises NotFound otherwise (no existence leak)."""
+    question = db.session.get(Question, question_id, options=[selectinload(Question.tags)])
+    if question is None or not can(viewer, "view", question):
+        raise NotFound("That question does not exist or was deleted.")
+    return question
+
+
+def load_thread(question: Question, viewer: User | None) -> tuple[list[Answer], dict[int | None, list[Comment]]]:
+    """Answers the viewer may see (score, then age) and comments keyed by answer id (None = on the question).
+
+    A fixed number of queries whatever the size of the thread.
+    """
+    stmt = select(Answer).where(Answer.question_id == question.id)
+    if not can(viewer, "see_deleted"):
+        if viewer is not None and getattr(viewer, "is_authenticated", False):
+            stmt = stmt.where((Answer.deleted_at.is_(None)) | (Answer.author_id == viewer.id))
+        else:
+            stmt = stmt.where(Answer.deleted_at.is_(None))
+    answers = list(db.session.scalars(stmt.order_by(Answer.score.desc(), Answer.created_at, Answer.id)))
+    answer_ids = {a.id for a in answers}
+    comments: dict[int | None, list[Comment]] = {None: []}
+    for a in answers:
+        comments[a.id] = []
+    cstmt = select(Comment).where(Comment.question_id == question.id, Comment.deleted_at.is_(None))
+    for c in db.session.scalars(cstmt.order_by(Comment.created_at, Comment.id)):
+        if c.answer_id is None or c.answer_id in answer_ids:
+            comments[c.answer_id].append(c)
+    return answers, comments
+
+
+def _visible_questions() -> Select[tuple[Question]]:
+    return select(Question).where(Question.deleted_at.is_(None)).options(selectinload(Question.tags))
+
+
+def list_questions(tab: str, page: int, tag: Tag | None = None) -> Page[Question]:
+    """One page of visible questions in a stable order (ties broken by id)."""
+    stmt = _visible_questions()
+    if tag is not None:
+        stmt = stmt.where(Question.tags.any(Tag.id == tag.id))
+    if tab == "active":
+        stmt = stmt.order_by(Question.last_activity_at.desc(), Question.id.desc())
+    elif tab == "unanswered":
+        stmt = stmt.where(Question.answer_count == 0).order_by(Question.created_at.desc(), Question.id.desc())
+    else:
+        stmt = stmt.order_by(Question.created_at.desc(), Question.id.desc())
+    return paginate(stmt, page)
+
+
+def get_tag(name: str) -> Tag:
+    tag = db.session.scalar(select(Tag).where(Tag.name == name.lower()))
+    if tag is None:
+        raise NotFound(f"No tag named {name!r}.")
+    return tag
+
+
+def list_tags(page: int, sort: str = "popular") -> Page[Tag]:
+    stmt = select(Tag).where(Tag.question_count > 0)
+    if sort == "name":
+        stmt = stmt.order_by(Tag.name)
+    else:
+        stmt = stmt.order_by(Tag.question_count.desc(), Tag.name)
+    return paginate(stmt, page, per_page=60)
+
+
+def questions_by(user: User, page: int) -> Page[Question]:
+    stmt = _visible_questions().where(Question.author_id == user.id)
+    return paginate(stmt.order_by(Question.created_at.desc(), Question.id.desc()), page)

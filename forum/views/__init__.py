@@ -1,0 +1,11 @@
+"""One blueprint per area; views parse, call one service, commit once, then render."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import answers, auth, comments, main, questions, users
+
+    for module in (main, auth, users, questions, answers, comments):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,95 @@
+"""Posting, editing, deleting answers and their history."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms import AnswerForm
+from ..services import answers as svc
+from ..services.errors import FieldError, InvalidState
+from ..services.permissions import require
+from ..services.posts import revisions_of
+from ..services.questions import get_question
+from .formglue import form_status, show_field_error
+from .history import revision_diffs
+from .questions import question_url, render_thread
+
+bp = Blueprint("answers", __name__)
+
+
+def answer_url(answer: svc.Answer) -> str:
+    return question_url(answer.question, _anchor=f"answer-{answer.id}")
+
+
+@bp.route("/questions/<int:question_id>/answers", methods=["POST"])
+@login_required
+def create(question_id: int):  # noqa: ANN201
+    question = get_question(question_id, current_user)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            answer = svc.post_answer(current_user, question, form.body.data)
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Thanks for answering!", "success")
+            return redirect(answer_url(answer))
+    # Show the thread again with the answer text kept in the form and the error beside it.
+    return render_thread(question, answer_form=form, status=400)
+
+
+@bp.route("/answers/<int:answer_id>")
+def show(answer_id: int):  # noqa: ANN201
+    return redirect(answer_url(svc.get_answer(answer_id, current_user)))
+
+
+@bp.route("/answers/<int:answer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(answer_id: int):  # noqa: ANN201
+    answer = svc.get_answer(answer_id, current_user)
+    require(current_user, "edit", answer)
+    form = AnswerForm(obj=answer if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            svc.edit_answer(current_user, answer, form.body.data, form.summary.data or "")
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        except InvalidState as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Your edit is saved.", "success")
+            return redirect(answer_url(answer))
+    return render_template("answers/edit.html", form=form, answer=answer, question=answer.question), form_status(form)
+
+
+@bp.route("/answers/<int:answer_id>/delete", methods=["POST"])
+@login_required
+def delete(answer_id: int):  # noqa: ANN201
+    answer = svc.get_answer(answer_id, current_user)
+    svc.delete_answer(current_user, answer)
+    db.session.commit()
+    flash("The answer is deleted. You can restore it from the question page.", "info")
+    return redirect(answer_url(answer))
+
+
+@bp.route("/answers/<int:answer_id>/restore", methods=["POST"])
+@login_required
+def restore(answer_id: int):  # noqa: ANN201
+    answer = svc.get_answer(answer_id, current_user)
+    svc.restore_answer(current_user, answer)
+    db.session.commit()
+    flash("The answer is restored.", "success")
+    return redirect(answer_url(answer))
+
+
+@bp.route("/answers/<int:answer_id>/history")
+def history(answer_id: int):  # noqa: ANN201
+    answer = svc.get_answer(answer_id, current_user)
+    return render_template("questions/history.html", post=answer, question=answer.question,
+                           diffs=revision_diffs(revisions_of(answer)))

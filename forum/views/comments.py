@@ -1,0 +1,83 @@
+"""Adding, editing and deleting comments."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms import CommentForm
+from ..models import Answer, Question
+from ..services import comments as svc
+from ..services.answers import get_answer
+from ..services.errors import FieldError, InvalidState
+from ..services.permissions import require
+from ..services.questions import get_question
+from .formglue import form_status, show_field_error
+from .questions import question_url, render_thread
+
+bp = Blueprint("comments", __name__)
+
+
+def _comment_key(target: Question | Answer) -> str:
+    return "q" if isinstance(target, Question) else f"a{target.id}"
+
+
+def _create(question: Question, target: Question | Answer):  # noqa: ANN202
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            comment = svc.add_comment(current_user, target, form.body.data)
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            db.session.commit()
+            return redirect(question_url(question, _anchor=f"comment-{comment.id}"))
+    return render_thread(question, comment_forms={_comment_key(target): form}, status=400)
+
+
+@bp.route("/questions/<int:question_id>/comments", methods=["POST"])
+@login_required
+def on_question(question_id: int):  # noqa: ANN201
+    question = get_question(question_id, current_user)
+    return _create(question, question)
+
+
+@bp.route("/answers/<int:answer_id>/comments", methods=["POST"])
+@login_required
+def on_answer(answer_id: int):  # noqa: ANN201
+    answer = get_answer(answer_id, current_user)
+    return _create(answer.question, answer)
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(comment_id: int):  # noqa: ANN201
+    comment = svc.get_comment(comment_id)
+    question = get_question(comment.question_id, current_user)
+    require(current_user, "edit_comment", comment, "Comments can only be edited by their author for five minutes.")
+    form = CommentForm(obj=comment if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            svc.edit_comment(current_user, comment, form.body.data)
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        except InvalidState as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            return redirect(question_url(question, _anchor=f"comment-{comment.id}"))
+    return render_template("comments/edit.html", form=form, comment=comment, question=question), form_status(form)
+
+
+@bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
+@login_required
+def delete(comment_id: int):  # noqa: ANN201
+    comment = svc.get_comment(comment_id)
+    question = get_question(comment.question_id, current_user)
+    svc.delete_comment(current_user, comment)
+    db.session.commit()
+    flash("Comment deleted.", "info")
+    return redirect(question_url(question, _anchor="comments-q"))

@@ -1,0 +1,162 @@
+"""Question lists, asking, reading, editing, history; tags; Markdown preview."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
+from ..markup import render_markdown
+from ..models import Question
+from ..services import questions as svc
+from ..services.errors import FieldError, InvalidState
+from ..services.pagination import clamp_page
+from ..services.permissions import require
+from ..services.posts import revisions_of
+from .formglue import form_status, show_field_error
+from .history import revision_diffs
+
+bp = Blueprint("questions", __name__)
+
+
+def question_url(question: Question, **kwargs: object) -> str:
+    return url_for("questions.show", question_id=question.id, slug=svc.slugify(question.title), **kwargs)
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, object]:
+    return {"question_url": question_url}
+
+
+@bp.route("/questions")
+def index():  # noqa: ANN201
+    tab = request.args.get("tab", "newest")
+    if tab not in svc.TABS:
+        tab = "newest"
+    page = svc.list_questions(tab, clamp_page(request.args.get("page")))
+    return render_template("questions/index.html", page=page, tab=tab, tabs=svc.TABS)
+
+
+@bp.route("/questions/ask", methods=["GET", "POST"])
+@login_required
+def ask():  # noqa: ANN201
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            question = svc.ask_question(current_user, svc.QuestionInput(form.title.data, form.body.data, form.tags.data))
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Your question is posted. You'll see answers here.", "success")
+            return redirect(question_url(question))
+    return render_template("questions/ask.html", form=form), form_status(form)
+
+
+@bp.route("/questions/<int:question_id>")
+@bp.route("/questions/<int:question_id>/<slug>")
+def show(question_id: int, slug: str | None = None):  # noqa: ANN201
+    question = svc.get_question(question_id, current_user)
+    canonical = svc.slugify(question.title)
+    if slug != canonical:
+        query = request.query_string.decode()
+        target = url_for("questions.show", question_id=question.id, slug=canonical)
+        return redirect(f"{target}?{query}" if query else target, code=301)
+    return render_thread(question)
+
+
+def render_thread(question: Question, answer_form: AnswerForm | None = None, status: int = 200,
+                  comment_forms: dict[str, CommentForm] | None = None):  # noqa: ANN201
+    """Render the question page; also used to redisplay a rejected answer or comment."""
+    answers, comments = svc.load_thread(question, current_user)
+    return render_template(
+        "questions/show.html",
+        question=question,
+        answers=answers,
+        comments=comments,
+        answer_form=answer_form or AnswerForm(formdata=None),
+        comment_forms=comment_forms or {},
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(question_id: int):  # noqa: ANN201
+    question = svc.get_question(question_id, current_user)
+    require(current_user, "edit", question)
+    form = QuestionForm(obj=question if request.method == "GET" else None)
+    if request.method == "GET":
+        form.tags.data = " ".join(t.name for t in question.tags)
+    if form.validate_on_submit():
+        try:
+            svc.edit_question(current_user, question,
+                              svc.QuestionInput(form.title.data, form.body.data, form.tags.data), form.summary.data or "")
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        except InvalidState as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Your edit is saved.", "success")
+            return redirect(question_url(question))
+    return render_template("questions/edit.html", form=form, question=question), form_status(form)
+
+
+@bp.route("/questions/<int:question_id>/delete", methods=["POST"])
+@login_required
+def delete(question_id: int):  # noqa: ANN201
+    question = svc.get_question(question_id, current_user)
+    svc.delete_question(current_user, question)
+    db.session.commit()
+    flash("The question is deleted. Only you and staff can still see it; you can restore it.", "info")
+    return redirect(question_url(question))
+
+
+@bp.route("/questions/<int:question_id>/restore", methods=["POST"])
+@login_required
+def restore(question_id: int):  # noqa: ANN201
+    question = svc.get_question(question_id, current_user)
+    svc.restore_question(current_user, question)
+    db.session.commit()
+    flash("The question is restored.", "success")
+    return redirect(question_url(question))
+
+
+@bp.route("/questions/<int:question_id>/history")
+def history(question_id: int):  # noqa: ANN201
+    question = svc.get_question(question_id, current_user)
+    revisions = revisions_of(question)
+    return render_template("questions/history.html", post=question, question=question,
+                           diffs=revision_diffs(revisions, with_title=True))
+
+
+@bp.route("/tags")
+def tags():  # noqa: ANN201
+    sort = request.args.get("sort", "popular")
+    sort = sort if sort in ("popular", "name") else "popular"
+    page = svc.list_tags(clamp_page(request.args.get("page")), sort)
+    return render_template("questions/tags.html", page=page, sort=sort)
+
+
+@bp.route("/tags/<name>")
+def tag(name: str):  # noqa: ANN201
+    tag = svc.get_tag(name)
+    tab = request.args.get("tab", "newest")
+    if tab not in svc.TABS:
+        tab = "newest"
+    page = svc.list_questions(tab, clamp_page(request.args.get("page")), tag=tag)
+    return render_template("questions/index.html", page=page, tab=tab, tabs=svc.TABS, tag=tag)
+
+
+@bp.route("/preview", methods=["POST"])
+@login_required
+def preview():  # noqa: ANN201
+    """Render Markdown through the same pipeline as a saved post (for the live preview)."""
+    text = request.form.get("body", "")
+    if len(text) > max(current_app.config["BODY_MAX_LENGTH"], current_app.config["ANSWER_MAX_LENGTH"]):
+        abort(413)
+    return jsonify(html=render_markdown(text))

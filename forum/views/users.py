@@ -1,0 +1,82 @@
+"""Profiles and account settings."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
+
+from ..extensions import db
+from ..forms import EmailForm, PasswordForm, ProfileForm
+from ..services import accounts
+from ..services import questions as qsvc
+from ..services.errors import FieldError
+from ..services.pagination import clamp_page
+from .formglue import form_status, show_field_error
+
+bp = Blueprint("users", __name__)
+
+
+@bp.route("/users/<int:user_id>")
+@bp.route("/users/<int:user_id>/<slug>")
+def profile(user_id: int, slug: str | None = None):  # noqa: ANN201
+    user = accounts.get_user(user_id)
+    page = qsvc.questions_by(user, clamp_page(request.args.get("page")))
+    return render_template("users/profile.html", user=user, page=page)
+
+
+@bp.route("/settings", methods=["GET"])
+@login_required
+def settings():  # noqa: ANN201
+    return redirect(url_for("users.edit_profile"))
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+@login_required
+def edit_profile():  # noqa: ANN201
+    form = ProfileForm(obj=current_user if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, form.display_name.data or "", form.bio.data or "")
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Profile saved.", "success")
+            return redirect(url_for("users.profile", user_id=current_user.id))
+    return render_template("users/settings_profile.html", form=form, section="profile"), form_status(form)
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def change_password():  # noqa: ANN201
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            db.session.commit()
+            # Every other session is now invalid; keep this one signed in with the new token.
+            login_user(current_user._get_current_object())
+            flash("Password changed. Other devices have been signed out.", "success")
+            return redirect(url_for("users.change_password"))
+    return render_template("users/settings_password.html", form=form, section="password"), form_status(form)
+
+
+@bp.route("/settings/email", methods=["GET", "POST"])
+@login_required
+def change_email():  # noqa: ANN201
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_email(current_user, form.password.data, form.email.data)
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            db.session.commit()
+            flash("E-mail address changed.", "success")
+            return redirect(url_for("users.change_email"))
+    return render_template("users/settings_email.html", form=form, section="email"), form_status(form)

@@ -1,0 +1,130 @@
+"""HTTP wiring: blueprints, error pages, security headers, sign-in and template globals."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db, login_manager
+from .models import User
+from .services.errors import ServiceError
+from .services.permissions import can
+
+CSP = (
+    "default-src 'self'; img-src 'self' https: ; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+ERROR_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    413: "Too large",
+    429: "Slow down",
+    500: "Something went wrong",
+}
+ERROR_TEXT = {
+    400: "The request could not be understood. If you were sending a form, go back and try again.",
+    403: "You don't have permission to do that.",
+    404: "We couldn't find that page. It may have been moved or deleted.",
+    405: "That action can't be done this way.",
+    413: "What you sent is larger than we accept. Shorten it and try again.",
+    429: "You're doing that too often. Wait a minute and try again.",
+    500: "Our side failed. The team has been told; please try again in a moment.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(status: int, message: str | None = None) -> tuple[Any, int]:
+    message = message or ERROR_TEXT.get(status, "")
+    if wants_json():
+        return jsonify(error={"status": status, "message": message}), status
+    title = ERROR_TITLES.get(status, "Error")
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    # The cookie holds "id:session_token"; a rotated token (logout, password change) no
+    # longer matches, so a replayed cookie signs nobody in.
+    ident, _, token = user_id.partition(":")
+    if not ident.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or user.session_token != token:
+        return None
+    return user
+
+
+def _timeago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    seconds = int((datetime.now(timezone.utc) - value).total_seconds())
+    for unit, size in (("year", 31536000), ("month", 2592000), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def _time_tag(value: datetime | None) -> Markup:
+    if value is None:
+        return Markup("")
+    iso = value.astimezone(timezone.utc).isoformat(timespec="seconds")
+    full = value.strftime("%d %b %Y at %H:%M UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso, full, _timeago(value))
+
+
+def init_app(app: Flask) -> None:
+    from .views import register_blueprints
+
+    register_blueprints(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"])
+    app.jinja_env.filters["timeago"] = _timeago
+    app.jinja_env.filters["time_tag"] = _time_tag
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError) -> tuple[Any, int]:
+        return error_response(exc.status, exc.message or None)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> tuple[Any, int]:
+        current_app.logger.info("CSRF rejected: %s", exc.description)
+        return error_response(400, "Your form expired or came from another site. Reload the page and try again; your text is not saved.")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        response = error_response(exc.code, None)
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            body, status = response
+            return body, status, {"Allow": ", ".join(exc.valid_methods)}  # type: ignore[attr-defined]
+        return response
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        if app.config["CSP_ENABLED"]:
+            headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

@@ -1,0 +1,181 @@
+"""Shared fixtures: one app per test on SQLite and (when available) PostgreSQL.
+
+Every test that uses ``app`` runs once per backend: ``[sqlite]`` always, ``[postgresql]``
+when FORUM_TEST_DATABASE_URL is set. With CI=true a missing PostgreSQL fails the run
+instead of skipping it.
+"""
+from __future__ import annotations
+
+import contextvars
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from forum import create_app
+from forum.extensions import db
+from tests.support import Auth, pg_url_or_skip
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database with the current schema, created once per backend per session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = pg_url_or_skip()
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        db.engine.dispose()
+    yield url
+
+
+def _wipe(app: Flask) -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own application context.
+
+    Tests hold an app context open for their factories; without this, requests would share
+    its ``g`` (Flask-Login's cached user, the CSRF token) and its database session, which no
+    real request does.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        },
+    )
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _wipe(app)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def csrf_app(app: Flask) -> Flask:
+    """The app with CSRF checking on (the testing config keeps it on; this documents intent)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., Any]:
+    """Create a user: make_user(role="agent", username=..., password=...)."""
+    from forum.models import Role
+    from forum.services import accounts
+
+    def make(username: str | None = None, role: str = "member", password: str = "correct-horse-battery",
+             email: str | None = None) -> Any:
+        n = next(_seq)
+        username = username or f"user{n}"
+        user = accounts.register(
+            accounts.Registration(username, email or f"{username.lower()}@example.com", password),
+            role=Role(role), allow_reserved=True,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_question(app: Flask, make_user: Callable[..., Any]) -> Callable[..., Any]:
+    from forum.services import questions
+
+    def make(author: Any = None, title: str | None = None, body: str = "The hub keeps blinking orange after the update.",
+             tags: str = "setup") -> Any:
+        author = author or make_user()
+        n = next(_seq)
+        q = questions.ask_question(author, questions.QuestionInput(title or f"Hub question number {n} about pairing", body, tags))
+        db.session.commit()
+        return q
+
+    return make
+
+
+@pytest.fixture
+def make_answer(app: Flask, make_user: Callable[..., Any]) -> Callable[..., Any]:
+    from forum.services import answers
+
+    def make(question: Any, author: Any = None, body: str = "Hold the reset button for ten seconds.") -> Any:
+        a = answers.post_answer(author or make_user(), question, body)
+        db.session.commit()
+        return a
+
+    return make
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """Use as ``with count_queries() as qc: ...``; ``qc.count`` is the number of SQL statements."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting
+
+

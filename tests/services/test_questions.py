@@ -1,0 +1,145 @@
+"""Asking, editing, deleting questions; tags and revisions."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from forum.extensions import db
+from forum.models import Revision, Tag
+from forum.services import questions as svc
+from forum.services.errors import FieldError, InvalidState, NotFound, PermissionDenied
+
+BODY = "After the 2.4 firmware update the hub blinks orange and the app cannot find it."
+
+
+def ask(user, title="Hub blinks orange after the update", body=BODY, tags="firmware setup"):  # noqa: ANN001, ANN201
+    q = svc.ask_question(user, svc.QuestionInput(title, body, tags))
+    db.session.commit()
+    return q
+
+
+def test_new_tags_are_normalised_to_lowercase_and_deduplicated(make_user) -> None:  # noqa: ANN001
+    q = ask(make_user(), tags="WiFi, wifi  C++ setup,Setup")
+    assert [t.name for t in q.tags] == ["c++", "setup", "wifi"]
+
+
+@pytest.mark.parametrize(("tags", "message"), [
+    ("", "at least one"),
+    ("a b c d e f", "at most 5"),
+    ("x" * 36, "35 characters"),
+    ("!!! ???", "no usable characters"),
+])
+def test_bad_tags_are_refused_with_a_field_error(make_user, tags: str, message: str) -> None:  # noqa: ANN001
+    with pytest.raises(FieldError) as info:
+        svc.ask_question(make_user(), svc.QuestionInput("A perfectly fine title", BODY, tags))
+    assert info.value.field == "tags" and message in info.value.message
+
+
+@pytest.mark.parametrize(("title", "field"), [("Too short", "title"), ("x" * 151, "title")])
+def test_title_length_is_enforced(make_user, title: str, field: str) -> None:  # noqa: ANN001
+    with pytest.raises(FieldError) as info:
+        svc.ask_question(make_user(), svc.QuestionInput(title, BODY, "setup"))
+    assert info.value.field == field
+
+
+def test_body_over_30000_characters_is_refused(make_user) -> None:  # noqa: ANN001
+    with pytest.raises(FieldError) as info:
+        svc.ask_question(make_user(), svc.QuestionInput("A perfectly fine title", "x" * 30_001, "setup"))
+    assert info.value.field == "body"
+
+
+def test_body_of_exactly_30000_characters_is_accepted(make_user) -> None:  # noqa: ANN001
+    q = ask(make_user(), body="word " * 5999 + "end!")
+    assert len(q.body) == 29_999
+
+
+def test_tag_counts_follow_asks_edits_deletes_and_restores(make_user) -> None:  # noqa: ANN001
+    user = make_user()
+    q = ask(user, tags="setup wifi")
+    ask(user, title="Another question about wifi", tags="wifi")
+    counts = lambda: {t.name: t.question_count for t in db.session.scalars(select(Tag))}  # noqa: E731
+    assert counts() == {"setup": 1, "wifi": 2}
+    svc.edit_question(user, q, svc.QuestionInput(q.title, q.body, "setup firmware"))
+    db.session.commit()
+    assert counts() == {"setup": 1, "wifi": 1, "firmware": 1}
+    svc.delete_question(user, q)
+    db.session.commit()
+    assert counts() == {"setup": 0, "wifi": 1, "firmware": 0}
+    svc.restore_question(user, q)
+    db.session.commit()
+    assert counts() == {"setup": 1, "wifi": 1, "firmware": 1}
+
+
+def test_every_edit_is_kept_as_a_revision(make_user) -> None:  # noqa: ANN001
+    user = make_user()
+    q = ask(user)
+    svc.edit_question(user, q, svc.QuestionInput("Hub blinks orange after the 2.4 update", BODY + " Edited.", "firmware"), "more detail")
+    db.session.commit()
+    revs = list(db.session.scalars(select(Revision).where(Revision.question_id == q.id).order_by(Revision.number)))
+    assert [r.number for r in revs] == [1, 2]
+    assert revs[0].title == "Hub blinks orange after the update" and revs[0].tags == "firmware setup"
+    assert revs[1].body.endswith("Edited.") and revs[1].summary == "more detail"
+    assert q.edited_at is not None
+
+
+def test_an_edit_that_changes_nothing_stores_no_revision(make_user) -> None:  # noqa: ANN001
+    user = make_user()
+    q = ask(user)
+    with pytest.raises(InvalidState):
+        svc.edit_question(user, q, svc.QuestionInput(q.title, q.body, "firmware setup"))
+
+
+def test_members_cannot_edit_or_delete_others_questions(make_user) -> None:  # noqa: ANN001
+    q = ask(make_user())
+    other = make_user()
+    with pytest.raises(PermissionDenied):
+        svc.edit_question(other, q, svc.QuestionInput("A new title for this", BODY, "setup"))
+    with pytest.raises(PermissionDenied):
+        svc.delete_question(other, q)
+
+
+def test_soft_deleted_question_is_hidden_from_others_but_not_from_author_or_staff(make_user) -> None:  # noqa: ANN001
+    author = make_user()
+    q = ask(author)
+    svc.delete_question(author, q)
+    db.session.commit()
+    assert svc.get_question(q.id, author).is_deleted
+    assert svc.get_question(q.id, make_user(role="moderator")).id == q.id
+    with pytest.raises(NotFound):
+        svc.get_question(q.id, make_user())
+    assert q.id not in [x.id for x in svc.list_questions("newest", 1).items]
+    # Nothing is destroyed: the row and its text are still there.
+    assert q.body == BODY
+
+
+def test_author_cannot_restore_a_question_a_moderator_deleted(make_user) -> None:  # noqa: ANN001
+    author = make_user()
+    q = ask(author)
+    svc.delete_question(make_user(role="moderator"), q)
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        svc.restore_question(author, q)
+
+
+def test_lists_are_paginated_in_a_stable_order(app, make_user) -> None:  # noqa: ANN001
+    user = make_user()
+    ids = [ask(user, title=f"Question number {i:02d} about the hub").id for i in range(25)]
+    app.config["PER_PAGE"] = 10
+    pages = [svc.list_questions("newest", p) for p in (1, 2, 3)]
+    seen = [q.id for page in pages for q in page.items]
+    assert seen == sorted(ids, reverse=True)
+    assert pages[0].total == 25 and pages[0].pages == 3 and not pages[2].has_next
+
+
+def test_unanswered_tab_lists_only_questions_without_answers(make_user, make_answer) -> None:  # noqa: ANN001
+    user = make_user()
+    answered = ask(user, title="This one gets an answer")
+    lonely = ask(user, title="This one stays unanswered")
+    make_answer(answered)
+    assert [q.id for q in svc.list_questions("unanswered", 1).items] == [lonely.id]
+
+
+def test_slug_is_ascii_and_bounded() -> None:
+    assert svc.slugify("Hub won't pair — Wi-Fi 2.4 GHz, café!") == "hub-won-t-pair-wi-fi-2-4-ghz-cafe"
+    assert len(svc.slugify("word " * 100)) <= 80
+    assert svc.slugify("!!!") == "question"

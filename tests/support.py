@@ -1,0 +1,64 @@
+"""Helpers shared by test modules (fixtures live in conftest.py)."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path | None:
+    """The ../shared/data folder beside the repository, or None when absent (fails in CI)."""
+    env = os.environ.get("FORUM_SHARED_DATA")
+    path = Path(env) if env else REPO.parent / "shared" / "data"
+    if path.is_dir():
+        return path
+    if IN_CI:
+        pytest.fail(f"shared data missing at {path} (required in CI)")
+    return None
+
+
+def pg_url_or_skip() -> str:
+    """The PostgreSQL test URL; skips without one, except in CI where it fails."""
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("FORUM_TEST_DATABASE_URL must be set in CI")
+        pytest.skip("PostgreSQL not configured (set FORUM_TEST_DATABASE_URL)")
+    return normalise_url(PG_URL)
+
+
+def normalise_url(url: str) -> str:
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+
+
+class Auth:
+    """Log a test client in and out through the real forms (CSRF token included)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def csrf_token(self, path: str = "/login") -> str:
+        html = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, login: str, password: str = "correct-horse-battery", **extra: Any) -> Any:
+        return self.client.post("/login", data={"login": login, "password": password,
+                                                "csrf_token": self.csrf_token(), **extra})
+
+    def logout(self) -> Any:
+        return self.client.post("/logout", data={"csrf_token": self.csrf_token("/")})
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """POST with a fresh CSRF token taken from the home page."""
+        payload = {"csrf_token": self.csrf_token("/"), **(data or {})}
+        return self.client.post(path, data=payload, **kwargs)
