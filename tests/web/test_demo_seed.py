@@ -1,0 +1,43 @@
+"""`flask forum seed-demo` builds a browsable community, once."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from forum.extensions import db
+from forum.models import Answer, Comment, Question, User
+
+
+def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:  # noqa: ANN001
+    r = runner.invoke(args=["forum", "seed-demo", "--if-empty"])
+    assert r.exit_code == 0, r.output
+    count = lambda model: db.session.scalar(select(func.count(model.id)))  # noqa: E731
+    assert count(Question) >= 28 and count(Answer) >= 30 and count(Comment) >= 20
+    assert {u.role for u in db.session.scalars(select(User))} == {"member", "agent", "moderator", "admin"}
+    for q in db.session.scalars(select(Question)):
+        real = db.session.scalar(select(func.count(Answer.id)).where(Answer.question_id == q.id))
+        assert q.answer_count == real
+        assert q.last_activity_at >= q.created_at
+    for path in ("/", "/questions", "/questions?tab=unanswered", "/tags", "/questions/1"):
+        assert client.get(path, follow_redirects=True).status_code == 200
+    before = count(Question)
+    again = runner.invoke(args=["forum", "seed-demo", "--if-empty"])
+    assert again.exit_code == 0 and "already has users" in again.output
+    assert count(Question) == before
+
+
+def test_demo_accounts_can_log_in(runner, auth) -> None:  # noqa: ANN001
+    from forum.demo_content import DEMO_PASSWORD, USERS
+
+    runner.invoke(args=["forum", "seed-demo"])
+    assert auth.login(USERS[0]["username"], DEMO_PASSWORD).status_code == 302
+
+
+def test_rerender_refreshes_stale_html(runner, make_question) -> None:  # noqa: ANN001
+    q = make_question(body="Some **bold** words in the body text.")
+    q.body_html = "<p>stale</p>"
+    q.render_version = 0
+    db.session.commit()
+    r = runner.invoke(args=["forum", "rerender"])
+    assert r.exit_code == 0, r.output
+    db.session.expire_all()
+    assert "<strong>bold</strong>" in db.session.get(Question, q.id).body_html
