@@ -27,7 +27,7 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: sqlite file in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
-    SEARCH_INDEX_DIR: str | None = None  # default: instance/index
+    SEARCH_INDEX_DIR: str | None = None  # default: instance/index; ":memory:" for a RAM index
     REDIS_URL: str | None = None
     SITE_NAME = "Lumen Community"
     # Limits enforced on the server (forms and services both read them).
@@ -67,6 +67,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-only-not-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SEARCH_INDEX_DIR = ":memory:"  # an in-memory index per app
     # Fast hashes in tests; a dedicated test checks the production parameters.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

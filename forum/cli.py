@@ -77,3 +77,56 @@ def rerender(everything: bool) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(forum_cli)
+    app.cli.add_command(search_cli)
+
+
+search_cli = AppGroup("search", help="Rebuild and check the search index.")
+
+
+@search_cli.command("rebuild")
+def search_rebuild() -> None:
+    """Rebuild the index from the database (the source of truth)."""
+    import time
+
+    from sqlalchemy.orm import Session
+
+    from . import search_sync
+
+    with Session(db.engine) as session:
+        total = search_sync.count_documents(session)
+    started = time.monotonic()
+    state = {"done": 0}
+
+    def rate(_: object) -> str:
+        elapsed = max(time.monotonic() - started, 1e-6)
+        return f"{state['done'] / elapsed:,.0f} docs/s"
+
+    with click.progressbar(length=total, label="Indexing", show_eta=True, show_percent=True,
+                           item_show_func=rate) as bar:
+        def progress(n: int) -> None:
+            bar.update(n - state["done"], current_item=n)
+            state["done"] = n
+
+        count = search_sync.rebuild(progress=progress)
+    elapsed = time.monotonic() - started
+    click.echo(f"Indexed {count:,} documents in {elapsed:.1f} s ({count / max(elapsed, 1e-6):,.0f} docs/s).")
+
+
+@search_cli.command("check")
+@click.option("--repair/--no-repair", default=True, show_default=True, help="Fix what is found.")
+def search_check(repair: bool) -> None:
+    """Report (and repair) documents missing from, stale in, or extra in the index."""
+    from . import search_sync
+
+    report = search_sync.check(repair=repair)
+    for kind in ("missing", "stale", "extra"):
+        keys = report[kind]
+        shown = ", ".join(keys[:10]) + (" …" if len(keys) > 10 else "")
+        click.echo(f"{kind}: {len(keys)}" + (f" ({shown})" if keys else ""))
+    problems = sum(len(v) for v in report.values())
+    if problems and repair:
+        click.echo(f"Repaired {problems} documents.")
+    elif not problems:
+        click.echo("Index matches the database.")
+    elif not repair:
+        raise SystemExit(1)

@@ -83,7 +83,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         "testing",
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+            "SEARCH_INDEX_DIR": ":memory:",
         },
     )
     app.test_client_class = IsolatedClient

@@ -146,3 +146,18 @@ class Revision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class SearchPending(db.Model):
+    """Posts whose search document could not be written yet (the index was busy or down).
+
+    The database stays the source of truth: a post commits whatever the index does, and
+    any process retries these rows on its next write or through `flask search check`.
+    """
+
+    __tablename__ = "search_pending"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)

@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import answers, auth, comments, main, questions, users
+    from . import answers, auth, comments, main, questions, search, users
 
-    for module in (main, auth, users, questions, answers, comments):
+    for module in (main, auth, users, questions, answers, comments, search):
         app.register_blueprint(module.bp)

@@ -6,13 +6,14 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
-from ..markup import render_markdown
+from ..markup import excerpt, render_markdown
 from ..models import Question
 from ..services import questions as svc
 from ..services.errors import FieldError, InvalidState
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.posts import revisions_of
+from ..services.search import similar_questions
 from .formglue import form_status, show_field_error
 from .history import revision_diffs
 
@@ -41,6 +42,8 @@ def index():  # noqa: ANN201
 @login_required
 def ask():  # noqa: ANN201
     form = QuestionForm()
+    if request.method == "GET" and request.args.get("title"):
+        form.title.data = request.args["title"][:current_app.config["TITLE_MAX_LENGTH"]]
     if form.validate_on_submit():
         try:
             question = svc.ask_question(current_user, svc.QuestionInput(form.title.data, form.body.data, form.tags.data))
@@ -66,6 +69,15 @@ def show(question_id: int, slug: str | None = None):  # noqa: ANN201
     return render_thread(question)
 
 
+def related_questions(question: Question) -> list[Question]:
+    """The "Related questions" sidebar; empty rather than failing if the index is unavailable."""
+    try:
+        return similar_questions(current_user, question.title, body=excerpt(question.body_html, 400), exclude=question)
+    except Exception:  # noqa: BLE001 - the thread must render even when search is down
+        current_app.logger.warning("related questions unavailable", exc_info=True)
+        return []
+
+
 def render_thread(question: Question, answer_form: AnswerForm | None = None, status: int = 200,
                   comment_forms: dict[str, CommentForm] | None = None):  # noqa: ANN201
     """Render the question page; also used to redisplay a rejected answer or comment."""
@@ -73,6 +85,7 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
     return render_template(
         "questions/show.html",
         question=question,
+        related=related_questions(question),
         answers=answers,
         comments=comments,
         answer_form=answer_form or AnswerForm(formdata=None),

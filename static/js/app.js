@@ -50,4 +50,57 @@
     input.addEventListener("input", update);
     if (input.value.trim()) { update(); }
   });
+
+  // Similar questions while typing a title on the ask page: the customer may find the
+  // answer before posting. Text is inserted with textContent, never as HTML.
+  document.querySelectorAll("[data-similar-url]").forEach(function (box) {
+    var form = box.closest("form");
+    var input = form ? form.querySelector('input[name="title"]') : null;
+    var list = box.querySelector(".similar-list");
+    if (!input || !list) { return; }
+    var url = box.getAttribute("data-similar-url");
+    var last = "";
+    var lookup = debounce(function () {
+      var title = input.value.trim();
+      if (title === last) { return; }
+      last = title;
+      if (title.split(/\s+/).length < 3) { box.hidden = true; return; }
+      fetch(url + "?title=" + encodeURIComponent(title), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (json) {
+          if (!json || title !== last) { return; }
+          list.textContent = "";
+          json.results.forEach(function (item) {
+            var li = document.createElement("li");
+            var a = document.createElement("a");
+            a.href = item.url;
+            a.textContent = item.title;
+            a.target = "_blank";
+            a.rel = "noopener";
+            li.appendChild(a);
+            if (item.kind === "article") {
+              var off = document.createElement("span");
+              off.className = "official-mark";
+              off.textContent = "Official";
+              li.appendChild(off);
+            }
+            if (item.solved) {
+              var mark = document.createElement("span");
+              mark.className = "solved-mark";
+              mark.textContent = "✓ Solved";
+              li.appendChild(mark);
+            }
+            var meta = document.createElement("span");
+            meta.className = "similar-meta";
+            meta.textContent = item.score + " votes · " + item.answers + " answers";
+            li.appendChild(meta);
+            list.appendChild(li);
+          });
+          box.hidden = json.results.length === 0;
+        })
+        .catch(function () { box.hidden = true; });
+    }, 300);
+    input.addEventListener("input", lookup);
+    if (input.value.trim()) { lookup(); }
+  });
 })();

@@ -1,0 +1,224 @@
+"""Keeps the search index in step with the database.
+
+The only module that imports both ``forum`` and ``search``. Session hooks collect the
+questions a transaction touched (at flush), write their documents after commit, and forget
+them on rollback. If the index cannot be written (another process holds the Whoosh lock
+past its timeout, the disk is full), the post still succeeds: the keys go to the
+``search_pending`` table and are retried on the next write by any process, or by
+``flask search check``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session, selectinload
+
+from search.document import Document
+from search.index import SearchIndex
+
+from .extensions import db
+from .markup import to_plain_text
+from .models import Answer, Question, SearchPending
+from .models.base import utcnow
+
+log = logging.getLogger(__name__)
+TOUCHED = "forum.search.touched"
+QUESTION = "question"
+
+
+class SearchSync:
+    """The index of one app, opened lazily (one per process)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.path: str | None = app.config["SEARCH_INDEX_DIR"] or None
+        if self.path == ":memory:":
+            self.path = None
+        self._index: SearchIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> SearchIndex:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = SearchIndex.open(self.path)
+        return self._index
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+
+def get_sync(app: Flask | None = None) -> SearchSync:
+    return (app or current_app).extensions["search"]
+
+
+def get_index() -> SearchIndex:
+    return get_sync().index
+
+
+# ---------------------------------------------------------------- documents from rows
+
+
+def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Document], list[str]]:
+    """Documents for the visible questions among ``ids`` and keys of those to drop."""
+    ids = sorted(set(ids))
+    if not ids:
+        return [], []
+    rows = list(session.scalars(select(Question).where(Question.id.in_(ids)).options(selectinload(Question.tags))))
+    answers: dict[int, list[str]] = {}
+    stmt = (select(Answer.question_id, Answer.body_html)
+            .where(Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
+            .order_by(Answer.score.desc(), Answer.id))
+    for question_id, body_html in session.execute(stmt):
+        answers.setdefault(question_id, []).append(to_plain_text(body_html))
+    docs, gone = [], []
+    found = set()
+    for q in rows:
+        found.add(q.id)
+        if q.deleted_at is not None:
+            gone.append(f"{QUESTION}:{q.id}")
+            continue
+        texts = answers.get(q.id, [])
+        docs.append(Document(
+            kind=QUESTION, id=q.id, title=q.title, body=to_plain_text(q.body_html),
+            answers="\n".join(texts), accepted="", tags=tuple(t.name for t in q.tags),
+            author=q.author.username, status="open", solved=False, score=q.score,
+            answer_count=len(texts), created=q.created_at,
+        ))
+    gone.extend(f"{QUESTION}:{i}" for i in ids if i not in found)
+    return docs, gone
+
+
+def all_documents(session: Session, batch: int = 500) -> Iterator[Document]:
+    """Every visible question as a document, in id order, ``batch`` rows at a time."""
+    last = 0
+    while True:
+        ids = list(session.scalars(select(Question.id).where(Question.id > last, Question.deleted_at.is_(None))
+                                   .order_by(Question.id).limit(batch)))
+        if not ids:
+            return
+        docs, _ = _question_documents(session, ids)
+        yield from docs
+        last = ids[-1]
+        session.expunge_all()
+
+
+def count_documents(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count(Question.id)).where(Question.deleted_at.is_(None))) or 0
+
+
+# ---------------------------------------------------------------- writing
+
+
+def sync_questions(ids: Iterable[int]) -> None:
+    """Write the current state of these questions (and any pending ones) to the index.
+
+    Never raises for an index failure: the keys are queued in ``search_pending`` instead.
+    """
+    ids = set(ids)
+    with Session(db.engine) as session:
+        pending = set(session.scalars(select(SearchPending.id).where(SearchPending.kind == QUESTION).limit(200)))
+        wanted = ids | pending
+        docs, gone = _question_documents(session, wanted)
+        try:
+            index = get_index()
+            if docs:
+                index.upsert(docs)
+            if gone:
+                index.delete(gone)
+        except Exception:  # noqa: BLE001 - any index failure must not fail the post
+            log.warning("search index write failed for questions %s; queued for retry", sorted(wanted), exc_info=True)
+            _queue(session, ids - pending)
+            session.commit()
+            return
+        if pending:
+            session.execute(delete(SearchPending).where(SearchPending.kind == QUESTION, SearchPending.id.in_(pending)))
+            session.commit()
+
+
+def _queue(session: Session, ids: Iterable[int]) -> None:
+    for question_id in ids:
+        if session.get(SearchPending, (QUESTION, question_id)) is None:
+            session.add(SearchPending(kind=QUESTION, id=question_id, queued_at=utcnow(), attempts=1))
+
+
+def rebuild(progress: Callable[[int], None] | None = None) -> int:
+    """Replace the whole index with documents built from the database."""
+    with Session(db.engine) as session:
+        n = get_index().rebuild(all_documents(session), progress=progress)
+        session.execute(delete(SearchPending))
+        session.commit()
+    return n
+
+
+def check(repair: bool = False) -> dict[str, list[str]]:
+    """Compare the index with the database: missing, stale and extra keys (and fix them)."""
+    index = get_index()
+    stored = index.fingerprints()
+    missing, stale = [], []
+    with Session(db.engine) as session:
+        for doc in all_documents(session):
+            fp = stored.pop(doc.key, None)
+            if fp is None:
+                missing.append(doc.key)
+            elif fp != doc.fingerprint():
+                stale.append(doc.key)
+        extra = sorted(stored)
+        if repair:
+            fix = [int(k.split(":", 1)[1]) for k in missing + stale]
+            for start in range(0, len(fix), 500):
+                docs, _ = _question_documents(session, fix[start:start + 500])
+                index.upsert(docs)
+            if extra:
+                index.delete(extra)
+            session.execute(delete(SearchPending))
+            session.commit()
+    return {"missing": missing, "stale": stale, "extra": extra}
+
+
+# ---------------------------------------------------------------- session hooks
+
+
+def _after_flush(session: Session, flush_context: Any) -> None:
+    touched: set[int] = session.info.setdefault(TOUCHED, set())
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Question):
+            touched.add(obj.id)
+        elif isinstance(obj, Answer):
+            touched.add(obj.question_id)
+
+
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop(TOUCHED, None)
+    if ids and has_app_context() and "search" in current_app.extensions:
+        sync_questions(ids)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(TOUCHED, None)
+
+
+_hooks_installed = False
+
+
+def init_app(app: Flask) -> None:
+    global _hooks_installed
+    app.extensions["search"] = SearchSync(app)
+    if not _hooks_installed:
+        # On the session class, once per process: every app's sessions share the hooks,
+        # and each hook finds its own app through current_app.
+        event.listen(FlaskSession, "after_flush", _after_flush)
+        event.listen(FlaskSession, "after_commit", _after_commit)
+        event.listen(FlaskSession, "after_rollback", _after_rollback)
+        _hooks_installed = True

@@ -1,0 +1,39 @@
+"""The search page and the similar-questions endpoint used while typing a title."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+from flask_login import current_user
+
+from ..services import search as svc
+from ..services.pagination import clamp_page
+from .questions import question_url
+
+bp = Blueprint("search", __name__)
+
+
+def _solved_arg() -> bool | None:
+    value = request.args.get("solved", "")
+    return {"yes": True, "no": False}.get(value)
+
+
+@bp.route("/search")
+def index():  # noqa: ANN201
+    query = request.args.get("q", "")[:500]
+    tags = tuple(dict.fromkeys(t.strip().lower() for t in request.args.getlist("tag") if t.strip()))[:5]
+    solved = _solved_arg()
+    if not query.strip() and not tags and solved is None:
+        return render_template("search/index.html", page=None, query="")
+    page = svc.search_posts(current_user, query, sort=request.args.get("sort", "relevance"),
+                            page=clamp_page(request.args.get("page")), tags=tags, solved=solved)
+    return render_template("search/index.html", page=page, query=query)
+
+
+@bp.route("/search/similar")
+def similar():  # noqa: ANN201
+    title = request.args.get("title", "")[:300]
+    questions = svc.similar_questions(current_user, title)
+    return jsonify(results=[
+        {"id": q.id, "title": q.title, "url": question_url(q), "score": q.score,
+         "answers": q.answer_count, "solved": False, "kind": "question"}
+        for q in questions
+    ])
