@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import Select, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -70,16 +72,23 @@ def _check_title(title: str) -> str:
 
 
 def _tags_for(names: list[str]) -> list[Tag]:
+    """Tag rows for ``names`` in that order, creating the new ones.
+
+    Two people may introduce the same new tag at the same moment: the insert skips names
+    that already exist (ON CONFLICT DO NOTHING) instead of failing on the unique name.
+    """
     existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
-    tags = []
-    for name in names:
-        tag = existing.get(name)
-        if tag is None:
-            tag = Tag(name=name, question_count=0)
-            db.session.add(tag)
-        tags.append(tag)
-    db.session.flush()
-    return tags
+    missing = [n for n in names if n not in existing]
+    if missing:
+        dialect = db.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        now = utcnow()
+        db.session.execute(
+            insert(Tag).values([{"name": n, "description": "", "question_count": 0, "created_at": now} for n in missing])
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        existing.update({t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(missing)))})
+    return [existing[n] for n in names]
 
 
 def _move_tag_counts(tag_ids: list[int], delta: int) -> None:

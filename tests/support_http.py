@@ -1,0 +1,104 @@
+"""A real multi-process server (gunicorn) and a small cookie-keeping HTTP client, for tests
+that must cross process boundaries."""
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 4, log: Path | None = None) -> Iterator[str]:
+    """Serve ``forum:create_app()`` with ``workers`` processes; yields the base URL.
+
+    The server's output goes to ``log`` (a file) when given, so a failing test can show it.
+    """
+    port = free_port()
+    full_env = {**os.environ, **env, "PYTHONPATH": str(REPO)}
+    out = log.open("wb") if log else None
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60",
+         "--graceful-timeout", "5", "forum:create_app()"],
+        cwd=REPO, env=full_env, stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/login", timeout=2).read()
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out = log.read_text(errors="replace")[-3000:] if log else ""
+                    raise RuntimeError(f"gunicorn did not start:\n{out}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if out:
+            out.close()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class Browserish:
+    """Keeps cookies, reads CSRF tokens from pages, posts forms; never follows redirects."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
+
+    def request(self, method: str, path: str, data: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        req = urllib.request.Request(self.base + path, data=body, method=method)
+        try:
+            with self.opener.open(req, timeout=60) as resp:
+                return resp.status, resp.read().decode(errors="replace"), dict(resp.headers)
+        except urllib.error.HTTPError as err:
+            text = err.read().decode(errors="replace")
+            headers = dict(err.headers)
+            err.close()
+            return err.code, text, headers
+
+    def token(self, path: str = "/") -> str:
+        _, page, _ = self.request("GET", path)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        if not match:
+            raise AssertionError(f"no CSRF token on {path}")
+        return match.group(1)
+
+    def post(self, path: str, data: dict[str, str]) -> tuple[int, str, dict[str, str]]:
+        return self.request("POST", path, {**data, "csrf_token": self.token()})
+
+    def login(self, login: str, password: str) -> int:
+        status, _, _ = self.request("POST", "/login", {"login": login, "password": password, "csrf_token": self.token("/login")})
+        return status
