@@ -31,10 +31,22 @@ class Tag(db.Model):
 
 class SoftDeleteMixin:
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Hidden by moderation (flags, review queue): like a deletion for everyone but the
+    # author and staff, and reversible; nothing of it shows to others.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    hidden_reason: Mapped[str] = mapped_column(String(30), default="")
 
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def is_visible(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None
 
 
 class Question(SoftDeleteMixin, db.Model):
@@ -56,6 +68,19 @@ class Question(SoftDeleteMixin, db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Curation (staff and the asker). use_alter: questions and answers point at each other.
+    accepted_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answers.id", use_alter=True, name="fk_questions_accepted_answer_id_answers"), default=None)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    close_reason: Mapped[str | None] = mapped_column(String(30), default=None)
+    close_note: Mapped[str] = mapped_column(String(500), default="")
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), default=None)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=question_tags, order_by=Tag.name)
@@ -69,6 +94,22 @@ class Question(SoftDeleteMixin, db.Model):
     @property
     def kind(self) -> str:
         return "question"
+
+    @property
+    def is_solved(self) -> bool:
+        return self.accepted_answer_id is not None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    @property
+    def is_pinned(self) -> bool:
+        return self.pinned_at is not None
 
 
 class Answer(SoftDeleteMixin, db.Model):
@@ -86,9 +127,12 @@ class Answer(SoftDeleteMixin, db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
+    official_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    official_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
     # Many-to-one by primary key: served from the identity map when the question is loaded.
-    question: Mapped[Question] = relationship()
+    question: Mapped[Question] = relationship(foreign_keys=[question_id])
     comments: Mapped[list["Comment"]] = relationship(
         primaryjoin="Comment.answer_id == Answer.id",
         lazy="raise_on_sql",
@@ -99,6 +143,10 @@ class Answer(SoftDeleteMixin, db.Model):
     @property
     def kind(self) -> str:
         return "answer"
+
+    @property
+    def is_official(self) -> bool:
+        return self.official_at is not None
 
 
 class Comment(SoftDeleteMixin, db.Model):
@@ -122,21 +170,24 @@ class Comment(SoftDeleteMixin, db.Model):
 
 
 class Revision(db.Model):
-    """A full snapshot of a question or answer after each save (revision 1 is the original)."""
+    """A full snapshot of a question, answer or article after each save (revision 1 is the original)."""
 
     __tablename__ = "revisions"
     __table_args__ = (
         CheckConstraint(
-            "(question_id IS NULL) != (answer_id IS NULL)", name="one_target"
+            "(CASE WHEN question_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN answer_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN article_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_target"
         ),
         # Unique numbers per post: two concurrent edits cannot both claim revision N.
         UniqueConstraint("question_id", "number", name="uq_revisions_question_number"),
         UniqueConstraint("answer_id", "number", name="uq_revisions_answer_number"),
+        UniqueConstraint("article_id", "number", name="uq_revisions_article_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), default=None)
     answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"), default=None)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), default=None)
     number: Mapped[int]
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(150), default="")

@@ -49,6 +49,11 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     reputation: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moderation: a suspended user cannot sign in; a silenced one can read but not post.
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    suspension_reason: Mapped[str] = mapped_column(String(500), default="")
+    silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    silence_reason: Mapped[str] = mapped_column(String(500), default="")
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -60,6 +65,12 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    def is_suspended(self, now: datetime) -> bool:
+        return self.suspended_until is not None and self.suspended_until > now
+
+    def is_silenced(self, now: datetime) -> bool:
+        return self.silenced_until is not None and self.silenced_until > now
 
     @property
     def initials(self) -> str:
