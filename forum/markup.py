@@ -161,7 +161,7 @@ _QUOTE_PREFIX_RE = re.compile(r"(?:[ ]{0,3}>[ ]?)*")
 _SETEXT_OR_ATX_RE = re.compile(r"#|[=-]+[ ]*$")
 _MAX_SPLITS_PER_BLOCK = 32
 _FENCE_RE = re.compile(r"(`{3,}|~{3,})[ ]*(.*)")
-_FENCE_MASKS = {"`": "\x01", "~": "\x02"}  # never in input: _clean_source strips C0
+_FENCE_MASKS = {"`": "\x0e", "~": "\x0f"}  # stripped from input; not markdown's STX/ETX
 _TICKS_RE = re.compile(r"`+")
 # Work budget for one conversion, in elements built plus emphasis runs examined. python-
 # markdown spends 30-100 µs on each and bleach another ~20 µs per tag; a long, richly
@@ -382,7 +382,7 @@ class _FencedBlocks(FencedBlockPreprocessor):
 
 
 def _unmask(text: Any) -> Any:
-    return text.replace("\x01", "`").replace("\x02", "~") if isinstance(text, str) else text
+    return text.replace("\x0e", "`").replace("\x0f", "~") if isinstance(text, str) else text
 
 
 def _cap_line_nesting(line: str) -> str:

@@ -75,24 +75,32 @@ def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Docu
         return [], []
     rows = list(session.scalars(select(Question).where(Question.id.in_(ids)).options(selectinload(Question.tags))))
     answers: dict[int, list[str]] = {}
-    stmt = (select(Answer.question_id, Answer.body_html)
-            .where(Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
+    accepted: dict[int, str] = {}
+    accepted_ids = {q.accepted_answer_id for q in rows if q.accepted_answer_id}
+    stmt = (select(Answer.id, Answer.question_id, Answer.body_html)
+            .where(Answer.question_id.in_(ids), Answer.deleted_at.is_(None), Answer.hidden_at.is_(None))
             .order_by(Answer.score.desc(), Answer.id))
-    for question_id, body_html in session.execute(stmt):
-        answers.setdefault(question_id, []).append(to_plain_text(body_html))
+    for answer_id, question_id, body_html in session.execute(stmt):
+        text = to_plain_text(body_html)
+        if answer_id in accepted_ids:
+            # The accepted answer gets its own, higher-weighted field instead.
+            accepted[question_id] = text
+        else:
+            answers.setdefault(question_id, []).append(text)
     docs, gone = [], []
     found = set()
     for q in rows:
         found.add(q.id)
-        if q.deleted_at is not None:
+        if not q.is_visible:
             gone.append(f"{QUESTION}:{q.id}")
             continue
         texts = answers.get(q.id, [])
+        solution = accepted.get(q.id, "")
         docs.append(Document(
             kind=QUESTION, id=q.id, title=q.title, body=to_plain_text(q.body_html),
-            answers="\n".join(texts), accepted="", tags=tuple(t.name for t in q.tags),
-            author=q.author.username, status="open", solved=False, score=q.score,
-            answer_count=len(texts), created=q.created_at,
+            answers="\n".join(texts), accepted=solution, tags=tuple(t.name for t in q.tags),
+            author=q.author.username, status="closed" if q.is_closed else "open", solved=bool(solution),
+            score=q.score, answer_count=len(texts) + (1 if solution else 0), created=q.created_at,
         ))
     gone.extend(f"{QUESTION}:{i}" for i in ids if i not in found)
     return docs, gone
@@ -102,7 +110,8 @@ def all_documents(session: Session, batch: int = 500) -> Iterator[Document]:
     """Every visible question as a document, in id order, ``batch`` rows at a time."""
     last = 0
     while True:
-        ids = list(session.scalars(select(Question.id).where(Question.id > last, Question.deleted_at.is_(None))
+        ids = list(session.scalars(select(Question.id).where(Question.id > last, Question.deleted_at.is_(None),
+                                                            Question.hidden_at.is_(None))
                                    .order_by(Question.id).limit(batch)))
         if not ids:
             return
@@ -115,7 +124,8 @@ def all_documents(session: Session, batch: int = 500) -> Iterator[Document]:
 def count_documents(session: Session) -> int:
     from sqlalchemy import func
 
-    return session.scalar(select(func.count(Question.id)).where(Question.deleted_at.is_(None))) or 0
+    return session.scalar(select(func.count(Question.id)).where(Question.deleted_at.is_(None),
+                                                                 Question.hidden_at.is_(None))) or 0
 
 
 # ---------------------------------------------------------------- writing

@@ -45,7 +45,7 @@ class QuestionForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
-    body = TextAreaField("Your answer", validators=[InputRequired(), _max("ANSWER_MAX_LENGTH")],
+    body = TextAreaField("Answer", validators=[InputRequired(), _max("ANSWER_MAX_LENGTH")],
                          description="Markdown supported. Explain the steps that worked.")
     summary = StringField("Edit summary", validators=[Length(max=200)])
 

@@ -9,19 +9,23 @@ from ..models.base import utcnow
 from .errors import InvalidState, NotFound
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question
+from .safety import check_new_post
 
 
 def post_answer(author: User, question: Question, body: str) -> Answer:
     """Add an answer. Raises PermissionDenied on a deleted question, FieldError for bad input."""
     require(author, "answer", question, "This question no longer takes answers.")
     body = check_body(body, limit_key="ANSWER_MAX_LENGTH")
+    verdict = check_new_post(author, body, kind="answer")
     now = utcnow()
     answer = Answer(question_id=question.id, author=author, created_at=now, score=0)
     set_body(answer, body)
+    if verdict == "review":
+        answer.hidden_at, answer.hidden_reason = now, "review"
     db.session.add(answer)
     db.session.flush()
     add_revision(answer, author)
-    touch_question(question.id, now, answers_delta=+1)
+    touch_question(question.id, now, answers_delta=+1 if verdict == "publish" else 0)
     db.session.flush()
     return answer
 
@@ -51,10 +55,12 @@ def edit_answer(editor: User, answer: Answer, body: str, summary: str = "") -> A
 
 def delete_answer(actor: User, answer: Answer) -> None:
     require(actor, "delete", answer)
+    counted = answer.is_visible
     answer.deleted_at = utcnow()
     answer.deleted_by_id = actor.id
     db.session.flush()
-    touch_question(answer.question_id, answers_delta=-1)
+    if counted:
+        touch_question(answer.question_id, answers_delta=-1)
 
 
 def restore_answer(actor: User, answer: Answer) -> None:
@@ -62,4 +68,5 @@ def restore_answer(actor: User, answer: Answer) -> None:
     answer.deleted_at = None
     answer.deleted_by_id = None
     db.session.flush()
-    touch_question(answer.question_id, answers_delta=+1)
+    if answer.is_visible:
+        touch_question(answer.question_id, answers_delta=+1)

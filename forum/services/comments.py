@@ -10,6 +10,7 @@ from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .permissions import can, require
 from .posts import touch_question
+from .safety import check_new_post
 
 
 def _check(body: str) -> str:
@@ -26,6 +27,7 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
     """Comment on a question or answer. Raises PermissionDenied or FieldError."""
     require(author, "comment", target, "This post no longer takes comments.")
     body = _check(body)
+    verdict = check_new_post(author, body, kind="comment")
     question_id = target.id if isinstance(target, Question) else target.question_id
     comment = Comment(
         question_id=question_id,
@@ -36,6 +38,8 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
         render_version=RENDER_VERSION,
         created_at=utcnow(),
     )
+    if verdict == "review":
+        comment.hidden_at, comment.hidden_reason = comment.created_at, "review"
     db.session.add(comment)
     db.session.flush()
     touch_question(question_id, comment.created_at)

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -18,6 +18,7 @@ from .errors import FieldError, InvalidState, NotFound
 from .pagination import Page, paginate
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question
+from .safety import check_new_post
 
 TAG_SPLIT_RE = re.compile(r"[\s,]+")
 TAG_DROP_RE = re.compile(r"[^a-z0-9+#.\-]")
@@ -91,7 +92,7 @@ def _tags_for(names: list[str]) -> list[Tag]:
     return [existing[n] for n in names]
 
 
-def _move_tag_counts(tag_ids: list[int], delta: int) -> None:
+def move_tag_counts(tag_ids: list[int], delta: int) -> None:
     if tag_ids:
         db.session.execute(
             update(Tag).where(Tag.id.in_(tag_ids)).values(question_count=Tag.question_count + delta),
@@ -106,13 +107,18 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     require(author, "ask")
     title = _check_title(data.title)
     body = check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20)
-    tags = _tags_for(parse_tags(data.tags))
+    names = parse_tags(data.tags)
+    verdict = check_new_post(author, f"{title}\n{body}", kind="question")
+    tags = _tags_for(names)
     now = utcnow()
     question = Question(author=author, title=title, tags=tags, created_at=now, last_activity_at=now, score=0, answer_count=0)
     set_body(question, body)
+    if verdict == "review":
+        question.hidden_at, question.hidden_reason = now, "review"
     db.session.add(question)
     db.session.flush()
-    _move_tag_counts([t.id for t in tags], +1)
+    if verdict == "publish":
+        move_tag_counts([t.id for t in tags], +1)
     add_revision(question, author)
     db.session.flush()
     return question
@@ -135,8 +141,9 @@ def edit_question(editor: User, question: Question, data: QuestionInput, summary
         old_ids = {t.id for t in question.tags}
         question.tags = _tags_for(names)
         new_ids = {t.id for t in question.tags}
-        _move_tag_counts(sorted(old_ids - new_ids), -1)
-        _move_tag_counts(sorted(new_ids - old_ids), +1)
+        if question.is_visible:
+            move_tag_counts(sorted(old_ids - new_ids), -1)
+            move_tag_counts(sorted(new_ids - old_ids), +1)
     question.title = title
     set_body(question, body)
     question.edited_at = utcnow()
@@ -150,9 +157,11 @@ def edit_question(editor: User, question: Question, data: QuestionInput, summary
 def delete_question(actor: User, question: Question) -> None:
     """Soft-delete: hidden from others, kept for its author and staff, restorable."""
     require(actor, "delete", question)
+    counted = question.is_visible
     question.deleted_at = utcnow()
     question.deleted_by_id = actor.id
-    _move_tag_counts([t.id for t in question.tags], -1)
+    if counted:
+        move_tag_counts([t.id for t in question.tags], -1)
     db.session.flush()
 
 
@@ -160,7 +169,8 @@ def restore_question(actor: User, question: Question) -> None:
     require(actor, "restore", question)
     question.deleted_at = None
     question.deleted_by_id = None
-    _move_tag_counts([t.id for t in question.tags], +1)
+    if question.is_visible:
+        move_tag_counts([t.id for t in question.tags], +1)
     db.session.flush()
 
 
@@ -178,25 +188,33 @@ def load_thread(question: Question, viewer: User | None) -> tuple[list[Answer], 
     A fixed number of queries whatever the size of the thread.
     """
     stmt = select(Answer).where(Answer.question_id == question.id)
+    visible = Answer.deleted_at.is_(None) & Answer.hidden_at.is_(None)
     if not can(viewer, "see_deleted"):
         if viewer is not None and getattr(viewer, "is_authenticated", False):
-            stmt = stmt.where((Answer.deleted_at.is_(None)) | (Answer.author_id == viewer.id))
+            stmt = stmt.where(visible | (Answer.author_id == viewer.id))
         else:
-            stmt = stmt.where(Answer.deleted_at.is_(None))
-    answers = list(db.session.scalars(stmt.order_by(Answer.score.desc(), Answer.created_at, Answer.id)))
+            stmt = stmt.where(visible)
+    # The accepted answer comes first, then score, then age.
+    accepted_first = case((Answer.id == question.accepted_answer_id, 0), else_=1)
+    answers = list(db.session.scalars(stmt.order_by(accepted_first, Answer.score.desc(), Answer.created_at, Answer.id)))
     answer_ids = {a.id for a in answers}
     comments: dict[int | None, list[Comment]] = {None: []}
     for a in answers:
         comments[a.id] = []
     cstmt = select(Comment).where(Comment.question_id == question.id, Comment.deleted_at.is_(None))
+    staff = can(viewer, "see_deleted")
+    viewer_id = getattr(viewer, "id", None) if viewer is not None and getattr(viewer, "is_authenticated", False) else None
     for c in db.session.scalars(cstmt.order_by(Comment.created_at, Comment.id)):
+        if c.hidden_at is not None and not (staff or c.author_id == viewer_id):
+            continue
         if c.answer_id is None or c.answer_id in answer_ids:
             comments[c.answer_id].append(c)
     return answers, comments
 
 
 def _visible_questions() -> Select[tuple[Question]]:
-    return select(Question).where(Question.deleted_at.is_(None)).options(selectinload(Question.tags))
+    return (select(Question).where(Question.deleted_at.is_(None), Question.hidden_at.is_(None))
+            .options(selectinload(Question.tags)))
 
 
 def list_questions(tab: str, page: int, tag: Tag | None = None) -> Page[Question]:

@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Question
 from ..search_sync import get_index
-from .permissions import can
 
 SORTS = ("relevance", "newest", "votes")
 PER_PAGE = 20
@@ -52,7 +51,7 @@ def _load_visible(keys: list[tuple[str, int]], viewer: Any) -> dict[int, Questio
     if not ids:
         return {}
     rows = db.session.scalars(select(Question).where(Question.id.in_(ids)).options(selectinload(Question.tags)))
-    return {q.id: q for q in rows if not q.is_deleted and can(viewer, "view", q)}
+    return {q.id: q for q in rows if q.is_visible}
 
 
 def search_posts(viewer: Any, query: str, *, sort: str = "relevance", page: int = 1,
