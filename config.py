@@ -57,6 +57,26 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session; avoids lost drafts
     CSP_ENABLED = True
     PREFERRED_URL_SCHEME = "http"
+    # Moderation (forum/services/safety.py, flags.py, moderation.py).
+    # A post flagged "spam" or "rude" by this many different members is hidden until reviewed.
+    FLAG_HIDE_THRESHOLD = 3
+    # A "new member" has reputation below NEW_MEMBER_REPUTATION AND fewer than NEW_MEMBER_POSTS
+    # visible questions + answers; staff are never new. New members' posts with links to other
+    # sites (http(s)://, www., absolute Markdown links) wait in the review queue.
+    NEW_MEMBER_REPUTATION = 10
+    NEW_MEMBER_POSTS = 3
+    NEW_MEMBER_LINK_REVIEW = True
+    # Posting rate limits: at most N posts of a kind per POST_RATE_WINDOW_MINUTES, counted in the
+    # database (so they hold across processes). 0 means unlimited; staff are never limited.
+    POST_RATE_LIMITS_ENABLED = True
+    POST_RATE_WINDOW_MINUTES = 10
+    POST_RATE_NEW_MEMBER_QUESTIONS = 3
+    POST_RATE_NEW_MEMBER_ANSWERS = 5
+    POST_RATE_NEW_MEMBER_COMMENTS = 10
+    POST_RATE_MEMBER_QUESTIONS = 10
+    POST_RATE_MEMBER_ANSWERS = 20
+    POST_RATE_MEMBER_COMMENTS = 30
+    SUSPEND_MAX_DAYS = 365
 
 
 class DevelopmentConfig(Config):
@@ -72,6 +92,9 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
+    # Most tests post many times from fresh accounts; the moderation tests turn these back on.
+    POST_RATE_LIMITS_ENABLED = False
+    NEW_MEMBER_LINK_REVIEW = False
 
 
 class ProductionConfig(Config):

@@ -649,7 +649,7 @@ Firmware **4.2.8**, rolling out this week, refreshes the offset automatically at
 
 **Non-Lumen devices:** the hub doesn't scan or record other devices on your network, so there's nothing to export there. The only network detail we keep is the hub's own Wi-Fi network name and signal strength, which is in `devices.json`.
 
-There's more detail in our [privacy overview](/articles/privacy-overview).""",
+There's more detail in our [privacy overview](/search?q=privacy+is%3Aarticle).""",
                 "minutes_after": 180,
                 "accepted": True,
                 "score_hint": 13,
@@ -827,7 +827,7 @@ Amber is almost always the router. Restart the router first, then the hub.""",
             },
             {
                 "author": "sam_brightway",
-                "body": "Ben's list is spot on. The full list, including the Gen 2 ring animations, is in [Hub status lights explained](/articles/hub-status-lights). If amber comes back often, check whether your router has parental controls or a firewall that blocks the hub. It needs outbound access on port 443 and 8883.",
+                "body": "Ben's list is spot on. The full list, including the Gen 2 ring animations, is in [Hub status lights explained](/search?q=status+lights+is%3Aarticle). If amber comes back often, check whether your router has parental controls or a firewall that blocks the hub. It needs outbound access on port 443 and 8883.",
                 "minutes_after": 95,
                 "score_hint": 3,
                 "comments": [],
@@ -1649,5 +1649,56 @@ When the new tenants arrive, invite them as **Member** rather than **Admin** so 
                 "comments": [],
             },
         ],
+    },
+]
+
+
+class ArticleSpec(TypedDict):
+    author: str
+    title: str
+    body: str
+    tags: list[str]
+    days_ago: float
+
+
+# Official knowledge-base articles, published by the support team.
+ARTICLES: list[ArticleSpec] = [
+    {
+        "author": "sam_brightway",
+        "title": "Hub status lights explained",
+        "tags": ["setup", "devices"],
+        "days_ago": 50,
+        "body": """What the light on your Lumen hub means, and what to do about it.
+
+| Light | Meaning | What to do |
+|---|---|---|
+| Pulsing blue | Ready to set up | Open the app and tap **Add hub** |
+| Solid green | Online, all good | Nothing |
+| Amber | Online but can't reach the Lumen cloud | Check your router allows outbound port 443 and 8883 |
+| Blinking orange | Firmware update in progress | Leave it plugged in; it takes up to 15 minutes |
+| Red | Offline | Unplug for 10 seconds, plug back in; if it stays red, contact support |
+
+**Gen 2 hubs** show the same colours on the ring; a slow white spin means it is restarting.
+
+If the light does something not on this list, post a question with a photo and your firmware version.""",
+    },
+    {
+        "author": "rosa_brightway",
+        "title": "Privacy overview: what the Lumen app collects and how to export it",
+        "tags": ["privacy", "account"],
+        "days_ago": 45,
+        "body": """Lumen collects only what it needs to run your home:
+
+- **Device state and automations**, so the app and schedules work.
+- **Location**, only if you use geofencing automations ("when I leave home"). You can turn it off in *Settings > Privacy > Location*; geofencing then stops.
+- **Diagnostics**, only when you tap *Help > Send diagnostics*.
+
+## Export or delete your data
+
+1. In the app, open *Settings > Account > Your data*.
+2. Tap **Export**. You get an e-mail with a ZIP of JSON files within 24 hours.
+3. To delete everything, tap **Delete account**. Your hubs are reset to factory settings.
+
+Questions about privacy? Ask in the community with the `privacy` tag; the support team answers there.""",
     },
 ]

@@ -108,18 +108,18 @@ def _clean_source(src: str) -> str:
 # ----------------------------------------------------------------------- pathological input
 #
 # Bodies are limited to 30,000 characters and every body must render well under a second on
-# a slow 2-core machine. Stock python-markdown 3.11 + bleach 6.4, 30,000 characters
-# (before -> after, full pipeline; tests/unit/test_markup.py has the whole corpus):
-#   "[" * N, "![" * N, "[ " * N .............. > 20 s -> 0.2 s  bracket depth cap
-#   "[](" * N, "[x](" * N, "![](" * N ........ 10-18 s -> 0.1 s bounded link-tail window
-#   "(" * N ................................... 18 s -> 0.01 s own bare-URL regex
-#   "```" + runs of 9 backticks ................ 3 s -> 0.1 s  regex code-span search
-#   "# x\n", "---\n", "x\n===\n" lines ....... 1.5-3.6 s -> 0.2 s block pre-splitting
-#   "```x\n" lines (unclosable fences) ........ 1.7 s -> 0.3 s masked for the fence regex
-#   "<http://a" * N, "<a" * N ............... 0.8-1.3 s -> 0.1 s no raw-HTML parsing
-#   "__**- ****" * N (open emphasis runs) ...... 1.4 s -> 0.3 s open-run cap + budget
-#   5,000-row table, "*a*" * N, "<me@x.y>" * N  1.5-2.2 s -> 0.3 s walker fix + budgets
-#   "* " * N with wide gaps, "1. " * N ...... RecursionError -> 0.05 s line nesting cap
+# a slow 2-core machine. CPU time for 30,000 characters, stock python-markdown 3.11 + bleach
+# 6.4 -> this module (tests/unit/test_markup.py holds the whole corpus):
+#   "[" * N, "[ " * N, "[^" * N, "![" * N ........ > 20 s -> 0.08 s  bracket depth cap
+#   "[](" * N, "[x](" * N, "![](" * N ........... 12-20 s -> 0.06 s  bounded link tail
+#   "(" * N ....................................... 13 s -> 0.01 s  own bare-URL regex
+#   "```" then runs of 9 backticks ................. 3 s -> 0.06 s  regex code spans
+#   "# x", "---", "***", "x\n===", "> # x" lines  1-4 s -> 0.06 s  block pre-splitting
+#   "```x\n" lines (unclosable fences) ............ 1.9 s -> 0.03 s  masked for the regex
+#   "<http://a" * N, "<a" * N, ">" * N ......... 0.7-1.5 s -> 0.1 s  no raw-HTML parsing
+#   "__**- ****" * N, "***a" * N .................. 1.6 s -> 0.07 s  open-run cap, budget
+#   5,000-row table, "*a" * N, "<a@b.c>" * N ..... 1-3 s -> 0.04 s  walker fix, budgets
+#   "1. " * N, "+ " * N, "*     " * N ....... RecursionError -> 0.03 s  line nesting cap
 
 # A link text nests brackets; real text nests two or three deep. Past this depth the "["
 # stays literal text, which bounds the scan of every "[" to the next few brackets.
@@ -154,7 +154,9 @@ _NESTED_MARKERS_RE = re.compile(
     r"(?:[ ]{0,3}+(?:>[ ]?+|[*+-][ ]++|\d{1,9}+\.[ ]++)){%d}[ ]{0,3}+(?=>|[*+-][ ]|\d{1,9}\.[ ])"
     % _MAX_LINE_NESTING
 )
-_HR_RE = re.compile(r"[ ]{0,3}+(?:(?:-[ ]{0,2}+){3,}+|(?:_[ ]{0,2}+){3,}+|(?:\*[ ]{0,2}+){3,}+)[ ]*+$")
+_HR_RE = re.compile(
+    r"[ ]{0,3}+(?:(?:-[ ]{0,2}+){3,}+|(?:_[ ]{0,2}+){3,}+|(?:\*[ ]{0,2}+){3,}+)[ ]*+$"
+)
 # Lines after which python-markdown splits a block (ATX heading, setext underline, rule),
 # after an optional blockquote prefix; see _TameBlocks.
 _QUOTE_PREFIX_RE = re.compile(r"(?:[ ]{0,3}>[ ]?)*")
@@ -164,12 +166,13 @@ _FENCE_RE = re.compile(r"(`{3,}|~{3,})[ ]*(.*)")
 _FENCE_MASKS = {"`": "\x0e", "~": "\x0f"}  # stripped from input; not markdown's STX/ETX
 _TICKS_RE = re.compile(r"`+")
 # Work budget for one conversion, in elements built plus emphasis runs examined. python-
-# markdown spends 30-100 µs on each and bleach another ~20 µs per tag; a long, richly
-# formatted real post uses ~1,000, a 300-row table ~2,500. Beyond it, or beyond
-# _MAX_SANITISER_WORK tags and character references in python-markdown's output, the post
-# renders as its escaped source: 30,000 characters can otherwise ask for 15,000 elements.
-_MAX_MARKDOWN_WORK = 2_500
-_MAX_SANITISER_WORK = 5_000
+# markdown spends 30-100 µs on each and bleach another ~20 µs per tag, so 30,000 characters
+# asking for 15,000 elements ("*a*" * N, a 5,000-row table) took 1.5-2 s. A dense 30,000-
+# character tutorial uses ~2,200; a 580-row 5-column table just fits. Beyond this budget,
+# or beyond _MAX_SANITISER_WORK tags plus character references in python-markdown's output,
+# the post renders as its escaped source; the worst case that still renders is ~0.3 s.
+_MAX_MARKDOWN_WORK = 3_500
+_MAX_SANITISER_WORK = 7_000
 
 
 class _TooComplex(Exception):
@@ -419,7 +422,7 @@ class _TameBlocks(Preprocessor):
 
     @staticmethod
     def _split(block: list[str]) -> list[str]:
-        prefixes = [_QUOTE_PREFIX_RE.match(line).group() for line in block]  # type: ignore[union-attr]
+        prefixes = [_QUOTE_PREFIX_RE.match(line).group() for line in block]  # type: ignore
         splits = [
             bool(_SETEXT_OR_ATX_RE.match(line, len(p)) or _HR_RE.match(line, len(p)))
             for line, p in zip(block, prefixes)
@@ -686,7 +689,7 @@ def _pipeline(inline: bool) -> tuple[Markdown, bleach.Cleaner]:
     return pipeline
 
 
-def _convert(md: Markdown, src: str) -> str | None:
+def _convert(md: Markdown, src: str, inline: bool) -> str | None:
     """python-markdown's HTML, or None when the source is too costly to render.
 
     _TooComplex is the work budget running out. RecursionError is the net under the
@@ -695,6 +698,9 @@ def _convert(md: Markdown, src: str) -> str | None:
     try:
         return md.convert(src)
     except (_TooComplex, RecursionError):
+        # Interrupted mid-parse, python-markdown keeps stale state (its block parser's
+        # nesting stack is not reset by md.reset()): this thread builds a fresh one.
+        _local.__dict__.pop("inline" if inline else "block", None)
         return None
 
 
@@ -733,7 +739,7 @@ def render_markdown(src: str) -> str:
     if not src.strip():
         return ""
     md, cleaner = _pipeline(inline=False)
-    body = _sanitise(cleaner, _convert(md, src))
+    body = _sanitise(cleaner, _convert(md, src, inline=False))
     return f"<pre>{html.escape(src, quote=False)}</pre>" if body is None else body
 
 
@@ -751,7 +757,7 @@ def render_inline(src: str) -> str:
     if not src:
         return ""
     md, cleaner = _pipeline(inline=True)
-    body = _convert(md, src)
+    body = _convert(md, src, inline=True)
     # Only the paragraph processor is left and the source is one line, so this is exactly
     # one <p>...</p>: unwrap it before sanitising (p is not allowed in comments).
     if body is not None and body.startswith("<p>") and body.endswith("</p>"):

@@ -1,8 +1,9 @@
 """Keeps the search index in step with the database.
 
 The only module that imports both ``forum`` and ``search``. Session hooks collect the
-questions a transaction touched (at flush), write their documents after commit, and forget
-them on rollback. If the index cannot be written (another process holds the Whoosh lock
+questions and articles a transaction touched (at flush), write their documents after commit,
+and forget them on rollback. Published articles are documents of kind "article"; drafts and
+archived ones are removed from the index. If the index cannot be written (another process holds the Whoosh lock
 past its timeout, the disk is full), the post still succeeds: the keys go to the
 ``search_pending`` table and are retried on the next write by any process, or by
 ``flask search check``.
@@ -17,7 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import delete, event, select
+from sqlalchemy import Select, delete, event, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from search.document import Document
@@ -25,12 +26,14 @@ from search.index import SearchIndex
 
 from .extensions import db
 from .markup import to_plain_text
-from .models import Answer, Question, SearchPending
+from .models import Answer, Article, Question, SearchPending
 from .models.base import utcnow
 
 log = logging.getLogger(__name__)
 TOUCHED = "forum.search.touched"
+TOUCHED_ARTICLES = "forum.search.touched_articles"
 QUESTION = "question"
+ARTICLE = "article"
 
 
 class SearchSync:
@@ -106,41 +109,84 @@ def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Docu
     return docs, gone
 
 
+def _article_documents(session: Session, ids: Iterable[int]) -> tuple[list[Document], list[str]]:
+    """Documents for the published articles among ``ids`` and keys of the others to drop."""
+    ids = sorted(set(ids))
+    if not ids:
+        return [], []
+    rows = list(session.scalars(select(Article).where(Article.id.in_(ids)).options(selectinload(Article.tags))))
+    docs, gone = [], []
+    found = set()
+    for a in rows:
+        found.add(a.id)
+        if not a.is_published:
+            gone.append(f"{ARTICLE}:{a.id}")
+            continue
+        docs.append(Document(
+            kind=ARTICLE, id=a.id, title=a.title, body=to_plain_text(a.body_html),
+            tags=tuple(t.name for t in a.tags), author=a.author.username, status="published", solved=False,
+            created=a.published_at or a.created_at,
+        ))
+    gone.extend(f"{ARTICLE}:{i}" for i in ids if i not in found)
+    return docs, gone
+
+
+BUILDERS: dict[str, Callable[[Session, Iterable[int]], tuple[list[Document], list[str]]]] = {
+    QUESTION: _question_documents,
+    ARTICLE: _article_documents,
+}
+
+
+def _live_ids(kind: str) -> tuple[Select[tuple[int]], Any]:
+    """A select of the ids that belong in the index for ``kind``, and its id column."""
+    if kind == ARTICLE:
+        return select(Article.id).where(Article.state == "published"), Article.id
+    return select(Question.id).where(Question.deleted_at.is_(None), Question.hidden_at.is_(None)), Question.id
+
+
 def all_documents(session: Session, batch: int = 500) -> Iterator[Document]:
-    """Every visible question as a document, in id order, ``batch`` rows at a time."""
-    last = 0
-    while True:
-        ids = list(session.scalars(select(Question.id).where(Question.id > last, Question.deleted_at.is_(None),
-                                                            Question.hidden_at.is_(None))
-                                   .order_by(Question.id).limit(batch)))
-        if not ids:
-            return
-        docs, _ = _question_documents(session, ids)
-        yield from docs
-        last = ids[-1]
-        session.expunge_all()
+    """Every visible question, then every published article, in id order, ``batch`` rows at a time."""
+    for kind, build in BUILDERS.items():
+        stmt, column = _live_ids(kind)
+        last = 0
+        while True:
+            ids = list(session.scalars(stmt.where(column > last).order_by(column).limit(batch)))
+            if not ids:
+                break
+            docs, _ = build(session, ids)
+            yield from docs
+            last = ids[-1]
+            session.expunge_all()
 
 
 def count_documents(session: Session) -> int:
-    from sqlalchemy import func
-
-    return session.scalar(select(func.count(Question.id)).where(Question.deleted_at.is_(None),
-                                                                 Question.hidden_at.is_(None))) or 0
+    total = 0
+    for kind in BUILDERS:
+        stmt, column = _live_ids(kind)
+        total += session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return total
 
 
 # ---------------------------------------------------------------- writing
 
 
-def sync_questions(ids: Iterable[int]) -> None:
-    """Write the current state of these questions (and any pending ones) to the index.
+def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> None:
+    """Write the current state of these questions and articles (and any pending ones) to the index.
 
     Never raises for an index failure: the keys are queued in ``search_pending`` instead.
     """
-    ids = set(ids)
+    wanted = {QUESTION: set(questions), ARTICLE: set(articles)}
     with Session(db.engine) as session:
-        pending = set(session.scalars(select(SearchPending.id).where(SearchPending.kind == QUESTION).limit(200)))
-        wanted = ids | pending
-        docs, gone = _question_documents(session, wanted)
+        pending: dict[str, set[int]] = {kind: set() for kind in BUILDERS}
+        for kind, row_id in session.execute(select(SearchPending.kind, SearchPending.id)
+                                            .where(SearchPending.kind.in_(list(BUILDERS))).limit(200)):
+            pending[kind].add(row_id)
+        docs: list[Document] = []
+        gone: list[str] = []
+        for kind, build in BUILDERS.items():
+            kind_docs, kind_gone = build(session, wanted[kind] | pending[kind])
+            docs.extend(kind_docs)
+            gone.extend(kind_gone)
         try:
             index = get_index()
             if docs:
@@ -148,19 +194,27 @@ def sync_questions(ids: Iterable[int]) -> None:
             if gone:
                 index.delete(gone)
         except Exception:  # noqa: BLE001 - any index failure must not fail the post
-            log.warning("search index write failed for questions %s; queued for retry", sorted(wanted), exc_info=True)
-            _queue(session, ids - pending)
+            log.warning("search index write failed for %s; queued for retry",
+                        {k: sorted(v) for k, v in wanted.items() if v}, exc_info=True)
+            _queue(session, [(kind, i) for kind, ids in wanted.items() for i in ids - pending[kind]])
             session.commit()
             return
-        if pending:
-            session.execute(delete(SearchPending).where(SearchPending.kind == QUESTION, SearchPending.id.in_(pending)))
+        if any(pending.values()):
+            for kind, ids in pending.items():
+                if ids:
+                    session.execute(delete(SearchPending).where(SearchPending.kind == kind, SearchPending.id.in_(ids)))
             session.commit()
 
 
-def _queue(session: Session, ids: Iterable[int]) -> None:
-    for question_id in ids:
-        if session.get(SearchPending, (QUESTION, question_id)) is None:
-            session.add(SearchPending(kind=QUESTION, id=question_id, queued_at=utcnow(), attempts=1))
+def sync_questions(ids: Iterable[int]) -> None:
+    """Write the current state of these questions (see `sync`)."""
+    sync(questions=ids)
+
+
+def _queue(session: Session, keys: Iterable[tuple[str, int]]) -> None:
+    for kind, row_id in keys:
+        if session.get(SearchPending, (kind, row_id)) is None:
+            session.add(SearchPending(kind=kind, id=row_id, queued_at=utcnow(), attempts=1))
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
@@ -186,10 +240,11 @@ def check(repair: bool = False) -> dict[str, list[str]]:
                 stale.append(doc.key)
         extra = sorted(stored)
         if repair:
-            fix = [int(k.split(":", 1)[1]) for k in missing + stale]
-            for start in range(0, len(fix), 500):
-                docs, _ = _question_documents(session, fix[start:start + 500])
-                index.upsert(docs)
+            for kind, build in BUILDERS.items():
+                fix = [int(k.split(":", 1)[1]) for k in missing + stale if k.split(":", 1)[0] == kind]
+                for start in range(0, len(fix), 500):
+                    docs, _ = build(session, fix[start:start + 500])
+                    index.upsert(docs)
             if extra:
                 index.delete(extra)
             session.execute(delete(SearchPending))
@@ -202,21 +257,26 @@ def check(repair: bool = False) -> dict[str, list[str]]:
 
 def _after_flush(session: Session, flush_context: Any) -> None:
     touched: set[int] = session.info.setdefault(TOUCHED, set())
+    touched_articles: set[int] = session.info.setdefault(TOUCHED_ARTICLES, set())
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Question):
             touched.add(obj.id)
         elif isinstance(obj, Answer):
             touched.add(obj.question_id)
+        elif isinstance(obj, Article):
+            touched_articles.add(obj.id)
 
 
 def _after_commit(session: Session) -> None:
     ids = session.info.pop(TOUCHED, None)
-    if ids and has_app_context() and "search" in current_app.extensions:
-        sync_questions(ids)
+    article_ids = session.info.pop(TOUCHED_ARTICLES, None)
+    if (ids or article_ids) and has_app_context() and "search" in current_app.extensions:
+        sync(ids or (), article_ids or ())
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(TOUCHED, None)
+    session.info.pop(TOUCHED_ARTICLES, None)
 
 
 _hooks_installed = False

@@ -4,14 +4,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, flash, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db, login_manager
 from .models import User
+from .models.base import utcnow
 from .services.errors import ServiceError
+from .services.moderation import suspension_message
 from .services.permissions import can
 
 CSP = (
@@ -62,7 +64,18 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(ident))
     if user is None or user.session_token != token:
         return None
+    if user.is_suspended(utcnow()):
+        _sign_out_suspended(user)
+        return None
     return user
+
+
+def _sign_out_suspended(user: User) -> None:
+    """End this browser's session of a suspended user, once, telling them why."""
+    for key in ("_user_id", "_fresh", "_id"):
+        session.pop(key, None)
+    session["_remember"] = "clear"  # Flask-Login drops the remember-me cookie too
+    flash(suspension_message(user), "error")
 
 
 def _timeago(value: datetime | None) -> str:

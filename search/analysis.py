@@ -18,9 +18,8 @@ stem alike (with folding last, the stemmer would see the accented form).
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from whoosh.analysis import (
@@ -43,6 +42,7 @@ __all__ = [
     "reference_analyzer",
     "normalise_word",
     "lookup_term",
+    "lookup_word",
     "fold",
     "word_spans",
 ]
@@ -55,6 +55,8 @@ STOP_WORDS: frozenset[str] = frozenset(WHOOSH_STOP_WORDS)
 # Same expression as Whoosh's RegexTokenizer default: keeps "v2.3.1", "config.yaml" and
 # "0x80070005" as single tokens, which matters on a support forum.
 TOKEN_PATTERN = re.compile(r"\w+(\.?\w+)*", re.UNICODE)
+# The same without the capturing group, so that `findall` returns whole tokens.
+TOKEN_FINDALL = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE).findall
 
 MIN_SIZE = 2
 MAX_SIZE = 40
@@ -79,6 +81,30 @@ def _normalise(raw: str) -> str | None:
     return porter_stem(text)
 
 
+def _fold_only(raw: str) -> str | None:
+    text = raw.lower().translate(accent_map)
+    if len(text) < MIN_SIZE or len(text) > MAX_SIZE or text in STOP_WORDS:
+        return None
+    return text
+
+
+class _Table(dict):  # type: ignore[type-arg]
+    """raw token -> term (None for stop words), filled on first lookup.
+
+    `map(table.__getitem__, tokens)` runs in C except on a miss.
+    """
+
+    def __init__(self, normalise: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.normalise = normalise
+
+    def __missing__(self, raw: str) -> str | None:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()  # bounded: a flood of unique junk tokens must not grow forever
+        term = self[raw] = self.normalise(raw)
+        return term
+
+
 class _Memo:
     """A process-wide memo of raw token -> term.
 
@@ -87,26 +113,19 @@ class _Memo:
     and the worst a race can do is compute the same stem twice.
     """
 
-    def __init__(self) -> None:
-        self.table: dict[str, str | None] = {}
-        self.lock = threading.Lock()
-
-    def lookup(self, raw: str) -> str | None:
-        try:
-            return self.table[raw]
-        except KeyError:
-            term = _normalise(raw)
-            if len(self.table) >= _CACHE_LIMIT:
-                with self.lock:
-                    self.table.clear()
-            self.table[raw] = term
-            return term
+    def __init__(self, stem: bool = True) -> None:
+        self.table = _Table(_normalise if stem else _fold_only)
+        self.lookup: Callable[[str], str | None] = self.table.__getitem__
 
 
 _MEMO = _Memo()
+_FOLD_MEMO = _Memo(stem=False)
 
 #: ``lookup_term(raw_token) -> term | None``: the memoised normalisation used everywhere.
 lookup_term = _MEMO.lookup
+#: ``lookup_word(raw_token) -> word | None``: the same without stemming -- real words,
+#: for the title field whose vocabulary feeds "did you mean".
+lookup_word = _FOLD_MEMO.lookup
 
 
 class ForumAnalyzer(Analyzer):
@@ -117,9 +136,17 @@ class ForumAnalyzer(Analyzer):
     so it pickles into the index's table of contents as a bare class reference.
     """
 
-    def __init__(self) -> None:
-        # Analyzer.__eq__ compares __dict__; an empty one makes all instances equal.
-        pass
+    # Class-level default: analyzers pickled into older indexes lack the attribute.
+    stem: bool = True
+
+    def __init__(self, stem: bool = True) -> None:
+        # With stem=False the chain stops after the stop list: terms are real words.
+        self.stem = stem
+
+    @property
+    def lookup(self) -> Callable[[str], str | None]:
+        """The memoised raw-token -> term function this analyzer applies."""
+        return lookup_term if self.stem else lookup_word
 
     def __call__(  # type: ignore[override]
         self,
@@ -141,7 +168,7 @@ class ForumAnalyzer(Analyzer):
         ``renumber=True``, later positions close up the gap.
         """
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        lookup = _MEMO.lookup
+        lookup = self.lookup
         if not tokenize:
             t.original = t.text = value
             t.boost = 1.0
@@ -185,15 +212,15 @@ class ForumAnalyzer(Analyzer):
             yield t
 
 
-def reference_analyzer() -> Analyzer:
+def reference_analyzer(stem: bool = True) -> Analyzer:
     """Return the stock Whoosh chain that `ForumAnalyzer` reimplements (used in tests)."""
-    return (
+    chain = (
         RegexTokenizer()
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter(stoplist=STOP_WORDS, minsize=MIN_SIZE, maxsize=MAX_SIZE)
-        | StemFilter(stemfn=porter_stem)
     )
+    return chain | StemFilter(stemfn=porter_stem) if stem else chain
 
 
 def word_spans(text: str) -> Iterator[tuple[int, int, str | None]]:

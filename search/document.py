@@ -49,6 +49,16 @@ def split_key(key: str) -> tuple[str, int]:
     return kind, int(rest)
 
 
+def _valid_text(text: str) -> str:
+    # Lone surrogates (from lenient decoding upstream) cannot be UTF-8 encoded, which
+    # every index term must be; they become U+FFFD like any undecodable input.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return text
+
+
 def _as_utc(value: datetime) -> datetime:
     # Naive datetimes are taken to be UTC already (that is what the ORM stores);
     # aware ones are converted, so both spellings of one instant fingerprint equal.
@@ -78,8 +88,9 @@ class Document:
 
     Raises:
         ValueError: on construction, if `kind` does not match `KIND_PATTERN`, `id` is
-            not an int, or `created` is not a datetime -- such a document could not be
-            keyed or sorted, and failing here points at the row that produced it.
+            not an int, a text field is not a str, or `created` is not a datetime --
+            such a document could not be keyed, indexed or sorted, and failing here
+            points at the row that produced it.
     """
 
     kind: str
@@ -106,9 +117,18 @@ class Document:
             raise ValueError(f"document id must be an int, got {self.id!r}")
         if not isinstance(self.created, datetime):
             raise ValueError(f"created must be a datetime, got {self.created!r}")
+        for name in ("title", "body", "answers", "accepted", "author", "status"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise ValueError(f"{name} must be a str, got {type(value).__name__}")
+            object.__setattr__(self, name, _valid_text(value))
         seen: dict[str, None] = {}
+        if isinstance(self.tags, str):
+            raise ValueError("tags must be a sequence of str, not one str")
         for tag in self.tags:
-            norm = normalise_tag(tag)
+            if not isinstance(tag, str):
+                raise ValueError(f"tags must be str, got {type(tag).__name__}")
+            norm = normalise_tag(_valid_text(tag))
             if norm:
                 seen.setdefault(norm, None)
         # object.__setattr__ is the documented way to normalise a frozen dataclass.

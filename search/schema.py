@@ -15,14 +15,17 @@ Tags are a separate keyword field with their own query-time boost.
 
 from __future__ import annotations
 
+import pickle
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from operator import sub
 from datetime import timezone
 from typing import Any, Final
 
 from whoosh import fields, scoring
 from whoosh.system import pack_uint
 
-from search.analysis import TOKEN_PATTERN, ForumAnalyzer, lookup_term
+from search.analysis import TOKEN_FINDALL, ForumAnalyzer
 from search.document import Document
 
 __all__ = [
@@ -32,17 +35,18 @@ __all__ = [
     "EXCERPT_CHARS",
     "SectionedText",
     "build_schema",
+    "schema_signature",
     "document_fields",
     "weighting",
 ]
 
-# Weight of one token of each section in the BM25F `text` field.  The accepted answer is
-# also part of `answers` (Document.answers holds all visible answers), so its tokens
-# weigh answers + accepted.  Tuned on the SemEval-2016 dev split (see search/eval.py).
+# Weight of one token of each section in the BM25F `text` field (an accepted answer that
+# the caller also left in `answers` weighs answers + accepted).  Tuned on the SemEval-2016
+# dev split, which has titles, bodies and answers (see search/eval.py).
 SECTION_WEIGHTS: Final[dict[str, float]] = {
     "title": 3.0,
     "body": 1.0,
-    "answers": 0.5,
+    "answers": 0.25,
     "accepted": 1.0,
 }
 # Query-time boost of the tag field (a query word equal to a tag of the post).
@@ -50,8 +54,8 @@ TAG_BOOST: Final[float] = 2.0
 # Query-time boost of the title-only field, used by `similar()` (title-to-title match).
 TITLE_BOOST: Final[float] = 1.0
 
-_K1: Final[float] = 1.2
-_B: Final[float] = 0.75
+BM25_K1: Final[float] = 1.2
+BM25_B: Final[float] = 0.5
 
 # Positions jump between sections so that a phrase cannot match across the end of the
 # title and the start of the body.
@@ -60,6 +64,7 @@ _SECTION_GAP: Final[int] = 100
 # Snippets are cut from the stored prefix of the body; storing whole bodies would grow
 # the index for no visible gain (a snippet is ~200 characters).
 EXCERPT_CHARS: Final[int] = 2_000
+
 
 class SectionedText(fields.TEXT):
     """A TEXT field whose value is a sequence of ``(text, weight)`` sections.
@@ -84,29 +89,24 @@ class SectionedText(fields.TEXT):
             sections = value
         else:
             raise ValueError(f"{value!r} is not text or a sequence of sections")
-        positions: dict[str, list[int]] = {}
-        weights: dict[str, float] = {}
+        lookup = self.analyzer.lookup  # a dict's __getitem__: C-speed on memo hits
+        positions: defaultdict[str, list[int]] = defaultdict(list)
+        weights: defaultdict[str, float] = defaultdict(float)
         pos = 0
-        lookup = lookup_term
-        finditer = TOKEN_PATTERN.finditer
         for text, weight in sections:
-            for match in finditer(text):
-                term = lookup(match.group(0))
-                if term is None:
-                    continue  # stop word; later positions close up, as StopFilter does
-                plist = positions.get(term)
-                if plist is None:
-                    positions[term] = [pos]
-                    weights[term] = weight
-                else:
-                    plist.append(pos)
-                    weights[term] += weight
-                pos += 1
-            pos += _SECTION_GAP
+            terms = [t for t in map(lookup, TOKEN_FINDALL(text)) if t is not None]
+            # Stop words are dropped before numbering, as StopFilter(renumber=True) does.
+            for term, count in Counter(terms).items():
+                weights[term] += weight * count
+            for offset, term in enumerate(terms, pos):
+                positions[term].append(offset)
+            pos += len(terms) + _SECTION_GAP
         if self.format.supports("positions"):
-            encode = self.format.encode
             for term, plist in positions.items():
-                yield term.encode("utf-8"), len(plist), weights[term], encode(plist)
+                # Whoosh's Positions.encode: the count, then the pickled deltas.
+                deltas = list(map(sub, plist, [0, *plist[:-1]]))
+                value = pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+                yield term.encode("utf-8"), len(plist), weights[term], value
         else:
             # Whoosh's Frequency format stores the bare count (see Frequency.word_values).
             for term, plist in positions.items():
@@ -127,11 +127,13 @@ def build_schema() -> fields.Schema:
         # "question:12" -- the only unique field; upsert replaces by it.
         key=fields.ID(stored=True, unique=True),
         kind=fields.ID(),
-        # BM25F over all text sections (see the module docstring); positions for phrases.
+        # BM25F over all text sections (see the module docstring), with positions for
+        # "exact phrase" queries.
         text=SectionedText(analyzer=analyzer, phrase=True),
-        # The title alone: stored for result titles, and matched on its own by
-        # `similar()`, where title-to-title overlap is the strongest signal.
-        title=SectionedText(analyzer=analyzer, phrase=False, stored=True),
+        # The title alone, folded but NOT stemmed: stored for result titles, matched on
+        # its own by `similar()` (title-to-title overlap is the strongest signal), and
+        # its lexicon of real words is the vocabulary of "did you mean".
+        title=SectionedText(analyzer=ForumAnalyzer(stem=False), phrase=False, stored=True),
         # Comma-separated: normalise_tag guarantees tags contain no commas.  Scorable
         # so that a query word equal to a tag ranks the tagged post up.
         tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True),
@@ -150,6 +152,19 @@ def build_schema() -> fields.Schema:
         excerpt=fields.STORED(),
         fp=fields.STORED(),
     )
+
+
+def schema_signature(schema: fields.Schema) -> tuple[tuple[str, ...], ...]:
+    """What must match between an index on disk and `build_schema()` to search it.
+
+    Field names, field and posting-format classes, and whether text is stemmed; an
+    index whose signature differs was built by another version and must be rebuilt.
+    """
+    return tuple(sorted(
+        (name, type(field).__name__, type(field.format).__name__ if field.format else "",
+         str(getattr(getattr(field, "analyzer", None), "stem", "")))
+        for name, field in schema.items()
+    ))
 
 
 def document_fields(doc: Document) -> dict[str, Any]:
@@ -180,4 +195,4 @@ def document_fields(doc: Document) -> dict[str, Any]:
 
 def weighting() -> scoring.WeightingModel:
     """Return the BM25F model used by every searcher over this schema."""
-    return scoring.BM25F(B=_B, K1=_K1)
+    return scoring.BM25F(B=BM25_B, K1=BM25_K1)

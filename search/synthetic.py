@@ -99,27 +99,50 @@ SYLLABLES = ("ka", "lo", "mi", "tre", "vor", "sen", "dal", "qui", "rax", "bel", 
 class SyntheticForum:
     """Generator of reproducible `Document`s and queries; see the module docstring."""
 
-    def __init__(self, seed: int = 1234) -> None:
-        self.rng = random.Random(seed)
-        rng = self.rng
-        self.tags = [p.split()[0].lower() for p in PRODUCTS] + NOUNS[:120] + [
+    def __init__(self, seed: int = 1234, vocabulary_seed: int = 0) -> None:
+        # The vocabulary has its own seed: generators with different content seeds
+        # (the corpus, the measured queries, the warm-up queries) must speak about the
+        # same products and features, or every query would hold words no post has.
+        self.rng = rng = random.Random(vocabulary_seed)
+        # Real words head each vocabulary; invented words (feature names, jargon) make
+        # up the long tail, so that a typical query word occurs in a few percent of the
+        # posts and the most common ones in a fifth -- as on a real support forum.
+        self.nouns = self._extend(NOUNS, 2_000)
+        self.verbs = self._extend(VERBS, 300)
+        self.adjectives = self._extend(ADJECTIVES, 200)
+        self.products = list(PRODUCTS) + [
+            f"{w.capitalize()} {rng.choice(('Pro', 'Cloud', 'Go', 'Desk', 'Hub'))}"
+            for w in self._invent(60)]
+        self.tags = [p.split()[0].lower() for p in self.products] + self.nouns[:300] + [
             o.split()[0].lower() for o in OSES]
         self.tags = list(dict.fromkeys(self.tags))
-        self.tail = ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
-                     for _ in range(20_000)]
+        self.tail = self._invent(20_000)
         self.users = [f"user{n}" for n in range(5_000)]
         self.hexes = [f"{rng.getrandbits(32):08x}" for _ in range(300)]
         self.epoch = datetime(2019, 1, 1, tzinfo=timezone.utc)
-        self._zipf_noun = self._zipf_weights(len(NOUNS))
-        self._zipf_tag = self._zipf_weights(len(self.tags))
-        self._zipf_user = self._zipf_weights(len(self.users))
+        self._w_noun = self._zipf_weights(len(self.nouns))
+        self._w_verb = self._zipf_weights(len(self.verbs))
+        self._w_adj = self._zipf_weights(len(self.adjectives))
+        self._w_tag = self._zipf_weights(len(self.tags))
+        self._w_user = self._zipf_weights(len(self.users))
+        self.rng = random.Random(seed)
+
+    def _invent(self, count: int) -> list[str]:
+        words: dict[str, None] = {}
+        while len(words) < count:
+            words["".join(self.rng.choice(SYLLABLES) for _ in range(self.rng.randint(2, 4)))] = None
+        return list(words)
+
+    def _extend(self, real: tuple[str, ...] | list[str], size: int) -> list[str]:
+        return list(real) + [w for w in self._invent(size) if w not in real][: size - len(real)]
 
     @staticmethod
-    def _zipf_weights(n: int) -> list[float]:
-        return list(itertools.accumulate(1.0 / (rank + 1) for rank in range(n)))
+    def _zipf_weights(n: int, q: float = 5.0) -> list[float]:
+        # Zipf-Mandelbrot (1 / (rank + q)): a flatter head than plain Zipf.
+        return list(itertools.accumulate(1.0 / (rank + q) for rank in range(1, n + 1)))
 
     def _noun(self) -> str:
-        return self.rng.choices(NOUNS, cum_weights=self._zipf_noun)[0]
+        return self.rng.choices(self.nouns, cum_weights=self._w_noun)[0]
 
     def _version(self) -> str:
         rng = self.rng
@@ -134,10 +157,12 @@ class SyntheticForum:
 
     def _slots(self) -> dict[str, str]:
         rng = self.rng
+        verb = rng.choices(self.verbs, cum_weights=self._w_verb)[0]
+        adj, adj2 = rng.choices(self.adjectives, cum_weights=self._w_adj, k=2)
         return {
-            "verb": rng.choice(VERBS), "noun": self._noun(), "noun2": self._noun(),
-            "adj": rng.choice(ADJECTIVES), "adj2": rng.choice(ADJECTIVES),
-            "product": rng.choice(PRODUCTS), "version": self._version(),
+            "verb": verb, "noun": self._noun(), "noun2": self._noun(),
+            "adj": adj, "adj2": adj2,
+            "product": rng.choice(self.products), "version": self._version(),
             "version2": self._version(), "error": self._error(), "os": rng.choice(OSES),
             "tried": rng.choice(("tried", "wanted", "need")), "n": str(rng.randint(2, 500)),
             "plan": rng.choice(("free", "pro", "business", "enterprise")),
@@ -168,7 +193,7 @@ class SyntheticForum:
         answers = [] if is_article else [
             self._paragraph(ANSWER_SENTENCES, rng.randint(1, 3)) for _ in range(rng.randint(0, 4))]
         solved = bool(answers) and rng.random() < 0.55
-        tags = {rng.choices(self.tags, cum_weights=self._zipf_tag)[0] for _ in range(rng.randint(1, 4))}
+        tags = {rng.choices(self.tags, cum_weights=self._w_tag)[0] for _ in range(rng.randint(1, 4))}
         return Document(
             kind="article" if is_article else "question",
             id=id,
@@ -177,7 +202,7 @@ class SyntheticForum:
             answers="\n\n".join(answers),
             accepted=answers[0] if solved else "",
             tags=tuple(sorted(tags)),
-            author=rng.choices(self.users, cum_weights=self._zipf_user)[0],
+            author=rng.choices(self.users, cum_weights=self._w_user)[0],
             status="published" if is_article else rng.choice(("open",) * 9 + ("closed",)),
             solved=solved,
             score=int(rng.paretovariate(1.5)) - 1 - (rng.random() < 0.1) * rng.randint(1, 3),

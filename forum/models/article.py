@@ -39,7 +39,9 @@ class Article(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # "Promote to article": the solved question this article was drafted from.
-    source_question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), default=None, index=True)
+    # Unique: one article per source question, even when two staff promote at once.
+    source_question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), default=None, index=True,
+                                                           unique=True)
     helpful_yes: Mapped[int] = mapped_column(default=0)
     helpful_no: Mapped[int] = mapped_column(default=0)
 

@@ -84,6 +84,7 @@ class Question(SoftDeleteMixin, db.Model):
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=question_tags, order_by=Tag.name)
+    duplicate_of: Mapped["Question | None"] = relationship(remote_side=[id], foreign_keys=[duplicate_of_id])
     comments: Mapped[list["Comment"]] = relationship(
         primaryjoin="and_(Comment.question_id == Question.id, Comment.answer_id.is_(None))",
         lazy="raise_on_sql",

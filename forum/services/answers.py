@@ -30,6 +30,15 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
     return answer
 
 
+def release_acceptance(answer: Answer) -> None:
+    """A deleted or hidden answer cannot stay the accepted one: the question becomes unsolved."""
+    question = answer.question
+    if question is not None and question.accepted_answer_id == answer.id:
+        question.accepted_answer_id = None
+        question.accepted_by_id = None
+        question.accepted_at = None
+
+
 def get_answer(answer_id: int, viewer: User | None) -> Answer:
     """Raises NotFound when the answer is missing or hidden from the viewer."""
     answer = db.session.get(Answer, answer_id, options=[joinedload(Answer.question)])
@@ -58,6 +67,7 @@ def delete_answer(actor: User, answer: Answer) -> None:
     counted = answer.is_visible
     answer.deleted_at = utcnow()
     answer.deleted_by_id = actor.id
+    release_acceptance(answer)
     db.session.flush()
     if counted:
         touch_question(answer.question_id, answers_delta=-1)

@@ -7,9 +7,9 @@ from sqlalchemy import update
 
 from .. import demo_content as content
 from ..extensions import db
-from ..models import Answer, Comment, Question, Revision, Role, Tag
+from ..models import Answer, Article, Comment, Question, Revision, Role, Tag
 from ..models.base import utcnow
-from . import accounts, answers, comments, questions
+from . import accounts, answers, articles, comments, curation, questions
 
 
 def seed() -> dict[str, int]:
@@ -52,6 +52,10 @@ def seed() -> dict[str, int]:
             db.session.execute(update(Revision).where(Revision.answer_id == a.id).values(created_at=when))
             latest = max(latest, when)
             counts["answers"] += 1
+            if aspec.get("accepted"):
+                curation.accept_answer(users[qspec["author"]], a)
+                db.session.execute(update(Question).where(Question.id == q.id).values(
+                    accepted_at=min(when + timedelta(hours=2), now)))
             for cspec in aspec.get("comments", []):
                 c = comments.add_comment(users[cspec["author"]], a, cspec["body"])
                 cwhen = asked + timedelta(minutes=cspec["minutes_after"])
@@ -59,6 +63,15 @@ def seed() -> dict[str, int]:
                 latest = max(latest, cwhen)
                 counts["comments"] += 1
         db.session.execute(update(Question).where(Question.id == q.id).values(last_activity_at=min(latest, now)))
+    counts["articles"] = 0
+    for spec in content.ARTICLES:
+        article = articles.create_article(users[spec["author"]], articles.ArticleInput(
+            spec["title"], spec["body"], " ".join(spec["tags"])))
+        articles.set_state(users[spec["author"]], article, "published")
+        when = now - timedelta(days=spec["days_ago"])
+        db.session.execute(update(Article).where(Article.id == article.id).values(
+            created_at=when, updated_at=when, published_at=when))
+        counts["articles"] += 1
     db.session.flush()
     db.session.expire_all()
     return counts

@@ -34,3 +34,9 @@ class FieldError(ServiceError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class RateLimited(ServiceError):
+    """The author posts faster than their role allows; the message says when to try again."""
+
+    status = 429

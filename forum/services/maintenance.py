@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..markup import RENDER_VERSION, render_inline, render_markdown
-from ..models import Answer, Comment, Question, User
+from ..models import Answer, Article, Comment, Question, User
 
 
 def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
@@ -16,6 +16,7 @@ def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
         ("answers", Answer, "body", "body_html", render_markdown),
         ("comments", Comment, "body", "body_html", render_inline),
         ("bios", User, "bio", "bio_html", render_markdown),
+        ("articles", Article, "body", "body_html", render_markdown),
     )
     for label, model, src, dst, render in jobs:
         stmt = select(model)

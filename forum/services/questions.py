@@ -22,7 +22,7 @@ from .safety import check_new_post
 
 TAG_SPLIT_RE = re.compile(r"[\s,]+")
 TAG_DROP_RE = re.compile(r"[^a-z0-9+#.\-]")
-TABS = ("newest", "active", "unanswered")
+TABS = ("newest", "active", "unanswered", "solved", "unsolved")
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,10 @@ def list_questions(tab: str, page: int, tag: Tag | None = None) -> Page[Question
         stmt = stmt.order_by(Question.last_activity_at.desc(), Question.id.desc())
     elif tab == "unanswered":
         stmt = stmt.where(Question.answer_count == 0).order_by(Question.created_at.desc(), Question.id.desc())
+    elif tab == "solved":
+        stmt = stmt.where(Question.accepted_answer_id.is_not(None)).order_by(Question.created_at.desc(), Question.id.desc())
+    elif tab == "unsolved":
+        stmt = stmt.where(Question.accepted_answer_id.is_(None)).order_by(Question.created_at.desc(), Question.id.desc())
     else:
         stmt = stmt.order_by(Question.created_at.desc(), Question.id.desc())
     return paginate(stmt, page)

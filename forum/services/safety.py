@@ -1,21 +1,232 @@
-"""Checks on every new post: silence and suspension, rate limits, watched words, links from new members.
+"""Checks on every new post: rate limits, watched words, links from new members.
 
-(First version: only the hook. The moderation work fills in the rules.)
+``check_new_post`` runs inside ask_question / post_answer / add_comment, before anything is
+stored. Suspended and silenced authors never get here: the "ask", "answer" and "comment"
+rules refuse them first (PermissionDenied).
+
+Who is a *new member*: reputation below ``NEW_MEMBER_REPUTATION`` (default 10) **and** fewer
+than ``NEW_MEMBER_POSTS`` (default 3) visible questions + answers (deleted or hidden posts do
+not count). Staff are never new. A new member's post that links to another site goes to the
+review queue (stored hidden with ``hidden_reason="review"``). A "link" is ``http://`` or
+``https://`` anywhere, a bare ``www.`` address, or a Markdown link / reference whose target
+is absolute (``[x](ftp://…)``, ``[x](//host)``); relative links into the forum
+(``[guide](/articles/x)``) are not held.
+
+Rate limits count the author's posts of the same kind created in the last
+``POST_RATE_WINDOW_MINUTES`` (deleted and hidden ones included) straight from the database,
+so they hold across processes and hosts without Redis. Two posts racing at the same instant
+may both pass: the limit is a brake, not an exact quota.
+
+Watched words match case-insensitively, as whole words or phrases (``"free money"`` matches
+"FREE  money!" but not "freemoney"). "block" refuses the post with a FieldError on the body;
+"review" holds it for review. Blocked words apply to everyone, staff included; staff posts
+are never held for review nor rate limited. Moderators manage the list with
+``add_watched_word`` / ``remove_watched_word`` (each change is logged).
 """
 from __future__ import annotations
 
+import math
+import re
+from datetime import timedelta
 from typing import Literal
 
-from ..models import User
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Answer, Comment, Question, User, WatchedWord
+from ..models.base import utcnow
+from .audit import log_action
+from .errors import FieldError, InvalidState, NotFound, RateLimited
+from .permissions import require
 
 Verdict = Literal["publish", "review"]
+
+WATCH_ACTIONS = ("block", "review")
+KIND_MODELS: dict[str, type[Question] | type[Answer] | type[Comment]] = {
+    "question": Question, "answer": Answer, "comment": Comment,
+}
+ROLE_CLASS_LABELS = {"new_member": "new members", "member": "members"}
+
+LINK_RE = re.compile(
+    r"https?://"                                   # any absolute web address
+    r"|(?<![\w.@/-])www\.[a-z0-9-]+\.[a-z]"         # bare www.example.com
+    r"|\]\(\s*<?\s*(?:[a-z][a-z0-9+.-]*:|//)"       # [text](scheme:...) or [text](//host)
+    r"|^\s{0,3}\[[^\]]+\]:\s*<?\s*(?:[a-z][a-z0-9+.-]*:|//)",  # [ref]: scheme:...
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def has_link(text: str) -> bool:
+    """Whether ``text`` links to another site (see the module docstring)."""
+    return LINK_RE.search(text) is not None
+
+
+def normalise_phrase(phrase: str) -> str:
+    """Lower-case with single spaces: how watched words are stored and compared."""
+    return " ".join(phrase.split()).lower()
+
+
+def phrase_pattern(phrase: str) -> str:
+    """A regex matching ``phrase`` as whole words, any run of whitespace between words."""
+    words = [re.escape(w) for w in normalise_phrase(phrase).split(" ") if w]
+    return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
+
+
+def load_watched_words() -> list[WatchedWord]:
+    """Every watched word, "block" before "review" (one query)."""
+    return list(db.session.scalars(select(WatchedWord).order_by(WatchedWord.action, WatchedWord.phrase)))
+
+
+def find_watched_word(text: str, words: list[WatchedWord] | None = None) -> WatchedWord | None:
+    """The first watched word in ``text``, "block" words before "review" words."""
+    for word in load_watched_words() if words is None else words:
+        if word.phrase and re.search(phrase_pattern(word.phrase), text, re.IGNORECASE):
+            return word
+    return None
+
+
+def visible_post_count(user: User) -> int:
+    """Visible (not deleted, not hidden) questions plus answers written by ``user``."""
+    counts = [
+        db.session.scalar(select(func.count(model.id)).where(
+            model.author_id == user.id, model.deleted_at.is_(None), model.hidden_at.is_(None))) or 0
+        for model in (Question, Answer)
+    ]
+    return sum(counts)
+
+
+def is_new_member(user: User) -> bool:
+    """Reputation below NEW_MEMBER_REPUTATION and fewer than NEW_MEMBER_POSTS visible posts; staff never."""
+    if user.is_staff:
+        return False
+    cfg = current_app.config
+    if user.reputation >= cfg["NEW_MEMBER_REPUTATION"]:
+        return False
+    return visible_post_count(user) < cfg["NEW_MEMBER_POSTS"]
+
+
+def role_class(user: User) -> str:
+    """"staff", "new_member" or "member": the row of the rate-limit table that applies."""
+    if user.is_staff:
+        return "staff"
+    return "new_member" if is_new_member(user) else "member"
+
+
+def rate_limit(user: User, kind: str) -> tuple[int, int, str] | None:
+    """(posts, minutes, role class) allowed for ``user`` posting a ``kind``; None when unlimited."""
+    cls = role_class(user)
+    if cls == "staff":
+        return None
+    cfg = current_app.config
+    limit = int(cfg.get(f"POST_RATE_{cls.upper()}_{kind.upper()}S", 0) or 0)
+    if limit <= 0:
+        return None
+    return limit, int(cfg["POST_RATE_WINDOW_MINUTES"]), cls
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def check_rate(user: User, kind: str) -> None:
+    """Raise RateLimited when ``user`` already wrote the allowed number of ``kind`` posts in the window."""
+    if not current_app.config["POST_RATE_LIMITS_ENABLED"]:
+        return
+    allowed = rate_limit(user, kind)
+    if allowed is None:
+        return
+    limit, minutes, cls = allowed
+    model = KIND_MODELS[kind]
+    now = utcnow()
+    window = timedelta(minutes=minutes)
+    recent = list(db.session.scalars(
+        select(model.created_at).where(model.author_id == user.id, model.created_at > now - window)
+        .order_by(model.created_at.desc()).limit(limit)
+    ))
+    if len(recent) < limit:
+        return
+    # The limit-th most recent post leaves the window first: then one more post fits.
+    wait = recent[limit - 1] + window - now
+    wait_minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    who = ROLE_CLASS_LABELS[cls]
+    raise RateLimited(
+        f"You're posting too fast: at most {_plural(limit, kind)} per {_plural(minutes, 'minute')} for {who}. "
+        f"Try again in {_plural(wait_minutes, 'minute')}."
+    )
 
 
 def check_new_post(author: User, text: str, *, kind: str) -> Verdict:
     """Decide what happens to a new post of ``kind`` ("question", "answer", "comment").
 
     Returns "publish", or "review" to hold it hidden in the review queue.
-    Raises FieldError when a watched word blocks it and RateLimited when the author posts
-    faster than their role allows.
+    Raises RateLimited (429) when the author posts faster than their role allows, and
+    FieldError("body") when a watched "block" word appears, so the text stays in the form.
     """
-    return "publish"
+    if kind not in KIND_MODELS:
+        raise ValueError(f"unknown post kind {kind!r}")
+    check_rate(author, kind)
+    verdict: Verdict = "publish"
+    word = find_watched_word(text)
+    if word is not None and word.action == "block":
+        raise FieldError("body", f"Your post contains a blocked word: “{word.phrase}”. Please rephrase it.")
+    if author.is_staff:
+        return verdict
+    if word is not None:
+        verdict = "review"
+    elif current_app.config["NEW_MEMBER_LINK_REVIEW"] and has_link(text) and is_new_member(author):
+        verdict = "review"
+    return verdict
+
+
+# ---------------------------------------------------------------- managing the watched words
+
+
+def list_watched_words(viewer: User) -> list[WatchedWord]:
+    require(viewer, "manage_watched_words")
+    return list(db.session.scalars(select(WatchedWord).order_by(WatchedWord.phrase)))
+
+
+def add_watched_word(actor: User, phrase: str, action: str) -> WatchedWord:
+    """Add a word or phrase, or change the action of one already listed.
+
+    Raises PermissionDenied (moderators only), FieldError("phrase"/"action"), InvalidState
+    when the phrase is already listed with that action.
+    """
+    require(actor, "manage_watched_words")
+    phrase = normalise_phrase(phrase)
+    if not phrase or not any(ch.isalnum() for ch in phrase):
+        raise FieldError("phrase", "Enter a word or phrase (letters or digits).")
+    if len(phrase) > 100:
+        raise FieldError("phrase", "Keep it under 100 characters.")
+    if action not in WATCH_ACTIONS:
+        raise FieldError("action", "Choose block or review.")
+    word = db.session.scalar(select(WatchedWord).where(WatchedWord.phrase == phrase))
+    if word is not None:
+        if word.action == action:
+            raise InvalidState(f"“{phrase}” is already on the list ({action}).")
+        before = {"phrase": word.phrase, "action": word.action}
+        word.action = action
+        db.session.flush()
+        log_action(actor, "change_watched_word", "watched_word", word.id, before=before,
+                   after={"phrase": word.phrase, "action": action})
+        return word
+    word = WatchedWord(phrase=phrase, action=action, created_by_id=actor.id)
+    db.session.add(word)
+    db.session.flush()
+    log_action(actor, "add_watched_word", "watched_word", word.id, before={},
+               after={"phrase": phrase, "action": action})
+    db.session.flush()
+    return word
+
+
+def remove_watched_word(actor: User, word_id: int) -> None:
+    """Raises PermissionDenied and NotFound."""
+    require(actor, "manage_watched_words")
+    word = db.session.get(WatchedWord, word_id)
+    if word is None:
+        raise NotFound("That word is not on the list.")
+    log_action(actor, "remove_watched_word", "watched_word", word.id,
+               before={"phrase": word.phrase, "action": word.action}, after={})
+    db.session.delete(word)
+    db.session.flush()

@@ -1,4 +1,8 @@
-"""Search as users see it: index hits loaded back as rows, in rank order, visibility re-checked."""
+"""Search as users see it: index hits loaded back as rows, in rank order, visibility re-checked.
+
+Hits are questions or official articles (kind "article", published only); a Result carries
+one of the two.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Question
+from ..models import Article, Question
 from ..search_sync import get_index
 
 SORTS = ("relevance", "newest", "votes")
+KINDS = ("question", "article")
 PER_PAGE = 20
 SIMILAR_LIMIT = 5
 TITLE_MIN_WORDS = 2
@@ -19,9 +24,14 @@ TITLE_MIN_WORDS = 2
 
 @dataclass
 class Result:
-    question: Question
+    question: Question | None
     title_html: str
     snippet_html: str
+    article: Article | None = None
+
+    @property
+    def kind(self) -> str:
+        return "article" if self.article is not None else "question"
 
 
 @dataclass
@@ -36,6 +46,7 @@ class SearchPage:
     suggestion: str | None = None
     tags: tuple[str, ...] = ()
     solved: bool | None = None
+    kind: str | None = None
 
     @property
     def has_prev(self) -> bool:
@@ -46,32 +57,60 @@ class SearchPage:
         return self.page < self.pages
 
 
-def _load_visible(keys: list[tuple[str, int]], viewer: Any) -> dict[int, Question]:
-    ids = [i for kind, i in keys if kind == "question"]
-    if not ids:
-        return {}
-    rows = db.session.scalars(select(Question).where(Question.id.in_(ids)).options(selectinload(Question.tags)))
-    return {q.id: q for q in rows if q.is_visible}
+def _load_visible(keys: list[tuple[str, int]], viewer: Any) -> dict[tuple[str, int], Question | Article]:
+    """Rows for index keys that anyone may see: visible questions, published articles (one query per kind)."""
+    rows: dict[tuple[str, int], Question | Article] = {}
+    question_ids = [i for kind, i in keys if kind == "question"]
+    if question_ids:
+        for q in db.session.scalars(select(Question).where(Question.id.in_(question_ids))
+                                    .options(selectinload(Question.tags))):
+            if q.is_visible:
+                rows[("question", q.id)] = q
+    article_ids = [i for kind, i in keys if kind == "article"]
+    if article_ids:
+        for a in db.session.scalars(select(Article).where(Article.id.in_(article_ids), Article.state == "published")
+                                    .options(selectinload(Article.tags))):
+            rows[("article", a.id)] = a
+    return rows
+
+
+def _result(row: Question | Article, title_html: str, snippet_html: str) -> Result:
+    if isinstance(row, Article):
+        return Result(None, title_html, snippet_html, article=row)
+    return Result(row, title_html, snippet_html)
 
 
 def search_posts(viewer: Any, query: str, *, sort: str = "relevance", page: int = 1,
-                 tags: tuple[str, ...] = (), solved: bool | None = None) -> SearchPage:
-    """One page of search results the viewer may see. Never raises for a malformed query."""
+                 tags: tuple[str, ...] = (), solved: bool | None = None, kind: str | None = None) -> SearchPage:
+    """One page of search results the viewer may see. Never raises for a malformed query.
+
+    ``kind`` ("question" or "article") narrows the results like ``is:<kind>`` in the query.
+    """
     sort = sort if sort in SORTS else "relevance"
-    res = get_index().search(query, sort=sort, page=page, per_page=PER_PAGE, tags=tags, solved=solved)
+    kind = kind if kind in KINDS else None
+    res = get_index().search(query, sort=sort, page=page, per_page=PER_PAGE, tags=tags, solved=solved,
+                             kinds=(kind,) if kind else None)
     rows = _load_visible([(h.kind, h.id) for h in res.hits], viewer)
-    results = [Result(rows[h.id], h.title_html, h.snippet_html) for h in res.hits if h.id in rows]
+    results = [_result(rows[(h.kind, h.id)], h.title_html, h.snippet_html) for h in res.hits if (h.kind, h.id) in rows]
     return SearchPage(query=query, results=results, total=res.total, page=res.page, pages=res.pages, sort=sort,
-                      tag_counts=list(res.tag_counts)[:20], suggestion=res.suggestion, tags=tags, solved=solved)
+                      tag_counts=list(res.tag_counts)[:20], suggestion=res.suggestion, tags=tags, solved=solved,
+                      kind=kind)
 
 
 def similar_questions(viewer: Any, title: str, *, body: str = "", exclude: Question | None = None,
-                      limit: int = SIMILAR_LIMIT) -> list[Question]:
-    """Questions like ``title`` (and ``body``), never ``exclude`` itself or hidden ones."""
+                      limit: int = SIMILAR_LIMIT, with_articles: bool = False) -> list[Question | Article]:
+    """Questions like ``title`` (and ``body``), never ``exclude`` itself or hidden ones.
+
+    With ``with_articles`` the list also holds published articles (``row.kind == "article"``),
+    which callers label "Official"; without it, only questions (callers that link every row
+    as a question).
+    """
     if len(title.split()) < TITLE_MIN_WORDS and not body:
         return []
     skip = [f"question:{exclude.id}"] if exclude is not None else []
     # Ask for extra hits: some may be hidden from this viewer.
     hits = get_index().similar(title[:300], body=body[:2000], limit=limit * 2, exclude=skip)
+    if not with_articles:
+        hits = [h for h in hits if h.kind == "question"]
     rows = _load_visible([(h.kind, h.id) for h in hits], viewer)
-    return [rows[h.id] for h in hits if h.id in rows][:limit]
+    return [rows[(h.kind, h.id)] for h in hits if (h.kind, h.id) in rows][:limit]

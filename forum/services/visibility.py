@@ -33,6 +33,10 @@ def hide_post(post: Post, reason: str) -> None:
         post.hidden_reason = reason
         return
     was_counted = _counted(post)
+    if isinstance(post, Answer):
+        from .answers import release_acceptance
+
+        release_acceptance(post)
     post.hidden_at = utcnow()
     post.hidden_reason = reason
     if was_counted:

@@ -5,7 +5,11 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import answers, auth, comments, main, questions, search, users
+    from . import answers, auth, comments, curation, main, questions, search, users
 
-    for module in (main, auth, users, questions, answers, comments, search):
+    for module in (main, auth, users, questions, answers, comments, search, curation):
         app.register_blueprint(module.bp)
+    from . import articles  # knowledge-base articles
+    app.register_blueprint(articles.bp)
+    from . import moderation  # flags, review queue, suspensions, watched words, log
+    app.register_blueprint(moderation.bp)

@@ -6,8 +6,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from ..forms import ActionForm, LoginForm, RegisterForm
+from ..models.base import utcnow
 from ..services import accounts
 from ..services.errors import FieldError
+from ..services.moderation import suspension_message
 from .formglue import form_status, show_field_error
 from .redirects import next_from_request
 
@@ -49,6 +51,9 @@ def login():  # noqa: ANN201
         if user is None:
             # One message for unknown accounts and wrong passwords alike.
             form.form_errors.append("That username/e-mail and password don't match an account.")
+        elif user.is_suspended(utcnow()):
+            # Only someone who knows the password learns of the suspension and its reason.
+            form.form_errors.append(suspension_message(user))
         else:
             db.session.commit()  # a re-hashed password, if the parameters changed
             _start_session(user, remember=bool(form.remember.data))

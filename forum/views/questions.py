@@ -12,6 +12,7 @@ from ..services import questions as svc
 from ..services.errors import FieldError, InvalidState
 from ..services.pagination import clamp_page
 from ..services.permissions import require
+from ..services.curation import CLOSE_REASONS, pinned_questions
 from ..services.posts import revisions_of
 from ..services.search import similar_questions
 from .formglue import form_status, show_field_error
@@ -26,7 +27,7 @@ def question_url(question: Question, **kwargs: object) -> str:
 
 @bp.app_context_processor
 def _helpers() -> dict[str, object]:
-    return {"question_url": question_url}
+    return {"question_url": question_url, "close_reasons": CLOSE_REASONS}
 
 
 @bp.route("/questions")
@@ -162,7 +163,8 @@ def tag(name: str):  # noqa: ANN201
     if tab not in svc.TABS:
         tab = "newest"
     page = svc.list_questions(tab, clamp_page(request.args.get("page")), tag=tag)
-    return render_template("questions/index.html", page=page, tab=tab, tabs=svc.TABS, tag=tag)
+    pinned = pinned_questions(tag_id=tag.id) if page.page == 1 else []
+    return render_template("questions/index.html", page=page, tab=tab, tabs=svc.TABS, tag=tag, pinned=pinned)
 
 
 @bp.route("/preview", methods=["POST"])

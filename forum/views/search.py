@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..services import search as svc
 from ..services.pagination import clamp_page
+from .articles import article_url
 from .questions import question_url
 
 bp = Blueprint("search", __name__)
@@ -21,19 +22,23 @@ def index():  # noqa: ANN201
     query = request.args.get("q", "")[:500]
     tags = tuple(dict.fromkeys(t.strip().lower() for t in request.args.getlist("tag") if t.strip()))[:5]
     solved = _solved_arg()
-    if not query.strip() and not tags and solved is None:
+    kind = request.args.get("kind") if request.args.get("kind") in svc.KINDS else None
+    if not query.strip() and not tags and solved is None and kind is None:
         return render_template("search/index.html", page=None, query="")
     page = svc.search_posts(current_user, query, sort=request.args.get("sort", "relevance"),
-                            page=clamp_page(request.args.get("page")), tags=tags, solved=solved)
+                            page=clamp_page(request.args.get("page")), tags=tags, solved=solved, kind=kind)
     return render_template("search/index.html", page=page, query=query)
 
 
 @bp.route("/search/similar")
 def similar():  # noqa: ANN201
     title = request.args.get("title", "")[:300]
-    questions = svc.similar_questions(current_user, title)
+    rows = svc.similar_questions(current_user, title, with_articles=True)
     return jsonify(results=[
-        {"id": q.id, "title": q.title, "url": question_url(q), "score": q.score,
-         "answers": q.answer_count, "solved": False, "kind": "question"}
-        for q in questions
+        {"id": r.id, "title": r.title, "url": article_url(r), "score": 0, "answers": 0, "solved": False,
+         "kind": "article"}
+        if r.kind == "article" else
+        {"id": r.id, "title": r.title, "url": question_url(r), "score": r.score,
+         "answers": r.answer_count, "solved": False, "kind": "question"}
+        for r in rows
     ])

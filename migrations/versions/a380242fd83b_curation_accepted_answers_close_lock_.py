@@ -117,7 +117,7 @@ def upgrade():
     )
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_articles_author_id'), ['author_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_articles_source_question_id'), ['source_question_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_articles_source_question_id'), ['source_question_id'], unique=True)
         batch_op.create_index('ix_articles_state_published', ['state', 'published_at'], unique=False)
 
     op.create_table('announcement_dismissals',

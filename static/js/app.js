@@ -90,10 +90,12 @@
               mark.textContent = "✓ Solved";
               li.appendChild(mark);
             }
-            var meta = document.createElement("span");
-            meta.className = "similar-meta";
-            meta.textContent = item.score + " votes · " + item.answers + " answers";
-            li.appendChild(meta);
+            if (item.kind !== "article") {
+              var meta = document.createElement("span");
+              meta.className = "similar-meta";
+              meta.textContent = item.score + " votes · " + item.answers + " answers";
+              li.appendChild(meta);
+            }
             list.appendChild(li);
           });
           box.hidden = json.results.length === 0;

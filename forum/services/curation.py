@@ -1,0 +1,157 @@
+"""Staff curation of threads: accepted and official answers, close/reopen, lock, pin.
+
+Every staff action is logged (audit.log_action) in the same transaction as the change.
+"""
+from __future__ import annotations
+
+from ..extensions import db
+from ..models import Answer, Question, User
+from ..models.base import utcnow
+from .audit import log_action
+from .errors import FieldError, InvalidState, NotFound
+from .permissions import require
+
+CLOSE_REASONS = {
+    "duplicate": "Duplicate of another question",
+    "off_topic": "Off-topic",
+    "needs_details": "Needs more details",
+    "resolved_privately": "Resolved privately with support",
+}
+
+
+def _log(actor: User, action: str, question: Question, reason: str = "", **changes: object) -> None:
+    before = {k: v[0] for k, v in changes.items()}  # type: ignore[index]
+    after = {k: v[1] for k, v in changes.items()}  # type: ignore[index]
+    log_action(actor, action, "question", question.id, reason=reason, before=before, after=after)
+
+
+def accept_answer(actor: User, answer: Answer) -> None:
+    """Accept ``answer`` (replacing any earlier one). Raises PermissionDenied."""
+    require(actor, "accept", answer, "Only the asker or staff can accept an answer.")
+    question = answer.question
+    previous = question.accepted_answer_id
+    if previous == answer.id:
+        return
+    question.accepted_answer_id = answer.id
+    question.accepted_by_id = actor.id
+    question.accepted_at = utcnow()
+    db.session.flush()
+    if actor.is_staff and actor.id != question.author_id:
+        _log(actor, "accept_answer", question, accepted_answer_id=(previous, answer.id))
+
+
+def unaccept_answer(actor: User, question: Question) -> None:
+    """Withdraw the acceptance. Raises InvalidState when nothing is accepted."""
+    if question.accepted_answer_id is None:
+        raise InvalidState("No answer is accepted.")
+    answer = db.session.get(Answer, question.accepted_answer_id)
+    require(actor, "accept", answer, "Only the asker or staff can change the accepted answer.")
+    previous = question.accepted_answer_id
+    question.accepted_answer_id = None
+    question.accepted_by_id = None
+    question.accepted_at = None
+    db.session.flush()
+    if actor.is_staff and actor.id != question.author_id:
+        _log(actor, "unaccept_answer", question, accepted_answer_id=(previous, None))
+
+
+def set_official(actor: User, answer: Answer, official: bool) -> None:
+    """Mark (or unmark) a staff member's answer as the official answer."""
+    require(actor, "mark_official", answer, "Only staff answers can be marked official, by staff.")
+    if official == answer.is_official:
+        return
+    answer.official_at = utcnow() if official else None
+    answer.official_by_id = actor.id if official else None
+    db.session.flush()
+    log_action(actor, "mark_official" if official else "unmark_official", "answer", answer.id,
+               before={"official": not official}, after={"official": official})
+
+
+def close_question(actor: User, question: Question, reason: str, *, note: str = "",
+                   duplicate_of: Question | None = None) -> None:
+    """Close with a reason; a duplicate needs the original. Raises FieldError, PermissionDenied."""
+    require(actor, "close", question)
+    if reason not in CLOSE_REASONS:
+        raise FieldError("reason", "Choose a reason.")
+    if reason == "duplicate":
+        if duplicate_of is None:
+            raise FieldError("duplicate_of", "Give the number or link of the original question.")
+        if duplicate_of.id == question.id:
+            raise FieldError("duplicate_of", "A question cannot duplicate itself.")
+        if not duplicate_of.is_visible:
+            raise FieldError("duplicate_of", "That question is not available.")
+    note = " ".join(note.split())[:500]
+    question.closed_at = utcnow()
+    question.closed_by_id = actor.id
+    question.close_reason = reason
+    question.close_note = note
+    question.duplicate_of_id = duplicate_of.id if reason == "duplicate" and duplicate_of else None
+    db.session.flush()
+    _log(actor, "close", question, reason=note, closed=(False, True), close_reason=(None, reason),
+         duplicate_of_id=(None, question.duplicate_of_id))
+
+
+def reopen_question(actor: User, question: Question) -> None:
+    require(actor, "reopen", question)
+    before = question.close_reason
+    question.closed_at = None
+    question.closed_by_id = None
+    question.close_reason = None
+    question.close_note = ""
+    question.duplicate_of_id = None
+    db.session.flush()
+    _log(actor, "reopen", question, closed=(True, False), close_reason=(before, None))
+
+
+def set_locked(actor: User, question: Question, locked: bool, reason: str = "") -> None:
+    """Lock a heated thread: no comments, votes, answers or edits until unlocked."""
+    require(actor, "lock" if locked else "unlock", question)
+    question.locked_at = utcnow() if locked else None
+    question.locked_by_id = actor.id if locked else None
+    db.session.flush()
+    _log(actor, "lock" if locked else "unlock", question, reason=reason, locked=(not locked, locked))
+
+
+def set_pinned(actor: User, question: Question, pinned: bool) -> None:
+    """Pin to the top of the home page and of the question's tags."""
+    require(actor, "pin" if pinned else "unpin", question)
+    question.pinned_at = utcnow() if pinned else None
+    db.session.flush()
+    _log(actor, "pin" if pinned else "unpin", question, pinned=(not pinned, pinned))
+
+
+def find_question_ref(ref: str) -> Question:
+    """Resolve "123", "#123", "/questions/123/slug" or a full URL to a question.
+
+    Raises FieldError("duplicate_of") when it names no question.
+    """
+    import re
+
+    match = re.search(r"(?:^#?|/questions/)(\d+)(?:[/?#]|$)", ref.strip())
+    if not match:
+        raise FieldError("duplicate_of", "Give the question's number or link.")
+    question = db.session.get(Question, int(match.group(1)))
+    if question is None:
+        raise FieldError("duplicate_of", "No question has that number.")
+    return question
+
+
+def pinned_questions(tag_id: int | None = None, limit: int = 5) -> list[Question]:
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from ..models import Tag
+
+    stmt = (select(Question).where(Question.pinned_at.is_not(None), Question.deleted_at.is_(None),
+                                   Question.hidden_at.is_(None))
+            .options(selectinload(Question.tags)).order_by(Question.pinned_at.desc()).limit(limit))
+    if tag_id is not None:
+        stmt = stmt.where(Question.tags.any(Tag.id == tag_id))
+    return list(db.session.scalars(stmt))
+
+
+def get_answer_for_update(answer_id: int) -> Answer:
+    answer = db.session.get(Answer, answer_id)
+    if answer is None:
+        raise NotFound("That answer does not exist.")
+    return answer

@@ -1,0 +1,342 @@
+"""Flagging posts, the moderation queue, the review queue, people, watched words and the log.
+
+Members: flag a post (``/flag/<post_type>/<id>``) and follow their flags (``/flags/mine``).
+Moderators and admins (rule "moderate"): everything under ``/moderation``; staff (agents
+too) may read the log. Each POST checks the rule first, then the form, then makes one
+service call and commits once.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..markup import excerpt
+from ..forms import ActionForm
+from ..forms.moderation import FlagActionForm, FlagForm, NoteForm, ReasonForm, RestrictForm, WatchedWordForm
+from ..services import accounts
+from ..services import flags as flag_svc
+from ..services import moderation as svc
+from ..services import safety
+from ..services.errors import FieldError, InvalidState, PermissionDenied
+from ..services.flags import PostRef
+from ..services.pagination import clamp_page
+from ..services.permissions import require
+from .formglue import form_status, show_field_error
+from .questions import question_url
+from .redirects import next_from_request
+
+bp = Blueprint("moderation", __name__)
+
+POST_TYPE = "any(question,answer,comment)"
+
+
+def post_url(ref: PostRef | None) -> str | None:
+    """Where a post lives: its question's page, anchored at the answer or comment."""
+    if ref is None or ref.question is None:
+        return None
+    anchor = ref.anchor
+    return question_url(ref.question, _anchor=anchor) if anchor else question_url(ref.question)
+
+
+def log_changes(entry: Any) -> list[tuple[str, Any, Any]]:
+    """(key, before, after) for the keys a log entry changed (all keys when one side is empty)."""
+    try:
+        before, after = json.loads(entry.before or "{}"), json.loads(entry.after or "{}")
+    except ValueError:
+        return []
+    keys = sorted(set(before) | set(after))
+    return [(k, _shown(before.get(k)), _shown(after.get(k))) for k in keys if before.get(k) != after.get(k)]
+
+
+def _shown(value: Any) -> Any:
+    """Log values as people read them: stored datetimes become "26 Nov 2026 at 05:27 UTC"."""
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in " T":
+        try:
+            return svc.format_until(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "posting_block": svc.posting_block,
+        "post_excerpt": lambda post, length=300: excerpt(post.body_html, length),
+        "log_changes": log_changes,
+        "hidden_label": svc.hidden_label,
+        "flag_reasons": flag_svc.REASON_LABELS,
+        "moderation_post_url": post_url,
+        "moderator_tools": lambda user: svc.user_tools(current_user, user),
+    }
+
+
+def _back(default: str) -> Any:
+    return redirect(next_from_request(default))
+
+
+# ---------------------------------------------------------------- members: flags
+
+
+@bp.route(f"/flag/<{POST_TYPE}:post_type>/<int:post_id>", methods=["GET", "POST"])
+@login_required
+def flag(post_type: str, post_id: int):  # noqa: ANN201
+    post = flag_svc.get_flaggable(current_user, post_type, post_id)
+    ref = flag_svc.PostRef(post_type, post, flag_svc.question_of(post))
+    if post.author_id == current_user.id:
+        raise PermissionDenied("You can't flag your own post.")
+    require(current_user, "flag", post, "You can't flag this post.")
+    form = FlagForm()
+    if form.validate_on_submit():
+        try:
+            flag_svc.flag_post(current_user, post_type, post.id, form.reason.data, form.note.data or "")
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        except flag_svc.AlreadyFlagged as exc:
+            db.session.rollback()
+            flash(exc.message, "info")
+            return redirect(post_url(ref) or url_for("moderation.my_flags"))
+        else:
+            db.session.commit()
+            flash("Thanks for the flag. A moderator will review it; follow it under My flags.", "success")
+            return redirect(post_url(ref) or url_for("moderation.my_flags"))
+    return render_template("moderation/flag.html", form=form, ref=ref), form_status(form)
+
+
+@bp.route("/flags/mine")
+@login_required
+def my_flags():  # noqa: ANN201
+    page, rows = flag_svc.my_flags(current_user, clamp_page(request.args.get("page")))
+    return render_template("moderation/my_flags.html", page=page, rows=rows)
+
+
+# ---------------------------------------------------------------- moderators: queue
+
+
+def _render_queue(errors: dict[str, str] | None = None, typed: dict[str, dict[str, Any]] | None = None,
+                  status: int = 200):  # noqa: ANN202
+    groups = flag_svc.pending_groups(clamp_page(request.args.get("page")))
+    review = svc.review_queue(clamp_page(request.args.get("rpage")))
+    return render_template("moderation/queue.html", groups=groups, review=review, errors=errors or {},
+                           typed=typed or {}, action_form=ActionForm()), status
+
+
+@bp.route("/moderation")
+@login_required
+def queue():  # noqa: ANN201
+    require(current_user, "moderate")
+    return _render_queue()
+
+
+@bp.route(f"/moderation/flags/<{POST_TYPE}:post_type>/<int:post_id>/<any(dismiss,hide,delete,warn,suspend):action>",
+          methods=["POST"])
+@login_required
+def flag_action(post_type: str, post_id: int, action: str):  # noqa: ANN201
+    require(current_user, "moderate")
+    form = FlagActionForm()
+    key = f"{post_type}-{post_id}"
+    if form.validate_on_submit():
+        try:
+            n = svc.act_on_flags(current_user, post_type, post_id, action, reason=form.reason.data or "",
+                                 days=form.days.data)
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        except InvalidState as exc:
+            db.session.rollback()
+            flash(exc.message, "info")
+            return _back(url_for("moderation.queue"))
+        else:
+            db.session.commit()
+            flash(f"Done: {svc.OUTCOMES[action]} ({n} flag{'s' if n != 1 else ''} resolved.)", "success")
+            return _back(url_for("moderation.queue"))
+    message = " ".join(e for errs in form.errors.values() for e in errs) or "Please check the form."
+    return _render_queue({key: message}, {key: {"reason": form.reason.data or "", "days": request.form.get("days", "")}},
+                         status=400)
+
+
+@bp.route(f"/moderation/review/<{POST_TYPE}:post_type>/<int:post_id>/<any(approve,reject):decision>",
+          methods=["POST"])
+@login_required
+def review(post_type: str, post_id: int, decision: str):  # noqa: ANN201
+    require(current_user, "moderate")
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _render_queue({f"review-{post_type}-{post_id}": "Keep the reason under 500 characters."}, status=400)
+    try:
+        if decision == "approve":
+            svc.approve_post(current_user, post_type, post_id)
+        else:
+            svc.reject_post(current_user, post_type, post_id, form.reason.data or "")
+    except InvalidState as exc:
+        db.session.rollback()
+        flash(exc.message, "info")
+        return _back(url_for("moderation.queue"))
+    db.session.commit()
+    flash("Published." if decision == "approve" else "Rejected: the post stays hidden.", "success")
+    return _back(url_for("moderation.queue"))
+
+
+@bp.route(f"/moderation/posts/<{POST_TYPE}:post_type>/<int:post_id>/<any(unhide,restore):undo>", methods=["POST"])
+@login_required
+def undo_post(post_type: str, post_id: int, undo: str):  # noqa: ANN201
+    require(current_user, "hide" if undo == "unhide" else "moderate")
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash("Keep the reason under 500 characters.", "error")
+        return _back(url_for("moderation.log"))
+    try:
+        if undo == "unhide":
+            svc.unhide(current_user, post_type, post_id, form.reason.data or "")
+        else:
+            svc.restore(current_user, post_type, post_id, form.reason.data or "")
+    except InvalidState as exc:
+        db.session.rollback()
+        flash(exc.message, "info")
+        return _back(url_for("moderation.log"))
+    db.session.commit()
+    flash("The post is visible again." if undo == "unhide" else "The post is restored.", "success")
+    return _back(url_for("moderation.log"))
+
+
+# ---------------------------------------------------------------- watched words
+
+
+@bp.route("/moderation/words", methods=["GET", "POST"])
+@login_required
+def words():  # noqa: ANN201
+    require(current_user, "manage_watched_words")
+    form = WatchedWordForm()
+    if form.validate_on_submit():
+        try:
+            word = safety.add_watched_word(current_user, form.phrase.data, form.action.data)
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        except InvalidState as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(f"“{word.phrase}” now means: {word.action}.", "success")
+            return redirect(url_for("moderation.words"))
+    return render_template("moderation/words.html", form=form, words=safety.list_watched_words(current_user),
+                           action_form=ActionForm()), form_status(form)
+
+
+@bp.route("/moderation/words/<int:word_id>/delete", methods=["POST"])
+@login_required
+def remove_word(word_id: int):  # noqa: ANN201
+    require(current_user, "manage_watched_words")
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("moderation.words"))
+    safety.remove_watched_word(current_user, word_id)
+    db.session.commit()
+    flash("Removed from the watched words.", "success")
+    return redirect(url_for("moderation.words"))
+
+
+# ---------------------------------------------------------------- the log
+
+
+@bp.route("/moderation/log")
+@login_required
+def log():  # noqa: ANN201
+    require(current_user, "view_moderation_log")
+    target_type = request.args.get("target_type") or None
+    try:
+        target_id = int(request.args["target_id"]) if request.args.get("target_id") else None
+    except ValueError:
+        target_id = None
+    result = svc.log_page(current_user, clamp_page(request.args.get("page")), target_type, target_id)
+    return render_template("moderation/log.html", log=result, target_type=target_type if target_id or target_type else None,
+                           target_id=target_id, target_types=svc.LOG_TARGET_TYPES, action_form=ActionForm())
+
+
+# ---------------------------------------------------------------- people
+
+
+def _profile(user: accounts.User) -> str:
+    return url_for("users.profile", user_id=user.id, _anchor="moderator-tools")
+
+
+def _render_profile_with(user: accounts.User, forms: dict[str, Any]):  # noqa: ANN202
+    from ..services import questions as qsvc
+
+    page = qsvc.questions_by(user, 1)
+    return render_template("users/profile.html", user=user, page=page, mod_forms=forms), 400
+
+
+@bp.route("/moderation/users/<int:user_id>/<any(suspend,silence):mode>", methods=["POST"])
+@login_required
+def restrict(user_id: int, mode: str):  # noqa: ANN201
+    require(current_user, "moderate")
+    user = accounts.get_user(user_id)
+    require(current_user, "suspend", user, "Staff accounts can't be suspended or silenced.")
+    form = RestrictForm(prefix=mode)
+    if form.validate_on_submit():
+        try:
+            action = svc.suspend_user if mode == "suspend" else svc.silence_user
+            action(current_user, user, form.days.data, form.reason.data)
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            db.session.commit()
+            until = user.suspended_until if mode == "suspend" else user.silenced_until
+            flash(f"{user.username} is {'suspended' if mode == 'suspend' else 'silenced'} until "
+                  f"{svc.format_until(until)}.", "success")
+            return redirect(_profile(user))
+    return _render_profile_with(user, {mode: form})
+
+
+@bp.route("/moderation/users/<int:user_id>/<any(unsuspend,unsilence):mode>", methods=["POST"])
+@login_required
+def lift(user_id: int, mode: str):  # noqa: ANN201
+    require(current_user, "moderate")
+    user = accounts.get_user(user_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return redirect(_profile(user))
+    try:
+        (svc.unsuspend_user if mode == "unsuspend" else svc.unsilence_user)(current_user, user, form.reason.data or "")
+    except InvalidState as exc:
+        db.session.rollback()
+        flash(exc.message, "info")
+        return redirect(_profile(user))
+    db.session.commit()
+    flash(f"{user.username} can {'sign in' if mode == 'unsuspend' else 'post'} again.", "success")
+    return redirect(_profile(user))
+
+
+@bp.route("/moderation/users/<int:user_id>/<any(notes,warn):what>", methods=["POST"])
+@login_required
+def note(user_id: int, what: str):  # noqa: ANN201
+    require(current_user, "note_user")
+    user = accounts.get_user(user_id)
+    if what == "notes":
+        form: Any = NoteForm(prefix="note")
+    else:
+        form = ReasonForm(prefix="warn")
+    if form.validate_on_submit():
+        try:
+            if what == "notes":
+                svc.add_note(current_user, user, form.body.data)
+            else:
+                svc.warn_user(current_user, user, form.reason.data or "")
+        except FieldError as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Note saved." if what == "notes" else f"Warning recorded for {user.username}.", "success")
+            return redirect(_profile(user))
+    return _render_profile_with(user, {what: form})
+

@@ -1,0 +1,84 @@
+"""Fixtures for the search package: a document factory and a small in-memory index."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from search.document import Document
+from search.index import SearchIndex
+
+EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+MakeDoc = Callable[..., Document]
+
+
+@pytest.fixture
+def make_doc() -> MakeDoc:
+    """Return a factory: ``make_doc(id, title, body="", **fields) -> Document``."""
+
+    def make(id: int, title: str, body: str = "", **fields: Any) -> Document:
+        fields.setdefault("kind", "question")
+        fields.setdefault("created", EPOCH + timedelta(days=id))
+        return Document(id=id, title=title, body=body, **fields)
+
+    return make
+
+
+@pytest.fixture
+def empty_index() -> Iterator[SearchIndex]:
+    """A fresh in-memory index."""
+    index = SearchIndex.open(None)
+    yield index
+    index.close()
+
+
+@pytest.fixture
+def forum(make_doc: MakeDoc) -> list[Document]:
+    """A dozen posts covering every field and filter the query language uses."""
+    return [
+        make_doc(1, "Printer offline after Windows update",
+                 "My printer shows offline since the last Windows update.",
+                 answers="Reinstall the printer driver. Restart the spooler service.",
+                 accepted="Reinstall the printer driver.", tags=("printing", "windows"),
+                 author="alice", solved=True, score=12, answer_count=2),
+        make_doc(2, "Printer prints blank pages",
+                 "Every page comes out blank, ink cartridges are full.",
+                 tags=("printing",), author="bob", score=3, answer_count=0),
+        make_doc(3, "Cannot login after password reset",
+                 "The login page says invalid password after I reset my password.",
+                 answers="Clear the browser cache and cookies.", tags=("account", "login"),
+                 author="carol", score=7, answer_count=1),
+        make_doc(4, "How to export invoices as PDF",
+                 "I need every invoice of 2023 as a PDF for my accountant.",
+                 answers="Use Billing > Invoices > Export.", accepted="Use Billing > Invoices > Export.",
+                 tags=("billing",), author="alice", solved=True, score=5, answer_count=1),
+        make_doc(5, "Sync conflict when two devices edit a file",
+                 "Error sync conflict appears when my laptop and phone edit the same file.",
+                 tags=("sync",), author="dave", score=1, answer_count=0),
+        make_doc(6, "Resetting your password", "Go to Settings > Security > Reset password.",
+                 kind="article", status="published", tags=("account", "login"), author="staff",
+                 score=20),
+        make_doc(7, "Configuring the VPN client on macOS",
+                 "The VPN client needs configuration of the server address and a certificate.",
+                 answers="Import the certificate first.", tags=("vpn", "macos"), author="erin",
+                 score=2, answer_count=1),
+        make_doc(8, "Windows firewall blocks sync", "Sync stops when the firewall is on.",
+                 answers="Allow the sync client in the firewall.", tags=("sync", "windows"),
+                 author="bob", solved=False, score=-1, answer_count=1),
+        make_doc(9, "Café menu shows wrong accents", "Résumé and naïve render wrongly.",
+                 tags=("display",), author="frank", answer_count=0),
+        make_doc(10, "Printer driver for macOS Sonoma", "Where can I download the printer driver?",
+                 answers="From the vendor site.", tags=("printing", "macos"), author="alice",
+                 answer_count=1, score=4),
+    ]
+
+
+@pytest.fixture
+def index(empty_index: SearchIndex, forum: list[Document]) -> SearchIndex:
+    """The in-memory index holding `forum`."""
+    empty_index.upsert(forum)
+    return empty_index
