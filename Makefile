@@ -27,6 +27,7 @@ migrate: install
 
 seed: migrate
 	$(BIN)/flask forum seed-demo --if-empty
+	$(BIN)/flask search ensure
 
 run: seed
 	$(BIN)/flask run --host 127.0.0.1 --port 5000

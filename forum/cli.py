@@ -112,6 +112,19 @@ def search_rebuild() -> None:
     click.echo(f"Indexed {count:,} documents in {elapsed:.1f} s ({count / max(elapsed, 1e-6):,.0f} docs/s).")
 
 
+@search_cli.command("ensure")
+def search_ensure() -> None:
+    """Rebuild only when needed: after a schema change, or an empty index over a full database."""
+    from . import search_sync
+
+    if search_sync.needs_rebuild():
+        click.echo("Search index is outdated or empty; rebuilding.")
+        count = search_sync.rebuild()
+        click.echo(f"Indexed {count:,} documents.")
+    else:
+        click.echo("Search index is current.")
+
+
 @search_cli.command("check")
 @click.option("--repair/--no-repair", default=True, show_default=True, help="Fix what is found.")
 def search_check(repair: bool) -> None:

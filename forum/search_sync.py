@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import chain
 from typing import Any
 
@@ -22,12 +23,14 @@ from sqlalchemy import Select, delete, event, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from search.document import Document
+from search.errors import SearchError
 from search.index import SearchIndex
 
 from .extensions import db
 from .markup import to_plain_text
 from .models import Answer, Article, Question, SearchPending
 from .models.base import utcnow
+from .services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 TOUCHED = "forum.search.touched"
@@ -64,8 +67,34 @@ def get_sync(app: Flask | None = None) -> SearchSync:
     return (app or current_app).extensions["search"]
 
 
+class SearchUnavailable(ServiceError):
+    """The index cannot be read (outdated schema, unreadable files): 503 until rebuilt."""
+
+    status = 503
+
+
 def get_index() -> SearchIndex:
     return get_sync().index
+
+
+@contextmanager
+def reading() -> Iterator[SearchIndex]:
+    """The index for a read; a SearchError becomes SearchUnavailable (a friendly 503)."""
+    try:
+        yield get_index()
+    except SearchError as exc:
+        log.error("search unavailable: %s", exc)
+        raise SearchUnavailable("Search is temporarily unavailable. Browse by tag meanwhile; "
+                                "the team has been told.") from exc
+
+
+def needs_rebuild() -> bool:
+    """True when the index was built by an older schema or is empty while the database is not."""
+    index = get_index()
+    if not index.schema_is_current:
+        return True
+    with Session(db.engine) as session:
+        return len(index) == 0 and count_documents(session) > 0
 
 
 # ---------------------------------------------------------------- documents from rows

@@ -28,6 +28,7 @@ ERROR_TITLES = {
     413: "Too large",
     429: "Slow down",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
 }
 ERROR_TEXT = {
     400: "The request could not be understood. If you were sending a form, go back and try again.",
@@ -37,6 +38,7 @@ ERROR_TEXT = {
     413: "What you sent is larger than we accept. Shorten it and try again.",
     429: "You're doing that too often. Wait a minute and try again.",
     500: "Our side failed. The team has been told; please try again in a moment.",
+    503: "This part of the site is temporarily unavailable. Please try again in a moment.",
 }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Article, Question
-from ..search_sync import get_index
+from ..search_sync import reading
 
 SORTS = ("relevance", "newest", "votes")
 KINDS = ("question", "article")
@@ -88,8 +88,9 @@ def search_posts(viewer: Any, query: str, *, sort: str = "relevance", page: int 
     """
     sort = sort if sort in SORTS else "relevance"
     kind = kind if kind in KINDS else None
-    res = get_index().search(query, sort=sort, page=page, per_page=PER_PAGE, tags=tags, solved=solved,
-                             kinds=(kind,) if kind else None)
+    with reading() as index:
+        res = index.search(query, sort=sort, page=page, per_page=PER_PAGE, tags=tags, solved=solved,
+                           kinds=(kind,) if kind else None)
     rows = _load_visible([(h.kind, h.id) for h in res.hits], viewer)
     results = [_result(rows[(h.kind, h.id)], h.title_html, h.snippet_html) for h in res.hits if (h.kind, h.id) in rows]
     return SearchPage(query=query, results=results, total=res.total, page=res.page, pages=res.pages, sort=sort,
@@ -109,7 +110,8 @@ def similar_questions(viewer: Any, title: str, *, body: str = "", exclude: Quest
         return []
     skip = [f"question:{exclude.id}"] if exclude is not None else []
     # Ask for extra hits: some may be hidden from this viewer.
-    hits = get_index().similar(title[:300], body=body[:2000], limit=limit * 2, exclude=skip)
+    with reading() as index:
+        hits = index.similar(title[:300], body=body[:2000], limit=limit * 2, exclude=skip)
     if not with_articles:
         hits = [h for h in hits if h.kind == "question"]
     rows = _load_visible([(h.kind, h.id) for h in hits], viewer)

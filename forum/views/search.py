@@ -39,6 +39,6 @@ def similar():  # noqa: ANN201
          "kind": "article"}
         if r.kind == "article" else
         {"id": r.id, "title": r.title, "url": question_url(r), "score": r.score,
-         "answers": r.answer_count, "solved": False, "kind": "question"}
+         "answers": r.answer_count, "solved": r.is_solved, "kind": "question"}
         for r in rows
     ])

@@ -104,3 +104,27 @@ def test_search_cli_commands(runner, make_question) -> None:  # noqa: ANN001
     assert r.exit_code == 0 and "Indexed 1 documents" in r.output
     r = runner.invoke(args=["search", "check"])
     assert r.exit_code == 0 and "missing: 0" in r.output and "Index matches the database." in r.output
+
+
+def test_an_unreadable_index_gives_a_friendly_503_not_a_crash(client, make_question, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    from search.errors import SearchError
+
+    q = make_question(title="Thread that must still render", body=BODY)
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise SearchError("search index schema is outdated; rebuild the index")
+
+    monkeypatch.setattr(get_index(), "search", broken)
+    monkeypatch.setattr(get_index(), "similar", broken)
+    r = client.get("/search?q=thread")
+    assert r.status_code == 503 and "temporarily unavailable" in r.get_data(as_text=True)
+    assert client.get(f"/questions/{q.id}", follow_redirects=True).status_code == 200
+
+
+def test_search_ensure_rebuilds_only_when_needed(runner, make_question) -> None:  # noqa: ANN001
+    make_question(title="Question present before the index was lost", body=BODY)
+    assert "current" in runner.invoke(args=["search", "ensure"]).output
+    get_index().rebuild([])
+    r = runner.invoke(args=["search", "ensure"])
+    assert "rebuilding" in r.output and "Indexed 1 documents" in r.output
+    assert len(get_index()) == 1
