@@ -9,7 +9,8 @@ from ..models.base import utcnow
 from .errors import InvalidState, NotFound
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question
-from .safety import check_new_post
+from .safety import check_edited_post, check_new_post
+from .visibility import hide_post
 
 
 def post_answer(author: User, question: Question, body: str) -> Answer:
@@ -53,11 +54,14 @@ def edit_answer(editor: User, answer: Answer, body: str, summary: str = "") -> A
     body = check_body(body, limit_key="ANSWER_MAX_LENGTH")
     if body == answer.body:
         raise InvalidState("Nothing changed.")
+    verdict = check_edited_post(editor, body)
     set_body(answer, body)
     answer.edited_at = utcnow()
     db.session.flush()
     add_revision(answer, editor, summary)
     touch_question(answer.question_id, answer.edited_at)
+    if verdict == "review":
+        hide_post(answer, "review")
     db.session.flush()
     return answer
 

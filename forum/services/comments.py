@@ -10,7 +10,8 @@ from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .permissions import can, require
 from .posts import touch_question
-from .safety import check_new_post
+from .safety import check_edited_post, check_new_post
+from .visibility import hide_post
 
 
 def _check(body: str) -> str:
@@ -62,6 +63,8 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
     body = _check(body)
     if body == comment.body:
         raise InvalidState("Nothing changed.")
+    if check_edited_post(editor, body) == "review":
+        hide_post(comment, "review")
     comment.body = body
     comment.body_html = render_inline(body)
     comment.render_version = RENDER_VERSION

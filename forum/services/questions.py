@@ -18,7 +18,8 @@ from .errors import FieldError, InvalidState, NotFound
 from .pagination import Page, paginate
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question
-from .safety import check_new_post
+from .safety import check_edited_post, check_new_post
+from .visibility import hide_post
 
 TAG_SPLIT_RE = re.compile(r"[\s,]+")
 TAG_DROP_RE = re.compile(r"[^a-z0-9+#.\-]")
@@ -137,6 +138,7 @@ def edit_question(editor: User, question: Question, data: QuestionInput, summary
     old_names = [t.name for t in question.tags]
     if title == question.title and body == question.body and names == old_names:
         raise InvalidState("Nothing changed.")
+    verdict = check_edited_post(editor, f"{title}\n{body}")
     if names != old_names:
         old_ids = {t.id for t in question.tags}
         question.tags = _tags_for(names)
@@ -150,6 +152,8 @@ def edit_question(editor: User, question: Question, data: QuestionInput, summary
     db.session.flush()
     add_revision(question, editor, summary)
     touch_question(question.id, question.edited_at)
+    if verdict == "review":
+        hide_post(question, "review")
     db.session.flush()
     return question
 

@@ -179,6 +179,24 @@ def check_new_post(author: User, text: str, *, kind: str) -> Verdict:
     return verdict
 
 
+def check_edited_post(author: User, text: str) -> Verdict:
+    """The same content rules for an edit, without the rate limit.
+
+    An edit cannot sneak in what a new post could not: a "block" word raises FieldError("body");
+    a "review" word, or a link from a new member, sends the edited post back to review.
+    """
+    word = find_watched_word(text)
+    if word is not None and word.action == "block":
+        raise FieldError("body", f"Your post contains a blocked word: “{word.phrase}”. Please rephrase it.")
+    if author.is_staff:
+        return "publish"
+    if word is not None:
+        return "review"
+    if current_app.config["NEW_MEMBER_LINK_REVIEW"] and has_link(text) and is_new_member(author):
+        return "review"
+    return "publish"
+
+
 # ---------------------------------------------------------------- managing the watched words
 
 
