@@ -1,0 +1,139 @@
+"""Markdown source -> safe HTML for posts and comments; HTML -> plain text.
+
+The content pipeline of ARCHITECTURE.md ("Content pipeline"): python-markdown renders the
+source, then bleach sanitises the *output* HTML against an allowlist and linkifies bare URLs.
+Rendering happens once, at write time. Callers store ``body_html`` beside ``body`` together
+with :data:`RENDER_VERSION`; a ``rerender`` command re-renders rows whose version is stale.
+
+Policy (templates and CSS depend on it):
+
+* No raw HTML is passed through. python-markdown's raw-HTML block preprocessor and inline
+  pattern are removed, so ``<script>`` or ``<div>`` shows exactly as typed (escaped). A few
+  attribute-less inline tags - ``<kbd>``, ``<sup>``, ``<sub>``, ``<del>``, and ``<br>`` in
+  posts - are recognised as Markdown *syntax* and built by the parser. So every tag reaching
+  bleach was made by python-markdown; bleach still sanitises everything (defence in depth),
+  and html5lib never meets the unclosed-tag soup that makes it slow.
+* Headings are demoted two levels (``#`` -> ``<h3>`` ... ``####``+ -> ``<h6>``): the page
+  owns ``<h1>`` (title) and ``<h2>`` (sections), and the levels users type stay distinct.
+* No ``style`` attribute anywhere (strict CSP): table alignment becomes
+  ``class="align-left|align-center|align-right"`` on ``th``/``td``.
+* Fenced code: ``<code class="language-xxx">`` with xxx reduced to ``[a-z0-9+#-]``.
+* ``rel="nofollow ugc noopener"`` on links that leave the site (a scheme or ``//``);
+  relative links (``/questions/12``, ``#answer-3``) stay as they are, without ``rel``.
+* Links: http, https, mailto and relative. Images: absolute http(s) only (no ``data:``, no
+  same-origin GET from an ``<img>``); an image whose ``src`` is refused shows its alt text.
+* Bare URLs are linkified only when written with ``http://``, ``https://`` or ``www.``.
+* ``~~strike~~`` (GFM) -> ``<del>``. No nl2br: a single newline is not a line break.
+* A post whose output would take too long to sanitise renders as its escaped source in a
+  ``<pre>`` (see "Pathological input"); no realistic post gets there.
+
+Relies on python-markdown 3.11 internals (DelimiterProcessor, BacktickInlineProcessor,
+LinkInlineProcessor.getText/getLink); tests/unit/test_markup.py pins the behaviour.
+This package must not import Flask: services, the CLI and tests all use it.
+
+Layout: ``parser`` (the python-markdown extension), ``guards`` (pathological-input guards
+it is built from), ``sanitise`` (bleach allowlist, link and attribute filters), ``text``
+(source clean-up, to_plain_text, excerpt); this module holds the per-thread pipelines and
+the public API.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+import bleach
+from markdown import Markdown
+
+from .guards import _TooComplex
+from .parser import _ForumMarkdown
+from .sanitise import BLOCK_TAGS, INLINE_TAGS, _new_cleaner, _sanitise
+from .text import _clean_source, excerpt, to_plain_text
+
+
+__all__ = ["RENDER_VERSION", "render_markdown", "render_inline", "to_plain_text", "excerpt"]
+
+#: Bump whenever the allowlist, the extensions or the output shape change; it is stored beside
+#: ``body_html`` so that ``flask rerender`` knows which rows are stale.
+RENDER_VERSION: int = 1
+
+
+# Markdown and Cleaner objects hold parse state, so each thread builds its own on first use
+# (which also keeps importing this module cheap).
+_local = threading.local()
+
+
+def _pipeline(inline: bool) -> tuple[Markdown, bleach.Cleaner]:
+    key = "inline" if inline else "block"
+    pipeline = getattr(_local, key, None)
+    if pipeline is None:
+        extensions: list[Any] = [_ForumMarkdown(inline=inline)]
+        if not inline:
+            extensions = ["tables", "sane_lists", *extensions]
+        md = Markdown(extensions=extensions, output_format="html")
+        pipeline = (md, _new_cleaner(INLINE_TAGS if inline else INLINE_TAGS | BLOCK_TAGS))
+        setattr(_local, key, pipeline)
+    pipeline[0].reset()
+    return pipeline
+
+
+def _convert(md: Markdown, src: str, inline: bool) -> str | None:
+    """python-markdown's HTML, or None when the source is too costly to render.
+
+    _TooComplex is the work budget running out. RecursionError is the net under the
+    nesting caps: python-markdown recurses per level, and a post must never be a 500.
+    """
+    try:
+        return md.convert(src)
+    except (_TooComplex, RecursionError):
+        # Interrupted mid-parse, python-markdown keeps stale state (its block parser's
+        # nesting stack is not reset by md.reset()): this thread builds a fresh one.
+        _local.__dict__.pop("inline" if inline else "block", None)
+        return None
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def render_markdown(src: str) -> str:
+    """Render a post body (question, answer, article, bio) to sanitised HTML.
+
+    python-markdown (fenced code, tables, sane lists; no nl2br, as on StackOverflow) ->
+    bleach allowlist -> linkify, ``rel="nofollow ugc noopener"`` on external links.
+    Control characters are dropped and lone surrogates replaced by U+FFFD first. Never
+    fails on a ``str``: a source too costly to render comes back escaped in a ``<pre>``.
+
+    Raises:
+        TypeError: ``src`` is not a ``str`` (bytes must be decoded by the caller, which
+            knows the encoding).
+    """
+    src = _clean_source(src)
+    if not src.strip():
+        return ""
+    md, cleaner = _pipeline(inline=False)
+    body = _sanitise(cleaner, _convert(md, src, inline=False))
+    return f"<pre>{html.escape(src, quote=False)}</pre>" if body is None else body
+
+
+def render_inline(src: str) -> str:
+    """Render a comment: inline Markdown only, as one line of HTML without a ``<p>``.
+
+    Emphasis, strong, ``~~del~~``, code spans, links and autolinks; no headings, lists,
+    images, tables, code blocks or quotes (their syntax stays literal text). Newlines and
+    runs of whitespace collapse to one space.
+
+    Raises:
+        TypeError: ``src`` is not a ``str``.
+    """
+    src = " ".join(_clean_source(src).split())
+    if not src:
+        return ""
+    md, cleaner = _pipeline(inline=True)
+    body = _convert(md, src, inline=True)
+    # Only the paragraph processor is left and the source is one line, so this is exactly
+    # one <p>...</p>: unwrap it before sanitising (p is not allowed in comments).
+    if body is not None and body.startswith("<p>") and body.endswith("</p>"):
+        body = body[3:-4]
+    body = _sanitise(cleaner, body)
+    return html.escape(src, quote=False) if body is None else body.replace("\n", " ")
