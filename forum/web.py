@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, Response, current_app, flash, jsonify, render_template, request, session
+from flask import Flask, Request, Response, current_app, flash, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db, login_manager
@@ -40,6 +41,22 @@ ERROR_TEXT = {
     500: "Our side failed. The team has been told; please try again in a moment.",
     503: "This part of the site is temporarily unavailable. Please try again in a moment.",
 }
+
+
+class ForumRequest(Request):
+    """Drops NUL characters from submitted form values.
+
+    No text a person types contains NUL, PostgreSQL text columns reject it (a 500 where
+    SQLite would store it), and some parsers treat it as an end of string. Cleaning it at
+    the boundary protects every form, present and future.
+    """
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        form = self.__dict__.get("form")
+        if form is not None and any("\x00" in v for _, v in form.items(multi=True)):
+            self.__dict__["form"] = ImmutableMultiDict(
+                [(k, v.replace("\x00", "")) for k, v in form.items(multi=True)])
 
 
 def wants_json() -> bool:
@@ -102,6 +119,7 @@ def _time_tag(value: datetime | None) -> Markup:
 def init_app(app: Flask) -> None:
     from .views import register_blueprints
 
+    app.request_class = ForumRequest
     register_blueprints(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

@@ -15,6 +15,7 @@ from ..models import Role, User
 from ..models.user import new_session_token
 from .errors import FieldError, NotFound, PermissionDenied
 from .permissions import require
+from .posts import without_nul
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,30}$")
 PASSWORD_MIN = 10
@@ -157,6 +158,7 @@ def change_email(user: User, password: str, email: str) -> None:
 
 def update_profile(user: User, display_name: str, bio: str) -> None:
     """Raises FieldError when the bio or display name exceeds its limit."""
+    bio, display_name = without_nul(bio), without_nul(display_name)
     limit = current_app.config["BIO_MAX_LENGTH"]
     if len(bio) > limit:
         raise FieldError("bio", f"Keep the bio under {limit} characters.")

@@ -23,7 +23,7 @@ from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound
 from .pagination import Page, paginate
 from .permissions import can, require
-from .posts import check_body
+from .posts import check_body, without_nul
 from .questions import _tags_for, parse_tags, slugify
 
 BODY_LIMIT_KEY = "BODY_MAX_LENGTH"
@@ -59,7 +59,7 @@ def article_slug(title: str) -> str:
 
 
 def _check_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = " ".join(without_nul(title).split())
     cfg = current_app.config
     if len(title) < cfg["TITLE_MIN_LENGTH"]:
         raise FieldError("title", f"Titles need at least {cfg['TITLE_MIN_LENGTH']} characters.")

@@ -9,13 +9,13 @@ from ..models import Answer, Comment, Question, User
 from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .permissions import can, require
-from .posts import touch_question
+from .posts import touch_question, without_nul
 from .safety import check_edited_post, check_new_post
 from .visibility import hide_post
 
 
 def _check(body: str) -> str:
-    body = " ".join(body.split())
+    body = " ".join(without_nul(body).split())
     limit = current_app.config["COMMENT_MAX_LENGTH"]
     if len(body) < 2:
         raise FieldError("body", "Write a comment first.")

@@ -14,9 +14,14 @@ from ..models.base import utcnow
 from .errors import FieldError
 
 
+def without_nul(text: str) -> str:
+    """Drop NUL characters: nobody types them, and PostgreSQL text columns reject them."""
+    return text.replace("\x00", "")
+
+
 def check_body(body: str, *, limit_key: str, field: str = "body", minimum: int = 1) -> str:
     """Return ``body`` without trailing whitespace; raises FieldError when empty or too long."""
-    body = body.rstrip()
+    body = without_nul(body).rstrip()
     limit = current_app.config[limit_key]
     if len(body.strip()) < minimum:
         raise FieldError(field, "Please write something." if minimum <= 1 else f"Write at least {minimum} characters.")

@@ -17,7 +17,7 @@ from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound
 from .pagination import Page, paginate
 from .permissions import can, require
-from .posts import add_revision, check_body, set_body, touch_question
+from .posts import add_revision, check_body, set_body, touch_question, without_nul
 from .safety import check_edited_post, check_new_post
 from .visibility import hide_post
 
@@ -46,7 +46,7 @@ def parse_tags(raw: str) -> list[str]:
     """
     cfg = current_app.config
     names: list[str] = []
-    for part in TAG_SPLIT_RE.split(raw.lower()):
+    for part in TAG_SPLIT_RE.split(without_nul(raw).lower()):
         name = TAG_DROP_RE.sub("", part).strip(".-")
         if not part:
             continue
@@ -64,7 +64,7 @@ def parse_tags(raw: str) -> list[str]:
 
 
 def _check_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = " ".join(without_nul(title).split())
     cfg = current_app.config
     if len(title) < cfg["TITLE_MIN_LENGTH"]:
         raise FieldError("title", f"Titles need at least {cfg['TITLE_MIN_LENGTH']} characters; say what went wrong.")

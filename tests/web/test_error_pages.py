@@ -43,3 +43,16 @@ def test_413_page_for_an_oversized_upload(client) -> None:  # noqa: ANN001
 def test_json_clients_get_a_json_error(client) -> None:  # noqa: ANN001
     r = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert r.status_code == 404 and r.get_json()["error"]["status"] == 404
+
+
+def test_nul_characters_in_a_post_are_dropped_not_a_server_error(auth, make_user) -> None:  # noqa: ANN001
+    from forum.models import Question
+
+    make_user("maria")
+    auth.login("maria")
+    r = auth.post("/questions/ask", {"title": "Hub\x00 blinks after the update", "body": "Body with a NUL\x00 byte in it, long enough.",
+                                     "tags": "setup"})
+    assert r.status_code == 302
+    from forum.extensions import db
+    q = db.session.query(Question).one()
+    assert "\x00" not in q.title + q.body and q.title == "Hub blinks after the update"
