@@ -141,7 +141,7 @@ def test_two_customers_ask_and_answer_and_see_rendered_markdown(new_page: Callab
     expect(row).to_contain_text("0 answers")
     row.get_by_role("link", name=title).click()
     expect(helper.get_by_role("heading", level=1)).to_have_text(title)
-    helper.locator(".your-answer").get_by_label("Your answer").fill(ANSWER_BODY)
+    helper.locator(".your-answer").get_by_label("Answer", exact=True).fill(ANSWER_BODY)
     helper.get_by_role("button", name="Post your answer").click()
 
     expect(helper).to_have_url(re.compile(r"/questions/\d+/[\w-]+#answer-\d+$"))
