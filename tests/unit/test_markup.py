@@ -248,9 +248,9 @@ def test_long_real_post_renders_fully():
         "| Code | Meaning |\n|:--|:--|\n| 401 | auth |\n| 503 | busy |\n\n> Quoted\n\n---\n\n"
     )
     src = (section * 200)[:30000]
-    start = time.perf_counter()
+    start = time.thread_time()
     out = render_markdown(src)
-    assert time.perf_counter() - start < 1.0
+    assert time.thread_time() - start < 1.0
     assert not out.startswith("<pre>") and out.count("<table>") > 50 and not problems(out)
 
 
@@ -421,10 +421,12 @@ def test_pathological_input_renders_within_a_second(name):
     src = PATHOLOGICAL[name]
     assert len(src) <= N
     for render, allowed in ((render_markdown, BLOCK_ALLOWED), (render_inline, INLINE_ALLOWED)):
-        start = time.perf_counter()
+        # CPU time of this thread: the guarantee is about the renderer's work, and must not
+        # fail because other processes share the two cores.
+        start = time.thread_time()
         out = render(src)
-        elapsed = time.perf_counter() - start
-        assert elapsed < 1.0, f"{render.__name__}({name!r}) took {elapsed:.2f} s"
+        elapsed = time.thread_time() - start
+        assert elapsed < 1.0, f"{render.__name__}({name!r}) took {elapsed:.2f} s of CPU"
         assert not problems(out, allowed)
 
 
