@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
+from . import reputation
 from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound
 from .permissions import require
@@ -36,6 +37,7 @@ def accept_answer(actor: User, answer: Answer) -> None:
     question.accepted_by_id = actor.id
     question.accepted_at = utcnow()
     db.session.flush()
+    reputation.answer_accepted(actor, question, answer, previous)
     if actor.is_staff and actor.id != question.author_id:
         _log(actor, "accept_answer", question, accepted_answer_id=(previous, answer.id))
 
@@ -51,6 +53,7 @@ def unaccept_answer(actor: User, question: Question) -> None:
     question.accepted_by_id = None
     question.accepted_at = None
     db.session.flush()
+    reputation.answer_unaccepted(actor, previous)
     if actor.is_staff and actor.id != question.author_id:
         _log(actor, "unaccept_answer", question, accepted_answer_id=(previous, None))
 
@@ -150,8 +153,3 @@ def pinned_questions(tag_id: int | None = None, limit: int = 5) -> list[Question
     return list(db.session.scalars(stmt))
 
 
-def get_answer_for_update(answer_id: int) -> Answer:
-    answer = db.session.get(Answer, answer_id)
-    if answer is None:
-        raise NotFound("That answer does not exist.")
-    return answer
