@@ -78,6 +78,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(forum_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(reputation_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")
@@ -143,3 +144,23 @@ def search_check(repair: bool) -> None:
         click.echo("Index matches the database.")
     elif not repair:
         raise SystemExit(1)
+
+
+reputation_cli = AppGroup("reputation", help="Check reputation against its ledger.")
+
+
+@reputation_cli.command("recompute")
+@click.option("--dry-run", is_flag=True, help="Report drift without repairing it.")
+def reputation_recompute(dry_run: bool) -> None:
+    """Rebuild every user's reputation as 1 + the sum of their ledger rows; report any drift."""
+    from .services import reputation
+
+    checked, drift = reputation.recompute(fix=not dry_run)
+    for d in drift[:50]:
+        click.echo(f"user {d.user_id}: stored {d.stored}, ledger says {d.expected}")
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "found" if dry_run else "repaired"
+    click.echo(f"Checked {checked} users; drift {verb} on {len(drift)}.")

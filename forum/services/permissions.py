@@ -122,6 +122,14 @@ def _can_accept(user: Any, obj: Answer) -> bool:
     return _staff(user) or (_is_author(user, q) and _may_post(user))
 
 
+def _can_vote(user: Any, obj: Any) -> bool:
+    """Members who may post vote on others' visible questions and answers, not in locked threads."""
+    if not _may_post(user) or not isinstance(obj, (Question, Answer)) or not obj.is_visible or _is_author(user, obj):
+        return False
+    q = _question_of(obj)
+    return q is not None and q.is_visible and not q.is_locked
+
+
 def _can_flag(user: Any, obj: Any) -> bool:
     return _may_post(user) and obj is not None and obj.is_visible and not _is_author(user, obj)
 
@@ -135,6 +143,7 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "view_history": _can_view,
     "ask": lambda user, obj: _may_post(user),
     "answer": _can_answer,
+    "vote": _can_vote,
     "comment": _can_comment,
     "edit": _can_edit_post,
     "delete": _can_delete_post,

@@ -13,3 +13,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(articles.bp)
     from . import moderation  # flags, review queue, suspensions, watched words, log
     app.register_blueprint(moderation.bp)
+    from . import votes  # up/down votes (reputation)
+    app.register_blueprint(votes.bp)

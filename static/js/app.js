@@ -106,3 +106,59 @@
     if (input.value.trim()) { lookup(); }
   });
 })();
+
+// Votes: forms marked data-vote post in the background and update the score in place.
+// Without this script they are plain POST forms that redirect back to the post.
+(function () {
+  "use strict";
+  var csrf = document.querySelector('meta[name="csrf-token"]');
+  var token = csrf ? csrf.getAttribute("content") : "";
+
+  function show(box, json) {
+    var value = box.querySelector(".score-value");
+    var label = box.querySelector(".score-label");
+    if (value) { value.textContent = String(json.score); }
+    if (label) { label.textContent = (json.score === 1 || json.score === -1) ? "vote" : "votes"; }
+    box.querySelectorAll("form[data-vote]").forEach(function (form) {
+      var input = form.querySelector("input[data-vote-value]");
+      var button = form.querySelector("button");
+      if (!input) { return; }
+      var own = parseInt(input.getAttribute("data-vote-value"), 10);
+      var active = json.my_vote === own;
+      input.value = active ? "0" : String(own);
+      if (button) {
+        button.classList.toggle("is-active", active);
+        button.setAttribute("aria-pressed", active ? "true" : "false");
+      }
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-vote") || event.defaultPrevented) { return; }
+    event.preventDefault();
+    var box = form.closest("[data-vote-box]");
+    if (!box || box.getAttribute("aria-busy") === "true") { return; }
+    box.setAttribute("aria-busy", "true");
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": token }
+    })
+      .then(function (r) {
+        return r.json().catch(function () { return null; }).then(function (json) { return { ok: r.ok, json: json }; });
+      })
+      .then(function (res) {
+        if (res.ok && res.json) {
+          show(box, res.json);
+        } else if (res.json && res.json.error) {
+          window.alert(res.json.error.message);
+        } else {
+          form.submit();  // fall back to the plain form (e.g. signed out)
+        }
+      })
+      .catch(function () { form.submit(); })
+      .then(function () { box.removeAttribute("aria-busy"); });
+  });
+})();
