@@ -239,6 +239,23 @@ def test_normal_markdown_parses_exactly_like_python_markdown():
         markup._local.__dict__.pop("block", None)  # drop the modified pipeline
 
 
+def best_of_three(render, src):
+    """CPU seconds of the fastest of up to three renders, and the output.
+
+    The guarantee is about the renderer's work, so we time this thread's CPU, and retry a slow
+    run: a shared virtual machine can charge a thread for time stolen by its neighbours, while
+    a genuinely quadratic input is slow every time.
+    """
+    best, out = float("inf"), ""
+    for _ in range(3):
+        start = time.thread_time()
+        out = render(src)
+        best = min(best, time.thread_time() - start)
+        if best < 1.0:
+            break
+    return best, out
+
+
 def test_long_real_post_renders_fully():
     section = (
         "## Fixing the sync error\n\nAfter upgrading, **restart** the agent and check the "
@@ -248,9 +265,8 @@ def test_long_real_post_renders_fully():
         "| Code | Meaning |\n|:--|:--|\n| 401 | auth |\n| 503 | busy |\n\n> Quoted\n\n---\n\n"
     )
     src = (section * 200)[:30000]
-    start = time.thread_time()
-    out = render_markdown(src)
-    assert time.thread_time() - start < 1.0
+    elapsed, out = best_of_three(render_markdown, src)
+    assert elapsed < 1.0
     assert not out.startswith("<pre>") and out.count("<table>") > 50 and not problems(out)
 
 
@@ -421,11 +437,7 @@ def test_pathological_input_renders_within_a_second(name):
     src = PATHOLOGICAL[name]
     assert len(src) <= N
     for render, allowed in ((render_markdown, BLOCK_ALLOWED), (render_inline, INLINE_ALLOWED)):
-        # CPU time of this thread: the guarantee is about the renderer's work, and must not
-        # fail because other processes share the two cores.
-        start = time.thread_time()
-        out = render(src)
-        elapsed = time.thread_time() - start
+        elapsed, out = best_of_three(render, src)
         assert elapsed < 1.0, f"{render.__name__}({name!r}) took {elapsed:.2f} s of CPU"
         assert not problems(out, allowed)
 
