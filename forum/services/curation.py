@@ -9,7 +9,7 @@ from ..models import Answer, Question, User
 from ..models.base import utcnow
 from . import reputation
 from .audit import log_action
-from .errors import FieldError, InvalidState, NotFound
+from .errors import FieldError, InvalidState
 from .permissions import require
 
 CLOSE_REASONS = {

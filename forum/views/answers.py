@@ -7,11 +7,10 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..forms import AnswerForm
 from ..services import answers as svc
-from ..services.errors import FieldError, InvalidState
 from ..services.permissions import require
 from ..services.posts import revisions_of
 from ..services.questions import get_question
-from .formglue import form_status, show_field_error
+from .formglue import NOT_SAVED, form_status, save
 from .history import revision_diffs
 from .questions import question_url, render_thread
 
@@ -28,13 +27,8 @@ def create(question_id: int):  # noqa: ANN201
     question = get_question(question_id, current_user)
     form = AnswerForm()
     if form.validate_on_submit():
-        try:
-            answer = svc.post_answer(current_user, question, form.body.data)
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
+        answer = save(form, lambda: svc.post_answer(current_user, question, form.body.data))
+        if answer is not NOT_SAVED:
             flash("Thanks for answering!", "success")
             return redirect(answer_url(answer))
     # Show the thread again with the answer text kept in the form and the error beside it.
@@ -53,16 +47,7 @@ def edit(answer_id: int):  # noqa: ANN201
     require(current_user, "edit", answer)
     form = AnswerForm(obj=answer if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            svc.edit_answer(current_user, answer, form.body.data, form.summary.data or "")
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        except InvalidState as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
+        if save(form, lambda: svc.edit_answer(current_user, answer, form.body.data, form.summary.data or "")) is not NOT_SAVED:
             flash("Your edit is saved.", "success")
             return redirect(answer_url(answer))
     return render_template("answers/edit.html", form=form, answer=answer, question=answer.question), form_status(form)

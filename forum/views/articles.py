@@ -8,11 +8,11 @@ from ..extensions import db
 from ..forms.articles import ArticleForm, ArticleStateForm, FeedbackForm
 from ..models import Article, Question
 from ..services import articles as svc
-from ..services.errors import FieldError, InvalidState
+from ..services.errors import InvalidState
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.questions import get_question
-from .formglue import form_status, show_field_error
+from .formglue import NOT_SAVED, form_status, save
 from .history import revision_diffs
 
 bp = Blueprint("articles", __name__)
@@ -56,13 +56,8 @@ def new():  # noqa: ANN201
     require(current_user, "write_article", message="Only staff write articles.")
     form = ArticleForm()
     if form.validate_on_submit():
-        try:
-            article = svc.create_article(current_user, _input(form), form.summary.data or "")
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
+        article = save(form, lambda: svc.create_article(current_user, _input(form), form.summary.data or ""))
+        if article is not NOT_SAVED:
             flash("Draft saved. Publish it when it is ready.", "success")
             return redirect(article_url(article))
     return render_template("articles/edit.html", form=form, article=None), form_status(form)
@@ -89,16 +84,7 @@ def edit(article_id: int):  # noqa: ANN201
     if request.method == "GET":
         form.tags.data = " ".join(t.name for t in article.tags)
     if form.validate_on_submit():
-        try:
-            svc.edit_article(current_user, article, _input(form), form.summary.data or "")
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        except InvalidState as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
+        if save(form, lambda: svc.edit_article(current_user, article, _input(form), form.summary.data or "")) is not NOT_SAVED:
             flash("Your edit is saved.", "success")
             return redirect(article_url(article))
     return render_template("articles/edit.html", form=form, article=article), form_status(form)

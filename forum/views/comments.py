@@ -9,10 +9,9 @@ from ..forms import CommentForm
 from ..models import Answer, Question
 from ..services import comments as svc
 from ..services.answers import get_answer
-from ..services.errors import FieldError, InvalidState
 from ..services.permissions import require
 from ..services.questions import get_question
-from .formglue import form_status, show_field_error
+from .formglue import NOT_SAVED, form_status, save
 from .questions import question_url, render_thread
 
 bp = Blueprint("comments", __name__)
@@ -25,13 +24,8 @@ def _comment_key(target: Question | Answer) -> str:
 def _create(question: Question, target: Question | Answer):  # noqa: ANN202
     form = CommentForm()
     if form.validate_on_submit():
-        try:
-            comment = svc.add_comment(current_user, target, form.body.data)
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
+        comment = save(form, lambda: svc.add_comment(current_user, target, form.body.data))
+        if comment is not NOT_SAVED:
             return redirect(question_url(question, _anchor=f"comment-{comment.id}"))
     return render_thread(question, comment_forms={_comment_key(target): form}, status=400)
 
@@ -58,16 +52,7 @@ def edit(comment_id: int):  # noqa: ANN201
     require(current_user, "edit_comment", comment, "Comments can only be edited by their author for five minutes.")
     form = CommentForm(obj=comment if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            svc.edit_comment(current_user, comment, form.body.data)
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        except InvalidState as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
+        if save(form, lambda: svc.edit_comment(current_user, comment, form.body.data)) is not NOT_SAVED:
             return redirect(question_url(question, _anchor=f"comment-{comment.id}"))
     return render_template("comments/edit.html", form=form, comment=comment, question=question), form_status(form)
 

@@ -9,13 +9,12 @@ from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
 from ..markup import excerpt, render_markdown
 from ..models import Question
 from ..services import questions as svc
-from ..services.errors import FieldError, InvalidState
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.curation import CLOSE_REASONS, pinned_questions
 from ..services.posts import revisions_of
 from ..services.search import similar_questions
-from .formglue import form_status, show_field_error
+from .formglue import NOT_SAVED, form_status, save
 from .history import revision_diffs
 
 bp = Blueprint("questions", __name__)
@@ -46,13 +45,9 @@ def ask():  # noqa: ANN201
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:current_app.config["TITLE_MAX_LENGTH"]]
     if form.validate_on_submit():
-        try:
-            question = svc.ask_question(current_user, svc.QuestionInput(form.title.data, form.body.data, form.tags.data))
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
+        question = save(form, lambda: svc.ask_question(
+            current_user, svc.QuestionInput(form.title.data, form.body.data, form.tags.data)))
+        if question is not NOT_SAVED:
             flash("Your question is posted. You'll see answers here.", "success")
             return redirect(question_url(question))
     return render_template("questions/ask.html", form=form), form_status(form)
@@ -104,17 +99,8 @@ def edit(question_id: int):  # noqa: ANN201
     if request.method == "GET":
         form.tags.data = " ".join(t.name for t in question.tags)
     if form.validate_on_submit():
-        try:
-            svc.edit_question(current_user, question,
-                              svc.QuestionInput(form.title.data, form.body.data, form.tags.data), form.summary.data or "")
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        except InvalidState as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
+        data = svc.QuestionInput(form.title.data, form.body.data, form.tags.data)
+        if save(form, lambda: svc.edit_question(current_user, question, data, form.summary.data or "")) is not NOT_SAVED:
             flash("Your edit is saved.", "success")
             return redirect(question_url(question))
     return render_template("questions/edit.html", form=form, question=question), form_status(form)

@@ -4,13 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
-from ..extensions import db
 from ..forms import EmailForm, PasswordForm, ProfileForm
 from ..services import accounts
 from ..services import questions as qsvc
-from ..services.errors import FieldError
 from ..services.pagination import clamp_page
-from .formglue import form_status, show_field_error
+from .formglue import NOT_SAVED, form_status, save
 
 bp = Blueprint("users", __name__)
 
@@ -34,13 +32,8 @@ def settings():  # noqa: ANN201
 def edit_profile():  # noqa: ANN201
     form = ProfileForm(obj=current_user if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            accounts.update_profile(current_user, form.display_name.data or "", form.bio.data or "")
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
+        if save(form, lambda: accounts.update_profile(current_user, form.display_name.data or "",
+                                                      form.bio.data or "")) is not NOT_SAVED:
             flash("Profile saved.", "success")
             return redirect(url_for("users.profile", user_id=current_user.id))
     return render_template("users/settings_profile.html", form=form, section="profile"), form_status(form)
@@ -51,13 +44,8 @@ def edit_profile():  # noqa: ANN201
 def change_password():  # noqa: ANN201
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
+        if save(form, lambda: accounts.change_password(current_user, form.current_password.data,
+                                                       form.new_password.data)) is not NOT_SAVED:
             # Every other session is now invalid; keep this one signed in with the new token.
             login_user(current_user._get_current_object())
             flash("Password changed. Other devices have been signed out.", "success")
@@ -70,13 +58,7 @@ def change_password():  # noqa: ANN201
 def change_email():  # noqa: ANN201
     form = EmailForm()
     if form.validate_on_submit():
-        try:
-            accounts.change_email(current_user, form.password.data, form.email.data)
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
+        if save(form, lambda: accounts.change_email(current_user, form.password.data, form.email.data)) is not NOT_SAVED:
             flash("E-mail address changed.", "success")
             return redirect(url_for("users.change_email"))
     return render_template("users/settings_email.html", form=form, section="email"), form_status(form)
