@@ -77,6 +77,15 @@ class Config:
     POST_RATE_MEMBER_ANSWERS = 20
     POST_RATE_MEMBER_COMMENTS = 30
     SUSPEND_MAX_DAYS = 365
+    # Privileges (forum/services/privileges.py): the reputation at which a member may do more.
+    # Staff have every privilege. Below PRIVILEGE_EDIT_OTHERS an edit to someone else's post
+    # is a suggested edit that waits for a member with PRIVILEGE_REVIEW_EDITS (or staff).
+    PRIVILEGE_UPVOTE = 15
+    PRIVILEGE_COMMENT_EVERYWHERE = 50
+    PRIVILEGE_DOWNVOTE = 125
+    PRIVILEGE_EDIT_OTHERS = 2000
+    # Reviewing needs the same trust as editing directly: approving applies the edit.
+    PRIVILEGE_REVIEW_EDITS = 2000
 
 
 class DevelopmentConfig(Config):
@@ -95,6 +104,11 @@ class TestingConfig(Config):
     # Most tests post many times from fresh accounts; the moderation tests turn these back on.
     POST_RATE_LIMITS_ENABLED = False
     NEW_MEMBER_LINK_REVIEW = False
+    # Most tests vote and comment from fresh accounts (reputation 1); the privilege tests put
+    # the production thresholds back. The edit threshold stays at its default.
+    PRIVILEGE_UPVOTE = 1
+    PRIVILEGE_COMMENT_EVERYWHERE = 1
+    PRIVILEGE_DOWNVOTE = 1
 
 
 class ProductionConfig(Config):

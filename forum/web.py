@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, flash, jsonify, render_template, request, session
+from flask import Flask, Request, Response, current_app, flash, jsonify, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.datastructures import ImmutableMultiDict
@@ -65,12 +65,20 @@ def wants_json() -> bool:
     )
 
 
-def error_response(status: int, message: str | None = None) -> tuple[Any, int]:
+def error_response(status: int, message: str | None = None, help_url: str | None = None) -> tuple[Any, int]:
+    """The error page, or ``{"error": {"status", "message"[, "help_url"]}}`` for JSON clients.
+
+    ``help_url`` points to the page that explains the refusal (e.g. /help/privileges).
+    """
     message = message or ERROR_TEXT.get(status, "")
     if wants_json():
-        return jsonify(error={"status": status, "message": message}), status
+        error: dict[str, Any] = {"status": status, "message": message}
+        if help_url:
+            error["help_url"] = help_url
+        return jsonify(error=error), status
     title = ERROR_TITLES.get(status, "Error")
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message,
+                           help_url=help_url), status
 
 
 @login_manager.user_loader
@@ -133,7 +141,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> tuple[Any, int]:
-        return error_response(exc.status, exc.message or None)
+        # A refusal for lack of reputation links to the page listing the privileges.
+        help_url = url_for("help.privileges") if getattr(exc, "privilege", None) else None
+        return error_response(exc.status, exc.message or None, help_url)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[Any, int]:

@@ -12,10 +12,11 @@ from .moderation import (
 )
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .reputation import ReputationEvent, Vote
+from .suggestion import SUGGESTION_STATES, SuggestedEdit
 from .user import STAFF_ROLES, Role, User
 
 __all__ = [
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
     "FLAG_REASONS", "Flag", "ModerationLog", "POST_TYPES", "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES",
-    "SearchPending", "Tag", "User", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
+    "SUGGESTION_STATES", "SearchPending", "SuggestedEdit", "Tag", "User", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
 ]

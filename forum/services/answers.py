@@ -51,14 +51,23 @@ def get_answer(answer_id: int, viewer: User | None) -> Answer:
 def edit_answer(editor: User, answer: Answer, body: str, summary: str = "") -> Answer:
     """Raises PermissionDenied, FieldError, or InvalidState when nothing changed."""
     require(editor, "edit", answer)
+    return apply_answer_edit(editor, answer, body, summary)
+
+
+def apply_answer_edit(author: User, answer: Answer, body: str, summary: str = "") -> Answer:
+    """Change the answer and record a revision credited to ``author``, with every content rule
+    of an edit. The caller checked who may do it (edit_answer, or approving a suggested edit).
+
+    Raises FieldError for bad input and InvalidState when nothing changed.
+    """
     body = check_body(body, limit_key="ANSWER_MAX_LENGTH")
     if body == answer.body:
         raise InvalidState("Nothing changed.")
-    verdict = check_edited_post(editor, body)
+    verdict = check_edited_post(author, body)
     set_body(answer, body)
     answer.edited_at = utcnow()
     db.session.flush()
-    add_revision(answer, editor, summary)
+    add_revision(answer, author, summary)
     touch_question(answer.question_id, answer.edited_at)
     if verdict == "review":
         hide_post(answer, "review")

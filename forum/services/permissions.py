@@ -6,6 +6,13 @@ anything. Nothing else re-implements these rules.
 Roles: anonymous, member, agent, moderator, admin. Agents, moderators and admins are staff.
 Staff curate answers (accept, mark official, write articles, close, lock, pin); moderators and
 admins also moderate people and hidden content (review queue, suspend, delete others' posts).
+
+Privileges (services/privileges.py) gate some actions by reputation: "vote_up" and
+"vote_down" need the upvote and downvote privileges ("vote" alone, which withdraws a vote,
+does not); "comment" on someone else's post needs "comment_everywhere" unless it is one's
+own post or an answer to one's own question; "edit" of someone else's post needs
+"edit_others" (below it, "suggest_edit" applies); "review_edits" opens the suggested-edits
+queue. ``missing_privilege`` tells a refusal caused only by reputation from any other.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ from flask import current_app
 from ..models import Answer, Article, Comment, Question, Role, User
 from ..models.base import utcnow
 from .errors import PermissionDenied
+from .privileges import PrivilegeRequired, has_privilege, refusal
 
 MODERATORS = frozenset({Role.MODERATOR, Role.ADMIN})
 
@@ -72,11 +80,23 @@ def _can_answer(user: Any, obj: Any) -> bool:
             and not obj.is_closed and not obj.is_locked)
 
 
-def _can_comment(user: Any, obj: Any) -> bool:
+def _may_comment_on(user: Any, obj: Any) -> bool:
+    """Every rule for commenting except the reputation one."""
     if not _may_post(user) or obj is None or not obj.is_visible:
         return False
     q = _question_of(obj)
     return q is not None and q.is_visible and (not q.is_locked or _staff(user))
+
+
+def _own_thread(user: Any, obj: Any) -> bool:
+    """One's own post, or an answer to one's own question (where new members may comment)."""
+    if _is_author(user, obj):
+        return True
+    return isinstance(obj, Answer) and obj.question is not None and _is_author(user, obj.question)
+
+
+def _can_comment(user: Any, obj: Any) -> bool:
+    return _may_comment_on(user, obj) and (_own_thread(user, obj) or has_privilege(user, "comment_everywhere"))
 
 
 def _can_edit_post(user: Any, obj: Any) -> bool:
@@ -85,7 +105,25 @@ def _can_edit_post(user: Any, obj: Any) -> bool:
     q = _question_of(obj)
     if q is not None and q.is_locked and not _moderates(user):
         return False
-    return _is_author(user, obj) or _moderates(user)
+    return _is_author(user, obj) or _moderates(user) or (
+        isinstance(obj, (Question, Answer)) and obj.is_visible and has_privilege(user, "edit_others"))
+
+
+def _can_suggest_edit(user: Any, obj: Any) -> bool:
+    """Below the edit privilege, an edit to someone else's visible post becomes a suggestion."""
+    if not isinstance(obj, (Question, Answer)) or not obj.is_visible or _is_author(user, obj):
+        return False
+    if not _may_post(user) or _can_edit_post(user, obj):
+        return False
+    q = _question_of(obj)
+    return q is not None and q.is_visible and not q.is_locked
+
+
+def _can_review_edit(user: Any, obj: Any) -> bool:
+    """Privileged members and staff review suggestions, never their own."""
+    if not _may_post(user) or not has_privilege(user, "review_edits"):
+        return False
+    return obj is None or getattr(obj, "proposer_id", None) != user.id
 
 
 def _can_delete_post(user: Any, obj: Any) -> bool:
@@ -130,6 +168,14 @@ def _can_vote(user: Any, obj: Any) -> bool:
     return q is not None and q.is_visible and not q.is_locked
 
 
+def _can_vote_up(user: Any, obj: Any) -> bool:
+    return _can_vote(user, obj) and has_privilege(user, "upvote")
+
+
+def _can_vote_down(user: Any, obj: Any) -> bool:
+    return _can_vote(user, obj) and has_privilege(user, "downvote")
+
+
 def _can_flag(user: Any, obj: Any) -> bool:
     return _may_post(user) and obj is not None and obj.is_visible and not _is_author(user, obj)
 
@@ -143,9 +189,13 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "view_history": _can_view,
     "ask": lambda user, obj: _may_post(user),
     "answer": _can_answer,
-    "vote": _can_vote,
+    "vote": _can_vote,  # may vote here at all (and withdraw a vote)
+    "vote_up": _can_vote_up,
+    "vote_down": _can_vote_down,
     "comment": _can_comment,
     "edit": _can_edit_post,
+    "suggest_edit": _can_suggest_edit,
+    "review_edits": _can_review_edit,
     "delete": _can_delete_post,
     "restore": _can_restore_post,
     "edit_comment": _can_edit_comment,
@@ -185,7 +235,36 @@ def can(user: User | Any, action: str, obj: Any = None) -> bool:
     return RULES[action](user, obj)
 
 
+# Actions whose only missing ingredient can be reputation: (rule without it, privilege).
+PRIVILEGED: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
+    "vote_up": (_can_vote, "upvote"),
+    "vote_down": (_can_vote, "downvote"),
+    "comment": (_may_comment_on, "comment_everywhere"),
+}
+
+
+def missing_privilege(user: User | Any, action: str, obj: Any = None) -> str | None:
+    """The privilege key when ``action`` is refused only for lack of reputation, else None."""
+    if action not in PRIVILEGED or can(user, action, obj):
+        return None
+    rule, key = PRIVILEGED[action]
+    return key if rule(user, obj) and not has_privilege(user, key) else None
+
+
+def privilege_note(user: User | Any, action: str, obj: Any = None) -> str | None:
+    """The refusal sentence ("Downvoting needs 125 reputation; you have 12.") or None."""
+    key = missing_privilege(user, action, obj)
+    return refusal(user, key) if key else None
+
+
 def require(user: User | Any, action: str, obj: Any = None, message: str | None = None) -> None:
-    """Raise PermissionDenied unless ``can(user, action, obj)``."""
+    """Raise PermissionDenied unless ``can(user, action, obj)``.
+
+    A refusal caused only by reputation raises PrivilegeRequired (also a 403) whose message
+    says what is missing, whatever ``message`` was passed.
+    """
     if not can(user, action, obj):
+        key = missing_privilege(user, action, obj)
+        if key:
+            raise PrivilegeRequired(key, refusal(user, key))
         raise PermissionDenied(message or "You are not allowed to do that.")

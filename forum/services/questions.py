@@ -125,6 +125,13 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     return question
 
 
+def check_question_input(data: QuestionInput) -> tuple[str, str, list[str]]:
+    """(title, body, tag names) cleaned and checked; raises FieldError for bad input."""
+    title = _check_title(data.title)
+    body = check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20)
+    return title, body, parse_tags(data.tags)
+
+
 def edit_question(editor: User, question: Question, data: QuestionInput, summary: str = "") -> Question:
     """Apply an edit and record it as a revision.
 
@@ -132,13 +139,21 @@ def edit_question(editor: User, question: Question, data: QuestionInput, summary
     InvalidState when nothing changed (so no empty revision is stored).
     """
     require(editor, "edit", question)
-    title = _check_title(data.title)
-    body = check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20)
-    names = parse_tags(data.tags)
+    return apply_question_edit(editor, question, data, summary)
+
+
+def apply_question_edit(author: User, question: Question, data: QuestionInput, summary: str = "") -> Question:
+    """Change the question and record a revision credited to ``author``, with every content
+    rule of an edit (watched words, new members' links, rendering, tag counts, search).
+
+    The caller checked who may do it: edit_question, or the approval of a suggested edit.
+    Raises FieldError for bad input and InvalidState when nothing changed.
+    """
+    title, body, names = check_question_input(data)
     old_names = [t.name for t in question.tags]
     if title == question.title and body == question.body and names == old_names:
         raise InvalidState("Nothing changed.")
-    verdict = check_edited_post(editor, f"{title}\n{body}")
+    verdict = check_edited_post(author, f"{title}\n{body}")
     if names != old_names:
         old_ids = {t.id for t in question.tags}
         question.tags = _tags_for(names)
@@ -150,7 +165,7 @@ def edit_question(editor: User, question: Question, data: QuestionInput, summary
     set_body(question, body)
     question.edited_at = utcnow()
     db.session.flush()
-    add_revision(question, editor, summary)
+    add_revision(question, author, summary)
     touch_question(question.id, question.edited_at)
     if verdict == "review":
         hide_post(question, "review")

@@ -7,7 +7,8 @@ gain was cut by the daily cap gives back only what it actually granted.
 
 Reasons: "upvote" (+10 answer, +5 question), "downvote" (-2 to the author), "downvote_cast"
 (-1 to a voter downvoting an answer), "accepted" (+15 to the answer's author), "accept" (+2 to
-the asker for accepting someone else's answer); a reversal is "undo:<reason>".
+the asker for accepting someone else's answer), "suggested_edit" (+2 to the member whose
+suggested edit was approved); a reversal is "undo:<reason>".
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ DOWNVOTE_RECEIVED = -2
 DOWNVOTE_CAST = -1  # answers only
 ACCEPTED = 15
 ACCEPTER = 2
+SUGGESTED_EDIT = 2
 DAILY_VOTE_CAP = 200
 
 VOTE_REASONS = ("upvote", "downvote", "downvote_cast")
@@ -140,6 +142,12 @@ def answer_unaccepted(actor: User, answer_id: int) -> None:
     answer = db.session.get(Answer, answer_id)
     lock_users(actor.id, *([answer.author_id, answer.question.author_id] if answer else []))
     _reverse("answer", answer_id, ACCEPT_REASONS, None, actor.id)
+
+
+def suggested_edit_approved(reviewer: User, proposer_id: int, post_type: str, post_id: int) -> None:
+    """+2 to the member whose suggested edit to a post was approved by ``reviewer``."""
+    lock_users(proposer_id)
+    _record(proposer_id, SUGGESTED_EDIT, "suggested_edit", post_type, post_id, reviewer.id)
 
 
 @dataclass(frozen=True)

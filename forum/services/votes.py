@@ -58,13 +58,17 @@ def cast_vote(voter: User, post_type: str, post_id: int, value: int) -> VoteResu
     """Set ``voter``'s vote on a post to ``value`` (1 up, -1 down, 0 withdraw).
 
     Raises NotFound (missing or invisible post), FieldError("value"), PermissionDenied (own
-    post, locked thread, hidden or deleted post, a member who may not post) and InvalidState
+    post, locked thread, hidden or deleted post, a member who may not post; PrivilegeRequired
+    when the voter's reputation is below the upvote or downvote threshold) and InvalidState
     (a concurrent duplicate the constraint refused; the caller rolls back).
     """
     if value not in VALUES:
         raise FieldError("value", "A vote is up (1), down (-1) or withdrawn (0).")
     post = get_votable(voter, post_type, post_id)
     require(voter, "vote", post, "You can't vote on this post.")
+    if value:
+        # Withdrawing needs no privilege, so a vote cast before a threshold rose can be undone.
+        require(voter, "vote_up" if value == 1 else "vote_down", post)
     _lock_post(post)
     reputation.lock_users(post.author_id, voter.id)
     vote = current_vote(voter.id, post_type, post.id)

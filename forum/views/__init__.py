@@ -15,3 +15,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation.bp)
     from . import votes  # up/down votes (reputation)
     app.register_blueprint(votes.bp)
+    from . import help, suggestions  # privileges page, suggested edits and their review
+    app.register_blueprint(help.bp)
+    app.register_blueprint(suggestions.bp)

@@ -7,12 +7,13 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..forms import AnswerForm
 from ..services import answers as svc
-from ..services.permissions import require
+from ..services import suggestions
+from ..services.permissions import can, require
 from ..services.posts import revisions_of
 from ..services.questions import get_question
 from .formglue import NOT_SAVED, form_status, save
 from .history import revision_diffs
-from .questions import question_url, render_thread
+from .questions import SUGGESTED, question_url, render_thread
 
 bp = Blueprint("answers", __name__)
 
@@ -44,13 +45,22 @@ def show(answer_id: int):  # noqa: ANN201
 @login_required
 def edit(answer_id: int):  # noqa: ANN201
     answer = svc.get_answer(answer_id, current_user)
-    require(current_user, "edit", answer)
+    # Below the edit privilege, an edit to someone else's answer is a suggestion.
+    suggest = not can(current_user, "edit", answer) and can(current_user, "suggest_edit", answer)
+    if not suggest:
+        require(current_user, "edit", answer)
     form = AnswerForm(obj=answer if request.method == "GET" else None)
     if form.validate_on_submit():
-        if save(form, lambda: svc.edit_answer(current_user, answer, form.body.data, form.summary.data or "")) is not NOT_SAVED:
+        body, summary = form.body.data, form.summary.data or ""
+        if suggest:
+            if save(form, lambda: suggestions.suggest_answer_edit(current_user, answer, body, summary)) is not NOT_SAVED:
+                flash(SUGGESTED, "success")
+                return redirect(answer_url(answer))
+        elif save(form, lambda: svc.edit_answer(current_user, answer, body, summary)) is not NOT_SAVED:
             flash("Your edit is saved.", "success")
             return redirect(answer_url(answer))
-    return render_template("answers/edit.html", form=form, answer=answer, question=answer.question), form_status(form)
+    return render_template("answers/edit.html", form=form, answer=answer, question=answer.question,
+                           suggest=suggest), form_status(form)
 
 
 @bp.route("/answers/<int:answer_id>/delete", methods=["POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from ..models import Revision
+from ..models import Revision, SuggestedEdit
 
 CONTEXT = 2
 
@@ -56,3 +56,15 @@ def revision_diffs(revisions: list[Revision], with_title: bool = False) -> list[
         diffs.append(entry)
         previous = rev
     return list(reversed(diffs))
+
+
+def suggestion_diff(suggestion: SuggestedEdit, base: Revision | None) -> RevisionDiff:
+    """What a suggested edit changes in the revision it was made from (title, tags, body lines)."""
+    old_title, old_body, old_tags = (base.title, base.body, base.tags) if base is not None else ("", "", "")
+    entry = RevisionDiff(revision=base, lines=_line_diff(old_body, suggestion.body))  # type: ignore[arg-type]
+    if suggestion.post_type == "question":
+        if suggestion.title != old_title:
+            entry.title_changed = (old_title, suggestion.title)
+        if suggestion.tags != old_tags:
+            entry.tags_changed = (old_tags, suggestion.tags)
+    return entry

@@ -10,7 +10,8 @@ from ..markup import excerpt, render_markdown
 from ..models import Question
 from ..services import questions as svc
 from ..services.pagination import clamp_page
-from ..services.permissions import require
+from ..services import suggestions
+from ..services.permissions import can, require
 from ..services.curation import CLOSE_REASONS, pinned_questions
 from ..services.posts import revisions_of
 from ..services.search import similar_questions
@@ -18,6 +19,8 @@ from .formglue import NOT_SAVED, form_status, save
 from .history import revision_diffs
 
 bp = Blueprint("questions", __name__)
+
+SUGGESTED = "Thanks! Your suggested edit is waiting for review; follow it under My suggested edits."
 
 
 def question_url(question: Question, **kwargs: object) -> str:
@@ -94,16 +97,24 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
 @login_required
 def edit(question_id: int):  # noqa: ANN201
     question = svc.get_question(question_id, current_user)
-    require(current_user, "edit", question)
+    # Below the edit privilege, an edit to someone else's question is a suggestion.
+    suggest = not can(current_user, "edit", question) and can(current_user, "suggest_edit", question)
+    if not suggest:
+        require(current_user, "edit", question)
     form = QuestionForm(obj=question if request.method == "GET" else None)
     if request.method == "GET":
         form.tags.data = " ".join(t.name for t in question.tags)
     if form.validate_on_submit():
         data = svc.QuestionInput(form.title.data, form.body.data, form.tags.data)
-        if save(form, lambda: svc.edit_question(current_user, question, data, form.summary.data or "")) is not NOT_SAVED:
+        summary = form.summary.data or ""
+        if suggest:
+            if save(form, lambda: suggestions.suggest_question_edit(current_user, question, data, summary)) is not NOT_SAVED:
+                flash(SUGGESTED, "success")
+                return redirect(question_url(question))
+        elif save(form, lambda: svc.edit_question(current_user, question, data, summary)) is not NOT_SAVED:
             flash("Your edit is saved.", "success")
             return redirect(question_url(question))
-    return render_template("questions/edit.html", form=form, question=question), form_status(form)
+    return render_template("questions/edit.html", form=form, question=question, suggest=suggest), form_status(form)
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])

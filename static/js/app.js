@@ -133,6 +133,28 @@
     });
   }
 
+  // A refused vote (e.g. "Downvoting needs 125 reputation; you have 12.") is explained in a
+  // note at the top of the post, with a link to the privileges page when the server gives one.
+  function explain(box, error) {
+    var post = box.closest(".post");
+    var main = post ? post.querySelector(".post-main") : null;
+    if (!main) { window.alert(error.message); return; }
+    var note = main.querySelector(".vote-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "notice vote-note";
+      note.setAttribute("role", "alert");
+      main.insertBefore(note, main.firstChild);
+    }
+    note.textContent = error.message + " ";
+    if (error.help_url) {
+      var link = document.createElement("a");
+      link.href = error.help_url;
+      link.textContent = "See privileges";
+      note.appendChild(link);
+    }
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.hasAttribute || !form.hasAttribute("data-vote") || event.defaultPrevented) { return; }
@@ -153,7 +175,7 @@
         if (res.ok && res.json) {
           show(box, res.json);
         } else if (res.json && res.json.error) {
-          window.alert(res.json.error.message);
+          explain(box, res.json.error);
         } else {
           form.submit();  // fall back to the plain form (e.g. signed out)
         }

@@ -1,0 +1,21 @@
+"""Help pages: /help/privileges lists what reputation unlocks and marks what the viewer has."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from ..services import privileges as svc
+from ..services.permissions import privilege_note
+
+bp = Blueprint("help", __name__)
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, object]:
+    return {"privilege_note": privilege_note}
+
+
+@bp.route("/help/privileges")
+def privileges():  # noqa: ANN201
+    return render_template("help/privileges.html", ladder=svc.ladder(current_user),
+                           limits=svc.new_member_limits(current_user))
