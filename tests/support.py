@@ -62,3 +62,22 @@ class Auth:
         """POST with a fresh CSRF token taken from the home page."""
         payload = {"csrf_token": self.csrf_token("/"), **(data or {})}
         return self.client.post(path, data=payload, **kwargs)
+
+
+def production_privileges(app: Any) -> None:
+    """Put the production PRIVILEGE_* thresholds back (TestingConfig lowers some to 1)."""
+    from config import Config
+
+    app.config.update({k: getattr(Config, k) for k in dir(Config) if k.startswith("PRIVILEGE_")})
+
+
+def set_reputation(user: Any, reputation: int) -> Any:
+    """Give ``user`` this reputation through a ledger row (so ``recompute`` finds no drift) and commit."""
+    from forum.extensions import db
+    from forum.services.reputation import _record
+
+    db.session.refresh(user)
+    _record(user.id, reputation - user.reputation, "test_grant", None, None, None)
+    db.session.commit()
+    db.session.refresh(user)
+    return user
