@@ -1702,3 +1702,52 @@ If the light does something not on this list, post a question with a photo and y
 Questions about privacy? Ask in the community with the `privacy` tag; the support team answers there.""",
     },
 ]
+
+
+# --- privileges ----------------------------------------------------------------
+# Reputation the demo members earned before the recorded history starts (one ledger row
+# each), so the privilege ladder shows: maria_k, jen_lo and oscar_ruiz upvote and comment
+# everywhere but only suggest edits, greta_s and up also downvote, devpatel edits others'
+# posts directly and reviews suggested edits. A new sign-up starts at 1.
+STARTING_REPUTATION: dict[str, int] = {
+    "devpatel": 2400,
+    "ben_abiola": 1350,
+    "hana_k": 880,
+    "priya_n": 640,
+    "greta_s": 210,
+    "liam_obrien": 150,
+    "jen_lo": 75,
+    "oscar_ruiz": 60,
+    "maria_k": 55,
+}
+
+
+class SuggestedEditSpec(TypedDict):
+    author: str
+    question: int  # index in QUESTIONS
+    answer_by: str  # "" for the question itself, else the author of the answer edited
+    append: str  # a paragraph added at the end of the body
+    summary: str
+    reviewer: str  # "" leaves it pending in the review queue
+    decision: str  # "approve", "reject" or "" (pending)
+    reason: str
+
+
+SUGGESTED_EDITS: list[SuggestedEditSpec] = [
+    {
+        "author": "jen_lo", "question": 11, "answer_by": "sam_brightway",
+        "append": "On iOS the same switch is under **Settings > Family > Schedules** in app 6.9 and later.",
+        "summary": "added where the setting is on iOS", "reviewer": "devpatel", "decision": "approve", "reason": "",
+    },
+    {
+        "author": "oscar_ruiz", "question": 15, "answer_by": "ben_abiola",
+        "append": "Routers are all the same, just reboot everything twice.",
+        "summary": "simpler fix", "reviewer": "nora_l", "decision": "reject",
+        "reason": "Replaces a specific fix with a guess; add it as your own answer if it worked for you.",
+    },
+    {
+        "author": "maria_k", "question": 9, "answer_by": "ben_abiola",
+        "append": "The same table of light colours is in the app under *Hub > Help > Lights*.",
+        "summary": "added where to find the light colours in the app", "reviewer": "", "decision": "", "reason": "",
+    },
+]

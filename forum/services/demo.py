@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from .. import demo_content as content
 from ..extensions import db
-from ..models import Answer, Article, Comment, Question, Revision, Role, Tag
+from ..models import Answer, Article, Comment, Question, ReputationEvent, Revision, Role, SuggestedEdit, Tag
 from ..models.base import utcnow
-from . import accounts, answers, articles, comments, curation, questions
+from . import accounts, answers, articles, comments, curation, questions, reputation, suggestions
 
 
 def seed() -> dict[str, int]:
@@ -26,6 +26,13 @@ def seed() -> dict[str, int]:
         )
         accounts.update_profile(user, spec["display_name"], spec["bio"])
         users[spec["username"]] = user
+    db.session.flush()
+    for username, amount in content.STARTING_REPUTATION.items():
+        reputation.record_adjustment(users[username].id, amount - 1, "demo_history")
+    db.session.execute(update(ReputationEvent).where(ReputationEvent.reason == "demo_history")
+                       .values(created_at=now - timedelta(days=90)))
+    for user in users.values():
+        db.session.refresh(user, ["reputation"])
     for spec in content.TAGS:
         db.session.add(Tag(name=spec["name"], description=spec["description"], question_count=0))
     db.session.flush()
@@ -63,6 +70,7 @@ def seed() -> dict[str, int]:
                 latest = max(latest, cwhen)
                 counts["comments"] += 1
         db.session.execute(update(Question).where(Question.id == q.id).values(last_activity_at=min(latest, now)))
+    counts["suggested edits"] = _suggest_edits(users, now)
     counts["articles"] = 0
     for spec in content.ARTICLES:
         article = articles.create_article(users[spec["author"]], articles.ArticleInput(
@@ -75,6 +83,29 @@ def seed() -> dict[str, int]:
     db.session.flush()
     db.session.expire_all()
     return counts
+
+
+def _suggest_edits(users: dict, now: object) -> int:
+    """Suggested edits in every state: approved (credited in the history), rejected, pending."""
+    thread_ids = list(db.session.scalars(select(Question.id).order_by(Question.id)))
+    for n, spec in enumerate(content.SUGGESTED_EDITS):
+        question = db.session.get(Question, thread_ids[spec["question"]])
+        proposer = users[spec["author"]]
+        if spec["answer_by"]:
+            post = db.session.scalar(select(Answer).where(Answer.question_id == question.id,
+                                                          Answer.author_id == users[spec["answer_by"]].id))
+            s = suggestions.suggest_answer_edit(proposer, post, f"{post.body}\n\n{spec['append']}", spec["summary"])
+        else:
+            s = suggestions.suggest_question_edit(proposer, question, questions.QuestionInput(
+                question.title, f"{question.body}\n\n{spec['append']}", " ".join(t.name for t in question.tags)),
+                spec["summary"])
+        if spec["decision"] == "approve":
+            suggestions.approve(users[spec["reviewer"]], s)
+        elif spec["decision"] == "reject":
+            suggestions.reject(users[spec["reviewer"]], s, spec["reason"])
+        db.session.execute(update(SuggestedEdit).where(SuggestedEdit.id == s.id).values(
+            created_at=now - timedelta(days=2, hours=n)))
+    return len(content.SUGGESTED_EDITS)
 
 
 def _backdate(model: type, row_id: int, when: object, last_activity: bool = False) -> None:

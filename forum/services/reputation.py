@@ -144,6 +144,12 @@ def answer_unaccepted(actor: User, answer_id: int) -> None:
     _reverse("answer", answer_id, ACCEPT_REASONS, None, actor.id)
 
 
+def record_adjustment(user_id: int, amount: int, reason: str) -> None:
+    """A ledger row not tied to a post (the demo's reputation from before its recorded history)."""
+    lock_users(user_id)
+    _record(user_id, amount, reason, None, None, None)
+
+
 def suggested_edit_approved(reviewer: User, proposer_id: int, post_type: str, post_id: int) -> None:
     """+2 to the member whose suggested edit to a post was approved by ``reviewer``."""
     lock_users(proposer_id)

@@ -223,3 +223,15 @@ def test_a_rejection_reason_reaches_the_proposer(client, auth, make_user, thread
     auth.login("newbie")
     mine = _text(client.get("/review/edits/mine").get_data(as_text=True))
     assert "Rejected" in mine and "Reason: Removes the steps that work." in mine
+
+
+def test_the_demo_seeds_under_the_production_thresholds_and_shows_every_suggestion_state(runner, client, auth) -> None:  # noqa: ANN001
+    from forum.demo_content import DEMO_PASSWORD
+
+    r = runner.invoke(args=["forum", "seed-demo"])
+    assert r.exit_code == 0, r.output
+    assert sorted(db.session.scalars(select(SuggestedEdit.status))) == ["approved", "pending", "rejected"]
+    assert "drift found on 0" in runner.invoke(args=["reputation", "recompute", "--dry-run"]).output
+    auth.login("devpatel", DEMO_PASSWORD)
+    queue = client.get("/review/edits").get_data(as_text=True)
+    assert "Maria Kowalski" in queue and "Approve" in queue
