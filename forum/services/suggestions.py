@@ -26,7 +26,7 @@ from .answers import apply_answer_edit
 from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound
 from .pagination import Page, paginate
-from .permissions import can, require
+from .permissions import require
 from .posts import check_body
 from .questions import QuestionInput, apply_question_edit, check_question_input
 from .safety import check_edited_post
@@ -256,11 +256,3 @@ def my_suggestions(user: User, page: int) -> tuple[Page[SuggestedEdit], list[Ite
                       .order_by(SuggestedEdit.created_at.desc(), SuggestedEdit.id.desc()), page)
     return result, _items(result.items)
 
-
-def pending_count() -> int:
-    return db.session.scalar(select(func.count(SuggestedEdit.id)).where(SuggestedEdit.status == "pending")) or 0
-
-
-def visible_to(viewer: User | None, item: Item) -> bool:
-    """Whether a list may show this item's post to the viewer (it may since have been hidden)."""
-    return item.post is not None and can(viewer, "view", item.post)

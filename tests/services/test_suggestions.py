@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from forum.extensions import db
 from forum.models import ModerationLog, Question, ReputationEvent, Revision, SuggestedEdit, User, WatchedWord
-from forum.services import answers, questions, reputation, search, suggestions
+from forum.services import questions, reputation, search, suggestions
 from forum.services.errors import FieldError, InvalidState, PermissionDenied
 from tests.support import set_reputation
 
