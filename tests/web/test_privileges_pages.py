@@ -235,3 +235,25 @@ def test_the_demo_seeds_under_the_production_thresholds_and_shows_every_suggesti
     auth.login("devpatel", DEMO_PASSWORD)
     queue = client.get("/review/edits").get_data(as_text=True)
     assert "Maria Kowalski" in queue and "Approve" in queue
+
+
+def test_a_suggestion_on_a_post_hidden_since_shows_no_text_and_cannot_be_applied(client, auth, make_user, thread) -> None:  # noqa: ANN001
+    from forum.services.visibility import hide_post
+
+    q, a = thread
+    make_user("newbie")
+    auth.login("newbie")
+    auth.post(f"/answers/{a.id}/edit", {"body": "Hold the reset button for ten seconds, then wait."})
+    hide_post(db.session.get(type(a), a.id), "flags")
+    db.session.commit()
+    assert "Hold the reset button" not in client.get("/review/edits/mine").get_data(as_text=True)
+    auth.logout()
+    set_reputation(make_user("veteran"), 2000)
+    auth.login("veteran")
+    queue = client.get("/review/edits").get_data(as_text=True)
+    assert "The post is no longer visible" in queue and "Hold the reset button" not in queue
+    s = db.session.scalar(select(SuggestedEdit))
+    r = auth.post(f"/review/edits/{s.id}/approve")
+    assert "It is marked superseded." in client.get(r.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(SuggestedEdit, s.id).status == "superseded"
