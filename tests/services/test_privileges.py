@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from config import Config, TestingConfig
+from config import Config, TestingConfig, settings_from_env
 from forum.extensions import db
 from forum.services import answers, comments, questions, suggestions, votes
 from forum.services.errors import PermissionDenied
@@ -31,6 +31,15 @@ def test_production_defaults_are_the_documented_thresholds() -> None:
             Config.PRIVILEGE_EDIT_OTHERS, Config.PRIVILEGE_REVIEW_EDITS) == (15, 50, 125, 2000, 2000)
     # Tests lower only the vote and comment thresholds; editing stays at its default.
     assert TestingConfig.PRIVILEGE_EDIT_OTHERS == 2000 and TestingConfig.PRIVILEGE_UPVOTE == 1
+    assert settings_from_env(Config, {"FORUM_PRIVILEGE_DOWNVOTE": "100"})["PRIVILEGE_DOWNVOTE"] == 100
+
+
+def test_a_changed_threshold_applies_at_once(app, make_user, thread) -> None:  # noqa: ANN001
+    q, a = thread
+    member = set_reputation(make_user(), 100)
+    assert not can(member, "vote_down", a)
+    app.config["PRIVILEGE_DOWNVOTE"] = 100
+    assert can(member, "vote_down", a)
 
 
 @pytest.mark.parametrize(("rep", "allowed"), [(14, False), (15, True)])
