@@ -77,6 +77,12 @@ class Config:
     POST_RATE_MEMBER_ANSWERS = 20
     POST_RATE_MEMBER_COMMENTS = 30
     SUSPEND_MAX_DAYS = 365
+    # Linked threads and mentions (forum/services/links.py). Full URLs on SITE_URL's host, or
+    # on any host in LINK_HOSTS (comma-separated "host[:port]"), count as links to this site.
+    SITE_URL = "http://127.0.0.1:5000"
+    LINK_HOSTS = ""
+    LINKS_MAX = 50  # linked threads recorded (and shown as cards) per post
+    MENTIONS_MAX = 10  # users notified per post; further @names are still linked
 
 
 class DevelopmentConfig(Config):
