@@ -9,8 +9,8 @@ collect candidates, ask the resolver once which of them exist, then rewrite:
   ``/articles/3[/slug]``, or a full URL on one of the resolver's hosts): the href becomes
   the site-relative path (so a move to another host keeps working and no ``rel=nofollow``
   is added) and gets ``class="post-link" data-link="question:12"``.
-* a bare full URL on the site in the text: the same link, text kept as typed (other bare
-  URLs are left to bleach's linkify).
+* a bare full URL on the site, or a path such as ``/questions/12`` typed as text: the same
+  link, text kept as typed (other bare URLs are left to bleach's linkify).
 * ``#123`` (not mid-word as in ``issue#12``, not an entity such as ``&#39``): a link to
   question 123 with the text ``#123`` (never its title: the title may change or be hidden).
 * ``@username`` (not inside an e-mail address): a link to the profile,
@@ -36,8 +36,10 @@ from .sanitise import _BARE_URL_RE
 # Path segments after /questions/<id>/ that name an action, not a slug.
 _ACTION_SEGMENTS = frozenset({"edit", "history", "delete", "restore", "comments", "promote", "state", "feedback"})
 _PATH_RE = re.compile(r"^/(questions|articles)/(\d{1,9})(?:/([^/]*))?/?$")
+# A site-relative path typed as text ("see /questions/12"), not the tail of some other URL.
+_REL_PATH_RE = re.compile(r"(?<![\w/.:~%-])/(?:questions|articles)/\d{1,9}(?:/[A-Za-z0-9_-]*)?(?:#[\w-]+)?")
 _HASH_RE = re.compile(r"(?<![\w&#/])#(\d{1,9})(?!\w)")
-_MENTION_RE = re.compile(r"(?<![\w@.+\-/])@([A-Za-z0-9_]{3,30})(?![\w@])")
+_MENTION_RE = re.compile(r"(?<![\w@.+\-/\\])@([A-Za-z0-9_]{3,30})(?![\w@])")
 # Never look inside these: code is literal, a link is already a link.
 _SKIP_TAGS = frozenset({"code", "pre", "a", "img"})
 _KIND = {"questions": "question", "articles": "article"}
@@ -123,6 +125,10 @@ class SiteLinks(Treeprocessor):
         for m in _BARE_URL_RE.finditer(text):
             target = site_target(m.group(0), hosts) if "://" in m.group(0) else None
             found.append((m.start(), m.end(), "url", target))
+        taken = [(s, e) for s, e, _, _ in found]
+        for m in _REL_PATH_RE.finditer(text):
+            if not any(s <= m.start() < e for s, e in taken):
+                found.append((m.start(), m.end(), "url", site_target(m.group(0), hosts)))
         taken = [(s, e) for s, e, _, _ in found]
         for regex, kind in ((_HASH_RE, "hash"), (_MENTION_RE, "mention")):
             for m in regex.finditer(text):
