@@ -109,7 +109,8 @@
   }
 
   // ------------------------------------------------------------------ @username suggestions
-  var MENTION_RE = /(^|[^\w@.+\-\/])@([A-Za-z0-9_]{1,30})$/;
+  // Same rule as the server (forum/markup/links.py): not after a word, @, dot, slash or backslash.
+  var MENTION_RE = /(^|[^\w@.+\-\/\\])@([A-Za-z0-9_]{1,30})$/;
 
   function enhanceMentions(textarea, url) {
     var list = newList("mention-list", "Usernames");
