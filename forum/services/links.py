@@ -89,7 +89,7 @@ def record_links(post: Post, rendered: Rendered) -> None:
     kind, ident, thread = source_of(post)
     db.session.execute(delete(PostLink).where(PostLink.source_type == kind, PostLink.source_id == ident),
                        execution_options={"synchronize_session": False})
-    targets = [t for t in rendered.links if not (t[0] == "question" and t[1] == thread)]
+    targets = [t for t in rendered.links if t != ("question", thread) and t != (kind, ident)]
     targets = targets[: current_app.config["LINKS_MAX"]]
     if not targets:
         return
@@ -277,12 +277,9 @@ def find_link_targets(viewer: Any, query: str, limit: int = PICKER_LIMIT) -> lis
     else:
         target = site_target(query, link_hosts())
         direct = (target[0], target[1]) if target else None
-    if direct is not None:
-        model = Question if direct[0] == "question" else Article
-        row = db.session.get(model, direct[1])
-        visible = row is not None and can(viewer, "view", row) and not _state(row)
-        if visible or number is None:
-            return [row] if visible else []
+    if direct is not None:  # only live targets: nobody links a deleted thread on purpose
+        row = db.session.get(Question if direct[0] == "question" else Article, direct[1])
+        return [row] if row is not None and can(viewer, "view", row) and not _state(row) else []
     try:
         page = search_posts(viewer, query)
     except Exception:  # noqa: BLE001 - the picker is a convenience; the composer works without it

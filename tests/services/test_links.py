@@ -171,3 +171,18 @@ def test_rerender_rebuilds_the_link_table(app, make_question, runner) -> None:  
     assert edges("question", source.id) == [("question", target.id)]
     assert linked(db.session.get(Question, source.id).body_html) == [f"question:{target.id}"]
 
+
+
+def test_a_new_member_linking_a_thread_by_its_full_address_is_not_sent_to_review(app, make_user, make_question) -> None:  # noqa: ANN001
+    app.config["NEW_MEMBER_LINK_REVIEW"] = True
+    target = make_question()
+    newbie = make_user()
+    own = questions.ask_question(newbie, questions.QuestionInput(
+        "Same blinking issue as the other thread", f"Exactly like {app.config['SITE_URL']}/questions/{target.id} here.",
+        "setup"))
+    outside = questions.ask_question(newbie, questions.QuestionInput(
+        "Found a fix on another website", f"Try {app.config['SITE_URL']}.evil.example/questions/{target.id} now.",
+        "setup"))
+    db.session.commit()
+    assert own.is_visible and edges("question", own.id) == [("question", target.id)]
+    assert outside.is_hidden and outside.hidden_reason == "review"
