@@ -86,6 +86,12 @@ class Config:
     PRIVILEGE_EDIT_OTHERS = 2000
     # Reviewing needs the same trust as editing directly: approving applies the edit.
     PRIVILEGE_REVIEW_EDITS = 2000
+    # Linked threads and mentions (forum/services/links.py). Full URLs on SITE_URL's host, or
+    # on any host in LINK_HOSTS (comma-separated "host[:port]"), count as links to this site.
+    SITE_URL = "http://127.0.0.1:5000"
+    LINK_HOSTS = ""
+    LINKS_MAX = 50  # linked threads recorded (and shown as cards) per post
+    MENTIONS_MAX = 10  # users notified per post; further @names are still linked
 
 
 class DevelopmentConfig(Config):

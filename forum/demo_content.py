@@ -1751,3 +1751,41 @@ SUGGESTED_EDITS: list[SuggestedEditSpec] = [
         "summary": "added where to find the light colours in the app", "reviewer": "", "decision": "", "reason": "",
     },
 ]
+
+
+class LinkSpec(TypedDict):
+    """A staff comment on the thread titled ``on`` that links the thread (or article) titled
+    ``to``: ``{target}`` becomes ``#<id>`` (or ``/articles/<id>``), ``{asker}`` the asker's name."""
+
+    on: str
+    to: str
+    author: str
+    body: str
+    hours_after: float
+
+
+# Linked threads and @mentions (seeded after the questions and articles, so ids are known).
+THREAD_LINKS: list[LinkSpec] = [
+    {
+        "on": "Firmware update stuck at 87% for over an hour",
+        "to": "Firmware 4.3.0 update failed with E-301, hub now boots to amber light",
+        "author": "sam_brightway",
+        "body": "Same installer bug as {target}: the recovery steps there also get a hub unstuck at 87%. "
+                "@{asker}, tell us if it stays on amber afterwards.",
+        "hours_after": 3,
+    },
+    {
+        "on": "Charged $49 after cancelling my Lumen Plus free trial?",
+        "to": "Charged TWICE for Lumen Plus this month - absolutely unacceptable",
+        "author": "rosa_brightway",
+        "body": "@{asker} billing refunds work as in {target}; I've flagged your account for the same fix.",
+        "hours_after": 2,
+    },
+    {
+        "on": "What does the amber light on the hub mean?",
+        "to": "Hub status lights explained",
+        "author": "sam_brightway",
+        "body": "Every colour and pattern is in our guide {target}, @{asker}.",
+        "hours_after": 5,
+    },
+]

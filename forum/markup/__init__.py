@@ -41,22 +41,35 @@ from __future__ import annotations
 
 import html
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import bleach
 from markdown import Markdown
 
 from .guards import _TooComplex
+from .links import LinkResolver, Resolved
 from .parser import _ForumMarkdown
 from .sanitise import BLOCK_TAGS, INLINE_TAGS, _new_cleaner, _sanitise
 from .text import _clean_source, excerpt, to_plain_text
 
 
-__all__ = ["RENDER_VERSION", "render_markdown", "render_inline", "to_plain_text", "excerpt"]
+__all__ = ["RENDER_VERSION", "LinkResolver", "Rendered", "Resolved", "render_markdown", "render_inline",
+           "render_post", "to_plain_text", "excerpt"]
 
 #: Bump whenever the allowlist, the extensions or the output shape change; it is stored beside
 #: ``body_html`` so that ``flask rerender`` knows which rows are stale.
-RENDER_VERSION: int = 1
+#: 2: links to this site's threads, ``#123`` and ``@mentions`` (forum.markup.links).
+RENDER_VERSION: int = 2
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered body and what it points at, in order of appearance (see forum.markup.links)."""
+
+    html: str
+    links: tuple[tuple[str, int], ...] = ()  # ("question" | "article", id)
+    mentions: tuple[int, ...] = ()  # user ids
 
 
 # Markdown and Cleaner objects hold parse state, so each thread builds its own on first use
@@ -96,6 +109,38 @@ def _convert(md: Markdown, src: str, inline: bool) -> str | None:
 # ----------------------------------------------------------------------------- public API
 
 
+def _links_state(md: Markdown) -> Any:
+    return next(ext.links for ext in md.registeredExtensions if isinstance(ext, _ForumMarkdown))
+
+
+def render_post(src: str, resolver: LinkResolver | None, *, inline: bool = False) -> Rendered:
+    """Render a body (``inline``: a comment) and collect its site links and mentions.
+
+    Same output as :func:`render_markdown` / :func:`render_inline`, plus: links to this
+    site's questions and articles, ``#123`` and ``@username`` become links when
+    ``resolver`` says their target exists (forum.markup.links). A body that renders as
+    escaped source (too costly) links nothing. Raises TypeError for a non-``str`` source.
+    """
+    _local.resolver, _local.found = resolver, None
+    try:
+        html_out = render_inline(src) if inline else render_markdown(src)
+        found = getattr(_local, "found", None)
+    finally:
+        _local.resolver = None
+        _local.found = None
+    if found is None:
+        return Rendered(html_out)
+    return Rendered(html_out, tuple(found[0]), tuple(found[1]))
+
+
+def _convert_linked(md: Markdown, src: str, inline: bool) -> str | None:
+    state = _links_state(md)
+    state.resolver = getattr(_local, "resolver", None)
+    out = _convert(md, src, inline)
+    _local.found = (list(state.links), list(state.mentions)) if out is not None else None
+    return out
+
+
 def render_markdown(src: str) -> str:
     """Render a post body (question, answer, article, bio) to sanitised HTML.
 
@@ -112,8 +157,11 @@ def render_markdown(src: str) -> str:
     if not src.strip():
         return ""
     md, cleaner = _pipeline(inline=False)
-    body = _sanitise(cleaner, _convert(md, src, inline=False))
-    return f"<pre>{html.escape(src, quote=False)}</pre>" if body is None else body
+    body = _sanitise(cleaner, _convert_linked(md, src, inline=False))
+    if body is None:
+        _local.found = None
+        return f"<pre>{html.escape(src, quote=False)}</pre>"
+    return body
 
 
 def render_inline(src: str) -> str:
@@ -130,10 +178,13 @@ def render_inline(src: str) -> str:
     if not src:
         return ""
     md, cleaner = _pipeline(inline=True)
-    body = _convert(md, src, inline=True)
+    body = _convert_linked(md, src, inline=True)
     # Only the paragraph processor is left and the source is one line, so this is exactly
     # one <p>...</p>: unwrap it before sanitising (p is not allowed in comments).
     if body is not None and body.startswith("<p>") and body.endswith("</p>"):
         body = body[3:-4]
     body = _sanitise(cleaner, body)
-    return html.escape(src, quote=False) if body is None else body.replace("\n", " ")
+    if body is None:
+        _local.found = None
+        return html.escape(src, quote=False)
+    return body.replace("\n", " ")

@@ -37,6 +37,7 @@ from markdown.inlinepatterns import (
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from .links import LinkState, SiteLinks
 from .guards import (
     _MAX_MARKDOWN_WORK,
     _Backtick,
@@ -143,9 +144,11 @@ class _ForumMarkdown(Extension):
         super().__init__()
         self.inline = inline
         self.budget = _Budget()
+        self.links = LinkState()
 
     def reset(self) -> None:
         self.budget.left = _MAX_MARKDOWN_WORK
+        self.links.reset()
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
         md.registerExtension(self)  # so that md.reset() resets the budget
@@ -167,6 +170,8 @@ class _ForumMarkdown(Extension):
         md.delimiters.add("_", "strong,em", smart=True)  # as python-markdown does
         md.delimiters.add("~", "del", double=True)  # GFM ~~strikethrough~~
         md.treeprocessors.register(_ChargeBlocks(md, budget), "forum_budget", 30)
+        # After the inline patterns (20): code spans are elements by then, never looked into.
+        md.treeprocessors.register(SiteLinks(md, self.links), "forum_site_links", 15)
         if self.inline:  # comments: one paragraph of inline Markdown, no images
             for name in ("image_link", "image_reference", "short_image_ref", "linebreak"):
                 inline.deregister(name)

@@ -26,6 +26,10 @@ BLOCK_TAGS = frozenset(
 PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 _ALIGN_CLASSES = frozenset({"align-left", "align-center", "align-right"})
+# Set by forum.markup.links on links to this site's threads and on @mentions.
+_LINK_CLASSES = frozenset({"post-link", "mention"})
+_DATA_LINK_RE = re.compile(r"(?:question|article):[0-9]{1,9}")
+_DIGITS_RE = re.compile(r"[0-9]{1,9}")
 
 
 # ----------------------------------------------------------------------------- sanitising
@@ -77,6 +81,12 @@ def _is_external(href: str) -> bool:
 def _allow_attribute(tag: str, name: str, value: str) -> bool:
     """bleach attribute policy: which attribute may stay on which allowed tag."""
     if tag == "a":
+        if name == "class":
+            return value in _LINK_CLASSES
+        if name == "data-link":
+            return _DATA_LINK_RE.fullmatch(value) is not None
+        if name == "data-user":
+            return _DIGITS_RE.fullmatch(value) is not None
         return name == "title" or (name == "href" and _is_safe_href(value))
     if tag == "img":
         return name in ("alt", "title") or (name == "src" and _scheme(value) in ("http", "https"))

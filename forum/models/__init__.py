@@ -10,6 +10,7 @@ from .moderation import (
     UserNote,
     WatchedWord,
 )
+from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .reputation import ReputationEvent, Vote
 from .suggestion import SUGGESTION_STATES, SuggestedEdit
@@ -17,6 +18,7 @@ from .user import STAFF_ROLES, Role, User
 
 __all__ = [
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
-    "FLAG_REASONS", "Flag", "ModerationLog", "POST_TYPES", "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES",
-    "SUGGESTION_STATES", "SearchPending", "SuggestedEdit", "Tag", "User", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
+    "FLAG_REASONS", "Flag", "LINK_SOURCES", "LINK_TARGETS", "ModerationLog", "POST_TYPES", "PostLink", "PostMention",
+    "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
+    "SuggestedEdit", "Tag", "User", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
 ]

@@ -7,6 +7,7 @@ from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
 from .errors import InvalidState, NotFound
+from .links import after_write
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question
 from .safety import check_edited_post, check_new_post
@@ -20,12 +21,13 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
     verdict = check_new_post(author, body, kind="answer")
     now = utcnow()
     answer = Answer(question_id=question.id, author=author, created_at=now, score=0)
-    set_body(answer, body)
+    rendered = set_body(answer, body)
     if verdict == "review":
         answer.hidden_at, answer.hidden_reason = now, "review"
     db.session.add(answer)
     db.session.flush()
     add_revision(answer, author)
+    after_write(answer, rendered, author)
     touch_question(question.id, now, answers_delta=+1 if verdict == "publish" else 0)
     db.session.flush()
     return answer
@@ -64,13 +66,14 @@ def apply_answer_edit(author: User, answer: Answer, body: str, summary: str = ""
     if body == answer.body:
         raise InvalidState("Nothing changed.")
     verdict = check_edited_post(author, body)
-    set_body(answer, body)
+    rendered = set_body(answer, body)
     answer.edited_at = utcnow()
     db.session.flush()
     add_revision(answer, author, summary)
     touch_question(answer.question_id, answer.edited_at)
     if verdict == "review":
         hide_post(answer, "review")
+    after_write(answer, rendered, author)
     db.session.flush()
     return answer
 

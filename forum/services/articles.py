@@ -16,11 +16,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..markup import RENDER_VERSION, render_markdown
+from ..markup import RENDER_VERSION, Rendered
 from ..models import ARTICLE_STATES, Answer, Article, ArticleFeedback, Question, Revision, Tag, User
 from ..models.base import utcnow
 from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound
+from .links import after_write, render_body
 from .pagination import Page, paginate
 from .permissions import can, require
 from .posts import check_body, without_nul
@@ -75,10 +76,12 @@ def _clean(data: ArticleInput) -> tuple[str, str, list[str]]:
     return title, body, parse_tags(data.tags)
 
 
-def _set_body(article: Article, body: str) -> None:
+def _set_body(article: Article, body: str) -> Rendered:
+    rendered = render_body(body)
     article.body = body
-    article.body_html = render_markdown(body)
+    article.body_html = rendered.html
     article.render_version = RENDER_VERSION
+    return rendered
 
 
 def _add_revision(article: Article, author: User, summary: str = "") -> Revision:
@@ -103,10 +106,11 @@ def create_article(author: User, data: ArticleInput, summary: str = "") -> Artic
     now = utcnow()
     article = Article(author=author, title=title, tags=_tags_for(names), state="draft", created_at=now,
                       updated_at=now, helpful_yes=0, helpful_no=0)
-    _set_body(article, body)
+    rendered = _set_body(article, body)
     db.session.add(article)
     db.session.flush()
     _add_revision(article, author, summary)
+    after_write(article, rendered, author)
     log_action(author, "create_article", "article", article.id, after=_snapshot(article))
     db.session.flush()
     return article
@@ -125,10 +129,11 @@ def edit_article(editor: User, article: Article, data: ArticleInput, summary: st
     if not same_tags:
         article.tags = _tags_for(names)
     article.title = title
-    _set_body(article, body)
+    rendered = _set_body(article, body)
     article.updated_at = utcnow()
     db.session.flush()
     _add_revision(article, editor, summary)
+    after_write(article, rendered, editor)
     db.session.flush()
     return article
 
@@ -189,9 +194,10 @@ def promote_question(actor: User, question: Question) -> tuple[Article, bool]:
     now = utcnow()
     article = Article(author=actor, title=question.title, tags=list(question.tags), state="draft",
                       source_question_id=question.id, created_at=now, updated_at=now, helpful_yes=0, helpful_no=0)
-    _set_body(article, _promoted_body(question, answer))
+    rendered = _set_body(article, _promoted_body(question, answer))
     db.session.add(article)
     db.session.flush()
+    after_write(article, rendered, actor, notify=False)
     _add_revision(article, actor, f"Promoted from question #{question.id}")
     log_action(actor, "promote_article", "article", article.id,
                before={"question_id": question.id, "accepted_answer_id": answer.id},

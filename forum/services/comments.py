@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import current_app
 
 from ..extensions import db
-from ..markup import RENDER_VERSION, render_inline
+from ..markup import RENDER_VERSION
 from ..models import Answer, Comment, Question, User
 from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
+from .links import after_write, render_body
 from .permissions import can, require
 from .posts import touch_question, without_nul
 from .safety import check_edited_post, check_new_post
@@ -30,12 +31,13 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
     body = _check(body)
     verdict = check_new_post(author, body, kind="comment")
     question_id = target.id if isinstance(target, Question) else target.question_id
+    rendered = render_body(body, inline=True)
     comment = Comment(
         question_id=question_id,
         answer_id=target.id if isinstance(target, Answer) else None,
         author=author,
         body=body,
-        body_html=render_inline(body),
+        body_html=rendered.html,
         render_version=RENDER_VERSION,
         created_at=utcnow(),
     )
@@ -43,6 +45,7 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
         comment.hidden_at, comment.hidden_reason = comment.created_at, "review"
     db.session.add(comment)
     db.session.flush()
+    after_write(comment, rendered, author)
     touch_question(question_id, comment.created_at)
     return comment
 
@@ -65,11 +68,13 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
         raise InvalidState("Nothing changed.")
     if check_edited_post(editor, body) == "review":
         hide_post(comment, "review")
+    rendered = render_body(body, inline=True)
     comment.body = body
-    comment.body_html = render_inline(body)
+    comment.body_html = rendered.html
     comment.render_version = RENDER_VERSION
     comment.edited_at = utcnow()
     db.session.flush()
+    after_write(comment, rendered, editor)
     return comment
 
 

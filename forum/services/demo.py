@@ -80,6 +80,7 @@ def seed() -> dict[str, int]:
         db.session.execute(update(Article).where(Article.id == article.id).values(
             created_at=when, updated_at=when, published_at=when))
         counts["articles"] += 1
+    counts["comments"] += _seed_thread_links(users, now)
     db.session.flush()
     db.session.expire_all()
     return counts
@@ -106,6 +107,23 @@ def _suggest_edits(users: dict, now: object) -> int:
         db.session.execute(update(SuggestedEdit).where(SuggestedEdit.id == s.id).values(
             created_at=now - timedelta(days=2, hours=n)))
     return len(content.SUGGESTED_EDITS)
+def _seed_thread_links(users: dict, now: object) -> int:
+    """Staff comments that link related threads and mention the asker (content.THREAD_LINKS)."""
+    from sqlalchemy import select
+
+    threads = {q.title: q for q in db.session.scalars(select(Question))}
+    guides = {a.title: a for a in db.session.scalars(select(Article))}
+    n = 0
+    for spec in content.THREAD_LINKS:
+        on = threads[spec["on"]]
+        target = f"#{threads[spec['to']].id}" if spec["to"] in threads else f"/articles/{guides[spec['to']].id}"
+        before = on.last_activity_at
+        c = comments.add_comment(users[spec["author"]], on, spec["body"].format(target=target, asker=on.author.username))
+        when = min(on.created_at + timedelta(hours=spec["hours_after"]), now)  # type: ignore[operator]
+        _backdate(Comment, c.id, when)
+        db.session.execute(update(Question).where(Question.id == on.id).values(last_activity_at=max(before, when)))
+        n += 1
+    return n
 
 
 def _backdate(model: type, row_id: int, when: object, last_activity: bool = False) -> None:

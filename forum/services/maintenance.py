@@ -1,33 +1,54 @@
-"""Keeping stored HTML in line with the current renderer."""
+"""Keeping stored HTML (and the link table built from it) in line with the current renderer."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..markup import RENDER_VERSION, render_inline, render_markdown
+from ..markup import RENDER_VERSION, render_markdown
 from ..models import Answer, Article, Comment, Question, User
+from .links import after_write, render_body
 
 
 def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
-    """Re-render body_html (and bio_html) whose render_version is older than RENDER_VERSION."""
+    """Re-render body_html (and bio_html) whose render_version is older than RENDER_VERSION.
+
+    Posts also get their links rebuilt and their mentions recorded, without notifying
+    anyone (the mention is not new; only the renderer is).
+    """
     counts: dict[str, int] = {}
     jobs = (
-        ("questions", Question, "body", "body_html", render_markdown),
-        ("answers", Answer, "body", "body_html", render_markdown),
-        ("comments", Comment, "body", "body_html", render_inline),
-        ("bios", User, "bio", "bio_html", render_markdown),
-        ("articles", Article, "body", "body_html", render_markdown),
+        ("questions", Question, False),
+        ("answers", Answer, False),
+        ("comments", Comment, True),
+        ("articles", Article, False),
     )
-    for label, model, src, dst, render in jobs:
-        stmt = select(model)
-        if not everything:
-            stmt = stmt.where(model.render_version < RENDER_VERSION)
-        n = 0
-        for row in db.session.scalars(stmt.execution_options(yield_per=batch)):
-            text = getattr(row, src)
-            setattr(row, dst, render(text) if text.strip() else "")
-            row.render_version = RENDER_VERSION
-            n += 1
-        db.session.flush()
+    for label, model, inline in jobs:
+        # Batches by id, not one streaming cursor: after_write runs statements between rows.
+        n, last = 0, 0
+        while True:
+            stmt = select(model).where(model.id > last).order_by(model.id).limit(batch)
+            if not everything:
+                stmt = stmt.where(model.render_version < RENDER_VERSION)
+            rows = list(db.session.scalars(stmt))
+            for row in rows:
+                rendered = render_body(row.body, inline=inline)
+                row.body_html = rendered.html if row.body.strip() else ""
+                row.render_version = RENDER_VERSION
+                after_write(row, rendered, None, notify=False)
+            db.session.flush()
+            n += len(rows)
+            if len(rows) < batch:
+                break
+            last = rows[-1].id
         counts[label] = n
+    stmt = select(User)
+    if not everything:
+        stmt = stmt.where(User.render_version < RENDER_VERSION)
+    n = 0
+    for user in db.session.scalars(stmt.execution_options(yield_per=batch)):
+        user.bio_html = render_markdown(user.bio) if user.bio.strip() else ""
+        user.render_version = RENDER_VERSION
+        n += 1
+    db.session.flush()
+    counts["bios"] = n
     return counts

@@ -8,10 +8,11 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 
 from ..extensions import db
-from ..markup import RENDER_VERSION, render_markdown
+from ..markup import RENDER_VERSION, Rendered
 from ..models import Answer, Question, Revision, User
 from ..models.base import utcnow
 from .errors import FieldError
+from .links import render_body
 
 
 def without_nul(text: str) -> str:
@@ -30,10 +31,13 @@ def check_body(body: str, *, limit_key: str, field: str = "body", minimum: int =
     return body
 
 
-def set_body(post: Question | Answer, body: str) -> None:
+def set_body(post: Question | Answer, body: str) -> Rendered:
+    """Store the source and its HTML; the caller passes the result to links.after_write once flushed."""
+    rendered = render_body(body)
     post.body = body
-    post.body_html = render_markdown(body)
+    post.body_html = rendered.html
     post.render_version = RENDER_VERSION
+    return rendered
 
 
 def add_revision(post: Question | Answer, author: User, summary: str = "") -> Revision:

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Answer, Comment, Question, Tag, User
 from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound
+from .links import after_write
 from .pagination import Page, paginate
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question, without_nul
@@ -113,7 +114,7 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     tags = _tags_for(names)
     now = utcnow()
     question = Question(author=author, title=title, tags=tags, created_at=now, last_activity_at=now, score=0, answer_count=0)
-    set_body(question, body)
+    rendered = set_body(question, body)
     if verdict == "review":
         question.hidden_at, question.hidden_reason = now, "review"
     db.session.add(question)
@@ -121,6 +122,7 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     if verdict == "publish":
         move_tag_counts([t.id for t in tags], +1)
     add_revision(question, author)
+    after_write(question, rendered, author)
     db.session.flush()
     return question
 
@@ -162,13 +164,14 @@ def apply_question_edit(author: User, question: Question, data: QuestionInput, s
             move_tag_counts(sorted(old_ids - new_ids), -1)
             move_tag_counts(sorted(new_ids - old_ids), +1)
     question.title = title
-    set_body(question, body)
+    rendered = set_body(question, body)
     question.edited_at = utcnow()
     db.session.flush()
     add_revision(question, author, summary)
     touch_question(question.id, question.edited_at)
     if verdict == "review":
         hide_post(question, "review")
+    after_write(question, rendered, author)
     db.session.flush()
     return question
 

@@ -30,7 +30,7 @@ import re
 from datetime import timedelta
 from typing import Literal
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -58,7 +58,17 @@ LINK_RE = re.compile(
 
 
 def has_link(text: str) -> bool:
-    """Whether ``text`` links to another site (see the module docstring)."""
+    """Whether ``text`` links to another site (see the module docstring).
+
+    Full URLs on this site's own hosts (SITE_URL, LINK_HOSTS) are links into the forum,
+    like relative ones: a new member pasting a thread's address is not sent to review.
+    """
+    if has_app_context():
+        from .links import link_hosts
+
+        hosts = "|".join(re.escape(h) for h in sorted(link_hosts()))
+        if hosts:
+            text = re.sub(rf"https?://(?:{hosts})(?=[/?#\s)\]>]|$)", "", text, flags=re.IGNORECASE)
     return LINK_RE.search(text) is not None
 
 

@@ -18,3 +18,5 @@ def register_blueprints(app: Flask) -> None:
     from . import help, suggestions  # privileges page, suggested edits and their review
     app.register_blueprint(help.bp)
     app.register_blueprint(suggestions.bp)
+    from . import links  # composer helpers: link picker, @username suggestions
+    app.register_blueprint(links.bp)

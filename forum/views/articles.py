@@ -8,6 +8,7 @@ from ..extensions import db
 from ..forms.articles import ArticleForm, ArticleStateForm, FeedbackForm
 from ..models import Article, Question
 from ..services import articles as svc
+from ..services import links as links_svc
 from ..services.errors import InvalidState
 from ..services.pagination import clamp_page
 from ..services.permissions import require
@@ -72,7 +73,8 @@ def show(article_id: int, slug: str | None = None):  # noqa: ANN201
         query = request.query_string.decode()
         target = url_for("articles.show", article_id=article.id, slug=canonical)
         return redirect(f"{target}?{query}" if query else target, code=301)
-    return render_template("articles/show.html", article=article, extra=svc.article_page(article, current_user))
+    return render_template("articles/show.html", article=article, extra=svc.article_page(article, current_user),
+                           links=links_svc.article_links(article, current_user))
 
 
 @bp.route("/articles/<int:article_id>/edit", methods=["GET", "POST"])

@@ -6,8 +6,9 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
-from ..markup import excerpt, render_markdown
+from ..markup import excerpt
 from ..models import Question
+from ..services import links as links_svc
 from ..services import questions as svc
 from ..services.pagination import clamp_page
 from ..services import suggestions
@@ -87,6 +88,7 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
         related=related_questions(question),
         answers=answers,
         comments=comments,
+        links=links_svc.thread_links(question, answers, current_user),
         answer_form=answer_form or AnswerForm(formdata=None),
         comment_forms=comment_forms or {},
         action_form=ActionForm(),
@@ -171,4 +173,4 @@ def preview():  # noqa: ANN201
     text = request.form.get("body", "")
     if len(text) > max(current_app.config["BODY_MAX_LENGTH"], current_app.config["ANSWER_MAX_LENGTH"]):
         abort(413)
-    return jsonify(html=render_markdown(text))
+    return jsonify(html=links_svc.render_body(text).html)

@@ -1,0 +1,288 @@
+"""Linked threads: links between posts, recorded at write time, read back as cards and backlinks.
+
+Writing: every service that stores a body renders it with :func:`render_body` (Markdown plus
+site links, ``#123`` and ``@mentions``, forum.markup.links) and, once the post has an id,
+calls :func:`after_write`, which replaces the post's rows in ``post_links`` and records (and
+notifies) new mentions (forum.services.mentions).
+
+Reading: the cards under a post and the "Linked from" lists are built from ``post_links``
+with fresh rows (titles and scores change after the link was written), in a fixed number of
+queries whatever the number of links. Visibility is checked at read time: a deleted or
+hidden source shows no backlink until it is restored, and a target the viewer may not see
+shows no card and no title.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import and_, delete, exists, false, literal, or_, select, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..markup import Rendered, Resolved, render_post
+from ..markup.links import site_target
+from ..models import Answer, Article, Comment, PostLink, Question, User
+from .permissions import can
+
+Post = Question | Answer | Comment | Article
+BACKLINKS_MAX = 20
+PICKER_LIMIT = 8
+_NUMBER_RE = re.compile(r"^#?(\d{1,9})$")
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+class _Resolver:
+    """forum.markup.LinkResolver backed by the database: at most one query per kind."""
+
+    def __init__(self) -> None:
+        cfg = current_app.config
+        hosts = {urlsplit(cfg["SITE_URL"]).netloc.lower()}
+        hosts.update(h.strip().lower() for h in cfg["LINK_HOSTS"].split(",") if h.strip())
+        self.hosts = frozenset(h for h in hosts if h)
+
+    def resolve(self, questions: set[int], articles: set[int], usernames: set[str]) -> Resolved:
+        q = set(db.session.scalars(select(Question.id).where(Question.id.in_(questions)))) if questions else set()
+        a = set(db.session.scalars(select(Article.id).where(Article.id.in_(articles)))) if articles else set()
+        users: dict[str, tuple[int, str]] = {}
+        if usernames:
+            rows = db.session.execute(select(User.username_key, User.id, User.username)
+                                      .where(User.username_key.in_(usernames)))
+            users = {key: (uid, name) for key, uid, name in rows}
+        return Resolved(frozenset(q), frozenset(a), users)
+
+
+def link_hosts() -> frozenset[str]:
+    return _Resolver().hosts
+
+
+def render_body(body: str, *, inline: bool = False) -> Rendered:
+    """Render a post body (``inline``: a comment) with its site links and mentions resolved."""
+    return render_post(body, _Resolver(), inline=inline)
+
+
+def source_of(post: Post) -> tuple[str, int, int | None]:
+    """(source type, id, thread question id) of a post; the thread is None for articles."""
+    if isinstance(post, Question):
+        return "question", post.id, post.id
+    if isinstance(post, Answer):
+        return "answer", post.id, post.question_id
+    if isinstance(post, Comment):
+        return "comment", post.id, post.question_id
+    return "article", post.id, None
+
+
+def record_links(post: Post, rendered: Rendered) -> None:
+    """Replace the post's outgoing links with those of ``rendered`` (the post must have an id).
+
+    Links inside one thread (an answer pointing at its own question) are not linked threads
+    and are skipped, as is anything past LINKS_MAX. The insert skips rows that exist, so two
+    edits of the same post at once cannot fail on the unique constraint.
+    """
+    kind, ident, thread = source_of(post)
+    db.session.execute(delete(PostLink).where(PostLink.source_type == kind, PostLink.source_id == ident),
+                       execution_options={"synchronize_session": False})
+    targets = [t for t in rendered.links if t != ("question", thread) and t != (kind, ident)]
+    targets = targets[: current_app.config["LINKS_MAX"]]
+    if not targets:
+        return
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(PostLink).values([
+        {"source_type": kind, "source_id": ident, "thread_id": thread, "target_type": t_kind, "target_id": t_id,
+         "position": n} for n, (t_kind, t_id) in enumerate(targets)
+    ]).on_conflict_do_nothing(index_elements=["source_type", "source_id", "target_type", "target_id"]))
+
+
+def after_write(post: Post, rendered: Rendered, actor: User | None, *, notify: bool = True) -> None:
+    """Record the links and mentions of a post just written (created, edited or re-rendered).
+
+    ``notify`` False records mentions without telling anyone (re-rendering old posts).
+    """
+    from .mentions import record_mentions
+
+    record_links(post, rendered)
+    record_mentions(post, rendered, actor, notify=notify)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Card:
+    """A linked question or article as the viewer may see it; ``state`` is set only for staff views."""
+
+    kind: str
+    row: Question | Article
+    state: str = ""  # "deleted", "hidden", "draft", "archived" (only shown to who may see them)
+
+
+@dataclass
+class Backlinks:
+    threads: list[Question] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)
+    duplicates: list[Question] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.threads or self.articles or self.duplicates)
+
+
+@dataclass
+class PageLinks:
+    """Cards keyed by source ("question", id) / ("answer", id) / ("article", id), and backlinks."""
+
+    cards: dict[tuple[str, int], list[Card]]
+    backlinks: Backlinks
+
+
+def _state(row: Question | Article) -> str:
+    if isinstance(row, Article):
+        return "" if row.is_published else row.state
+    return "deleted" if row.is_deleted else "hidden" if row.is_hidden else ""
+
+
+def _visible_source() -> Any:
+    """SQL: the link's source post is visible (its thread's own visibility is checked by the caller)."""
+    answer_ok = exists().where(Answer.id == PostLink.source_id, Answer.deleted_at.is_(None),
+                               Answer.hidden_at.is_(None))
+    parent_ok = or_(Comment.answer_id.is_(None), exists().where(
+        Answer.id == Comment.answer_id, Answer.deleted_at.is_(None), Answer.hidden_at.is_(None)))
+    comment_ok = exists().where(Comment.id == PostLink.source_id, Comment.deleted_at.is_(None),
+                                Comment.hidden_at.is_(None), parent_ok)
+    return or_(PostLink.source_type == "question",
+               and_(PostLink.source_type == "answer", answer_ok),
+               and_(PostLink.source_type == "comment", comment_ok))
+
+
+def _part(label: str, stmt: Any) -> Any:
+    """One arm of the page's UNION ALL, wrapped so it may keep its own ORDER BY and LIMIT (SQLite)."""
+    sub = stmt.subquery()
+    return select(literal(label).label("part"), *sub.c)
+
+
+def _edge_rows(sources: list[tuple[str, int]], target: Question | Article) -> list[Any]:
+    """One query: the page's outgoing links, and the ids of its backlinks and duplicates.
+
+    Rows are (part, source_type, source_id, target_type, target_id, position); ``part`` is
+    "card", "thread", "article" or "duplicate". Backlink arms keep only sources everyone
+    may see and at most BACKLINKS_MAX rows each.
+    """
+    by_type: dict[str, list[int]] = {}
+    for kind, ident in sources:
+        by_type.setdefault(kind, []).append(ident)
+    is_article = isinstance(target, Article)
+    to_target = and_(PostLink.target_type == ("article" if is_article else "question"),
+                     PostLink.target_id == target.id)
+    zero, empty = literal(0), literal("")
+    cards = select(PostLink.source_type, PostLink.source_id, PostLink.target_type, PostLink.target_id,
+                   PostLink.position).where(or_(false(), *(and_(PostLink.source_type == k, PostLink.source_id.in_(ids))
+                                                           for k, ids in by_type.items())))
+    threads = (select(empty.label("st"), zero.label("si"), literal("question").label("tt"), Question.id, zero.label("p"))
+               .where(Question.id.in_(select(PostLink.thread_id).where(to_target, _visible_source())),
+                      Question.deleted_at.is_(None), Question.hidden_at.is_(None),
+                      Question.id != (-1 if is_article else target.id))
+               .order_by(Question.score.desc(), Question.id.desc()).limit(BACKLINKS_MAX))
+    articles = (select(empty.label("st"), zero.label("si"), literal("article").label("tt"), Article.id, zero.label("p"))
+                .where(Article.id.in_(select(PostLink.source_id).where(to_target, PostLink.source_type == "article")),
+                       Article.state == "published", Article.id != (target.id if is_article else -1))
+                .order_by(Article.published_at.desc(), Article.id.desc()).limit(BACKLINKS_MAX))
+    parts = [_part("card", cards), _part("thread", threads), _part("article", articles)]
+    if not is_article:
+        parts.append(_part("duplicate", select(
+            empty.label("st"), zero.label("si"), literal("question").label("tt"), Question.id, zero.label("p"))
+            .where(Question.duplicate_of_id == target.id, Question.deleted_at.is_(None), Question.hidden_at.is_(None))
+            .order_by(Question.closed_at.desc(), Question.id.desc()).limit(BACKLINKS_MAX)))
+    return list(db.session.execute(union_all(*parts)))
+
+
+def page_links(sources: list[tuple[str, int]], target: Question | Article, viewer: Any) -> PageLinks:
+    """Cards for the posts ``sources`` of a page, and the backlinks of the page's ``target``.
+
+    One query when nothing links anywhere, three at most otherwise (the UNION, then the
+    questions and the articles named), whatever the number of posts and links.
+    """
+    rows = sorted(_edge_rows(sources, target), key=lambda r: (r.part, r[5], r[4]))
+    want: dict[str, set[int]] = {"question": set(), "article": set()}
+    for r in rows:
+        want[r[3]].add(r[4])
+    loaded: dict[tuple[str, int], Question | Article] = {}
+    if want["question"]:
+        loaded.update((("question", q.id), q) for q in db.session.scalars(
+            select(Question).where(Question.id.in_(want["question"]))))
+    if want["article"]:
+        loaded.update((("article", a.id), a) for a in db.session.scalars(
+            select(Article).where(Article.id.in_(want["article"]))))
+    cards: dict[tuple[str, int], list[Card]] = {}
+    back = Backlinks()
+    for r in rows:
+        row = loaded.get((r[3], r[4]))
+        if row is None:
+            continue
+        if r.part == "card":
+            if can(viewer, "view", row):
+                cards.setdefault((r[1], r[2]), []).append(Card(r[3], row, _state(row)))
+        elif r.part == "article":
+            back.articles.append(row)  # type: ignore[arg-type]
+        elif r.part == "duplicate":
+            back.duplicates.append(row)  # type: ignore[arg-type]
+        else:
+            back.threads.append(row)  # type: ignore[arg-type]
+    dupes = {q.id for q in back.duplicates}
+    back.threads = sorted((q for q in back.threads if q.id not in dupes), key=lambda q: (-q.score, -q.id))
+    back.duplicates.sort(key=lambda q: q.closed_at or q.created_at, reverse=True)
+    back.articles.sort(key=lambda a: a.published_at or a.created_at, reverse=True)
+    return PageLinks(cards, back)
+
+
+def thread_links(question: Question, answers: Iterable[Answer], viewer: Any) -> PageLinks:
+    """Cards for the question and its answers, and the question's backlinks and duplicates."""
+    return page_links([("question", question.id), *(("answer", a.id) for a in answers)], question, viewer)
+
+
+def article_links(article: Article, viewer: Any) -> PageLinks:
+    """Cards for the article's own links, and the threads and articles linking to it."""
+    return page_links([("article", article.id)], article, viewer)
+
+
+def backlinks_to(target: Question | Article) -> Backlinks:
+    """The "Linked from" lists of ``target`` as anyone sees them (no cards)."""
+    return page_links([], target, None).backlinks
+
+
+# ----------------------------------------------------------------------------- the composer
+
+
+def find_link_targets(viewer: Any, query: str, limit: int = PICKER_LIMIT) -> list[Question | Article]:
+    """Questions and published articles for the composer's "Insert link" picker.
+
+    "#12", "12" or a link to this site find that question (or article) directly; anything
+    else goes through the search index. Only rows the viewer may see; never raises for a
+    malformed query (an unavailable index gives an empty list, logged).
+    """
+    from .search import search_posts
+
+    query = query.strip()[:200]
+    if not query:
+        return []
+    direct: tuple[str, int] | None = None
+    number = _NUMBER_RE.match(query)
+    if number:
+        direct = ("question", int(number.group(1)))
+    else:
+        target = site_target(query, link_hosts())
+        direct = (target[0], target[1]) if target else None
+    if direct is not None:  # only live targets: nobody links a deleted thread on purpose
+        row = db.session.get(Question if direct[0] == "question" else Article, direct[1])
+        return [row] if row is not None and can(viewer, "view", row) and not _state(row) else []
+    try:
+        page = search_posts(viewer, query)
+    except Exception:  # noqa: BLE001 - the picker is a convenience; the composer works without it
+        current_app.logger.warning("link picker search unavailable", exc_info=True)
+        return []
+    return [r.article or r.question for r in page.results][:limit]  # type: ignore[misc]

@@ -1,0 +1,106 @@
+"""@mentions: linked at write time, notified once per post, suggested while typing."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from forum.extensions import db
+from forum.models.base import utcnow
+from forum.services import answers, comments, notifications, questions
+from forum.services.links import render_body
+from forum.services.mentions import suggest_users
+
+
+@pytest.fixture
+def told(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every notifications.notify call, as the notify helper's implementation would receive it."""
+    calls: list[dict[str, Any]] = []
+
+    def record(recipients: Any, event: str, **kwargs: Any) -> None:
+        calls.append({"to": [getattr(r, "id", r) for r in recipients], "event": event, **kwargs})
+
+    monkeypatch.setattr(notifications, "notify", record)
+    return calls
+
+
+def test_a_mention_links_the_profile_and_notifies_once(app, make_user, make_question, told) -> None:  # noqa: ANN001
+    maria, sam = make_user("Maria_K"), make_user("sam_b")
+    author = make_user()
+    q = make_question(author=author, body="@maria_k and @SAM_B could you look? @maria_k again, thanks.")
+    assert f'<a class="mention" data-user="{maria.id}" href="/users/{maria.id}">@Maria_K</a>' in q.body_html
+    assert [c["to"] for c in told] == [[maria.id, sam.id]]
+    assert told[0]["event"] == "mention" and told[0]["actor"].id == author.id
+    assert told[0]["url"] == f"/questions/{q.id}" and "mentioned you" in told[0]["subject"]
+
+    nora = make_user("nora_l")
+    questions.edit_question(author, q, questions.QuestionInput(
+        q.title, "@maria_k and @sam_b could you look? Also @nora_l", "setup"))
+    db.session.commit()
+    assert len(told) == 2 and told[1]["to"] == [nora.id]  # only the newly added name
+
+
+def test_removing_and_re_adding_a_mention_does_not_notify_again(app, make_user, make_question, make_answer, told) -> None:  # noqa: ANN001
+    maria = make_user("maria")
+    q = make_question()
+    a = make_answer(q, body="Ask @maria, she fixed hers.")
+    answers.edit_answer(a.author, a, "Ask support, they fixed mine.")
+    answers.edit_answer(a.author, a, "Ask @maria after all, she fixed hers.")
+    db.session.commit()
+    assert [c["to"] for c in told] == [[maria.id]]
+    assert told[0]["url"] == f"/questions/{q.id}#answer-{a.id}"
+
+
+def test_mentions_in_comments_notify(app, make_user, make_question, told) -> None:  # noqa: ANN001
+    maria, bob = make_user("maria"), make_user("bob_the_tech")
+    q = make_question()
+    c = comments.add_comment(bob, q, "@maria did the reset help?")
+    db.session.commit()
+    assert 'class="mention"' in c.body_html
+    assert told[0]["to"] == [maria.id] and told[0]["url"] == f"/questions/{q.id}#comment-{c.id}"
+
+
+@pytest.mark.parametrize("text", [
+    "write to maria@example.com", "`@maria` in code", "```\n@maria\n```", "\\@maria escaped", "@mariaXYZ unknown",
+    "@ma too short", "https://example.com/@maria profile elsewhere",
+])
+def test_what_is_not_a_mention(app, make_user, text: str) -> None:  # noqa: ANN001
+    make_user("maria")
+    rendered = render_body(text)
+    assert rendered.mentions == () and 'class="mention"' not in rendered.html
+
+
+def test_nobody_is_told_of_their_own_mention_and_the_count_is_capped(app, make_user, make_question, told) -> None:  # noqa: ANN001
+    app.config["MENTIONS_MAX"] = 3
+    author = make_user("asker")
+    others = [make_user(f"helper{i}x") for i in range(5)]
+    make_question(author=author, body="@asker " + " ".join(f"@{u.username}" for u in others))
+    assert [c["to"] for c in told] == [[others[0].id, others[1].id]]  # 3 recorded, the author not told
+
+
+def test_a_post_waiting_for_review_notifies_nobody(app, make_user, make_question, told) -> None:  # noqa: ANN001
+    app.config["NEW_MEMBER_LINK_REVIEW"] = True
+    make_user("maria")
+    newbie = make_user()
+    q = questions.ask_question(newbie, questions.QuestionInput(
+        "Hub offline after the update again", "@maria see https://spam.example.com for the cure", "setup"))
+    db.session.commit()
+    assert q.is_hidden and told == []
+
+
+def test_suggestions_are_prefix_matches_of_active_users(app, make_user) -> None:  # noqa: ANN001
+    for name in ("maria_kk", "mariana", "Mario", "marta", "maxwell"):
+        make_user(name)
+    suspended = make_user("mariposa")
+    suspended.suspended_until = utcnow() + timedelta(days=3)
+    db.session.commit()
+    assert [u.username for u in suggest_users("MAR")] == ["Mario", "marta", "mariana", "maria_kk"]
+    assert [u.username for u in suggest_users("@maria_")] == ["maria_kk"]  # "_" is no wildcard
+    assert suggest_users("") == [] and suggest_users("ma%") == [] and suggest_users("ma'--") == []
+
+
+def test_suggestions_stop_at_eight(app, make_user) -> None:  # noqa: ANN001
+    for i in range(10):
+        make_user(f"tech{i}")
+    assert len(suggest_users("tech")) == 8
