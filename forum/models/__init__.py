@@ -12,10 +12,24 @@ from .moderation import (
 )
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .reputation import ReputationEvent, Vote
+from .support import (
+    CASE_STATUSES,
+    SEVERITIES,
+    TRIAGE_TYPES,
+    CannedReply,
+    CaseEvent,
+    OnDuty,
+    Playbook,
+    QuestionTriage,
+    SupportAlert,
+    SupportCase,
+)
 from .user import STAFF_ROLES, Role, User
 
 __all__ = [
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
     "FLAG_REASONS", "Flag", "ModerationLog", "POST_TYPES", "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES",
     "SearchPending", "Tag", "User", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
+    "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
+    "SupportAlert", "SupportCase",
 ]

@@ -11,6 +11,7 @@ from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .permissions import can, require
 from .posts import touch_question, without_nul
 from .safety import check_edited_post, check_new_post
+from .support import recompute_first_response, record_first_response
 from .visibility import hide_post
 
 
@@ -44,6 +45,8 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
     db.session.add(comment)
     db.session.flush()
     touch_question(question_id, comment.created_at)
+    if comment.is_visible:
+        record_first_response(question_id, author.id, comment.created_at)
     return comment
 
 
@@ -78,3 +81,4 @@ def delete_comment(actor: User, comment: Comment) -> None:
     comment.deleted_at = utcnow()
     comment.deleted_by_id = actor.id
     db.session.flush()
+    recompute_first_response(comment.question_id)
