@@ -15,3 +15,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation.bp)
     from . import votes  # up/down votes (reputation)
     app.register_blueprint(votes.bp)
+    from . import cases, support  # support desk: queue, triage, playbooks, canned replies, private cases
+    app.register_blueprint(support.bp)
+    app.register_blueprint(cases.bp)
