@@ -37,7 +37,8 @@ class QuestionTriage(db.Model):
     triaged_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     triaged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    triaged_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    # Not innerjoin: the queue and the sweep outer-join triage rows, and an inner eager join would drop untriaged questions.
+    triaged_by: Mapped[User] = relationship(lazy="joined")
 
 
 playbook_watchers = Table(

@@ -87,8 +87,8 @@ def sweep(now: datetime | None = None) -> SweepReport:
         .options(selectinload(Question.tags))
         .order_by(Question.created_at, Question.id)))
     ids = [q.id for q, _ in rows]
-    sent = set(db.session.execute(select(SupportAlert.question_id, SupportAlert.kind)
-                                  .where(SupportAlert.question_id.in_(ids))).tuples()) if ids else set()
+    sent = {(r.question_id, r.kind) for r in db.session.execute(
+        select(SupportAlert.question_id, SupportAlert.kind).where(SupportAlert.question_id.in_(ids)))} if ids else set()
     invited = breached = 0
     fraction = cfg["SUPPORT_INVITE_AT_PERCENT"] / 100
     for question, triage in rows:
