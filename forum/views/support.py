@@ -48,7 +48,11 @@ def _helpers() -> dict[str, object]:
         form = TriageForm(formdata=None, obj=triage)
         return {"triage": triage, "form": form, "due": support.due_at(question, triage, books)}
 
-    return {"support_case_for": lambda q: case_for_question(q.id), "support_staff_panel": staff_panel,
+    def support_case_for(question: Question) -> object:
+        # Opening a case sets first_response_at, so a question without one has no case: no query.
+        return case_for_question(question.id) if question.first_response_at is not None else None
+
+    return {"support_case_for": support_case_for, "support_staff_panel": staff_panel,
             "canned_replies_for_picker": lambda: canned.all_replies(current_user), "now_utc": utcnow,
             "due_label": due_label, "type_labels": support.TYPE_LABELS, "severity_labels": support.SEVERITY_LABELS}
 

@@ -159,7 +159,7 @@ def test_question_page_query_count_does_not_grow_with_answers(client, make_user,
     with count_queries() as many:
         assert client.get(large).status_code == 200
     assert few.count == many.count, (few.statements, many.statements)
-    assert many.count <= 8
+    assert many.count <= 9  # 8 + the private-case placeholder lookup (support desk)
 
 
 def test_preview_renders_through_the_same_pipeline(auth, make_user) -> None:  # noqa: ANN001
