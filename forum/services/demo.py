@@ -72,6 +72,9 @@ def seed() -> dict[str, int]:
         db.session.execute(update(Article).where(Article.id == article.id).values(
             created_at=when, updated_at=when, published_at=when))
         counts["articles"] += 1
+    from . import demo_support  # the support desk: canned replies, triage, a private case
+
+    counts.update(demo_support.seed(users))
     db.session.flush()
     db.session.expire_all()
     return counts
