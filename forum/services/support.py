@@ -342,6 +342,37 @@ def queue(viewer: User, filters: QueueFilters, page: int) -> Page[QueueRow]:
     return Page(items=rows, page=result.page, per_page=result.per_page, total=result.total)
 
 
+@dataclass(frozen=True)
+class Metrics:
+    days: int
+    asked: int
+    responded: int
+    median_first_response: timedelta | None
+    solved: int
+
+    @property
+    def solved_rate(self) -> float:
+        return self.solved / self.asked if self.asked else 0.0
+
+
+def metrics(days: int = 30, limit: int = 10_000) -> Metrics:
+    """Questions asked in the last ``days``: median time to first response and the solved share.
+
+    One query, bounded by ``limit`` rows (the newest), so a busy forum pays a fixed price.
+    """
+    since = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        select(Question.created_at, Question.first_response_at, Question.accepted_answer_id)
+        .where(Question.created_at >= since, Question.deleted_at.is_(None), Question.hidden_at.is_(None))
+        .order_by(Question.created_at.desc()).limit(limit)).all()
+    waits = sorted(r.first_response_at - r.created_at for r in rows if r.first_response_at is not None)
+    median = None
+    if waits:
+        mid = len(waits) // 2
+        median = waits[mid] if len(waits) % 2 else (waits[mid - 1] + waits[mid]) / 2
+    return Metrics(days, len(rows), len(waits), median, sum(1 for r in rows if r.accepted_answer_id is not None))
+
+
 def unresponded_filter() -> ColumnElement[bool]:
     """Questions the sweep looks at: visible, open, no first response."""
     return and_(Question.first_response_at.is_(None), Question.deleted_at.is_(None),

@@ -119,7 +119,8 @@ def queue():  # noqa: ANN201
     page = support.queue(current_user, filters, clamp_page(request.args.get("page")))
     return render_template("support/queue.html", page=page, filters=filters, types=TRIAGE_TYPES, severities=SEVERITIES,
                            on_duty=support.is_on_duty(current_user), on_duty_staff=support.on_duty_staff(),
-                           action_form=ActionForm(), triage_form=TriageForm, now=utcnow())
+                           action_form=ActionForm(), triage_form=TriageForm, now=utcnow(), stats=support.metrics(),
+                           duration=_duration)
 
 
 @bp.route("/support/duty", methods=["POST"])

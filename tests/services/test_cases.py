@@ -153,3 +153,18 @@ def test_members_list_only_their_own_cases(setting, make_user, make_question) ->
     assert [c.id for c in cases.list_cases(asker, "", 1).items] == [mine.id]
     assert {c.id for c in cases.list_cases(agent, "", 1).items} == {mine.id, other.id}
     assert cases.list_cases(agent, "resolved", 1).items == []
+
+
+def test_the_database_refuses_a_second_case_for_a_question(setting) -> None:  # noqa: ANN001
+    """Two agents clicking at the same moment both pass the check; the unique constraint stops one."""
+    from sqlalchemy.exc import IntegrityError
+
+    from forum.models import SupportCase
+    _, agent, q = setting
+    cases.open_case(agent, q)
+    db.session.commit()
+    db.session.add(SupportCase(question_id=q.id, asker_id=q.author_id, opened_by_id=agent.id, context_title="x",
+                               context_body="x", context_body_html="x"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()

@@ -243,3 +243,20 @@ def test_sweep_skips_answered_questions_and_never_invites_the_asker(make_user, m
     assert report.checked == 1
     invites = [c for c in calls if c[0] == "invite"]
     assert invites and best.id not in invites[0][1]
+
+
+def test_metrics_give_the_median_first_response_and_solved_share(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+    quick, slow, waiting = make_question(), make_question(), make_question()
+    for q, hours in ((quick, 3), (slow, 9), (waiting, 1)):
+        _age(q, hours)
+    for q, after in ((quick, 1), (slow, 5)):
+        a = make_answer(q)
+        db.session.execute(update(Question).where(Question.id == q.id)
+                           .values(first_response_at=q.created_at + timedelta(hours=after)))
+    from forum.services import curation
+    curation.accept_answer(quick.author, db.session.scalars(select(answers.Answer).where(
+        answers.Answer.question_id == quick.id)).one())
+    db.session.commit()
+    m = support.metrics(days=30)
+    assert (m.asked, m.responded, m.solved) == (3, 2, 1)
+    assert m.median_first_response == timedelta(hours=3) and round(m.solved_rate, 2) == 0.33

@@ -211,3 +211,28 @@ def test_queue_page_shows_due_labels_filters_and_duty(client, auth, make_user, m
     assert re.search(r"due in (23|24) h", page)
     assert auth.post("/support/duty", {"on": "1"}).status_code == 302
     assert "You are on duty" in client.get("/support/queue").get_data(as_text=True)
+
+
+def test_article_link_is_filled_only_for_a_published_article(client, auth, make_user, world) -> None:  # noqa: ANN001
+    from forum.services import articles
+    _as("agent", make_user, auth)
+    agent = db.session.scalars(select(User).where(User.username == "desk_agent")).one()
+    draft = articles.create_article(agent, articles.ArticleInput("Power adapter troubleshooting guide",
+                                                                 "Check the adapter and the cable first.", "hub"))
+    reply = canned.create_reply(agent, canned.ReplyInput("Guide", "Read {article_link}"))
+    db.session.commit()
+    url = f"/support/fill?question={world['q']}&reply={reply.id}&article={draft.id}"
+    assert client.get(url).get_json()["unfilled"] == ["article_link"]  # a draft is not linked
+    articles.set_state(agent, draft, "published")
+    db.session.commit()
+    data = client.get(url).get_json()
+    assert re.fullmatch(rf"Read http://localhost/articles/{draft.id}/[a-z-]+", data["text"]) and data["unfilled"] == []
+
+
+def test_asker_finds_their_case_from_their_profile(client, auth, world) -> None:  # noqa: ANN001
+    auth.login("asker")
+    asker = db.session.scalars(select(User).where(User.username == "asker")).one()
+    profile = client.get(f"/users/{asker.id}", follow_redirects=True).get_data(as_text=True)
+    assert 'href="/cases"' in profile
+    listing = client.get("/cases").get_data(as_text=True)
+    assert f'href="/cases/{world["case"]}"' in listing
