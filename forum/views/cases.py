@@ -7,11 +7,10 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..forms.support import CaseMessageForm, CaseStatusForm, ResolveForm
 from ..models import CASE_STATUSES, SupportCase
-from ..services import canned
 from ..services import cases as svc
 from ..services.errors import InvalidState
 from ..services.pagination import clamp_page
-from ..services.permissions import can, require
+from ..services.permissions import require
 from ..services.questions import get_question
 from .formglue import NOT_SAVED, save
 from .questions import question_url
@@ -48,13 +47,11 @@ def index():  # noqa: ANN201
 
 def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = None,
                 resolve_form: ResolveForm | None = None, status: int = 200):  # noqa: ANN201
-    staff = can(current_user, "support")
     return render_template(
         "cases/show.html", case=case, events=svc.timeline(case), statuses=svc.STATUS_LABELS,
         message_form=message_form or composer_form(case.question, CaseMessageForm),
         status_form=CaseStatusForm(formdata=None, status=case.status),
         resolve_form=resolve_form or ResolveForm(formdata=None),
-        replies=canned.all_replies(current_user) if staff else [],
     ), status
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 from ..forms import ActionForm, AnswerForm
@@ -13,11 +14,11 @@ from ..models import SEVERITIES, TRIAGE_TYPES, Article, Question
 from ..models.base import utcnow
 from ..services import canned, support
 from ..services.cases import case_for_question
-from ..services.errors import FieldError
+from ..services.errors import FieldError, NotFound
 from ..services.pagination import clamp_page
 from ..services.permissions import can, require
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, form_status, save, show_field_error
+from .formglue import NOT_SAVED, form_status, save
 from .questions import question_url
 from .redirects import safe_next
 
@@ -82,7 +83,12 @@ def composer_form(question: Question, form_class: type = AnswerForm):  # noqa: A
     which = request.args.get("reply", "")
     form.prefill_note = ""
     if which and can(current_user, "support"):
-        filled = canned.fill(_template_for(question, which), _placeholder_values(question, request.args.get("article")))
+        try:
+            template = _template_for(question, which)
+        except (NotFound, HTTPException):  # a reply deleted meanwhile, or a mangled link: show the page anyway
+            form.prefill_note = "That reply is no longer in the library."
+            return form
+        filled = canned.fill(template, _placeholder_values(question, request.args.get("article")))
         form.body.data = filled.text
         form.prefill_note = _note(filled)
     return form

@@ -250,7 +250,7 @@ def test_metrics_give_the_median_first_response_and_solved_share(make_user, make
     for q, hours in ((quick, 3), (slow, 9), (waiting, 1)):
         _age(q, hours)
     for q, after in ((quick, 1), (slow, 5)):
-        a = make_answer(q)
+        make_answer(q)
         db.session.execute(update(Question).where(Question.id == q.id)
                            .values(first_response_at=q.created_at + timedelta(hours=after)))
     from forum.services import curation

@@ -236,3 +236,9 @@ def test_asker_finds_their_case_from_their_profile(client, auth, world) -> None:
     assert 'href="/cases"' in profile
     listing = client.get("/cases").get_data(as_text=True)
     assert f'href="/cases/{world["case"]}"' in listing
+
+
+def test_a_deleted_reply_link_still_shows_the_question(client, auth, make_user, world) -> None:  # noqa: ANN001
+    _as("agent", make_user, auth)
+    r = client.get(f"/questions/{world['q']}?reply=99999", follow_redirects=True)
+    assert r.status_code == 200 and "That reply is no longer in the library." in r.get_data(as_text=True)
