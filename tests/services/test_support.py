@@ -260,3 +260,10 @@ def test_metrics_give_the_median_first_response_and_solved_share(make_user, make
     m = support.metrics(days=30)
     assert (m.asked, m.responded, m.solved) == (3, 2, 1)
     assert m.median_first_response == timedelta(hours=3) and round(m.solved_rate, 2) == 0.33
+
+
+def test_sweep_command_reports_what_it_sent(runner, make_question, calls) -> None:  # noqa: ANN001
+    _age(make_question(), 30)
+    first = runner.invoke(args=["support", "sweep"])
+    assert first.exit_code == 0 and "breach alerts for 1" in first.output
+    assert "breach alerts for 0" in runner.invoke(args=["support", "sweep"]).output
