@@ -83,9 +83,11 @@ def _claim(question_id: int, kind: str, recipients: int) -> bool:
     """
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = db.session.execute(
-        insert(SupportAlert).values(question_id=question_id, kind=kind, recipients=recipients, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["question_id", "kind"]))
-    return result.rowcount == 1
+        insert(SupportAlert.__table__).values(question_id=question_id, kind=kind, recipients=recipients, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["question_id", "kind"])
+        .returning(SupportAlert.__table__.c.question_id))
+    # RETURNING, not rowcount: psycopg reports -1 for this statement.
+    return result.first() is not None
 
 
 def sweep(now: datetime | None = None) -> SweepReport:
