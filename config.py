@@ -92,6 +92,18 @@ class Config:
     LINK_HOSTS = ""
     LINKS_MAX = 50  # linked threads recorded (and shown as cards) per post
     MENTIONS_MAX = 10  # users notified per post; further @names are still linked
+    # Support desk (forum/services/support.py, sla.py, cases.py, canned.py).
+    SUPPORT_QUEUE_PER_PAGE = 25
+    # `flask support sweep`: invite top answerers in the question's tags once this share of
+    # the first-response target has passed, at most SUPPORT_INVITE_MAX of them; questions
+    # older than SUPPORT_SWEEP_MAX_AGE_DAYS are left alone (they breached long ago).
+    SUPPORT_INVITE_AT_PERCENT = 50
+    SUPPORT_INVITE_MAX = 3
+    SUPPORT_SWEEP_MAX_AGE_DAYS = 30
+    CASE_MESSAGE_MAX_LENGTH = 10_000
+    CASE_RESOLUTION_MIN_LENGTH = 20
+    CASE_RESOLUTION_MAX_LENGTH = 10_000
+    CANNED_REPLY_MAX_LENGTH = 10_000
 
 
 class DevelopmentConfig(Config):

@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(forum_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(reputation_cli)
+    app.cli.add_command(support_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")
@@ -164,3 +165,21 @@ def reputation_recompute(dry_run: bool) -> None:
         db.session.commit()
     verb = "found" if dry_run else "repaired"
     click.echo(f"Checked {checked} users; drift {verb} on {len(drift)}.")
+
+
+support_cli = AppGroup("support", help="The support desk's first-response targets.")
+
+
+@support_cli.command("sweep")
+def support_sweep() -> None:
+    """Invite top answerers to waiting questions and alert staff of breaches (run from cron).
+
+    Idempotent: each question gets one invitation round and one breach alert at most.
+    Cron line: */5 * * * * cd /srv/forum && .venv/bin/flask support sweep
+    """
+    from .services import sla
+
+    report = sla.sweep()
+    db.session.commit()
+    click.echo(f"Checked {report.checked} waiting questions; invitations sent for {report.invited}, "
+               f"breach alerts for {report.breached}.")

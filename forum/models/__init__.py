@@ -14,6 +14,18 @@ from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .reputation import ReputationEvent, Vote
 from .suggestion import SUGGESTION_STATES, SuggestedEdit
+from .support import (
+    CASE_STATUSES,
+    SEVERITIES,
+    TRIAGE_TYPES,
+    CannedReply,
+    CaseEvent,
+    OnDuty,
+    Playbook,
+    QuestionTriage,
+    SupportAlert,
+    SupportCase,
+)
 from .user import STAFF_ROLES, Role, User
 
 __all__ = [
@@ -21,4 +33,6 @@ __all__ = [
     "FLAG_REASONS", "Flag", "LINK_SOURCES", "LINK_TARGETS", "ModerationLog", "POST_TYPES", "PostLink", "PostMention",
     "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
     "SuggestedEdit", "Tag", "User", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
+    "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
+    "SupportAlert", "SupportCase",
 ]

@@ -54,6 +54,8 @@ class Question(SoftDeleteMixin, db.Model):
     __table_args__ = (
         Index("ix_questions_created", "created_at", "id"),
         Index("ix_questions_activity", "last_activity_at", "id"),
+        # The support queue: questions still waiting for a first response.
+        Index("ix_questions_first_response", "first_response_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +83,9 @@ class Question(SoftDeleteMixin, db.Model):
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # First visible answer or comment by someone other than the asker, or a private case
+    # opened by staff (services/support.py keeps it right when that response goes away).
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=question_tags, order_by=Tag.name)

@@ -11,6 +11,7 @@ from .links import after_write
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question
 from .safety import check_edited_post, check_new_post
+from .support import recompute_first_response, record_first_response
 from .visibility import hide_post
 
 
@@ -29,6 +30,8 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
     add_revision(answer, author)
     after_write(answer, rendered, author)
     touch_question(question.id, now, answers_delta=+1 if verdict == "publish" else 0)
+    if answer.is_visible:
+        record_first_response(question.id, author.id, now)
     db.session.flush()
     return answer
 
@@ -87,6 +90,7 @@ def delete_answer(actor: User, answer: Answer) -> None:
     db.session.flush()
     if counted:
         touch_question(answer.question_id, answers_delta=-1)
+        recompute_first_response(answer.question_id)
 
 
 def restore_answer(actor: User, answer: Answer) -> None:
@@ -96,3 +100,4 @@ def restore_answer(actor: User, answer: Answer) -> None:
     db.session.flush()
     if answer.is_visible:
         touch_question(answer.question_id, answers_delta=+1)
+        recompute_first_response(answer.question_id)

@@ -12,6 +12,7 @@ from .links import after_write, render_body
 from .permissions import can, require
 from .posts import touch_question, without_nul
 from .safety import check_edited_post, check_new_post
+from .support import recompute_first_response, record_first_response
 from .visibility import hide_post
 
 
@@ -47,6 +48,8 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
     db.session.flush()
     after_write(comment, rendered, author)
     touch_question(question_id, comment.created_at)
+    if comment.is_visible:
+        record_first_response(question_id, author.id, comment.created_at)
     return comment
 
 
@@ -83,3 +86,4 @@ def delete_comment(actor: User, comment: Comment) -> None:
     comment.deleted_at = utcnow()
     comment.deleted_by_id = actor.id
     db.session.flush()
+    recompute_first_response(comment.question_id)

@@ -81,6 +81,9 @@ def seed() -> dict[str, int]:
             created_at=when, updated_at=when, published_at=when))
         counts["articles"] += 1
     counts["comments"] += _seed_thread_links(users, now)
+    from . import demo_support  # the support desk: canned replies, triage, a private case
+
+    counts.update(demo_support.seed(users))
     db.session.flush()
     db.session.expire_all()
     return counts

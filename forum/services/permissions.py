@@ -184,6 +184,19 @@ def _can_edit_article(user: Any, obj: Any) -> bool:
     return _staff(user)
 
 
+def _party_to_case(user: Any, obj: Any) -> bool:
+    """A private support case: its asker and staff, nobody else."""
+    return obj is not None and (_staff(user) or (_signed_in(user) and obj.asker_id == user.id))
+
+
+def _can_write_case(user: Any, obj: Any) -> bool:
+    return _party_to_case(user, obj) and not obj.is_resolved and (_staff(user) or _may_post(user))
+
+
+def _can_open_case(user: Any, obj: Any) -> bool:
+    return _staff(user) and isinstance(obj, Question) and obj.is_visible and obj.author_id != user.id
+
+
 RULES: dict[str, Callable[[Any, Any], bool]] = {
     "view": _can_view,
     "view_history": _can_view,
@@ -224,6 +237,13 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "note_user": lambda user, obj: _moderates(user),
     "view_moderation_log": lambda user, obj: _staff(user),
     "manage_watched_words": lambda user, obj: _moderates(user),
+    # Support desk: staff triage and work the queue; admins edit the playbooks.
+    "support": lambda user, obj: _staff(user),
+    "edit_playbooks": lambda user, obj: _signed_in(user) and user.role == Role.ADMIN,
+    "open_case": _can_open_case,
+    "view_case": _party_to_case,
+    "write_case": _can_write_case,
+    "manage_case": lambda user, obj: _staff(user) and obj is not None and not obj.is_resolved,
 }
 
 

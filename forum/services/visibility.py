@@ -42,6 +42,7 @@ def hide_post(post: Post, reason: str) -> None:
     if was_counted:
         _move_counters(post, -1)
     db.session.flush()
+    _recount_first_response(post)
 
 
 def unhide_post(post: Post) -> None:
@@ -53,3 +54,12 @@ def unhide_post(post: Post) -> None:
     if _counted(post):
         _move_counters(post, +1)
     db.session.flush()
+    _recount_first_response(post)
+
+
+def _recount_first_response(post: Post) -> None:
+    """An answer or comment that appears or disappears may be the question's first response."""
+    if not isinstance(post, Question):
+        from .support import recompute_first_response
+
+        recompute_first_response(post.question_id)

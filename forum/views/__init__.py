@@ -20,3 +20,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(suggestions.bp)
     from . import links  # composer helpers: link picker, @username suggestions
     app.register_blueprint(links.bp)
+    from . import cases, support  # support desk: queue, triage, playbooks, canned replies, private cases
+    app.register_blueprint(support.bp)
+    app.register_blueprint(cases.bp)

@@ -78,6 +78,13 @@ def related_questions(question: Question) -> list[Question]:
         return []
 
 
+def composer_form(question: Question) -> AnswerForm:
+    """The answer composer; staff may arrive with a canned or suggested reply filled in."""
+    from .support import composer_form as support_composer
+
+    return support_composer(question)
+
+
 def render_thread(question: Question, answer_form: AnswerForm | None = None, status: int = 200,
                   comment_forms: dict[str, CommentForm] | None = None):  # noqa: ANN201
     """Render the question page; also used to redisplay a rejected answer or comment."""
@@ -89,7 +96,7 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
         answers=answers,
         comments=comments,
         links=links_svc.thread_links(question, answers, current_user),
-        answer_form=answer_form or AnswerForm(formdata=None),
+        answer_form=answer_form or composer_form(question),
         comment_forms=comment_forms or {},
         action_form=ActionForm(),
     ), status

@@ -1,0 +1,171 @@
+"""Private support cases: take a public question private, talk it through, report back publicly.
+
+Only the asker and staff see a case. The public question shows that support is helping
+privately (and the case status), never what was said. A case resolves with a public summary,
+posted on the question as an official answer by the resolving agent; everyone following the
+question hears of it. Every step lands on the case timeline. Cases are never indexed for search.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..markup import RENDER_VERSION, render_markdown
+from ..models import CASE_STATUSES, Answer, CaseEvent, Question, SupportCase, User
+from ..models.base import utcnow
+from . import notifications
+from .answers import post_answer
+from .audit import log_action
+from .curation import set_official
+from .errors import FieldError, InvalidState, NotFound, PermissionDenied
+from .pagination import Page, paginate
+from .permissions import can, require
+from .posts import check_body
+from .support import record_first_response
+
+STATUS_LABELS = {"open": "Open", "waiting": "Waiting for the customer", "resolved": "Resolved"}
+
+
+def case_url(case: SupportCase) -> str:
+    return f"/cases/{case.id}"
+
+
+def _event(case: SupportCase, actor: User, kind: str, *, status: str = "", body: str = "") -> CaseEvent:
+    event = CaseEvent(case_id=case.id, actor_id=actor.id, kind=kind, status=status, body=body,
+                      body_html=render_markdown(body) if body else "", render_version=RENDER_VERSION,
+                      created_at=utcnow())
+    db.session.add(event)
+    return event
+
+
+def _parties(case: SupportCase) -> set[int]:
+    staff_voices = db.session.scalars(
+        select(CaseEvent.actor_id).join(User, User.id == CaseEvent.actor_id)
+        .where(CaseEvent.case_id == case.id, User.role != "member").distinct())
+    return {case.asker_id, case.opened_by_id, *staff_voices}
+
+
+def _tell(case: SupportCase, actor: User, subject: str, text: str = "") -> None:
+    recipients = [uid for uid in _parties(case) if uid != actor.id]
+    if recipients:
+        notifications.notify(recipients, "case", actor=actor, subject=subject, url=case_url(case), text=text[:200])
+
+
+def open_case(actor: User, question: Question) -> SupportCase:
+    """Open the private case for ``question`` with a copy of its context.
+
+    Raises PermissionDenied (staff only; not on one's own or a hidden question) and
+    InvalidState when the question already has a case (a database constraint, so two agents
+    clicking at once get one case).
+    """
+    require(actor, "open_case", question, "Only staff can continue a question privately.")
+    if case_for_question(question.id) is not None:
+        raise InvalidState("This question already has a private case.")
+    now = utcnow()
+    case = SupportCase(question_id=question.id, asker_id=question.author_id, opened_by_id=actor.id, status="open",
+                       opened_at=now, context_title=question.title, context_body=question.body,
+                       context_body_html=question.body_html,
+                       context_tags=" ".join(t.name for t in question.tags)[:200])
+    try:
+        with db.session.begin_nested():
+            db.session.add(case)
+    except IntegrityError:
+        raise InvalidState("This question already has a private case.") from None
+    _event(case, actor, "opened", status="open")
+    record_first_response(question.id, actor.id, now)
+    log_action(actor, "open_case", "question", question.id, after={"case_id": case.id})
+    db.session.flush()
+    notifications.notify([question.author_id], "case", actor=actor, url=case_url(case),
+                         subject=f"Our support team opened a private case for your question: {question.title}")
+    return case
+
+
+def case_for_question(question_id: int) -> SupportCase | None:
+    return db.session.scalar(select(SupportCase).where(SupportCase.question_id == question_id))
+
+
+def get_case(case_id: int, viewer: User) -> SupportCase:
+    """Raises NotFound for a missing case, PermissionDenied for anyone but the asker and staff."""
+    case = db.session.get(SupportCase, case_id)
+    if case is None:
+        raise NotFound("That case does not exist.")
+    if not can(viewer, "view_case", case):
+        raise PermissionDenied("Only the customer and the support team can see this case.")
+    return case
+
+
+def timeline(case: SupportCase) -> list[CaseEvent]:
+    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                   .order_by(CaseEvent.created_at, CaseEvent.id)))
+
+
+def add_message(actor: User, case: SupportCase, body: str) -> CaseEvent:
+    """Post a private message. Raises PermissionDenied (not a party, or resolved), FieldError.
+
+    When the customer writes on a case waiting for them, it goes back to "open".
+    """
+    require(actor, "write_case", case, "This case takes no new messages.")
+    body = check_body(body, limit_key="CASE_MESSAGE_MAX_LENGTH")
+    event = _event(case, actor, "message", body=body)
+    if not actor.is_staff and case.status == "waiting":
+        case.status = "open"
+        _event(case, actor, "status", status="open")
+    db.session.flush()
+    _tell(case, actor, f"New message on your support case: {case.context_title}", body)
+    return event
+
+
+def set_status(actor: User, case: SupportCase, status: str) -> None:
+    """Move between "open" and "waiting". Raises PermissionDenied, FieldError (resolving needs a summary)."""
+    require(actor, "manage_case", case, "Only staff change a case's status, and not once it is resolved.")
+    if status not in CASE_STATUSES or status == "resolved":
+        raise FieldError("status", "Choose open or waiting; resolve the case with a public summary.")
+    if status == case.status:
+        return
+    case.status = status
+    _event(case, actor, "status", status=status)
+    db.session.flush()
+    _tell(case, actor, f"Your support case is now: {STATUS_LABELS[status].lower()}")
+
+
+def resolve_case(actor: User, case: SupportCase, summary: str) -> Answer:
+    """Resolve with a public summary: posted on the question as this agent's official answer.
+
+    Raises PermissionDenied (staff only, once), FieldError for a missing, short or long summary,
+    InvalidState when the question no longer takes answers (closed, locked or deleted).
+    """
+    require(actor, "manage_case", case, "Only staff resolve a case, and only once.")
+    cfg = current_app.config
+    summary = check_body(summary, limit_key="CASE_RESOLUTION_MAX_LENGTH", field="summary",
+                         minimum=cfg["CASE_RESOLUTION_MIN_LENGTH"])
+    question = case.question
+    if not question.is_visible or question.is_closed or question.is_locked:
+        raise InvalidState("The question is closed, locked or deleted: reopen it to post the public resolution.")
+    answer = post_answer(actor, question, summary)
+    if not answer.is_visible:
+        raise InvalidState("The resolution was held for review; it must be public. Ask a moderator.")
+    set_official(actor, answer, True)
+    now = utcnow()
+    case.status, case.resolved_at, case.resolved_by_id, case.resolution_answer_id = "resolved", now, actor.id, answer.id
+    _event(case, actor, "resolved", status="resolved", body=summary)
+    log_action(actor, "resolve_case", "question", question.id, after={"case_id": case.id, "answer_id": answer.id})
+    db.session.flush()
+    url = f"/answers/{answer.id}"
+    _tell(case, actor, f"Your support case is resolved: {question.title}", summary)
+    notifications.notify_followers(question, "follow", actor=actor, url=url, text=summary[:200],
+                                   subject=f"Support posted the resolution: {question.title}")
+    return answer
+
+
+def list_cases(viewer: User, status: str, page: int) -> Page[SupportCase]:
+    """Staff see every case; a member sees the cases opened on their own questions."""
+    if not getattr(viewer, "is_authenticated", False):
+        raise PermissionDenied("Sign in to see your support cases.")
+    stmt = select(SupportCase)
+    if not viewer.is_staff:
+        stmt = stmt.where(SupportCase.asker_id == viewer.id)
+    if status in CASE_STATUSES:
+        stmt = stmt.where(SupportCase.status == status)
+    return paginate(stmt.order_by(SupportCase.opened_at.desc(), SupportCase.id.desc()), page)

@@ -1,0 +1,102 @@
+"""Private support cases: open from a question, the private conversation, status, resolution."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.support import CaseMessageForm, CaseStatusForm, ResolveForm
+from ..models import CASE_STATUSES, SupportCase
+from ..services import cases as svc
+from ..services.errors import InvalidState
+from ..services.pagination import clamp_page
+from ..services.permissions import require
+from ..services.questions import get_question
+from .formglue import NOT_SAVED, save
+from .questions import question_url
+from .support import composer_form
+
+bp = Blueprint("cases", __name__)
+
+
+@bp.route("/questions/<int:question_id>/private", methods=["POST"])
+@login_required
+def open_case(question_id: int):  # noqa: ANN201
+    question = get_question(question_id, current_user)
+    try:
+        case = svc.open_case(current_user, question)
+    except InvalidState as exc:
+        db.session.rollback()
+        flash(exc.message, "info")
+        existing = svc.case_for_question(question.id)
+        return redirect(url_for("cases.show", case_id=existing.id) if existing else question_url(question))
+    db.session.commit()
+    flash("Private case opened. The customer is told, and the question shows that support is helping privately.",
+          "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/cases")
+@login_required
+def index():  # noqa: ANN201
+    status = request.args.get("status", "")
+    status = status if status in CASE_STATUSES else ""
+    page = svc.list_cases(current_user, status, clamp_page(request.args.get("page")))
+    return render_template("cases/index.html", page=page, status=status, statuses=svc.STATUS_LABELS)
+
+
+def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = None,
+                resolve_form: ResolveForm | None = None, status: int = 200):  # noqa: ANN201
+    return render_template(
+        "cases/show.html", case=case, events=svc.timeline(case), statuses=svc.STATUS_LABELS,
+        message_form=message_form or composer_form(case.question, CaseMessageForm),
+        status_form=CaseStatusForm(formdata=None, status=case.status),
+        resolve_form=resolve_form or ResolveForm(formdata=None),
+    ), status
+
+
+@bp.route("/cases/<int:case_id>")
+@login_required
+def show(case_id: int):  # noqa: ANN201
+    return render_case(svc.get_case(case_id, current_user))
+
+
+@bp.route("/cases/<int:case_id>/messages", methods=["POST"])
+@login_required
+def message(case_id: int):  # noqa: ANN201
+    case = svc.get_case(case_id, current_user)
+    require(current_user, "write_case", case, "This case takes no new messages.")
+    form = CaseMessageForm()
+    if form.validate_on_submit() and save(form, lambda: svc.add_message(current_user, case, form.body.data)) is not NOT_SAVED:
+        return redirect(url_for("cases.show", case_id=case.id, _anchor="timeline-end"))
+    form.prefill_note = ""
+    return render_case(case, message_form=form, status=400)
+
+
+@bp.route("/cases/<int:case_id>/status", methods=["POST"])
+@login_required
+def status(case_id: int):  # noqa: ANN201
+    case = svc.get_case(case_id, current_user)
+    require(current_user, "manage_case", case, "Only staff change a case's status, and not once it is resolved.")
+    form = CaseStatusForm()
+    if form.validate_on_submit():
+        svc.set_status(current_user, case, form.status.data)
+        db.session.commit()
+        flash(f"Status: {svc.STATUS_LABELS[case.status].lower()}.", "info")
+    else:
+        flash("Choose open or waiting.", "error")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/resolve", methods=["POST"])
+@login_required
+def resolve(case_id: int):  # noqa: ANN201
+    case = svc.get_case(case_id, current_user)
+    require(current_user, "manage_case", case, "Only staff resolve a case, and only once.")
+    form = ResolveForm()
+    if form.validate_on_submit():
+        answer = save(form, lambda: svc.resolve_case(current_user, case, form.summary.data))
+        if answer is not NOT_SAVED:
+            flash("Case resolved. The summary is posted on the question as the official answer.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_case(case, resolve_form=form, status=400)
