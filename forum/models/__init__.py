@@ -10,12 +10,22 @@ from .moderation import (
     UserNote,
     WatchedWord,
 )
+from .notification import (
+    MAIL_STATES,
+    DigestSent,
+    Notification,
+    NotificationPreference,
+    OutboxMail,
+    QuestionFollow,
+    TagFollow,
+)
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .reputation import ReputationEvent, Vote
 from .user import STAFF_ROLES, Role, User
 
 __all__ = [
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
-    "FLAG_REASONS", "Flag", "ModerationLog", "POST_TYPES", "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES",
+    "DigestSent", "FLAG_REASONS", "Flag", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail",
+    "QuestionFollow", "TagFollow", "ModerationLog", "POST_TYPES", "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES",
     "SearchPending", "Tag", "User", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
 ]

@@ -7,6 +7,7 @@ from ..extensions import db
 from ..markup import RENDER_VERSION, render_inline
 from ..models import Answer, Comment, Question, User
 from ..models.base import utcnow
+from . import activity
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .permissions import can, require
 from .posts import touch_question, without_nul
@@ -44,6 +45,7 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
     db.session.add(comment)
     db.session.flush()
     touch_question(question_id, comment.created_at)
+    activity.comment_posted(comment)
     return comment
 
 

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Answer, Comment, Question, Tag, User
 from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound
+from .following import auto_follow
 from .pagination import Page, paginate
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question, without_nul
@@ -121,6 +122,7 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     if verdict == "publish":
         move_tag_counts([t.id for t in tags], +1)
     add_revision(question, author)
+    auto_follow(author, question)
     db.session.flush()
     return question
 
