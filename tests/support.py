@@ -62,3 +62,12 @@ class Auth:
         """POST with a fresh CSRF token taken from the home page."""
         payload = {"csrf_token": self.csrf_token("/"), **(data or {})}
         return self.client.post(path, data=payload, **kwargs)
+
+
+def redis_url_or_skip() -> str:
+    """The Redis test URL; skips without one, except in CI where it fails (like PostgreSQL)."""
+    if not REDIS_URL:
+        if IN_CI:
+            pytest.fail("FORUM_TEST_REDIS_URL must be set in CI")
+        pytest.skip("Redis not configured (set FORUM_TEST_REDIS_URL)")
+    return REDIS_URL
