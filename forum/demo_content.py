@@ -1702,3 +1702,10 @@ If the light does something not on this list, post a question with a photo and y
 Questions about privacy? Ask in the community with the `privacy` tag; the support team answers there.""",
     },
 ]
+
+# Tags demo members follow (daily digest; "Following" on the settings page).
+TAG_FOLLOWS: dict[str, list[str]] = {
+    "sam_brightway": ["wifi", "firmware", "setup"],
+    "rosa_brightway": ["billing", "account"],
+    "maria_k": ["automations", "recipes"],
+}

@@ -17,7 +17,8 @@ told twice.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, tuple[bool, bool]] = {
     "sla": (True, True), "invite": (True, True),
 }
 DIGEST_DEFAULT = True
+NO_EMAIL = "forum.notify.no_email"
 LABELS = {
     "answer": "An answer to my question", "comment": "A comment on my post", "accepted": "My answer is accepted",
     "mention": "Someone mentions me", "follow": "Activity on questions I follow", "flag": "The outcome of my flags",
@@ -96,9 +98,19 @@ def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, 
         if in_app:
             db.session.add(Notification(user_id=uid, event=event, actor_id=actor.id if actor else None,
                                         subject=subject, url=url, text=text, created_at=now))
-        if email:
+        if email and not db.session.info.get(NO_EMAIL):
             compose(user, event, subject, {"link": absolute_url(url), "text": text, "actor": actor})
     db.session.flush()
+
+
+@contextmanager
+def without_email() -> Iterator[None]:
+    """Record bell notifications but compose no e-mail inside the block (demo data, imports)."""
+    db.session.info[NO_EMAIL] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(NO_EMAIL, None)
 
 
 def notify_followers(question: Question, event: str, *, actor: User | None, subject: str, url: str,

@@ -169,3 +169,13 @@ def test_rolled_back_request_records_and_sends_nothing(app, make_user, make_ques
     files = list(tmp_path.iterdir())
     assert len(files) == 1 and files[0].suffix == ".eml"  # inline mode: written once the commit happened
     assert db.session.scalar(select(OutboxMail.status)) == "sent"
+
+
+def test_demo_seed_fills_bells_without_emailing_demo_addresses(runner) -> None:
+    from forum.models import TagFollow
+
+    result = runner.invoke(args=["forum", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(db.func.count(Notification.id))) > 10
+    assert db.session.scalar(select(db.func.count(OutboxMail.id))) == 0
+    assert db.session.scalar(select(db.func.count()).select_from(TagFollow)) == 7
