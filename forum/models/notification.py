@@ -17,10 +17,10 @@ class Notification(db.Model):
     """One line in a member's notification list; unread while ``read_at`` is empty."""
 
     __tablename__ = "notifications"
-    # (user_id, read_at) answers the bell's unread count; (user_id, id) the newest-first list.
+    # (user_id, read_at) answers the bell's unread count; (user_id, created_at) the newest-first list.
     __table_args__ = (
         Index("ix_notifications_user_read", "user_id", "read_at"),
-        Index("ix_notifications_user_id_desc", "user_id", "id"),
+        Index("ix_notifications_user_created", "user_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

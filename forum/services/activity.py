@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..mail import site_path
+from ..markup import to_plain_text
 from ..models import Answer, Comment, Flag, Question, User
 from .following import auto_follow
 from .notifications import notify, notify_followers
@@ -29,8 +30,9 @@ def question_path(question: Question, anchor: str = "") -> str:
     return f"{path}#{anchor}" if anchor else path
 
 
-def _excerpt(text: str) -> str:
-    text = " ".join(text.split())
+def _excerpt(html: str) -> str:
+    # From the rendered HTML, so the bell and e-mails show words, not Markdown syntax.
+    text = " ".join(to_plain_text(html).split())
     return text if len(text) <= EXCERPT else text[:EXCERPT - 1].rstrip() + "…"
 
 
@@ -44,9 +46,9 @@ def answer_posted(answer: Answer) -> None:
     url = question_path(question, f"answer-{answer.id}")
     who = answer.author.name
     notify([question.author_id], "answer", actor=answer.author, subject=f"{who} answered your question “{question.title}”",
-           url=url, text=_excerpt(answer.body))
+           url=url, text=_excerpt(answer.body_html))
     notify_followers(question, "follow", actor=answer.author, subject=f"{who} answered “{question.title}”",
-                     url=url, text=_excerpt(answer.body))
+                     url=url, text=_excerpt(answer.body_html))
 
 
 def comment_posted(comment: Comment) -> None:
@@ -62,9 +64,9 @@ def comment_posted(comment: Comment) -> None:
     who = comment.author.name
     kind = "answer" if isinstance(target, Answer) else "question"
     notify([target.author_id], "comment", actor=comment.author,
-           subject=f"{who} commented on your {kind} on “{question.title}”", url=url, text=_excerpt(comment.body))
+           subject=f"{who} commented on your {kind} on “{question.title}”", url=url, text=_excerpt(comment.body_html))
     notify_followers(question, "follow", actor=comment.author, subject=f"{who} commented on “{question.title}”",
-                     url=url, text=_excerpt(comment.body))
+                     url=url, text=_excerpt(comment.body_html))
 
 
 def answer_accepted(actor: User, answer: Answer) -> None:
@@ -72,7 +74,7 @@ def answer_accepted(actor: User, answer: Answer) -> None:
     question = answer.question
     notify([answer.author_id], "accepted", actor=actor,
            subject=f"Your answer on “{question.title}” was accepted",
-           url=question_path(question, f"answer-{answer.id}"), text=_excerpt(answer.body))
+           url=question_path(question, f"answer-{answer.id}"), text=_excerpt(answer.body_html))
 
 
 def post_published(post: Question | Answer | Comment) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from .. import demo_content as content
 from ..extensions import db
-from ..models import Answer, Article, Comment, Question, Revision, Role, Tag
+from ..models import Answer, Article, Comment, Notification, Question, Revision, Role, Tag
 from ..models.base import utcnow
 from . import accounts, answers, articles, comments, curation, following, notifications, questions
 
@@ -82,6 +82,7 @@ def _seed() -> dict[str, int]:
         for name in names:
             following.follow_tag(users[username], questions.get_tag(name))
     db.session.flush()
+    _settle_notifications(now)
     db.session.expire_all()
     return counts
 
@@ -92,3 +93,15 @@ def _backdate(model: type, row_id: int, when: object, last_activity: bool = Fals
         values["last_activity_at"] = when
     db.session.execute(update(model).where(model.id == row_id).values(**values),
                        execution_options={"synchronize_session": False})
+
+
+def _settle_notifications(now: object) -> None:
+    """Date the seeded notifications like the posts they point to; those older than a week are read."""
+    week_ago = now - timedelta(days=7)  # type: ignore[operator]
+    for n in db.session.scalars(db.select(Notification)):
+        kind, _, ident = n.url.rpartition("#")[2].partition("-")
+        model = {"answer": Answer, "comment": Comment}.get(kind)
+        post = db.session.get(model, int(ident)) if model and ident.isdigit() else None
+        if post is not None:
+            n.created_at = post.created_at
+            n.read_at = n.created_at if n.created_at < week_ago else None

@@ -224,7 +224,7 @@ def unread_count(user: User) -> int:
 
 def inbox(user: User, page: int) -> Page[Notification]:
     """The member's notifications, newest first, one bounded page."""
-    stmt = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+    stmt = select(Notification).where(Notification.user_id == user.id).order_by(Notification.created_at.desc(), Notification.id.desc())
     return paginate(stmt, page, current_app.config["NOTIFICATIONS_PER_PAGE"])
 
 

@@ -70,7 +70,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.create_index('ix_notifications_user_id_desc', ['user_id', 'id'], unique=False)
+        batch_op.create_index('ix_notifications_user_created', ['user_id', 'created_at'], unique=False)
         batch_op.create_index('ix_notifications_user_read', ['user_id', 'read_at'], unique=False)
 
     op.create_table('tag_follows',
@@ -110,7 +110,7 @@ def downgrade():
     op.drop_table('tag_follows')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_user_read')
-        batch_op.drop_index('ix_notifications_user_id_desc')
+        batch_op.drop_index('ix_notifications_user_created')
 
     op.drop_table('notifications')
     op.drop_table('notification_preferences')
