@@ -91,3 +91,19 @@ def test_unreachable_redis_leaves_the_mail_pending_for_the_sweep(app, make_user,
     assert jobs.sweep() == 1  # `flask mail retry` from cron: inline now
     db.session.expire_all()
     assert db.session.scalar(select(OutboxMail.status)) == "sent" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_flask_jobs_worker_burst_sends_queued_and_due_mails(redis_app, runner, make_user) -> None:
+    user = make_user(email="cli@example.com")
+    with smtp_server() as (inbox, port):
+        redis_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+        notifications.notify([user], "answer", actor=None, subject="Queued for the CLI worker", url="/")
+        db.session.commit()
+        result = runner.invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert [m["Subject"] for m in inbox.to("cli@example.com")] == ["Queued for the CLI worker"]
+
+
+def test_worker_refuses_to_start_without_redis(app, runner) -> None:
+    result = runner.invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code != 0 and "FORUM_REDIS_URL" in result.output
