@@ -24,7 +24,7 @@ from .models import OutboxMail
 
 log = logging.getLogger(__name__)
 NEW_MAIL = "forum.jobs.new_mail"
-# (user_id, url) pairs told something in the current transaction (services/notifications.py).
+# (user_id, url) -> event told in the current transaction (services/notifications.py).
 NOTIFIED = "forum.notify.notified"
 DELIVER = "forum.jobs.deliver_mail"
 

@@ -11,9 +11,9 @@ question I follow), "flag" (the outcome of my flag), "badge" (I earned a badge),
 (a private support case I am party to changed), "sla" (a question breached its first-response
 target), "invite" (a question in my tags waits for an answer).
 
-Within one transaction a member is told about one ``url`` once: call the most specific event
-first ("answer" to the asker), then ``notify_followers`` ("follow"), and the asker is not
-told twice.
+Within one transaction a member hears about one ``url`` under one event only: call the most
+specific event first ("answer" to the asker), then ``notify_followers`` ("follow"), and the
+asker is not told twice. Repeated calls with the same event (two badges at once) all count.
 """
 from __future__ import annotations
 
@@ -81,8 +81,8 @@ def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, 
     """
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
-    notified: set[tuple[int, str]] = db.session.info.setdefault(NOTIFIED, set())
-    ids = [uid for uid in _ids(recipients, actor) if (uid, url) not in notified]
+    notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
+    ids = [uid for uid in _ids(recipients, actor) if notified.get((uid, url), event) == event]
     if not ids:
         return
     now = utcnow()
@@ -93,7 +93,7 @@ def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, 
         user = users.get(uid)
         if user is None or user.is_suspended(now):
             continue
-        notified.add((uid, url))
+        notified[(uid, url)] = event
         in_app, email = prefs[uid]
         if in_app:
             db.session.add(Notification(user_id=uid, event=event, actor_id=actor.id if actor else None,

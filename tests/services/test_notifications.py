@@ -137,6 +137,15 @@ def test_suspended_members_and_duplicates_are_skipped(make_user) -> None:
     assert told(suspended) == [] and told(actor) == []
 
 
+def test_two_badges_at_once_are_two_notifications_but_one_event_per_url(make_user) -> None:
+    user = make_user()
+    for name in ("Teacher", "Helper"):
+        notifications.notify([user], "badge", actor=None, subject=f"You earned {name}", url=f"/users/{user.id}")
+    notifications.notify([user], "follow", actor=None, subject="Activity", url=f"/users/{user.id}")
+    db.session.commit()
+    assert told(user) == ["badge", "badge"]
+
+
 def test_unknown_event_is_refused(make_user) -> None:
     with pytest.raises(ValueError, match="unknown notification event"):
         notifications.notify([make_user()], "party", actor=None, subject="x", url="/")
