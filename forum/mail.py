@@ -209,7 +209,7 @@ class OutboxStatus:
 
 
 def status(limit: int = 20) -> OutboxStatus:
-    """Rows per state, and the most recent failed rows (for operators)."""
+    """Rows per state, and the most recent failed rows (for operators: CLI and /admin/mail)."""
     counts = dict(db.session.execute(select(OutboxMail.status, func.count()).group_by(OutboxMail.status)).all())
     failed = list(db.session.scalars(select(OutboxMail).where(OutboxMail.status == "failed")
                                      .order_by(OutboxMail.id.desc()).limit(limit)))
@@ -217,7 +217,10 @@ def status(limit: int = 20) -> OutboxStatus:
 
 
 def requeue_failed() -> int:
-    """Give every failed row a fresh set of attempts (after fixing the SMTP settings)."""
+    """Give every failed row a fresh set of attempts (after fixing the SMTP settings).
+
+    The rows are due at once: the next sweep, ``flask mail retry`` or worker sends them.
+    """
     result = db.session.execute(update(OutboxMail).where(OutboxMail.status == "failed")
                                 .values(status="pending", attempts=0, next_attempt_at=utcnow()),
                                 execution_options={"synchronize_session": False})

@@ -168,6 +168,7 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "announce": lambda user, obj: _staff(user),
     # Notifications: any member follows a tag, or a question they can see.
     "follow": lambda user, obj: _signed_in(user) and (isinstance(obj, Tag) or _can_view(user, obj)),
+    "manage_mail": lambda user, obj: _signed_in(user) and user.role == Role.ADMIN,
     # Moderation: moderators and admins
     "flag": _can_flag,
     "moderate": lambda user, obj: _moderates(user),

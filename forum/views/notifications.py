@@ -4,11 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import mail
 from ..extensions import csrf, db
 from ..forms.notifications import NotificationSettingsForm
 from ..services import following as follow_svc
 from ..services import notifications as svc
 from ..services.pagination import clamp_page
+from ..services.permissions import require
 from ..services.questions import get_question, get_tag, slugify
 from .formglue import form_status
 from .redirects import safe_next
@@ -117,3 +119,20 @@ def follow_tag(name: str, action: str):  # noqa: ANN201
     flash(message, "success")
     return redirect(safe_next(request.form.get("next"), url_for("questions.tag", name=tag.name)))
 
+
+
+@bp.route("/admin/mail", methods=["GET"])
+@login_required
+def outbox():  # noqa: ANN201
+    require(current_user, "manage_mail")
+    return render_template("notifications/outbox.html", report=mail.status())
+
+
+@bp.route("/admin/mail/requeue", methods=["POST"])
+@login_required
+def requeue():  # noqa: ANN201
+    require(current_user, "manage_mail")
+    n = mail.requeue_failed()
+    db.session.commit()
+    flash(f"{n} failed mail{'s' if n != 1 else ''} will be retried by the next sweep.", "success")
+    return redirect(url_for("notifications.outbox"))

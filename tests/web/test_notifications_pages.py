@@ -149,3 +149,21 @@ def test_anonymous_readers_see_no_bell_or_follow_button(client, auth, make_quest
     response = auth.post(f"/questions/{q.id}/follow")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert db.session.scalars(select(QuestionFollow).where(QuestionFollow.user_id != q.author_id)).first() is None
+
+
+def test_admins_see_failed_mails_and_can_retry_them(client, auth, make_user) -> None:
+    from forum.models import OutboxMail
+
+    member, admin = make_user(), make_user(role="admin")
+    db.session.add(OutboxMail(user_id=member.id, event="answer", recipient="gone@example.com", subject="Stuck mail",
+                              text="t", html="<p>h</p>", status="failed", attempts=6, last_error="SMTPRecipientsRefused"))
+    db.session.commit()
+    auth.login(member.username)
+    assert client.get("/admin/mail").status_code == 403
+    auth.logout()
+    auth.login(admin.username)
+    html = client.get("/admin/mail").get_data(as_text=True)
+    assert "Stuck mail" in html and "gone@example.com" in html and "SMTPRecipientsRefused" in html
+    response = auth.post("/admin/mail/requeue", follow_redirects=True)
+    assert "1 failed mail will be retried" in response.get_data(as_text=True)
+    assert db.session.scalar(select(OutboxMail.status)) == "pending"
