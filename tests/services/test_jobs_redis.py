@@ -78,7 +78,6 @@ def test_a_failed_send_is_rescheduled_with_back_off(redis_app, make_user) -> Non
 
 
 def test_unreachable_redis_leaves_the_mail_pending_for_the_sweep(app, make_user, tmp_path) -> None:
-    redis_url_or_skip()
     app.config.update(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", MAIL_DIR=str(tmp_path))
     jobs.init_app(app)
     user = make_user()
