@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,28 @@ class Config:
     CASE_RESOLUTION_MIN_LENGTH = 20
     CASE_RESOLUTION_MAX_LENGTH = 10_000
     CANNED_REPLY_MAX_LENGTH = 10_000
+    # Notifications and e-mail (forum/services/notifications.py, forum/mail.py, forum/jobs.py).
+    # SITE_URL (above) is also the base of absolute links in e-mails, which are read outside the site.
+    # Without SMTP_HOST, mails are written as .eml files to MAIL_DIR (default instance/mail).
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    SMTP_SSL = False
+    SMTP_TIMEOUT = 10.0
+    MAIL_FROM = "Lumen Community <no-reply@lumen.example>"
+    MAIL_DIR: str | None = None
+    # A failed send waits MAIL_RETRY_BASE_SECONDS * 2**(attempts-1), then is "failed" after MAIL_MAX_ATTEMPTS.
+    MAIL_MAX_ATTEMPTS = 6
+    MAIL_RETRY_BASE_SECONDS = 60
+    # A mail stuck in "sending" this long (a worker died mid-send) is due again.
+    MAIL_SENDING_STALE_SECONDS = 600
+    UNSUBSCRIBE_MAX_AGE_DAYS = 180
+    NOTIFICATIONS_PER_PAGE = 30
+    DIGEST_MAX_QUESTIONS = 20
+    # RQ queue name used when REDIS_URL is set (jobs run inline without it).
+    JOBS_QUEUE = "forum"
 
 
 class DevelopmentConfig(Config):
@@ -127,6 +150,8 @@ class TestingConfig(Config):
     PRIVILEGE_UPVOTE = 1
     PRIVILEGE_COMMENT_EVERYWHERE = 1
     PRIVILEGE_DOWNVOTE = 1
+    # Mails from ordinary tests go to a scratch folder, not the checkout's instance/.
+    MAIL_DIR = os.path.join(tempfile.gettempdir(), "forum-test-mail")
 
 
 class ProductionConfig(Config):

@@ -1789,3 +1789,9 @@ THREAD_LINKS: list[LinkSpec] = [
         "hours_after": 5,
     },
 ]
+# Tags demo members follow (daily digest; "Following" on the settings page).
+TAG_FOLLOWS: dict[str, list[str]] = {
+    "sam_brightway": ["wifi", "firmware", "setup"],
+    "rosa_brightway": ["billing", "account"],
+    "maria_k": ["automations", "recipes"],
+}

@@ -81,3 +81,10 @@ def set_reputation(user: Any, reputation: int) -> Any:
     db.session.commit()
     db.session.refresh(user)
     return user
+def redis_url_or_skip() -> str:
+    """The Redis test URL; skips without one, except in CI where it fails (like PostgreSQL)."""
+    if not REDIS_URL:
+        if IN_CI:
+            pytest.fail("FORUM_TEST_REDIS_URL must be set in CI")
+        pytest.skip("Redis not configured (set FORUM_TEST_REDIS_URL)")
+    return REDIS_URL

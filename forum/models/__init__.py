@@ -11,6 +11,15 @@ from .moderation import (
     WatchedWord,
 )
 from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
+from .notification import (
+    MAIL_STATES,
+    DigestSent,
+    Notification,
+    NotificationPreference,
+    OutboxMail,
+    QuestionFollow,
+    TagFollow,
+)
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .reputation import ReputationEvent, Vote
 from .suggestion import SUGGESTION_STATES, SuggestedEdit
@@ -35,4 +44,5 @@ __all__ = [
     "SuggestedEdit", "Tag", "User", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
     "SupportAlert", "SupportCase",
+    "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
 ]

@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
+from . import activity
 from .errors import InvalidState, NotFound
 from .links import after_write
 from .permissions import can, require
@@ -33,6 +34,7 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
     if answer.is_visible:
         record_first_response(question.id, author.id, now)
     db.session.flush()
+    activity.answer_posted(answer)
     return answer
 
 

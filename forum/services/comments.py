@@ -7,6 +7,7 @@ from ..extensions import db
 from ..markup import RENDER_VERSION
 from ..models import Answer, Comment, Question, User
 from ..models.base import utcnow
+from . import activity
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .links import after_write, render_body
 from .permissions import can, require
@@ -50,6 +51,7 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
     touch_question(question_id, comment.created_at)
     if comment.is_visible:
         record_first_response(question_id, author.id, comment.created_at)
+    activity.comment_posted(comment)
     return comment
 
 

@@ -7,16 +7,24 @@ from sqlalchemy import select, update
 
 from .. import demo_content as content
 from ..extensions import db
-from ..models import Answer, Article, Comment, Question, ReputationEvent, Revision, Role, SuggestedEdit, Tag
+from ..models import (Answer, Article, Comment, Notification, Question, ReputationEvent, Revision, Role,
+                      SuggestedEdit, Tag)
 from ..models.base import utcnow
-from . import accounts, answers, articles, comments, curation, questions, reputation, suggestions
+from . import (accounts, answers, articles, comments, curation, following, notifications, questions, reputation,
+               suggestions)
 
 
 def seed() -> dict[str, int]:
     """Create the demo users, tags, questions, answers and comments (flushed, not committed).
 
+    The activity fills the demo members' bells, but sends no e-mail to the demo addresses.
     Raises FieldError if the content breaks a rule (the demo data is tested against them).
     """
+    with notifications.without_email():
+        return _seed()
+
+
+def _seed() -> dict[str, int]:
     now = utcnow()
     users = {}
     for spec in content.USERS:
@@ -84,7 +92,11 @@ def seed() -> dict[str, int]:
     from . import demo_support  # the support desk: canned replies, triage, a private case
 
     counts.update(demo_support.seed(users))
+    for username, names in content.TAG_FOLLOWS.items():
+        for name in names:
+            following.follow_tag(users[username], questions.get_tag(name))
     db.session.flush()
+    _settle_notifications(now)
     db.session.expire_all()
     return counts
 
@@ -135,3 +147,15 @@ def _backdate(model: type, row_id: int, when: object, last_activity: bool = Fals
         values["last_activity_at"] = when
     db.session.execute(update(model).where(model.id == row_id).values(**values),
                        execution_options={"synchronize_session": False})
+
+
+def _settle_notifications(now: object) -> None:
+    """Date the seeded notifications like the posts they point to; those older than a week are read."""
+    week_ago = now - timedelta(days=7)  # type: ignore[operator]
+    for n in db.session.scalars(db.select(Notification)):
+        kind, _, ident = n.url.rpartition("#")[2].partition("-")
+        model = {"answer": Answer, "comment": Comment}.get(kind)
+        post = db.session.get(model, int(ident)) if model and ident.isdigit() else None
+        if post is not None:
+            n.created_at = post.created_at
+            n.read_at = n.created_at if n.created_at < week_ago else None

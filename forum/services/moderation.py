@@ -22,7 +22,7 @@ from ..models.base import utcnow
 from . import answers as answer_svc
 from . import comments as comment_svc
 from . import questions as question_svc
-from . import safety
+from . import activity, safety
 from .audit import list_log, log_action
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .flags import Post, PostRef, find_post, load_posts, post_state
@@ -271,6 +271,7 @@ def act_on_flags(actor: User, post_type: str, post_id: int, action: str, *, reas
     elif action == "suspend":
         suspend_user(actor, post.author, days, reason)
     status = "dismissed" if action == "dismiss" else "actioned"
+    activity.flags_resolved(actor, post_type, post.id, action)
     resolved = _resolve_flags(actor, post_type, post.id, status, OUTCOMES[action])
     if resolved == 0:
         raise InvalidState("These flags were already handled by another moderator.")
@@ -343,6 +344,7 @@ def approve_post(actor: User, post_type: str, post_id: int) -> Post:
     post = _held_for_review(post_type, post_id)
     before = post_state(post)
     unhide_post(post)
+    activity.post_published(post)
     log_action(actor, "approve", post_type, post.id, before=before, after=post_state(post))
     db.session.flush()
     return post

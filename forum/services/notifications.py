@@ -1,23 +1,73 @@
 """Notifications: the interface every other service calls to tell members what happened.
 
-Issue 6 builds the body of this module (rows behind the bell, e-mail through the job queue,
-per-event preferences, following). Other services only ever call ``notify`` and
-``notify_followers``, inside their own transaction; both must stay cheap (they only add
-rows; e-mail leaves the request as a background job after commit).
+Other services only ever call ``notify`` and ``notify_followers``, inside their own
+transaction; both only add rows (a ``Notification`` behind the bell, an ``OutboxMail`` for
+e-mail). The mail leaves after commit through the job layer (forum/jobs.py), so nothing is
+sent for a rolled-back request.
 
 Events (``event`` argument): "answer" (an answer on my question), "comment" (a comment on my
 post), "accepted" (my answer was accepted), "mention" (@me), "follow" (activity on a
 question I follow), "flag" (the outcome of my flag), "badge" (I earned a badge), "case"
 (a private support case I am party to changed), "sla" (a question breached its first-response
 target), "invite" (a question in my tags waits for an answer).
+
+Within one transaction a member hears about one ``url`` under one event only: call the most
+specific event first ("answer" to the asker), then ``notify_followers`` ("follow"), and the
+asker is not told twice. Repeated calls with the same event (two badges at once) all count.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-from ..models import Question, User
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from ..extensions import db
+from ..jobs import NOTIFIED
+from ..mail import BadToken, absolute_url, compose, read_unsubscribe_token
+from ..models import Notification, NotificationPreference, Question, QuestionFollow, User
+from ..models.base import utcnow
+from .errors import NotFound, ServiceError
+from .pagination import Page, paginate
 
 EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite")
+DIGEST = "digest"  # the daily digest's switch lives in the preferences under this pseudo-event
+
+# (in-app, e-mail) when a member has not chosen. Following is chatty: in-app only by default.
+DEFAULTS: dict[str, tuple[bool, bool]] = {
+    "answer": (True, True), "comment": (True, True), "accepted": (True, True), "mention": (True, True),
+    "follow": (True, False), "flag": (True, False), "badge": (True, False), "case": (True, True),
+    "sla": (True, True), "invite": (True, True),
+}
+DIGEST_DEFAULT = True
+NO_EMAIL = "forum.notify.no_email"
+LABELS = {
+    "answer": "An answer to my question", "comment": "A comment on my post", "accepted": "My answer is accepted",
+    "mention": "Someone mentions me", "follow": "Activity on questions I follow", "flag": "The outcome of my flags",
+    "badge": "I earn a badge", "case": "My private support cases change", "sla": "A question misses its response target",
+    "invite": "I am invited to answer",
+}
+
+
+class BadUnsubscribeLink(ServiceError):
+    """A tampered, malformed or expired unsubscribe token: 400 with a clear page."""
+
+    status = 400
+
+
+# ---------------------------------------------------------------- telling people
+
+
+def _ids(recipients: Iterable[User | int], actor: User | None) -> list[int]:
+    seen: list[int] = []
+    actor_id = actor.id if actor is not None else None
+    for r in recipients:
+        uid = r if isinstance(r, int) else r.id
+        if uid != actor_id and uid not in seen:
+            seen.append(uid)
+    return seen
 
 
 def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, subject: str, url: str,
@@ -25,11 +75,42 @@ def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, 
     """Tell each recipient (users or user ids) about ``event``; the actor is never told of their own act.
 
     ``subject`` is one line ("maria_k answered your question"), ``url`` a site-relative link to
-    the thing itself, ``text`` an optional plain-text excerpt. Raises ValueError for an unknown
-    event. Not yet implemented: records nothing until issue 6's notification store lands.
+    the thing itself, ``text`` an optional plain-text excerpt. Recipients are de-duplicated,
+    suspended members are skipped, and each member's preferences for ``event`` decide between
+    a bell entry, an e-mail, both or nothing. Raises ValueError for an unknown event.
     """
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
+    notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
+    ids = [uid for uid in _ids(recipients, actor) if notified.get((uid, url), event) == event]
+    if not ids:
+        return
+    now = utcnow()
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    prefs = preferences_for(ids, event)
+    subject, text = " ".join(subject.split())[:300], text[:500]
+    for uid in ids:
+        user = users.get(uid)
+        if user is None or user.is_suspended(now):
+            continue
+        notified[(uid, url)] = event
+        in_app, email = prefs[uid]
+        if in_app:
+            db.session.add(Notification(user_id=uid, event=event, actor_id=actor.id if actor else None,
+                                        subject=subject, url=url, text=text, created_at=now))
+        if email and not db.session.info.get(NO_EMAIL):
+            compose(user, event, subject, {"link": absolute_url(url), "text": text, "actor": actor})
+    db.session.flush()
+
+
+@contextmanager
+def without_email() -> Iterator[None]:
+    """Record bell notifications but compose no e-mail inside the block (demo data, imports)."""
+    db.session.info[NO_EMAIL] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(NO_EMAIL, None)
 
 
 def notify_followers(question: Question, event: str, *, actor: User | None, subject: str, url: str,
@@ -37,3 +118,133 @@ def notify_followers(question: Question, event: str, *, actor: User | None, subj
     """``notify`` everyone who follows ``question`` (see ``notify`` for the arguments)."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
+    followers = db.session.scalars(select(QuestionFollow.user_id).where(QuestionFollow.question_id == question.id))
+    notify(list(followers), event, actor=actor, subject=subject, url=url, text=text)
+
+
+# ---------------------------------------------------------------- preferences
+
+
+def preferences_for(user_ids: list[int], event: str) -> dict[int, tuple[bool, bool]]:
+    """(in-app, e-mail) for ``event`` for each user id, defaults filled in. One query."""
+    default = DEFAULTS.get(event, (True, DIGEST_DEFAULT))
+    found = {p.user_id: (p.in_app, p.email) for p in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id.in_(user_ids),
+                                             NotificationPreference.event == event))}
+    return {uid: found.get(uid, default) for uid in user_ids}
+
+
+@dataclass(frozen=True)
+class Preference:
+    event: str
+    label: str
+    in_app: bool
+    email: bool
+
+
+@dataclass(frozen=True)
+class Preferences:
+    events: list[Preference]
+    digest: bool
+
+
+def preferences(user: User) -> Preferences:
+    """Every event with the member's choice (or the default), and the digest switch."""
+    rows = {p.event: p for p in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    events = []
+    for event in EVENTS:
+        row = rows.get(event)
+        in_app, email = (row.in_app, row.email) if row else DEFAULTS[event]
+        events.append(Preference(event, LABELS[event], in_app, email))
+    digest = rows[DIGEST].email if DIGEST in rows else DIGEST_DEFAULT
+    return Preferences(events, digest)
+
+
+def save_preferences(user: User, in_app: Iterable[str], email: Iterable[str], digest: bool) -> None:
+    """Store a choice for every event: those named in ``in_app`` / ``email`` on, the rest off.
+
+    Unknown event names are ignored (the form only offers known ones).
+    """
+    in_app, email = set(in_app), set(email)
+    db.session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
+    for event in EVENTS:
+        db.session.add(NotificationPreference(user_id=user.id, event=event, in_app=event in in_app,
+                                              email=event in email))
+    db.session.add(NotificationPreference(user_id=user.id, event=DIGEST, in_app=False, email=digest))
+    db.session.flush()
+
+
+def set_email(user_id: int, event: str, on: bool) -> None:
+    """Switch e-mail for one event (or the digest) on or off, keeping the in-app choice."""
+    row = db.session.get(NotificationPreference, (user_id, event))
+    if row is None:
+        in_app = DEFAULTS.get(event, (False, True))[0]
+        db.session.add(NotificationPreference(user_id=user_id, event=event, in_app=in_app, email=on))
+    else:
+        row.email = on
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class Unsubscription:
+    user: User
+    event: str
+    label: str
+
+
+def read_unsubscribe(token: str) -> Unsubscription:
+    """What a signed unsubscribe link would switch off. Raises BadUnsubscribeLink (400)."""
+    try:
+        user_id, event = read_unsubscribe_token(token)
+    except BadToken as exc:
+        raise BadUnsubscribeLink(f"{exc} Change your e-mail choices in your notification settings instead.") from exc
+    user = db.session.get(User, user_id)
+    if user is None or (event not in EVENTS and event != DIGEST):
+        raise BadUnsubscribeLink("This unsubscribe link is not valid.")
+    label = "The daily digest" if event == DIGEST else LABELS[event]
+    return Unsubscription(user, event, label)
+
+
+def unsubscribe(token: str) -> Unsubscription:
+    """Turn off e-mail for the token's user and event (RFC 8058 one-click). Raises BadUnsubscribeLink."""
+    found = read_unsubscribe(token)
+    set_email(found.user.id, found.event, False)
+    return found
+
+
+# ---------------------------------------------------------------- the bell and the list
+
+
+def unread_count(user: User) -> int:
+    """Unread notifications of ``user`` (one indexed COUNT)."""
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def inbox(user: User, page: int) -> Page[Notification]:
+    """The member's notifications, newest first, one bounded page."""
+    stmt = select(Notification).where(Notification.user_id == user.id).order_by(Notification.created_at.desc(), Notification.id.desc())
+    return paginate(stmt, page, current_app.config["NOTIFICATIONS_PER_PAGE"])
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification read; returns how many."""
+    result = db.session.execute(
+        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow()), execution_options={"synchronize_session": False})
+    return result.rowcount or 0
+
+
+def open_notification(user: User, notification_id: int) -> str:
+    """Mark one of the member's notifications read and return its site-relative url.
+
+    Raises NotFound for another member's notification (no hint that it exists).
+    """
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("That notification does not exist.")
+    if row.read_at is None:
+        row.read_at = utcnow()
+        db.session.flush()
+    return row.url

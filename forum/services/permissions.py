@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import current_app
 
-from ..models import Answer, Article, Comment, Question, Role, User
+from ..models import Answer, Article, Comment, Question, Role, Tag, User
 from ..models.base import utcnow
 from .errors import PermissionDenied
 from .privileges import PrivilegeRequired, has_privilege, refusal
@@ -229,6 +229,9 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "promote_to_article": lambda user, obj: _staff(user) and obj.is_visible and obj.is_solved,
     "rate_article": lambda user, obj: _signed_in(user) and obj.is_published,
     "announce": lambda user, obj: _staff(user),
+    # Notifications: any member follows a tag, or a question they can see.
+    "follow": lambda user, obj: _signed_in(user) and (isinstance(obj, Tag) or _can_view(user, obj)),
+    "manage_mail": lambda user, obj: _signed_in(user) and user.role == Role.ADMIN,
     # Moderation: moderators and admins
     "flag": _can_flag,
     "moderate": lambda user, obj: _moderates(user),

@@ -16,6 +16,7 @@ from ..models import Answer, Comment, Question, Tag, User
 from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound
 from .links import after_write
+from .following import auto_follow
 from .pagination import Page, paginate
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question, without_nul
@@ -123,6 +124,7 @@ def ask_question(author: User, data: QuestionInput) -> Question:
         move_tag_counts([t.id for t in tags], +1)
     add_revision(question, author)
     after_write(question, rendered, author)
+    auto_follow(author, question)
     db.session.flush()
     return question
 

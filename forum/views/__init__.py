@@ -23,3 +23,5 @@ def register_blueprints(app: Flask) -> None:
     from . import cases, support  # support desk: queue, triage, playbooks, canned replies, private cases
     app.register_blueprint(support.bp)
     app.register_blueprint(cases.bp)
+    from . import notifications  # bell, settings, following, unsubscribe
+    app.register_blueprint(notifications.bp)

@@ -15,11 +15,16 @@ from forum.services.mentions import suggest_users
 
 @pytest.fixture
 def told(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every notifications.notify call, as the notify helper's implementation would receive it."""
+    """Every notifications.notify call for a mention; other events go on to the real notify."""
     calls: list[dict[str, Any]] = []
+    real = notifications.notify
 
     def record(recipients: Any, event: str, **kwargs: Any) -> None:
+        if event != "mention":
+            return real(recipients, event, **kwargs)
+        recipients = list(recipients)
         calls.append({"to": [getattr(r, "id", r) for r in recipients], "event": event, **kwargs})
+        return real(recipients, event, **kwargs)
 
     monkeypatch.setattr(notifications, "notify", record)
     return calls
@@ -104,3 +109,14 @@ def test_suggestions_stop_at_eight(app, make_user) -> None:  # noqa: ANN001
     for i in range(10):
         make_user(f"tech{i}")
     assert len(suggest_users("tech")) == 8
+
+
+def test_a_mention_reaches_the_members_bell(app, make_user, make_question) -> None:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from forum.models import Notification
+
+    maria = make_user("maria")
+    q = make_question(body="@maria could you share how you fixed the pairing?")
+    rows = db.session.scalars(select(Notification).where(Notification.user_id == maria.id)).all()
+    assert [(n.event, n.url) for n in rows] == [("mention", f"/questions/{q.id}")]

@@ -1,0 +1,79 @@
+"""``flask jobs``, ``flask mail`` and ``flask notifications`` commands."""
+from __future__ import annotations
+
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+
+jobs_cli = AppGroup("jobs", help="Run the background job worker (needs FORUM_REDIS_URL).")
+mail_cli = AppGroup("mail", help="The e-mail outbox: retry due mails, show failures.")
+notifications_cli = AppGroup("notifications", help="Daily digest.")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit (tests, cron).")
+@click.option("--sweep-every", default=60.0, show_default=True, help="Seconds between sweeps for due mails.")
+def worker(burst: bool, sweep_every: float) -> None:
+    """Run an RQ worker on the "forum" queue; it also re-queues due outbox mails periodically."""
+    from . import jobs
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        w = jobs.make_worker(app)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Queued {jobs.sweep()} due mails.")
+    stop = threading.Event()
+    if not burst:
+        jobs.start_sweeper(app, sweep_every, stop)
+    try:
+        w.work(burst=burst, with_scheduler=True)
+    finally:
+        stop.set()
+
+
+@mail_cli.command("retry")
+def mail_retry() -> None:
+    """Send (inline) or queue (Redis) every mail whose retry is due. Run from cron every few minutes."""
+    from . import jobs
+
+    click.echo(f"Handed over {jobs.sweep()} due mails.")
+
+
+@mail_cli.command("status")
+@click.option("--requeue-failed", is_flag=True, help="Give failed mails a fresh set of attempts.")
+def mail_status(requeue_failed: bool) -> None:
+    """Mails per state and the latest failures (exit status 1 when any mail failed for good)."""
+    from . import mail
+
+    if requeue_failed:
+        n = mail.requeue_failed()
+        db.session.commit()
+        click.echo(f"Re-queued {n} failed mails; `flask mail retry` sends them.")
+    report = mail.status()
+    click.echo(", ".join(f"{state}: {n}" for state, n in report.counts.items()))
+    for row in report.failed:
+        click.echo(f"failed #{row.id} to {row.recipient} after {row.attempts} attempts: {row.subject} — {row.last_error}")
+    db.session.rollback()
+    if report.counts["failed"] and not requeue_failed:
+        raise SystemExit(1)
+
+
+@notifications_cli.command("digest")
+def digest() -> None:
+    """E-mail today's digest of new unanswered questions in followed tags (cron, once a day)."""
+    from .services import digest as digest_svc
+
+    run = digest_svc.send_digests()
+    db.session.commit()
+    click.echo(f"Digests sent: {run.sent}; already sent today: {run.skipped_already_sent}; "
+               f"nothing new: {run.nothing_new}.")
+
+
+def init_app(app: Flask) -> None:
+    for group in (jobs_cli, mail_cli, notifications_cli):
+        app.cli.add_command(group)

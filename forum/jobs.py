@@ -1,0 +1,176 @@
+"""Background jobs: slow work (e-mail, digests) leaves the request.
+
+With ``REDIS_URL`` set, ``enqueue`` puts a job on the RQ queue ``JOBS_QUEUE`` ("forum"), run by
+``flask jobs worker``; without it the job runs inline, in the calling process. Outbox mails are
+collected when the session flushes and handed over only after the transaction commits, so a
+rolled-back request sends nothing (the same pattern as search_sync).
+
+If Redis is unreachable the mail still sits in the outbox as "pending": ``flask mail retry``
+(cron) and the worker's periodic sweep pick up every due row, so nothing is silently dropped.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .models import OutboxMail
+
+log = logging.getLogger(__name__)
+NEW_MAIL = "forum.jobs.new_mail"
+# (user_id, url) -> event told in the current transaction (services/notifications.py).
+NOTIFIED = "forum.notify.notified"
+DELIVER = "forum.jobs.deliver_mail"
+
+
+class Jobs:
+    """The queue of one app (None without REDIS_URL), connected lazily."""
+
+    def __init__(self, app: Flask) -> None:
+        self.url: str | None = app.config.get("REDIS_URL") or None
+        self.queue_name: str = app.config["JOBS_QUEUE"]
+        self._queue: Any = None
+
+    @property
+    def queue(self) -> Any:
+        if self.url is None:
+            return None
+        if self._queue is None:
+            from redis import Redis
+            from rq import Queue
+
+            self._queue = Queue(self.queue_name, connection=Redis.from_url(self.url))
+        return self._queue
+
+
+def get_jobs(app: Flask | None = None) -> Jobs:
+    return (app or current_app).extensions["jobs"]
+
+
+def enqueue(func: str, *args: Any, delay: timedelta | None = None) -> None:
+    """Run ``func`` (a dotted path such as "forum.jobs.deliver_mail") with ``args`` in the background.
+
+    Inline (now) without REDIS_URL. With Redis, ``delay`` schedules it (the worker runs RQ's
+    scheduler). Raises whatever Redis raises when it is unreachable; callers that must not
+    fail catch it and rely on the outbox sweep.
+    """
+    queue = get_jobs().queue
+    if queue is None:
+        if delay is None:
+            _resolve(func)(*args)
+        return
+    if delay is None:
+        queue.enqueue(func, *args)
+    else:
+        queue.enqueue_in(delay, func, *args)
+
+
+def _resolve(path: str) -> Any:
+    from importlib import import_module
+
+    module, _, name = path.rpartition(".")
+    return getattr(import_module(module), name)
+
+
+def deliver_mail(outbox_id: int) -> None:
+    """The job: send one outbox mail; after a failure, schedule the retry (Redis) or leave it to the sweep."""
+    from . import mail
+
+    delay = mail.deliver(outbox_id)
+    if delay is not None and get_jobs().queue is not None:
+        enqueue(DELIVER, outbox_id, delay=delay)
+
+
+def hand_over(ids: list[int]) -> None:
+    """Queue (or send inline) these committed outbox rows; a Redis failure leaves them to the sweep."""
+    for outbox_id in ids:
+        try:
+            enqueue(DELIVER, outbox_id)
+        except Exception:  # noqa: BLE001 - the row stays pending; `flask mail retry` sends it
+            log.warning("could not queue mail %s; it stays pending for the sweep", outbox_id, exc_info=True)
+            return
+
+
+def sweep() -> int:
+    """Hand over every due outbox row (pending past its back-off, or stuck in sending); returns how many."""
+    from . import mail
+
+    ids = mail.due_ids()
+    hand_over(ids)
+    return len(ids)
+
+
+# ---------------------------------------------------------------- worker
+
+
+def make_worker(app: Flask, *, simple: bool = True, name: str | None = None) -> Any:
+    """An RQ worker whose jobs run inside ``app``'s application context."""
+    from rq import SimpleWorker, Worker
+
+    base = SimpleWorker if simple else Worker
+
+    class AppWorker(base):  # type: ignore[misc, valid-type]
+        def perform_job(self, *args: Any, **kwargs: Any) -> bool:
+            with app.app_context():
+                return super().perform_job(*args, **kwargs)
+
+    queue = get_jobs(app).queue
+    if queue is None:
+        raise RuntimeError("Set FORUM_REDIS_URL to run a worker; without it jobs run inline.")
+    return AppWorker([queue], connection=queue.connection, name=name)
+
+
+def start_sweeper(app: Flask, every: float, stop: threading.Event) -> threading.Thread:
+    """A daemon thread that sweeps due mails every ``every`` seconds (retries lost or delayed jobs)."""
+
+    def loop() -> None:
+        while not stop.wait(every):
+            with app.app_context():
+                try:
+                    sweep()
+                except Exception:  # noqa: BLE001 - the next sweep tries again
+                    log.warning("mail sweep failed", exc_info=True)
+
+    thread = threading.Thread(target=loop, name="mail-sweeper", daemon=True)
+    thread.start()
+    return thread
+
+
+# ---------------------------------------------------------------- session hooks
+
+
+def _after_flush(session: Session, flush_context: Any) -> None:
+    new = [obj.id for obj in session.new if isinstance(obj, OutboxMail)]
+    if new:
+        session.info.setdefault(NEW_MAIL, []).extend(new)
+
+
+def _after_commit(session: Session) -> None:
+    session.info.pop(NOTIFIED, None)
+    ids = session.info.pop(NEW_MAIL, None)
+    if ids and has_app_context() and "jobs" in current_app.extensions:
+        hand_over(ids)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(NOTIFIED, None)
+    session.info.pop(NEW_MAIL, None)
+
+
+_hooks_installed = False
+
+
+def init_app(app: Flask) -> None:
+    global _hooks_installed
+    app.extensions["jobs"] = Jobs(app)
+    if not _hooks_installed:
+        event.listen(FlaskSession, "after_flush", _after_flush)
+        event.listen(FlaskSession, "after_commit", _after_commit)
+        event.listen(FlaskSession, "after_rollback", _after_rollback)
+        _hooks_installed = True
