@@ -77,6 +77,13 @@ class Config:
     POST_RATE_MEMBER_ANSWERS = 20
     POST_RATE_MEMBER_COMMENTS = 30
     SUSPEND_MAX_DAYS = 365
+    # Votes and fraud (forum/services/votes.py, fraud.py). A member casts at most VOTES_PER_DAY
+    # new votes per UTC day (0: unlimited). `flask reputation reverse-serial` reverses the votes
+    # of a voter who cast at least SERIAL_VOTE_MIN_VOTES on one member's posts within
+    # SERIAL_VOTE_WINDOW_HOURS.
+    VOTES_PER_DAY = 40
+    SERIAL_VOTE_MIN_VOTES = 5
+    SERIAL_VOTE_WINDOW_HOURS = 24
 
 
 class DevelopmentConfig(Config):
