@@ -1,15 +1,16 @@
 """Load the demo community through the same services a user goes through."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from .. import demo_content as content
 from ..extensions import db
-from ..models import Answer, Article, Comment, Question, Revision, Role, Tag
+from ..models import Answer, Article, Comment, Question, ReputationEvent, Revision, Role, Tag, User, Vote
 from ..models.base import utcnow
-from . import accounts, answers, articles, comments, curation, questions
+from . import accounts, answers, articles, comments, curation, questions, votes
+from .permissions import can
 
 
 def seed() -> dict[str, int]:
@@ -63,6 +64,7 @@ def seed() -> dict[str, int]:
                 latest = max(latest, cwhen)
                 counts["comments"] += 1
         db.session.execute(update(Question).where(Question.id == q.id).values(last_activity_at=min(latest, now)))
+    counts["votes"] = _seed_votes(list(users.values()), now)
     counts["articles"] = 0
     for spec in content.ARTICLES:
         article = articles.create_article(users[spec["author"]], articles.ArticleInput(
@@ -75,6 +77,40 @@ def seed() -> dict[str, int]:
     db.session.flush()
     db.session.expire_all()
     return counts
+
+
+def _seed_votes(members: list[User], now: datetime) -> int:
+    """Votes from a rotating handful of members on every post, dated a few hours after it,
+    so profiles show a reputation history and the leaderboards have a week and a month.
+
+    Ledger rows are backdated with their votes (and acceptances with the acceptance), which
+    also keeps the daily caps out of the way: each vote goes through cast_vote like a click.
+    """
+    for i, user in enumerate(members):  # members joined before they posted
+        user.created_at = now - timedelta(days=75 + 4 * i)
+    db.session.flush()
+    cast = 0
+    posts: list[Question | Answer] = [*db.session.scalars(select(Question).order_by(Question.id)),
+                                      *db.session.scalars(select(Answer).order_by(Answer.id))]
+    for n, post in enumerate(posts):
+        wanted = (n * 7 + 3) % 6 + (2 if post.kind == "answer" else 0)
+        offset = n % len(members)
+        voters = [m for m in members[offset:] + members[:offset] if can(m, "vote", post)][:wanted]
+        for k, voter in enumerate(voters):
+            value = -1 if (n + k) % 11 == 0 else 1
+            votes.cast_vote(voter, post.kind, post.id, value)
+            when = min(post.created_at + timedelta(hours=2 + 5 * k), now)
+            db.session.execute(update(Vote).where(Vote.user_id == voter.id, Vote.post_type == post.kind,
+                                                  Vote.post_id == post.id).values(created_at=when, updated_at=when))
+            db.session.execute(update(ReputationEvent).where(
+                ReputationEvent.actor_id == voter.id, ReputationEvent.post_type == post.kind,
+                ReputationEvent.post_id == post.id).values(created_at=when))
+            cast += 1
+    for q in db.session.scalars(select(Question).where(Question.accepted_answer_id.is_not(None))):
+        db.session.execute(update(ReputationEvent).where(
+            ReputationEvent.post_type == "answer", ReputationEvent.post_id == q.accepted_answer_id,
+            ReputationEvent.reason.in_(("accepted", "accept"))).values(created_at=q.accepted_at))
+    return cast
 
 
 def _backdate(model: type, row_id: int, when: object, last_activity: bool = False) -> None:
