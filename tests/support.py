@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask.testing import FlaskClient
+
+T = TypeVar("T")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL", "")
@@ -62,3 +66,28 @@ class Auth:
         """POST with a fresh CSRF token taken from the home page."""
         payload = {"csrf_token": self.csrf_token("/"), **(data or {})}
         return self.client.post(path, data=payload, **kwargs)
+
+
+def run_together(n: int, work: Callable[[int], T], timeout: float = 120) -> list[T]:
+    """Call ``work(i)`` for i in range(n), each in its own thread, released at the same moment.
+
+    Returns the results in order; fails the test with the first errors if any call raised.
+    """
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout)
+            results[i] = work(i)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not errors, errors[:3]
+    return results
