@@ -9,7 +9,7 @@ from .. import demo_content as content
 from ..extensions import db
 from ..models import Answer, Article, Comment, Question, ReputationEvent, Revision, Role, Tag, User, Vote
 from ..models.base import utcnow
-from . import accounts, answers, articles, comments, curation, questions, votes
+from . import accounts, answers, articles, comments, curation, fraud, questions, votes
 from .permissions import can
 
 
@@ -65,6 +65,7 @@ def seed() -> dict[str, int]:
                 counts["comments"] += 1
         db.session.execute(update(Question).where(Question.id == q.id).values(last_activity_at=min(latest, now)))
     counts["votes"] = _seed_votes(list(users.values()), now)
+    counts["serial votes reversed"] = _seed_serial_voter(users[content.USERS[1]["username"]])
     counts["articles"] = 0
     for spec in content.ARTICLES:
         article = articles.create_article(users[spec["author"]], articles.ArticleInput(
@@ -111,6 +112,18 @@ def _seed_votes(members: list[User], now: datetime) -> int:
             ReputationEvent.post_type == "answer", ReputationEvent.post_id == q.accepted_answer_id,
             ReputationEvent.reason.in_(("accepted", "accept"))).values(created_at=q.accepted_at))
     return cast
+
+
+def _seed_serial_voter(target: User) -> int:
+    """A sock puppet upvotes six of one member's posts today; the system's serial-voting sweep
+    (`flask reputation reverse-serial`) reverses them, so staff see the entry in the moderation log."""
+    puppet = accounts.register(accounts.Registration("lumen_fan_2026", "lumen.fan.2026@example.com",
+                                                     content.DEMO_PASSWORD))
+    targets = [*db.session.scalars(select(Answer).where(Answer.author_id == target.id).order_by(Answer.id)),
+               *db.session.scalars(select(Question).where(Question.author_id == target.id).order_by(Question.id))]
+    for post in targets[:6]:
+        votes.cast_vote(puppet, post.kind, post.id, 1)
+    return sum(len(r.pair.vote_ids) for r in fraud.reverse_serial(None, 5, 24))
 
 
 def _backdate(model: type, row_id: int, when: object, last_activity: bool = False) -> None:
