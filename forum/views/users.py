@@ -1,6 +1,8 @@
 """Profiles, the members leaderboard and account settings."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
@@ -23,9 +25,14 @@ def index():  # noqa: ANN201
 @bp.route("/users/<int:user_id>")
 @bp.route("/users/<int:user_id>/<slug>")
 def profile(user_id: int, slug: str | None = None):  # noqa: ANN201
-    info = profiles.get_profile(user_id, request.args.get("tab", "answers"), clamp_page(request.args.get("page")))
+    return render_profile(user_id, request.args.get("tab", "answers"), clamp_page(request.args.get("page")))
+
+
+def render_profile(user_id: int, tab: str = "answers", page: int = 1, **context: Any) -> str:
+    """The profile page; the moderation views re-render it with their forms' errors in ``context``."""
+    info = profiles.get_profile(user_id, tab, page)
     chart = line_chart(info.history.days, info.history.totals)
-    return render_template("users/show.html", user=info.user, profile=info, page=info.page, chart=chart)
+    return render_template("users/show.html", user=info.user, profile=info, page=info.page, chart=chart, **context)
 
 
 @bp.route("/settings", methods=["GET"])
