@@ -127,6 +127,13 @@ class Config:
     DIGEST_MAX_QUESTIONS = 20
     # RQ queue name used when REDIS_URL is set (jobs run inline without it).
     JOBS_QUEUE = "forum"
+    # Votes and fraud (forum/services/votes.py, fraud.py). A member casts at most VOTES_PER_DAY
+    # new votes per UTC day (0: unlimited). `flask reputation reverse-serial` reverses the votes
+    # of a voter who cast at least SERIAL_VOTE_MIN_VOTES on one member's posts within
+    # SERIAL_VOTE_WINDOW_HOURS.
+    VOTES_PER_DAY = 40
+    SERIAL_VOTE_MIN_VOTES = 5
+    SERIAL_VOTE_WINDOW_HOURS = 24
 
 
 class DevelopmentConfig(Config):

@@ -1,4 +1,4 @@
-"""``flask`` commands: users, demo data, re-rendering."""
+"""``flask`` commands: users, demo data, re-rendering, search, reputation."""
 from __future__ import annotations
 
 import click
@@ -183,3 +183,39 @@ def support_sweep() -> None:
     db.session.commit()
     click.echo(f"Checked {report.checked} waiting questions; invitations sent for {report.invited}, "
                f"breach alerts for {report.breached}.")
+@reputation_cli.command("reverse-serial")
+@click.option("--min-votes", type=int, default=None, help="Votes from one member on another's posts that count as serial "
+              "(default: SERIAL_VOTE_MIN_VOTES, 5).")
+@click.option("--hours", type=float, default=None, help="Window in hours (default: SERIAL_VOTE_WINDOW_HOURS, 24).")
+@click.option("--dry-run", is_flag=True, help="Report what would be reversed; change nothing.")
+@click.option("--actor", default=None, help="Moderator or admin to record in the moderation log (default: System).")
+def reputation_reverse_serial(min_votes: int | None, hours: float | None, dry_run: bool, actor: str | None) -> None:
+    """Find serial voting and reverse those votes exactly (scores, ledger, moderation log)."""
+    from flask import current_app
+
+    from .services import fraud
+    from .services.errors import PermissionDenied
+
+    cfg = current_app.config
+    min_votes = cfg["SERIAL_VOTE_MIN_VOTES"] if min_votes is None else min_votes
+    hours = cfg["SERIAL_VOTE_WINDOW_HOURS"] if hours is None else hours
+    try:
+        who = accounts.find_user(actor) if actor else None
+        reversals = fraud.reverse_serial(who, min_votes, hours, dry_run=dry_run)
+    except (NotFound, FieldError, PermissionDenied) as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    for r in reversals:
+        p = r.pair
+        change = "" if dry_run else f"; {r.author.username}'s reputation {r.reputation_before} -> {r.reputation_after}"
+        click.echo(f"{r.voter.username} -> {r.author.username}: {len(p.vote_ids)} votes ({p.ups} up, {p.downs} down)"
+                   + change)
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run: {len(reversals)} serial voting pairs found (>= {min_votes} votes within {hours:g} h); "
+                   "nothing changed.")
+    else:
+        db.session.commit()
+        total = sum(len(r.pair.vote_ids) for r in reversals)
+        click.echo(f"Reversed {total} votes in {len(reversals)} serial voting pairs "
+                   f"(>= {min_votes} votes within {hours:g} h).")

@@ -297,6 +297,10 @@ def _after_flush(session: Session, flush_context: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # A SAVEPOINT release fires after_commit too, while the real transaction is still open:
+    # acting then would read uncommitted rows from another connection (or wait on SQLite's lock).
+    if session.in_nested_transaction():
+        return
     ids = session.info.pop(TOUCHED, None)
     article_ids = session.info.pop(TOUCHED_ARTICLES, None)
     if (ids or article_ids) and has_app_context() and "search" in current_app.extensions:
@@ -304,6 +308,9 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    # A rolled-back SAVEPOINT keeps the outer transaction's work; ids it added are harmless.
+    if session.in_nested_transaction():
+        return
     session.info.pop(TOUCHED, None)
     session.info.pop(TOUCHED_ARTICLES, None)
 

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask.testing import FlaskClient
+
+T = TypeVar("T")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL", "")
@@ -88,3 +92,26 @@ def redis_url_or_skip() -> str:
             pytest.fail("FORUM_TEST_REDIS_URL must be set in CI")
         pytest.skip("Redis not configured (set FORUM_TEST_REDIS_URL)")
     return REDIS_URL
+def run_together(n: int, work: Callable[[int], T], timeout: float = 120) -> list[T]:
+    """Call ``work(i)`` for i in range(n), each in its own thread, released at the same moment.
+
+    Returns the results in order; fails the test with the first errors if any call raised.
+    """
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout)
+            results[i] = work(i)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not errors, errors[:3]
+    return results

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+from .user import User
 
 VOTE_POST_TYPES = ("question", "answer")
 
@@ -21,6 +22,10 @@ class Vote(db.Model):
         CheckConstraint("value IN (-1, 1)", name="value"),
         CheckConstraint("post_type IN ('question', 'answer')", name="post_type"),
         Index("ix_votes_post", "post_type", "post_id"),
+        # The daily vote cap counts a voter's votes cast today; the serial-voting sweep scans
+        # the votes changed in its window.
+        Index("ix_votes_user_created", "user_id", "created_at"),
+        Index("ix_votes_updated", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +48,9 @@ class ReputationEvent(db.Model):
     __table_args__ = (
         Index("ix_reputation_events_user_created", "user_id", "created_at"),
         Index("ix_reputation_events_post", "post_type", "post_id"),
+        # Covers the weekly and monthly leaderboards (sum of amount per user since a date)
+        # with an index-only range scan.
+        Index("ix_reputation_events_created_user", "created_at", "user_id", "amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,3 +61,8 @@ class ReputationEvent(db.Model):
     post_id: Mapped[int | None] = mapped_column(default=None)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The all-time leaderboard reads the top of users by reputation; defined here rather than on
+# User because it exists for the ledger's totals.
+Index("ix_users_reputation", User.reputation, User.id)

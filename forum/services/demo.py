@@ -1,17 +1,18 @@
 """Load the demo community through the same services a user goes through."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from .. import demo_content as content
 from ..extensions import db
 from ..models import (Answer, Article, Comment, Notification, Question, ReputationEvent, Revision, Role,
-                      SuggestedEdit, Tag)
+                      SuggestedEdit, Tag, User, Vote)
 from ..models.base import utcnow
-from . import (accounts, answers, articles, comments, curation, following, notifications, questions, reputation,
-               suggestions)
+from . import (accounts, answers, articles, comments, curation, following, fraud, notifications, questions,
+               reputation, suggestions, votes)
+from .permissions import can
 
 
 def seed() -> dict[str, int]:
@@ -78,6 +79,8 @@ def _seed() -> dict[str, int]:
                 latest = max(latest, cwhen)
                 counts["comments"] += 1
         db.session.execute(update(Question).where(Question.id == q.id).values(last_activity_at=min(latest, now)))
+    counts["votes"] = _seed_votes(list(users.values()), now)
+    counts["serial votes reversed"] = _seed_serial_voter(users[content.USERS[1]["username"]])
     counts["suggested edits"] = _suggest_edits(users, now)
     counts["articles"] = 0
     for spec in content.ARTICLES:
@@ -101,6 +104,8 @@ def _seed() -> dict[str, int]:
     return counts
 
 
+
+
 def _suggest_edits(users: dict, now: object) -> int:
     """Suggested edits in every state: approved (credited in the history), rejected, pending."""
     thread_ids = list(db.session.scalars(select(Question.id).order_by(Question.id)))
@@ -122,6 +127,8 @@ def _suggest_edits(users: dict, now: object) -> int:
         db.session.execute(update(SuggestedEdit).where(SuggestedEdit.id == s.id).values(
             created_at=now - timedelta(days=2, hours=n)))
     return len(content.SUGGESTED_EDITS)
+
+
 def _seed_thread_links(users: dict, now: object) -> int:
     """Staff comments that link related threads and mention the asker (content.THREAD_LINKS)."""
     from sqlalchemy import select
@@ -139,6 +146,61 @@ def _seed_thread_links(users: dict, now: object) -> int:
         db.session.execute(update(Question).where(Question.id == on.id).values(last_activity_at=max(before, when)))
         n += 1
     return n
+
+
+def _seed_votes(members: list[User], now: datetime) -> int:
+    """Votes from a rotating handful of members on every post, dated a few hours after it,
+    so profiles show a reputation history and the leaderboards have a week and a month.
+
+    Ledger rows are backdated with their votes (and acceptances with the acceptance), which
+    also keeps the daily caps out of the way: each vote goes through cast_vote like a click.
+    """
+    for i, user in enumerate(members):  # members joined before they posted
+        user.created_at = now - timedelta(days=75 + 4 * i)
+    db.session.flush()
+    cast = 0
+    posts: list[Question | Answer] = [*db.session.scalars(select(Question).order_by(Question.id)),
+                                      *db.session.scalars(select(Answer).order_by(Answer.id))]
+    for n, post in enumerate(posts):
+        wanted = (n * 7 + 3) % 6 + (2 if post.kind == "answer" else 0)
+        offset = n % len(members)
+        voters = [m for m in members[offset:] + members[:offset] if can(m, "vote", post)]
+        k = 0
+        for voter in voters:
+            if k == wanted:
+                break
+            value = -1 if (n + k) % 11 == 0 else 1
+            if not can(voter, "vote_up" if value == 1 else "vote_down", post):
+                continue  # below the privilege threshold (services/privileges.py)
+            votes.cast_vote(voter, post.kind, post.id, value)
+            when = min(post.created_at + timedelta(hours=2 + 5 * k), now)
+            db.session.execute(update(Vote).where(Vote.user_id == voter.id, Vote.post_type == post.kind,
+                                                  Vote.post_id == post.id).values(created_at=when, updated_at=when))
+            db.session.execute(update(ReputationEvent).where(
+                ReputationEvent.actor_id == voter.id, ReputationEvent.post_type == post.kind,
+                ReputationEvent.post_id == post.id).values(created_at=when))
+            cast += 1
+            k += 1
+    for q in db.session.scalars(select(Question).where(Question.accepted_answer_id.is_not(None))):
+        db.session.execute(update(ReputationEvent).where(
+            ReputationEvent.post_type == "answer", ReputationEvent.post_id == q.accepted_answer_id,
+            ReputationEvent.reason.in_(("accepted", "accept"))).values(created_at=q.accepted_at))
+    return cast
+
+
+def _seed_serial_voter(target: User) -> int:
+    """A sock puppet upvotes six of one member's posts today; the system's serial-voting sweep
+    (`flask reputation reverse-serial`) reverses them, so staff see the entry in the moderation log."""
+    puppet = accounts.register(accounts.Registration("lumen_fan_2026", "lumen.fan.2026@example.com",
+                                                     content.DEMO_PASSWORD))
+    # Enough reputation to upvote (PRIVILEGE_UPVOTE), as a puppet farmed before it struck.
+    reputation.record_adjustment(puppet.id, 19, "demo_history")
+    db.session.refresh(puppet, ["reputation"])
+    targets = [*db.session.scalars(select(Answer).where(Answer.author_id == target.id).order_by(Answer.id)),
+               *db.session.scalars(select(Question).where(Question.author_id == target.id).order_by(Question.id))]
+    for post in targets[:6]:
+        votes.cast_vote(puppet, post.kind, post.id, 1)
+    return sum(len(r.pair.vote_ids) for r in fraud.reverse_serial(None, 5, 24))
 
 
 def _backdate(model: type, row_id: int, when: object, last_activity: bool = False) -> None:

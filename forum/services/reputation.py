@@ -67,10 +67,14 @@ def lock_users(*user_ids: int) -> None:
     db.session.execute(select(User.id).where(User.id.in_(ids)).order_by(User.id).with_for_update(key_share=True))
 
 
+def day_start(now: datetime) -> datetime:
+    """00:00 UTC of ``now``'s day: daily caps reset then."""
+    return datetime.combine(now.astimezone(timezone.utc).date(), time.min, tzinfo=timezone.utc)
+
+
 def vote_earnings_today(user_id: int, now: datetime | None = None) -> int:
     """Net upvote reputation granted to ``user_id`` since 00:00 UTC today, from the ledger."""
-    now = now or utcnow()
-    start = datetime.combine(now.astimezone(timezone.utc).date(), time.min, tzinfo=timezone.utc)
+    start = day_start(now or utcnow())
     return int(db.session.scalar(
         select(func.coalesce(func.sum(ReputationEvent.amount), 0)).where(
             ReputationEvent.user_id == user_id, ReputationEvent.reason.in_(CAPPED_REASONS),

@@ -4,19 +4,28 @@ One vote per member per post (a database unique constraint); voting again with t
 value changes nothing, another value changes the vote, 0 withdraws it. Scores move with
 atomic UPDATEs and every reputation effect goes through the ledger (services/reputation.py),
 all in the caller's transaction.
+
+Each member casts at most VOTES_PER_DAY new votes per UTC day (0: no limit), counted from the
+votes table under the voter's row lock, so the cap holds across processes. What counts is the
+standing votes first cast today: changing a vote's direction keeps its row and costs nothing,
+and withdrawing a vote cast today gives its slot back (the withdrawn vote no longer has any
+effect, so it cannot be used to move scores or reputation beyond the cap).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from flask import current_app
+
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Answer, Question, User, Vote
 from ..models.base import utcnow
 from . import reputation
-from .errors import FieldError, InvalidState, NotFound
+from .errors import FieldError, InvalidState, NotFound, RateLimited
 from .permissions import can, require
 
 MODELS: dict[str, type[Question] | type[Answer]] = {"question": Question, "answer": Answer}
@@ -54,13 +63,87 @@ def current_vote(user_id: int, post_type: str, post_id: int) -> Vote | None:
         .execution_options(populate_existing=True))
 
 
+def _lock_and_read(post: Question | Answer, voter_id: int) -> Vote | None:
+    """Lock the post, then the voter and the author in id order; return the voter's vote."""
+    _lock_post(post)
+    reputation.lock_users(post.author_id, voter_id)
+    return current_vote(voter_id, post.kind, post.id)
+
+
+def _apply(post: Question | Answer, voter_id: int, vote: Vote | None, value: int) -> None:
+    """Move ``voter_id``'s vote (locked and read by _lock_and_read) to ``value``: vote row,
+    score and ledger together. Raises InvalidState when the one-vote constraint refuses."""
+    old = vote.value if vote is not None else 0
+    if old == value:
+        return
+    if old:
+        reputation.revoke_vote(post, voter_id)
+    if value == 0:
+        db.session.delete(vote)
+    elif vote is not None:
+        vote.value = value
+        vote.updated_at = utcnow()
+    else:
+        db.session.add(Vote(user_id=voter_id, post_type=post.kind, post_id=post.id, value=value))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise InvalidState("You already voted on this post.") from None
+    model = type(post)
+    db.session.execute(update(model).where(model.id == post.id).values(score=model.score + (value - old))
+                       .execution_options(synchronize_session=False))
+    if value:
+        reputation.grant_vote(post, voter_id, value)
+
+
+def remove_vote(vote: Vote) -> int:
+    """Withdraw ``vote`` on its voter's behalf, whatever the post's state now (locked thread,
+    hidden post, suspended voter): fraud reversal uses it. The score and every ledger effect
+    are reversed exactly. Returns the value removed (0 when it was already gone)."""
+    model = MODELS[vote.post_type]
+    post = db.session.get(model, vote.post_id)
+    if post is None:
+        return 0
+    current = _lock_and_read(post, vote.user_id)
+    if current is None:
+        return 0
+    value = current.value
+    _apply(post, vote.user_id, current, 0)
+    return value
+
+
+def votes_cast_today(user_id: int, now: datetime | None = None) -> int:
+    """Standing votes ``user_id`` first cast since 00:00 UTC today."""
+    start = reputation.day_start(now or utcnow())
+    return db.session.scalar(select(func.count(Vote.id)).where(Vote.user_id == user_id, Vote.created_at >= start)) or 0
+
+
+def check_daily_votes(voter: User) -> None:
+    """Raise RateLimited when ``voter`` already cast VOTES_PER_DAY votes today (UTC).
+
+    Call it with the voter's row locked (cast_vote does), so two requests cannot both take
+    the last slot.
+    """
+    limit = int(current_app.config.get("VOTES_PER_DAY", 0) or 0)
+    if limit <= 0:
+        return
+    now = utcnow()
+    if votes_cast_today(voter.id, now) < limit:
+        return
+    hours = max(1, round((reputation.day_start(now) + timedelta(days=1) - now).total_seconds() / 3600))
+    raise RateLimited(f"You've used all {limit} of your votes for today. Votes renew at 00:00 UTC, "
+                      f"in about {hours} hour{'s' if hours != 1 else ''}; changing or withdrawing "
+                      "a vote you already cast still works.")
+
+
 def cast_vote(voter: User, post_type: str, post_id: int, value: int) -> VoteResult:
     """Set ``voter``'s vote on a post to ``value`` (1 up, -1 down, 0 withdraw).
 
     Raises NotFound (missing or invisible post), FieldError("value"), PermissionDenied (own
     post, locked thread, hidden or deleted post, a member who may not post; PrivilegeRequired
-    when the voter's reputation is below the upvote or downvote threshold) and InvalidState
-    (a concurrent duplicate the constraint refused; the caller rolls back).
+    when the voter's reputation is below the upvote or downvote threshold), RateLimited (a
+    new vote beyond VOTES_PER_DAY) and InvalidState (a concurrent duplicate the constraint
+    refused; the caller rolls back).
     """
     if value not in VALUES:
         raise FieldError("value", "A vote is up (1), down (-1) or withdrawn (0).")
@@ -69,29 +152,10 @@ def cast_vote(voter: User, post_type: str, post_id: int, value: int) -> VoteResu
     if value:
         # Withdrawing needs no privilege, so a vote cast before a threshold rose can be undone.
         require(voter, "vote_up" if value == 1 else "vote_down", post)
-    _lock_post(post)
-    reputation.lock_users(post.author_id, voter.id)
-    vote = current_vote(voter.id, post_type, post.id)
-    old = vote.value if vote is not None else 0
-    if old != value:
-        if old:
-            reputation.revoke_vote(post, voter.id)
-        if value == 0:
-            db.session.delete(vote)
-        elif vote is not None:
-            vote.value = value
-            vote.updated_at = utcnow()
-        else:
-            db.session.add(Vote(user_id=voter.id, post_type=post_type, post_id=post.id, value=value))
-        try:
-            db.session.flush()
-        except IntegrityError:
-            raise InvalidState("You already voted on this post.") from None
-        model = type(post)
-        db.session.execute(update(model).where(model.id == post.id).values(score=model.score + (value - old))
-                           .execution_options(synchronize_session=False))
-        if value:
-            reputation.grant_vote(post, voter.id, value)
+    vote = _lock_and_read(post, voter.id)
+    if vote is None and value != 0:
+        check_daily_votes(voter)
+    _apply(post, voter.id, vote, value)
     db.session.refresh(post, ["score"])
     question = post if isinstance(post, Question) else post.question
     return VoteResult(post, question, post.score, value)

@@ -268,10 +268,9 @@ def _profile(user: accounts.User) -> str:
 
 
 def _render_profile_with(user: accounts.User, forms: dict[str, Any]):  # noqa: ANN202
-    from ..services import questions as qsvc
+    from .users import render_profile
 
-    page = qsvc.questions_by(user, 1)
-    return render_template("users/profile.html", user=user, page=page, mod_forms=forms), 400
+    return render_profile(user.id, mod_forms=forms), 400
 
 
 @bp.route("/moderation/users/<int:user_id>/<any(suspend,silence):mode>", methods=["POST"])

@@ -1,24 +1,38 @@
-"""Profiles and account settings."""
+"""Profiles, the members leaderboard and account settings."""
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
+from ..charts import line_chart
 from ..forms import EmailForm, PasswordForm, ProfileForm
-from ..services import accounts
-from ..services import questions as qsvc
+from ..services import accounts, profiles
 from ..services.pagination import clamp_page
 from .formglue import NOT_SAVED, form_status, save
 
 bp = Blueprint("users", __name__)
 
 
+@bp.route("/users")
+def index():  # noqa: ANN201
+    board = profiles.leaderboard(request.args.get("period", "week"), clamp_page(request.args.get("page")),
+                                 request.args.get("q", ""))
+    return render_template("users/index.html", board=board, periods=profiles.PERIODS)
+
+
 @bp.route("/users/<int:user_id>")
 @bp.route("/users/<int:user_id>/<slug>")
 def profile(user_id: int, slug: str | None = None):  # noqa: ANN201
-    user = accounts.get_user(user_id)
-    page = qsvc.questions_by(user, clamp_page(request.args.get("page")))
-    return render_template("users/profile.html", user=user, page=page)
+    return render_profile(user_id, request.args.get("tab", "answers"), clamp_page(request.args.get("page")))
+
+
+def render_profile(user_id: int, tab: str = "answers", page: int = 1, **context: Any) -> str:
+    """The profile page; the moderation views re-render it with their forms' errors in ``context``."""
+    info = profiles.get_profile(user_id, tab, page)
+    chart = line_chart(info.history.days, info.history.totals)
+    return render_template("users/show.html", user=info.user, profile=info, page=info.page, chart=chart, **context)
 
 
 @bp.route("/settings", methods=["GET"])

@@ -188,3 +188,18 @@ def test_demo_seed_fills_bells_without_emailing_demo_addresses(runner) -> None:
     assert db.session.scalar(select(db.func.count(Notification.id))) > 10
     assert db.session.scalar(select(db.func.count(OutboxMail.id))) == 0
     assert db.session.scalar(select(db.func.count()).select_from(TagFollow)) == 7
+
+
+def test_mail_waits_for_the_outer_commit_not_a_savepoint(app, make_user, make_question, tmp_path) -> None:
+    """A SAVEPOINT release fires after_commit: sending then would read an uncommitted row from
+    another connection (PostgreSQL) or wait on the write lock (SQLite)."""
+    app.config["MAIL_DIR"] = str(tmp_path)
+    asker = make_user()
+    q = make_question(author=asker)
+    savepoint = db.session.begin_nested()
+    answers.post_answer(make_user(), q, "Unplug it for a minute, then plug it back in.")
+    savepoint.commit()
+    assert list(tmp_path.iterdir()) == []
+    db.session.commit()
+    assert [f.suffix for f in tmp_path.iterdir()] == [".eml"]
+    assert db.session.scalar(select(OutboxMail.status)) == "sent"

@@ -11,8 +11,8 @@ from sqlalchemy import func, select, update
 from forum.extensions import db
 from forum.models import Answer, Question, ReputationEvent, User, Vote
 from forum.models.base import utcnow
-from forum.services import curation, reputation, votes
-from forum.services.errors import InvalidState, NotFound, PermissionDenied
+from forum.services import curation, fraud, reputation, votes
+from forum.services.errors import InvalidState, NotFound, PermissionDenied, RateLimited
 
 
 def _rep(user: User) -> int:
@@ -170,16 +170,24 @@ def test_recompute_finds_and_repairs_drift(make_question, make_answer, make_user
 
 def test_random_votes_and_acceptances_leave_no_drift(app, make_question, make_answer, make_user,  # noqa: ANN001
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """Thousands of random actions: the totals equal the ledger and the ledger equals the votes."""
+    """Thousands of random votes, undos, acceptances and serial-vote sweeps, with both daily
+    caps biting: the totals equal the ledger and the ledger equals the votes."""
     monkeypatch.setattr(reputation, "DAILY_VOTE_CAP", 60)  # make the cap bite often
+    app.config["VOTES_PER_DAY"] = 9  # out of 14 posts: members hit the vote cap too
+    # Downvoted members fall below 1 reputation; privileges are not what this run is about.
+    app.config.update(PRIVILEGE_UPVOTE=-10**6, PRIVILEGE_DOWNVOTE=-10**6)
     rng = random.Random(20261123)
     users = [make_user() for _ in range(10)] + [make_user(role="agent")]
-    questions = [make_question(author=rng.choice(users)) for _ in range(4)]
-    answers = [make_answer(rng.choice(questions), author=rng.choice(users)) for _ in range(10)]
+    # Four prolific authors, so that some voters pile votes on one of them (serial voting).
+    questions = [make_question(author=rng.choice(users[:4])) for _ in range(4)]
+    answers = [make_answer(rng.choice(questions), author=rng.choice(users[:4])) for _ in range(10)]
     posts = [*questions, *answers]
-    done = 0
+    done, capped, reversed_votes = 0, 0, 0
     for step in range(2000):
         actor = rng.choice(users)
+        # One savepoint per action, as one request is one transaction: a refusal undoes
+        # only its own action.
+        savepoint = db.session.begin_nested()
         try:
             if rng.random() < 0.85:
                 post = rng.choice(posts)
@@ -191,13 +199,22 @@ def test_random_votes_and_acceptances_leave_no_drift(app, make_question, make_an
                     curation.accept_answer(actor, answer)
                 else:
                     curation.unaccept_answer(actor, answer.question)
+            savepoint.commit()
             done += 1
+        except RateLimited:
+            savepoint.rollback()
+            capped += 1
         except (PermissionDenied, InvalidState, NotFound):
-            db.session.rollback()
-        if step % 200 == 199:
+            savepoint.rollback()
+        if step % 500 == 499:
+            reversed_votes += sum(len(r.pair.vote_ids) for r in fraud.reverse_serial(None, 3, 24))
             db.session.commit()
     db.session.commit()
-    assert done > 1500
+    assert done > 1500 and capped > 20 and reversed_votes > 20
+    today = reputation.day_start(utcnow())
+    per_voter = db.session.execute(select(Vote.user_id, func.count()).where(Vote.created_at >= today)
+                                   .group_by(Vote.user_id)).all()
+    assert per_voter and max(n for _, n in per_voter) <= 9
 
     checked, drift = reputation.recompute(fix=False)
     assert checked == len(users) and drift == []

@@ -128,3 +128,21 @@ def test_search_ensure_rebuilds_only_when_needed(runner, make_question) -> None:
     r = runner.invoke(args=["search", "ensure"])
     assert "rebuilding" in r.output and "Indexed 1 documents" in r.output
     assert len(get_index()) == 1
+
+
+def test_a_savepoint_release_waits_for_the_real_commit(make_user) -> None:  # noqa: ANN001
+    """Releasing a SAVEPOINT fires SQLAlchemy's after_commit too; the index must wait for the
+    outer transaction, and a rolled-back savepoint must not drop what came before it."""
+    user = make_user()
+    kept = questions.ask_question(user, questions.QuestionInput("Thermostat schedule ignores weekends", BODY, "automations"))
+    savepoint = db.session.begin_nested()
+    questions.ask_question(user, questions.QuestionInput("Doorbell chime is silent after pairing", BODY, "devices"))
+    savepoint.rollback()
+    savepoint = db.session.begin_nested()
+    inner = questions.ask_question(user, questions.QuestionInput("Garage sensor reports open all night", BODY, "devices"))
+    savepoint.commit()
+    assert keys("garage") == []  # the outer transaction is still open
+    db.session.commit()
+    assert keys("thermostat") == [f"question:{kept.id}"]
+    assert keys("garage") == [f"question:{inner.id}"]
+    assert keys("doorbell") == []

@@ -1,8 +1,6 @@
 """Votes: one per member per post, change and undo, who may vote, and concurrency."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -12,6 +10,7 @@ from forum.extensions import db
 from forum.models import Answer, Question, User, Vote
 from forum.services import curation, votes
 from forum.services.errors import FieldError, NotFound, PermissionDenied
+from tests.support import run_together
 
 
 def test_database_refuses_a_second_vote_by_the_same_member(make_question, make_user) -> None:  # noqa: ANN001
@@ -122,39 +121,19 @@ def test_silenced_or_anonymous_members_cannot_vote(make_question, make_user) -> 
     assert not can(None, "vote", q)
 
 
-def _run_threads(n: int, target) -> list[BaseException]:  # noqa: ANN001
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(n)
-
-    def wrap(i: int) -> None:
-        try:
-            target(i, barrier)
-        except BaseException as exc:  # noqa: BLE001 - reported by the caller
-            errors.append(exc)
-
-    threads = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
-
-
 def test_twenty_identical_concurrent_votes_count_once(app: Flask, make_question, make_user) -> None:  # noqa: ANN001
     q = make_question()
     voter = make_user()
     qid, vid, author_id = q.id, voter.id, q.author_id
 
-    def worker(i: int, barrier: threading.Barrier) -> None:
-        with app.app_context():
-            barrier.wait()  # before touching the pool: 20 threads exceed its 15 connections
+    def worker(i: int) -> None:
+        with app.app_context():  # released together, before touching the pool
             user = db.session.get(User, vid)
             votes.cast_vote(user, "question", qid, 1)
             db.session.commit()
             db.session.remove()
 
-    errors = _run_threads(20, worker)
-    assert not errors, errors
+    run_together(20, worker)
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Vote.id)).where(Vote.post_id == qid)) == 1
     assert db.session.get(Question, qid).score == 1
@@ -167,16 +146,14 @@ def test_thirty_members_voting_at_once_all_count(app: Flask, make_question, make
     aid, author_id = a.id, a.author_id
     ids = [v.id for v in voters]
 
-    def worker(i: int, barrier: threading.Barrier) -> None:
+    def worker(i: int) -> None:
         with app.app_context():
-            barrier.wait()
             user = db.session.get(User, ids[i])
             votes.cast_vote(user, "answer", aid, 1 if i % 3 else -1)
             db.session.commit()
             db.session.remove()
 
-    errors = _run_threads(30, worker)
-    assert not errors, errors
+    run_together(30, worker)
     db.session.expire_all()
     ups, downs = 20, 10
     assert db.session.get(Answer, aid).score == ups - downs
@@ -191,16 +168,14 @@ def test_two_members_downvoting_each_other_at_once_never_deadlock(app: Flask, ma
     answers = {a_user.id: make_answer(q, author=a_user).id, b_user.id: make_answer(q, author=b_user).id}
     pairs = [(a_user.id, answers[b_user.id]), (b_user.id, answers[a_user.id])] * 5
 
-    def worker(i: int, barrier: threading.Barrier) -> None:
+    def worker(i: int) -> None:
         voter_id, answer_id = pairs[i]
         with app.app_context():
-            barrier.wait()
             votes.cast_vote(db.session.get(User, voter_id), "answer", answer_id, -1 if i < 2 else (1 if i % 4 < 2 else -1))
             db.session.commit()
             db.session.remove()
 
-    errors = _run_threads(len(pairs), worker)
-    assert not errors, errors
+    run_together(len(pairs), worker)
     db.session.expire_all()
     from forum.services import reputation
     assert reputation.recompute(fix=False)[1] == []
