@@ -194,10 +194,10 @@ def test_mail_waits_for_the_outer_commit_not_a_savepoint(app, make_user, make_qu
     """A SAVEPOINT release fires after_commit: sending then would read an uncommitted row from
     another connection (PostgreSQL) or wait on the write lock (SQLite)."""
     app.config["MAIL_DIR"] = str(tmp_path)
-    asker = make_user()
+    asker, helper = make_user(), make_user()
     q = make_question(author=asker)
     savepoint = db.session.begin_nested()
-    answers.post_answer(make_user(), q, "Unplug it for a minute, then plug it back in.")
+    answers.post_answer(helper, q, "Unplug it for a minute, then plug it back in.")
     savepoint.commit()
     assert list(tmp_path.iterdir()) == []
     db.session.commit()
