@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(forum_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(reputation_cli)
+    app.cli.add_command(badges_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")
@@ -164,3 +165,18 @@ def reputation_recompute(dry_run: bool) -> None:
         db.session.commit()
     verb = "found" if dry_run else "repaired"
     click.echo(f"Checked {checked} users; drift {verb} on {len(drift)}.")
+
+
+badges_cli = AppGroup("badges", help="Award badges from the data.")
+
+
+@badges_cli.command("award")
+@click.option("--notify", is_flag=True, help="Also notify members of the badges awarded now.")
+def badges_award(notify: bool) -> None:
+    """Evaluate every badge for every member and award the missing ones (idempotent: for a
+    backfill after a deploy or a new badge). Badges already held are never taken away."""
+    from .services import badges
+
+    awarded = badges.award_all(notify=notify)
+    db.session.commit()
+    click.echo(f"Awarded {awarded} badges.")

@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
+from . import badges
 from .errors import InvalidState, NotFound
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question
@@ -28,6 +29,7 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
     add_revision(answer, author)
     touch_question(question.id, now, answers_delta=+1 if verdict == "publish" else 0)
     db.session.flush()
+    badges.on_event("answer", post=answer)
     return answer
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Answer, Question, User, Vote
 from ..models.base import utcnow
-from . import reputation
+from . import badges, reputation
 from .errors import FieldError, InvalidState, NotFound
 from .permissions import can, require
 
@@ -89,6 +89,8 @@ def cast_vote(voter: User, post_type: str, post_id: int, value: int) -> VoteResu
         if value:
             reputation.grant_vote(post, voter.id, value)
     db.session.refresh(post, ["score"])
+    if old != value:
+        badges.on_event("vote", post=post, user=voter, value=value)
     question = post if isinstance(post, Question) else post.question
     return VoteResult(post, question, post.score, value)
 

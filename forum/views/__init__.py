@@ -15,3 +15,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation.bp)
     from . import votes  # up/down votes (reputation)
     app.register_blueprint(votes.bp)
+    from . import badges  # badges that reward helping
+    app.register_blueprint(badges.bp)
