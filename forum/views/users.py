@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
 from ..forms import EmailForm, PasswordForm, ProfileForm
-from ..services import accounts, badges
+from ..services import accounts
 from ..services import questions as qsvc
 from ..services.pagination import clamp_page
 from .formglue import NOT_SAVED, form_status, save
@@ -18,7 +18,7 @@ bp = Blueprint("users", __name__)
 def profile(user_id: int, slug: str | None = None):  # noqa: ANN201
     user = accounts.get_user(user_id)
     page = qsvc.questions_by(user, clamp_page(request.args.get("page")))
-    return render_template("users/profile.html", user=user, page=page, user_badges=badges.profile_badges(user))
+    return render_template("users/profile.html", user=user, page=page)
 
 
 @bp.route("/settings", methods=["GET"])

@@ -19,7 +19,7 @@ from ..pagination import Page, paginate
 from .awards import Award, award_all, on_event
 from .catalogue import BADGES, BY_KEY, TIER_LABELS, TIERS, Badge
 
-__all__ = ["BADGES", "Award", "Badge", "BadgeRow", "TIERS", "TIER_LABELS", "award_all", "badge_page",
+__all__ = ["BADGES", "Award", "Badge", "BadgeRow", "ProfileBadges", "TIERS", "TIER_LABELS", "award_all", "badge_page",
            "catalogue", "get_badge", "on_event", "profile_badges"]
 PROFILE_LIMIT = 60  # badges listed on a profile; tag badges could otherwise grow with every tag
 
