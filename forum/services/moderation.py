@@ -346,6 +346,8 @@ def approve_post(actor: User, post_type: str, post_id: int) -> Post:
     post = _held_for_review(post_type, post_id)
     before = post_state(post)
     unhide_post(post)
+    if isinstance(post, Answer):
+        badges.on_event("answer", post=post)  # held answers count once they are published
     log_action(actor, "approve", post_type, post.id, before=before, after=post_state(post))
     db.session.flush()
     return post

@@ -90,7 +90,7 @@ def cast_vote(voter: User, post_type: str, post_id: int, value: int) -> VoteResu
             reputation.grant_vote(post, voter.id, value)
     db.session.refresh(post, ["score"])
     if old != value:
-        badges.on_event("vote", post=post, user=voter, value=value)
+        badges.on_event("vote", post=post, user=voter, value=value, delta=value - old)
     question = post if isinstance(post, Question) else post.question
     return VoteResult(post, question, post.score, value)
 

@@ -181,3 +181,17 @@ def test_rating_an_official_article_helpful_earns_well_read(make_user) -> None: 
     articles.rate_article(reader, article, True)
     db.session.commit()
     assert data.keys(reader) == {"well_read"}
+
+
+def test_an_answer_held_for_review_earns_helper_when_a_moderator_approves_it(make_user, make_question) -> None:  # noqa: ANN001
+    from forum.services import answers, safety
+
+    moderator, helper = make_user(role="moderator"), make_user()
+    safety.add_watched_word(moderator, "warranty", "review")
+    db.session.commit()
+    answer = answers.post_answer(helper, make_question(), "Ask for a warranty swap at the shop.")
+    db.session.commit()
+    assert answer.is_hidden and "helper" not in data.keys(helper)
+    moderation.approve_post(moderator, "answer", answer.id)
+    db.session.commit()
+    assert data.keys(helper) == {"helper"}

@@ -72,9 +72,10 @@ def _community(make_user: Any, make_question: Any, make_answer: Any) -> dict[str
     q = make_question(author=asker, tags="wifi")
     a = make_answer(q, author=helper)
     curation.accept_answer(asker, a)
+    votes.cast_vote(voter, "answer", a.id, 1)  # the answer turns positive: its tag counts
     db.session.execute(update(Answer).where(Answer.id == a.id).values(score=9))
     db.session.commit()
-    votes.cast_vote(voter, "answer", a.id, 1)
+    votes.cast_vote(make_user(), "answer", a.id, 1)
     db.session.commit()
     # A question, so that hiding it takes no badge basis away (an answer would have earned "helper").
     spam = make_question(title="Cheap hub unlock codes, visit my shop")
@@ -119,3 +120,21 @@ def test_award_command_backfills_badges_earned_before_they_existed(runner, make_
     assert data.held(helper) == {(helper.id, k, t) for k, t in [
         ("helper", ""), ("solver", ""), ("problem_solver", ""), ("tag_helper", "zigbee")]}
     assert data.keys(asker) == {"scholar"}
+
+
+def test_a_routine_vote_costs_one_badge_query_however_active_the_author(
+        make_user, make_question, make_answer, count_queries) -> None:  # noqa: ANN001
+    author, asker, voter = make_user(), make_user(), make_user()
+    data.answers(author, data.questions(asker, 30, tags=("wifi",)), score=3)
+    a = make_answer(make_question(author=asker, tags="wifi"), author=author)
+    votes.cast_vote(voter, "answer", a.id, 1)  # the answer turns positive: tag badges evaluated
+    db.session.commit()
+    assert {"supporter"} <= data.keys(voter) and "tag_specialist" in data.keys(author)
+    votes.cast_vote(voter, "answer", a.id, 0)
+    votes.cast_vote(make_user(), "answer", a.id, 1)  # score stays positive
+    db.session.commit()
+    with count_queries() as qc:
+        votes.cast_vote(voter, "answer", a.id, 1)  # score 2: no badge can be crossed
+        db.session.commit()
+    badge_queries = [s for s in qc.statements if "user_badges" in s or "question_tags" in s]
+    assert len(badge_queries) == 1, badge_queries  # what the voter holds; the supporter badge is

@@ -37,9 +37,10 @@ def _by_event(event: str) -> list[Badge]:
     return [b for b in BADGES if event in b.events]
 
 
-def _targets(event: str, post: Post | None, user: User | None, value: int) -> list[Target]:
+def _targets(event: str, post: Post | None, user: User | None, value: int, delta: int) -> list[Target]:
     """The badges ``event`` can award and to whom; cheap checks on the event's own post skip
-    badges it cannot have crossed (a score badge when the post is below its score)."""
+    badges it cannot have earned: a score badge while the post is below its score, a tag badge
+    unless this vote just made the answer's score positive (only that moves a tag count)."""
     targets: list[Target] = []
     if event == "answer" and isinstance(post, Answer):
         targets += [(b, [post.author_id], None) for b in _by_event("answer")]
@@ -53,7 +54,7 @@ def _targets(event: str, post: Post | None, user: User | None, value: int) -> li
                 if value == 1:
                     targets.append((b, [user.id], None))
             elif b.per_tag:
-                if isinstance(post, Answer) and post.score > 0:
+                if isinstance(post, Answer) and post.score > 0 >= post.score - delta:
                     targets.append((b, [post.author_id], [t.name for t in post.question.tags]))
             elif b.post_type == post.kind and post.score >= b.threshold:
                 targets.append((b, [post.author_id], None))
@@ -68,18 +69,19 @@ def _targets(event: str, post: Post | None, user: User | None, value: int) -> li
 
 
 def on_event(event: str, *, post: Post | None = None, user: User | None = None,
-             value: int = 0) -> list[Award]:
+             value: int = 0, delta: int = 0) -> list[Award]:
     """Evaluate the badges ``event`` can award, in the caller's transaction; returns the new awards.
 
     Events: "answer" (post = the new answer), "accept" (post = the accepted answer), "vote"
-    (post = the voted post after its score moved, user = the voter, value = the new vote),
+    (post = the voted post after its score moved by ``delta``, user = the voter, value = the
+    new vote),
     "flag" (post = a post whose flags were just resolved), "rate" (user = who rated an
     article helpful). One query for what the members already hold, one per badge still
     missing, one insert. Raises ValueError for an unknown event.
     """
     if event not in ("answer", "accept", "vote", "flag", "rate"):
         raise ValueError(f"unknown badge event {event!r}")
-    targets = _targets(event, post, user, value)
+    targets = _targets(event, post, user, value, delta)
     if not targets:
         return []
     members = {u for _, users, _ in targets for u in users}
