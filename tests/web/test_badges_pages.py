@@ -128,3 +128,12 @@ def test_badge_page_query_count_is_fixed_whatever_the_page_holds(client, make_us
     with count_queries() as nine:
         client.get("/badges/helper")
     assert nine.count == one.count
+
+
+def test_demo_community_shows_earned_badges(runner, client) -> None:  # noqa: ANN001
+    assert runner.invoke(args=["forum", "seed-demo"]).exit_code == 0
+    html = client.get("/badges").get_data(as_text=True)
+    for key in ("helper", "scholar", "well_read"):
+        earned = re.search(rf'href="/badges/{key}">(\d+) members?</a>', html)
+        assert earned and int(earned.group(1)) > 0, key
+    assert "Awarded 0 badges." in runner.invoke(args=["badges", "award"]).output  # seeding ran the pass
