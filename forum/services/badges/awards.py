@@ -19,7 +19,7 @@ from ...models import Answer, Flag, User, UserBadge
 from ...models.base import utcnow
 from .. import notifications
 from ..flags import Post, post_type_of
-from .catalogue import BADGES, BY_KEY, Badge
+from .catalogue import BADGES, BY_KEY, EVENTS, Badge
 
 # What one event asks to evaluate: a badge, the members concerned, the tags (tag badges only).
 Target = tuple[Badge, list[int], list[str] | None]
@@ -79,7 +79,7 @@ def on_event(event: str, *, post: Post | None = None, user: User | None = None,
     article helpful). One query for what the members already hold, one per badge still
     missing, one insert. Raises ValueError for an unknown event.
     """
-    if event not in ("answer", "accept", "vote", "flag", "rate"):
+    if event not in EVENTS:
         raise ValueError(f"unknown badge event {event!r}")
     targets = _targets(event, post, user, value, delta)
     if not targets:
