@@ -80,6 +80,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(reputation_cli)
     app.cli.add_command(support_cli)
+    app.cli.add_command(badges_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")
@@ -219,3 +220,16 @@ def reputation_reverse_serial(min_votes: int | None, hours: float | None, dry_ru
         total = sum(len(r.pair.vote_ids) for r in reversals)
         click.echo(f"Reversed {total} votes in {len(reversals)} serial voting pairs "
                    f"(>= {min_votes} votes within {hours:g} h).")
+badges_cli = AppGroup("badges", help="Award badges from the data.")
+
+
+@badges_cli.command("award")
+@click.option("--notify", is_flag=True, help="Also notify members of the badges awarded now.")
+def badges_award(notify: bool) -> None:
+    """Evaluate every badge for every member and award the missing ones (idempotent: for a
+    backfill after a deploy or a new badge). Badges already held are never taken away."""
+    from .services import badges
+
+    awarded = badges.award_all(notify=notify)
+    db.session.commit()
+    click.echo(f"Awarded {awarded} badges.")

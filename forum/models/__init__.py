@@ -1,5 +1,6 @@
 """Plain SQLAlchemy models: no commits, no url_for, no request handling."""
 from .article import ARTICLE_STATES, Article, ArticleFeedback, article_tags
+from .badge import UserBadge
 from .moderation import (
     FLAG_REASONS,
     POST_TYPES,
@@ -41,7 +42,7 @@ __all__ = [
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
     "FLAG_REASONS", "Flag", "LINK_SOURCES", "LINK_TARGETS", "ModerationLog", "POST_TYPES", "PostLink", "PostMention",
     "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
-    "SuggestedEdit", "Tag", "User", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
+    "SuggestedEdit", "Tag", "User", "UserBadge", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
     "SupportAlert", "SupportCase",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",

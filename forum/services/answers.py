@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
-from . import activity
+from . import activity, badges
 from .errors import InvalidState, NotFound
 from .links import after_write
 from .permissions import can, require
@@ -35,6 +35,7 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
         record_first_response(question.id, author.id, now)
     db.session.flush()
     activity.answer_posted(answer)
+    badges.on_event("answer", post=answer)
     return answer
 
 

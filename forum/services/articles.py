@@ -19,6 +19,7 @@ from ..extensions import db
 from ..markup import RENDER_VERSION, Rendered
 from ..models import ARTICLE_STATES, Answer, Article, ArticleFeedback, Question, Revision, Tag, User
 from ..models.base import utcnow
+from . import badges
 from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound
 from .links import after_write, render_body
@@ -245,6 +246,8 @@ def rate_article(user: User, article: Article, helpful: bool) -> None:
         execution_options={"synchronize_session": False},
     )
     db.session.expire(article, ["helpful_yes", "helpful_no"])
+    if helpful:
+        badges.on_event("rate", user=user)
 
 
 def recount_feedback(article: Article) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
-from . import activity, reputation
+from . import activity, badges, reputation
 from .audit import log_action
 from .errors import FieldError, InvalidState
 from .permissions import require
@@ -39,6 +39,7 @@ def accept_answer(actor: User, answer: Answer) -> None:
     db.session.flush()
     reputation.answer_accepted(actor, question, answer, previous)
     activity.answer_accepted(actor, answer)
+    badges.on_event("accept", post=answer)
     if actor.is_staff and actor.id != question.author_id:
         _log(actor, "accept_answer", question, accepted_answer_id=(previous, answer.id))
 

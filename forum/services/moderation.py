@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import Answer, Comment, Flag, ModerationLog, Question, User, UserNote
 from ..models.base import utcnow
 from . import answers as answer_svc
+from . import badges
 from . import comments as comment_svc
 from . import questions as question_svc
 from . import activity, safety
@@ -275,6 +276,8 @@ def act_on_flags(actor: User, post_type: str, post_id: int, action: str, *, reas
     resolved = _resolve_flags(actor, post_type, post.id, status, OUTCOMES[action])
     if resolved == 0:
         raise InvalidState("These flags were already handled by another moderator.")
+    if status == "actioned":
+        badges.on_event("flag", post=post)  # acted-on flags were helpful ones
     log_action(actor, "dismiss_flags" if action == "dismiss" else f"{action}_flagged", post_type, post.id,
                reason=reason, before={**before, "pending_flags": pending},
                after={**post_state(post), "pending_flags": 0, "flags": status})
@@ -345,6 +348,8 @@ def approve_post(actor: User, post_type: str, post_id: int) -> Post:
     before = post_state(post)
     unhide_post(post)
     activity.post_published(post)
+    if isinstance(post, Answer):
+        badges.on_event("answer", post=post)  # held answers count once they are published
     log_action(actor, "approve", post_type, post.id, before=before, after=post_state(post))
     db.session.flush()
     return post

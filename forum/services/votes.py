@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Answer, Question, User, Vote
 from ..models.base import utcnow
-from . import reputation
+from . import badges, reputation
 from .errors import FieldError, InvalidState, NotFound, RateLimited
 from .permissions import can, require
 
@@ -155,8 +155,11 @@ def cast_vote(voter: User, post_type: str, post_id: int, value: int) -> VoteResu
     vote = _lock_and_read(post, voter.id)
     if vote is None and value != 0:
         check_daily_votes(voter)
+    old = vote.value if vote is not None else 0
     _apply(post, voter.id, vote, value)
     db.session.refresh(post, ["score"])
+    if old != value:
+        badges.on_event("vote", post=post, user=voter, value=value, delta=value - old)
     question = post if isinstance(post, Question) else post.question
     return VoteResult(post, question, post.score, value)
 

@@ -25,3 +25,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     from . import notifications  # bell, settings, following, unsubscribe
     app.register_blueprint(notifications.bp)
+    from . import badges  # badges that reward helping
+    app.register_blueprint(badges.bp)

@@ -57,7 +57,7 @@ def test_profile_shows_reputation_chart_tags_answers_and_a_place_for_badges(clie
     assert 'role="img"' in svg and "<title id=\"rep-chart-title\">" in svg and "<desc id=\"rep-chart-desc\">" in svg
     assert "Reputation went from 1 to 26" in svg and "Reputation went from 1 to 26" in html.split("</svg>")[1]
     assert 'class="chart-line"' in svg and "style=" not in html  # the CSP forbids inline styles
-    assert '<section class="profile-badges" id="badges">' in html
+    assert '<section class="profile-badges" id="badges"' in html and "Badges (" in html
     assert re.search(r'href="/tags/wifi" rel="tag">wifi</a>\s*<span class="top-tag-numbers"><strong>0</strong> score · 1 answer', html)
     titles = re.findall(r'class="profile-answer-score[^"]*" title="([^"]+)"', html)
     assert titles == ["score 1", "Accepted answer, score 0", "score 0", "score 0"]  # score, then newest

@@ -1,0 +1,155 @@
+"""Awarding badges: on events, inside the event's transaction, and in bulk (the backfill).
+
+Every award is an INSERT ... ON CONFLICT DO NOTHING on the unique (user, badge, tag): when two
+workers evaluate the same event at once, both may find the badge missing, but only one insert
+writes a row, and only that one (RETURNING says which) sends the notification. Badges are
+never taken away: nothing here deletes a row when a score drops or a vote is withdrawn.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ...extensions import db
+from ...models import Answer, Flag, User, UserBadge
+from ...models.base import utcnow
+from .. import notifications
+from ..flags import Post, post_type_of
+from .catalogue import BADGES, BY_KEY, EVENTS, Badge
+
+# What one event asks to evaluate: a badge, the members concerned, the tags (tag badges only).
+Target = tuple[Badge, list[int], list[str] | None]
+INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Award:
+    user_id: int
+    badge: Badge
+    tag: str
+
+
+def _by_event(event: str) -> list[Badge]:
+    return [b for b in BADGES if event in b.events]
+
+
+def _targets(event: str, post: Post | None, user: User | None, value: int, delta: int) -> list[Target]:
+    """The badges ``event`` can award and to whom; cheap checks on the event's own post skip
+    badges it cannot have earned: a score badge while the post is below its score, a tag badge
+    unless this vote just made the answer's score positive (only that moves a tag count)."""
+    targets: list[Target] = []
+    if event == "answer" and isinstance(post, Answer):
+        targets += [(b, [post.author_id], None) for b in _by_event("answer")]
+    elif event == "accept" and isinstance(post, Answer):
+        question = post.question
+        for b in _by_event("accept"):
+            targets.append((b, [question.author_id] if b.post_type == "question" else [post.author_id], None))
+    elif event == "vote" and post is not None and user is not None:
+        for b in _by_event("vote"):
+            if b.key == "supporter":
+                if value == 1:
+                    targets.append((b, [user.id], None))
+            elif b.per_tag:
+                if isinstance(post, Answer) and post.score > 0 >= post.score - delta:
+                    targets.append((b, [post.author_id], [t.name for t in post.question.tags]))
+            elif b.post_type == post.kind and post.score >= b.threshold:
+                targets.append((b, [post.author_id], None))
+    elif event == "flag" and post is not None:
+        flaggers = list(db.session.scalars(select(Flag.flagger_id).where(
+            Flag.post_type == post_type_of(post), Flag.post_id == post.id, Flag.status == "actioned")))
+        if flaggers:
+            targets += [(b, flaggers, None) for b in _by_event("flag")]
+    elif event == "rate" and user is not None:
+        targets += [(b, [user.id], None) for b in _by_event("rate")]
+    return targets
+
+
+def on_event(event: str, *, post: Post | None = None, user: User | None = None,
+             value: int = 0, delta: int = 0) -> list[Award]:
+    """Evaluate the badges ``event`` can award, in the caller's transaction; returns the new awards.
+
+    Events: "answer" (post = the new answer), "accept" (post = the accepted answer), "vote"
+    (post = the voted post after its score moved by ``delta``, user = the voter, value = the
+    new vote),
+    "flag" (post = a post whose flags were just resolved), "rate" (user = who rated an
+    article helpful). One query for what the members already hold, one per badge still
+    missing, one insert. Raises ValueError for an unknown event.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown badge event {event!r}")
+    targets = _targets(event, post, user, value, delta)
+    if not targets:
+        return []
+    members = {u for _, users, _ in targets for u in users}
+    held = {tuple(r) for r in db.session.execute(
+        select(UserBadge.user_id, UserBadge.badge, UserBadge.tag).where(
+            UserBadge.user_id.in_(members), UserBadge.badge.in_({b.key for b, _, _ in targets})))}
+    found: list[tuple[Badge, int, str, int | None]] = []
+    for badge, users, tags in targets:
+        if tags is not None:
+            if all((u, badge.key, t) in held for u in users for t in tags):
+                continue
+        else:
+            users = [u for u in users if (u, badge.key, "") not in held]
+            if not users:
+                continue
+        found += _evaluate(badge, users, tags)
+    return _insert([f for f in found if (f[1], f[0].key, f[2]) not in held], notify=True)
+
+
+def _evaluate(badge: Badge, users: Sequence[int] | None, tags: Sequence[str] | None) -> list[tuple[Badge, int, str, int | None]]:
+    rows = db.session.execute(badge.rule(users, tags)).all()
+    if badge.per_tag:
+        return [(badge, user_id, tag, ref) for user_id, tag, ref in rows]
+    return [(badge, user_id, "", ref) for user_id, ref in rows]
+
+
+def award_all(*, notify: bool = False) -> int:
+    """Evaluate every badge for every member from the data and award what is missing.
+
+    Idempotent (run it after a deploy or after adding a badge); returns how many badges were
+    awarded. Backfilled awards notify nobody unless ``notify``: a new badge could otherwise
+    send thousands of messages at once.
+    """
+    total = 0
+    for badge in BADGES:
+        held = {tuple(r) for r in db.session.execute(select(UserBadge.user_id, UserBadge.tag)
+                                                     .where(UserBadge.badge == badge.key))}
+        missing = [f for f in _evaluate(badge, None, None) if (f[1], f[2]) not in held]
+        total += len(_insert(missing, notify=notify))
+    return total
+
+
+def _insert(found: Iterable[tuple[Badge, int, str, int | None]], *, notify: bool) -> list[Award]:
+    found = list({(b.key, u, t): (b, u, t, ref) for b, u, t, ref in found}.values())
+    if not found:
+        return []
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = UserBadge.__table__
+    now = utcnow()
+    awards: list[Award] = []
+    for start in range(0, len(found), INSERT_CHUNK):
+        chunk = found[start:start + INSERT_CHUNK]
+        rows = db.session.execute(
+            insert(table).values([
+                {"user_id": u, "badge": b.key, "tag": t, "awarded_at": now,
+                 "post_type": b.post_type if ref is not None else None, "post_id": ref}
+                for b, u, t, ref in chunk])
+            .on_conflict_do_nothing(index_elements=["user_id", "badge", "tag"])
+            .returning(table.c.user_id, table.c.badge, table.c.tag)
+        ).all()
+        awards += [Award(u, BY_KEY[k], t) for u, k, t in rows]
+    if notify:
+        for award in awards:
+            notifications.notify([award.user_id], "badge", actor=None, subject=subject(award),
+                                 url=f"/badges/{award.badge.key}")
+    return awards
+
+
+def subject(award: Award) -> str:
+    where = f" in {award.tag}" if award.tag else ""
+    return f"You earned the {award.badge.tier_label.lower()} badge “{award.badge.name}”{where}."

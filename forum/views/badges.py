@@ -1,0 +1,30 @@
+"""The badge catalogue and who earned each badge."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from ..models import User
+from ..services import badges
+from ..services.pagination import clamp_page
+
+bp = Blueprint("badges", __name__)
+
+
+@bp.app_template_global("profile_badges")
+def profile_badges(user: User) -> badges.ProfileBadges:
+    """For templates/badges/_profile.html: every page that shows a profile (the profile view, the
+    moderation forms that re-render it with errors) gets the badges without passing them."""
+    return badges.profile_badges(user)
+
+
+@bp.route("/badges")
+def index():  # noqa: ANN201
+    return render_template("badges/index.html", tiers=badges.catalogue(current_user), labels=badges.TIER_LABELS)
+
+
+@bp.route("/badges/<key>")
+def show(key: str):  # noqa: ANN201
+    badge = badges.get_badge(key)
+    page = badges.badge_page(badge, clamp_page(request.args.get("page")))
+    return render_template("badges/show.html", badge=badge, page=page)
