@@ -101,6 +101,8 @@ class Config:
     SUPPORT_INVITE_AT_PERCENT = 50
     SUPPORT_INVITE_MAX = 3
     SUPPORT_SWEEP_MAX_AGE_DAYS = 30
+    # `flask jobs worker` runs the same sweep this often (cron is only needed without a worker).
+    SUPPORT_SWEEP_SECONDS = 300
     CASE_MESSAGE_MAX_LENGTH = 10_000
     CASE_RESOLUTION_MIN_LENGTH = 20
     CASE_RESOLUTION_MAX_LENGTH = 10_000

@@ -126,18 +126,44 @@ def make_worker(app: Flask, *, simple: bool = True, name: str | None = None) -> 
     return AppWorker([queue], connection=queue.connection, name=name)
 
 
+def periodic(app: Flask, last_sla: float | None) -> float | None:
+    """One tick of the worker's housekeeping: hand over due mails, and run the support desk's
+    SLA sweep (invitations, breach alerts) when SUPPORT_SWEEP_SECONDS have passed since
+    ``last_sla`` (None: never). Returns when the SLA sweep last ran. Never raises: the next
+    tick tries again."""
+    import time
+
+    from .extensions import db
+
+    with app.app_context():
+        try:
+            sweep()
+        except Exception:  # noqa: BLE001 - the next sweep tries again
+            log.warning("mail sweep failed", exc_info=True)
+        now = time.monotonic()
+        if last_sla is not None and now - last_sla < float(app.config["SUPPORT_SWEEP_SECONDS"]):
+            return last_sla
+        try:
+            from .services import sla
+
+            sla.sweep()
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - idempotent; the next tick tries again
+            db.session.rollback()
+            log.warning("support sweep failed", exc_info=True)
+        return now
+
+
 def start_sweeper(app: Flask, every: float, stop: threading.Event) -> threading.Thread:
-    """A daemon thread that sweeps due mails every ``every`` seconds (retries lost or delayed jobs)."""
+    """A daemon thread that runs ``periodic`` every ``every`` seconds, so a running worker also
+    retries lost or delayed mails and keeps the support desk's SLA alerts going without cron."""
 
     def loop() -> None:
+        last_sla: float | None = None
         while not stop.wait(every):
-            with app.app_context():
-                try:
-                    sweep()
-                except Exception:  # noqa: BLE001 - the next sweep tries again
-                    log.warning("mail sweep failed", exc_info=True)
+            last_sla = periodic(app, last_sla)
 
-    thread = threading.Thread(target=loop, name="mail-sweeper", daemon=True)
+    thread = threading.Thread(target=loop, name="forum-sweeper", daemon=True)
     thread.start()
     return thread
 

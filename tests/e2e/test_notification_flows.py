@@ -29,7 +29,11 @@ def test_answer_rings_the_bell_and_the_asker_follows_it_to_the_answer(new_page: 
     helper_name = register(helper, "helper")
     helper.goto(path)
     answer_id = post_answer(helper, "Check that the weekend profile is assigned to the Heating zone.")
-    expect(header(helper).locator(".bell-count")).to_have_count(0)  # not told of their own answer
+    # Not told of their own answer: the one unread notification is the badge a first answer earns.
+    expect(header(helper).locator(".bell-count")).to_have_text("1")
+    helper.goto("/notifications")
+    expect(helper.locator("main")).to_contain_text("You earned the bronze badge “Helper”")
+    expect(helper.locator("main")).not_to_contain_text("answered your question")
 
     page = new_page()
     log_in(page, asker)

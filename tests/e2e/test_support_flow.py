@@ -70,7 +70,7 @@ def test_triage_then_private_case_then_public_resolution(new_page: Callable[...,
     agent.goto(desk["path"])
     expect(agent.locator(".support-panel")).to_contain_text("First response due in")
     agent.get_by_label("Insert reply").select_option(label=f"Greeting {desk['agent']}")
-    agent.locator(".composer-tools").get_by_role("button", name="Insert").click()
+    agent.locator(".composer-tools").get_by_role("button", name="Insert", exact=True).click()
     expect(agent.locator("textarea#body")).to_have_value(re.compile(rf"Hi {desk['asker']}, thanks for the details\."))
     agent.locator("textarea#body").fill("")
 

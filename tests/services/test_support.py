@@ -267,3 +267,23 @@ def test_sweep_command_reports_what_it_sent(runner, make_question, calls) -> Non
     first = runner.invoke(args=["support", "sweep"])
     assert first.exit_code == 0 and "breach alerts for 1" in first.output
     assert "breach alerts for 0" in runner.invoke(args=["support", "sweep"]).output
+
+
+def test_the_job_worker_runs_the_sla_sweep_on_its_own_schedule(app, make_user, make_question, calls) -> None:  # noqa: ANN001
+    """`flask jobs worker` keeps breach alerts going without cron: its housekeeping tick runs the
+    sweep at once, then not again until SUPPORT_SWEEP_SECONDS have passed."""
+    from forum import jobs
+
+    app.config["SUPPORT_SWEEP_SECONDS"] = 3600
+    support.set_on_duty(make_user(role="agent"), True)
+    db.session.commit()
+    q = make_question()
+    _age(q, 30)
+    calls.clear()
+    ran = jobs.periodic(app, None)
+    assert [c[0] for c in calls] == ["sla"]
+    _age(make_question(), 30)
+    assert jobs.periodic(app, ran) == ran and len(calls) == 1  # not due yet
+    assert jobs.periodic(app, ran - 3600) != ran and [c[0] for c in calls] == ["sla", "sla"]
+    breaches = db.session.scalars(select(SupportAlert.question_id).where(SupportAlert.kind == "breach"))
+    assert len(set(breaches)) == 2
