@@ -1,11 +1,14 @@
-"""Per-connection database settings."""
+"""Per-connection database settings, and hooks for work that must wait for the real commit."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -33,3 +36,37 @@ def init_app(app: Flask) -> None:
                 _sqlite_pragmas(dbapi_connection, connection_record)
 
         _installed = True
+
+
+_commit_hooks: set[str] = set()
+
+
+def after_real_commit(name: str, collect: Callable[[Session, Any], None], act: Callable[[Session], None],
+                      keys: tuple[str, ...]) -> None:
+    """Run work that must wait for the real commit (index writes, handing mail to the job layer).
+
+    ``collect(session, flush_context)`` runs at every flush and notes what it needs in
+    ``session.info[key]``; ``act(session)`` runs once the outermost transaction has committed
+    and pops those keys; a rollback forgets them. SQLAlchemy also fires after_commit and
+    after_rollback when a SAVEPOINT is released or rolled back, while the real transaction is
+    still open: acting then would read uncommitted rows from another connection, or wait on
+    SQLite's write lock, so those are ignored (ids a rolled-back savepoint noted are harmless:
+    the work finds nothing for them). Registered once per ``name`` and process on Flask-SQLAlchemy's
+    session class, shared by every app; ``act`` finds its app through ``current_app``.
+    """
+    if name in _commit_hooks:
+        return
+
+    def after_commit(session: Session) -> None:
+        if not session.in_nested_transaction():
+            act(session)
+
+    def after_rollback(session: Session) -> None:
+        if not session.in_nested_transaction():
+            for key in keys:
+                session.info.pop(key, None)
+
+    event.listen(FlaskSession, "after_flush", collect)
+    event.listen(FlaskSession, "after_commit", after_commit)
+    event.listen(FlaskSession, "after_rollback", after_rollback)
+    _commit_hooks.add(name)

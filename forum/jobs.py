@@ -16,10 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .database import after_real_commit
 from .models import OutboxMail
 
 log = logging.getLogger(__name__)
@@ -178,32 +177,12 @@ def _after_flush(session: Session, flush_context: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    # A SAVEPOINT release fires after_commit too, while the real transaction is still open:
-    # acting then would read uncommitted rows from another connection (or wait on SQLite's lock).
-    if session.in_nested_transaction():
-        return
     session.info.pop(NOTIFIED, None)
     ids = session.info.pop(NEW_MAIL, None)
     if ids and has_app_context() and "jobs" in current_app.extensions:
         hand_over(ids)
 
 
-def _after_rollback(session: Session) -> None:
-    # A rolled-back SAVEPOINT keeps the outer transaction's work; ids it added are harmless.
-    if session.in_nested_transaction():
-        return
-    session.info.pop(NOTIFIED, None)
-    session.info.pop(NEW_MAIL, None)
-
-
-_hooks_installed = False
-
-
 def init_app(app: Flask) -> None:
-    global _hooks_installed
     app.extensions["jobs"] = Jobs(app)
-    if not _hooks_installed:
-        event.listen(FlaskSession, "after_flush", _after_flush)
-        event.listen(FlaskSession, "after_commit", _after_commit)
-        event.listen(FlaskSession, "after_rollback", _after_rollback)
-        _hooks_installed = True
+    after_real_commit("jobs", _after_flush, _after_commit, (NOTIFIED, NEW_MAIL))

@@ -18,14 +18,14 @@ from itertools import chain
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Select, delete, event, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from search.document import Document
 from search.errors import SearchError
 from search.index import SearchIndex
 
+from .database import after_real_commit
 from .extensions import db
 from .markup import to_plain_text
 from .models import Answer, Article, Question, SearchPending
@@ -297,34 +297,12 @@ def _after_flush(session: Session, flush_context: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    # A SAVEPOINT release fires after_commit too, while the real transaction is still open:
-    # acting then would read uncommitted rows from another connection (or wait on SQLite's lock).
-    if session.in_nested_transaction():
-        return
     ids = session.info.pop(TOUCHED, None)
     article_ids = session.info.pop(TOUCHED_ARTICLES, None)
     if (ids or article_ids) and has_app_context() and "search" in current_app.extensions:
         sync(ids or (), article_ids or ())
 
 
-def _after_rollback(session: Session) -> None:
-    # A rolled-back SAVEPOINT keeps the outer transaction's work; ids it added are harmless.
-    if session.in_nested_transaction():
-        return
-    session.info.pop(TOUCHED, None)
-    session.info.pop(TOUCHED_ARTICLES, None)
-
-
-_hooks_installed = False
-
-
 def init_app(app: Flask) -> None:
-    global _hooks_installed
     app.extensions["search"] = SearchSync(app)
-    if not _hooks_installed:
-        # On the session class, once per process: every app's sessions share the hooks,
-        # and each hook finds its own app through current_app.
-        event.listen(FlaskSession, "after_flush", _after_flush)
-        event.listen(FlaskSession, "after_commit", _after_commit)
-        event.listen(FlaskSession, "after_rollback", _after_rollback)
-        _hooks_installed = True
+    after_real_commit("search", _after_flush, _after_commit, (TOUCHED, TOUCHED_ARTICLES))
