@@ -48,7 +48,11 @@ def _parties(case: SupportCase) -> set[int]:
 
 
 def _tell(case: SupportCase, actor: User, subject: str, text: str = "") -> None:
-    recipients = [uid for uid in _parties(case) if uid != actor.id]
+    # Only those who may still read the case hear of it: an agent who opened it and was later
+    # made a member must not get its private text by e-mail.
+    ids = [uid for uid in _parties(case) if uid != actor.id]
+    recipients = [u for u in db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))
+                  if can(u, "view_case", case)] if ids else []
     if recipients:
         notifications.notify(recipients, "case", actor=actor, subject=subject, url=case_url(case), text=text[:200])
 

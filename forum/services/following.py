@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models import Question, QuestionFollow, Tag, TagFollow, User
 from ..models.base import utcnow
-from .permissions import require
+from .permissions import can, require
 
 
 def _insert_ignore(model: Any, keys: list[str], **values: Any) -> None:
@@ -68,10 +68,12 @@ class Following:
 
 def following(user: User, limit: int = 100) -> Following:
     """What the member follows, most recent first (bounded: this is a settings page)."""
-    questions = list(db.session.scalars(
+    # A question hidden since it was followed shows nothing of itself (not even its title)
+    # to those who may no longer see it.
+    questions = [q for q in db.session.scalars(
         select(Question).join(QuestionFollow, QuestionFollow.question_id == Question.id)
         .where(QuestionFollow.user_id == user.id, Question.deleted_at.is_(None))
-        .order_by(QuestionFollow.created_at.desc(), Question.id.desc()).limit(limit)))
+        .order_by(QuestionFollow.created_at.desc(), Question.id.desc()).limit(limit)) if can(user, "view", q)]
     tags = list(db.session.scalars(
         select(Tag).join(TagFollow, TagFollow.tag_id == Tag.id).where(TagFollow.user_id == user.id)
         .order_by(Tag.name).limit(limit)))

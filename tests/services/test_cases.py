@@ -168,3 +168,19 @@ def test_the_database_refuses_a_second_case_for_a_question(setting) -> None:  # 
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_an_agent_made_a_member_no_longer_hears_the_case(setting, make_user, calls) -> None:  # noqa: ANN001
+    """Private text travels in notifications and e-mail: only those who may still read the case get it."""
+    from forum.services import accounts
+
+    asker, agent, q = setting
+    other = make_user("case_agent_two", role="agent")
+    case = cases.open_case(agent, q)
+    cases.add_message(other, case, "I'm taking over from here.")
+    accounts.set_role(None, agent, "member")
+    db.session.commit()
+    calls.clear()
+    cases.add_message(asker, case, f"Sure: {SECRET}")
+    db.session.commit()
+    assert calls[0][:3] == ("notify", "case", [other.id])

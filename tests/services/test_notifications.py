@@ -207,3 +207,17 @@ def test_mail_waits_for_the_outer_commit_not_a_savepoint(app, make_user, make_qu
     db.session.commit()
     assert [f.suffix for f in tmp_path.iterdir()] == [".eml"]
     assert db.session.scalar(select(OutboxMail.status)) == "sent"
+
+
+def test_a_question_hidden_since_it_was_followed_leaves_the_followers_list(make_user, make_question) -> None:
+    from forum.services import visibility
+
+    author, follower = make_user(), make_user()
+    q = make_question(author=author, title="Hub reboots every night at 3 am")
+    follow_svc.follow_question(follower, q)
+    db.session.commit()
+    assert [x.id for x in follow_svc.following(follower).questions] == [q.id]
+    visibility.hide_post(q, "flags")
+    db.session.commit()
+    assert follow_svc.following(follower).questions == []  # no title of a hidden question
+    assert [x.id for x in follow_svc.following(author).questions] == [q.id]  # the author still sees it
