@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
-from . import activity, badges
+from . import activity, badges, reputation
 from .errors import InvalidState, NotFound
 from .links import after_write
 from .permissions import can, require
@@ -40,12 +40,14 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
 
 
 def release_acceptance(answer: Answer) -> None:
-    """A deleted or hidden answer cannot stay the accepted one: the question becomes unsolved."""
+    """A deleted or hidden answer cannot stay the accepted one: the question becomes unsolved,
+    and the acceptance rewards are reversed, as when the asker withdraws it."""
     question = answer.question
     if question is not None and question.accepted_answer_id == answer.id:
         question.accepted_answer_id = None
         question.accepted_by_id = None
         question.accepted_at = None
+        reputation.acceptance_released(answer)
 
 
 def get_answer(answer_id: int, viewer: User | None) -> Answer:

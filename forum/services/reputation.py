@@ -134,11 +134,21 @@ def answer_accepted(actor: User, question: Question, answer: Answer, previous_id
     lock_users(answer.author_id, actor.id, question.author_id, *([previous.author_id] if previous else []))
     if previous_id is not None:
         _reverse("answer", previous_id, ACCEPT_REASONS, None, actor.id)
+    # Whatever is still outstanding for this answer (an earlier acceptance) is settled first,
+    # so accepting it again never pays twice.
+    _reverse("answer", answer.id, ACCEPT_REASONS, None, actor.id)
     if answer.author_id == question.author_id:
         return
     _record(answer.author_id, ACCEPTED, "accepted", "answer", answer.id, actor.id)
     if actor.id == question.author_id:
         _record(actor.id, ACCEPTER, "accept", "answer", answer.id, actor.id)
+
+
+def acceptance_released(answer: Answer) -> None:
+    """The accepted answer was deleted or hidden: reverse its outstanding acceptance rewards
+    (no actor: the system undoes them)."""
+    lock_users(answer.author_id, *([answer.question.author_id] if answer.question else []))
+    _reverse("answer", answer.id, ACCEPT_REASONS, None, None)
 
 
 def answer_unaccepted(actor: User, answer_id: int) -> None:

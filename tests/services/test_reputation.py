@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from forum.extensions import db
 from forum.models import Answer, Question, ReputationEvent, User, Vote
 from forum.models.base import utcnow
-from forum.services import curation, fraud, reputation, votes
+from forum.services import answers, curation, fraud, reputation, votes
 from forum.services.errors import InvalidState, NotFound, PermissionDenied, RateLimited
 
 
@@ -252,3 +252,26 @@ def test_random_votes_and_acceptances_leave_no_drift(app, make_question, make_an
     for answer_id, total in acc.items():
         if answer_id not in accepted:
             assert total == 0
+
+
+def test_an_accepted_answer_hidden_then_accepted_again_pays_once(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+    """Hiding or deleting the accepted answer reverses its rewards; accepting it again pays once."""
+    from forum.services import visibility
+
+    asker, helper = make_user(), make_user()
+    q = make_question(author=asker)
+    a = make_answer(q, author=helper)
+    curation.accept_answer(asker, a)
+    db.session.commit()
+    assert (_rep(helper), _rep(asker)) == (1 + 15, 1 + 2)
+    visibility.hide_post(a, "moderator")
+    db.session.commit()
+    assert (_rep(helper), _rep(asker)) == (1, 1)  # the question is unsolved again
+    visibility.unhide_post(a)
+    curation.accept_answer(asker, a)
+    db.session.commit()
+    assert (_rep(helper), _rep(asker)) == (1 + 15, 1 + 2)
+    answers.delete_answer(helper, a)
+    db.session.commit()
+    assert _rep(helper) == 1
+    assert reputation.recompute(fix=False)[1] == []
