@@ -17,13 +17,16 @@ Post = Question | Answer | Comment | Article
 
 
 def post_path(post: Post) -> str:
-    """Site-relative link to a post (the question page redirects to its canonical slug)."""
+    """Site-relative link to a post: the same canonical URL the answer and comment
+    notifications use, so a member mentioned in an answer to their own question hears of it once."""
+    from .activity import question_path
+
     if isinstance(post, Question):
-        return f"/questions/{post.id}"
+        return question_path(post)
     if isinstance(post, Answer):
-        return f"/questions/{post.question_id}#answer-{post.id}"
+        return question_path(post.question, f"answer-{post.id}")
     if isinstance(post, Comment):
-        return f"/questions/{post.question_id}#comment-{post.id}"
+        return question_path(db.session.get(Question, post.question_id), f"comment-{post.id}")
     return f"/articles/{post.id}"
 
 

@@ -11,6 +11,7 @@ from forum.models.base import utcnow
 from forum.services import answers, comments, notifications, questions
 from forum.services.links import render_body
 from forum.services.mentions import suggest_users
+from forum.services.questions import slugify
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_a_mention_links_the_profile_and_notifies_once(app, make_user, make_ques
     assert f'<a class="mention" data-user="{maria.id}" href="/users/{maria.id}">@Maria_K</a>' in q.body_html
     assert [c["to"] for c in told] == [[maria.id, sam.id]]
     assert told[0]["event"] == "mention" and told[0]["actor"].id == author.id
-    assert told[0]["url"] == f"/questions/{q.id}" and "mentioned you" in told[0]["subject"]
+    assert told[0]["url"] == f"/questions/{q.id}/{slugify(q.title)}" and "mentioned you" in told[0]["subject"]
 
     nora = make_user("nora_l")
     questions.edit_question(author, q, questions.QuestionInput(
@@ -54,7 +55,7 @@ def test_removing_and_re_adding_a_mention_does_not_notify_again(app, make_user, 
     answers.edit_answer(a.author, a, "Ask @maria after all, she fixed hers.")
     db.session.commit()
     assert [c["to"] for c in told] == [[maria.id]]
-    assert told[0]["url"] == f"/questions/{q.id}#answer-{a.id}"
+    assert told[0]["url"] == f"/questions/{q.id}/{slugify(q.title)}#answer-{a.id}"
 
 
 def test_mentions_in_comments_notify(app, make_user, make_question, told) -> None:  # noqa: ANN001
@@ -63,7 +64,7 @@ def test_mentions_in_comments_notify(app, make_user, make_question, told) -> Non
     c = comments.add_comment(bob, q, "@maria did the reset help?")
     db.session.commit()
     assert 'class="mention"' in c.body_html
-    assert told[0]["to"] == [maria.id] and told[0]["url"] == f"/questions/{q.id}#comment-{c.id}"
+    assert told[0]["to"] == [maria.id] and told[0]["url"] == f"/questions/{q.id}/{slugify(q.title)}#comment-{c.id}"
 
 
 @pytest.mark.parametrize("text", [
@@ -119,4 +120,18 @@ def test_a_mention_reaches_the_members_bell(app, make_user, make_question) -> No
     maria = make_user("maria")
     q = make_question(body="@maria could you share how you fixed the pairing?")
     rows = db.session.scalars(select(Notification).where(Notification.user_id == maria.id)).all()
-    assert [(n.event, n.url) for n in rows] == [("mention", f"/questions/{q.id}")]
+    assert [(n.event, n.url) for n in rows] == [("mention", f"/questions/{q.id}/{slugify(q.title)}")]
+
+
+def test_mentioning_the_asker_in_an_answer_tells_them_once(app, make_user, make_question) -> None:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from forum.models import Notification
+
+    asker = make_user("asker_m")
+    q = make_question(author=asker)
+    answers.post_answer(make_user(), q, "@asker_m hold the reset button for ten seconds.")
+    db.session.commit()
+    events = db.session.scalars(select(Notification.event).where(Notification.user_id == asker.id,
+                                                                 Notification.event != "badge")).all()
+    assert events == ["mention"]
