@@ -64,16 +64,18 @@ def edit_answer(editor: User, answer: Answer, body: str, summary: str = "") -> A
     return apply_answer_edit(editor, answer, body, summary)
 
 
-def apply_answer_edit(author: User, answer: Answer, body: str, summary: str = "") -> Answer:
+def apply_answer_edit(author: User, answer: Answer, body: str, summary: str = "", *,
+                      checked_by: User | None = None) -> Answer:
     """Change the answer and record a revision credited to ``author``, with every content rule
-    of an edit. The caller checked who may do it (edit_answer, or approving a suggested edit).
+    of an edit, judged for ``checked_by`` when given (the reviewer who approved a suggested
+    edit vouches for it). The caller checked who may do it (edit_answer, or approving).
 
     Raises FieldError for bad input and InvalidState when nothing changed.
     """
     body = check_body(body, limit_key="ANSWER_MAX_LENGTH")
     if body == answer.body:
         raise InvalidState("Nothing changed.")
-    verdict = check_edited_post(author, body)
+    verdict = check_edited_post(checked_by or author, body)
     rendered = set_body(answer, body)
     answer.edited_at = utcnow()
     db.session.flush()

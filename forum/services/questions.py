@@ -146,9 +146,11 @@ def edit_question(editor: User, question: Question, data: QuestionInput, summary
     return apply_question_edit(editor, question, data, summary)
 
 
-def apply_question_edit(author: User, question: Question, data: QuestionInput, summary: str = "") -> Question:
+def apply_question_edit(author: User, question: Question, data: QuestionInput, summary: str = "", *,
+                        checked_by: User | None = None) -> Question:
     """Change the question and record a revision credited to ``author``, with every content
-    rule of an edit (watched words, new members' links, rendering, tag counts, search).
+    rule of an edit (watched words, new members' links, rendering, tag counts, search), judged
+    for ``checked_by`` when given (the reviewer who approved a suggested edit vouches for it).
 
     The caller checked who may do it: edit_question, or the approval of a suggested edit.
     Raises FieldError for bad input and InvalidState when nothing changed.
@@ -157,7 +159,7 @@ def apply_question_edit(author: User, question: Question, data: QuestionInput, s
     old_names = [t.name for t in question.tags]
     if title == question.title and body == question.body and names == old_names:
         raise InvalidState("Nothing changed.")
-    verdict = check_edited_post(author, f"{title}\n{body}")
+    verdict = check_edited_post(checked_by or author, f"{title}\n{body}")
     if names != old_names:
         old_ids = {t.id for t in question.tags}
         question.tags = _tags_for(names)

@@ -164,10 +164,12 @@ def approve(reviewer: User, suggestion: SuggestedEdit) -> SuggestedEdit:
     _close(reviewer, suggestion, "approved")
     proposer = suggestion.proposer
     if isinstance(post, Question):
+        # Judged as the reviewer's: a new member's one-word fix must not send a trusted post
+        # (with its author's links) back to the review queue.
         apply_question_edit(proposer, post, QuestionInput(suggestion.title, suggestion.body, suggestion.tags),
-                            suggestion.summary)
+                            suggestion.summary, checked_by=reviewer)
     else:
-        apply_answer_edit(proposer, post, suggestion.body, suggestion.summary)
+        apply_answer_edit(proposer, post, suggestion.body, suggestion.summary, checked_by=reviewer)
     suggestion.revision_number = current_revision(post)
     reputation.suggested_edit_approved(reviewer, proposer.id, target_type, target_id)
     log_action(reviewer, "approve_suggested_edit", target_type, target_id,

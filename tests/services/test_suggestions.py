@@ -166,6 +166,27 @@ def test_a_suggestion_whose_post_changed_is_superseded_not_applied(make_user, po
     assert db.session.get(User, newbie.id).reputation == 1
 
 
+def test_a_new_members_fix_to_a_post_with_links_stays_published(app: Flask, make_user, make_answer, post, reviewer) -> None:  # noqa: ANN001
+    """The approved text is judged as the reviewer's: the author's own links must not send a
+    trusted answer (and its acceptance) back to the review queue because a new member fixed a word."""
+    from forum.models import Answer
+    from forum.services import curation
+
+    app.config["NEW_MEMBER_LINK_REVIEW"] = True
+    expert = set_reputation(make_user("expert"), 3000)
+    a = make_answer(post, author=expert, body="Follow https://example.org/fix and reset the hub.")
+    curation.accept_answer(post.author, a)
+    db.session.commit()
+    s = suggestions.suggest_answer_edit(make_user("newbie"), a, "Follow https://example.org/fix, then reset the hub.")
+    db.session.commit()
+    suggestions.approve(reviewer, s)
+    db.session.commit()
+    db.session.expire_all()
+    answer = db.session.get(Answer, a.id)
+    assert not answer.is_hidden and answer.body.endswith("then reset the hub.")
+    assert db.session.get(Question, post.id).accepted_answer_id == a.id
+
+
 def test_approval_goes_through_watched_words(make_user, post, reviewer) -> None:  # noqa: ANN001
     s = _suggest(make_user("newbie"), post, body=FIXED + " Ask about the refund hack.")
     db.session.add(WatchedWord(phrase="refund hack", action="review"))
