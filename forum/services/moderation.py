@@ -23,11 +23,12 @@ from . import answers as answer_svc
 from . import badges
 from . import comments as comment_svc
 from . import questions as question_svc
-from . import activity, safety
+from . import activity, links, safety
 from .audit import list_log, log_action
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .flags import Post, PostRef, find_post, load_posts, post_state
 from .pagination import Page
+from .support import recompute_first_response
 from .permissions import can, require
 from .visibility import hide_post, unhide_post
 
@@ -346,8 +347,14 @@ def approve_post(actor: User, post_type: str, post_id: int) -> Post:
     require(actor, "moderate")
     post = _held_for_review(post_type, post_id)
     before = post_state(post)
+    # Held when first written (hidden the moment it was created), not sent back by an edit:
+    # only then do the asker and followers hear of it now; they already did otherwise.
+    first_publication = post.hidden_at == post.created_at
     unhide_post(post)
-    activity.post_published(post)
+    if first_publication:
+        activity.post_published(post)
+    # Mentions are recorded (and their members told, once) when the post becomes visible.
+    links.after_write(post, links.render_body(post.body, inline=isinstance(post, Comment)), post.author)
     if isinstance(post, Answer):
         badges.on_event("answer", post=post)  # held answers count once they are published
     log_action(actor, "approve", post_type, post.id, before=before, after=post_state(post))
@@ -395,6 +402,8 @@ def restore(actor: User, post_type: str, post_id: int, reason: str = "") -> Post
     else:
         post.deleted_at = None
         post.deleted_by_id = None
+        db.session.flush()
+        recompute_first_response(post.question_id)
     log_action(actor, "restore", post_type, post.id, reason=_reason(reason, required=False), before=before,
                after=post_state(post))
     db.session.flush()

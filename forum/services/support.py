@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Float, and_, case, func, literal, select, union_all, update
+from sqlalchemy import Float, and_, case, exists, func, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
@@ -84,9 +84,12 @@ def recompute_first_response(question_id: int) -> None:
         select(Answer.created_at.label("at")).where(
             Answer.question_id == question_id, Answer.author_id != question.author_id,
             Answer.deleted_at.is_(None), Answer.hidden_at.is_(None)),
+        # A comment under a deleted or hidden answer is not shown, so it is no response.
         select(Comment.created_at.label("at")).where(
             Comment.question_id == question_id, Comment.author_id != question.author_id,
-            Comment.deleted_at.is_(None), Comment.hidden_at.is_(None)),
+            Comment.deleted_at.is_(None), Comment.hidden_at.is_(None),
+            or_(Comment.answer_id.is_(None), exists().where(
+                Answer.id == Comment.answer_id, Answer.deleted_at.is_(None), Answer.hidden_at.is_(None)))),
         select(SupportCase.opened_at.label("at")).where(SupportCase.question_id == question_id),
     ).subquery()
     first = db.session.scalar(select(func.min(responses.c.at)))

@@ -221,3 +221,25 @@ def test_a_question_hidden_since_it_was_followed_leaves_the_followers_list(make_
     db.session.commit()
     assert follow_svc.following(follower).questions == []  # no title of a hidden question
     assert [x.id for x in follow_svc.following(author).questions] == [q.id]  # the author still sees it
+
+
+def test_approving_a_held_post_tells_its_mentions_once_and_an_edit_sent_back_tells_nobody_again(
+        app, make_user, make_question) -> None:
+    app.config["NEW_MEMBER_LINK_REVIEW"] = True
+    asker, newcomer, mod = make_user(), make_user(), make_user(role="moderator")
+    maria = make_user("maria_held")
+    q = make_question(author=asker)
+    held = answers.post_answer(newcomer, q, "@maria_held had this: see https://example.org/fix today")
+    db.session.commit()
+    assert told(maria) == []
+    moderation.approve_post(mod, "answer", held.id)
+    db.session.commit()
+    assert told(asker) == ["answer"] and told(maria) == ["mention"]
+
+    # An edit adding another link sends the answer back; approving it again tells nobody again.
+    answers.edit_answer(newcomer, held, held.body + " and https://example.org/more")
+    db.session.commit()
+    assert held.is_hidden
+    moderation.approve_post(mod, "answer", held.id)
+    db.session.commit()
+    assert told(asker) == ["answer"] and told(maria) == ["mention"]

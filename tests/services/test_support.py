@@ -287,3 +287,27 @@ def test_the_job_worker_runs_the_sla_sweep_on_its_own_schedule(app, make_user, m
     assert jobs.periodic(app, ran - 3600) != ran and [c[0] for c in calls] == ["sla", "sla"]
     breaches = db.session.scalars(select(SupportAlert.question_id).where(SupportAlert.kind == "breach"))
     assert len(set(breaches)) == 2
+
+
+def test_a_restored_comment_is_a_response_again_and_one_under_a_deleted_answer_is_not(make_user, make_question,
+                                                                                        make_answer) -> None:  # noqa: ANN001
+    from forum.services import moderation
+
+    mod = make_user(role="moderator")
+    q = make_question()
+    c = comments.add_comment(make_user(), q, "Which hub model is it?")
+    db.session.commit()
+    comments.delete_comment(mod, c)
+    db.session.commit()
+    assert _first(q) is None
+    moderation.restore(mod, "comment", c.id, "")
+    db.session.commit()
+    assert _first(q) == c.created_at
+
+    other = make_question()
+    a = make_answer(other)
+    under = comments.add_comment(a.author, a, "Also check the router's 2.4 GHz band.")
+    db.session.commit()
+    answers.delete_answer(mod, a)
+    db.session.commit()
+    assert under.is_visible and _first(other) is None  # the comment is not shown without its answer
