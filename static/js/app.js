@@ -22,6 +22,9 @@
       timer = setTimeout(function () { fn.apply(null, args); }, ms);
     };
   }
+  // Shared with the scripts loaded after this one (composer.js), so there is one copy.
+  window.Forum = window.Forum || {};
+  window.Forum.debounce = debounce;
 
   document.querySelectorAll(".editor[data-preview-url]").forEach(function (editor) {
     var input = editor.querySelector("textarea");

@@ -7,14 +7,7 @@
   "use strict";
   var counter = 0;
 
-  function debounce(fn, ms) {
-    var timer = null;
-    return function () {
-      var args = arguments;
-      clearTimeout(timer);
-      timer = setTimeout(function () { fn.apply(null, args); }, ms);
-    };
-  }
+  var debounce = window.Forum.debounce;  // from app.js, loaded first (both deferred, in order)
 
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
