@@ -32,7 +32,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config["ENV_NAME"] = config_name
     _finish_config(app, config_name)
 
-    from . import cli, cli_notify, database, jobs, search_sync, web
+    from . import cli, cli_notify, database, events, jobs, search_sync, subscribers, web
     from .extensions import csrf, db, login_manager, migrate
 
     database.init_app(app)
@@ -40,6 +40,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    events.init_app()
+    subscribers.init_app(app)
     search_sync.init_app(app)
     jobs.init_app(app)
     web.init_app(app)

@@ -41,11 +41,11 @@ def init_app(app: Flask) -> None:
 _commit_hooks: set[str] = set()
 
 
-def after_real_commit(name: str, collect: Callable[[Session, Any], None], act: Callable[[Session], None],
+def after_real_commit(name: str, collect: Callable[[Session, Any], None] | None, act: Callable[[Session], None],
                       keys: tuple[str, ...]) -> None:
     """Run work that must wait for the real commit (index writes, handing mail to the job layer).
 
-    ``collect(session, flush_context)`` runs at every flush and notes what it needs in
+    ``collect(session, flush_context)`` (if given) runs at every flush and notes what it needs in
     ``session.info[key]``; ``act(session)`` runs once the outermost transaction has committed
     and pops those keys; a rollback forgets them. SQLAlchemy also fires after_commit and
     after_rollback when a SAVEPOINT is released or rolled back, while the real transaction is
@@ -66,7 +66,8 @@ def after_real_commit(name: str, collect: Callable[[Session, Any], None], act: C
             for key in keys:
                 session.info.pop(key, None)
 
-    event.listen(FlaskSession, "after_flush", collect)
+    if collect is not None:
+        event.listen(FlaskSession, "after_flush", collect)
     event.listen(FlaskSession, "after_commit", after_commit)
     event.listen(FlaskSession, "after_rollback", after_rollback)
     _commit_hooks.add(name)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -98,7 +99,7 @@ class Question(SoftDeleteMixin, db.Model):
     )
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Literal["question"]:
         return "question"
 
     @property
@@ -147,7 +148,7 @@ class Answer(SoftDeleteMixin, db.Model):
     )
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Literal["answer"]:
         return "answer"
 
     @property
@@ -173,6 +174,10 @@ class Comment(SoftDeleteMixin, db.Model):
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+
+    @property
+    def kind(self) -> Literal["comment"]:
+        return "comment"
 
 
 class Revision(db.Model):

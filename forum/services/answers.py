@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import joinedload
 
+from ..events import AnswerUnaccepted, publish
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
@@ -48,6 +49,7 @@ def release_acceptance(answer: Answer) -> None:
         question.accepted_by_id = None
         question.accepted_at = None
         reputation.acceptance_released(answer)
+        publish(AnswerUnaccepted(question_id=question.id, answer_id=answer.id, actor_id=None))
 
 
 def get_answer(answer_id: int, viewer: User | None) -> Answer:

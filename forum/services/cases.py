@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..events import CaseOpened, CaseResolved, publish
 from ..extensions import db
 from ..markup import RENDER_VERSION, render_markdown
 from ..models import CASE_STATUSES, Answer, CaseEvent, Question, SupportCase, User
@@ -83,6 +84,7 @@ def open_case(actor: User, question: Question) -> SupportCase:
     db.session.flush()
     notifications.notify([question.author_id], "case", actor=actor, url=case_url(case),
                          subject=f"Our support team opened a private case for your question: {question.title}")
+    publish(CaseOpened(question_id=question.id, case_id=case.id, actor_id=actor.id))
     return case
 
 
@@ -160,6 +162,7 @@ def resolve_case(actor: User, case: SupportCase, summary: str) -> Answer:
     _tell(case, actor, f"Your support case is resolved: {question.title}", summary)
     notifications.notify_followers(question, "follow", actor=actor, url=url, text=summary[:200],
                                    subject=f"Support posted the resolution: {question.title}")
+    publish(CaseResolved(question_id=question.id, case_id=case.id, actor_id=actor.id, answer_id=answer.id))
     return answer
 
 

@@ -4,6 +4,7 @@ Every staff action is logged (audit.log_action) in the same transaction as the c
 """
 from __future__ import annotations
 
+from ..events import AnswerAccepted, AnswerUnaccepted, QuestionClosed, QuestionReopened, publish
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
@@ -42,6 +43,8 @@ def accept_answer(actor: User, answer: Answer) -> None:
     badges.on_event("accept", post=answer)
     if actor.is_staff and actor.id != question.author_id:
         _log(actor, "accept_answer", question, accepted_answer_id=(previous, answer.id))
+    publish(AnswerAccepted(question_id=question.id, answer_id=answer.id, actor_id=actor.id,
+                           previous_answer_id=previous))
 
 
 def unaccept_answer(actor: User, question: Question) -> None:
@@ -58,6 +61,7 @@ def unaccept_answer(actor: User, question: Question) -> None:
     reputation.answer_unaccepted(actor, previous)
     if actor.is_staff and actor.id != question.author_id:
         _log(actor, "unaccept_answer", question, accepted_answer_id=(previous, None))
+    publish(AnswerUnaccepted(question_id=question.id, answer_id=previous, actor_id=actor.id))
 
 
 def set_official(actor: User, answer: Answer, official: bool) -> None:
@@ -94,6 +98,8 @@ def close_question(actor: User, question: Question, reason: str, *, note: str = 
     db.session.flush()
     _log(actor, "close", question, reason=note, closed=(False, True), close_reason=(None, reason),
          duplicate_of_id=(None, question.duplicate_of_id))
+    publish(QuestionClosed(question_id=question.id, actor_id=actor.id, reason=reason,
+                           duplicate_of_id=question.duplicate_of_id))
 
 
 def reopen_question(actor: User, question: Question) -> None:
@@ -106,6 +112,7 @@ def reopen_question(actor: User, question: Question) -> None:
     question.duplicate_of_id = None
     db.session.flush()
     _log(actor, "reopen", question, closed=(True, False), close_reason=(before, None))
+    publish(QuestionReopened(question_id=question.id, actor_id=actor.id))
 
 
 def set_locked(actor: User, question: Question, locked: bool, reason: str = "") -> None:

@@ -6,6 +6,7 @@ see it, marked as hidden. Nothing is destroyed.
 """
 from __future__ import annotations
 
+from ..events import PostHidden, PostRestored, publish
 from ..extensions import db
 from ..models import Answer, Comment, Question
 from ..models.base import utcnow
@@ -43,6 +44,7 @@ def hide_post(post: Post, reason: str) -> None:
         _move_counters(post, -1)
     db.session.flush()
     _recount_first_response(post)
+    publish(PostHidden(question_id=_question_id(post), post_type=post.kind, post_id=post.id, reason=reason))
 
 
 def unhide_post(post: Post) -> None:
@@ -55,6 +57,11 @@ def unhide_post(post: Post) -> None:
         _move_counters(post, +1)
     db.session.flush()
     _recount_first_response(post)
+    publish(PostRestored(question_id=_question_id(post), post_type=post.kind, post_id=post.id))
+
+
+def _question_id(post: Post) -> int:
+    return post.id if isinstance(post, Question) else post.question_id
 
 
 def _recount_first_response(post: Post) -> None:

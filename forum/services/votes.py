@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..events import VoteCast, publish
 from ..extensions import db
 from ..models import Answer, Question, User, Vote
 from ..models.base import utcnow
@@ -94,6 +95,9 @@ def _apply(post: Question | Answer, voter_id: int, vote: Vote | None, value: int
                        .execution_options(synchronize_session=False))
     if value:
         reputation.grant_vote(post, voter_id, value)
+    question_id = post.id if isinstance(post, Question) else post.question_id
+    publish(VoteCast(question_id=question_id, voter_id=voter_id, post_type=post.kind, post_id=post.id,
+                     value=value, previous=old))
 
 
 def remove_vote(vote: Vote) -> int:

@@ -1,0 +1,260 @@
+"""Domain events: services say what happened; subscribers do what follows.
+
+A service that writes announces the fact with ``publish(SomethingHappened(...))`` and does
+nothing else about it. Subscribers, registered in one place (``forum/subscribers.py``),
+react in one of two phases:
+
+- ``IN_TRANSACTION``: called at once, inside the writer's transaction, before ``publish``
+  returns. For work that must commit or roll back with the write (notifications, badges,
+  link and mention bookkeeping, first-response tracking). An exception here propagates to
+  the writer, so the whole request fails as one.
+- ``AFTER_COMMIT``: called once the outermost transaction has really committed, never when
+  it rolls back (``forum.database.after_real_commit``). For work outside the database
+  (search index writes, handing mail to the job layer, later webhooks). The data is already
+  committed then, so an exception is logged and does not reach the user; each such
+  subscriber must leave something durable to retry from (``search_pending``, the outbox).
+
+Why a small registry of our own and not blinker (which Flask ships): blinker calls a
+signal's receivers in the order of a ``set`` of ids, so it cannot promise that link
+bookkeeping runs before the mention notifications that read it; its receivers take
+``(sender, **kwargs)``, which the type checker cannot tie to an event class; and it knows
+nothing of transactions. Here a handler is typed by the event class it takes, runs in the
+order written in ``forum/subscribers.py``, and is bound to a phase of the transaction.
+
+Events published inside a SAVEPOINT that is later rolled back while the outer transaction
+commits still reach after-commit subscribers; those only ever re-read the database (the
+search index, the outbox), so they find nothing to do for rows that were never written.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, TypeVar
+
+from sqlalchemy.orm import Session
+
+from .database import after_real_commit
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+PENDING = "forum.events.after_commit"
+PostType = Literal["question", "answer", "comment"]
+
+
+class Phase(StrEnum):
+    IN_TRANSACTION = "in_transaction"
+    AFTER_COMMIT = "after_commit"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every domain event: a small, immutable record of ids and facts, never ORM rows
+    (after the commit a row may be expired or detached; ids can always be re-read)."""
+
+    name: ClassVar[str] = "event"
+    #: The question whose thread, counts or search document this event changes (None: none).
+    question_id: int | None = None
+
+
+# ---------------------------------------------------------------- the catalogue
+# One class per fact. Keep them flat: ids and small values that subscribers need.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionAsked(Event):
+    name: ClassVar[str] = "question_asked"
+    author_id: int
+    published: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerPosted(Event):
+    name: ClassVar[str] = "answer_posted"
+    answer_id: int
+    author_id: int
+    published: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommentAdded(Event):
+    name: ClassVar[str] = "comment_added"
+    comment_id: int
+    post_type: PostType
+    post_id: int
+    author_id: int
+    published: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostEdited(Event):
+    name: ClassVar[str] = "post_edited"
+    post_type: PostType
+    post_id: int
+    editor_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostHidden(Event):
+    """A post stopped counting: hidden (review, flags, moderator, spam) or deleted."""
+
+    name: ClassVar[str] = "post_hidden"
+    post_type: PostType
+    post_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostRestored(Event):
+    """A hidden or deleted post counts again (approved, un-hidden, undeleted)."""
+
+    name: ClassVar[str] = "post_restored"
+    post_type: PostType
+    post_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoteCast(Event):
+    """A member's vote on a post moved from ``previous`` to ``value`` (0: none)."""
+
+    name: ClassVar[str] = "vote_cast"
+    voter_id: int
+    post_type: Literal["question", "answer"]
+    post_id: int
+    value: int
+    previous: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerAccepted(Event):
+    name: ClassVar[str] = "answer_accepted"
+    answer_id: int
+    actor_id: int
+    previous_answer_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerUnaccepted(Event):
+    name: ClassVar[str] = "answer_unaccepted"
+    answer_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionClosed(Event):
+    name: ClassVar[str] = "question_closed"
+    actor_id: int
+    reason: str
+    duplicate_of_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionReopened(Event):
+    name: ClassVar[str] = "question_reopened"
+    actor_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseOpened(Event):
+    name: ClassVar[str] = "case_opened"
+    case_id: int
+    actor_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseResolved(Event):
+    name: ClassVar[str] = "case_resolved"
+    case_id: int
+    actor_id: int
+    answer_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagRaised(Event):
+    name: ClassVar[str] = "flag_raised"
+    flag_id: int
+    post_type: PostType
+    post_id: int
+    flagger_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserSuspended(Event):
+    name: ClassVar[str] = "user_suspended"
+    user_id: int
+    actor_id: int
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleChanged(Event):
+    """An article was created, edited, published, archived or rated."""
+
+    name: ClassVar[str] = "article_changed"
+    article_id: int
+
+
+# ---------------------------------------------------------------- the dispatcher
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], None]
+
+
+@dataclass
+class Registry:
+    """Handlers per event class and phase, called in the order they were subscribed."""
+
+    handlers: dict[tuple[type[Event], Phase], list[Handler]] = field(default_factory=dict)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None],
+                  phase: Phase = Phase.IN_TRANSACTION) -> None:
+        """Call ``handler(event)`` for every published ``event_type`` (subclasses included)
+        in ``phase``. Subscribing the same handler twice is a no-op."""
+        handlers = self.handlers.setdefault((event_type, phase), [])
+        if handler not in handlers:
+            handlers.append(handler)
+
+    def for_event(self, event: Event, phase: Phase) -> list[Handler]:
+        found: list[Handler] = []
+        for klass in type(event).__mro__:
+            found.extend(self.handlers.get((klass, phase), ()))  # type: ignore[arg-type]
+        return found
+
+
+registry = Registry()
+
+
+def subscribe(event_type: type[E], handler: Callable[[E], None], phase: Phase = Phase.IN_TRANSACTION) -> None:
+    """Register ``handler`` on the process-wide registry (see Registry.subscribe)."""
+    registry.subscribe(event_type, handler, phase)
+
+
+def publish(event: Event, session: Session | None = None) -> None:
+    """Announce ``event``: run the in-transaction subscribers now, queue the after-commit ones.
+
+    Raises whatever an in-transaction subscriber raises (a ServiceError, a database error):
+    the writer's transaction then fails as a whole.
+    """
+    for handler in registry.for_event(event, Phase.IN_TRANSACTION):
+        handler(event)
+    if registry.for_event(event, Phase.AFTER_COMMIT):
+        session = session if session is not None else db.session()
+        session.info.setdefault(PENDING, []).append(event)
+
+
+def _after_commit(session: Session) -> None:
+    events: list[Event] = session.info.pop(PENDING, None) or []
+    for event in events:
+        for handler in registry.for_event(event, Phase.AFTER_COMMIT):
+            try:
+                handler(event)
+            except Exception:  # noqa: BLE001 - committed already; the subscriber's own retry path repairs
+                log.exception("after-commit subscriber %s failed for %s", getattr(handler, "__qualname__", handler), event)
+
+
+def init_app() -> None:
+    """Bind the after-commit phase to the session (once per process)."""
+    after_real_commit("events", None, _after_commit, (PENDING,))
