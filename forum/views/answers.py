@@ -59,8 +59,8 @@ def edit(answer_id: int):  # noqa: ANN201
         elif save(form, lambda: svc.edit_answer(current_user, answer, body, summary)) is not NOT_SAVED:
             flash("Your edit is saved.", "success")
             return redirect(answer_url(answer))
-    return render_template("answers/edit.html", form=form, answer=answer, question=answer.question,
-                           suggest=suggest), form_status(form)
+    return render_template("answers/edit.html", form=form, answer=answer, question=answer.question, suggest=suggest,
+                           pending=suggestions.pending_for(answer) if suggest else None), form_status(form)
 
 
 @bp.route("/answers/<int:answer_id>/delete", methods=["POST"])

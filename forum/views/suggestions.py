@@ -22,11 +22,6 @@ from .history import suggestion_diff
 bp = Blueprint("suggestions", __name__)
 
 
-@bp.app_context_processor
-def _helpers() -> dict[str, Any]:
-    return {"pending_suggestion": svc.pending_for}
-
-
 def _render_queue(errors: dict[int, str] | None = None, typed: dict[int, str] | None = None, status: int = 200):  # noqa: ANN202
     page, items = svc.review_queue(current_user, clamp_page(request.args.get("page")))
     return render_template("suggestions/queue.html", page=page, items=items, diff=suggestion_diff,
