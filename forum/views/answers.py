@@ -59,7 +59,8 @@ def edit(answer_id: int):  # noqa: ANN201
         elif save(form, lambda: svc.edit_answer(current_user, answer, body, summary)) is not NOT_SAVED:
             flash("Your edit is saved.", "success")
             return redirect(answer_url(answer))
-    return render_template("answers/edit.html", form=form, answer=answer, question=answer.question, suggest=suggest,
+    return render_template("answers/edit.html", form=form, answer=answer, question=answer.question,
+                           suggest=suggest,
                            pending=suggestions.pending_for(answer) if suggest else None), form_status(form)
 
 

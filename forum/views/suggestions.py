@@ -5,8 +5,6 @@ editor is below the edit privilege.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 

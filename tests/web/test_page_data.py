@@ -96,7 +96,7 @@ def world(make_user, make_question, make_answer) -> dict[str, Any]:  # noqa: ANN
     votes.cast_vote(member, "answer", answer.id, 1)
     following.follow_question(member, q)
     following.follow_tag(member, get_tag("wifi"))
-    suggestions.suggest_answer_edit(member, answer, "Give the hub a fixed (reserved) address in the router's DHCP table.")
+    suggestions.suggest_answer_edit(member, answer, "Give the hub a reserved address in the router's DHCP table.")
     support.triage_question(agent, q, "problem", "high")
     case = cases.open_case(agent, q)
     articles.promote_question(agent, q)
