@@ -110,12 +110,16 @@ def world(make_user, make_question, make_answer) -> dict[str, Any]:  # noqa: ANN
 def test_pages_run_no_query_while_their_template_renders(app: Flask, client, auth, world) -> None:  # noqa: ANN001
     q, answer = world["q"], world["answer"]
     pages = {
-        None: ["/", "/questions", world["url"], "/tags/wifi", f"/users/{world['asker'].id}", "/badges",
-               "/articles", "/users", "/help/privileges"],
+        None: ["/", "/questions", world["url"], "/tags/wifi", "/tags", f"/users/{world['asker'].id}", "/badges",
+               "/badges/helper", "/articles", "/users", "/help/privileges", "/search?q=hub+network",
+               f"/questions/{q.id}/history", f"/answers/{answer.id}/history"],
         "reader": [world["url"], "/tags/wifi", "/notifications", "/questions/ask", f"/questions/{q.id}/edit",
-                   f"/answers/{answer.id}/edit", "/settings/notifications"],
-        "desk_agent": [world["url"], f"/cases/{world['case'].id}", "/support/queue", "/announcements"],
-        "mod_mia": [world["url"], f"/users/{world['member'].id}", "/moderation", "/review/edits"],
+                   f"/answers/{answer.id}/edit", "/settings/notifications", "/review/edits/mine", "/flags/mine",
+                   f"/flag/answer/{answer.id}"],
+        "desk_agent": [world["url"], f"/cases/{world['case'].id}", "/cases", "/support/queue", "/support/playbooks",
+                       "/support/replies", "/announcements", "/articles?state=draft", "/moderation/log",
+                       f"/questions/{q.id}/close"],
+        "mod_mia": [world["url"], f"/users/{world['member'].id}", "/moderation", "/review/edits", "/moderation/words"],
     }
     for who, paths in pages.items():
         if who:
