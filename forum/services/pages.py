@@ -61,6 +61,8 @@ class CasePage:
 
 def case_page(case: SupportCase, viewer: User | None) -> CasePage:
     """A private support case: its timeline, and the reply library for staff who may still write."""
-    staff_writes = viewer is not None and can(viewer, "support") and can(viewer, "write_case", case)
-    return CasePage(case=case, events=timeline(case), canned_replies=all_replies(viewer) if staff_writes else [])
+    replies: list[CannedReply] = []
+    if viewer is not None and can(viewer, "support") and can(viewer, "write_case", case):
+        replies = all_replies(viewer)
+    return CasePage(case=case, events=timeline(case), canned_replies=replies)
 
