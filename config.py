@@ -30,7 +30,11 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR: str | None = None  # default: instance/index; ":memory:" for a RAM index
     REDIS_URL: str | None = None
+    # The names the pages say (templates read them through forum/templating.py): the site, the
+    # company whose support team answers, and the products customers own.
     SITE_NAME = "Lumen Community"
+    COMPANY_NAME = "Brightway"
+    PRODUCT_NAME = "Lumen"
     # Limits enforced on the server (forms and services both read them).
     MAX_CONTENT_LENGTH = 256 * 1024  # a 30,000-character post is ~120 KB at worst in UTF-8
     TITLE_MIN_LENGTH = 10

@@ -1,21 +1,19 @@
-"""HTTP wiring: blueprints, error pages, security headers, sign-in and template globals."""
+"""HTTP wiring: blueprints, error pages, security headers and sign-in (template globals: templating.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, flash, jsonify, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
+from . import templating
 from .extensions import db, login_manager
 from .models import User
 from .models.base import utcnow
 from .services.errors import ServiceError
 from .services.moderation import suspension_message
-from .services.permissions import can
 
 CSP = (
     "default-src 'self'; img-src 'self' https: ; style-src 'self'; script-src 'self'; "
@@ -105,25 +103,6 @@ def _sign_out_suspended(user: User) -> None:
     flash(suspension_message(user), "error")
 
 
-def _timeago(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    seconds = int((datetime.now(timezone.utc) - value).total_seconds())
-    for unit, size in (("year", 31536000), ("month", 2592000), ("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
-    return "just now"
-
-
-def _time_tag(value: datetime | None) -> Markup:
-    if value is None:
-        return Markup("")
-    iso = value.astimezone(timezone.utc).isoformat(timespec="seconds")
-    full = value.strftime("%d %b %Y at %H:%M UTC")
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso, full, _timeago(value))
-
-
 def init_app(app: Flask) -> None:
     from .views import register_blueprints
 
@@ -133,11 +112,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
-    app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"])
-    app.jinja_env.filters["timeago"] = _timeago
-    app.jinja_env.filters["time_tag"] = _time_tag
-    app.jinja_env.trim_blocks = True
-    app.jinja_env.lstrip_blocks = True
+    templating.init_app(app)
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> tuple[Any, int]:

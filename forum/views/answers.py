@@ -60,7 +60,8 @@ def edit(answer_id: int):  # noqa: ANN201
             flash("Your edit is saved.", "success")
             return redirect(answer_url(answer))
     return render_template("answers/edit.html", form=form, answer=answer, question=answer.question,
-                           suggest=suggest), form_status(form)
+                           suggest=suggest,
+                           pending=suggestions.pending_for(answer) if suggest else None), form_status(form)
 
 
 @bp.route("/answers/<int:answer_id>/delete", methods=["POST"])

@@ -6,13 +6,13 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms.articles import ArticleForm, ArticleStateForm, FeedbackForm
-from ..models import Article, Question
 from ..services import articles as svc
 from ..services import links as links_svc
 from ..services.errors import InvalidState
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.questions import get_question
+from ..templating import article_url
 from .formglue import NOT_SAVED, form_status, save
 from .history import revision_diffs
 
@@ -23,20 +23,6 @@ STATE_MESSAGES = {
     "draft": "The article is back in drafts; only staff can see it.",
     "archived": "The article is archived; only staff can see it.",
 }
-
-
-def article_url(article: Article, **kwargs: object) -> str:
-    return url_for("articles.show", article_id=article.id, slug=svc.article_slug(article.title), **kwargs)
-
-
-def _article_for_question(question: Question) -> Article | None:
-    """For questions/show.html (via articles/_question_link.html): one query per page."""
-    return svc.article_for_question(question.id, current_user)
-
-
-@bp.app_context_processor
-def _helpers() -> dict[str, object]:
-    return {"article_url": article_url, "article_for_question": _article_for_question}
 
 
 def _input(form: ArticleForm) -> svc.ArticleInput:

@@ -4,18 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from ..models import User
 from ..services import badges
 from ..services.pagination import clamp_page
 
 bp = Blueprint("badges", __name__)
-
-
-@bp.app_template_global("profile_badges")
-def profile_badges(user: User) -> badges.ProfileBadges:
-    """For templates/badges/_profile.html: every page that shows a profile (the profile view, the
-    moderation forms that re-render it with errors) gets the badges without passing them."""
-    return badges.profile_badges(user)
 
 
 @bp.route("/badges")

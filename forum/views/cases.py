@@ -9,6 +9,7 @@ from ..forms.support import CaseMessageForm, CaseStatusForm, ResolveForm
 from ..models import CASE_STATUSES, SupportCase
 from ..services import cases as svc
 from ..services.errors import InvalidState
+from ..services.pages import case_page
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.questions import get_question
@@ -47,8 +48,10 @@ def index():  # noqa: ANN201
 
 def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = None,
                 resolve_form: ResolveForm | None = None, status: int = 200):  # noqa: ANN201
+    data = case_page(case, current_user)
     return render_template(
-        "cases/show.html", case=case, events=svc.timeline(case), statuses=svc.STATUS_LABELS,
+        "cases/show.html", case=case, events=data.events, canned_replies=data.canned_replies,
+        statuses=svc.STATUS_LABELS,
         message_form=message_form or composer_form(case.question, CaseMessageForm),
         status_form=CaseStatusForm(formdata=None, status=case.status),
         resolve_form=resolve_form or ResolveForm(formdata=None),

@@ -125,7 +125,8 @@ def announcements():  # noqa: ANN201
             db.session.commit()
             flash("Announcement is live on every page.", "success")
             return redirect(url_for("curation.announcements"))
-    return render_template("curation/announcements.html", form=form, items=ann.recent()), form_status(form)
+    return render_template("curation/announcements.html", form=form, items=ann.recent(),
+                           active_ids={a.id for a in ann.active()}), form_status(form)
 
 
 @bp.route("/announcements/<int:announcement_id>/end", methods=["POST"])
@@ -148,13 +149,3 @@ def dismiss_announcement(announcement_id: int):  # noqa: ANN201
         session["dismissed"] = sorted({*session.get("dismissed", []), item.id})[-20:]
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))
 
-
-@bp.app_context_processor
-def _banner() -> dict[str, object]:
-    def banners() -> list[object]:
-        try:
-            return ann.visible_to(current_user, set(session.get("dismissed", [])))
-        except Exception:  # noqa: BLE001 - a banner must never break a page (e.g. on the 500 page)
-            return []
-
-    return {"announcement_banners": banners, "active_announcements": ann.active}

@@ -5,14 +5,8 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..services import privileges as svc
-from ..services.permissions import privilege_note
 
 bp = Blueprint("help", __name__)
-
-
-@bp.app_context_processor
-def _helpers() -> dict[str, object]:
-    return {"privilege_note": privilege_note}
 
 
 @bp.route("/help/privileges")

@@ -7,15 +7,12 @@ service call and commits once.
 """
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..markup import excerpt
 from ..forms import ActionForm
 from ..forms.moderation import FlagActionForm, FlagForm, NoteForm, ReasonForm, RestrictForm, WatchedWordForm
 from ..services import accounts
@@ -23,57 +20,16 @@ from ..services import flags as flag_svc
 from ..services import moderation as svc
 from ..services import safety
 from ..services.errors import FieldError, InvalidState, PermissionDenied
-from ..services.flags import PostRef
 from ..services.pagination import clamp_page
 from ..services.permissions import require
+from ..templating import post_url
 from .formglue import form_status, show_field_error
-from .questions import question_url
 from .redirects import next_from_request
+from .users import render_profile
 
 bp = Blueprint("moderation", __name__)
 
 POST_TYPE = "any(question,answer,comment)"
-
-
-def post_url(ref: PostRef | None) -> str | None:
-    """Where a post lives: its question's page, anchored at the answer or comment."""
-    if ref is None or ref.question is None:
-        return None
-    anchor = ref.anchor
-    return question_url(ref.question, _anchor=anchor) if anchor else question_url(ref.question)
-
-
-def log_changes(entry: Any) -> list[tuple[str, Any, Any]]:
-    """(key, before, after) for the keys a log entry changed (all keys when one side is empty)."""
-    try:
-        before, after = json.loads(entry.before or "{}"), json.loads(entry.after or "{}")
-    except ValueError:
-        return []
-    keys = sorted(set(before) | set(after))
-    return [(k, _shown(before.get(k)), _shown(after.get(k))) for k in keys if before.get(k) != after.get(k)]
-
-
-def _shown(value: Any) -> Any:
-    """Log values as people read them: stored datetimes become "26 Nov 2026 at 05:27 UTC"."""
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in " T":
-        try:
-            return svc.format_until(datetime.fromisoformat(value))
-        except ValueError:
-            return value
-    return value
-
-
-@bp.app_context_processor
-def _helpers() -> dict[str, Any]:
-    return {
-        "posting_block": svc.posting_block,
-        "post_excerpt": lambda post, length=300: excerpt(post.body_html, length),
-        "log_changes": log_changes,
-        "hidden_label": svc.hidden_label,
-        "flag_reasons": flag_svc.REASON_LABELS,
-        "moderation_post_url": post_url,
-        "moderator_tools": lambda user: svc.user_tools(current_user, user),
-    }
 
 
 def _back(default: str) -> Any:
@@ -268,8 +224,6 @@ def _profile(user: accounts.User) -> str:
 
 
 def _render_profile_with(user: accounts.User, forms: dict[str, Any]):  # noqa: ANN202
-    from .users import render_profile
-
     return render_profile(user.id, mod_forms=forms), 400
 
 

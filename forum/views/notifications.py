@@ -1,7 +1,7 @@
 """The bell, the notification list, notification settings, following and one-click unsubscribe."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import mail
@@ -12,31 +12,19 @@ from ..services import notifications as svc
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.questions import get_question, get_tag, slugify
+from ..templating import unread_notifications
 from .formglue import form_status
 from .redirects import safe_next
 
 bp = Blueprint("notifications", __name__)
 
 
-@bp.app_template_global()
-def unread_notifications() -> int:
-    """The bell's count: one query per request, only for signed-in members."""
-    if not current_user.is_authenticated:
-        return 0
-    if "unread_notifications" not in g:
-        g.unread_notifications = svc.unread_count(current_user)
-    return g.unread_notifications
-
-
-bp.add_app_template_global(follow_svc.follows_question, "follows_question")
-bp.add_app_template_global(follow_svc.follows_tag, "follows_tag")
-
-
 @bp.route("/notifications")
 @login_required
 def index():  # noqa: ANN201
     page = svc.inbox(current_user, clamp_page(request.args.get("page")))
-    return render_template("notifications/index.html", page=page)
+    # The bell's count, shared with the layout (one query per request).
+    return render_template("notifications/index.html", page=page, unread=unread_notifications())
 
 
 @bp.route("/notifications/read", methods=["POST"])

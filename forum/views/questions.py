@@ -6,31 +6,25 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
-from ..markup import excerpt
+from ..forms.support import TriageForm
 from ..models import Question
 from ..services import links as links_svc
+from ..services.announcements import active as active_announcements
 from ..services import questions as svc
 from ..services.pagination import clamp_page
 from ..services import suggestions
 from ..services.permissions import can, require
-from ..services.curation import CLOSE_REASONS, pinned_questions
 from ..services.posts import revisions_of
-from ..services.search import similar_questions
+from ..services.pages import tag_page
+from ..services.threads import thread_page
+from ..templating import question_url
 from .formglue import NOT_SAVED, form_status, save
 from .history import revision_diffs
+from .support import composer_form
 
 bp = Blueprint("questions", __name__)
 
 SUGGESTED = "Thanks! Your suggested edit is waiting for review; follow it under My suggested edits."
-
-
-def question_url(question: Question, **kwargs: object) -> str:
-    return url_for("questions.show", question_id=question.id, slug=svc.slugify(question.title), **kwargs)
-
-
-@bp.app_context_processor
-def _helpers() -> dict[str, object]:
-    return {"question_url": question_url, "close_reasons": CLOSE_REASONS}
 
 
 @bp.route("/questions")
@@ -54,7 +48,7 @@ def ask():  # noqa: ANN201
         if question is not NOT_SAVED:
             flash("Your question is posted. You'll see answers here.", "success")
             return redirect(question_url(question))
-    return render_template("questions/ask.html", form=form), form_status(form)
+    return render_template("questions/ask.html", form=form, announcements=active_announcements()), form_status(form)
 
 
 @bp.route("/questions/<int:question_id>")
@@ -69,35 +63,18 @@ def show(question_id: int, slug: str | None = None):  # noqa: ANN201
     return render_thread(question)
 
 
-def related_questions(question: Question) -> list[Question]:
-    """The "Related questions" sidebar; empty rather than failing if the index is unavailable."""
-    try:
-        return similar_questions(current_user, question.title, body=excerpt(question.body_html, 400), exclude=question)
-    except Exception:  # noqa: BLE001 - the thread must render even when search is down
-        current_app.logger.warning("related questions unavailable", exc_info=True)
-        return []
-
-
-def composer_form(question: Question) -> AnswerForm:
-    """The answer composer; staff may arrive with a canned or suggested reply filled in."""
-    from .support import composer_form as support_composer
-
-    return support_composer(question)
-
-
 def render_thread(question: Question, answer_form: AnswerForm | None = None, status: int = 200,
                   comment_forms: dict[str, CommentForm] | None = None):  # noqa: ANN201
     """Render the question page; also used to redisplay a rejected answer or comment."""
-    answers, comments = svc.load_thread(question, current_user)
+    thread = thread_page(question.id, current_user)
+    panel = thread.staff_panel
     return render_template(
         "questions/show.html",
-        question=question,
-        related=related_questions(question),
-        answers=answers,
-        comments=comments,
-        links=links_svc.thread_links(question, answers, current_user),
+        thread=thread,
+        question=thread.question,
         answer_form=answer_form or composer_form(question),
         comment_forms=comment_forms or {},
+        triage_form=TriageForm(formdata=None, obj=panel.triage) if panel else None,
         action_form=ActionForm(),
     ), status
 
@@ -123,7 +100,8 @@ def edit(question_id: int):  # noqa: ANN201
         elif save(form, lambda: svc.edit_question(current_user, question, data, summary)) is not NOT_SAVED:
             flash("Your edit is saved.", "success")
             return redirect(question_url(question))
-    return render_template("questions/edit.html", form=form, question=question, suggest=suggest), form_status(form)
+    return render_template("questions/edit.html", form=form, question=question, suggest=suggest,
+                           pending=suggestions.pending_for(question) if suggest else None), form_status(form)
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
@@ -164,13 +142,12 @@ def tags():  # noqa: ANN201
 
 @bp.route("/tags/<name>")
 def tag(name: str):  # noqa: ANN201
-    tag = svc.get_tag(name)
     tab = request.args.get("tab", "newest")
     if tab not in svc.TABS:
         tab = "newest"
-    page = svc.list_questions(tab, clamp_page(request.args.get("page")), tag=tag)
-    pinned = pinned_questions(tag_id=tag.id) if page.page == 1 else []
-    return render_template("questions/index.html", page=page, tab=tab, tabs=svc.TABS, tag=tag, pinned=pinned)
+    data = tag_page(name, tab, clamp_page(request.args.get("page")), current_user)
+    return render_template("questions/index.html", page=data.questions, tab=tab, tabs=svc.TABS, tag=data.tag,
+                           pinned=data.pinned, following_tag=data.following)
 
 
 @bp.route("/preview", methods=["POST"])

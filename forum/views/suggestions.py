@@ -5,8 +5,6 @@ editor is below the edit privilege.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -20,11 +18,6 @@ from ..services.permissions import require
 from .history import suggestion_diff
 
 bp = Blueprint("suggestions", __name__)
-
-
-@bp.app_context_processor
-def _helpers() -> dict[str, Any]:
-    return {"pending_suggestion": svc.pending_for}
 
 
 def _render_queue(errors: dict[int, str] | None = None, typed: dict[int, str] | None = None, status: int = 200):  # noqa: ANN202

@@ -1,8 +1,6 @@
 """The support desk for staff: queue, triage, duty, playbooks, canned replies and filling them."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
@@ -13,54 +11,18 @@ from ..forms.support import CannedReplyForm, PlaybookForm, TriageForm
 from ..models import SEVERITIES, TRIAGE_TYPES, Article, Question
 from ..models.base import utcnow
 from ..services import canned, support
-from ..services.cases import case_for_question
 from ..services.errors import FieldError, NotFound
 from ..services.pagination import clamp_page
 from ..services.permissions import can, require
 from ..services.questions import get_question
+from ..templating import article_url, question_url
 from .formglue import NOT_SAVED, form_status, save
-from .questions import question_url
 from .redirects import safe_next
 
 bp = Blueprint("support", __name__)
 
 
-def _duration(delta: timedelta) -> str:
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // 1440} days"
-
-
-def due_label(due: object) -> str:
-    """ "breached 2 h ago" or "due in 35 min", for the queue and the question page."""
-    now = utcnow()
-    return f"breached {_duration(now - due)} ago" if due <= now else f"due in {_duration(due - now)}"  # type: ignore[operator]
-
-
-@bp.app_context_processor
-def _helpers() -> dict[str, object]:
-    def staff_panel(question: Question) -> dict[str, object]:
-        """What the question page shows staff: triage, due time, suggested reply, replies to insert."""
-        triage = support.triage_of(question.id)
-        books = support.all_playbooks()
-        form = TriageForm(formdata=None, obj=triage)
-        return {"triage": triage, "form": form, "due": support.due_at(question, triage, books)}
-
-    def support_case_for(question: Question) -> object:
-        # Opening a case sets first_response_at, so a question without one has no case: no query.
-        return case_for_question(question.id) if question.first_response_at is not None else None
-
-    return {"support_case_for": support_case_for, "support_staff_panel": staff_panel,
-            "canned_replies_for_picker": lambda: canned.all_replies(current_user), "now_utc": utcnow,
-            "due_label": due_label, "type_labels": support.TYPE_LABELS, "severity_labels": support.SEVERITY_LABELS}
-
-
 def _placeholder_values(question: Question, article_id: str | None) -> dict[str, str]:
-    from .articles import article_url
-
     values = {"asker": question.author.name, "question_link": question_url(question, _external=True)}
     if article_id and article_id.isdigit():
         article = db.session.get(Article, int(article_id))
@@ -125,8 +87,7 @@ def queue():  # noqa: ANN201
     page = support.queue(current_user, filters, clamp_page(request.args.get("page")))
     return render_template("support/queue.html", page=page, filters=filters, types=TRIAGE_TYPES, severities=SEVERITIES,
                            on_duty=support.is_on_duty(current_user), on_duty_staff=support.on_duty_staff(),
-                           action_form=ActionForm(), triage_form=TriageForm, now=utcnow(), stats=support.metrics(),
-                           duration=_duration)
+                           action_form=ActionForm(), triage_form=TriageForm, now=utcnow(), stats=support.metrics())
 
 
 @bp.route("/support/duty", methods=["POST"])

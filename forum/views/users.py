@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user
 from ..charts import line_chart
 from ..forms import EmailForm, PasswordForm, ProfileForm
 from ..services import accounts, profiles
+from ..services.pages import profile_page
 from ..services.pagination import clamp_page
 from .formglue import NOT_SAVED, form_status, save
 
@@ -30,9 +31,11 @@ def profile(user_id: int, slug: str | None = None):  # noqa: ANN201
 
 def render_profile(user_id: int, tab: str = "answers", page: int = 1, **context: Any) -> str:
     """The profile page; the moderation views re-render it with their forms' errors in ``context``."""
-    info = profiles.get_profile(user_id, tab, page)
+    data = profile_page(user_id, tab, page, current_user)
+    info = data.profile
     chart = line_chart(info.history.days, info.history.totals)
-    return render_template("users/show.html", user=info.user, profile=info, page=info.page, chart=chart, **context)
+    return render_template("users/show.html", user=info.user, profile=info, page=info.page, chart=chart,
+                           user_badges=data.badges, moderator_tools=data.moderator_tools, **context)
 
 
 @bp.route("/settings", methods=["GET"])

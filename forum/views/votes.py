@@ -29,10 +29,3 @@ def vote(kind: str, post_id: int):  # noqa: ANN201
     anchor = "question" if kind == "questions" else f"answer-{post_id}"
     return redirect(question_url(result.question, _anchor=anchor))
 
-
-@bp.app_context_processor
-def _my_votes() -> dict[str, object]:
-    def my_votes(question, answers):  # noqa: ANN001, ANN202
-        return svc.my_votes(current_user, question, answers)
-
-    return {"my_votes": my_votes}

@@ -1,0 +1,88 @@
+"""The question page's data: everything questions/show.html renders, built in one call.
+
+The template runs no query of its own (tests/web/test_page_data.py holds it to that); the number
+of queries here stays fixed whatever the size of the thread (tests/web/test_questions_pages.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+
+from ..markup import excerpt
+from ..models import Answer, Article, CannedReply, Comment, Question, QuestionTriage, SupportCase, User
+from .articles import article_for_question
+from .canned import all_replies
+from .cases import case_for_question
+from .following import follows_question
+from .links import PageLinks, thread_links
+from .permissions import can
+from .questions import get_question, load_thread
+from .search import similar_questions
+from .support import all_playbooks, due_at, triage_of
+from .votes import my_votes
+
+
+@dataclass(frozen=True)
+class StaffPanel:
+    """The support desk's strip on a question, for staff: its triage and first-response due time."""
+
+    triage: QuestionTriage | None
+    due: datetime
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    question: Question
+    answers: list[Answer]  # the ones the viewer may see: accepted first, then score, then age
+    comments: dict[int | None, list[Comment]]  # by answer id; None holds the question's
+    my_votes: dict[str, int]  # the viewer's votes: {"q<id>": 1, "a<id>": -1}
+    links: PageLinks  # link cards per post and the sidebar's backlinks
+    related: list[Question]  # the "Related questions" sidebar
+    case: SupportCase | None  # the private support case opened from this question
+    staff_panel: StaffPanel | None  # staff only
+    article: Article | None  # the article promoted from it (any state for staff, published for others)
+    following: bool  # whether the viewer follows the question
+    canned_replies: list[CannedReply]  # staff composing an answer: the reply picker's library
+
+
+def related_questions(viewer: User | None, question: Question) -> list[Question]:
+    """The "Related questions" sidebar; empty rather than failing if the index is unavailable."""
+    try:
+        rows = similar_questions(viewer, question.title, body=excerpt(question.body_html, 400), exclude=question)
+    except Exception:  # noqa: BLE001 - the thread must render even when search is down
+        current_app.logger.warning("related questions unavailable", exc_info=True)
+        return []
+    return [row for row in rows if isinstance(row, Question)]
+
+
+def staff_panel(question: Question) -> StaffPanel:
+    triage = triage_of(question.id)
+    return StaffPanel(triage=triage, due=due_at(question, triage, all_playbooks()))
+
+
+def thread_page(question_id: int, viewer: User | None) -> ThreadPage:
+    """The question page as ``viewer`` sees it.
+
+    Raises NotFound when the question does not exist or the viewer may not see it. A fixed
+    number of queries whatever the thread holds; the parts only some viewers see (staff
+    panel, reply library, votes, follow state) cost nothing for the others.
+    """
+    question = get_question(question_id, viewer)
+    answers, comments = load_thread(question, viewer)
+    staff = can(viewer, "support")
+    return ThreadPage(
+        question=question,
+        answers=answers,
+        comments=comments,
+        my_votes=my_votes(viewer, question, answers),
+        links=thread_links(question, answers, viewer),
+        related=related_questions(viewer, question),
+        # Opening a case sets first_response_at, so a question without one has no case: no query.
+        case=case_for_question(question.id) if question.first_response_at is not None else None,
+        staff_panel=staff_panel(question) if staff and question.is_visible else None,
+        article=article_for_question(question.id, viewer),
+        following=can(viewer, "follow", question) and follows_question(viewer, question),
+        canned_replies=all_replies(viewer) if staff and viewer is not None and can(viewer, "answer", question) else [],
+    )

@@ -1,0 +1,191 @@
+"""Everything a template may call that its view did not pass: pure helpers, the brand, the layout's queries.
+
+A page's data is built by one service function (``services/threads.py``, ``services/pages.py``)
+and passed by its view; templates only render it. What is registered here is either pure
+(URLs, labels, time formatting, permission checks over objects already loaded) or one of the
+few queries the layout (``templates/base.html``) needs on every page, listed in
+``LAYOUT_QUERIES``. tests/web/test_page_data.py fails when a page queries while it renders
+anywhere else, so a new query-running global cannot slip in unnoticed.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flask import Flask, current_app, g, session, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from .markup import excerpt
+from .models import Announcement, Article, Question
+from .models.base import utcnow
+from .services import announcements, notifications
+from .services.articles import article_slug
+from .services.curation import CLOSE_REASONS
+from .services.flags import REASON_LABELS, Post, PostRef
+from .services.moderation import format_until, hidden_label, posting_block
+from .services.permissions import can, privilege_note
+from .services.questions import slugify
+from .services.support import SEVERITY_LABELS, TYPE_LABELS
+
+# ---------------------------------------------------------------- URLs
+
+
+def question_url(question: Question, **kwargs: Any) -> str:
+    return url_for("questions.show", question_id=question.id, slug=slugify(question.title), **kwargs)
+
+
+def article_url(article: Article, **kwargs: Any) -> str:
+    return url_for("articles.show", article_id=article.id, slug=article_slug(article.title), **kwargs)
+
+
+def post_url(ref: PostRef | None) -> str | None:
+    """Where a post lives: its question's page, anchored at the answer or comment."""
+    if ref is None or ref.question is None:
+        return None
+    anchor = ref.anchor
+    return question_url(ref.question, _anchor=anchor) if anchor else question_url(ref.question)
+
+
+# ---------------------------------------------------------------- labels and text
+
+
+def post_excerpt(post: Post, length: int = 300) -> str:
+    return excerpt(post.body_html, length)
+
+
+def log_changes(entry: Any) -> list[tuple[str, Any, Any]]:
+    """(key, before, after) for the keys a log entry changed (all keys when one side is empty)."""
+    try:
+        before, after = json.loads(entry.before or "{}"), json.loads(entry.after or "{}")
+    except ValueError:
+        return []
+    keys = sorted(set(before) | set(after))
+    return [(k, _shown(before.get(k)), _shown(after.get(k))) for k in keys if before.get(k) != after.get(k)]
+
+
+def _shown(value: Any) -> Any:
+    """Log values as people read them: stored datetimes become "26 Nov 2026 at 05:27 UTC"."""
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in " T":
+        try:
+            return format_until(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+# ---------------------------------------------------------------- time
+
+
+def duration(delta: timedelta) -> str:
+    """ "35 min", "5 h" or "3 days"."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} days"
+
+
+def due_label(due: datetime) -> str:
+    """ "breached 2 h ago" or "due in 35 min", for the queue and the question page."""
+    now = utcnow()
+    return f"breached {duration(now - due)} ago" if due <= now else f"due in {duration(due - now)}"
+
+
+def timeago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    seconds = int((datetime.now(timezone.utc) - value).total_seconds())
+    for unit, size in (("year", 31536000), ("month", 2592000), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def time_tag(value: datetime | None) -> Markup:
+    if value is None:
+        return Markup("")
+    iso = value.astimezone(timezone.utc).isoformat(timespec="seconds")
+    full = value.strftime("%d %b %Y at %H:%M UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso, full, timeago(value))
+
+
+# ---------------------------------------------------------------- the layout's queries
+
+
+def unread_notifications() -> int:
+    """The bell's count: one query per request, only for signed-in members.
+
+    Cached on ``g`` because the notification list shows it again under the bell.
+    """
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        g.unread_notifications = notifications.unread_count(current_user)
+    return int(g.unread_notifications)
+
+
+def announcement_banners() -> list[Announcement]:
+    """The crisis banners this visitor has not dismissed (signed-in: stored; anonymous: in the session)."""
+    try:
+        return announcements.visible_to(current_user, set(session.get("dismissed", [])))
+    except Exception:  # noqa: BLE001 - a banner must never break a page (e.g. the 500 page)
+        current_app.logger.warning("announcement banners unavailable", exc_info=True)
+        return []
+
+
+# Every page extends base.html, so these run for every page rather than being passed by
+# each of some eighty views: the bell's unread count and the crisis banners. Nothing else
+# registered here may touch the database.
+LAYOUT_QUERIES: dict[str, Callable[..., Any]] = {
+    "unread_notifications": unread_notifications,
+    "announcement_banners": announcement_banners,
+}
+
+# Pure: they read their arguments (objects the view already loaded), the request and the clock.
+# ``can`` and ``privilege_note`` decide over attributes (role, reputation, suspension dates);
+# ``posting_block`` reads the suspension and silence dates.
+HELPERS: dict[str, Callable[..., Any]] = {
+    "can": can,
+    "privilege_note": privilege_note,
+    "posting_block": posting_block,
+    "hidden_label": hidden_label,
+    "question_url": question_url,
+    "article_url": article_url,
+    "moderation_post_url": post_url,
+    "post_excerpt": post_excerpt,
+    "log_changes": log_changes,
+    "due_label": due_label,
+    "duration": duration,
+    "now_utc": utcnow,
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "close_reasons": CLOSE_REASONS,
+    "flag_reasons": REASON_LABELS,
+    "type_labels": TYPE_LABELS,
+    "severity_labels": SEVERITY_LABELS,
+}
+
+FILTERS: dict[str, Callable[..., Any]] = {"timeago": timeago, "time_tag": time_tag}
+
+
+def brand(app: Flask) -> dict[str, str]:
+    """The names the pages say, from configuration: the site, the company, its product line."""
+    return {"site_name": app.config["SITE_NAME"], "company_name": app.config["COMPANY_NAME"],
+            "product_name": app.config["PRODUCT_NAME"]}
+
+
+def init_app(app: Flask) -> None:
+    """Register the helpers, labels, brand names, layout queries and filters on the Jinja environment."""
+    app.jinja_env.globals.update(HELPERS)
+    app.jinja_env.globals.update(LABELS)
+    app.jinja_env.globals.update(LAYOUT_QUERIES)
+    app.jinja_env.globals.update(brand(app))
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
