@@ -36,10 +36,10 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m search.bench
+	$(BIN)/python -m tools.search.bench
 
 eval: install
-	$(BIN)/python -m search.eval semeval ../shared/data/qa-retrieval/semeval2016-task3-cqa-ql-subtaskB --split test --query title+body
+	$(BIN)/python -m tools.search.eval semeval ../shared/data/qa-retrieval/semeval2016-task3-cqa-ql-subtaskB --split test --query title+body
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from search.eval import (
+from tools.search.eval import (
     SemEvalData,
     average_precision,
     average_recall,

@@ -10,7 +10,7 @@ from search.engine import Engine
 from search.index import SearchIndex
 from search.plan import build_plan, similar_plan
 from search.query import parse_query
-from search.synthetic import SyntheticForum
+from tools.search.synthetic import SyntheticForum
 
 TEXTS = [
     "The cafés ARE closing; v2.3.1 error 0x80070005 in config.yaml",
