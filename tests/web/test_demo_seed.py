@@ -27,7 +27,7 @@ def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:  
 
 
 def test_demo_accounts_can_log_in(runner, auth) -> None:  # noqa: ANN001
-    from forum.demo_content import DEMO_PASSWORD, USERS
+    from forum.demo.content import DEMO_PASSWORD, USERS
 
     runner.invoke(args=["forum", "seed-demo"])
     assert auth.login(USERS[0]["username"], DEMO_PASSWORD).status_code == 302

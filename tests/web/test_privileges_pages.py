@@ -226,7 +226,7 @@ def test_a_rejection_reason_reaches_the_proposer(client, auth, make_user, thread
 
 
 def test_the_demo_seeds_under_the_production_thresholds_and_shows_every_suggestion_state(runner, client, auth) -> None:  # noqa: ANN001
-    from forum.demo_content import DEMO_PASSWORD
+    from forum.demo.content import DEMO_PASSWORD
 
     r = runner.invoke(args=["forum", "seed-demo"])
     assert r.exit_code == 0, r.output

@@ -5,14 +5,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from .. import demo_content as content
 from ..extensions import db
 from ..models import (Answer, Article, Comment, Notification, Question, ReputationEvent, Revision, Role,
                       SuggestedEdit, Tag, User, UserBadge, Vote)
 from ..models.base import utcnow
-from . import (accounts, answers, articles, badges, comments, curation, following, fraud, notifications, questions,
-               reputation, suggestions, votes)
-from .permissions import can
+from ..services import (accounts, answers, articles, badges, comments, curation, following, fraud, notifications,
+                        questions, reputation, suggestions, votes)
+from ..services.permissions import can
+from . import content, support_desk
 
 
 def seed() -> dict[str, int]:
@@ -27,7 +27,7 @@ def seed() -> dict[str, int]:
 
 def _seed() -> dict[str, int]:
     now = utcnow()
-    users = {}
+    users: dict[str, User] = {}
     for spec in content.USERS:
         user = accounts.register(
             accounts.Registration(spec["username"], spec["email"], content.DEMO_PASSWORD),
@@ -95,9 +95,7 @@ def _seed() -> dict[str, int]:
         for spec_user in [u for u in content.USERS if u["role"] == "member"][:3]:
             articles.rate_article(users[spec_user["username"]], article, True)
     counts["comments"] += _seed_thread_links(users, now)
-    from . import demo_support  # the support desk: canned replies, triage, a private case
-
-    counts.update(demo_support.seed(users))
+    counts.update(support_desk.seed(users))
     for username, names in content.TAG_FOLLOWS.items():
         for name in names:
             following.follow_tag(users[username], questions.get_tag(name))
@@ -110,9 +108,7 @@ def _seed() -> dict[str, int]:
     return counts
 
 
-
-
-def _suggest_edits(users: dict, now: object) -> int:
+def _suggest_edits(users: dict[str, User], now: datetime) -> int:
     """Suggested edits in every state: approved (credited in the history), rejected, pending."""
     thread_ids = list(db.session.scalars(select(Question.id).order_by(Question.id)))
     for n, spec in enumerate(content.SUGGESTED_EDITS):
@@ -135,10 +131,8 @@ def _suggest_edits(users: dict, now: object) -> int:
     return len(content.SUGGESTED_EDITS)
 
 
-def _seed_thread_links(users: dict, now: object) -> int:
+def _seed_thread_links(users: dict[str, User], now: datetime) -> int:
     """Staff comments that link related threads and mention the asker (content.THREAD_LINKS)."""
-    from sqlalchemy import select
-
     threads = {q.title: q for q in db.session.scalars(select(Question))}
     guides = {a.title: a for a in db.session.scalars(select(Article))}
     n = 0
@@ -147,7 +141,7 @@ def _seed_thread_links(users: dict, now: object) -> int:
         target = f"#{threads[spec['to']].id}" if spec["to"] in threads else f"/articles/{guides[spec['to']].id}"
         before = on.last_activity_at
         c = comments.add_comment(users[spec["author"]], on, spec["body"].format(target=target, asker=on.author.username))
-        when = min(on.created_at + timedelta(hours=spec["hours_after"]), now)  # type: ignore[operator]
+        when = min(on.created_at + timedelta(hours=spec["hours_after"]), now)
         _backdate(Comment, c.id, when)
         db.session.execute(update(Question).where(Question.id == on.id).values(last_activity_at=max(before, when)))
         n += 1
@@ -209,7 +203,8 @@ def _seed_serial_voter(target: User) -> int:
     return sum(len(r.pair.vote_ids) for r in fraud.reverse_serial(None, 5, 24))
 
 
-def _backdate(model: type, row_id: int, when: object, last_activity: bool = False) -> None:
+def _backdate(model: type[Question | Answer | Comment], row_id: int, when: datetime,
+              last_activity: bool = False) -> None:
     values = {"created_at": when}
     if last_activity:
         values["last_activity_at"] = when
@@ -217,9 +212,9 @@ def _backdate(model: type, row_id: int, when: object, last_activity: bool = Fals
                        execution_options={"synchronize_session": False})
 
 
-def _settle_notifications(now: object) -> None:
+def _settle_notifications(now: datetime) -> None:
     """Date the seeded notifications like the posts they point to; those older than a week are read."""
-    week_ago = now - timedelta(days=7)  # type: ignore[operator]
+    week_ago = now - timedelta(days=7)
     for n in db.session.scalars(db.select(Notification)):
         kind, _, ident = n.url.rpartition("#")[2].partition("-")
         model = {"answer": Answer, "comment": Comment}.get(kind)
