@@ -360,7 +360,7 @@ class Engine:
                 key, pool = scores.__getitem__, scores.keys()
             elif order == "votes":
                 votes, created = self.column(seg, "score"), self.column(seg, "created")
-                key = lambda d: (votes[d], created[d])  # noqa: E731 - hot, local
+                key = lambda d: (votes[d], created[d])  # noqa: E731, B023 - hot, local, used in this iteration
             else:
                 key = self.column(seg, "created").__getitem__
             best.extend((key(d), seg.offset + d) for d in heapq.nlargest(want, pool, key=key))

@@ -18,8 +18,8 @@ from __future__ import annotations
 import pickle
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from operator import sub
 from datetime import timezone
+from operator import sub
 from typing import Any, Final
 
 from whoosh import fields, scoring

@@ -6,11 +6,37 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import (Answer, Article, Comment, Notification, Question, ReputationEvent, Revision, Role,
-                      SuggestedEdit, Tag, User, UserBadge, Vote)
+from ..models import (
+    Answer,
+    Article,
+    Comment,
+    Notification,
+    Question,
+    ReputationEvent,
+    Revision,
+    Role,
+    SuggestedEdit,
+    Tag,
+    User,
+    UserBadge,
+    Vote,
+)
 from ..models.base import utcnow
-from ..services import (accounts, answers, articles, badges, comments, curation, following, fraud, notifications,
-                        questions, reputation, suggestions, votes)
+from ..services import (
+    accounts,
+    answers,
+    articles,
+    badges,
+    comments,
+    curation,
+    following,
+    fraud,
+    notifications,
+    questions,
+    reputation,
+    suggestions,
+    votes,
+)
 from ..services.permissions import can
 from . import content, support_desk
 

@@ -19,7 +19,6 @@ from markdown.inlinepatterns import BacktickInlineProcessor, DelimiterProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-
 # ----------------------------------------------------------------------- pathological input
 #
 # Bodies are limited to 30,000 characters and every body must render well under a second on

@@ -37,7 +37,6 @@ from markdown.inlinepatterns import (
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from .links import LinkState, SiteLinks
 from .guards import (
     _MAX_MARKDOWN_WORK,
     _Backtick,
@@ -50,6 +49,7 @@ from .guards import (
     _FencedBlocks,
     _TameBlocks,
 )
+from .links import LinkState, SiteLinks
 
 
 class _Link(_Counted, _BoundedLink, _BoundedText, LinkInlineProcessor):

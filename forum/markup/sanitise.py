@@ -17,7 +17,6 @@ from bleach.linkifier import LinkifyFilter
 
 from .guards import _MAX_SANITISER_WORK
 
-
 INLINE_TAGS = frozenset({"a", "strong", "em", "del", "code", "kbd", "sup", "sub"})
 BLOCK_TAGS = frozenset(
     {"p", "br", "hr", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "li", "img",
