@@ -66,7 +66,7 @@ _SECTION_GAP: Final[int] = 100
 EXCERPT_CHARS: Final[int] = 2_000
 
 
-class SectionedText(fields.TEXT):
+class SectionedText(fields.TEXT):  # type: ignore[misc]  # whoosh ships no types
     """A TEXT field whose value is a sequence of ``(text, weight)`` sections.
 
     `index` tokenizes with the product analyzer's rules (see `search.analysis`) but

@@ -153,15 +153,16 @@ def score_run(run: Mapping[str, Sequence[tuple[str, float]]], data: SemEvalData)
 
 
 def _document(number: int, record: Mapping[str, object]) -> Document:
-    comments = record.get("comments") or []
+    raw = record.get("comments")
+    comments = [str(c) for c in raw] if isinstance(raw, list) else []
     created = datetime.strptime(str(record["date"]), "%Y-%m-%d %H:%M:%S") if record.get("date") else datetime(2015, 1, 1)
     return Document(
         kind="question",
         id=number,
         title=str(record["title"]),
         body=str(record["body"]),
-        answers="\n\n".join(str(c) for c in comments),  # type: ignore[union-attr]
-        answer_count=len(comments),  # type: ignore[arg-type]
+        answers="\n\n".join(comments),
+        answer_count=len(comments),
         created=created.replace(tzinfo=timezone.utc),
     )
 
