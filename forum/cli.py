@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from . import search_sync
 from .demo import seeding as demo
 from .extensions import db
+from .models import Role
 from .services import accounts, badges, fraud, maintenance, reputation, sla
 from .services.errors import FieldError, NotFound, PermissionDenied
 
@@ -26,7 +27,7 @@ forum_cli = AppGroup("forum", help="Demo data and maintenance.")
 def create_user(username: str, email: str, password: str, role: str) -> None:
     """Create an account with a role (the only way to make the first admin)."""
     try:
-        user = accounts.register(accounts.Registration(username, email, password), role=accounts.Role(role),
+        user = accounts.register(accounts.Registration(username, email, password), role=Role(role),
                                  allow_reserved=True)
     except FieldError as exc:
         db.session.rollback()

@@ -22,6 +22,7 @@ from ..models import (
     Vote,
 )
 from ..models.base import utcnow
+from ..models.kinds import LedgerReason
 from ..services import (
     accounts,
     answers,
@@ -63,13 +64,13 @@ def _seed() -> dict[str, int]:
         users[spec["username"]] = user
     db.session.flush()
     for username, amount in content.STARTING_REPUTATION.items():
-        reputation.record_adjustment(users[username].id, amount - 1, "demo_history")
-    db.session.execute(update(ReputationEvent).where(ReputationEvent.reason == "demo_history")
+        reputation.record_adjustment(users[username].id, amount - 1, LedgerReason.DEMO_HISTORY)
+    db.session.execute(update(ReputationEvent).where(ReputationEvent.reason == LedgerReason.DEMO_HISTORY)
                        .values(created_at=now - timedelta(days=90)))
     for user in users.values():
         db.session.refresh(user, ["reputation"])
-    for spec in content.TAGS:
-        db.session.add(Tag(name=spec["name"], description=spec["description"], question_count=0))
+    for tag in content.TAGS:
+        db.session.add(Tag(name=tag["name"], description=tag["description"], question_count=0))
     db.session.flush()
 
     counts = {"users": len(users), "tags": len(content.TAGS), "questions": 0, "answers": 0, "comments": 0}
@@ -109,11 +110,11 @@ def _seed() -> dict[str, int]:
     counts["serial votes reversed"] = _seed_serial_voter(users[content.USERS[1]["username"]])
     counts["suggested edits"] = _suggest_edits(users, now)
     counts["articles"] = 0
-    for spec in content.ARTICLES:
-        article = articles.create_article(users[spec["author"]], articles.ArticleInput(
-            spec["title"], spec["body"], " ".join(spec["tags"])))
-        articles.set_state(users[spec["author"]], article, "published")
-        when = now - timedelta(days=spec["days_ago"])
+    for guide in content.ARTICLES:
+        article = articles.create_article(users[guide["author"]], articles.ArticleInput(
+            guide["title"], guide["body"], " ".join(guide["tags"])))
+        articles.set_state(users[guide["author"]], article, "published")
+        when = now - timedelta(days=guide["days_ago"])
         db.session.execute(update(Article).where(Article.id == article.id).values(
             created_at=when, updated_at=when, published_at=when))
         counts["articles"] += 1
@@ -138,11 +139,11 @@ def _suggest_edits(users: dict[str, User], now: datetime) -> int:
     """Suggested edits in every state: approved (credited in the history), rejected, pending."""
     thread_ids = list(db.session.scalars(select(Question.id).order_by(Question.id)))
     for n, spec in enumerate(content.SUGGESTED_EDITS):
-        question = db.session.get(Question, thread_ids[spec["question"]])
+        question = db.session.get_one(Question, thread_ids[spec["question"]])
         proposer = users[spec["author"]]
         if spec["answer_by"]:
-            post = db.session.scalar(select(Answer).where(Answer.question_id == question.id,
-                                                          Answer.author_id == users[spec["answer_by"]].id))
+            post = db.session.scalars(select(Answer).where(Answer.question_id == question.id,
+                                                           Answer.author_id == users[spec["answer_by"]].id)).one()
             s = suggestions.suggest_answer_edit(proposer, post, f"{post.body}\n\n{spec['append']}", spec["summary"])
         else:
             s = suggestions.suggest_question_edit(proposer, question, questions.QuestionInput(
@@ -220,7 +221,7 @@ def _seed_serial_voter(target: User) -> int:
     puppet = accounts.register(accounts.Registration("lumen_fan_2026", "lumen.fan.2026@example.com",
                                                      content.DEMO_PASSWORD))
     # Enough reputation to upvote (PRIVILEGE_UPVOTE), as a puppet farmed before it struck.
-    reputation.record_adjustment(puppet.id, 19, "demo_history")
+    reputation.record_adjustment(puppet.id, 19, LedgerReason.DEMO_HISTORY)
     db.session.refresh(puppet, ["reputation"])
     targets = [*db.session.scalars(select(Answer).where(Answer.author_id == target.id).order_by(Answer.id)),
                *db.session.scalars(select(Question).where(Question.author_id == target.id).order_by(Question.id))]
@@ -243,8 +244,11 @@ def _settle_notifications(now: datetime) -> None:
     week_ago = now - timedelta(days=7)
     for n in db.session.scalars(db.select(Notification)):
         kind, _, ident = n.url.rpartition("#")[2].partition("-")
-        model = {"answer": Answer, "comment": Comment}.get(kind)
-        post = db.session.get(model, int(ident)) if model and ident.isdigit() else None
+        post: Answer | Comment | None = None
+        if kind == "answer" and ident.isdigit():
+            post = db.session.get(Answer, int(ident))
+        elif kind == "comment" and ident.isdigit():
+            post = db.session.get(Comment, int(ident))
         if post is not None:
             n.created_at = post.created_at
             n.read_at = n.created_at if n.created_at < week_ago else None
