@@ -5,11 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := forum:create_app
 
-.PHONY: run test install migrate seed bench eval clean help
+.PHONY: run test lint install migrate seed bench eval clean help
 
 help:
 	@echo "make run    - set up .venv, migrate, load demo data into an empty database, serve on http://127.0.0.1:5000"
-	@echo "make test   - set up .venv, then run the whole test suite"
+	@echo "make test   - set up .venv, lint (ruff, mypy), then run the whole test suite"
+	@echo "make lint   - ruff and mypy only (settings in pyproject.toml)"
 	@echo "make bench  - search latency and rebuild benchmark"
 	@echo "make eval   - search quality on the SemEval-2016 question-similarity benchmark"
 
@@ -32,14 +33,18 @@ seed: migrate
 run: seed
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: install
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m search.bench
+	$(BIN)/python -m tools.search.bench
 
 eval: install
-	$(BIN)/python -m search.eval semeval ../shared/data/qa-retrieval/semeval2016-task3-cqa-ql-subtaskB --split test --query title+body
+	$(BIN)/python -m tools.search.eval semeval ../shared/data/qa-retrieval/semeval2016-task3-cqa-ql-subtaskB --split test --query title+body
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

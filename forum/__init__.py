@@ -32,7 +32,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config["ENV_NAME"] = config_name
     _finish_config(app, config_name)
 
-    from . import cli, cli_notify, database, events, jobs, search_sync, subscribers, web
+    from . import cli, cli_jobs, database, events, jobs, search_sync, subscribers, web
     from .extensions import csrf, db, login_manager, migrate
 
     database.init_app(app)
@@ -46,7 +46,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     jobs.init_app(app)
     web.init_app(app)
     cli.init_app(app)
-    cli_notify.init_app(app)
+    cli_jobs.init_app(app)
     return app
 
 

@@ -1,13 +1,19 @@
 """``flask`` commands: users, demo data, re-rendering, search, reputation."""
 from __future__ import annotations
 
-import click
-from flask import Flask
-from flask.cli import AppGroup
+import time
 
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from . import search_sync
+from .demo import seeding as demo
 from .extensions import db
-from .services import accounts
-from .services.errors import FieldError, NotFound
+from .models import Role
+from .services import accounts, badges, fraud, maintenance, reputation, sla
+from .services.errors import FieldError, NotFound, PermissionDenied
 
 users_cli = AppGroup("users", help="Create accounts and set roles.")
 forum_cli = AppGroup("forum", help="Demo data and maintenance.")
@@ -21,7 +27,7 @@ forum_cli = AppGroup("forum", help="Demo data and maintenance.")
 def create_user(username: str, email: str, password: str, role: str) -> None:
     """Create an account with a role (the only way to make the first admin)."""
     try:
-        user = accounts.register(accounts.Registration(username, email, password), role=accounts.Role(role),
+        user = accounts.register(accounts.Registration(username, email, password), role=Role(role),
                                  allow_reserved=True)
     except FieldError as exc:
         db.session.rollback()
@@ -49,8 +55,6 @@ def set_role(username: str, role: str) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def seed_demo(if_empty: bool) -> None:
     """Load the demo support community (users, tags, questions, answers, comments)."""
-    from .services import demo
-
     if accounts.count_users() and if_empty:
         click.echo("Database already has users; demo data not loaded.")
         return
@@ -67,8 +71,6 @@ def seed_demo(if_empty: bool) -> None:
 @click.option("--all", "everything", is_flag=True, help="Re-render every post, not only stale ones.")
 def rerender(everything: bool) -> None:
     """Re-render stored Markdown after the allowlist or extensions change."""
-    from .services import maintenance
-
     counts = maintenance.rerender(everything)
     db.session.commit()
     click.echo("Re-rendered: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
@@ -89,12 +91,6 @@ search_cli = AppGroup("search", help="Rebuild and check the search index.")
 @search_cli.command("rebuild")
 def search_rebuild() -> None:
     """Rebuild the index from the database (the source of truth)."""
-    import time
-
-    from sqlalchemy.orm import Session
-
-    from . import search_sync
-
     with Session(db.engine) as session:
         total = search_sync.count_documents(session)
     started = time.monotonic()
@@ -118,8 +114,6 @@ def search_rebuild() -> None:
 @search_cli.command("ensure")
 def search_ensure() -> None:
     """Rebuild only when needed: after a schema change, or an empty index over a full database."""
-    from . import search_sync
-
     if search_sync.needs_rebuild():
         click.echo("Search index is outdated or empty; rebuilding.")
         count = search_sync.rebuild()
@@ -132,8 +126,6 @@ def search_ensure() -> None:
 @click.option("--repair/--no-repair", default=True, show_default=True, help="Fix what is found.")
 def search_check(repair: bool) -> None:
     """Report (and repair) documents missing from, stale in, or extra in the index."""
-    from . import search_sync
-
     report = search_sync.check(repair=repair)
     for kind in ("missing", "stale", "extra"):
         keys = report[kind]
@@ -155,8 +147,6 @@ reputation_cli = AppGroup("reputation", help="Check reputation against its ledge
 @click.option("--dry-run", is_flag=True, help="Report drift without repairing it.")
 def reputation_recompute(dry_run: bool) -> None:
     """Rebuild every user's reputation as 1 + the sum of their ledger rows; report any drift."""
-    from .services import reputation
-
     checked, drift = reputation.recompute(fix=not dry_run)
     for d in drift[:50]:
         click.echo(f"user {d.user_id}: stored {d.stored}, ledger says {d.expected}")
@@ -178,12 +168,12 @@ def support_sweep() -> None:
     Idempotent: each question gets one invitation round and one breach alert at most.
     Cron line: */5 * * * * cd /srv/forum && .venv/bin/flask support sweep
     """
-    from .services import sla
-
     report = sla.sweep()
     db.session.commit()
     click.echo(f"Checked {report.checked} waiting questions; invitations sent for {report.invited}, "
                f"breach alerts for {report.breached}.")
+
+
 @reputation_cli.command("reverse-serial")
 @click.option("--min-votes", type=int, default=None, help="Votes from one member on another's posts that count as serial "
               "(default: SERIAL_VOTE_MIN_VOTES, 5).")
@@ -192,11 +182,6 @@ def support_sweep() -> None:
 @click.option("--actor", default=None, help="Moderator or admin to record in the moderation log (default: System).")
 def reputation_reverse_serial(min_votes: int | None, hours: float | None, dry_run: bool, actor: str | None) -> None:
     """Find serial voting and reverse those votes exactly (scores, ledger, moderation log)."""
-    from flask import current_app
-
-    from .services import fraud
-    from .services.errors import PermissionDenied
-
     cfg = current_app.config
     min_votes = cfg["SERIAL_VOTE_MIN_VOTES"] if min_votes is None else min_votes
     hours = cfg["SERIAL_VOTE_WINDOW_HOURS"] if hours is None else hours
@@ -220,6 +205,8 @@ def reputation_reverse_serial(min_votes: int | None, hours: float | None, dry_ru
         total = sum(len(r.pair.vote_ids) for r in reversals)
         click.echo(f"Reversed {total} votes in {len(reversals)} serial voting pairs "
                    f"(>= {min_votes} votes within {hours:g} h).")
+
+
 badges_cli = AppGroup("badges", help="Award badges from the data.")
 
 
@@ -228,8 +215,6 @@ badges_cli = AppGroup("badges", help="Award badges from the data.")
 def badges_award(notify: bool) -> None:
     """Evaluate every badge for every member and award the missing ones (idempotent: for a
     backfill after a deploy or a new badge). Badges already held are never taken away."""
-    from .services import badges
-
     awarded = badges.award_all(notify=notify)
     db.session.commit()
     click.echo(f"Awarded {awarded} badges.")

@@ -8,7 +8,7 @@
     similar = index.similar("Printer offline after update", limit=5)
 
 See `search.query` for the query language, `search.schema` for what is indexed and
-how it is scored, `search.eval` and `search.bench` for the relevance and speed checks.
+how it is scored; the relevance and speed checks live outside the package, in `tools/search/`.
 """
 
 from search.document import Document

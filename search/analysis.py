@@ -78,7 +78,8 @@ def _normalise(raw: str) -> str | None:
     text = raw.lower().translate(accent_map)
     if len(text) < MIN_SIZE or len(text) > MAX_SIZE or text in STOP_WORDS:
         return None
-    return porter_stem(text)
+    stem: str = porter_stem(text)
+    return stem
 
 
 def _fold_only(raw: str) -> str | None:
@@ -128,7 +129,7 @@ lookup_term = _MEMO.lookup
 lookup_word = _FOLD_MEMO.lookup
 
 
-class ForumAnalyzer(Analyzer):
+class ForumAnalyzer(Analyzer):  # type: ignore[misc]  # whoosh ships no types
     """Whoosh analyzer: tokenize, lower-case, fold accents, drop stop words, stem.
 
     Implements the Whoosh analyzer protocol (`__call__` yields one reused `Token`), so
@@ -148,7 +149,7 @@ class ForumAnalyzer(Analyzer):
         """The memoised raw-token -> term function this analyzer applies."""
         return lookup_term if self.stem else lookup_word
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,

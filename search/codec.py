@@ -22,7 +22,7 @@ from whoosh.util.numeric import byte_to_length
 __all__ = ["ForumCodec"]
 
 
-class _PerDocReader(W3PerDocReader):
+class _PerDocReader(W3PerDocReader):  # type: ignore[misc]  # whoosh ships no types
     """W3PerDocReader with memoised `has_column` and in-memory length tables.
 
     Segment files never change after they are written, so both caches stay valid for
@@ -77,7 +77,7 @@ class _PerDocReader(W3PerDocReader):
         return byte_to_length(lbyte) if lbyte else None
 
 
-class ForumCodec(W3Codec):
+class ForumCodec(W3Codec):  # type: ignore[misc]  # whoosh ships no types
     """W3Codec returning `_PerDocReader`; pass as ``index.writer(codec=ForumCodec())``.
 
     Posting blocks are stored uncompressed (W3Codec's default is zlib level 3): the

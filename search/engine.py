@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, chain
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh.searching import Searcher
 
@@ -31,6 +31,7 @@ from search.postings import BM25Table, PostingCache, decode_positions, decode_po
 
 __all__ = ["PostingCache", "Engine", "Evaluation"]
 
+_T = TypeVar("_T")
 # Filter terms (kind:question, solved) are huge and used by most queries: their sets
 # are kept rather than rebuilt from the arrays each time.
 _SET_FIELDS = frozenset({"kind", "solved", "answer_count", "status"})
@@ -70,18 +71,18 @@ class Engine:
 
     # -- per-segment data -------------------------------------------------------------
 
-    def _cached(self, key: tuple[Any, ...], make: Callable[[], Any], size: Callable[[Any], int]) -> Any:
-        found = self.cache.get(key)
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], _T], size: Callable[[_T], int]) -> _T:
+        found: _T | None = self.cache.get(key)
         if found is None:
             found = make()
             self.cache.put(key, found, size(found))
         return found
 
-    def ids(self, seg: _Segment, ref: TermRef) -> array:
+    def ids(self, seg: _Segment, ref: TermRef) -> array[int]:
         """Segment-local docnums holding `ref`, ascending (deleted ones included)."""
         return self._postings(seg, ref)[0]
 
-    def _postings(self, seg: _Segment, ref: TermRef) -> tuple[array, array]:
+    def _postings(self, seg: _Segment, ref: TermRef) -> tuple[array[int], array[float]]:
         return self._cached(("p", seg.segid, ref.field, ref.text),
                             lambda: decode_postings(seg.reader, ref), lambda p: 8 * len(p[0]) + 200)
 
@@ -92,7 +93,7 @@ class Engine:
         return self._cached(("set", seg.segid, ref.field, ref.text),
                             lambda: frozenset(self.ids(seg, ref)), lambda s: 70 * len(s) + 200)
 
-    def term_scores(self, seg: _Segment, ref: TermRef) -> tuple[array, array, float]:
+    def term_scores(self, seg: _Segment, ref: TermRef) -> tuple[array[int], array[float], float]:
         """(ids, BM25 scores, max score) of `ref`, as Whoosh's BM25FScorer scores it."""
         # The statistics change with every commit, and so do the scores: they are part
         # of the key, while the decoded postings stay valid.
@@ -101,7 +102,7 @@ class Engine:
             avgfl = self._avgfl[ref.field] = self.searcher.avg_field_length(ref.field) or 1
         idf = self.searcher.idf(ref.field, ref.text)
 
-        def make() -> tuple[array, float]:
+        def make() -> tuple[array[float], float]:
             ids, weights = self._postings(seg, ref)
             table = self._lengths(seg, ref.field)
             lbytes = bytes(map(table.__getitem__, ids)) if table else bytes(len(ids))
@@ -158,9 +159,9 @@ class Engine:
 
         return self._cached(("col", seg.segid, field), make, lambda c: 9 * len(c) + 200)
 
-    def _positions(self, seg: _Segment, stem: bytes) -> tuple[array, tuple[bytes, ...]]:
+    def _positions(self, seg: _Segment, stem: bytes) -> tuple[array[int], tuple[bytes, ...]]:
         """(ids, encoded position lists) of a `text` term, for phrase verification."""
-        def make() -> tuple[array, tuple[bytes, ...]]:
+        def make() -> tuple[array[int], tuple[bytes, ...]]:
             return self.ids(seg, TermRef("text", stem)), decode_positions(seg.reader, "text", stem)
 
         return self._cached(("pos", seg.segid, stem), make, lambda p: 60 * len(p[0]) + 200)
@@ -238,10 +239,10 @@ class Engine:
                     universe.update(group)
                 else:
                     universe.intersection_update(group)
-        for group in plan.filters:
+        for refs in plan.filters:
             if universe is not None and not universe:
                 break
-            members = [self.docset(seg, ref) for ref in group]
+            members = [self.docset(seg, ref) for ref in refs]
             if universe is None:
                 universe = set().union(*members)
             elif len(members) == 1:
@@ -252,8 +253,8 @@ class Engine:
             universe = set(range(seg.reader.doc_count_all()))
         universe -= seg.deleted
         if universe and any(a.phrase for clause in plan.clauses for a in clause):
-            members = [self._members(seg, clause, universe) for clause in plan.clauses]
-            universe = set().union(*members) if union else set.intersection(*members)
+            matched = [self._members(seg, clause, universe) for clause in plan.clauses]
+            universe = set().union(*matched) if union else set.intersection(*matched)
         for alt in plan.exclusions:
             if not universe:
                 break
@@ -360,7 +361,7 @@ class Engine:
                 key, pool = scores.__getitem__, scores.keys()
             elif order == "votes":
                 votes, created = self.column(seg, "score"), self.column(seg, "created")
-                key = lambda d: (votes[d], created[d])  # noqa: E731 - hot, local
+                key = lambda d: (votes[d], created[d])  # noqa: E731, B023 - hot, local, used in this iteration
             else:
                 key = self.column(seg, "created").__getitem__
             best.extend((key(d), seg.offset + d) for d in heapq.nlargest(want, pool, key=key))
@@ -369,7 +370,7 @@ class Engine:
 
 
 def _add(
-    acc: dict[int, float], ids: array, scores: array, among: Collection[int], adds_new: bool
+    acc: dict[int, float], ids: array[int], scores: array[float], among: Collection[int], adds_new: bool
 ) -> None:
     """Add one term's scores to the documents of `among` that hold the term.
 

@@ -42,7 +42,7 @@ _TOP_TAGS = 30
 _CURRENT_SIGNATURE = schema_signature(build_schema())
 
 
-class _PrivateRamStorage(RamStorage):
+class _PrivateRamStorage(RamStorage):  # type: ignore[misc]  # whoosh ships no types
     """In-memory storage whose temporary files are in memory too.
 
     Whoosh's RamStorage puts writers' temporary files in ``$TMPDIR/MAIN.tmp``, one
@@ -57,7 +57,7 @@ class _PrivateRamStorage(RamStorage):
 
 def _clamp(value: object, low: int, high: int, default: int) -> int:
     try:
-        number = int(value)  # type: ignore[call-overload]
+        number: int = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):
         return default
     return max(low, min(high, number))
@@ -324,7 +324,8 @@ class SearchIndex:
         return {f["key"]: f["fp"] for f in engine.searcher.reader().all_stored_fields()}
 
     def __len__(self) -> int:
-        return self._current().searcher.doc_count()
+        count: int = self._current().searcher.doc_count()
+        return count
 
     # -- writing ----------------------------------------------------------------------
 

@@ -78,7 +78,8 @@ def _schema() -> Schema:
 
 
 def _value(field: str, value: object) -> bytes:
-    return _schema()[field].to_bytes(value)
+    encoded: bytes = _schema()[field].to_bytes(value)
+    return encoded
 
 
 def _stems(text: str) -> list[bytes]:

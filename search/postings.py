@@ -59,7 +59,7 @@ class PostingCache:
             self._size = 0
 
 
-def decode_postings(reader: Any, ref: TermRef) -> tuple[array, array]:
+def decode_postings(reader: Any, ref: TermRef) -> tuple[array[int], array[float]]:
     """Decode one posting list of one segment (ids, weights), ignoring deletions.
 
     Reads Whoosh's W3 posting blocks directly (ids are delta-coded tuples, weights a
@@ -104,8 +104,8 @@ class BM25Table(dict):  # type: ignore[type-arg]
 
     def __missing__(self, key: tuple[float, int]) -> float:
         # Exactly BM25FScorer._score, then the query boost as Whoosh's WrappingMatcher.
-        value = bm25(self.idf, key[0], _LENGTHS[key[1]], self.avgfl, BM25_B, BM25_K1)
-        value = self[key] = value * self.boost
+        value: float = bm25(self.idf, key[0], _LENGTHS[key[1]], self.avgfl, BM25_B, BM25_K1) * self.boost
+        self[key] = value
         return value
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import pickle
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from operator import sub
 from datetime import timezone
+from operator import sub
 from typing import Any, Final
 
 from whoosh import fields, scoring
@@ -42,7 +42,7 @@ __all__ = [
 
 # Weight of one token of each section in the BM25F `text` field (an accepted answer that
 # the caller also left in `answers` weighs answers + accepted).  Tuned on the SemEval-2016
-# dev split, which has titles, bodies and answers (see search/eval.py).
+# dev split, which has titles, bodies and answers (see tools/search/eval.py).
 SECTION_WEIGHTS: Final[dict[str, float]] = {
     "title": 3.0,
     "body": 1.0,
@@ -66,7 +66,7 @@ _SECTION_GAP: Final[int] = 100
 EXCERPT_CHARS: Final[int] = 2_000
 
 
-class SectionedText(fields.TEXT):
+class SectionedText(fields.TEXT):  # type: ignore[misc]  # whoosh ships no types
     """A TEXT field whose value is a sequence of ``(text, weight)`` sections.
 
     `index` tokenizes with the product analyzer's rules (see `search.analysis`) but

@@ -43,7 +43,7 @@ _FIRST_DELAY = 0.005
 _MAX_DELAY = 0.25
 
 
-class _LeanPool(PostingPool):
+class _LeanPool(PostingPool):  # type: ignore[misc]  # whoosh ships no types
     """A posting pool that only appends and sorts in memory.
 
     Whoosh's PostingPool estimates the size of each posting and checks a set per add;
@@ -53,7 +53,7 @@ class _LeanPool(PostingPool):
 
     def __init__(self, tempstore: Any, segment: Any) -> None:
         super().__init__(tempstore, segment)
-        self.add = self.current.append  # type: ignore[method-assign]
+        self.add = self.current.append
 
     def items(self, maxfiles: int = 128) -> Any:
         self.current.sort()

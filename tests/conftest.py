@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from jinja2.bccache import BytecodeCache, Bucket
+from flask.testing import FlaskClient, FlaskCliRunner
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import event, text
 
 from forum import create_app
 from forum.extensions import db
 from tests.support import Auth, pg_url_or_skip
+
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -104,15 +105,8 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # noqa: ANN201
+def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
-
-
-@pytest.fixture
-def csrf_app(app: Flask) -> Flask:
-    """The app with CSRF checking on (the testing config keeps it on; this documents intent)."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    return app
 
 
 _seq = itertools.count(1)

@@ -1,16 +1,17 @@
 """WTForms: shape validation only. Limits come from config; services enforce them again."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
-
 PASSWORD_RULE = "Use at least 10 characters (at most 256)."
 
 
-def _max(key: str):  # noqa: ANN202 - a WTForms validator
+def _max(key: str) -> Callable[[FlaskForm, StringField], None]:
     def check(form: FlaskForm, field: StringField) -> None:
         limit = current_app.config[key]
         if field.data and len(field.data) > limit:

@@ -10,7 +10,8 @@ from ..services.curation import CLOSE_REASONS
 
 
 class CloseForm(FlaskForm):
-    reason = RadioField("Why close it?", choices=[SelectChoice(k, v) for k, v in CLOSE_REASONS.items()], validators=[InputRequired(message="Choose a reason.")])
+    reason = RadioField("Why close it?", choices=[SelectChoice(k, v) for k, v in CLOSE_REASONS.items()],
+                        validators=[InputRequired(message="Choose a reason.")])
     duplicate_of = StringField("Original question (number or link)", validators=[Length(max=300)],
                                description="Only for duplicates, e.g. 42 or https://…/questions/42/…")
     note = TextAreaField("Note shown on the question", validators=[Length(max=500)])

@@ -53,7 +53,6 @@ from .parser import _ForumMarkdown
 from .sanitise import BLOCK_TAGS, INLINE_TAGS, _new_cleaner, _sanitise
 from .text import _clean_source, excerpt, to_plain_text
 
-
 __all__ = ["RENDER_VERSION", "LinkResolver", "Rendered", "Resolved", "render_markdown", "render_inline",
            "render_post", "to_plain_text", "excerpt"]
 

@@ -15,10 +15,9 @@ from xml.etree.ElementTree import Element
 
 from markdown import Markdown
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
-from markdown.inlinepatterns import BacktickInlineProcessor, DelimiterProcessor
+from markdown.inlinepatterns import BacktickInlineProcessor, DelimiterProcessor, InlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
-
 
 # ----------------------------------------------------------------------- pathological input
 #
@@ -104,15 +103,19 @@ class _Budget:
             raise _TooComplex
 
 
-class _Counted:
+_Match = tuple[Element | str | None, int | None, int | None]  # what an InlineProcessor's handleMatch returns
+
+
+class _Counted(InlineProcessor):
     """Mixin: every construct the processor builds is charged to the conversion's budget."""
 
     def __init__(self, *args: Any, budget: _Budget, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.budget = budget
 
-    def handleMatch(self, m: re.Match[str], data: str) -> Any:  # noqa: N802
-        result = super().handleMatch(m, data)  # type: ignore[misc]
+    # types-Markdown types InlineProcessor.handleMatch against Pattern's with an ignore of its own.
+    def handleMatch(self, m: re.Match[str], data: str) -> _Match:  # type: ignore[override]  # noqa: N802
+        result = super().handleMatch(m, data)
         if result[0] is not None:
             self.budget.spend()
         return result
@@ -188,7 +191,8 @@ class _Backtick(_Counted, BacktickInlineProcessor):
     30,000 characters hold at most ~245 distinct lengths.
     """
 
-    def find_code_spans(self, start: int, text: str) -> tuple[int, int | None]:
+    # types-Markdown has the signature before 3.11, which returns (start, None) for an unclosed run.
+    def find_code_spans(self, start: int, text: str) -> tuple[int, int | None]:  # type: ignore[override]
         opening = _TICKS_RE.match(text, start)
         ticks = len(opening.group()) if opening else 0
         start += ticks

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
@@ -200,8 +200,10 @@ class SiteLinks(Treeprocessor):
             a = Element("a", {"href": f"/users/{user[0]}", "class": "mention", "data-user": str(user[0])})
             a.text = AtomicString(f"@{user[1]}")
             return a
-        target = ("question", value, f"/questions/{value}") if kind == "hash" else value
-        tkind, ident, href = target  # type: ignore[misc]
+        if kind == "hash":
+            tkind, ident, href = "question", cast(int, value), f"/questions/{value}"
+        else:
+            tkind, ident, href = cast(tuple[str, int, str], value)
         if not self._exists(known, tkind, ident):
             return None
         a = Element("a", {"href": href})

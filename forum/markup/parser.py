@@ -37,7 +37,6 @@ from markdown.inlinepatterns import (
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from .links import LinkState, SiteLinks
 from .guards import (
     _MAX_MARKDOWN_WORK,
     _Backtick,
@@ -50,6 +49,7 @@ from .guards import (
     _FencedBlocks,
     _TameBlocks,
 )
+from .links import LinkState, SiteLinks
 
 
 class _Link(_Counted, _BoundedLink, _BoundedText, LinkInlineProcessor):
@@ -95,7 +95,7 @@ class _Automail(_Counted, AutomailInlineProcessor):
     it fools no harvester, makes the HTML five times longer, and bleach pays per entity.
     """
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Element, int, int]:  # noqa: N802
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Element, int, int]:  # type: ignore[override]  # noqa: N802
         self.budget.spend()
         address = self.unescape(m.group(1)).removeprefix("mailto:")
         el = Element("a", {"href": f"mailto:{address}"})
@@ -110,7 +110,7 @@ class _SimpleTag(_Counted, InlineProcessor):
     scan the whole paragraph. ``<br>`` matches with an empty group 1 (posts only).
     """
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Element, int, int]:  # noqa: N802
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Element, int, int]:  # type: ignore[override]  # noqa: N802
         self.budget.spend()
         if m.lastindex is None:
             return Element("br"), m.start(0), m.end(0)
@@ -167,8 +167,10 @@ class _ForumMarkdown(Extension):
         tags = r"(?i)<(kbd|sup|sub|del)>(.{1,300}?)</\1>" + ("" if self.inline else r"|<br\s*/?>")
         inline.register(_SimpleTag(tags, md, budget=budget), "simple_tags", 85)
         inline.register(_Emphasis("*", "strong,em", md, budget=budget), "em_strong", 60)
-        md.delimiters.add("_", "strong,em", smart=True)  # as python-markdown does
-        md.delimiters.add("~", "del", double=True)  # GFM ~~strikethrough~~
+        delimiters = md.delimiters
+        assert delimiters is not None, "forum.markup needs Markdown 3.11's delimiter processor"
+        delimiters.add("_", "strong,em", smart=True)  # as python-markdown does
+        delimiters.add("~", "del", double=True)  # GFM ~~strikethrough~~
         md.treeprocessors.register(_ChargeBlocks(md, budget), "forum_budget", 30)
         # After the inline patterns (20): code spans are elements by then, never looked into.
         md.treeprocessors.register(SiteLinks(md, self.links), "forum_site_links", 15)

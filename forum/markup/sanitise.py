@@ -12,11 +12,10 @@ from functools import partial
 from typing import Any
 
 import bleach
-from bleach.html5lib_shim import Filter, getTreeWalker
+from bleach.html5lib_shim import Filter, getTreeWalker  # type: ignore[attr-defined]  # re-exports the stubs miss
 from bleach.linkifier import LinkifyFilter
 
 from .guards import _MAX_SANITISER_WORK
-
 
 INLINE_TAGS = frozenset({"a", "strong", "em", "del", "code", "kbd", "sup", "sub"})
 BLOCK_TAGS = frozenset(
@@ -107,7 +106,7 @@ def _language_class(value: str) -> str | None:
     return None
 
 
-class _TidyFilter(Filter):
+class _TidyFilter(Filter):  # type: ignore[misc]  # Filter is untyped (see the import)
     """Post-sanitiser touch-ups: code language class; refused images become alt text."""
 
     def __iter__(self) -> Any:
@@ -173,7 +172,7 @@ class _EtreeWalker(getTreeWalker("etree")):  # type: ignore[misc]
 def _new_cleaner(tags: frozenset[str]) -> bleach.Cleaner:
     linkify = partial(
         LinkifyFilter,
-        callbacks=[_link_callback],
+        callbacks=[_link_callback],  # type: ignore[list-item]  # bleach drops a link on None; stubs miss it
         skip_tags={"pre", "code"},
         parse_email=False,
         url_re=_BARE_URL_RE,
@@ -188,7 +187,7 @@ def _new_cleaner(tags: frozenset[str]) -> bleach.Cleaner:
         strip_comments=True,
         filters=[_TidyFilter, linkify],
     )
-    cleaner.walker = _EtreeWalker
+    cleaner.walker = _EtreeWalker  # type: ignore[assignment]  # bleach keeps the class; stubs say instance
     return cleaner
 
 

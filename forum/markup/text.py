@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-
 # C0/C1 controls (except tab and newline) carry no text and confuse parsers; STX/ETX are
 # python-markdown's own placeholder markers. Lone surrogates cannot be encoded to UTF-8, so
 # they would fail later at the database or in the response instead of here.

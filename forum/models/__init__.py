@@ -1,6 +1,7 @@
 """Plain SQLAlchemy models: no commits, no url_for, no request handling."""
 from .article import ARTICLE_STATES, Article, ArticleFeedback, article_tags
 from .badge import UserBadge
+from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
 from .moderation import (
     FLAG_REASONS,
     POST_TYPES,
@@ -11,7 +12,6 @@ from .moderation import (
     UserNote,
     WatchedWord,
 )
-from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
 from .notification import (
     MAIL_STATES,
     DigestSent,

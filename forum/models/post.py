@@ -90,8 +90,8 @@ class Question(SoftDeleteMixin, db.Model):
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=question_tags, order_by=Tag.name)
-    duplicate_of: Mapped["Question | None"] = relationship(remote_side=[id], foreign_keys=[duplicate_of_id])
-    comments: Mapped[list["Comment"]] = relationship(
+    duplicate_of: Mapped[Question | None] = relationship(remote_side=[id], foreign_keys=[duplicate_of_id])
+    comments: Mapped[list[Comment]] = relationship(
         primaryjoin="and_(Comment.question_id == Question.id, Comment.answer_id.is_(None))",
         lazy="raise_on_sql",
         viewonly=True,
@@ -140,7 +140,7 @@ class Answer(SoftDeleteMixin, db.Model):
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
     # Many-to-one by primary key: served from the identity map when the question is loaded.
     question: Mapped[Question] = relationship(foreign_keys=[question_id])
-    comments: Mapped[list["Comment"]] = relationship(
+    comments: Mapped[list[Comment]] = relationship(
         primaryjoin="Comment.answer_id == Answer.id",
         lazy="raise_on_sql",
         viewonly=True,

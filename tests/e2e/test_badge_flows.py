@@ -17,8 +17,8 @@ except ImportError:  # the conftest's browser fixture explains; CI must have Pla
         raise
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
-from tests.e2e.test_browser_flows import header, horizontal_overflow, register  # noqa: E402
-from tests.e2e.test_curation_flows import post_answer, screenshot_at_widths  # noqa: E402
+from tests.e2e.test_browser_flows import header, horizontal_overflow, register
+from tests.e2e.test_curation_flows import post_answer, screenshot_at_widths
 
 
 def test_first_answer_earns_a_badge_shown_on_the_badge_pages_and_profile(

@@ -93,7 +93,8 @@ def horizontal_overflow(page: Page) -> tuple[int, list[str]]:
             for (const el of document.body.querySelectorAll('*')) {
                 const r = el.getBoundingClientRect();
                 if (r.width && r.right > width + 1) {
-                    culprits.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).trim().replace(/\\s+/g, '.') : '')
+                    const classes = el.className ? '.' + String(el.className).trim().replace(/\\s+/g, '.') : '';
+                    culprits.push(el.tagName.toLowerCase() + classes
                                   + ' right=' + Math.round(r.right));
                 }
             }

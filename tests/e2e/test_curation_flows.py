@@ -26,7 +26,7 @@ except ImportError:  # the conftest's browser fixture explains; CI must have Pla
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
 # The page-level helpers live beside the first browser flows; reuse them rather than copy them.
-from tests.e2e.test_browser_flows import header, log_in, register  # noqa: E402
+from tests.e2e.test_browser_flows import header, log_in, register
 
 ABUSIVE_TEXT = "Only a complete idiot would ask this. Go away and stop wasting everyone's time, moron."
 
@@ -34,7 +34,7 @@ ABUSIVE_TEXT = "Only a complete idiot would ask this. Go away and stop wasting e
 # --------------------------------------------------------------------------- helpers
 
 @pytest.fixture
-def make_moderator(live) -> Callable[[], str]:  # noqa: ANN001 - the conftest's LiveServer
+def make_moderator(live) -> Callable[[], str]:
     """``make_moderator()``: a moderator account made through the services; returns its username."""
     from forum.extensions import db
     from forum.models.user import Role

@@ -21,11 +21,11 @@ except ImportError:  # the conftest's browser fixture explains; CI must have Pla
         raise
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
-from tests.e2e.test_browser_flows import log_in  # noqa: E402
+from tests.e2e.test_browser_flows import log_in
 
 
 @pytest.fixture
-def make_account(live) -> Callable[[str, str], str]:  # noqa: ANN001 - the conftest's LiveServer
+def make_account(live) -> Callable[[str, str], str]:
     from forum.extensions import db
     from forum.models.user import Role
     from forum.services import accounts
@@ -44,7 +44,7 @@ def make_account(live) -> Callable[[str, str], str]:  # noqa: ANN001 - the conft
     return make
 
 
-def test_agent_inserts_a_link_and_a_mention_from_the_composer(page: Page, seed_question, make_account) -> None:  # noqa: ANN001
+def test_agent_inserts_a_link_and_a_mention_from_the_composer(page: Page, seed_question, make_account) -> None:
     customer = make_account("carla", "member")
     earlier = seed_question("Lumen hub drops offline after every router reboot",
                             "Each time the router restarts the hub stays offline until I unplug it.")

@@ -16,8 +16,8 @@ except ImportError:  # the conftest's browser fixture explains; CI must have Pla
         raise
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
-from tests.e2e.test_browser_flows import header, horizontal_overflow, log_in, register  # noqa: E402
-from tests.e2e.test_curation_flows import post_answer  # noqa: E402
+from tests.e2e.test_browser_flows import header, horizontal_overflow, log_in, register
+from tests.e2e.test_curation_flows import post_answer
 
 
 def test_answer_rings_the_bell_and_the_asker_follows_it_to_the_answer(new_page: Callable[..., Page],

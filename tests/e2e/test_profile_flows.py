@@ -16,7 +16,7 @@ except ImportError:  # the conftest's browser fixture explains; CI must have Pla
         raise
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
-from tests.e2e.test_browser_flows import header, horizontal_overflow, register  # noqa: E402
+from tests.e2e.test_browser_flows import header, horizontal_overflow, register
 
 
 def test_members_page_from_the_nav_leads_to_a_profile_with_its_chart_on_a_phone(
@@ -38,7 +38,7 @@ def test_members_page_from_the_nav_leads_to_a_profile_with_its_chart_on_a_phone(
     assert scroll_width <= 360, culprits
 
 
-def test_the_vote_cap_message_appears_without_leaving_the_page(live, new_page: Callable[..., Page],  # noqa: ANN001
+def test_the_vote_cap_message_appears_without_leaving_the_page(live, new_page: Callable[..., Page],
                                                                seed_question: Callable[..., str]) -> None:
     first = seed_question("Motion sensor triggers when nobody is home", "It fires every few minutes at night.")
     second = seed_question("Door sensor battery drains in a week", "New battery, same result after 7 days.")

@@ -16,11 +16,11 @@ except ImportError:  # the conftest's browser fixture explains; CI must have Pla
         raise
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
-from tests.e2e.test_browser_flows import header, log_in, register  # noqa: E402
+from tests.e2e.test_browser_flows import header, log_in, register
 
 
 @pytest.fixture
-def make_reviewer(live) -> Callable[[], str]:  # noqa: ANN001 - the conftest's LiveServer
+def make_reviewer(live) -> Callable[[], str]:
     """A member with 2,000 reputation (one ledger row), made through the services."""
     from forum.extensions import db
     from forum.services import accounts, reputation
@@ -40,7 +40,7 @@ def make_reviewer(live) -> Callable[[], str]:  # noqa: ANN001 - the conftest's L
     return make
 
 
-def test_a_suggested_edit_is_approved_from_the_review_queue(new_page, seed_question, make_reviewer) -> None:  # noqa: ANN001
+def test_a_suggested_edit_is_approved_from_the_review_queue(new_page, seed_question, make_reviewer) -> None:
     path = seed_question("Scenes stop working after the 4.3 update",
                          "My evening scene no longer turns on the lamps since the update.")
     member = new_page()
@@ -69,7 +69,7 @@ def test_a_suggested_edit_is_approved_from_the_review_queue(new_page, seed_quest
     expect(member.locator(".suggestion").first).to_contain_text("+2 reputation")
 
 
-def test_a_refused_downvote_is_explained_beside_the_post(live, new_page, seed_question) -> None:  # noqa: ANN001
+def test_a_refused_downvote_is_explained_beside_the_post(live, new_page, seed_question) -> None:
     path = seed_question("Hub fan runs all night after update", "The fan on my hub is loud since yesterday evening.")
     before = live.app.config["PRIVILEGE_DOWNVOTE"]
     live.app.config["PRIVILEGE_DOWNVOTE"] = 125  # the production threshold, for this test only

@@ -20,14 +20,14 @@ except ImportError:
         raise
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
-from tests.e2e.test_browser_flows import horizontal_overflow, log_in  # noqa: E402
+from tests.e2e.test_browser_flows import horizontal_overflow, log_in
 
 SECRET = "My account e-mail is kim.private@example.com"
 SUMMARY = "The hub's Zigbee radio froze after the update; firmware 4.2.1 fixes it. Update from Settings > Hub."
 
 
 @pytest.fixture
-def desk(live, seed_question) -> dict[str, str]:  # noqa: ANN001
+def desk(live, seed_question) -> dict[str, str]:
     """An asker with a question, an agent, and one canned reply."""
     from forum.extensions import db
     from forum.models.user import Role

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from search.bench import main, measure, run
-from search.synthetic import SyntheticForum
+from tools.search.bench import main, measure, run
+from tools.search.synthetic import SyntheticForum
 
 
 def test_benchmark_runs_end_to_end(tmp_path: Path) -> None:

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from search.eval import (
+from tools.search.eval import (
     SemEvalData,
     average_precision,
     average_recall,
+    load_semeval,
     main,
     rank_semeval,
     read_run,
     reciprocal_rank,
     score_run,
     write_run,
-    load_semeval,
 )
 
 SUBDIR = Path("qa-retrieval") / "semeval2016-task3-cqa-ql-subtaskB"

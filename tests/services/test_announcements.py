@@ -11,7 +11,7 @@ from forum.services import announcements as ann
 from forum.services.errors import FieldError, PermissionDenied
 
 
-def test_active_banners_respect_start_end_and_dismissal(make_user) -> None:  # noqa: ANN001
+def test_active_banners_respect_start_end_and_dismissal(make_user) -> None:
     agent = make_user(role="agent")
     live = ann.create_announcement(agent, "Hubs in Europe are offline", "outage")
     ann.create_announcement(agent, "Maintenance tonight", "info", starts_at=utcnow() + timedelta(hours=2))
@@ -29,7 +29,7 @@ def test_active_banners_respect_start_end_and_dismissal(make_user) -> None:  # n
     assert past.id
 
 
-def test_only_staff_announce_and_bad_input_is_refused(make_user) -> None:  # noqa: ANN001
+def test_only_staff_announce_and_bad_input_is_refused(make_user) -> None:
     with pytest.raises(PermissionDenied):
         ann.create_announcement(make_user(), "A member cannot do this", "info")
     agent = make_user(role="agent")

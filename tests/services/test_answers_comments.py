@@ -14,7 +14,7 @@ from forum.services import answers, comments, questions
 from forum.services.errors import FieldError, PermissionDenied
 
 
-def test_answer_count_and_activity_follow_answers(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_answer_count_and_activity_follow_answers(make_question, make_answer, make_user) -> None:
     q = make_question()
     before = q.last_activity_at
     a = make_answer(q)
@@ -28,7 +28,7 @@ def test_answer_count_and_activity_follow_answers(make_question, make_answer, ma
     assert q.answer_count == 2
 
 
-def test_answers_are_ordered_by_score_then_age(make_question, make_answer) -> None:  # noqa: ANN001
+def test_answers_are_ordered_by_score_then_age(make_question, make_answer) -> None:
     q = make_question()
     first, second, third = (make_answer(q, body=f"Answer {i}") for i in range(3))
     third.score = 5
@@ -37,7 +37,7 @@ def test_answers_are_ordered_by_score_then_age(make_question, make_answer) -> No
     assert [a.id for a in shown] == [third.id, first.id, second.id]
 
 
-def test_deleted_answer_is_visible_only_to_author_and_staff(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_deleted_answer_is_visible_only_to_author_and_staff(make_question, make_answer, make_user) -> None:
     q = make_question()
     a = make_answer(q)
     answers.delete_answer(a.author, a)
@@ -47,14 +47,14 @@ def test_deleted_answer_is_visible_only_to_author_and_staff(make_question, make_
     assert [x.id for x in questions.load_thread(q, make_user(role="agent"))[0]] == [a.id]
 
 
-def test_answer_body_limit_is_enforced(make_question, make_user) -> None:  # noqa: ANN001
+def test_answer_body_limit_is_enforced(make_question, make_user) -> None:
     with pytest.raises(FieldError):
         answers.post_answer(make_user(), make_question(), "y" * 30_001)
     with pytest.raises(FieldError):
         answers.post_answer(make_user(), make_question(), "   ")
 
 
-def test_no_answers_on_a_deleted_question(make_question, make_user) -> None:  # noqa: ANN001
+def test_no_answers_on_a_deleted_question(make_question, make_user) -> None:
     q = make_question()
     questions.delete_question(q.author, q)
     db.session.commit()
@@ -62,7 +62,7 @@ def test_no_answers_on_a_deleted_question(make_question, make_user) -> None:  # 
         answers.post_answer(make_user(), q, "Try turning it off and on again.")
 
 
-def test_comment_is_inline_markdown_only_and_limited_to_600(make_question, make_user) -> None:  # noqa: ANN001
+def test_comment_is_inline_markdown_only_and_limited_to_600(make_question, make_user) -> None:
     q = make_question()
     c = comments.add_comment(make_user(), q, "# Not a heading\n\n*really* see `code`")
     assert "<h1" not in c.body_html and "<em>really</em>" in c.body_html and "<code>code</code>" in c.body_html
@@ -70,7 +70,7 @@ def test_comment_is_inline_markdown_only_and_limited_to_600(make_question, make_
         comments.add_comment(make_user(), q, "z" * 601)
 
 
-def test_comment_can_be_edited_for_five_minutes_only(make_question, make_user) -> None:  # noqa: ANN001
+def test_comment_can_be_edited_for_five_minutes_only(make_question, make_user) -> None:
     author = make_user()
     c = comments.add_comment(author, make_question(), "first version of the comment")
     db.session.commit()
@@ -83,7 +83,7 @@ def test_comment_can_be_edited_for_five_minutes_only(make_question, make_user) -
         comments.edit_comment(make_user(), c, "someone else's edit")
 
 
-def test_comment_author_can_delete_but_others_cannot(make_question, make_user) -> None:  # noqa: ANN001
+def test_comment_author_can_delete_but_others_cannot(make_question, make_user) -> None:
     author = make_user()
     c = comments.add_comment(author, make_question(), "a comment to delete later")
     db.session.commit()
@@ -93,7 +93,7 @@ def test_comment_author_can_delete_but_others_cannot(make_question, make_user) -
     assert c.is_deleted
 
 
-def test_two_concurrent_answers_both_count(app: Flask, make_question, make_user) -> None:  # noqa: ANN001
+def test_two_concurrent_answers_both_count(app: Flask, make_question, make_user) -> None:
     """Two requests answering at once: the stored count equals the real number of answers."""
     q = make_question()
     users = [make_user() for _ in range(8)]

@@ -22,12 +22,12 @@ def _input(title: str = "Reset the hub to factory settings", body: str = BODY, t
 
 
 @pytest.fixture
-def agent(make_user):  # noqa: ANN001, ANN201
+def agent(make_user):
     return make_user(role="agent")
 
 
 @pytest.fixture
-def write(agent):  # noqa: ANN001, ANN201
+def write(agent):
     """write(state="published", **input) -> a committed article by the agent."""
     def make(state: str = "draft", **fields: str) -> Article:
         article = articles.create_article(agent, _input(**fields))
@@ -50,7 +50,7 @@ def keys(query: str) -> list[str]:
 # ---------------------------------------------------------------- writing and revisions
 
 
-def test_staff_create_a_draft_with_rendered_body_first_revision_and_log_entry(agent) -> None:  # noqa: ANN001
+def test_staff_create_a_draft_with_rendered_body_first_revision_and_log_entry(agent) -> None:
     article = articles.create_article(agent, _input(body=BODY + "\n\n**Careful:** this erases automations."))
     db.session.commit()
     assert article.state == "draft" and article.published_at is None
@@ -61,7 +61,7 @@ def test_staff_create_a_draft_with_rendered_body_first_revision_and_log_entry(ag
     assert (entry.actor_id, entry.target_type, entry.target_id) == (agent.id, "article", article.id)
 
 
-def test_members_may_not_write_or_edit_articles(make_user, write) -> None:  # noqa: ANN001
+def test_members_may_not_write_or_edit_articles(make_user, write) -> None:
     member = make_user()
     with pytest.raises(PermissionDenied):
         articles.create_article(member, _input())
@@ -79,13 +79,13 @@ def test_members_may_not_write_or_edit_articles(make_user, write) -> None:  # no
     ({"tags": "   "}, "tags"),
     ({"tags": "a b c d e f"}, "tags"),
 ])
-def test_bad_input_names_the_field(agent, fields: dict[str, str], field: str) -> None:  # noqa: ANN001
+def test_bad_input_names_the_field(agent, fields: dict[str, str], field: str) -> None:
     with pytest.raises(FieldError) as err:
         articles.create_article(agent, _input(**fields))
     assert err.value.field == field
 
 
-def test_an_edit_is_a_new_revision_and_an_empty_edit_is_refused(write, make_user) -> None:  # noqa: ANN001
+def test_an_edit_is_a_new_revision_and_an_empty_edit_is_refused(write, make_user) -> None:
     article = write()
     moderator = make_user(role="moderator")
     articles.edit_article(moderator, article, _input(title="Reset the Gen 2 hub to factory settings",
@@ -98,7 +98,7 @@ def test_an_edit_is_a_new_revision_and_an_empty_edit_is_refused(write, make_user
         articles.edit_article(moderator, article, _input(title=article.title, body=article.body, tags="setup"))
 
 
-def test_article_tags_never_move_question_counts(write, make_question) -> None:  # noqa: ANN001
+def test_article_tags_never_move_question_counts(write, make_question) -> None:
     make_question(tags="setup")
     write(tags="setup brand-new-tag", state="published")
     counts = dict(db.session.execute(select(Tag.name, Tag.question_count)).all())
@@ -108,7 +108,7 @@ def test_article_tags_never_move_question_counts(write, make_question) -> None: 
 # ---------------------------------------------------------------- states
 
 
-def test_publish_archive_and_unpublish_are_logged_and_keep_first_publication_time(write, agent) -> None:  # noqa: ANN001
+def test_publish_archive_and_unpublish_are_logged_and_keep_first_publication_time(write, agent) -> None:
     article = write()
     articles.set_state(agent, article, "published")
     db.session.commit()
@@ -125,7 +125,7 @@ def test_publish_archive_and_unpublish_are_logged_and_keep_first_publication_tim
     assert len(_log("unpublish_article")) == 1
 
 
-def test_a_state_change_to_the_same_or_an_unknown_state_is_refused(write, agent) -> None:  # noqa: ANN001
+def test_a_state_change_to_the_same_or_an_unknown_state_is_refused(write, agent) -> None:
     article = write(state="published")
     with pytest.raises(InvalidState):
         articles.set_state(agent, article, "published")
@@ -133,7 +133,7 @@ def test_a_state_change_to_the_same_or_an_unknown_state_is_refused(write, agent)
         articles.set_state(agent, article, "deleted")
 
 
-def test_drafts_and_archived_articles_are_hidden_from_members(write, make_user, agent) -> None:  # noqa: ANN001
+def test_drafts_and_archived_articles_are_hidden_from_members(write, make_user, agent) -> None:
     member = make_user()
     draft, published, archived = write(), write(state="published"), write(state="archived")
     for viewer in (None, member):
@@ -148,7 +148,7 @@ def test_drafts_and_archived_articles_are_hidden_from_members(write, make_user, 
     assert [a.id for a in articles.list_articles(agent, 1, state="draft").items] == [draft.id]
 
 
-def test_the_list_is_paginated_newest_first_with_a_stable_order(app: Flask, write, agent) -> None:  # noqa: ANN001
+def test_the_list_is_paginated_newest_first_with_a_stable_order(app: Flask, write, agent) -> None:
     app.config["PER_PAGE"] = 3
     made = [write(title=f"Published guide number {i}", state="published") for i in range(7)]
     same_time = made[0].published_at
@@ -164,7 +164,7 @@ def test_the_list_is_paginated_newest_first_with_a_stable_order(app: Flask, writ
 # ---------------------------------------------------------------- "Was this helpful?"
 
 
-def test_one_answer_per_user_and_a_second_answer_changes_the_first(write, make_user) -> None:  # noqa: ANN001
+def test_one_answer_per_user_and_a_second_answer_changes_the_first(write, make_user) -> None:
     article = write(state="published")
     alice, bob = make_user(), make_user()
     articles.rate_article(alice, article, True)
@@ -180,7 +180,7 @@ def test_one_answer_per_user_and_a_second_answer_changes_the_first(write, make_u
     assert articles.recount_feedback(article) == (1, 1)
 
 
-def test_only_signed_in_users_rate_and_only_published_articles(write, make_user) -> None:  # noqa: ANN001
+def test_only_signed_in_users_rate_and_only_published_articles(write, make_user) -> None:
     with pytest.raises(PermissionDenied):
         articles.rate_article(None, write(state="published"), True)  # type: ignore[arg-type]
     with pytest.raises(PermissionDenied):
@@ -211,7 +211,7 @@ def _run_threads(app: Flask, jobs: list[tuple[int, bool]], article_id: int) -> l
     return errors
 
 
-def test_concurrent_votes_are_counted_exactly(app: Flask, write, make_user) -> None:  # noqa: ANN001
+def test_concurrent_votes_are_counted_exactly(app: Flask, write, make_user) -> None:
     """Eight readers at once, then the same reader clicking twice at once: counters equal the rows."""
     article = write(state="published")
     users = [make_user().id for _ in range(8)]
@@ -231,7 +231,7 @@ def test_concurrent_votes_are_counted_exactly(app: Flask, write, make_user) -> N
 
 
 @pytest.fixture
-def solved(make_question, make_answer):  # noqa: ANN001, ANN201
+def solved(make_question, make_answer):
     q = make_question(title="Hub blinks orange after the update", body="Since 4.2 the ring blinks orange all day.",
                       tags="firmware setup")
     make_answer(q, body="Decoy answer that was not accepted.")
@@ -241,7 +241,7 @@ def solved(make_question, make_answer):  # noqa: ANN001, ANN201
     return q
 
 
-def test_promote_drafts_the_problem_then_the_solution_and_logs_it(solved, agent) -> None:  # noqa: ANN001
+def test_promote_drafts_the_problem_then_the_solution_and_logs_it(solved, agent) -> None:
     article, created = articles.promote_question(agent, solved)
     db.session.commit()
     assert created and article.state == "draft" and article.source_question_id == solved.id
@@ -254,7 +254,7 @@ def test_promote_drafts_the_problem_then_the_solution_and_logs_it(solved, agent)
     assert articles.revisions_of(article)[0].summary == f"Promoted from question #{solved.id}"
 
 
-def test_promoting_again_returns_the_existing_article(solved, agent, make_user) -> None:  # noqa: ANN001
+def test_promoting_again_returns_the_existing_article(solved, agent, make_user) -> None:
     first, _ = articles.promote_question(agent, solved)
     articles.set_state(agent, first, "published")
     db.session.commit()
@@ -263,7 +263,7 @@ def test_promoting_again_returns_the_existing_article(solved, agent, make_user) 
     assert db.session.scalar(select(func.count(Article.id))) == 1
 
 
-def test_staff_promoting_at_the_same_moment_get_one_article(app: Flask, solved, make_user) -> None:  # noqa: ANN001
+def test_staff_promoting_at_the_same_moment_get_one_article(app: Flask, solved, make_user) -> None:
     staff = [make_user(role="agent").id for _ in range(4)]
     question_id, made, errors = solved.id, [], []
     barrier = threading.Barrier(len(staff))
@@ -289,7 +289,7 @@ def test_staff_promoting_at_the_same_moment_get_one_article(app: Flask, solved, 
     assert len(set(made)) == 1 and db.session.scalar(select(func.count(Article.id))) == 1
 
 
-def test_only_staff_promote_and_only_solved_questions(solved, make_question, make_user, agent) -> None:  # noqa: ANN001
+def test_only_staff_promote_and_only_solved_questions(solved, make_question, make_user, agent) -> None:
     with pytest.raises(PermissionDenied):
         articles.promote_question(make_user(), solved)
     with pytest.raises(PermissionDenied):
@@ -297,7 +297,7 @@ def test_only_staff_promote_and_only_solved_questions(solved, make_question, mak
     assert db.session.scalar(select(func.count(Article.id))) == 0
 
 
-def test_the_question_shows_its_article_published_to_all_and_draft_to_staff(solved, agent, make_user) -> None:  # noqa: ANN001
+def test_the_question_shows_its_article_published_to_all_and_draft_to_staff(solved, agent, make_user) -> None:
     article, _ = articles.promote_question(agent, solved)
     db.session.commit()
     member = make_user()
@@ -313,7 +313,7 @@ def test_the_question_shows_its_article_published_to_all_and_draft_to_staff(solv
 # ---------------------------------------------------------------- search documents
 
 
-def test_published_articles_are_indexed_and_others_removed(write, agent) -> None:  # noqa: ANN001
+def test_published_articles_are_indexed_and_others_removed(write, agent) -> None:
     article = write(title="Replace the hub battery safely", body="Unscrew the back plate " + BODY)
     assert keys("battery") == []  # drafts are not searchable
     articles.set_state(agent, article, "published")
@@ -329,7 +329,7 @@ def test_published_articles_are_indexed_and_others_removed(write, agent) -> None
     assert keys("battery") == []
 
 
-def test_rebuild_count_and_check_include_published_articles(write, make_question) -> None:  # noqa: ANN001
+def test_rebuild_count_and_check_include_published_articles(write, make_question) -> None:
     make_question(title="A question about the hub battery", body=BODY)
     published = write(title="Replace the hub battery safely", state="published")
     write(title="Draft about the hub battery")

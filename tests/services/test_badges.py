@@ -44,7 +44,7 @@ def test_catalogue_has_at_least_twelve_badges_in_every_tier() -> None:
     assert len({b.key for b in badges.BADGES}) == len(badges.BADGES)
 
 
-def test_first_answer_earns_helper_once_with_one_notification(make_question, make_answer, make_user, told) -> None:  # noqa: ANN001
+def test_first_answer_earns_helper_once_with_one_notification(make_question, make_answer, make_user, told) -> None:
     helper = make_user()
     q = make_question()
     assert "helper" not in data.keys(helper)
@@ -55,7 +55,7 @@ def test_first_answer_earns_helper_once_with_one_notification(make_question, mak
 
 
 @pytest.mark.parametrize(("key", "n"), [("solver", 1), ("problem_solver", 10), ("guru", 50)])
-def test_accepted_answer_badges_at_their_threshold(make_user, make_question, make_answer, key, n) -> None:  # noqa: ANN001
+def test_accepted_answer_badges_at_their_threshold(make_user, make_question, make_answer, key, n) -> None:
     helper, asker = make_user(), make_user()
     data.answers(helper, data.questions(asker, n - 1), accept=True)
     q = make_question(author=asker)
@@ -66,7 +66,7 @@ def test_accepted_answer_badges_at_their_threshold(make_user, make_question, mak
     assert key in data.keys(helper)
 
 
-def test_accepting_your_own_answer_earns_neither_solver_nor_scholar(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_accepting_your_own_answer_earns_neither_solver_nor_scholar(make_user, make_question, make_answer) -> None:
     asker = make_user()
     q = make_question(author=asker)
     curation.accept_answer(asker, make_answer(q, author=asker))
@@ -74,7 +74,7 @@ def test_accepting_your_own_answer_earns_neither_solver_nor_scholar(make_user, m
     assert data.keys(asker) == {"helper"}
 
 
-def test_accepting_someone_elses_answer_makes_the_asker_a_scholar(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_accepting_someone_elses_answer_makes_the_asker_a_scholar(make_user, make_question, make_answer) -> None:
     asker, helper = make_user(), make_user()
     q = make_question(author=asker)
     curation.accept_answer(asker, make_answer(q, author=helper))
@@ -83,7 +83,7 @@ def test_accepting_someone_elses_answer_makes_the_asker_a_scholar(make_user, mak
     assert {"helper", "solver"} <= data.keys(helper)
 
 
-def test_first_upvote_makes_a_supporter_and_a_downvote_does_not(make_user, make_question) -> None:  # noqa: ANN001
+def test_first_upvote_makes_a_supporter_and_a_downvote_does_not(make_user, make_question) -> None:
     voter = make_user()
     _upvote(voter, make_question(), -1)
     assert "supporter" not in data.keys(voter)
@@ -92,7 +92,7 @@ def test_first_upvote_makes_a_supporter_and_a_downvote_does_not(make_user, make_
 
 
 @pytest.mark.parametrize(("key", "n"), [("nice_answer", 10), ("good_answer", 25), ("great_answer", 100)])
-def test_answer_score_badges_at_their_score_and_not_one_below(make_user, make_question, make_answer, key, n) -> None:  # noqa: ANN001
+def test_answer_score_badges_at_their_score_and_not_one_below(make_user, make_question, make_answer, key, n) -> None:
     author = make_user()
     a = make_answer(make_question(), author=author)
     _set_score(Answer, a.id, n - 2)
@@ -102,7 +102,7 @@ def test_answer_score_badges_at_their_score_and_not_one_below(make_user, make_qu
     assert key in data.keys(author)
 
 
-def test_question_scoring_ten_earns_nice_question(make_user, make_question) -> None:  # noqa: ANN001
+def test_question_scoring_ten_earns_nice_question(make_user, make_question) -> None:
     asker = make_user()
     q = make_question(author=asker)
     _set_score(Question, q.id, 8)
@@ -113,7 +113,7 @@ def test_question_scoring_ten_earns_nice_question(make_user, make_question) -> N
 
 
 def test_badges_stay_when_the_score_drops_and_are_not_awarded_twice_when_it_returns(
-        make_user, make_question, make_answer, told) -> None:  # noqa: ANN001
+        make_user, make_question, make_answer, told) -> None:
     author, voter = make_user(), make_user()
     a = make_answer(make_question(), author=author)
     _set_score(Answer, a.id, 9)
@@ -126,7 +126,7 @@ def test_badges_stay_when_the_score_drops_and_are_not_awarded_twice_when_it_retu
     assert len([k for _, k, _ in data.held(author) if k == "nice_answer"]) == 1
 
 
-def test_tag_badges_are_per_tag_at_five_positive_answers(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_tag_badges_are_per_tag_at_five_positive_answers(make_user, make_question, make_answer) -> None:
     helper = make_user()
     asker = make_user()
     data.answers(helper, data.questions(asker, 4, tags=("wifi",)), score=1)
@@ -140,7 +140,7 @@ def test_tag_badges_are_per_tag_at_five_positive_answers(make_user, make_questio
 
 
 @pytest.mark.parametrize(("key", "n"), [("tag_specialist", 20), ("tag_expert", 50)])
-def test_silver_and_gold_tag_badges_at_their_threshold(make_user, make_question, make_answer, key, n) -> None:  # noqa: ANN001
+def test_silver_and_gold_tag_badges_at_their_threshold(make_user, make_question, make_answer, key, n) -> None:
     helper, asker = make_user(), make_user()
     data.answers(helper, data.questions(asker, n - 1, tags=("wifi",)), score=1)
     a = make_answer(make_question(author=asker, tags="wifi"), author=helper)
@@ -156,7 +156,7 @@ def _flag_and_resolve(flagger: Any, post: Answer, moderator: Any, action: str) -
     db.session.commit()
 
 
-def test_helpful_flags_earn_citizen_patrol_then_deputy_at_ten(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_helpful_flags_earn_citizen_patrol_then_deputy_at_ten(make_user, make_question, make_answer) -> None:
     flagger, moderator = make_user(), make_user(role="moderator")
     q = make_question()
     _flag_and_resolve(flagger, make_answer(q), moderator, "dismiss")
@@ -170,7 +170,7 @@ def test_helpful_flags_earn_citizen_patrol_then_deputy_at_ten(make_user, make_qu
     assert "deputy" in data.keys(flagger)
 
 
-def test_rating_an_official_article_helpful_earns_well_read(make_user) -> None:  # noqa: ANN001
+def test_rating_an_official_article_helpful_earns_well_read(make_user) -> None:
     agent, reader = make_user(role="agent"), make_user()
     article = articles.create_article(agent, articles.ArticleInput(
         "Reset the hub to factory settings", "Hold the button for ten seconds, then wait for the light.", "setup"))
@@ -184,7 +184,7 @@ def test_rating_an_official_article_helpful_earns_well_read(make_user) -> None: 
     assert data.keys(reader) == {"well_read"}
 
 
-def test_an_answer_held_for_review_earns_helper_when_a_moderator_approves_it(make_user, make_question) -> None:  # noqa: ANN001
+def test_an_answer_held_for_review_earns_helper_when_a_moderator_approves_it(make_user, make_question) -> None:
     from forum.services import answers, safety
 
     moderator, helper = make_user(role="moderator"), make_user()

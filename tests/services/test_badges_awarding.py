@@ -16,7 +16,7 @@ from tests import support_badges as data
 
 
 def test_two_workers_awarding_the_same_badge_at_once_write_one_row_and_one_notification(
-        app: Flask, make_user, make_question, make_answer, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+        app: Flask, make_user, make_question, make_answer, monkeypatch: pytest.MonkeyPatch) -> None:
     helper = make_user()
     answer = make_answer(make_question(), author=helper)
     db.session.execute(delete(UserBadge))  # as if the answer had been posted before badges existed
@@ -90,7 +90,7 @@ def _community(make_user: Any, make_question: Any, make_answer: Any) -> dict[str
 
 
 def test_award_command_rebuilds_exactly_what_the_events_awarded_and_is_idempotent(
-        runner, make_user, make_question, make_answer) -> None:  # noqa: ANN001
+        runner, make_user, make_question, make_answer) -> None:
     people = _community(make_user, make_question, make_answer)
     by_events = data.held()
     assert {k for _, k, _ in by_events} >= {"helper", "solver", "scholar", "supporter", "nice_answer",
@@ -111,7 +111,7 @@ def test_award_command_rebuilds_exactly_what_the_events_awarded_and_is_idempoten
     assert (people["helper"].id, "nice_answer", "") in data.held()
 
 
-def test_award_command_backfills_badges_earned_before_they_existed(runner, make_user) -> None:  # noqa: ANN001
+def test_award_command_backfills_badges_earned_before_they_existed(runner, make_user) -> None:
     helper, asker = make_user(), make_user()
     data.answers(helper, data.questions(asker, 10, tags=("zigbee",)), score=1, accept=True)
     assert data.held() == set()  # written without events
@@ -123,7 +123,7 @@ def test_award_command_backfills_badges_earned_before_they_existed(runner, make_
 
 
 def test_a_routine_vote_costs_one_badge_query_however_active_the_author(
-        make_user, make_question, make_answer, count_queries) -> None:  # noqa: ANN001
+        make_user, make_question, make_answer, count_queries) -> None:
     author, asker, voter = make_user(), make_user(), make_user()
     data.answers(author, data.questions(asker, 30, tags=("wifi",)), score=3)
     a = make_answer(make_question(author=asker, tags="wifi"), author=author)

@@ -13,14 +13,14 @@ SECRET = "serial number LX-99-SECRETPHRASE"
 
 
 @pytest.fixture
-def calls(monkeypatch):  # noqa: ANN001, ANN201
+def calls(monkeypatch):
     """notify and notify_followers calls as (kind, event, recipients or question id, subject)."""
     seen: list[tuple[str, str, object, str]] = []
 
-    def notify(recipients, event, *, actor, subject, url, text=""):  # noqa: ANN001, ANN202
+    def notify(recipients, event, *, actor, subject, url, text=""):
         seen.append(("notify", event, sorted(getattr(r, "id", r) for r in recipients), subject))
 
-    def followers(question, event, *, actor, subject, url, text=""):  # noqa: ANN001, ANN202
+    def followers(question, event, *, actor, subject, url, text=""):
         seen.append(("followers", event, question.id, subject))
 
     monkeypatch.setattr(notifications, "notify", notify)
@@ -29,18 +29,18 @@ def calls(monkeypatch):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def setting(make_user, make_question):  # noqa: ANN001, ANN201
+def setting(make_user, make_question):
     asker = make_user("case_asker")
     agent = make_user("case_agent", role="agent")
     q = make_question(author=asker, title="Hub lost all my automations overnight", tags="automations hub")
     return asker, agent, q
 
 
-def _kinds(case):  # noqa: ANN001, ANN202
+def _kinds(case):
     return [(e.kind, e.status) for e in cases.timeline(case)]
 
 
-def test_opening_copies_the_context_counts_as_a_response_and_tells_the_asker(setting, calls) -> None:  # noqa: ANN001
+def test_opening_copies_the_context_counts_as_a_response_and_tells_the_asker(setting, calls) -> None:
     asker, agent, q = setting
     case = cases.open_case(agent, q)
     db.session.commit()
@@ -54,7 +54,7 @@ def test_opening_copies_the_context_counts_as_a_response_and_tells_the_asker(set
     assert log.actor_id == agent.id and log.target_id == q.id
 
 
-def test_only_staff_open_one_case_per_question(setting, make_user) -> None:  # noqa: ANN001
+def test_only_staff_open_one_case_per_question(setting, make_user) -> None:
     asker, agent, q = setting
     for who in (asker, make_user()):
         with pytest.raises(PermissionDenied):
@@ -65,7 +65,7 @@ def test_only_staff_open_one_case_per_question(setting, make_user) -> None:  # n
         cases.open_case(make_user(role="moderator"), q)
 
 
-def test_only_the_asker_and_staff_see_a_case(setting, make_user) -> None:  # noqa: ANN001
+def test_only_the_asker_and_staff_see_a_case(setting, make_user) -> None:
     asker, agent, q = setting
     case = cases.open_case(agent, q)
     db.session.commit()
@@ -78,7 +78,7 @@ def test_only_the_asker_and_staff_see_a_case(setting, make_user) -> None:  # noq
         cases.get_case(case.id + 1000, agent)
 
 
-def test_conversation_status_and_timeline(setting, make_user, calls) -> None:  # noqa: ANN001
+def test_conversation_status_and_timeline(setting, make_user, calls) -> None:
     asker, agent, q = setting
     case = cases.open_case(agent, q)
     cases.add_message(agent, case, "Could you send the **serial number**?")
@@ -102,7 +102,7 @@ def test_conversation_status_and_timeline(setting, make_user, calls) -> None:  #
         cases.add_message(agent, case, "   ")
 
 
-def test_message_length_is_limited(setting, app) -> None:  # noqa: ANN001
+def test_message_length_is_limited(setting, app) -> None:
     _, agent, q = setting
     case = cases.open_case(agent, q)
     with pytest.raises(FieldError) as err:
@@ -110,7 +110,7 @@ def test_message_length_is_limited(setting, app) -> None:  # noqa: ANN001
     assert "characters" in err.value.message
 
 
-def test_resolution_posts_an_official_answer_and_tells_followers(setting, calls, app) -> None:  # noqa: ANN001
+def test_resolution_posts_an_official_answer_and_tells_followers(setting, calls, app) -> None:
     asker, agent, q = setting
     case = cases.open_case(agent, q)
     cases.add_message(asker, case, SECRET)
@@ -137,7 +137,7 @@ def test_resolution_posts_an_official_answer_and_tells_followers(setting, calls,
     assert SECRET not in db.session.scalars(select(Answer.body)).all()
 
 
-def test_resolution_needs_a_question_that_takes_answers(setting) -> None:  # noqa: ANN001
+def test_resolution_needs_a_question_that_takes_answers(setting) -> None:
     _, agent, q = setting
     case = cases.open_case(agent, q)
     curation.close_question(agent, q, "resolved_privately")
@@ -145,7 +145,7 @@ def test_resolution_needs_a_question_that_takes_answers(setting) -> None:  # noq
         cases.resolve_case(agent, case, "We restored everything from the nightly backup, all good.")
 
 
-def test_members_list_only_their_own_cases(setting, make_user, make_question) -> None:  # noqa: ANN001
+def test_members_list_only_their_own_cases(setting, make_user, make_question) -> None:
     asker, agent, q = setting
     mine = cases.open_case(agent, q)
     other = cases.open_case(agent, make_question())
@@ -155,7 +155,7 @@ def test_members_list_only_their_own_cases(setting, make_user, make_question) ->
     assert cases.list_cases(agent, "resolved", 1).items == []
 
 
-def test_the_database_refuses_a_second_case_for_a_question(setting) -> None:  # noqa: ANN001
+def test_the_database_refuses_a_second_case_for_a_question(setting) -> None:
     """Two agents clicking at the same moment both pass the check; the unique constraint stops one."""
     from sqlalchemy.exc import IntegrityError
 
@@ -170,7 +170,7 @@ def test_the_database_refuses_a_second_case_for_a_question(setting) -> None:  # 
     db.session.rollback()
 
 
-def test_an_agent_made_a_member_no_longer_hears_the_case(setting, make_user, calls) -> None:  # noqa: ANN001
+def test_an_agent_made_a_member_no_longer_hears_the_case(setting, make_user, calls) -> None:
     """Private text travels in notifications and e-mail: only those who may still read the case get it."""
     from forum.services import accounts
 

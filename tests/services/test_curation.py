@@ -13,7 +13,7 @@ from forum.services import answers, comments, curation, questions
 from forum.services.errors import FieldError, PermissionDenied
 
 
-def test_asker_accepts_changes_and_withdraws(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_asker_accepts_changes_and_withdraws(make_user, make_question, make_answer) -> None:
     asker = make_user()
     q = make_question(author=asker)
     a1, a2 = make_answer(q), make_answer(q)
@@ -28,7 +28,7 @@ def test_asker_accepts_changes_and_withdraws(make_user, make_question, make_answ
     assert not q.is_solved
 
 
-def test_accepted_answer_is_listed_first(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_accepted_answer_is_listed_first(make_user, make_question, make_answer) -> None:
     asker = make_user()
     q = make_question(author=asker)
     top, low = make_answer(q), make_answer(q)
@@ -41,7 +41,7 @@ def test_accepted_answer_is_listed_first(make_user, make_question, make_answer) 
 
 
 @pytest.mark.parametrize("role", ["agent", "moderator", "admin"])
-def test_staff_accept_and_it_is_logged(make_user, make_question, make_answer, role: str) -> None:  # noqa: ANN001
+def test_staff_accept_and_it_is_logged(make_user, make_question, make_answer, role: str) -> None:
     q = make_question()
     a = make_answer(q)
     staff = make_user(role=role)
@@ -51,13 +51,13 @@ def test_staff_accept_and_it_is_logged(make_user, make_question, make_answer, ro
     assert entry.actor_id == staff.id and json.loads(entry.after) == {"accepted_answer_id": a.id}
 
 
-def test_other_members_cannot_accept(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_other_members_cannot_accept(make_user, make_question, make_answer) -> None:
     a = make_answer(make_question())
     with pytest.raises(PermissionDenied):
         curation.accept_answer(make_user(), a)
 
 
-def test_solved_questions_are_filtered_in_lists_and_search(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_solved_questions_are_filtered_in_lists_and_search(make_user, make_question, make_answer) -> None:
     asker = make_user()
     solved = make_question(author=asker, title="Solved: hub pairing with mesh Wi-Fi")
     open_q = make_question(author=asker, title="Open: hub pairing with old router")
@@ -69,7 +69,7 @@ def test_solved_questions_are_filtered_in_lists_and_search(make_user, make_quest
     assert [h.id for h in get_index().search("hub pairing", solved=False).hits] == [open_q.id]
 
 
-def test_only_staff_answers_can_be_marked_official_by_staff(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_only_staff_answers_can_be_marked_official_by_staff(make_user, make_question, make_answer) -> None:
     q = make_question()
     agent = make_user(role="agent")
     staff_answer = make_answer(q, author=agent)
@@ -83,7 +83,7 @@ def test_only_staff_answers_can_be_marked_official_by_staff(make_user, make_ques
         curation.set_official(make_user(), staff_answer, False)
 
 
-def test_closed_question_rejects_new_answers_and_reopen_restores(make_user, make_question) -> None:  # noqa: ANN001
+def test_closed_question_rejects_new_answers_and_reopen_restores(make_user, make_question) -> None:
     q = make_question()
     agent = make_user(role="agent")
     curation.close_question(agent, q, "needs_details", note="Which firmware version?")
@@ -95,7 +95,7 @@ def test_closed_question_rejects_new_answers_and_reopen_restores(make_user, make
     answers.post_answer(make_user(), q, "Now it is accepted again")
 
 
-def test_duplicate_needs_a_real_other_question(make_user, make_question) -> None:  # noqa: ANN001
+def test_duplicate_needs_a_real_other_question(make_user, make_question) -> None:
     q, original = make_question(), make_question()
     agent = make_user(role="agent")
     with pytest.raises(FieldError):
@@ -108,12 +108,12 @@ def test_duplicate_needs_a_real_other_question(make_user, make_question) -> None
 
 
 @pytest.mark.parametrize("ref", ["", "abc", "/users/3", "99999"])
-def test_bad_question_references_are_field_errors(app, ref: str) -> None:  # noqa: ANN001
+def test_bad_question_references_are_field_errors(app, ref: str) -> None:
     with pytest.raises(FieldError):
         curation.find_question_ref(ref)
 
 
-def test_locked_thread_takes_no_comments_answers_or_member_edits(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_locked_thread_takes_no_comments_answers_or_member_edits(make_user, make_question, make_answer) -> None:
     author = make_user()
     q = make_question(author=author)
     a = make_answer(q)
@@ -129,7 +129,7 @@ def test_locked_thread_takes_no_comments_answers_or_member_edits(make_user, make
         curation.accept_answer(author, a)
 
 
-def test_pinned_questions_top_the_home_page_and_their_tag(make_user, make_question) -> None:  # noqa: ANN001
+def test_pinned_questions_top_the_home_page_and_their_tag(make_user, make_question) -> None:
     wifi = make_question(tags="wifi")
     other = make_question(tags="billing")
     curation.set_pinned(make_user(role="agent"), wifi, True)
@@ -139,7 +139,7 @@ def test_pinned_questions_top_the_home_page_and_their_tag(make_user, make_questi
     assert curation.pinned_questions(tag_id=tag.id) == [] and other.id
 
 
-def test_members_cannot_close_lock_or_pin(make_user, make_question) -> None:  # noqa: ANN001
+def test_members_cannot_close_lock_or_pin(make_user, make_question) -> None:
     q = make_question()
     member = make_user()
     for call in (lambda: curation.close_question(member, q, "off_topic"),

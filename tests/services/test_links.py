@@ -25,7 +25,7 @@ def edges(kind: str, ident: int) -> list[tuple[str, int]]:
 
 
 @pytest.fixture
-def article(make_user):  # noqa: ANN001, ANN201
+def article(make_user):
     staff = make_user(role="agent")
     a = articles.create_article(staff, articles.ArticleInput("Resetting the Lumen hub", "Hold the button " * 5, "setup"))
     articles.set_state(staff, a, "published")
@@ -33,7 +33,7 @@ def article(make_user):  # noqa: ANN001, ANN201
     return a
 
 
-def test_every_link_form_to_this_site_becomes_a_linked_thread(app, make_question, make_answer, article) -> None:  # noqa: ANN001
+def test_every_link_form_to_this_site_becomes_a_linked_thread(app, make_question, make_answer, article) -> None:
     app.config["LINK_HOSTS"] = "community.example.com, forum.example.org:8443"
     t1, t2, t3, t4 = (make_question() for _ in range(4))
     body = (f"Relative [see this](/questions/{t1.id}/some-old-slug), full {app.config['SITE_URL']}/questions/{t2.id} "
@@ -64,20 +64,20 @@ def test_every_link_form_to_this_site_becomes_a_linked_thread(app, make_question
     "https://other.example.com/questions/{id} bare link to another site",
     "/questions/{id}/edit as plain text",
 ])
-def test_hash_shorthand_and_urls_that_are_not_thread_links(app, make_question, template: str) -> None:  # noqa: ANN001
+def test_hash_shorthand_and_urls_that_are_not_thread_links(app, make_question, template: str) -> None:
     target = make_question()
     rendered = render_body(template.format(id=target.id))
     assert rendered.links == () and "data-link" not in rendered.html
 
 
-def test_a_heading_is_not_a_shorthand_and_unknown_numbers_stay_text(app, make_question) -> None:  # noqa: ANN001
+def test_a_heading_is_not_a_shorthand_and_unknown_numbers_stay_text(app, make_question) -> None:
     target = make_question()
     rendered = render_body(f"# {target.id} ways to fix it\n\nSee #99999999 and #{target.id}.")
     assert "<h3>" in rendered.html and rendered.links == (("question", target.id),)
     assert "#99999999" in rendered.html and 'href="/questions/99999999"' not in rendered.html
 
 
-def test_comments_link_threads_too(app, make_question, make_user) -> None:  # noqa: ANN001
+def test_comments_link_threads_too(app, make_question, make_user) -> None:
     target, thread = make_question(), make_question()
     c = comments.add_comment(make_user(), thread, f"Same as #{target.id}")
     db.session.commit()
@@ -85,7 +85,7 @@ def test_comments_link_threads_too(app, make_question, make_user) -> None:  # no
     assert [q.id for q in backlinks_to(target).threads] == [thread.id]
 
 
-def test_editing_replaces_the_links_and_backlinks_follow(app, make_question) -> None:  # noqa: ANN001
+def test_editing_replaces_the_links_and_backlinks_follow(app, make_question) -> None:
     old, new = make_question(), make_question()
     source = make_question(body=f"This looks like #{old.id} to me, same symptoms.")
     assert [q.id for q in backlinks_to(old).threads] == [source.id]
@@ -96,7 +96,7 @@ def test_editing_replaces_the_links_and_backlinks_follow(app, make_question) -> 
     assert backlinks_to(old).threads == [] and [q.id for q in backlinks_to(new).threads] == [source.id]
 
 
-def test_backlinks_hide_deleted_and_hidden_sources_and_return_on_restore(app, make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_backlinks_hide_deleted_and_hidden_sources_and_return_on_restore(app, make_question, make_answer, make_user) -> None:
     target, thread = make_question(), make_question()
     answer = make_answer(thread, body=f"Fixed the same way as #{target.id}.")
     assert [q.id for q in backlinks_to(target).threads] == [thread.id]
@@ -120,7 +120,7 @@ def test_backlinks_hide_deleted_and_hidden_sources_and_return_on_restore(app, ma
     assert backlinks_to(target).threads == []
 
 
-def test_a_comment_on_a_deleted_answer_is_no_backlink(app, make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_a_comment_on_a_deleted_answer_is_no_backlink(app, make_question, make_answer, make_user) -> None:
     target, thread = make_question(), make_question()
     answer = make_answer(thread)
     comments.add_comment(make_user(), answer, f"See #{target.id}")
@@ -129,7 +129,7 @@ def test_a_comment_on_a_deleted_answer_is_no_backlink(app, make_question, make_a
     assert backlinks_to(target).threads == []
 
 
-def test_duplicate_closure_lists_the_duplicate_on_the_original(app, make_question, make_user) -> None:  # noqa: ANN001
+def test_duplicate_closure_lists_the_duplicate_on_the_original(app, make_question, make_user) -> None:
     original, dupe = make_question(), make_question()
     curation.close_question(make_user(role="agent"), dupe, "duplicate", duplicate_of=original)
     db.session.commit()
@@ -137,7 +137,7 @@ def test_duplicate_closure_lists_the_duplicate_on_the_original(app, make_questio
     assert [q.id for q in back.duplicates] == [dupe.id] and back.threads == []
 
 
-def test_articles_link_and_are_linked(app, make_question, make_user, article) -> None:  # noqa: ANN001
+def test_articles_link_and_are_linked(app, make_question, make_user, article) -> None:
     thread = make_question(body=f"The official fix: /articles/{article.id} worked for me.")
     staff = make_user(role="agent")
     guide = articles.create_article(staff, articles.ArticleInput("Guide that cites a thread", f"As in #{thread.id}, "
@@ -150,14 +150,14 @@ def test_articles_link_and_are_linked(app, make_question, make_user, article) ->
     assert [a.id for a in backlinks_to(thread).articles] == [guide.id]
 
 
-def test_links_per_post_are_capped(app, make_question) -> None:  # noqa: ANN001
+def test_links_per_post_are_capped(app, make_question) -> None:
     app.config["LINKS_MAX"] = 3
     targets = [make_question() for _ in range(5)]
     source = make_question(body="Related: " + ", ".join(f"#{t.id}" for t in targets))
     assert [i for _, i in edges("question", source.id)] == [t.id for t in targets[:3]]
 
 
-def test_rerender_rebuilds_the_link_table(app, make_question, runner) -> None:  # noqa: ANN001
+def test_rerender_rebuilds_the_link_table(app, make_question, runner) -> None:
     target = make_question()
     source = make_question(body=f"Looks like #{target.id} again, same orange light.")
     db.session.execute(delete(PostLink))
@@ -173,7 +173,7 @@ def test_rerender_rebuilds_the_link_table(app, make_question, runner) -> None:  
 
 
 
-def test_a_new_member_linking_a_thread_by_its_full_address_is_not_sent_to_review(app, make_user, make_question) -> None:  # noqa: ANN001
+def test_a_new_member_linking_a_thread_by_its_full_address_is_not_sent_to_review(app, make_user, make_question) -> None:
     app.config["NEW_MEMBER_LINK_REVIEW"] = True
     target = make_question()
     newbie = make_user()

@@ -31,7 +31,7 @@ def told(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return calls
 
 
-def test_a_mention_links_the_profile_and_notifies_once(app, make_user, make_question, told) -> None:  # noqa: ANN001
+def test_a_mention_links_the_profile_and_notifies_once(app, make_user, make_question, told) -> None:
     maria, sam = make_user("Maria_K"), make_user("sam_b")
     author = make_user()
     q = make_question(author=author, body="@maria_k and @SAM_B could you look? @maria_k again, thanks.")
@@ -47,7 +47,7 @@ def test_a_mention_links_the_profile_and_notifies_once(app, make_user, make_ques
     assert len(told) == 2 and told[1]["to"] == [nora.id]  # only the newly added name
 
 
-def test_removing_and_re_adding_a_mention_does_not_notify_again(app, make_user, make_question, make_answer, told) -> None:  # noqa: ANN001
+def test_removing_and_re_adding_a_mention_does_not_notify_again(app, make_user, make_question, make_answer, told) -> None:
     maria = make_user("maria")
     q = make_question()
     a = make_answer(q, body="Ask @maria, she fixed hers.")
@@ -58,7 +58,7 @@ def test_removing_and_re_adding_a_mention_does_not_notify_again(app, make_user, 
     assert told[0]["url"] == f"/questions/{q.id}/{slugify(q.title)}#answer-{a.id}"
 
 
-def test_mentions_in_comments_notify(app, make_user, make_question, told) -> None:  # noqa: ANN001
+def test_mentions_in_comments_notify(app, make_user, make_question, told) -> None:
     maria, bob = make_user("maria"), make_user("bob_the_tech")
     q = make_question()
     c = comments.add_comment(bob, q, "@maria did the reset help?")
@@ -71,13 +71,13 @@ def test_mentions_in_comments_notify(app, make_user, make_question, told) -> Non
     "write to maria@example.com", "`@maria` in code", "```\n@maria\n```", "\\@maria escaped", "@mariaXYZ unknown",
     "@ma too short", "https://example.com/@maria profile elsewhere",
 ])
-def test_what_is_not_a_mention(app, make_user, text: str) -> None:  # noqa: ANN001
+def test_what_is_not_a_mention(app, make_user, text: str) -> None:
     make_user("maria")
     rendered = render_body(text)
     assert rendered.mentions == () and 'class="mention"' not in rendered.html
 
 
-def test_nobody_is_told_of_their_own_mention_and_the_count_is_capped(app, make_user, make_question, told) -> None:  # noqa: ANN001
+def test_nobody_is_told_of_their_own_mention_and_the_count_is_capped(app, make_user, make_question, told) -> None:
     app.config["MENTIONS_MAX"] = 3
     author = make_user("asker")
     others = [make_user(f"helper{i}x") for i in range(5)]
@@ -85,7 +85,7 @@ def test_nobody_is_told_of_their_own_mention_and_the_count_is_capped(app, make_u
     assert [c["to"] for c in told] == [[others[0].id, others[1].id]]  # 3 recorded, the author not told
 
 
-def test_a_post_waiting_for_review_notifies_nobody(app, make_user, make_question, told) -> None:  # noqa: ANN001
+def test_a_post_waiting_for_review_notifies_nobody(app, make_user, make_question, told) -> None:
     app.config["NEW_MEMBER_LINK_REVIEW"] = True
     make_user("maria")
     newbie = make_user()
@@ -95,7 +95,7 @@ def test_a_post_waiting_for_review_notifies_nobody(app, make_user, make_question
     assert q.is_hidden and told == []
 
 
-def test_suggestions_are_prefix_matches_of_active_users(app, make_user) -> None:  # noqa: ANN001
+def test_suggestions_are_prefix_matches_of_active_users(app, make_user) -> None:
     for name in ("maria_kk", "mariana", "Mario", "marta", "maxwell"):
         make_user(name)
     suspended = make_user("mariposa")
@@ -106,13 +106,13 @@ def test_suggestions_are_prefix_matches_of_active_users(app, make_user) -> None:
     assert suggest_users("") == [] and suggest_users("ma%") == [] and suggest_users("ma'--") == []
 
 
-def test_suggestions_stop_at_eight(app, make_user) -> None:  # noqa: ANN001
+def test_suggestions_stop_at_eight(app, make_user) -> None:
     for i in range(10):
         make_user(f"tech{i}")
     assert len(suggest_users("tech")) == 8
 
 
-def test_a_mention_reaches_the_members_bell(app, make_user, make_question) -> None:  # noqa: ANN001
+def test_a_mention_reaches_the_members_bell(app, make_user, make_question) -> None:
     from sqlalchemy import select
 
     from forum.models import Notification
@@ -123,7 +123,7 @@ def test_a_mention_reaches_the_members_bell(app, make_user, make_question) -> No
     assert [(n.event, n.url) for n in rows] == [("mention", f"/questions/{q.id}/{slugify(q.title)}")]
 
 
-def test_mentioning_the_asker_in_an_answer_tells_them_once(app, make_user, make_question) -> None:  # noqa: ANN001
+def test_mentioning_the_asker_in_an_answer_tells_them_once(app, make_user, make_question) -> None:
     from sqlalchemy import select
 
     from forum.models import Notification

@@ -15,7 +15,7 @@ from forum.services.visibility import hide_post
 
 
 @pytest.fixture
-def thread(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
+def thread(make_user, make_question, make_answer):
     author = make_user("author")
     q = make_question(author=author, title="Hub blinks orange after the update", tags="setup firmware")
     a = make_answer(q, author=author, body="Unplug it for a minute.")
@@ -24,7 +24,7 @@ def thread(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
     return {"author": author, "q": q, "a": a, "c": c, "mod": make_user("mod", role="moderator")}
 
 
-def flag(user, post_type, post, reason="spam", note=""):  # noqa: ANN001, ANN201
+def flag(user, post_type, post, reason="spam", note=""):
     f = flags.flag_post(user, post_type, post.id, reason, note)
     db.session.commit()
     return f
@@ -41,7 +41,7 @@ def log_entries(action: str | None = None) -> list[ModerationLog]:
 
 
 @pytest.mark.parametrize("post_type", ["question", "answer", "comment"])
-def test_three_distinct_spam_flags_hide_a_post_and_log_a_system_action(thread, make_user, post_type: str) -> None:  # noqa: ANN001
+def test_three_distinct_spam_flags_hide_a_post_and_log_a_system_action(thread, make_user, post_type: str) -> None:
     post = thread[{"question": "q", "answer": "a", "comment": "c"}[post_type]]
     for _ in range(3):
         flag(make_user(), post_type, post)
@@ -53,13 +53,13 @@ def test_three_distinct_spam_flags_hide_a_post_and_log_a_system_action(thread, m
     assert all(f.status == "pending" for f in db.session.scalars(select(Flag)))
 
 
-def test_two_spam_flags_do_not_hide(thread, make_user) -> None:  # noqa: ANN001
+def test_two_spam_flags_do_not_hide(thread, make_user) -> None:
     for _ in range(2):
         flag(make_user(), "question", thread["q"])
     assert thread["q"].is_visible and not log_entries("auto_hide")
 
 
-def test_spam_and_rude_flags_add_up_but_other_reasons_do_not(thread, make_user) -> None:  # noqa: ANN001
+def test_spam_and_rude_flags_add_up_but_other_reasons_do_not(thread, make_user) -> None:
     flag(make_user(), "answer", thread["a"], "spam")
     flag(make_user(), "answer", thread["a"], "off_topic")
     flag(make_user(), "answer", thread["a"], "needs_staff")
@@ -71,7 +71,7 @@ def test_spam_and_rude_flags_add_up_but_other_reasons_do_not(thread, make_user) 
     assert thread["a"].hidden_reason == "flags"
 
 
-def test_the_same_member_flagging_twice_counts_once(thread, make_user) -> None:  # noqa: ANN001
+def test_the_same_member_flagging_twice_counts_once(thread, make_user) -> None:
     twice = make_user()
     flag(twice, "question", thread["q"])
     with pytest.raises(flags.AlreadyFlagged, match="already flagged"):
@@ -82,7 +82,7 @@ def test_the_same_member_flagging_twice_counts_once(thread, make_user) -> None: 
     assert db.session.scalar(select(func.count(Flag.id))) == 2
 
 
-def test_hiding_by_flags_fixes_the_counts(thread, make_user) -> None:  # noqa: ANN001
+def test_hiding_by_flags_fixes_the_counts(thread, make_user) -> None:
     q, a = thread["q"], thread["a"]
     for _ in range(3):
         flag(make_user(), "answer", a)
@@ -93,19 +93,19 @@ def test_hiding_by_flags_fixes_the_counts(thread, make_user) -> None:  # noqa: A
     assert {t.name: t.question_count for t in db.session.scalars(select(Tag))} == {"setup": 0, "firmware": 0}
 
 
-def test_members_cannot_flag_their_own_post(thread) -> None:  # noqa: ANN001
+def test_members_cannot_flag_their_own_post(thread) -> None:
     with pytest.raises(PermissionDenied, match="own post"):
         flags.flag_post(thread["author"], "question", thread["q"].id, "spam")
 
 
 @pytest.mark.parametrize(("post_type", "post_id"), [("question", 999999), ("answer", 999999), ("comment", 999999),
                                                     ("article", 1)])
-def test_flagging_an_unknown_post_is_not_found(make_user, post_type: str, post_id: int) -> None:  # noqa: ANN001
+def test_flagging_an_unknown_post_is_not_found(make_user, post_type: str, post_id: int) -> None:
     with pytest.raises(NotFound):
         flags.flag_post(make_user(), post_type, post_id, "spam")
 
 
-def test_flagging_a_post_hidden_from_the_flagger_is_not_found(thread, make_user) -> None:  # noqa: ANN001
+def test_flagging_a_post_hidden_from_the_flagger_is_not_found(thread, make_user) -> None:
     hide_post(thread["a"], "moderator")
     questions.delete_question(thread["author"], thread["q"])
     db.session.commit()
@@ -114,7 +114,7 @@ def test_flagging_a_post_hidden_from_the_flagger_is_not_found(thread, make_user)
             flags.flag_post(make_user(), post_type, thread[key].id, "spam")
 
 
-def test_other_needs_a_note_and_notes_are_bounded(thread, make_user) -> None:  # noqa: ANN001
+def test_other_needs_a_note_and_notes_are_bounded(thread, make_user) -> None:
     user = make_user()
     with pytest.raises(FieldError) as err:
         flags.flag_post(user, "question", thread["q"].id, "other", "   ")
@@ -127,7 +127,7 @@ def test_other_needs_a_note_and_notes_are_bounded(thread, make_user) -> None:  #
     assert flag(user, "question", thread["q"], "other", "Copies text from our manual").note
 
 
-def test_silenced_members_cannot_flag(thread, make_user) -> None:  # noqa: ANN001
+def test_silenced_members_cannot_flag(thread, make_user) -> None:
     user = make_user()
     moderation.silence_user(thread["mod"], user, 3, "Cooling off")
     with pytest.raises(PermissionDenied):
@@ -137,7 +137,7 @@ def test_silenced_members_cannot_flag(thread, make_user) -> None:  # noqa: ANN00
 # --- moderator actions on flags -----------------------------------------------------------
 
 
-def test_dismissing_flags_unhides_a_post_hidden_by_flags(thread, make_user) -> None:  # noqa: ANN001
+def test_dismissing_flags_unhides_a_post_hidden_by_flags(thread, make_user) -> None:
     flaggers = [make_user() for _ in range(3)]
     for u in flaggers:
         flag(u, "answer", thread["a"])
@@ -153,7 +153,7 @@ def test_dismissing_flags_unhides_a_post_hidden_by_flags(thread, make_user) -> N
 
 
 @pytest.mark.parametrize("action", ["hide", "delete"])
-def test_hide_and_delete_keep_the_post_and_action_the_flags(thread, make_user, action: str) -> None:  # noqa: ANN001
+def test_hide_and_delete_keep_the_post_and_action_the_flags(thread, make_user, action: str) -> None:
     flag(make_user(), "question", thread["q"], "off_topic")
     moderation.act_on_flags(thread["mod"], "question", thread["q"].id, action, reason="Advert")
     db.session.commit()
@@ -169,7 +169,7 @@ def test_hide_and_delete_keep_the_post_and_action_the_flags(thread, make_user, a
     assert entry.reason == "Advert" and json.loads(entry.after)["flags"] == "actioned"
 
 
-def test_warning_the_author_is_logged_and_noted(thread, make_user) -> None:  # noqa: ANN001
+def test_warning_the_author_is_logged_and_noted(thread, make_user) -> None:
     flag(make_user(), "comment", thread["c"], "rude")
     moderation.act_on_flags(thread["mod"], "comment", thread["c"].id, "warn", reason="Be kind")
     db.session.commit()
@@ -180,7 +180,7 @@ def test_warning_the_author_is_logged_and_noted(thread, make_user) -> None:  # n
         moderation.act_on_flags(thread["mod"], "comment", thread["c"].id, "warn", reason="")
 
 
-def test_suspending_the_author_from_a_flag(thread, make_user) -> None:  # noqa: ANN001
+def test_suspending_the_author_from_a_flag(thread, make_user) -> None:
     flag(make_user(), "answer", thread["a"], "spam")
     moderation.act_on_flags(thread["mod"], "answer", thread["a"].id, "suspend", reason="Spam run", days=7)
     db.session.commit()
@@ -190,7 +190,7 @@ def test_suspending_the_author_from_a_flag(thread, make_user) -> None:  # noqa: 
     assert "Spam run" in moderation.suspension_message(author)
 
 
-def test_resolving_flags_twice_is_refused(thread, make_user) -> None:  # noqa: ANN001
+def test_resolving_flags_twice_is_refused(thread, make_user) -> None:
     flag(make_user(), "question", thread["q"])
     moderation.act_on_flags(thread["mod"], "question", thread["q"].id, "dismiss")
     db.session.commit()
@@ -201,13 +201,13 @@ def test_resolving_flags_twice_is_refused(thread, make_user) -> None:  # noqa: A
 
 
 @pytest.mark.parametrize("role", ["member", "agent"])
-def test_only_moderators_act_on_flags(thread, make_user, role: str) -> None:  # noqa: ANN001
+def test_only_moderators_act_on_flags(thread, make_user, role: str) -> None:
     flag(make_user(), "question", thread["q"])
     with pytest.raises(PermissionDenied):
         moderation.act_on_flags(make_user(role=role), "question", thread["q"].id, "hide")
 
 
-def test_pending_flags_are_grouped_by_post_oldest_first(thread, make_user) -> None:  # noqa: ANN001
+def test_pending_flags_are_grouped_by_post_oldest_first(thread, make_user) -> None:
     users = [make_user() for _ in range(3)]
     flag(users[0], "answer", thread["a"], "spam")
     flag(users[0], "question", thread["q"], "other", "Looks copied")
@@ -224,7 +224,7 @@ def test_pending_flags_are_grouped_by_post_oldest_first(thread, make_user) -> No
 # --- review queue, unhide, restore ---------------------------------------------------------
 
 
-def test_review_queue_approve_and_reject(thread, make_user, make_question) -> None:  # noqa: ANN001
+def test_review_queue_approve_and_reject(thread, make_user, make_question) -> None:
     held = make_question(title="Held question about the hub")
     hide_post(held, "review")
     c = comments.add_comment(make_user(), thread["q"], "Held comment")
@@ -242,7 +242,7 @@ def test_review_queue_approve_and_reject(thread, make_user, make_question) -> No
     assert [e.action for e in log_entries()] == ["approve", "reject"]
 
 
-def test_review_queue_says_why_a_post_was_held(app, make_user) -> None:  # noqa: ANN001
+def test_review_queue_says_why_a_post_was_held(app, make_user) -> None:
     app.config["NEW_MEMBER_LINK_REVIEW"] = True
     db.session.add(WatchedWord(phrase="gift card", action="review"))
     db.session.commit()
@@ -254,7 +254,7 @@ def test_review_queue_says_why_a_post_was_held(app, make_user) -> None:  # noqa:
     assert [i.why for i in moderation.review_queue(1).items] == ["Link from a new member", "Watched word: “gift card”"]
 
 
-def test_unhide_and_restore_undo_moderation(thread, make_user) -> None:  # noqa: ANN001
+def test_unhide_and_restore_undo_moderation(thread, make_user) -> None:
     flag(make_user(), "answer", thread["a"])
     moderation.act_on_flags(thread["mod"], "answer", thread["a"].id, "delete")
     db.session.commit()
@@ -271,7 +271,7 @@ def test_unhide_and_restore_undo_moderation(thread, make_user) -> None:  # noqa:
     assert {"restore", "unhide"} <= {e.action for e in log_entries()}
 
 
-def test_moderators_restore_deleted_comments(thread) -> None:  # noqa: ANN001
+def test_moderators_restore_deleted_comments(thread) -> None:
     comments.delete_comment(thread["author"], thread["c"])
     db.session.commit()
     moderation.restore(thread["mod"], "comment", thread["c"].id)
@@ -283,7 +283,7 @@ def test_moderators_restore_deleted_comments(thread) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("mode", ["suspend", "silence"])
-def test_suspend_and_silence_then_lift(thread, make_user, mode: str) -> None:  # noqa: ANN001
+def test_suspend_and_silence_then_lift(thread, make_user, mode: str) -> None:
     user = make_user()
     getattr(moderation, f"{mode}_user")(thread["mod"], user, 2, "Repeated spam")
     db.session.commit()
@@ -298,20 +298,20 @@ def test_suspend_and_silence_then_lift(thread, make_user, mode: str) -> None:  #
 
 
 @pytest.mark.parametrize("role", ["agent", "moderator", "admin"])
-def test_staff_cannot_be_suspended(thread, make_user, role: str) -> None:  # noqa: ANN001
+def test_staff_cannot_be_suspended(thread, make_user, role: str) -> None:
     with pytest.raises(PermissionDenied, match="Staff"):
         moderation.suspend_user(thread["mod"], make_user(role=role), 1, "No")
 
 
 @pytest.mark.parametrize(("days", "reason", "field"), [(0, "x", "days"), (366, "x", "days"), ("a", "x", "days"),
                                                       (3, "", "reason"), (3, "r" * 501, "reason")])
-def test_suspension_needs_sane_days_and_a_reason(thread, make_user, days, reason, field) -> None:  # noqa: ANN001
+def test_suspension_needs_sane_days_and_a_reason(thread, make_user, days, reason, field) -> None:
     with pytest.raises(FieldError) as err:
         moderation.suspend_user(thread["mod"], make_user(), days, reason)
     assert err.value.field == field
 
 
-def test_notes_are_for_moderators_only(thread, make_user) -> None:  # noqa: ANN001
+def test_notes_are_for_moderators_only(thread, make_user) -> None:
     user = make_user()
     moderation.add_note(thread["mod"], user, "Asked twice about refunds; be patient.")
     db.session.commit()
@@ -328,7 +328,7 @@ def test_notes_are_for_moderators_only(thread, make_user) -> None:  # noqa: ANN0
 # --- hidden content shows nothing of itself -------------------------------------------------
 
 
-def test_hidden_posts_are_invisible_to_others_but_not_to_author_and_staff(thread, make_user) -> None:  # noqa: ANN001
+def test_hidden_posts_are_invisible_to_others_but_not_to_author_and_staff(thread, make_user) -> None:
     q, a, c = thread["q"], thread["a"], thread["c"]
     for post in (a, c):
         hide_post(post, "moderator")

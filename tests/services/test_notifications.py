@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
+from forum.mail import site_path
 from forum.models import Notification, OutboxMail, QuestionFollow
 from forum.models.base import utcnow
 from forum.services import answers, comments, curation, flags, moderation, notifications
-from forum.mail import site_path
 from forum.services import following as follow_svc
 from forum.services.questions import slugify
 

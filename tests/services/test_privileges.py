@@ -13,13 +13,13 @@ from tests.support import production_privileges, set_reputation
 
 
 @pytest.fixture(autouse=True)
-def thresholds(app):  # noqa: ANN001, ANN201
+def thresholds(app):
     production_privileges(app)
     return app
 
 
 @pytest.fixture
-def thread(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
+def thread(make_user, make_question, make_answer):
     asker = make_user("asker")
     q = make_question(author=asker, title="Hub loses its schedule after a reboot")
     a = make_answer(q, author=make_user("helper"), body="Set the time zone again in the app.")
@@ -34,7 +34,7 @@ def test_production_defaults_are_the_documented_thresholds() -> None:
     assert settings_from_env(Config, {"FORUM_PRIVILEGE_DOWNVOTE": "100"})["PRIVILEGE_DOWNVOTE"] == 100
 
 
-def test_a_changed_threshold_applies_at_once(app, make_user, thread) -> None:  # noqa: ANN001
+def test_a_changed_threshold_applies_at_once(app, make_user, thread) -> None:
     q, a = thread
     member = set_reputation(make_user(), 100)
     assert not can(member, "vote_down", a)
@@ -43,7 +43,7 @@ def test_a_changed_threshold_applies_at_once(app, make_user, thread) -> None:  #
 
 
 @pytest.mark.parametrize(("rep", "allowed"), [(14, False), (15, True)])
-def test_upvote_needs_15(make_user, thread, rep: int, allowed: bool) -> None:  # noqa: ANN001
+def test_upvote_needs_15(make_user, thread, rep: int, allowed: bool) -> None:
     q, a = thread
     voter = set_reputation(make_user(), rep)
     assert can(voter, "vote_up", a) is allowed
@@ -56,7 +56,7 @@ def test_upvote_needs_15(make_user, thread, rep: int, allowed: bool) -> None:  #
 
 
 @pytest.mark.parametrize(("rep", "allowed"), [(124, False), (125, True)])
-def test_downvote_needs_125(make_user, thread, rep: int, allowed: bool) -> None:  # noqa: ANN001
+def test_downvote_needs_125(make_user, thread, rep: int, allowed: bool) -> None:
     q, a = thread
     voter = set_reputation(make_user(), rep)
     assert can(voter, "vote_up", q) and can(voter, "vote_down", q) is allowed
@@ -67,7 +67,7 @@ def test_downvote_needs_125(make_user, thread, rep: int, allowed: bool) -> None:
             votes.cast_vote(voter, "question", q.id, -1)
 
 
-def test_a_vote_cast_before_the_threshold_rose_can_still_be_withdrawn(app, make_user, thread) -> None:  # noqa: ANN001
+def test_a_vote_cast_before_the_threshold_rose_can_still_be_withdrawn(app, make_user, thread) -> None:
     q, a = thread
     voter = set_reputation(make_user(), 20)
     votes.cast_vote(voter, "answer", a.id, 1)
@@ -77,7 +77,7 @@ def test_a_vote_cast_before_the_threshold_rose_can_still_be_withdrawn(app, make_
 
 
 @pytest.mark.parametrize(("rep", "allowed"), [(49, False), (50, True)])
-def test_commenting_on_other_peoples_posts_needs_50(make_user, thread, rep: int, allowed: bool) -> None:  # noqa: ANN001
+def test_commenting_on_other_peoples_posts_needs_50(make_user, thread, rep: int, allowed: bool) -> None:
     q, a = thread
     member = set_reputation(make_user(), rep)
     for target in (q, a):
@@ -89,7 +89,7 @@ def test_commenting_on_other_peoples_posts_needs_50(make_user, thread, rep: int,
             comments.add_comment(member, a, "Which firmware version is this on?")
 
 
-def test_new_members_comment_on_their_own_posts_and_answers_to_their_questions(make_user, make_question, make_answer, thread) -> None:  # noqa: ANN001
+def test_new_members_comment_on_their_own_posts_and_answers_to_their_questions(make_user, make_question, make_answer, thread) -> None:
     q, a = thread
     asker = q.author
     assert asker.reputation == 1
@@ -102,7 +102,7 @@ def test_new_members_comment_on_their_own_posts_and_answers_to_their_questions(m
 
 
 @pytest.mark.parametrize(("rep", "direct"), [(1999, False), (2000, True)])
-def test_editing_other_peoples_posts_needs_2000_below_it_is_a_suggestion(make_user, thread, rep: int, direct: bool) -> None:  # noqa: ANN001
+def test_editing_other_peoples_posts_needs_2000_below_it_is_a_suggestion(make_user, thread, rep: int, direct: bool) -> None:
     q, a = thread
     editor = set_reputation(make_user(), rep)
     assert can(editor, "edit", a) is direct and can(editor, "suggest_edit", a) is not direct
@@ -120,7 +120,7 @@ def test_editing_other_peoples_posts_needs_2000_below_it_is_a_suggestion(make_us
         assert q_suggestion.title.endswith("(Gen 2)")
 
 
-def test_the_review_privilege_follows_its_own_threshold(app, make_user) -> None:  # noqa: ANN001
+def test_the_review_privilege_follows_its_own_threshold(app, make_user) -> None:
     member = set_reputation(make_user(), 1999)
     assert not can(member, "review_edits")
     set_reputation(member, 2000)
@@ -130,7 +130,7 @@ def test_the_review_privilege_follows_its_own_threshold(app, make_user) -> None:
 
 
 @pytest.mark.parametrize("role", ["agent", "moderator", "admin"])
-def test_staff_have_every_privilege_whatever_their_reputation(make_user, thread, role: str) -> None:  # noqa: ANN001
+def test_staff_have_every_privilege_whatever_their_reputation(make_user, thread, role: str) -> None:
     q, a = thread
     staff = make_user(role=role)
     assert staff.reputation == 1
@@ -142,12 +142,12 @@ def test_staff_have_every_privilege_whatever_their_reputation(make_user, thread,
     answers.edit_answer(staff, a, "Set the time zone again in the app (edited by staff).")
 
 
-def test_anonymous_visitors_have_no_privilege(thread) -> None:  # noqa: ANN001
+def test_anonymous_visitors_have_no_privilege(thread) -> None:
     assert not any(has_privilege(None, row.privilege.key) for row in ladder(None).rows)
     assert ladder(None).next is None and ladder(None).reputation is None
 
 
-def test_the_ladder_shows_the_next_privilege_and_how_far_it_is(make_user) -> None:  # noqa: ANN001
+def test_the_ladder_shows_the_next_privilege_and_how_far_it_is(make_user) -> None:
     member = set_reputation(make_user(), 40)
     result = ladder(member)
     assert [r.threshold for r in result.rows] == sorted(r.threshold for r in result.rows)

@@ -15,7 +15,7 @@ from forum.services import curation, profiles, votes
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc)  # a Wednesday: the week began on Monday the 16th
 
 
-def _upvotes(post, voters, when: datetime) -> None:  # noqa: ANN001
+def _upvotes(post, voters, when: datetime) -> None:
     for v in voters:
         votes.cast_vote(v, post.kind, post.id, 1)
     db.session.execute(update(ReputationEvent).where(ReputationEvent.post_id == post.id,
@@ -24,7 +24,7 @@ def _upvotes(post, voters, when: datetime) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def scene(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
+def scene(make_user, make_question, make_answer):
     """week_star gains 20 this week; month_star 30 earlier this month; veteran 50 last month."""
     week_star, month_star, veteran = make_user("week_star"), make_user("month_star"), make_user("veteran")
     voters = [make_user(f"fan{i}") for i in range(5)]
@@ -39,7 +39,7 @@ def _names(board: profiles.Board) -> list[tuple[str, int]]:
     return [(m.user.username, m.gained) for m in board.page.items]
 
 
-def test_leaderboards_sum_the_ledger_for_the_calendar_week_and_month(scene) -> None:  # noqa: ANN001
+def test_leaderboards_sum_the_ledger_for_the_calendar_week_and_month(scene) -> None:
     assert _names(profiles.leaderboard("week", 1, now=NOW)) == [("week_star", 20)]
     assert _names(profiles.leaderboard("month", 1, now=NOW)) == [("month_star", 30), ("week_star", 20)]
     everyone = _names(profiles.leaderboard("all", 1, now=NOW))
@@ -49,7 +49,7 @@ def test_leaderboards_sum_the_ledger_for_the_calendar_week_and_month(scene) -> N
     assert profiles.leaderboard("bogus", 1, now=NOW).period == "week"
 
 
-def test_a_member_who_lost_reputation_this_week_is_not_listed_for_it(scene, make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_a_member_who_lost_reputation_this_week_is_not_listed_for_it(scene, make_user, make_question, make_answer) -> None:
     loser = make_user("loser")
     a = make_answer(make_question(), author=loser)
     votes.cast_vote(make_user(), "answer", a.id, -1)
@@ -59,7 +59,7 @@ def test_a_member_who_lost_reputation_this_week_is_not_listed_for_it(scene, make
     assert "loser" not in [n for n, _ in _names(profiles.leaderboard("week", 1, now=NOW))]
 
 
-def test_leaderboard_name_search_treats_wildcards_literally(scene, make_user) -> None:  # noqa: ANN001
+def test_leaderboard_name_search_treats_wildcards_literally(scene, make_user) -> None:
     make_user("under_score")
     assert _names(profiles.leaderboard("all", 1, "STAR", now=NOW)) == [("month_star", 31), ("week_star", 21)]
     assert [n for n, _ in _names(profiles.leaderboard("all", 1, "_", now=NOW))] == ["month_star", "week_star", "under_score"]
@@ -67,7 +67,7 @@ def test_leaderboard_name_search_treats_wildcards_literally(scene, make_user) ->
     assert _names(profiles.leaderboard("month", 1, "week", now=NOW)) == [("week_star", 20)]
 
 
-def test_leaderboard_pages_are_bounded_and_stable(make_user) -> None:  # noqa: ANN001
+def test_leaderboard_pages_are_bounded_and_stable(make_user) -> None:
     for i in range(profiles.LEADERBOARD_PER_PAGE + 3):
         make_user(f"member{i:02d}")
     first = profiles.leaderboard("all", 1).page
@@ -78,7 +78,7 @@ def test_leaderboard_pages_are_bounded_and_stable(make_user) -> None:  # noqa: A
     assert ids == sorted(ids)  # equal reputation: the earlier member first
 
 
-def test_profile_counts_only_visible_answers_and_accepted_ones(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_profile_counts_only_visible_answers_and_accepted_ones(make_user, make_question, make_answer) -> None:
     member = make_user()
     q1, q2, q3 = make_question(tags="wifi setup"), make_question(tags="wifi"), make_question(tags="billing")
     a1, a2 = make_answer(q1, author=member), make_answer(q2, author=member)
@@ -97,7 +97,7 @@ def test_profile_counts_only_visible_answers_and_accepted_ones(make_user, make_q
     assert [a.id for a in page.items] == [a2.id, a1.id] and page.total == 2
 
 
-def test_history_is_cumulative_from_the_ledger_and_ends_at_the_reputation(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_history_is_cumulative_from_the_ledger_and_ends_at_the_reputation(make_user, make_question, make_answer) -> None:
     member = make_user()
     member.created_at = NOW - timedelta(days=400)
     db.session.commit()
@@ -118,7 +118,7 @@ def test_history_is_cumulative_from_the_ledger_and_ends_at_the_reputation(make_u
                                  "Best day: 17 Nov, +15.")
 
 
-def test_history_of_a_new_member_starts_on_the_day_they_joined(make_user) -> None:  # noqa: ANN001
+def test_history_of_a_new_member_starts_on_the_day_they_joined(make_user) -> None:
     member = make_user()
     member.created_at = NOW - timedelta(days=2, hours=3)
     db.session.commit()
@@ -145,7 +145,7 @@ def test_chart_axes_cover_the_values_and_label_the_days() -> None:
         line_chart([], [])
 
 
-def test_answers_by_skips_answers_in_deleted_questions(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_answers_by_skips_answers_in_deleted_questions(make_user, make_question, make_answer) -> None:
     member = make_user()
     q = make_question()
     a = make_answer(q, author=member)

@@ -12,13 +12,13 @@ from forum.services.errors import FieldError, InvalidState, NotFound, Permission
 BODY = "After the 2.4 firmware update the hub blinks orange and the app cannot find it."
 
 
-def ask(user, title="Hub blinks orange after the update", body=BODY, tags="firmware setup"):  # noqa: ANN001, ANN201
+def ask(user, title="Hub blinks orange after the update", body=BODY, tags="firmware setup"):
     q = svc.ask_question(user, svc.QuestionInput(title, body, tags))
     db.session.commit()
     return q
 
 
-def test_new_tags_are_normalised_to_lowercase_and_deduplicated(make_user) -> None:  # noqa: ANN001
+def test_new_tags_are_normalised_to_lowercase_and_deduplicated(make_user) -> None:
     q = ask(make_user(), tags="WiFi, wifi  C++ setup,Setup")
     assert [t.name for t in q.tags] == ["c++", "setup", "wifi"]
 
@@ -29,31 +29,31 @@ def test_new_tags_are_normalised_to_lowercase_and_deduplicated(make_user) -> Non
     ("x" * 36, "35 characters"),
     ("!!! ???", "no usable characters"),
 ])
-def test_bad_tags_are_refused_with_a_field_error(make_user, tags: str, message: str) -> None:  # noqa: ANN001
+def test_bad_tags_are_refused_with_a_field_error(make_user, tags: str, message: str) -> None:
     with pytest.raises(FieldError) as info:
         svc.ask_question(make_user(), svc.QuestionInput("A perfectly fine title", BODY, tags))
     assert info.value.field == "tags" and message in info.value.message
 
 
 @pytest.mark.parametrize(("title", "field"), [("Too short", "title"), ("x" * 151, "title")])
-def test_title_length_is_enforced(make_user, title: str, field: str) -> None:  # noqa: ANN001
+def test_title_length_is_enforced(make_user, title: str, field: str) -> None:
     with pytest.raises(FieldError) as info:
         svc.ask_question(make_user(), svc.QuestionInput(title, BODY, "setup"))
     assert info.value.field == field
 
 
-def test_body_over_30000_characters_is_refused(make_user) -> None:  # noqa: ANN001
+def test_body_over_30000_characters_is_refused(make_user) -> None:
     with pytest.raises(FieldError) as info:
         svc.ask_question(make_user(), svc.QuestionInput("A perfectly fine title", "x" * 30_001, "setup"))
     assert info.value.field == "body"
 
 
-def test_body_of_exactly_30000_characters_is_accepted(make_user) -> None:  # noqa: ANN001
+def test_body_of_exactly_30000_characters_is_accepted(make_user) -> None:
     q = ask(make_user(), body="word " * 5999 + "end!")
     assert len(q.body) == 29_999
 
 
-def test_tag_counts_follow_asks_edits_deletes_and_restores(make_user) -> None:  # noqa: ANN001
+def test_tag_counts_follow_asks_edits_deletes_and_restores(make_user) -> None:
     user = make_user()
     q = ask(user, tags="setup wifi")
     ask(user, title="Another question about wifi", tags="wifi")
@@ -70,10 +70,11 @@ def test_tag_counts_follow_asks_edits_deletes_and_restores(make_user) -> None:  
     assert counts() == {"setup": 1, "wifi": 1, "firmware": 1}
 
 
-def test_every_edit_is_kept_as_a_revision(make_user) -> None:  # noqa: ANN001
+def test_every_edit_is_kept_as_a_revision(make_user) -> None:
     user = make_user()
     q = ask(user)
-    svc.edit_question(user, q, svc.QuestionInput("Hub blinks orange after the 2.4 update", BODY + " Edited.", "firmware"), "more detail")
+    svc.edit_question(user, q, svc.QuestionInput("Hub blinks orange after the 2.4 update", BODY + " Edited.", "firmware"),
+                      "more detail")
     db.session.commit()
     revs = list(db.session.scalars(select(Revision).where(Revision.question_id == q.id).order_by(Revision.number)))
     assert [r.number for r in revs] == [1, 2]
@@ -82,14 +83,14 @@ def test_every_edit_is_kept_as_a_revision(make_user) -> None:  # noqa: ANN001
     assert q.edited_at is not None
 
 
-def test_an_edit_that_changes_nothing_stores_no_revision(make_user) -> None:  # noqa: ANN001
+def test_an_edit_that_changes_nothing_stores_no_revision(make_user) -> None:
     user = make_user()
     q = ask(user)
     with pytest.raises(InvalidState):
         svc.edit_question(user, q, svc.QuestionInput(q.title, q.body, "firmware setup"))
 
 
-def test_members_cannot_edit_or_delete_others_questions(make_user) -> None:  # noqa: ANN001
+def test_members_cannot_edit_or_delete_others_questions(make_user) -> None:
     q = ask(make_user())
     other = make_user()
     with pytest.raises(PermissionDenied):
@@ -98,7 +99,7 @@ def test_members_cannot_edit_or_delete_others_questions(make_user) -> None:  # n
         svc.delete_question(other, q)
 
 
-def test_soft_deleted_question_is_hidden_from_others_but_not_from_author_or_staff(make_user) -> None:  # noqa: ANN001
+def test_soft_deleted_question_is_hidden_from_others_but_not_from_author_or_staff(make_user) -> None:
     author = make_user()
     q = ask(author)
     svc.delete_question(author, q)
@@ -112,7 +113,7 @@ def test_soft_deleted_question_is_hidden_from_others_but_not_from_author_or_staf
     assert q.body == BODY
 
 
-def test_author_cannot_restore_a_question_a_moderator_deleted(make_user) -> None:  # noqa: ANN001
+def test_author_cannot_restore_a_question_a_moderator_deleted(make_user) -> None:
     author = make_user()
     q = ask(author)
     svc.delete_question(make_user(role="moderator"), q)
@@ -121,7 +122,7 @@ def test_author_cannot_restore_a_question_a_moderator_deleted(make_user) -> None
         svc.restore_question(author, q)
 
 
-def test_lists_are_paginated_in_a_stable_order(app, make_user) -> None:  # noqa: ANN001
+def test_lists_are_paginated_in_a_stable_order(app, make_user) -> None:
     user = make_user()
     ids = [ask(user, title=f"Question number {i:02d} about the hub").id for i in range(25)]
     app.config["PER_PAGE"] = 10
@@ -131,7 +132,7 @@ def test_lists_are_paginated_in_a_stable_order(app, make_user) -> None:  # noqa:
     assert pages[0].total == 25 and pages[0].pages == 3 and not pages[2].has_next
 
 
-def test_unanswered_tab_lists_only_questions_without_answers(make_user, make_answer) -> None:  # noqa: ANN001
+def test_unanswered_tab_lists_only_questions_without_answers(make_user, make_answer) -> None:
     user = make_user()
     answered = ask(user, title="This one gets an answer")
     lonely = ask(user, title="This one stays unanswered")

@@ -25,12 +25,12 @@ def _ledger(user: User) -> list[tuple[str, int]]:
         .order_by(ReputationEvent.id))]
 
 
-def _vote(voter, post, value) -> None:  # noqa: ANN001
+def _vote(voter, post, value) -> None:
     votes.cast_vote(voter, post.kind, post.id, value)
     db.session.commit()
 
 
-def test_upvotes_earn_ten_for_an_answer_and_five_for_a_question(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_upvotes_earn_ten_for_an_answer_and_five_for_a_question(make_question, make_answer, make_user) -> None:
     asker, answerer, voter = make_user(), make_user(), make_user()
     q = make_question(author=asker)
     a = make_answer(q, author=answerer)
@@ -41,7 +41,7 @@ def test_upvotes_earn_ten_for_an_answer_and_five_for_a_question(make_question, m
     assert _rep(voter) == 1 and _ledger(voter) == []
 
 
-def test_downvotes_cost_the_author_two_and_an_answer_downvoter_one(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_downvotes_cost_the_author_two_and_an_answer_downvoter_one(make_question, make_answer, make_user) -> None:
     asker, answerer, voter = make_user(), make_user(), make_user()
     q = make_question(author=asker)
     a = make_answer(q, author=answerer)
@@ -52,7 +52,7 @@ def test_downvotes_cost_the_author_two_and_an_answer_downvoter_one(make_question
     assert _ledger(voter) == [("downvote_cast", -1)]
 
 
-def test_changing_and_undoing_a_vote_reverses_it_exactly(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_changing_and_undoing_a_vote_reverses_it_exactly(make_question, make_answer, make_user) -> None:
     answerer, voter = make_user(), make_user()
     a = make_answer(make_question(), author=answerer)
     _vote(voter, a, 1)
@@ -64,7 +64,7 @@ def test_changing_and_undoing_a_vote_reverses_it_exactly(make_question, make_ans
     assert _ledger(voter) == [("downvote_cast", -1), ("undo:downvote_cast", 1)]
 
 
-def test_accepting_pays_fifteen_to_the_answerer_and_two_to_the_asker(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_accepting_pays_fifteen_to_the_answerer_and_two_to_the_asker(make_question, make_answer, make_user) -> None:
     asker, first, second = make_user(), make_user(), make_user()
     q = make_question(author=asker)
     a1, a2 = make_answer(q, author=first), make_answer(q, author=second)
@@ -80,7 +80,7 @@ def test_accepting_pays_fifteen_to_the_answerer_and_two_to_the_asker(make_questi
     assert _ledger(asker) == [("accept", 2), ("undo:accept", -2), ("accept", 2), ("undo:accept", -2)]
 
 
-def test_staff_acceptance_pays_the_answerer_but_not_the_asker(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_staff_acceptance_pays_the_answerer_but_not_the_asker(make_question, make_answer, make_user) -> None:
     asker, answerer, agent = make_user(), make_user(), make_user(role="agent")
     q = make_question(author=asker)
     a = make_answer(q, author=answerer)
@@ -89,7 +89,7 @@ def test_staff_acceptance_pays_the_answerer_but_not_the_asker(make_question, mak
     assert (_rep(answerer), _rep(asker), _rep(agent)) == (16, 1, 1)
 
 
-def test_accepting_ones_own_answer_earns_nothing(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_accepting_ones_own_answer_earns_nothing(make_question, make_answer, make_user) -> None:
     asker = make_user()
     q = make_question(author=asker)
     a = make_answer(q, author=asker)
@@ -101,7 +101,7 @@ def test_accepting_ones_own_answer_earns_nothing(make_question, make_answer, mak
     assert _rep(asker) == 1
 
 
-def test_vote_earnings_are_capped_at_two_hundred_a_day(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_vote_earnings_are_capped_at_two_hundred_a_day(make_question, make_answer, make_user) -> None:
     answerer = make_user()
     q = make_question()
     a1, a2 = make_answer(q, author=answerer), make_answer(q, author=answerer)
@@ -121,7 +121,7 @@ def test_vote_earnings_are_capped_at_two_hundred_a_day(make_question, make_answe
     assert _rep(answerer) == 189 + 15
 
 
-def test_undoing_a_capped_vote_reverses_only_what_it_granted(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_undoing_a_capped_vote_reverses_only_what_it_granted(make_question, make_answer, make_user) -> None:
     answerer = make_user()
     q = make_question()
     a = make_answer(q, author=answerer)
@@ -141,7 +141,7 @@ def test_undoing_a_capped_vote_reverses_only_what_it_granted(make_question, make
     assert amounts == [-5]
 
 
-def test_the_cap_resets_with_the_utc_day(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_the_cap_resets_with_the_utc_day(make_question, make_answer, make_user) -> None:
     answerer = make_user()
     a = make_answer(make_question(), author=answerer)
     voters = [make_user() for _ in range(21)]
@@ -153,7 +153,7 @@ def test_the_cap_resets_with_the_utc_day(make_question, make_answer, make_user) 
     assert _rep(answerer) == 211
 
 
-def test_recompute_finds_and_repairs_drift(make_question, make_answer, make_user, runner) -> None:  # noqa: ANN001
+def test_recompute_finds_and_repairs_drift(make_question, make_answer, make_user, runner) -> None:
     answerer, voter = make_user(), make_user()
     _vote(voter, make_answer(make_question(), author=answerer), 1)
     result = runner.invoke(args=["reputation", "recompute"])
@@ -168,7 +168,7 @@ def test_recompute_finds_and_repairs_drift(make_question, make_answer, make_user
     assert _rep(answerer) == 11
 
 
-def test_random_votes_and_acceptances_leave_no_drift(app, make_question, make_answer, make_user,  # noqa: ANN001
+def test_random_votes_and_acceptances_leave_no_drift(app, make_question, make_answer, make_user,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Thousands of random votes, undos, acceptances and serial-vote sweeps, with both daily
     caps biting: the totals equal the ledger and the ledger equals the votes."""
@@ -254,7 +254,7 @@ def test_random_votes_and_acceptances_leave_no_drift(app, make_question, make_an
             assert total == 0
 
 
-def test_an_accepted_answer_hidden_then_accepted_again_pays_once(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_an_accepted_answer_hidden_then_accepted_again_pays_once(make_user, make_question, make_answer) -> None:
     """Hiding or deleting the accepted answer reverses its rewards; accepting it again pays once."""
     from forum.services import visibility
 

@@ -1,13 +1,15 @@
 """check_new_post: new members' links go to review, watched words block or hold, rate limits per role."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
 from forum.extensions import db
-from forum.models import Answer, ModerationLog, Question, WatchedWord
+from forum.models import Answer, ModerationLog, Question, User, WatchedWord
 from forum.models.base import utcnow
 from forum.services import answers, comments, questions, safety
 from forum.services.errors import FieldError, InvalidState, PermissionDenied, RateLimited
@@ -16,13 +18,13 @@ BODY = "The hub blinks orange after the firmware update and the app cannot find 
 
 
 @pytest.fixture(autouse=True)
-def safety_on(app):  # noqa: ANN001, ANN201
+def safety_on(app):
     """The testing config turns these off for the rest of the suite; here they are the subject."""
     app.config.update(POST_RATE_LIMITS_ENABLED=True, NEW_MEMBER_LINK_REVIEW=True)
     return app
 
 
-def ask(user, body=BODY, title="Hub blinks orange after the update"):  # noqa: ANN001, ANN201
+def ask(user, body=BODY, title="Hub blinks orange after the update"):
     q = questions.ask_question(user, questions.QuestionInput(title, body, "setup"))
     db.session.commit()
     return q
@@ -33,7 +35,7 @@ def watch(phrase: str, action: str) -> None:
     db.session.commit()
 
 
-def make_member(make_user, **kw):  # noqa: ANN001, ANN201
+def make_member(make_user: Callable[..., User], **kw: Any) -> User:
     """An established member: enough reputation not to be new."""
     user = make_user(**kw)
     user.reputation = 50
@@ -58,22 +60,22 @@ def test_plain_text_and_links_inside_the_forum_are_not_links(text: str) -> None:
     assert not safety.has_link(text)
 
 
-def test_new_member_with_a_link_goes_to_review(make_user) -> None:  # noqa: ANN001
+def test_new_member_with_a_link_goes_to_review(make_user) -> None:
     q = ask(make_user(), body=BODY + " Details: https://example.org/log")
     assert q.hidden_at is not None and q.hidden_reason == "review"
     assert questions.list_questions("newest", 1).total == 0
     assert all(t.question_count == 0 for t in q.tags)
 
 
-def test_new_member_without_a_link_is_published(make_user) -> None:  # noqa: ANN001
+def test_new_member_without_a_link_is_published(make_user) -> None:
     assert ask(make_user()).is_visible
 
 
-def test_established_member_with_a_link_is_published(make_user) -> None:  # noqa: ANN001
+def test_established_member_with_a_link_is_published(make_user) -> None:
     assert ask(make_member(make_user), body=BODY + " https://example.org/log").is_visible
 
 
-def test_member_with_enough_visible_posts_is_no_longer_new(app, make_user, make_question) -> None:  # noqa: ANN001
+def test_member_with_enough_visible_posts_is_no_longer_new(app, make_user, make_question) -> None:
     user = make_user()
     for i in range(app.config["NEW_MEMBER_POSTS"]):
         make_question(author=user, title=f"Question number {i} about the hub")
@@ -81,7 +83,7 @@ def test_member_with_enough_visible_posts_is_no_longer_new(app, make_user, make_
     assert ask(user, body=BODY + " www.example.org").is_visible
 
 
-def test_hidden_and_deleted_posts_do_not_make_a_member_established(make_user, make_question) -> None:  # noqa: ANN001
+def test_hidden_and_deleted_posts_do_not_make_a_member_established(make_user, make_question) -> None:
     user = make_user()
     made = [make_question(author=user, title=f"Question number {i} about the hub") for i in range(3)]
     questions.delete_question(user, made[0])
@@ -91,13 +93,13 @@ def test_hidden_and_deleted_posts_do_not_make_a_member_established(make_user, ma
 
 
 @pytest.mark.parametrize("role", ["agent", "moderator", "admin"])
-def test_staff_are_never_new_and_never_held(make_user, role: str) -> None:  # noqa: ANN001
+def test_staff_are_never_new_and_never_held(make_user, role: str) -> None:
     staff = make_user(role=role)
     assert not safety.is_new_member(staff)
     assert ask(staff, body=BODY + " https://example.org/guide").is_visible
 
 
-def test_new_member_answer_and_comment_with_links_are_held(make_user, make_question) -> None:  # noqa: ANN001
+def test_new_member_answer_and_comment_with_links_are_held(make_user, make_question) -> None:
     q = make_question()
     newcomer = make_user()
     a = answers.post_answer(newcomer, q, "Buy here: www.cheap-hubs.example")
@@ -120,7 +122,7 @@ def test_watched_phrases_match_whole_words_in_any_case(text: str, hit: bool) -> 
     assert (safety.find_watched_word(text) is not None) is hit
 
 
-def test_blocked_word_refuses_the_post_with_a_body_error(make_user) -> None:  # noqa: ANN001
+def test_blocked_word_refuses_the_post_with_a_body_error(make_user) -> None:
     watch("casino", "block")
     with pytest.raises(FieldError) as err:
         ask(make_member(make_user), body=BODY + " Try the Casino.")
@@ -129,13 +131,13 @@ def test_blocked_word_refuses_the_post_with_a_body_error(make_user) -> None:  # 
     assert questions.list_questions("newest", 1).total == 0
 
 
-def test_blocked_word_applies_to_staff_too(make_user) -> None:  # noqa: ANN001
+def test_blocked_word_applies_to_staff_too(make_user) -> None:
     watch("casino", "block")
     with pytest.raises(FieldError):
         ask(make_user(role="moderator"), body=BODY + " casino")
 
 
-def test_review_word_holds_even_an_established_members_post(make_user, make_question) -> None:  # noqa: ANN001
+def test_review_word_holds_even_an_established_members_post(make_user, make_question) -> None:
     watch("refund hack", "review")
     member = make_member(make_user)
     q = ask(member, title="Refund hack for the hub subscription")
@@ -144,7 +146,7 @@ def test_review_word_holds_even_an_established_members_post(make_user, make_ques
     assert c.hidden_reason == "review"
 
 
-def test_review_word_does_not_hold_staff(make_user) -> None:  # noqa: ANN001
+def test_review_word_does_not_hold_staff(make_user) -> None:
     watch("refund", "review")
     assert ask(make_user(role="agent"), body=BODY + " refund").is_visible
 
@@ -152,7 +154,7 @@ def test_review_word_does_not_hold_staff(make_user) -> None:  # noqa: ANN001
 # --- managing the watched words ----------------------------------------------------------------------
 
 
-def test_watched_words_are_normalised_changed_and_removed_with_log(make_user) -> None:  # noqa: ANN001
+def test_watched_words_are_normalised_changed_and_removed_with_log(make_user) -> None:
     mod = make_user(role="moderator")
     word = safety.add_watched_word(mod, "  Free   MONEY ", "review")
     assert word.phrase == "free money"
@@ -164,7 +166,8 @@ def test_watched_words_are_normalised_changed_and_removed_with_log(make_user) ->
     safety.remove_watched_word(mod, word.id)
     db.session.commit()
     assert db.session.scalar(select(func.count(WatchedWord.id))) == 0
-    assert [e.action for e in db.session.scalars(select(ModerationLog).order_by(ModerationLog.id))] == ["add_watched_word", "change_watched_word", "remove_watched_word"]
+    assert [e.action for e in db.session.scalars(select(ModerationLog).order_by(ModerationLog.id))] == [
+        "add_watched_word", "change_watched_word", "remove_watched_word"]
     with pytest.raises(FieldError):
         safety.add_watched_word(mod, "!!!", "block")
     with pytest.raises(FieldError):
@@ -172,7 +175,7 @@ def test_watched_words_are_normalised_changed_and_removed_with_log(make_user) ->
 
 
 @pytest.mark.parametrize("role", ["member", "agent"])
-def test_only_moderators_manage_watched_words(make_user, role: str) -> None:  # noqa: ANN001
+def test_only_moderators_manage_watched_words(make_user, role: str) -> None:
     with pytest.raises(PermissionDenied):
         safety.add_watched_word(make_user(role=role), "spam", "block")
 
@@ -180,7 +183,7 @@ def test_only_moderators_manage_watched_words(make_user, role: str) -> None:  # 
 # --- rate limits ------------------------------------------------------------------------
 
 
-def test_new_member_may_ask_three_questions_in_ten_minutes(make_user) -> None:  # noqa: ANN001
+def test_new_member_may_ask_three_questions_in_ten_minutes(make_user) -> None:
     user = make_user()
     user.reputation = 1
     for i in range(3):
@@ -192,7 +195,7 @@ def test_new_member_may_ask_three_questions_in_ten_minutes(make_user) -> None:  
                                  "Try again in 10 minutes.")
 
 
-def test_the_wait_counts_from_the_oldest_post_in_the_window(make_user) -> None:  # noqa: ANN001
+def test_the_wait_counts_from_the_oldest_post_in_the_window(make_user) -> None:
     user = make_user()
     made = [ask(user, title=f"Question number {i} about the hub", body=BODY + " https://x.example") for i in range(3)]
     db.session.execute(update(Question).where(Question.id == made[0].id)
@@ -202,7 +205,7 @@ def test_the_wait_counts_from_the_oldest_post_in_the_window(make_user) -> None: 
         ask(user, title="One question too many for now")
 
 
-def test_posts_older_than_the_window_do_not_count(make_user) -> None:  # noqa: ANN001
+def test_posts_older_than_the_window_do_not_count(make_user) -> None:
     user = make_user()
     made = [ask(user, title=f"Question number {i} about the hub", body=BODY + " https://x.example") for i in range(3)]
     db.session.execute(update(Question).where(Question.id == made[0].id)
@@ -211,7 +214,7 @@ def test_posts_older_than_the_window_do_not_count(make_user) -> None:  # noqa: A
     assert ask(user, title="Allowed again after the window")
 
 
-def test_members_have_a_higher_limit_per_kind(app, make_user, make_question) -> None:  # noqa: ANN001
+def test_members_have_a_higher_limit_per_kind(app, make_user, make_question) -> None:
     app.config["POST_RATE_MEMBER_ANSWERS"] = 2
     member = make_member(make_user)
     q = make_question()
@@ -224,7 +227,7 @@ def test_members_have_a_higher_limit_per_kind(app, make_user, make_question) -> 
     assert comments.add_comment(member, q, "A comment still fits")
 
 
-def test_deleted_posts_still_count_against_the_limit(app, make_user, make_question) -> None:  # noqa: ANN001
+def test_deleted_posts_still_count_against_the_limit(app, make_user, make_question) -> None:
     app.config["POST_RATE_MEMBER_ANSWERS"] = 1
     member = make_member(make_user)
     q = make_question()
@@ -236,7 +239,7 @@ def test_deleted_posts_still_count_against_the_limit(app, make_user, make_questi
 
 
 @pytest.mark.parametrize("role", ["agent", "moderator", "admin"])
-def test_staff_are_not_rate_limited(app, make_user, make_question, role: str) -> None:  # noqa: ANN001
+def test_staff_are_not_rate_limited(app, make_user, make_question, role: str) -> None:
     app.config["POST_RATE_NEW_MEMBER_ANSWERS"] = app.config["POST_RATE_MEMBER_ANSWERS"] = 1
     staff = make_user(role=role)
     q = make_question()
@@ -246,15 +249,26 @@ def test_staff_are_not_rate_limited(app, make_user, make_question, role: str) ->
     assert db.session.query(Answer).filter_by(author_id=staff.id).count() == 4
 
 
-def test_zero_means_unlimited(app, make_user) -> None:  # noqa: ANN001
+def _ask_five(user: User) -> int:
+    """Five questions in a row from a new member (the default limit is 3 per window); how many went in."""
+    for i in range(5):
+        ask(user, title=f"Question number {i} about the hub", body=BODY + " https://x.example")
+    return db.session.scalar(select(func.count(Question.id)).where(Question.author_id == user.id)) or 0
+
+
+def test_zero_means_unlimited(app, make_user) -> None:
     app.config["POST_RATE_NEW_MEMBER_QUESTIONS"] = 0
     user = make_user()
-    for i in range(5):
-        ask(user, title=f"Question number {i} about the hub", body=BODY + " https://x.example")
+    assert _ask_five(user) == 5
+    app.config["POST_RATE_NEW_MEMBER_QUESTIONS"] = 3  # the default: the same member is now over it
+    with pytest.raises(RateLimited):
+        ask(user, title="One question too many about the hub")
 
 
-def test_limits_can_be_switched_off(app, make_user) -> None:  # noqa: ANN001
+def test_limits_can_be_switched_off(app, make_user) -> None:
     app.config["POST_RATE_LIMITS_ENABLED"] = False
     user = make_user()
-    for i in range(5):
-        ask(user, title=f"Question number {i} about the hub", body=BODY + " https://x.example")
+    assert _ask_five(user) == 5
+    app.config["POST_RATE_LIMITS_ENABLED"] = True
+    with pytest.raises(RateLimited):
+        ask(user, title="One question too many about the hub")

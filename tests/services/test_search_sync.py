@@ -1,6 +1,8 @@
 """The index follows the database: after commit, never on rollback, retried after failure."""
 from __future__ import annotations
 
+from typing import NoReturn
+
 import pytest
 from sqlalchemy import select
 
@@ -17,14 +19,14 @@ def keys(query: str) -> list[str]:
     return [h.key for h in get_index().search(query).hits]
 
 
-def test_a_new_question_is_searchable_after_commit(make_user) -> None:  # noqa: ANN001
+def test_a_new_question_is_searchable_after_commit(make_user) -> None:
     q = questions.ask_question(make_user(), questions.QuestionInput("Thermostat schedule ignores weekends", BODY, "automations"))
     assert keys("thermostat") == []  # not before commit
     db.session.commit()
     assert keys("thermostat") == [f"question:{q.id}"]
 
 
-def test_a_rollback_indexes_nothing(make_user) -> None:  # noqa: ANN001
+def test_a_rollback_indexes_nothing(make_user) -> None:
     user = make_user()
     questions.ask_question(user, questions.QuestionInput("Thermostat schedule ignores weekends", BODY, "automations"))
     db.session.rollback()
@@ -32,7 +34,7 @@ def test_a_rollback_indexes_nothing(make_user) -> None:  # noqa: ANN001
     assert keys("thermostat") == []
 
 
-def test_edits_update_and_deletes_remove_and_restores_return(make_user, make_question) -> None:  # noqa: ANN001
+def test_edits_update_and_deletes_remove_and_restores_return(make_user, make_question) -> None:
     author = make_user()
     q = make_question(author=author, title="Doorbell chime is silent", body=BODY)
     questions.edit_question(author, q, questions.QuestionInput("Doorbell chime is silent after pairing", BODY + " Zigbee.", "devices"))
@@ -46,7 +48,7 @@ def test_edits_update_and_deletes_remove_and_restores_return(make_user, make_que
     assert keys("doorbell") == [f"question:{q.id}"]
 
 
-def test_answer_text_makes_the_question_findable(make_question, make_answer) -> None:  # noqa: ANN001
+def test_answer_text_makes_the_question_findable(make_question, make_answer) -> None:
     q = make_question(title="Lights turn on at random", body=BODY)
     a = make_answer(q, body="Check the sunset offset in the geofence automation settings.")
     assert keys("geofence") == [f"question:{q.id}"]
@@ -55,11 +57,11 @@ def test_answer_text_makes_the_question_findable(make_question, make_answer) -> 
     assert keys("geofence") == []
 
 
-def test_a_failed_index_write_keeps_the_post_and_retries_later(app, make_user, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_a_failed_index_write_keeps_the_post_and_retries_later(app, make_user, monkeypatch: pytest.MonkeyPatch) -> None:
     index = get_index()
     real_upsert = index.upsert
 
-    def busy(docs):  # noqa: ANN001, ANN202
+    def busy(docs):
         raise IndexBusy("simulated lock timeout")
 
     monkeypatch.setattr(index, "upsert", busy)
@@ -75,13 +77,14 @@ def test_a_failed_index_write_keeps_the_post_and_retries_later(app, make_user, m
     assert db.session.scalar(select(SearchPending.id)) is None
 
 
-def test_check_finds_and_repairs_missing_stale_and_extra_documents(make_question) -> None:  # noqa: ANN001
+def test_check_finds_and_repairs_missing_stale_and_extra_documents(make_question) -> None:
     a = make_question(title="Missing from the index soon", body=BODY)
     b = make_question(title="Stale in the index soon", body=BODY)
     index = get_index()
     index.delete([f"question:{a.id}"])
-    from search.document import Document
     from datetime import datetime, timezone
+
+    from search.document import Document
     index.upsert([Document(kind="question", id=b.id, title="old title", body="old", created=datetime.now(timezone.utc)),
                   Document(kind="question", id=99999, title="ghost", body="ghost", created=datetime.now(timezone.utc))])
     report = check(repair=True)
@@ -89,7 +92,7 @@ def test_check_finds_and_repairs_missing_stale_and_extra_documents(make_question
     assert check(repair=False) == {"missing": [], "stale": [], "extra": []}
 
 
-def test_rebuild_indexes_every_visible_question(make_question) -> None:  # noqa: ANN001
+def test_rebuild_indexes_every_visible_question(make_question) -> None:
     made = [make_question(title=f"Rebuild candidate number {i}", body=BODY) for i in range(5)]
     questions.delete_question(made[0].author, made[0])
     db.session.commit()
@@ -98,7 +101,7 @@ def test_rebuild_indexes_every_visible_question(make_question) -> None:  # noqa:
     assert sorted(keys("rebuild candidate")) == sorted(f"question:{q.id}" for q in made[1:])
 
 
-def test_search_cli_commands(runner, make_question) -> None:  # noqa: ANN001
+def test_search_cli_commands(runner, make_question) -> None:
     make_question(title="CLI rebuild target question", body=BODY)
     r = runner.invoke(args=["search", "rebuild"])
     assert r.exit_code == 0 and "Indexed 1 documents" in r.output
@@ -106,12 +109,12 @@ def test_search_cli_commands(runner, make_question) -> None:  # noqa: ANN001
     assert r.exit_code == 0 and "missing: 0" in r.output and "Index matches the database." in r.output
 
 
-def test_an_unreadable_index_gives_a_friendly_503_not_a_crash(client, make_question, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_an_unreadable_index_gives_a_friendly_503_not_a_crash(client, make_question, monkeypatch: pytest.MonkeyPatch) -> None:
     from search.errors import SearchError
 
     q = make_question(title="Thread that must still render", body=BODY)
 
-    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken(*args: object, **kwargs: object) -> NoReturn:
         raise SearchError("search index schema is outdated; rebuild the index")
 
     monkeypatch.setattr(get_index(), "search", broken)
@@ -121,7 +124,7 @@ def test_an_unreadable_index_gives_a_friendly_503_not_a_crash(client, make_quest
     assert client.get(f"/questions/{q.id}", follow_redirects=True).status_code == 200
 
 
-def test_search_ensure_rebuilds_only_when_needed(runner, make_question) -> None:  # noqa: ANN001
+def test_search_ensure_rebuilds_only_when_needed(runner, make_question) -> None:
     make_question(title="Question present before the index was lost", body=BODY)
     assert "current" in runner.invoke(args=["search", "ensure"]).output
     get_index().rebuild([])
@@ -130,7 +133,7 @@ def test_search_ensure_rebuilds_only_when_needed(runner, make_question) -> None:
     assert len(get_index()) == 1
 
 
-def test_a_savepoint_release_waits_for_the_real_commit(make_user) -> None:  # noqa: ANN001
+def test_a_savepoint_release_waits_for_the_real_commit(make_user) -> None:
     """Releasing a SAVEPOINT fires SQLAlchemy's after_commit too; the index must wait for the
     outer transaction, and a rolled-back savepoint must not drop what came before it."""
     user = make_user()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -19,22 +20,22 @@ FIXED = BODY + "\n\nFirmware 4.2.1, Lumen Hub Gen 2, router is a Fritz!Box 7590.
 
 
 @pytest.fixture
-def post(make_user, make_question):  # noqa: ANN001, ANN201
+def post(make_user, make_question):
     return make_question(author=make_user("asker"), title="Hub blinks orange after update", body=BODY)
 
 
 @pytest.fixture
-def reviewer(make_user):  # noqa: ANN001, ANN201
+def reviewer(make_user):
     return set_reputation(make_user("trusted"), 2000)
 
 
-def _suggest(user, q, body=FIXED, title=None, tags="setup"):  # noqa: ANN001, ANN202
+def _suggest(user, q, body=FIXED, title=None, tags="setup"):
     s = suggestions.suggest_question_edit(user, q, questions.QuestionInput(title or q.title, body, tags), "added versions")
     db.session.commit()
     return s
 
 
-def test_a_suggestion_leaves_the_post_alone_until_approved(make_user, post) -> None:  # noqa: ANN001
+def test_a_suggestion_leaves_the_post_alone_until_approved(make_user, post) -> None:
     s = _suggest(make_user("newbie"), post)
     db.session.expire_all()
     assert (s.status, s.base_revision, s.post_type, s.question_id) == ("pending", 1, "question", post.id)
@@ -42,7 +43,7 @@ def test_a_suggestion_leaves_the_post_alone_until_approved(make_user, post) -> N
     assert suggestions.pending_for(post).id == s.id
 
 
-def test_one_pending_suggestion_per_post(make_user, post) -> None:  # noqa: ANN001
+def test_one_pending_suggestion_per_post(make_user, post) -> None:
     first = make_user("first")
     _suggest(first, post)
     with pytest.raises(InvalidState, match="already waiting for review"):
@@ -52,7 +53,7 @@ def test_one_pending_suggestion_per_post(make_user, post) -> None:  # noqa: ANN0
         _suggest(first, post, body=FIXED + " Again.")
 
 
-def test_the_database_refuses_a_second_pending_row_but_keeps_reviewed_ones(make_user, post) -> None:  # noqa: ANN001
+def test_the_database_refuses_a_second_pending_row_but_keeps_reviewed_ones(make_user, post) -> None:
     user = make_user()
     row = dict(post_type="question", post_id=post.id, question_id=post.id, proposer_id=user.id, body=FIXED,
                base_revision=1)
@@ -65,13 +66,13 @@ def test_the_database_refuses_a_second_pending_row_but_keeps_reviewed_ones(make_
     db.session.rollback()
 
 
-def test_two_members_suggesting_at_once_give_one_row_and_a_clear_message(app: Flask, make_user, post, monkeypatch) -> None:  # noqa: ANN001
+def test_two_members_suggesting_at_once_give_one_row_and_a_clear_message(app: Flask, make_user, post, monkeypatch) -> None:
     ids = [make_user(f"racer{i}").id for i in range(2)]
     qid = post.id
     barrier = threading.Barrier(2)
     real_check = suggestions.check_edited_post
 
-    def both_past_the_pending_check(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def both_past_the_pending_check(*args: Any, **kwargs: Any) -> Any:
         barrier.wait(10)  # both have seen "nothing pending"; now both insert
         return real_check(*args, **kwargs)
 
@@ -101,7 +102,7 @@ def test_two_members_suggesting_at_once_give_one_row_and_a_clear_message(app: Fl
     assert db.session.scalar(select(func.count(SuggestedEdit.id)).where(SuggestedEdit.post_id == qid)) == 1
 
 
-def test_approval_applies_the_edit_as_the_proposers_revision_with_two_reputation(make_user, post, reviewer) -> None:  # noqa: ANN001
+def test_approval_applies_the_edit_as_the_proposers_revision_with_two_reputation(make_user, post, reviewer) -> None:
     newbie = make_user("newbie")
     s = _suggest(newbie, post, title="Hub blinks orange after the 4.2.1 update", tags="setup firmware")
     suggestions.approve(reviewer, s)
@@ -123,7 +124,7 @@ def test_approval_applies_the_edit_as_the_proposers_revision_with_two_reputation
     assert [r.question.id for r in search.search_posts(None, "Fritz").results] == [q.id]
 
 
-def test_an_answer_suggestion_is_applied_to_the_answer(make_user, post, make_answer, reviewer) -> None:  # noqa: ANN001
+def test_an_answer_suggestion_is_applied_to_the_answer(make_user, post, make_answer, reviewer) -> None:
     a = make_answer(post, author=make_user(), body="Reset the hub.")
     s = suggestions.suggest_answer_edit(make_user("newbie"), a, "Reset the hub: hold the button for ten seconds.")
     db.session.commit()
@@ -133,7 +134,7 @@ def test_an_answer_suggestion_is_applied_to_the_answer(make_user, post, make_ans
     assert a.body.endswith("ten seconds.") and s.revision_number == 2
 
 
-def test_rejection_keeps_the_post_and_tells_the_reason(make_user, post, reviewer) -> None:  # noqa: ANN001
+def test_rejection_keeps_the_post_and_tells_the_reason(make_user, post, reviewer) -> None:
     newbie = make_user("newbie")
     s = _suggest(newbie, post)
     with pytest.raises(FieldError) as err:
@@ -152,7 +153,7 @@ def test_rejection_keeps_the_post_and_tells_the_reason(make_user, post, reviewer
     assert _suggest(newbie, post, body=FIXED + " Second try.").status == "pending"
 
 
-def test_a_suggestion_whose_post_changed_is_superseded_not_applied(make_user, post, reviewer) -> None:  # noqa: ANN001
+def test_a_suggestion_whose_post_changed_is_superseded_not_applied(make_user, post, reviewer) -> None:
     newbie = make_user("newbie")
     s = _suggest(newbie, post)
     own = BODY + "\n\nUpdate from the asker: a power cycle fixed it."
@@ -166,7 +167,7 @@ def test_a_suggestion_whose_post_changed_is_superseded_not_applied(make_user, po
     assert db.session.get(User, newbie.id).reputation == 1
 
 
-def test_a_new_members_fix_to_a_post_with_links_stays_published(app: Flask, make_user, make_answer, post, reviewer) -> None:  # noqa: ANN001
+def test_a_new_members_fix_to_a_post_with_links_stays_published(app: Flask, make_user, make_answer, post, reviewer) -> None:
     """The approved text is judged as the reviewer's: the author's own links must not send a
     trusted answer (and its acceptance) back to the review queue because a new member fixed a word."""
     from forum.models import Answer
@@ -187,7 +188,7 @@ def test_a_new_members_fix_to_a_post_with_links_stays_published(app: Flask, make
     assert db.session.get(Question, post.id).accepted_answer_id == a.id
 
 
-def test_approval_goes_through_watched_words(make_user, post, reviewer) -> None:  # noqa: ANN001
+def test_approval_goes_through_watched_words(make_user, post, reviewer) -> None:
     s = _suggest(make_user("newbie"), post, body=FIXED + " Ask about the refund hack.")
     db.session.add(WatchedWord(phrase="refund hack", action="review"))
     db.session.commit()
@@ -198,7 +199,7 @@ def test_approval_goes_through_watched_words(make_user, post, reviewer) -> None:
     assert q.hidden_reason == "review" and q.is_hidden  # back to the moderators' review queue
 
 
-def test_a_word_blocked_since_the_suggestion_stops_the_approval(make_user, post, reviewer) -> None:  # noqa: ANN001
+def test_a_word_blocked_since_the_suggestion_stops_the_approval(make_user, post, reviewer) -> None:
     s = _suggest(make_user("newbie"), post, body=FIXED + " Try the casino trick.")
     db.session.add(WatchedWord(phrase="casino", action="block"))
     db.session.commit()
@@ -209,14 +210,14 @@ def test_a_word_blocked_since_the_suggestion_stops_the_approval(make_user, post,
     assert db.session.get(SuggestedEdit, s.id).status == "pending" and db.session.get(Question, post.id).body == BODY
 
 
-def test_a_blocked_word_refuses_the_suggestion_itself(make_user, post) -> None:  # noqa: ANN001
+def test_a_blocked_word_refuses_the_suggestion_itself(make_user, post) -> None:
     db.session.add(WatchedWord(phrase="casino", action="block"))
     db.session.commit()
     with pytest.raises(FieldError):
         _suggest(make_user(), post, body=FIXED + " casino")
 
 
-def test_only_reviewers_review_and_never_their_own(make_user, post, reviewer) -> None:  # noqa: ANN001
+def test_only_reviewers_review_and_never_their_own(make_user, post, reviewer) -> None:
     s = _suggest(make_user("newbie"), post)
     below = set_reputation(make_user(), 1999)
     with pytest.raises(PermissionDenied):
@@ -230,7 +231,7 @@ def test_only_reviewers_review_and_never_their_own(make_user, post, reviewer) ->
     assert [i.suggestion.id for i in suggestions.review_queue(reviewer, 1)[1]] == [s.id]
 
 
-def test_nothing_changed_and_own_posts_are_not_suggestions(make_user, post) -> None:  # noqa: ANN001
+def test_nothing_changed_and_own_posts_are_not_suggestions(make_user, post) -> None:
     with pytest.raises(InvalidState, match="Nothing changed"):
         _suggest(make_user(), post, body=BODY)
     db.session.rollback()
@@ -238,7 +239,7 @@ def test_nothing_changed_and_own_posts_are_not_suggestions(make_user, post) -> N
         _suggest(post.author, post)
 
 
-def test_the_queue_loads_a_page_in_a_fixed_number_of_queries(make_user, make_question, make_answer, reviewer, count_queries) -> None:  # noqa: ANN001
+def test_the_queue_loads_a_page_in_a_fixed_number_of_queries(make_user, make_question, make_answer, reviewer, count_queries) -> None:
     def fill(n: int) -> None:
         for i in range(n):
             q = make_question(body=BODY + f" case {i}")

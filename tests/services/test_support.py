@@ -13,7 +13,7 @@ from forum.services import answers, comments, notifications, sla, support, visib
 from forum.services.errors import FieldError, PermissionDenied
 
 
-def _age(question, hours: float) -> None:  # noqa: ANN001
+def _age(question, hours: float) -> None:
     """Pretend the question was asked ``hours`` ago."""
     db.session.execute(update(Question).where(Question.id == question.id)
                        .values(created_at=utcnow() - timedelta(hours=hours)))
@@ -21,17 +21,17 @@ def _age(question, hours: float) -> None:  # noqa: ANN001
     db.session.expire_all()
 
 
-def _first(question):  # noqa: ANN001, ANN202
+def _first(question):
     db.session.expire_all()
     return db.session.get(Question, question.id).first_response_at
 
 
 @pytest.fixture
-def calls(monkeypatch):  # noqa: ANN001, ANN201
+def calls(monkeypatch):
     """Every notify call as (event, sorted recipient ids, subject)."""
     seen: list[tuple[str, list[int], str]] = []
 
-    def record(recipients, event, *, actor, subject, url, text=""):  # noqa: ANN001, ANN202
+    def record(recipients, event, *, actor, subject, url, text=""):
         seen.append((event, sorted(getattr(r, "id", r) for r in recipients), subject))
 
     monkeypatch.setattr(notifications, "notify", record)
@@ -40,7 +40,7 @@ def calls(monkeypatch):  # noqa: ANN001, ANN201
 
 # --------------------------------------------------------------------------- first response
 
-def test_asker_activity_is_not_a_first_response(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_asker_activity_is_not_a_first_response(make_user, make_question, make_answer) -> None:
     asker = make_user()
     q = make_question(author=asker)
     make_answer(q, author=asker)
@@ -49,7 +49,7 @@ def test_asker_activity_is_not_a_first_response(make_user, make_question, make_a
     assert _first(q) is None
 
 
-def test_first_answer_or_comment_by_someone_else_sets_it_once(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_first_answer_or_comment_by_someone_else_sets_it_once(make_user, make_question, make_answer) -> None:
     q = make_question()
     helper = make_user()
     c = comments.add_comment(helper, q, "Which hub model is it?")
@@ -60,7 +60,7 @@ def test_first_answer_or_comment_by_someone_else_sets_it_once(make_user, make_qu
     assert _first(q) == first
 
 
-def test_deleting_or_hiding_the_response_puts_the_question_back(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_deleting_or_hiding_the_response_puts_the_question_back(make_user, make_question, make_answer) -> None:
     q = make_question()
     a = make_answer(q)
     assert _first(q) is not None
@@ -78,7 +78,7 @@ def test_deleting_or_hiding_the_response_puts_the_question_back(make_user, make_
     assert _first(q) == a.created_at
 
 
-def test_a_later_response_takes_over_when_the_first_goes(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_a_later_response_takes_over_when_the_first_goes(make_user, make_question, make_answer) -> None:
     q = make_question()
     early = comments.add_comment(make_user(), q, "First!")
     db.session.commit()
@@ -90,7 +90,7 @@ def test_a_later_response_takes_over_when_the_first_goes(make_user, make_questio
 
 # --------------------------------------------------------------------------- triage and playbooks
 
-def test_triage_is_staff_only_and_validated(make_user, make_question) -> None:  # noqa: ANN001
+def test_triage_is_staff_only_and_validated(make_user, make_question) -> None:
     q = make_question()
     with pytest.raises(PermissionDenied):
         support.triage_question(make_user(), q, "problem", "high")
@@ -104,7 +104,7 @@ def test_triage_is_staff_only_and_validated(make_user, make_question) -> None:  
     assert (t.type, t.severity, t.triaged_by_id) == ("outage", "critical", agent.id)
 
 
-def test_playbooks_default_targets_and_admin_edits(make_user) -> None:  # noqa: ANN001
+def test_playbooks_default_targets_and_admin_edits(make_user) -> None:
     books = support.all_playbooks()
     assert len(books) == 20
     assert {s: books[("question", s)].target_hours for s in ("critical", "high", "normal", "low")} == \
@@ -129,7 +129,7 @@ def test_playbooks_default_targets_and_admin_edits(make_user) -> None:  # noqa: 
 
 # --------------------------------------------------------------------------- the queue
 
-def test_queue_orders_by_due_time_and_leaves_out_answered_and_closed(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_queue_orders_by_due_time_and_leaves_out_answered_and_closed(make_user, make_question, make_answer) -> None:
     agent = make_user(role="agent")
     untriaged = make_question(title="Untriaged question asked ten hours ago")  # due in 14 h
     _age(untriaged, 10)
@@ -152,7 +152,7 @@ def test_queue_orders_by_due_time_and_leaves_out_answered_and_closed(make_user, 
     assert page.items[0].due_at < utcnow() < page.items[1].due_at
 
 
-def test_queue_filters_and_staff_only(make_user, make_question) -> None:  # noqa: ANN001
+def test_queue_filters_and_staff_only(make_user, make_question) -> None:
     agent = make_user(role="agent")
     wifi = make_question(tags="wifi")
     billing = make_question(tags="billing")
@@ -168,7 +168,7 @@ def test_queue_filters_and_staff_only(make_user, make_question) -> None:  # noqa
         support.queue(make_user(), support.QueueFilters(), 1)
 
 
-def test_queue_runs_a_fixed_number_of_queries(make_user, make_question, count_queries) -> None:  # noqa: ANN001
+def test_queue_runs_a_fixed_number_of_queries(make_user, make_question, count_queries) -> None:
     agent = make_user(role="agent")
     make_question()
     db.session.expire_all()
@@ -186,7 +186,7 @@ def test_queue_runs_a_fixed_number_of_queries(make_user, make_question, count_qu
 
 # --------------------------------------------------------------------------- the sweep
 
-def _helpers(make_user, make_question, make_answer):  # noqa: ANN001, ANN202
+def _helpers(make_user, make_question, make_answer):
     """Two members with good answers in "wifi", a staff answerer, and an answerer in another tag."""
     best, good = make_user("best_helper"), make_user("good_helper")
     staff, elsewhere = make_user("staff_helper", role="agent"), make_user("billing_helper")
@@ -204,7 +204,7 @@ def _helpers(make_user, make_question, make_answer):  # noqa: ANN001, ANN202
 
 
 def test_sweep_invites_top_answerers_then_alerts_staff_once(make_user, make_question, make_answer, calls,
-                                                            app) -> None:  # noqa: ANN001
+                                                            app) -> None:
     best, good, _staff, _elsewhere = _helpers(make_user, make_question, make_answer)
     on_duty, off_duty, admin = make_user(role="agent"), make_user(role="agent"), make_user(role="admin")
     support.set_on_duty(on_duty, True)
@@ -231,7 +231,7 @@ def test_sweep_invites_top_answerers_then_alerts_staff_once(make_user, make_ques
 
 
 def test_sweep_skips_answered_questions_and_never_invites_the_asker(make_user, make_question, make_answer,
-                                                                    calls) -> None:  # noqa: ANN001
+                                                                    calls) -> None:
     best, *_ = _helpers(make_user, make_question, make_answer)
     mine = make_question(author=best, tags="wifi")
     answered = make_question(tags="wifi")
@@ -245,7 +245,7 @@ def test_sweep_skips_answered_questions_and_never_invites_the_asker(make_user, m
     assert invites and best.id not in invites[0][1]
 
 
-def test_metrics_give_the_median_first_response_and_solved_share(make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_metrics_give_the_median_first_response_and_solved_share(make_user, make_question, make_answer) -> None:
     quick, slow, waiting = make_question(), make_question(), make_question()
     for q, hours in ((quick, 3), (slow, 9), (waiting, 1)):
         _age(q, hours)
@@ -262,14 +262,14 @@ def test_metrics_give_the_median_first_response_and_solved_share(make_user, make
     assert m.median_first_response == timedelta(hours=3) and round(m.solved_rate, 2) == 0.33
 
 
-def test_sweep_command_reports_what_it_sent(runner, make_question, calls) -> None:  # noqa: ANN001
+def test_sweep_command_reports_what_it_sent(runner, make_question, calls) -> None:
     _age(make_question(), 30)
     first = runner.invoke(args=["support", "sweep"])
     assert first.exit_code == 0 and "breach alerts for 1" in first.output
     assert "breach alerts for 0" in runner.invoke(args=["support", "sweep"]).output
 
 
-def test_the_job_worker_runs_the_sla_sweep_on_its_own_schedule(app, make_user, make_question, calls) -> None:  # noqa: ANN001
+def test_the_job_worker_runs_the_sla_sweep_on_its_own_schedule(app, make_user, make_question, calls) -> None:
     """`flask jobs worker` keeps breach alerts going without cron: its housekeeping tick runs the
     sweep at once, then not again until SUPPORT_SWEEP_SECONDS have passed."""
     from forum import jobs
@@ -290,7 +290,7 @@ def test_the_job_worker_runs_the_sla_sweep_on_its_own_schedule(app, make_user, m
 
 
 def test_a_restored_comment_is_a_response_again_and_one_under_a_deleted_answer_is_not(make_user, make_question,
-                                                                                        make_answer) -> None:  # noqa: ANN001
+                                                                                        make_answer) -> None:
     from forum.services import moderation
 
     mod = make_user(role="moderator")

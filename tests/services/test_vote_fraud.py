@@ -30,7 +30,7 @@ def _vote(voter: User, post: Question | Answer, value: int) -> None:
     db.session.commit()
 
 
-def test_a_member_casts_at_most_votes_per_day_new_votes(app: Flask, make_question, make_user) -> None:  # noqa: ANN001
+def test_a_member_casts_at_most_votes_per_day_new_votes(app: Flask, make_question, make_user) -> None:
     app.config["VOTES_PER_DAY"] = 3
     voter = make_user()
     qs = [make_question() for _ in range(5)]
@@ -50,7 +50,7 @@ def test_a_member_casts_at_most_votes_per_day_new_votes(app: Flask, make_questio
     db.session.rollback()
 
 
-def test_votes_cast_on_earlier_days_do_not_count_and_zero_means_no_cap(app: Flask, make_question, make_user) -> None:  # noqa: ANN001
+def test_votes_cast_on_earlier_days_do_not_count_and_zero_means_no_cap(app: Flask, make_question, make_user) -> None:
     app.config["VOTES_PER_DAY"] = 2
     voter = make_user()
     qs = [make_question() for _ in range(5)]
@@ -68,7 +68,7 @@ def test_votes_cast_on_earlier_days_do_not_count_and_zero_means_no_cap(app: Flas
     assert db.session.scalar(select(func.count(Vote.id)).where(Vote.user_id == voter.id)) == 5
 
 
-def test_concurrent_votes_never_exceed_the_daily_cap(app: Flask, make_question, make_user) -> None:  # noqa: ANN001
+def test_concurrent_votes_never_exceed_the_daily_cap(app: Flask, make_question, make_user) -> None:
     app.config["VOTES_PER_DAY"] = 4
     voter = make_user()
     qids = [make_question().id for _ in range(10)]
@@ -92,7 +92,7 @@ def test_concurrent_votes_never_exceed_the_daily_cap(app: Flask, make_question, 
     assert db.session.scalar(select(func.count(Vote.id)).where(Vote.user_id == vid)) == 4
 
 
-def _serial_scene(make_question, make_answer, make_user):  # noqa: ANN001, ANN202
+def _serial_scene(make_question, make_answer, make_user):
     """A fan upvotes six of one author's answers; an honest voter upvotes three."""
     author, fan, honest = make_user(), make_user(), make_user()
     q = make_question()
@@ -104,7 +104,7 @@ def _serial_scene(make_question, make_answer, make_user):  # noqa: ANN001, ANN20
     return author, fan, honest, answers
 
 
-def test_reverse_serial_withdraws_a_serial_voters_votes_exactly(runner, make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_reverse_serial_withdraws_a_serial_voters_votes_exactly(runner, make_question, make_answer, make_user) -> None:
     author, fan, honest, answers = _serial_scene(make_question, make_answer, make_user)
     assert _rep(author.id) == 1 + 90
     dry = runner.invoke(args=["reputation", "reverse-serial", "--dry-run"])
@@ -133,7 +133,7 @@ def test_reverse_serial_withdraws_a_serial_voters_votes_exactly(runner, make_que
     assert _rep(author.id) == 31 and db.session.scalar(select(func.count(ModerationLog.id))) == 1
 
 
-def test_serial_downvotes_are_reversed_with_the_voters_own_charge(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_serial_downvotes_are_reversed_with_the_voters_own_charge(make_question, make_answer, make_user) -> None:
     target, hater = make_user(), set_reputation(make_user(), 200)  # enough to keep downvoting
     q = make_question(author=target)
     answers = [make_answer(q, author=target) for _ in range(4)]
@@ -149,7 +149,7 @@ def test_serial_downvotes_are_reversed_with_the_voters_own_charge(make_question,
     assert _score(q) == 0 and reputation.recompute(fix=False)[1] == []
 
 
-def test_votes_outside_the_window_or_below_the_threshold_stay(runner, make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_votes_outside_the_window_or_below_the_threshold_stay(runner, make_question, make_answer, make_user) -> None:
     author, fan, _, answers = _serial_scene(make_question, make_answer, make_user)
     assert fraud.find_serial_votes(7, 24) == []
     db.session.execute(update(Vote).where(Vote.user_id == fan.id, Vote.post_id.in_([a.id for a in answers[:2]]))
@@ -162,7 +162,7 @@ def test_votes_outside_the_window_or_below_the_threshold_stay(runner, make_quest
     assert result.exit_code != 0 and "at least 2 votes" in result.output
 
 
-def test_the_log_names_the_moderator_given_and_members_cannot_run_it(runner, make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_the_log_names_the_moderator_given_and_members_cannot_run_it(runner, make_question, make_answer, make_user) -> None:
     _, fan, _, _ = _serial_scene(make_question, make_answer, make_user)
     member = make_user()
     with pytest.raises(PermissionDenied):

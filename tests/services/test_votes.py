@@ -13,7 +13,7 @@ from forum.services.errors import FieldError, NotFound, PermissionDenied
 from tests.support import run_together
 
 
-def test_database_refuses_a_second_vote_by_the_same_member(make_question, make_user) -> None:  # noqa: ANN001
+def test_database_refuses_a_second_vote_by_the_same_member(make_question, make_user) -> None:
     q = make_question()
     voter = make_user()
     db.session.add(Vote(user_id=voter.id, post_type="question", post_id=q.id, value=1))
@@ -24,7 +24,7 @@ def test_database_refuses_a_second_vote_by_the_same_member(make_question, make_u
     db.session.rollback()
 
 
-def test_database_refuses_a_vote_value_other_than_plus_or_minus_one(make_question, make_user) -> None:  # noqa: ANN001
+def test_database_refuses_a_vote_value_other_than_plus_or_minus_one(make_question, make_user) -> None:
     q = make_question()
     db.session.add(Vote(user_id=make_user().id, post_type="question", post_id=q.id, value=2))
     with pytest.raises(IntegrityError):
@@ -32,7 +32,7 @@ def test_database_refuses_a_vote_value_other_than_plus_or_minus_one(make_questio
     db.session.rollback()
 
 
-def test_upvote_change_and_undo_move_the_score(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_upvote_change_and_undo_move_the_score(make_question, make_answer, make_user) -> None:
     a = make_answer(make_question())
     voter = make_user()
     r = votes.cast_vote(voter, "answer", a.id, 1)
@@ -51,20 +51,20 @@ def test_upvote_change_and_undo_move_the_score(make_question, make_answer, make_
     assert db.session.get(Answer, a.id).score == 0
 
 
-def test_withdrawing_without_a_vote_is_a_no_op(make_question, make_user) -> None:  # noqa: ANN001
+def test_withdrawing_without_a_vote_is_a_no_op(make_question, make_user) -> None:
     q = make_question()
     r = votes.cast_vote(make_user(), "question", q.id, 0)
     db.session.commit()
     assert (r.score, r.my_vote) == (0, 0)
 
 
-def test_bad_value_is_a_field_error(make_question, make_user) -> None:  # noqa: ANN001
+def test_bad_value_is_a_field_error(make_question, make_user) -> None:
     q = make_question()
     with pytest.raises(FieldError):
         votes.cast_vote(make_user(), "question", q.id, 5)
 
 
-def test_cannot_vote_on_own_post(make_question, make_answer) -> None:  # noqa: ANN001
+def test_cannot_vote_on_own_post(make_question, make_answer) -> None:
     q = make_question()
     a = make_answer(q)
     with pytest.raises(PermissionDenied):
@@ -73,7 +73,7 @@ def test_cannot_vote_on_own_post(make_question, make_answer) -> None:  # noqa: A
         votes.cast_vote(a.author, "answer", a.id, -1)
 
 
-def test_cannot_vote_in_a_locked_thread(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_cannot_vote_in_a_locked_thread(make_question, make_answer, make_user) -> None:
     q = make_question()
     a = make_answer(q)
     voter = make_user()
@@ -87,7 +87,7 @@ def test_cannot_vote_in_a_locked_thread(make_question, make_answer, make_user) -
     assert db.session.get(Answer, a.id).score == 1
 
 
-def test_cannot_vote_on_deleted_or_hidden_posts(make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_cannot_vote_on_deleted_or_hidden_posts(make_question, make_answer, make_user) -> None:
     from forum.models.base import utcnow
 
     q = make_question()
@@ -106,7 +106,7 @@ def test_cannot_vote_on_deleted_or_hidden_posts(make_question, make_answer, make
         votes.cast_vote(staff, "answer", a.id, 1)
 
 
-def test_silenced_or_anonymous_members_cannot_vote(make_question, make_user) -> None:  # noqa: ANN001
+def test_silenced_or_anonymous_members_cannot_vote(make_question, make_user) -> None:
     from datetime import timedelta
 
     from forum.models.base import utcnow
@@ -121,7 +121,7 @@ def test_silenced_or_anonymous_members_cannot_vote(make_question, make_user) -> 
     assert not can(None, "vote", q)
 
 
-def test_twenty_identical_concurrent_votes_count_once(app: Flask, make_question, make_user) -> None:  # noqa: ANN001
+def test_twenty_identical_concurrent_votes_count_once(app: Flask, make_question, make_user) -> None:
     q = make_question()
     voter = make_user()
     qid, vid, author_id = q.id, voter.id, q.author_id
@@ -140,7 +140,7 @@ def test_twenty_identical_concurrent_votes_count_once(app: Flask, make_question,
     assert db.session.get(User, author_id).reputation == 1 + 5
 
 
-def test_thirty_members_voting_at_once_all_count(app: Flask, make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_thirty_members_voting_at_once_all_count(app: Flask, make_question, make_answer, make_user) -> None:
     a = make_answer(make_question())
     voters = [make_user() for _ in range(30)]
     aid, author_id = a.id, a.author_id
@@ -162,7 +162,7 @@ def test_thirty_members_voting_at_once_all_count(app: Flask, make_question, make
         assert db.session.get(User, uid).reputation == (1 if i % 3 else 0)
 
 
-def test_two_members_downvoting_each_other_at_once_never_deadlock(app: Flask, make_question, make_answer, make_user) -> None:  # noqa: ANN001
+def test_two_members_downvoting_each_other_at_once_never_deadlock(app: Flask, make_question, make_answer, make_user) -> None:
     q = make_question()
     a_user, b_user = make_user(), make_user()
     answers = {a_user.id: make_answer(q, author=a_user).id, b_user.id: make_answer(q, author=b_user).id}

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
+import tomllib
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 
-import forum.demo_content as demo
-from forum.demo_content import (
+import forum.demo.content as demo
+from forum.demo.content import (
     DEMO_PASSWORD,
     QUESTIONS,
     TAGS,
@@ -72,7 +75,7 @@ def is_number(value: object) -> bool:
 # --- module shape ------------------------------------------------------------
 
 
-def test_module_is_data_only() -> None:
+def test_content_is_data_files_read_with_the_standard_library_only() -> None:
     tree = ast.parse(Path(demo.__file__).read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
@@ -80,9 +83,14 @@ def test_module_is_data_only() -> None:
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
-    assert imported <= {"__future__", "typing"}
-    assert ast.get_docstring(tree)
-    assert ast.get_docstring(tree).startswith("Demo community for `flask forum seed-demo`")
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}
+    docstring = ast.get_docstring(tree)
+    assert docstring and docstring.startswith("Demo community for `flask forum seed-demo`")
+    data = resources.files("forum.demo") / "data"
+    files = sorted(f.name for f in data.iterdir() if f.name.endswith(".toml"))
+    assert files == ["articles.toml", "curation.toml", "questions.toml", "support.toml", "tags.toml", "users.toml"]
+    for name in files:
+        assert tomllib.loads((data / name).read_text(encoding="utf-8"))
 
 
 def test_typed_dict_optional_keys() -> None:

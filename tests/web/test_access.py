@@ -10,7 +10,7 @@ ROLES = ["anonymous", "member", "author", "agent", "moderator", "admin"]
 
 
 @pytest.fixture
-def world(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
+def world(make_user, make_question, make_answer):
     owner = make_user("owner")
     q = make_question(author=owner, title="Thread used by the access matrix")
     a = make_answer(q, author=owner, body="The owner's own answer text")
@@ -19,7 +19,7 @@ def world(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
     return {"q": q.id, "a": a.id, "c": c.id}
 
 
-def _as(role: str, make_user, auth) -> None:  # noqa: ANN001
+def _as(role: str, make_user, auth) -> None:
     if role == "anonymous":
         return
     if role == "author":
@@ -35,7 +35,7 @@ PUBLIC_PAGES = ["/", "/questions", "/questions?tab=active", "/questions?tab=unan
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_public_pages_answer_everyone(client, auth, make_user, world, role: str, path: str) -> None:  # noqa: ANN001
+def test_public_pages_answer_everyone(client, auth, make_user, world, role: str, path: str) -> None:
     _as(role, make_user, auth)
     r = client.get(path.format(**world), follow_redirects=True)
     assert r.status_code == 200
@@ -54,7 +54,7 @@ GUARDED = {
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("path", list(GUARDED))
-def test_guarded_pages(client, auth, make_user, world, role: str, path: str) -> None:  # noqa: ANN001
+def test_guarded_pages(client, auth, make_user, world, role: str, path: str) -> None:
     _as(role, make_user, auth)
     r = client.get(path.format(**world))
     assert r.status_code == GUARDED[path][role]
@@ -74,7 +74,7 @@ ACTIONS = {
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
 @pytest.mark.parametrize("path", list(ACTIONS))
-def test_state_changing_actions(client, auth, make_user, world, role: str, path: str) -> None:  # noqa: ANN001
+def test_state_changing_actions(client, auth, make_user, world, role: str, path: str) -> None:
     _as(role, make_user, auth)
     r = auth.post(path.format(**world))
     expected = ACTIONS[path][role]
@@ -88,12 +88,12 @@ def test_state_changing_actions(client, auth, make_user, world, role: str, path:
 
 @pytest.mark.parametrize("path", ["/questions/{q}/delete", "/answers/{a}/delete", "/comments/{c}/delete",
                                   "/questions/{q}/answers", "/questions/{q}/comments", "/questions/ask", "/preview"])
-def test_anonymous_posts_are_sent_to_login(client, auth, world, path: str) -> None:  # noqa: ANN001
+def test_anonymous_posts_are_sent_to_login(client, auth, world, path: str) -> None:
     r = auth.post(path.format(**world), {"body": "anonymous text that must not be stored"})
     assert r.status_code == 302 and "/login" in r.headers["Location"]
 
 
-def test_forged_form_fields_cannot_set_role_or_author(client, auth, make_user) -> None:  # noqa: ANN001
+def test_forged_form_fields_cannot_set_role_or_author(client, auth, make_user) -> None:
     r = auth.post("/register", {"username": "sneaky", "email": "s@example.com", "password": "a-long-password",
                                 "role": "admin", "reputation": "99999"})
     assert r.status_code == 302

@@ -18,7 +18,7 @@ def _slug(article_id: int) -> str:
 
 
 @pytest.fixture
-def kb(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
+def kb(make_user, make_question, make_answer):
     writer = make_user("writer", role="agent")
     pub = articles.create_article(writer, articles.ArticleInput("Replace the sensor battery", BODY, "devices battery"))
     articles.set_state(writer, pub, "published")
@@ -30,7 +30,7 @@ def kb(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
     return {"pub": pub.id, "draft": draft.id, "q": q.id}
 
 
-def _as(role: str, make_user, auth) -> None:  # noqa: ANN001
+def _as(role: str, make_user, auth) -> None:
     if role != "anonymous":
         make_user(f"a_{role}", role=role)
         auth.login(f"a_{role}")
@@ -60,7 +60,7 @@ GUARDED = {
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("path", list(GUARDED))
-def test_article_pages_by_role(client, auth, make_user, kb, role: str, path: str) -> None:  # noqa: ANN001
+def test_article_pages_by_role(client, auth, make_user, kb, role: str, path: str) -> None:
     _as(role, make_user, auth)
     r = client.get(_url(path, kb))
     assert r.status_code == GUARDED[path][role]
@@ -68,7 +68,7 @@ def test_article_pages_by_role(client, auth, make_user, kb, role: str, path: str
         assert r.headers["Location"].startswith("/login?next=")
 
 
-def test_members_see_only_published_articles_in_the_list(client, auth, make_user, kb) -> None:  # noqa: ANN001
+def test_members_see_only_published_articles_in_the_list(client, auth, make_user, kb) -> None:
     _as("member", make_user, auth)
     html = client.get("/articles?state=draft").get_data(as_text=True)
     assert "Replace the sensor battery" in html and "Unreleased Gen 3" not in html
@@ -95,7 +95,7 @@ def _snapshot() -> list[tuple[int, str, str]]:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_staff_actions_by_role(client, auth, make_user, kb, role: str, action: str) -> None:  # noqa: ANN001
+def test_staff_actions_by_role(client, auth, make_user, kb, role: str, action: str) -> None:
     _as(role, make_user, auth)
     path, form = ACTIONS[action]
     before = _snapshot()
@@ -110,7 +110,7 @@ def test_staff_actions_by_role(client, auth, make_user, kb, role: str, action: s
         assert _snapshot() == before
 
 
-def test_wrong_or_missing_slug_redirects_permanently(client, kb) -> None:  # noqa: ANN001
+def test_wrong_or_missing_slug_redirects_permanently(client, kb) -> None:
     canonical = f"/articles/{kb['pub']}/replace-the-sensor-battery"
     for path in (f"/articles/{kb['pub']}", f"/articles/{kb['pub']}/old-title"):
         r = client.get(path + "?ref=mail")
@@ -118,7 +118,7 @@ def test_wrong_or_missing_slug_redirects_permanently(client, kb) -> None:  # noq
     assert client.get("/articles/99999/x").status_code == 404
 
 
-def test_staff_write_then_publish_an_article(client, auth, make_user) -> None:  # noqa: ANN001
+def test_staff_write_then_publish_an_article(client, auth, make_user) -> None:
     _as("agent", make_user, auth)
     r = auth.post("/articles/new", {"title": "Short", "body": "My draft text that must survive the error.", "tags": "setup"})
     html = r.get_data(as_text=True)
@@ -138,19 +138,20 @@ def test_staff_write_then_publish_an_article(client, auth, make_user) -> None:  
     assert r.status_code == 400
 
 
-def test_edit_keeps_history_with_diffs(client, auth, make_user, kb) -> None:  # noqa: ANN001
+def test_edit_keeps_history_with_diffs(client, auth, make_user, kb) -> None:
     _as("admin", make_user, auth)
-    r = auth.post(f"/articles/{kb['pub']}/edit", {"title": "Replace the sensor battery safely", "body": BODY + "\n\nRecycle the old cell.",
-                                                  "tags": "devices battery", "summary": "recycling"})
+    r = auth.post(f"/articles/{kb['pub']}/edit", {"title": "Replace the sensor battery safely",
+                                                  "body": BODY + "\n\nRecycle the old cell.", "tags": "devices battery",
+                                                  "summary": "recycling"})
     assert r.status_code == 302
     html = client.get(f"/articles/{kb['pub']}/history").get_data(as_text=True)
     assert "Revision 2" in html and "recycling" in html and "+ Recycle the old cell." in html
-    r = auth.post(f"/articles/{kb['pub']}/edit", {"title": "Replace the sensor battery safely", "body": BODY + "\n\nRecycle the old cell.",
-                                                  "tags": "battery devices"})
+    r = auth.post(f"/articles/{kb['pub']}/edit", {"title": "Replace the sensor battery safely",
+                                                  "body": BODY + "\n\nRecycle the old cell.", "tags": "battery devices"})
     assert r.status_code == 400 and "Nothing changed." in r.get_data(as_text=True)
 
 
-def test_was_this_helpful_without_javascript(client, auth, make_user, kb) -> None:  # noqa: ANN001
+def test_was_this_helpful_without_javascript(client, auth, make_user, kb) -> None:
     url = f"/articles/{kb['pub']}/{_slug(kb['pub'])}"
     html = client.get(url).get_data(as_text=True)
     assert "Was this helpful?" in html and f"/login?next={url}" in html and 'name="helpful"' not in html
@@ -170,7 +171,7 @@ def test_was_this_helpful_without_javascript(client, auth, make_user, kb) -> Non
     assert auth.post(f"/articles/{kb['draft']}/feedback", {"helpful": "yes"}).status_code == 403
 
 
-def test_promote_flow_from_question_to_published_article(client, auth, make_user, kb) -> None:  # noqa: ANN001
+def test_promote_flow_from_question_to_published_article(client, auth, make_user, kb) -> None:
     question_url = f"/questions/{kb['q']}/hub-blinks-orange-after-update"
     _as("agent", make_user, auth)
     assert "Promote to article" in client.get(question_url).get_data(as_text=True)
@@ -190,7 +191,7 @@ def test_promote_flow_from_question_to_published_article(client, auth, make_user
     assert "Based on a community question" in page and question_url in page
 
 
-def test_draft_promotion_is_invisible_to_members(client, auth, make_user, kb) -> None:  # noqa: ANN001
+def test_draft_promotion_is_invisible_to_members(client, auth, make_user, kb) -> None:
     agent = make_user(role="agent")
     from forum.models import Question
     articles.promote_question(agent, db.session.get(Question, kb["q"]))
@@ -200,7 +201,7 @@ def test_draft_promotion_is_invisible_to_members(client, auth, make_user, kb) ->
     assert "official article" not in html and "is a draft" not in html and "Promote to article" not in html
 
 
-def test_search_labels_published_articles_official_and_drops_archived(client, auth, make_user, kb) -> None:  # noqa: ANN001
+def test_search_labels_published_articles_official_and_drops_archived(client, auth, make_user, kb) -> None:
     html = client.get("/search?q=battery+is:article").get_data(as_text=True)
     assert "Official" in html and f"/articles/{kb['pub']}/replace-the-sensor-battery" in html
     assert "Unreleased" not in client.get("/search?q=gen+setup+guide").get_data(as_text=True)
@@ -212,7 +213,7 @@ def test_search_labels_published_articles_official_and_drops_archived(client, au
     assert "replace-the-sensor-battery" not in client.get("/search?q=battery").get_data(as_text=True)
 
 
-def test_similar_titles_include_published_articles_as_official(client, kb) -> None:  # noqa: ANN001
+def test_similar_titles_include_published_articles_as_official(client, kb) -> None:
     results = client.get("/search/similar?title=replace+sensor+battery").get_json()["results"]
     article = [r for r in results if r["kind"] == "article"]
     assert article == [{"id": kb["pub"], "title": "Replace the sensor battery", "kind": "article", "solved": False,
@@ -221,7 +222,7 @@ def test_similar_titles_include_published_articles_as_official(client, kb) -> No
     assert all(r["kind"] != "article" for r in results)
 
 
-def test_article_page_query_count_does_not_grow(client, auth, make_user, count_queries) -> None:  # noqa: ANN001
+def test_article_page_query_count_does_not_grow(client, auth, make_user, count_queries) -> None:
     writer = make_user(role="agent")
     small = articles.create_article(writer, articles.ArticleInput("A guide with one tag only", BODY, "setup"))
     big = articles.create_article(writer, articles.ArticleInput("A guide with five tags here", BODY, "a1 b2 c3 d4 e5"))
@@ -241,5 +242,5 @@ def test_article_page_query_count_does_not_grow(client, auth, make_user, count_q
     assert few.count == many.count, "\n".join(many.statements)
 
 
-def test_header_links_to_articles(client) -> None:  # noqa: ANN001
+def test_header_links_to_articles(client) -> None:
     assert 'href="/articles"' in client.get("/").get_data(as_text=True)

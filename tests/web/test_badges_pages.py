@@ -20,13 +20,13 @@ def _award(user: Any, key: str, tag: str = "", minutes_ago: int = 0) -> None:
     db.session.commit()
 
 
-def test_badges_page_is_linked_from_the_navigation(client) -> None:  # noqa: ANN001
+def test_badges_page_is_linked_from_the_navigation(client) -> None:
     html = client.get("/").get_data(as_text=True)
     nav = re.search(r'<nav class="main-nav".*?</nav>', html, re.S).group(0)
     assert 'href="/badges"' in nav and ">Badges<" in nav
 
 
-def test_badges_page_lists_every_badge_by_tier_with_its_number_of_earners(client, make_user) -> None:  # noqa: ANN001
+def test_badges_page_lists_every_badge_by_tier_with_its_number_of_earners(client, make_user) -> None:
     maria, sam = make_user("maria"), make_user("sam")
     _award(maria, "helper")
     _award(sam, "helper")
@@ -48,7 +48,7 @@ def test_badges_page_lists_every_badge_by_tier_with_its_number_of_earners(client
     assert "once earned a badge stays yours, even if a score drops later" in html
 
 
-def test_tiers_are_told_apart_by_shape_and_words_not_colour_alone(client) -> None:  # noqa: ANN001
+def test_tiers_are_told_apart_by_shape_and_words_not_colour_alone(client) -> None:
     html = client.get("/badges").get_data(as_text=True)
     assert re.search(r'badge-gold" href="/badges/guru"[^>]*><span class="badge-shape[^"]*" aria-hidden="true">★</span>'
                      r'<span class="visually-hidden">Gold badge: </span>Guru', html)
@@ -56,7 +56,7 @@ def test_tiers_are_told_apart_by_shape_and_words_not_colour_alone(client) -> Non
     assert '●</span><span class="visually-hidden">Bronze badge: </span>Helper' in html
 
 
-def test_signed_in_members_see_which_badges_they_hold(client, auth, make_user) -> None:  # noqa: ANN001
+def test_signed_in_members_see_which_badges_they_hold(client, auth, make_user) -> None:
     maria = make_user("maria")
     _award(maria, "supporter")
     auth.login("maria")
@@ -67,7 +67,7 @@ def test_signed_in_members_see_which_badges_they_hold(client, auth, make_user) -
     assert html.count("You earned this") == 1
 
 
-def test_badge_page_lists_earners_newest_first_with_their_tag(client, make_user) -> None:  # noqa: ANN001
+def test_badge_page_lists_earners_newest_first_with_their_tag(client, make_user) -> None:
     old, new = make_user("early_bird"), make_user("late_comer")
     _award(old, "tag_helper", "wifi", minutes_ago=60)
     _award(new, "tag_helper", "zigbee", minutes_ago=1)
@@ -77,7 +77,7 @@ def test_badge_page_lists_earners_newest_first_with_their_tag(client, make_user)
     assert re.search(r'>late_comer</a> in <a class="tag" href="[^"]*zigbee" rel="tag">zigbee</a>', html)
 
 
-def test_badge_page_is_paginated_and_unknown_badges_are_not_found(app, client, make_user) -> None:  # noqa: ANN001
+def test_badge_page_is_paginated_and_unknown_badges_are_not_found(app, client, make_user) -> None:
     per_page = app.config["PER_PAGE"]
     users = [make_user() for _ in range(per_page + 1)]
     for i, u in enumerate(users):
@@ -89,7 +89,7 @@ def test_badge_page_is_paginated_and_unknown_badges_are_not_found(app, client, m
     assert client.get("/badges/no_such_badge").status_code == 404
 
 
-def test_profile_lists_the_members_badges_by_tier(client, make_user) -> None:  # noqa: ANN001
+def test_profile_lists_the_members_badges_by_tier(client, make_user) -> None:
     maria, other = make_user("maria"), make_user("other")
     _award(maria, "helper")
     _award(maria, "guru")
@@ -105,7 +105,7 @@ def test_profile_lists_the_members_badges_by_tier(client, make_user) -> None:  #
     assert "No badges yet" in empty
 
 
-def test_badges_page_query_count_does_not_grow_with_awards(client, auth, make_user, count_queries) -> None:  # noqa: ANN001
+def test_badges_page_query_count_does_not_grow_with_awards(client, auth, make_user, count_queries) -> None:
     maria = make_user("maria")
     auth.login("maria")
     with count_queries() as few:
@@ -119,7 +119,7 @@ def test_badges_page_query_count_does_not_grow_with_awards(client, auth, make_us
     assert many.count == few.count
 
 
-def test_badge_page_query_count_is_fixed_whatever_the_page_holds(client, make_user, count_queries) -> None:  # noqa: ANN001
+def test_badge_page_query_count_is_fixed_whatever_the_page_holds(client, make_user, count_queries) -> None:
     _award(make_user(), "helper")
     with count_queries() as one:
         client.get("/badges/helper")
@@ -130,7 +130,7 @@ def test_badge_page_query_count_is_fixed_whatever_the_page_holds(client, make_us
     assert nine.count == one.count
 
 
-def test_demo_community_shows_earned_badges(runner, client) -> None:  # noqa: ANN001
+def test_demo_community_shows_earned_badges(runner, client) -> None:
     assert runner.invoke(args=["forum", "seed-demo"]).exit_code == 0
     html = client.get("/badges").get_data(as_text=True)
     for key in ("helper", "scholar", "well_read"):

@@ -48,7 +48,7 @@ def _signed_in(base: str, name: str) -> tuple[Browserish, str]:
     return browser, browser.token("/users")
 
 
-def test_fifty_members_voting_at_once_through_four_workers_all_count(app, make_question, make_answer, make_user,  # noqa: ANN001
+def test_fifty_members_voting_at_once_through_four_workers_all_count(app, make_question, make_answer, make_user,
                                                                      tmp_path: Path) -> None:
     answer = make_answer(make_question(), author=make_user("answerer"))
     names = _members("crowd", 50)
@@ -74,7 +74,7 @@ def test_fifty_members_voting_at_once_through_four_workers_all_count(app, make_q
     assert reputation.recompute(fix=False)[1] == []
 
 
-def test_one_member_sending_twenty_identical_votes_at_once_counts_once(app, make_question, make_answer, make_user,  # noqa: ANN001
+def test_one_member_sending_twenty_identical_votes_at_once_counts_once(app, make_question, make_answer, make_user,
                                                                        tmp_path: Path) -> None:
     answer = make_answer(make_question(), author=make_user("answerer"))
     (name,) = _members("clicker", 1)

@@ -12,7 +12,7 @@ ROLES = ["anonymous", "new_member", "member", "asker", "agent", "moderator", "ad
 
 
 @pytest.fixture
-def thread(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
+def thread(make_user, make_question, make_answer):
     asker = make_user("asker")
     q = make_question(author=asker, title="Hub drops off Wi-Fi at night")
     member_answer = make_answer(q, author=make_user("helper"), body="Turn off band steering on the router.")
@@ -22,7 +22,7 @@ def thread(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
     return {"q": q.id, "a": member_answer.id, "s": staff_answer.id, "o": original.id}
 
 
-def login_as(role: str, make_user, auth) -> None:  # noqa: ANN001
+def login_as(role: str, make_user, auth) -> None:
     if role == "anonymous":
         return
     if role == "asker":
@@ -53,7 +53,7 @@ def state(ids: dict[str, int]) -> tuple:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_curation_action_matrix(client, auth, make_user, thread, role: str, action: str) -> None:  # noqa: ANN001
+def test_curation_action_matrix(client, auth, make_user, thread, role: str, action: str) -> None:
     login_as(role, make_user, auth)
     path, data, allowed = ACTIONS[action]
     before = state(thread)
@@ -68,7 +68,7 @@ def test_curation_action_matrix(client, auth, make_user, thread, role: str, acti
         assert r.status_code == 403 and after == before
 
 
-def test_forged_fields_cannot_accept_or_pin_through_other_forms(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_forged_fields_cannot_accept_or_pin_through_other_forms(client, auth, make_user, thread) -> None:
     make_user("sneak")
     auth.login("sneak")
     before = state(thread)
@@ -78,7 +78,7 @@ def test_forged_fields_cannot_accept_or_pin_through_other_forms(client, auth, ma
     assert state(thread)[:5] == before[:5]
 
 
-def test_accepted_answer_shows_first_with_who_accepted(client, auth, thread) -> None:  # noqa: ANN001
+def test_accepted_answer_shows_first_with_who_accepted(client, auth, thread) -> None:
     auth.login("asker")
     auth.post(f"/answers/{thread['a']}/accept")
     html = client.get(f"/questions/{thread['q']}", follow_redirects=True).get_data(as_text=True)
@@ -88,7 +88,7 @@ def test_accepted_answer_shows_first_with_who_accepted(client, auth, thread) -> 
     assert "Hub drops off Wi-Fi at night" in listing and "Original question" not in listing
 
 
-def test_staff_acceptance_is_labelled_and_logged(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_staff_acceptance_is_labelled_and_logged(client, auth, make_user, thread) -> None:
     make_user("mod", role="moderator")
     auth.login("mod")
     auth.post(f"/answers/{thread['s']}/accept")
@@ -97,7 +97,7 @@ def test_staff_acceptance_is_labelled_and_logged(client, auth, make_user, thread
     assert db.session.scalar(select(ModerationLog.action).where(ModerationLog.target_id == thread["q"])) == "accept_answer"
 
 
-def test_duplicate_link_shows_prominently_and_answer_form_disappears(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_duplicate_link_shows_prominently_and_answer_form_disappears(client, auth, make_user, thread) -> None:
     make_user("mod", role="moderator")
     auth.login("mod")
     r = auth.post(f"/questions/{thread['q']}/close", {"reason": "duplicate", "duplicate_of": f"#{thread['o']}"})
@@ -111,7 +111,7 @@ def test_duplicate_link_shows_prominently_and_answer_form_disappears(client, aut
     assert auth.post(f"/questions/{thread['q']}/answers", {"body": "sneaking an answer in"}).status_code == 403
 
 
-def test_close_form_errors_keep_input(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_close_form_errors_keep_input(client, auth, make_user, thread) -> None:
     make_user("mod", role="moderator")
     auth.login("mod")
     r = auth.post(f"/questions/{thread['q']}/close", {"reason": "duplicate", "duplicate_of": "not-a-link", "note": "keep me"})
@@ -119,14 +119,14 @@ def test_close_form_errors_keep_input(client, auth, make_user, thread) -> None: 
     assert r.status_code == 400 and "keep me" in html and "number or link" in html
 
 
-def test_official_answer_badge(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_official_answer_badge(client, auth, make_user, thread) -> None:
     auth.login("agent_amy")
     auth.post(f"/answers/{thread['s']}/official", {"official": "1"})
     html = client.get(f"/questions/{thread['q']}", follow_redirects=True).get_data(as_text=True)
     assert "Official answer" in html and "Staff" in html
 
 
-def test_banner_shows_on_every_page_and_above_the_ask_form_and_dismisses(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_banner_shows_on_every_page_and_above_the_ask_form_and_dismisses(client, auth, make_user, thread) -> None:
     agent = make_user("oncall", role="agent")
     announcements.create_announcement(agent, "Hubs in Europe are offline since 09:00", "outage",
                                       incident=db.session.get(Question, thread["q"]))
@@ -145,13 +145,13 @@ def test_banner_shows_on_every_page_and_above_the_ask_form_and_dismisses(client,
 
 
 @pytest.mark.parametrize("role", ["anonymous", "member", "agent"])
-def test_announcement_admin_page_access(client, auth, make_user, role: str) -> None:  # noqa: ANN001
+def test_announcement_admin_page_access(client, auth, make_user, role: str) -> None:
     login_as(role, make_user, auth)
     r = client.get("/announcements")
     assert r.status_code == {"anonymous": 302, "member": 403, "agent": 200}[role]
 
 
-def test_pinned_question_tops_home_and_tag_page(client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_pinned_question_tops_home_and_tag_page(client, auth, make_user, make_question) -> None:
     pinned = make_question(title="Read this first: Wi-Fi setup checklist", tags="wifi")
     for i in range(3):
         make_question(title=f"Newer wifi question number {i}", tags="wifi")

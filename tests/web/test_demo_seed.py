@@ -7,7 +7,7 @@ from forum.extensions import db
 from forum.models import Answer, Comment, Question, User
 
 
-def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:  # noqa: ANN001
+def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:
     r = runner.invoke(args=["forum", "seed-demo", "--if-empty"])
     assert r.exit_code == 0, r.output
     count = lambda model: db.session.scalar(select(func.count(model.id)))  # noqa: E731
@@ -26,14 +26,14 @@ def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:  
     assert count(Question) == before
 
 
-def test_demo_accounts_can_log_in(runner, auth) -> None:  # noqa: ANN001
-    from forum.demo_content import DEMO_PASSWORD, USERS
+def test_demo_accounts_can_log_in(runner, auth) -> None:
+    from forum.demo.content import DEMO_PASSWORD, USERS
 
     runner.invoke(args=["forum", "seed-demo"])
     assert auth.login(USERS[0]["username"], DEMO_PASSWORD).status_code == 302
 
 
-def test_rerender_refreshes_stale_html(runner, make_question) -> None:  # noqa: ANN001
+def test_rerender_refreshes_stale_html(runner, make_question) -> None:
     q = make_question(body="Some **bold** words in the body text.")
     q.body_html = "<p>stale</p>"
     q.render_version = 0

@@ -6,7 +6,7 @@ from flask import abort
 
 
 @pytest.fixture
-def failing_routes(app):  # noqa: ANN001, ANN201
+def failing_routes(app):
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     def boom() -> str:
@@ -27,7 +27,7 @@ def failing_routes(app):  # noqa: ANN001, ANN201
     ("/_test/429", 429, "Slow down"),
     ("/_test/500", 500, "Something went wrong"),
 ])
-def test_error_pages_use_the_site_layout(failing_routes, path: str, status: int, title: str) -> None:  # noqa: ANN001
+def test_error_pages_use_the_site_layout(failing_routes, path: str, status: int, title: str) -> None:
     r = failing_routes.test_client().get(path)
     page = r.get_data(as_text=True)
     assert r.status_code == status
@@ -35,23 +35,23 @@ def test_error_pages_use_the_site_layout(failing_routes, path: str, status: int,
     assert "simulated failure" not in page and "Traceback" not in page
 
 
-def test_413_page_for_an_oversized_upload(client) -> None:  # noqa: ANN001
+def test_413_page_for_an_oversized_upload(client) -> None:
     r = client.post("/login", data={"login": "x" * 300_000, "password": "y"})
     assert r.status_code == 413 and "<h1>Too large</h1>" in r.get_data(as_text=True)
 
 
-def test_json_clients_get_a_json_error(client) -> None:  # noqa: ANN001
+def test_json_clients_get_a_json_error(client) -> None:
     r = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert r.status_code == 404 and r.get_json()["error"]["status"] == 404
 
 
-def test_nul_characters_in_a_post_are_dropped_not_a_server_error(auth, make_user) -> None:  # noqa: ANN001
+def test_nul_characters_in_a_post_are_dropped_not_a_server_error(auth, make_user) -> None:
     from forum.models import Question
 
     make_user("maria")
     auth.login("maria")
-    r = auth.post("/questions/ask", {"title": "Hub\x00 blinks after the update", "body": "Body with a NUL\x00 byte in it, long enough.",
-                                     "tags": "setup"})
+    r = auth.post("/questions/ask", {"title": "Hub\x00 blinks after the update",
+                                     "body": "Body with a NUL\x00 byte in it, long enough.", "tags": "setup"})
     assert r.status_code == 302
     from forum.extensions import db
     q = db.session.query(Question).one()

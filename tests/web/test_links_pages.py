@@ -8,8 +8,8 @@ from sqlalchemy import update
 from forum.extensions import db
 from forum.models import Question
 from forum.services import articles, curation, questions
-from tests.web.test_payloads_inert import load_payloads, scan
 from tests.support import shared_data_dir
+from tests.web.test_payloads_inert import load_payloads, scan
 
 
 def cards(page: str) -> list[str]:
@@ -25,7 +25,7 @@ def section(page: str, heading_id: str) -> str:
 
 
 def test_a_linked_thread_shows_as_a_card_with_fresh_title_score_and_solved_mark(
-        client, make_user, make_question, make_answer) -> None:  # noqa: ANN001
+        client, make_user, make_question, make_answer) -> None:
     target = make_question(title="Hub blinks orange after firmware 4.2")
     source = make_question(body=f"Same as #{target.id}, the light keeps blinking.")
     page = client.get(f"/questions/{source.id}", follow_redirects=True).get_data(as_text=True)
@@ -43,7 +43,7 @@ def test_a_linked_thread_shows_as_a_card_with_fresh_title_score_and_solved_mark(
     assert cards(page) == ["7 Hub blinks orange after firmware 4.3 Solved"]
 
 
-def test_article_cards_say_official_and_closed_threads_say_so(client, make_user, make_question) -> None:  # noqa: ANN001
+def test_article_cards_say_official_and_closed_threads_say_so(client, make_user, make_question) -> None:
     staff = make_user(role="agent")
     article = articles.create_article(staff, articles.ArticleInput("Factory reset, step by step", "Hold it " * 5, "setup"))
     articles.set_state(staff, article, "published")
@@ -55,7 +55,7 @@ def test_article_cards_say_official_and_closed_threads_say_so(client, make_user,
     assert cards(page) == ["Official Factory reset, step by step", "0 Duplicate pairing question Duplicate"]
 
 
-def test_invisible_targets_show_no_card_and_no_title(client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_invisible_targets_show_no_card_and_no_title(client, auth, make_user, make_question) -> None:
     staff = make_user("agent_ann", role="agent")
     draft = articles.create_article(staff, articles.ArticleInput("Secret upcoming recall notice", "Draft text " * 3,
                                                                  "setup"))
@@ -72,7 +72,7 @@ def test_invisible_targets_show_no_card_and_no_title(client, auth, make_user, ma
     assert cards(page) == ["Official Secret upcoming recall notice Draft", "0 Embarrassing deleted question Deleted"]
 
 
-def test_the_target_lists_linked_from_and_duplicates(client, make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_the_target_lists_linked_from_and_duplicates(client, make_user, make_question, make_answer) -> None:
     target = make_question(title="Original thread about Zigbee range")
     linking = make_question(title="Thread that links to the original")
     answer = make_answer(linking, body=f"Answered in /questions/{target.id} already.")
@@ -89,7 +89,7 @@ def test_the_target_lists_linked_from_and_duplicates(client, make_user, make_que
     assert section(page, "linked-from-heading") == "" and "Same Zigbee" in section(page, "duplicates-heading")
 
 
-def test_the_article_page_shows_its_backlinks(client, make_user, make_question) -> None:  # noqa: ANN001
+def test_the_article_page_shows_its_backlinks(client, make_user, make_question) -> None:
     staff = make_user(role="agent")
     article = articles.create_article(staff, articles.ArticleInput("Placing the hub for best range", "Put it " * 5,
                                                                    "setup"))
@@ -100,7 +100,7 @@ def test_the_article_page_shows_its_backlinks(client, make_user, make_question) 
     assert "Range got better after moving the hub" in section(page, "linked-from-heading")
 
 
-def test_question_page_queries_do_not_grow_with_links(client, make_question, make_answer, count_queries) -> None:  # noqa: ANN001
+def test_question_page_queries_do_not_grow_with_links(client, make_question, make_answer, count_queries) -> None:
     targets = [make_question() for _ in range(12)]
 
     def thread(n: int) -> str:
@@ -120,7 +120,7 @@ def test_question_page_queries_do_not_grow_with_links(client, make_question, mak
     assert small.count == large.count, (small.statements, large.statements)
 
 
-def test_payload_titles_stay_inert_in_cards_backlinks_and_mentions(client, make_user, make_question) -> None:  # noqa: ANN001
+def test_payload_titles_stay_inert_in_cards_backlinks_and_mentions(client, make_user, make_question) -> None:
     root = shared_data_dir()
     if root is None:
         import pytest
@@ -135,7 +135,7 @@ def test_payload_titles_stay_inert_in_cards_backlinks_and_mentions(client, make_
         assert r.status_code == 200 and not scan(r.get_data(as_text=True)), path
 
 
-def test_link_search_finds_by_number_link_and_words_for_signed_in_members(client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_link_search_finds_by_number_link_and_words_for_signed_in_members(client, auth, make_user, make_question) -> None:
     target = make_question(title="Thermostat loses schedule overnight")
     hidden = make_question(title="Thermostat secret hidden question")
     db.session.execute(update(Question).where(Question.id == hidden.id).values(hidden_at=hidden.created_at))
@@ -154,7 +154,7 @@ def test_link_search_finds_by_number_link_and_words_for_signed_in_members(client
     assert [r["id"] for r in by_words] == [target.id]
 
 
-def test_user_suggestions_need_sign_in_and_return_usernames(client, auth, make_user) -> None:  # noqa: ANN001
+def test_user_suggestions_need_sign_in_and_return_usernames(client, auth, make_user) -> None:
     make_user("maria_k")
     make_user("marek")
     assert client.get("/users/suggest?q=mar").status_code == 302

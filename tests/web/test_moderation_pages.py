@@ -17,7 +17,7 @@ STAFF_ONLY = {"anonymous": 302, "new_member": 403, "member": 403, "agent": 403, 
 
 
 @pytest.fixture(autouse=True)
-def safety_on(app):  # noqa: ANN001, ANN201
+def safety_on(app):
     app.config.update(POST_RATE_LIMITS_ENABLED=True, NEW_MEMBER_LINK_REVIEW=True)
     return app
 
@@ -29,7 +29,7 @@ def established(user: User) -> User:
 
 
 @pytest.fixture
-def world(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
+def world(make_user, make_question, make_answer):
     """A thread with pending flags on each post, a held post, a hidden and a deleted one, and people to act on."""
     owner = established(make_user("owner"))
     flagger = make_user("flagger")
@@ -57,7 +57,7 @@ def world(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
             "owner": owner.id}
 
 
-def sign_in(role: str, make_user, auth) -> User | None:  # noqa: ANN001
+def sign_in(role: str, make_user, auth) -> User | None:
     if role == "anonymous":
         return None
     user = make_user(f"r_{role}", role="member" if role in ("new_member", "member") else role)
@@ -95,7 +95,7 @@ GET_PAGES = {
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("path", list(GET_PAGES))
-def test_moderation_pages_by_role(client, auth, make_user, world, role: str, path: str) -> None:  # noqa: ANN001
+def test_moderation_pages_by_role(client, auth, make_user, world, role: str, path: str) -> None:
     sign_in(role, make_user, auth)
     r = client.get(path.format(**world))
     assert r.status_code == GET_PAGES[path][role]
@@ -126,7 +126,7 @@ MOD_ACTIONS: dict[str, tuple[str, dict[str, str]]] = {
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", list(MOD_ACTIONS))
-def test_moderator_actions_by_role(client, auth, make_user, world, role: str, action: str) -> None:  # noqa: ANN001
+def test_moderator_actions_by_role(client, auth, make_user, world, role: str, action: str) -> None:
     sign_in(role, make_user, auth)
     path, data = MOD_ACTIONS[action]
     before = snapshot()
@@ -143,7 +143,7 @@ def test_moderator_actions_by_role(client, auth, make_user, world, role: str, ac
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_flagging_by_role(client, auth, make_user, world, role: str) -> None:  # noqa: ANN001
+def test_flagging_by_role(client, auth, make_user, world, role: str) -> None:
     user = sign_in(role, make_user, auth)
     r = auth.post(f"/flag/answer/{world['a']}", {"reason": "spam"})
     if user is None:
@@ -159,14 +159,14 @@ def test_flagging_by_role(client, auth, make_user, world, role: str) -> None:  #
 
 @pytest.mark.parametrize("path", ["/flag/question/999999", "/flag/answer/999999", "/flag/comment/999999",
                                   "/flag/article/1", "/flag/user/1"])
-def test_flagging_a_post_that_does_not_exist_is_404(client, auth, make_user, world, path: str) -> None:  # noqa: ANN001
+def test_flagging_a_post_that_does_not_exist_is_404(client, auth, make_user, world, path: str) -> None:
     sign_in("member", make_user, auth)
     before = snapshot()
     assert auth.post(path, {"reason": "spam"}).status_code == 404
     assert snapshot() == before
 
 
-def test_flagging_a_hidden_post_is_404_and_ones_own_post_403(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_flagging_a_hidden_post_is_404_and_ones_own_post_403(client, auth, make_user, world) -> None:
     sign_in("member", make_user, auth)
     before = snapshot()
     assert auth.post(f"/flag/answer/{world['hidden']}", {"reason": "spam"}).status_code == 404
@@ -180,7 +180,7 @@ def test_flagging_a_hidden_post_is_404_and_ones_own_post_403(client, auth, make_
     assert snapshot() == before
 
 
-def test_injected_fields_in_the_flag_form_do_nothing(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_injected_fields_in_the_flag_form_do_nothing(client, auth, make_user, world) -> None:
     me = sign_in("member", make_user, auth)
     r = auth.post(f"/flag/question/{world['q']}", {
         "reason": "spam", "status": "dismissed", "outcome": "ignored", "flagger_id": str(world["owner"]),
@@ -193,7 +193,7 @@ def test_injected_fields_in_the_flag_form_do_nothing(client, auth, make_user, wo
     assert db.session.get(Question, world["q"]).is_visible
 
 
-def test_injected_fields_in_moderator_forms_do_nothing(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_injected_fields_in_moderator_forms_do_nothing(client, auth, make_user, world) -> None:
     sign_in("moderator", make_user, auth)
     auth.post(f"/moderation/flags/question/{world['q']}/dismiss", {"status": "actioned", "hidden_at": "x"})
     auth.post(f"/moderation/flags/answer/{world['a']}/hide", {"hidden_reason": "review", "status": "dismissed"})
@@ -204,7 +204,7 @@ def test_injected_fields_in_moderator_forms_do_nothing(client, auth, make_user, 
     assert db.session.get(Answer, world["a"]).hidden_reason == "moderator"
 
 
-def test_unknown_moderation_actions_are_404(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_unknown_moderation_actions_are_404(client, auth, make_user, world) -> None:
     sign_in("moderator", make_user, auth)
     before = snapshot()
     for path in (f"/moderation/flags/question/{world['q']}/destroy", f"/moderation/flags/article/{world['q']}/hide",
@@ -214,7 +214,7 @@ def test_unknown_moderation_actions_are_404(client, auth, make_user, world) -> N
     assert snapshot() == before
 
 
-def test_moderators_cannot_suspend_staff_over_http(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_moderators_cannot_suspend_staff_over_http(client, auth, make_user, world) -> None:
     sign_in("moderator", make_user, auth)
     agent = make_user(role="agent")
     before = snapshot()
@@ -222,7 +222,7 @@ def test_moderators_cannot_suspend_staff_over_http(client, auth, make_user, worl
     assert r.status_code == 403 and snapshot() == before
 
 
-def test_bad_suspension_form_keeps_the_text_and_says_why(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_bad_suspension_form_keeps_the_text_and_says_why(client, auth, make_user, world) -> None:
     sign_in("moderator", make_user, auth)
     r = auth.post(f"/moderation/users/{world['target']}/suspend", {"suspend-days": "0", "suspend-reason": "Posting ads"})
     html = r.get_data(as_text=True)
@@ -232,7 +232,7 @@ def test_bad_suspension_form_keeps_the_text_and_says_why(client, auth, make_user
 # --- pages show the right things --------------------------------------------------------------
 
 
-def test_queue_groups_flags_by_post_and_lists_the_review_queue(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_queue_groups_flags_by_post_and_lists_the_review_queue(client, auth, make_user, world) -> None:
     flags.flag_post(make_user(), "answer", world["a"], "spam")
     db.session.commit()
     sign_in("moderator", make_user, auth)
@@ -242,7 +242,7 @@ def test_queue_groups_flags_by_post_and_lists_the_review_queue(client, auth, mak
     assert "Question waiting in the review queue" in html and "Review queue (1)" in html
 
 
-def test_flaggers_see_the_outcome_on_my_flags(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_flaggers_see_the_outcome_on_my_flags(client, auth, make_user, world) -> None:
     moderation.act_on_flags(make_user(role="moderator"), "answer", world["a"], "hide")
     db.session.commit()
     auth.login("flagger")
@@ -251,14 +251,14 @@ def test_flaggers_see_the_outcome_on_my_flags(client, auth, make_user, world) ->
     assert "The owner&#39;s own answer text" not in html  # hidden now: nothing of it is shown
 
 
-def test_log_shows_who_what_why_and_before_after(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_log_shows_who_what_why_and_before_after(client, auth, make_user, world) -> None:
     sign_in("agent", make_user, auth)
     html = client.get(f"/moderation/log?target_type=user&target_id={world['suspended']}").get_data(as_text=True)
     assert "boss" in html and "suspend" in html and "Spam run" in html and "→" in html
     assert "Cooling off" not in html  # filtered to one target
 
 
-def test_profile_notes_are_only_for_moderators(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_profile_notes_are_only_for_moderators(client, auth, make_user, world) -> None:
     target = db.session.get(User, world["target"])
     moderation.add_note(make_user(role="moderator"), target, "Secret note about refunds")
     db.session.commit()
@@ -277,7 +277,7 @@ def test_profile_notes_are_only_for_moderators(client, auth, make_user, world) -
 # --- posting rules over HTTP -----------------------------------------------------------------
 
 
-def test_rate_limited_posting_answers_429_with_the_message(client, auth, make_user) -> None:  # noqa: ANN001
+def test_rate_limited_posting_answers_429_with_the_message(client, auth, make_user) -> None:
     make_user("fresh")
     auth.login("fresh")
     for i in range(3):
@@ -292,7 +292,7 @@ def test_rate_limited_posting_answers_429_with_the_message(client, auth, make_us
     assert 'class="site-header"' in html  # the error page is in the layout
 
 
-def test_new_members_link_waits_for_review_then_is_approved(client, auth, make_user) -> None:  # noqa: ANN001
+def test_new_members_link_waits_for_review_then_is_approved(client, auth, make_user) -> None:
     make_user("fresh")
     auth.login("fresh")
     r = auth.post("/questions/ask", {"title": "Where to buy spare hub cables", "tags": "setup",
@@ -308,7 +308,7 @@ def test_new_members_link_waits_for_review_then_is_approved(client, auth, make_u
     assert client.get(url).status_code == 200
 
 
-def test_blocked_word_keeps_the_text_in_the_form(client, auth, make_user) -> None:  # noqa: ANN001
+def test_blocked_word_keeps_the_text_in_the_form(client, auth, make_user) -> None:
     db.session.add(WatchedWord(phrase="casino", action="block"))
     db.session.commit()
     established(make_user("maria"))
@@ -322,14 +322,14 @@ def test_blocked_word_keeps_the_text_in_the_form(client, auth, make_user) -> Non
 # --- suspension and silence ---------------------------------------------------------------------
 
 
-def test_suspended_user_cannot_sign_in_and_sees_why(client, auth, world) -> None:  # noqa: ANN001
+def test_suspended_user_cannot_sign_in_and_sees_why(client, auth, world) -> None:
     r = auth.login("suspended_one")
     html = r.get_data(as_text=True)
     assert r.status_code == 400 and "Your account is suspended until" in html and "Spam run" in html
     assert "Log out" not in client.get("/").get_data(as_text=True)
 
 
-def test_signed_in_user_is_signed_out_when_suspended(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_signed_in_user_is_signed_out_when_suspended(client, auth, make_user, world) -> None:
     user = make_user("soon_gone")
     auth.login("soon_gone", remember="y")
     assert "Log out" in client.get("/").get_data(as_text=True)
@@ -341,7 +341,7 @@ def test_signed_in_user_is_signed_out_when_suspended(client, auth, make_user, wo
     assert "Log out" not in again and "Abusive messages" not in again  # told once, stays signed out
 
 
-def test_silenced_user_reads_but_cannot_post(client, auth, world) -> None:  # noqa: ANN001
+def test_silenced_user_reads_but_cannot_post(client, auth, world) -> None:
     auth.login("silenced_one")
     ask = client.get("/questions/ask").get_data(as_text=True)
     assert "You can&#39;t post until" in ask and "Cooling off" in ask and 'name="title"' not in ask
@@ -357,7 +357,7 @@ def test_silenced_user_reads_but_cannot_post(client, auth, world) -> None:  # no
 # --- hidden content shows nothing of itself ------------------------------------------------------
 
 
-def test_hidden_posts_are_absent_for_others_and_marked_for_staff(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_hidden_posts_are_absent_for_others_and_marked_for_staff(client, auth, make_user, world) -> None:
     hide_post(db.session.get(Comment, world["c"]), "flags")
     db.session.commit()
     for role in ("anonymous", "member"):
@@ -372,7 +372,7 @@ def test_hidden_posts_are_absent_for_others_and_marked_for_staff(client, auth, m
     assert "An answer a moderator hid" in html and "Hidden by a moderator" in html and "Hidden after flags" in html
 
 
-def test_hidden_question_leaves_search(client, make_user, make_question) -> None:  # noqa: ANN001
+def test_hidden_question_leaves_search(client, make_user, make_question) -> None:
     q = make_question(title="Zanzibar thermostat refuses to pair", body="The Zanzibar thermostat never pairs.")
     assert "Zanzibar" in client.get("/search?q=zanzibar").get_data(as_text=True)
     hide_post(q, "moderator")

@@ -16,7 +16,7 @@ CLIENTS = 8
 POSTS_EACH = 5
 
 
-def test_four_workers_posting_at_once_index_every_post(app, make_user, tmp_path: Path) -> None:  # noqa: ANN001
+def test_four_workers_posting_at_once_index_every_post(app, make_user, tmp_path: Path) -> None:
     for i in range(CLIENTS):
         make_user(f"poster{i}")
     index_dir = tmp_path / "index"

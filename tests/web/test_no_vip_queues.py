@@ -14,14 +14,14 @@ PAGES = ["/", "/questions", "/questions?tab=newest", "/questions?tab=active", "/
          "/search?q=zigbee+pairing&sort=votes"]
 
 
-def _order(client, path: str, ids: list[int]) -> list[int]:  # noqa: ANN001
+def _order(client, path: str, ids: list[int]) -> list[int]:
     html = client.get(path, follow_redirects=True).get_data(as_text=True)
     seen = [int(m) for m in re.findall(r'href="/questions/(\d+)/', html)]
     return [i for i in dict.fromkeys(seen) if i in ids]
 
 
 @pytest.fixture
-def askers(make_user, make_question):  # noqa: ANN001, ANN201
+def askers(make_user, make_question):
     """Four questions asked in turn by a 5,000-reputation member and a newcomer (oldest first)."""
     vip, newcomer = make_user("big_customer"), make_user("newcomer")
     db.session.execute(update(User).where(User.id == vip.id).values(reputation=5000))
@@ -34,7 +34,7 @@ def askers(make_user, make_question):  # noqa: ANN001, ANN201
     return {"vip": vip.id, "newcomer": newcomer.id, "ids": ids}
 
 
-def test_lists_and_search_order_questions_by_time_not_by_the_askers_reputation(client, askers) -> None:  # noqa: ANN001
+def test_lists_and_search_order_questions_by_time_not_by_the_askers_reputation(client, askers) -> None:
     ids = askers["ids"]
     newest_first = ids[::-1]
     before = {}

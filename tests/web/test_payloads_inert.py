@@ -109,7 +109,7 @@ def test_the_scanner_catches_live_markup(fragment: str) -> None:
     assert scan(page)
 
 
-def test_payloads_in_every_user_field_render_inert(app, client, payloads: list[str], make_user) -> None:  # noqa: ANN001
+def test_payloads_in_every_user_field_render_inert(app, client, payloads: list[str], make_user) -> None:
     app.config["PER_PAGE"] = 100
     author, helper = make_user("author"), make_user("helper")
     pages: list[str] = []

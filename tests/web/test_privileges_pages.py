@@ -14,13 +14,13 @@ BODY = "After the firmware update the hub blinks orange and the app cannot find 
 
 
 @pytest.fixture(autouse=True)
-def thresholds(app):  # noqa: ANN001, ANN201
+def thresholds(app):
     production_privileges(app)
     return app
 
 
 @pytest.fixture
-def thread(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
+def thread(make_user, make_question, make_answer):
     q = make_question(author=make_user("asker"), title="Hub blinks orange after update", body=BODY)
     a = make_answer(q, author=make_user("helper"), body="Hold the reset button for ten seconds.")
     return q, a
@@ -33,7 +33,7 @@ def _text(html: str) -> str:
 # ---------------------------------------------------------------- refusals
 
 
-def test_a_refused_vote_explains_itself_in_json_for_the_script(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_a_refused_vote_explains_itself_in_json_for_the_script(client, auth, make_user, thread) -> None:
     q, a = thread
     set_reputation(make_user("low"), 20)
     auth.login("low")
@@ -47,7 +47,7 @@ def test_a_refused_vote_explains_itself_in_json_for_the_script(client, auth, mak
     assert ok.status_code == 200 and ok.get_json() == {"score": 1, "my_vote": 1}
 
 
-def test_a_refused_vote_without_javascript_is_a_403_page_linking_the_privileges(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_a_refused_vote_without_javascript_is_a_403_page_linking_the_privileges(client, auth, make_user, thread) -> None:
     q, a = thread
     make_user("fresh")
     auth.login("fresh")
@@ -59,7 +59,7 @@ def test_a_refused_vote_without_javascript_is_a_403_page_linking_the_privileges(
     assert db.session.get(Question, q.id).score == 0
 
 
-def test_vote_buttons_say_what_is_missing_before_they_are_used(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_vote_buttons_say_what_is_missing_before_they_are_used(client, auth, make_user, thread) -> None:
     q, a = thread
     set_reputation(make_user("mid"), 20)
     auth.login("mid")
@@ -69,7 +69,7 @@ def test_vote_buttons_say_what_is_missing_before_they_are_used(client, auth, mak
     assert 'is-locked" type="submit" aria-pressed="false" title="Downvoting needs 125 reputation; you have 20."' in form
 
 
-def test_commenting_on_others_posts_is_explained_and_refused_below_50(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_commenting_on_others_posts_is_explained_and_refused_below_50(client, auth, make_user, thread) -> None:
     q, a = thread
     set_reputation(make_user("newbie"), 49)
     auth.login("newbie")
@@ -88,7 +88,7 @@ def test_commenting_on_others_posts_is_explained_and_refused_below_50(client, au
 # ---------------------------------------------------------------- /help/privileges
 
 
-def test_privileges_page_for_anonymous_visitors(client, thread) -> None:  # noqa: ANN001
+def test_privileges_page_for_anonymous_visitors(client, thread) -> None:
     home = client.get("/").get_data(as_text=True)
     assert 'href="/help/privileges"' in home  # linked from every page's footer
     html = client.get("/help/privileges").get_data(as_text=True)
@@ -99,7 +99,7 @@ def test_privileges_page_for_anonymous_visitors(client, thread) -> None:  # noqa
     assert "you have this" not in text and "Log in" in text
 
 
-def test_privileges_page_for_a_new_member_shows_progress_and_the_new_member_limits(app, client, auth, make_user) -> None:  # noqa: ANN001
+def test_privileges_page_for_a_new_member_shows_progress_and_the_new_member_limits(app, client, auth, make_user) -> None:
     app.config.update(POST_RATE_NEW_MEMBER_QUESTIONS=7, NEW_MEMBER_LINK_REVIEW=True, POST_RATE_LIMITS_ENABLED=True)
     make_user("fresh")
     auth.login("fresh")
@@ -112,7 +112,7 @@ def test_privileges_page_for_a_new_member_shows_progress_and_the_new_member_limi
     assert "links to other sites wait for a moderator" in text
 
 
-def test_new_member_limits_lift_at_the_documented_reputation(app, client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_new_member_limits_lift_at_the_documented_reputation(app, client, auth, make_user, make_question) -> None:
     app.config.update(NEW_MEMBER_LINK_REVIEW=True)
     user = set_reputation(make_user("almost"), 9)
     auth.login("almost")
@@ -124,7 +124,7 @@ def test_new_member_limits_lift_at_the_documented_reputation(app, client, auth, 
     assert q2.is_visible
 
 
-def test_privileges_page_for_a_2000_member_and_for_staff(client, auth, make_user) -> None:  # noqa: ANN001
+def test_privileges_page_for_a_2000_member_and_for_staff(client, auth, make_user) -> None:
     set_reputation(make_user("veteran"), 2000)
     auth.login("veteran")
     text = _text(client.get("/help/privileges").get_data(as_text=True))
@@ -140,7 +140,7 @@ def test_privileges_page_for_a_2000_member_and_for_staff(client, auth, make_user
 # ---------------------------------------------------------------- suggested edits
 
 
-def test_a_member_below_2000_edits_through_a_suggestion(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_a_member_below_2000_edits_through_a_suggestion(client, auth, make_user, thread) -> None:
     q, a = thread
     make_user("newbie")
     auth.login("newbie")
@@ -165,7 +165,7 @@ def test_a_member_below_2000_edits_through_a_suggestion(client, auth, make_user,
     assert r.status_code == 400 and "already waiting for review" in html and "Another take on the reset steps." in html
 
 
-def test_the_review_queue_is_for_2000_members_and_staff(client, auth, make_user) -> None:  # noqa: ANN001
+def test_the_review_queue_is_for_2000_members_and_staff(client, auth, make_user) -> None:
     set_reputation(make_user("almost"), 1999)
     auth.login("almost")
     r = client.get("/review/edits")
@@ -183,7 +183,7 @@ def test_the_review_queue_is_for_2000_members_and_staff(client, auth, make_user)
     assert 'href="/review/edits"' in client.get("/moderation").get_data(as_text=True)
 
 
-def test_reviewing_through_the_queue(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_reviewing_through_the_queue(client, auth, make_user, thread) -> None:
     q, a = thread
     make_user("newbie")
     auth.login("newbie")
@@ -209,7 +209,7 @@ def test_reviewing_through_the_queue(client, auth, make_user, thread) -> None:  
     assert "Your edit is live as revision 2. +2 reputation." in client.get("/review/edits/mine").get_data(as_text=True)
 
 
-def test_a_rejection_reason_reaches_the_proposer(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_a_rejection_reason_reaches_the_proposer(client, auth, make_user, thread) -> None:
     q, a = thread
     make_user("newbie")
     auth.login("newbie")
@@ -225,8 +225,8 @@ def test_a_rejection_reason_reaches_the_proposer(client, auth, make_user, thread
     assert "Rejected" in mine and "Reason: Removes the steps that work." in mine
 
 
-def test_the_demo_seeds_under_the_production_thresholds_and_shows_every_suggestion_state(runner, client, auth) -> None:  # noqa: ANN001
-    from forum.demo_content import DEMO_PASSWORD
+def test_the_demo_seeds_under_the_production_thresholds_and_shows_every_suggestion_state(runner, client, auth) -> None:
+    from forum.demo.content import DEMO_PASSWORD
 
     r = runner.invoke(args=["forum", "seed-demo"])
     assert r.exit_code == 0, r.output
@@ -237,7 +237,7 @@ def test_the_demo_seeds_under_the_production_thresholds_and_shows_every_suggesti
     assert "Maria Kowalski" in queue and "Approve" in queue
 
 
-def test_a_suggestion_on_a_post_hidden_since_shows_no_text_and_cannot_be_applied(client, auth, make_user, thread) -> None:  # noqa: ANN001
+def test_a_suggestion_on_a_post_hidden_since_shows_no_text_and_cannot_be_applied(client, auth, make_user, thread) -> None:
     from forum.services.visibility import hide_post
 
     q, a = thread

@@ -10,7 +10,7 @@ from forum.models import Vote
 from forum.services import curation, votes
 
 
-def _answered(make_user, make_question, make_answer, n_answers: int, name: str):  # noqa: ANN001, ANN202
+def _answered(make_user, make_question, make_answer, n_answers: int, name: str):
     member = make_user(name)
     voter = make_user()
     for i in range(n_answers):
@@ -21,7 +21,7 @@ def _answered(make_user, make_question, make_answer, n_answers: int, name: str):
     return member
 
 
-def test_members_page_is_in_the_navigation_and_ranks_by_period(client, make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_members_page_is_in_the_navigation_and_ranks_by_period(client, make_user, make_question, make_answer) -> None:
     star = _answered(make_user, make_question, make_answer, 4, "star_helper")
     make_user("quiet_one")
     home = client.get("/").get_data(as_text=True)
@@ -39,13 +39,13 @@ def test_members_page_is_in_the_navigation_and_ranks_by_period(client, make_user
     assert client.get("/users?period=forever&page=abc").status_code == 200
 
 
-def test_staff_wear_the_staff_badge_on_the_members_page(client, make_user) -> None:  # noqa: ANN001
+def test_staff_wear_the_staff_badge_on_the_members_page(client, make_user) -> None:
     make_user("agent_ann", role="agent")
     html = client.get("/users?period=all").get_data(as_text=True)
     assert re.search(r'agent_ann</a> <span class="staff-badge"', html)
 
 
-def test_profile_shows_reputation_chart_tags_answers_and_a_place_for_badges(client, make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_profile_shows_reputation_chart_tags_answers_and_a_place_for_badges(client, make_user, make_question, make_answer) -> None:
     member = _answered(make_user, make_question, make_answer, 3, "helpful_hana")
     q = make_question(tags="wifi")
     best = make_answer(q, author=member, body="Reset the router, then pair again.")
@@ -66,7 +66,7 @@ def test_profile_shows_reputation_chart_tags_answers_and_a_place_for_badges(clie
     assert client.get("/users/999999").status_code == 404
 
 
-def test_profile_and_members_pages_run_a_fixed_number_of_queries(client, make_user, make_question, make_answer,  # noqa: ANN001
+def test_profile_and_members_pages_run_a_fixed_number_of_queries(client, make_user, make_question, make_answer,
                                                                  count_queries) -> None:
     small = _answered(make_user, make_question, make_answer, 2, "small_member")
     big = _answered(make_user, make_question, make_answer, 14, "big_member")
@@ -87,7 +87,7 @@ def test_profile_and_members_pages_run_a_fixed_number_of_queries(client, make_us
     assert member_counts[0] == member_counts[1] <= 5, member_counts  # count, page, the page's sums, banners
 
 
-def test_the_vote_cap_refuses_with_429_in_the_page_and_in_json(app, client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_the_vote_cap_refuses_with_429_in_the_page_and_in_json(app, client, auth, make_user, make_question) -> None:
     app.config["VOTES_PER_DAY"] = 2
     make_user("eager")
     qs = [make_question() for _ in range(4)]

@@ -9,7 +9,7 @@ from forum.services import questions as qsvc
 BODY = "The Lumen app says **Hub not found** after I changed my router. Steps tried: reboot."
 
 
-def test_ask_posts_and_redirects_to_the_canonical_url(client, auth, make_user) -> None:  # noqa: ANN001
+def test_ask_posts_and_redirects_to_the_canonical_url(client, auth, make_user) -> None:
     make_user("maria")
     auth.login("maria")
     r = auth.post("/questions/ask", {"title": "Hub not found after changing my router", "body": BODY, "tags": "wifi, Setup"})
@@ -19,7 +19,7 @@ def test_ask_posts_and_redirects_to_the_canonical_url(client, auth, make_user) -
     assert "<strong>Hub not found</strong>" in page and ">setup<" in page and ">wifi<" in page
 
 
-def test_ask_errors_keep_the_users_text_and_store_nothing(client, auth, make_user) -> None:  # noqa: ANN001
+def test_ask_errors_keep_the_users_text_and_store_nothing(client, auth, make_user) -> None:
     make_user("maria")
     auth.login("maria")
     r = auth.post("/questions/ask", {"title": "Short", "body": "My long careful description " * 3, "tags": "wifi"})
@@ -30,14 +30,14 @@ def test_ask_errors_keep_the_users_text_and_store_nothing(client, auth, make_use
     assert qsvc.list_questions("newest", 1).total == 0
 
 
-def test_oversized_body_keeps_text_and_says_why(auth, make_user) -> None:  # noqa: ANN001
+def test_oversized_body_keeps_text_and_says_why(auth, make_user) -> None:
     make_user("maria")
     auth.login("maria")
     r = auth.post("/questions/ask", {"title": "A long question body test", "body": "b" * 30_001, "tags": "wifi"})
     assert r.status_code == 400 and "30,000" in r.get_data(as_text=True)
 
 
-def test_request_larger_than_the_limit_gets_413(auth, make_user) -> None:  # noqa: ANN001
+def test_request_larger_than_the_limit_gets_413(auth, make_user) -> None:
     make_user("maria")
     auth.login("maria")
     r = auth.post("/questions/ask", {"title": "A long question body test", "body": "b" * 400_000, "tags": "wifi"})
@@ -45,7 +45,7 @@ def test_request_larger_than_the_limit_gets_413(auth, make_user) -> None:  # noq
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/wrong-slug", "/Hub-Blinks"])
-def test_wrong_or_missing_slug_redirects_permanently(client, make_question, suffix: str) -> None:  # noqa: ANN001
+def test_wrong_or_missing_slug_redirects_permanently(client, make_question, suffix: str) -> None:
     q = make_question(title="Hub blinks orange forever")
     r = client.get(f"/questions/{q.id}{suffix}")
     if suffix == "/":
@@ -55,7 +55,7 @@ def test_wrong_or_missing_slug_redirects_permanently(client, make_question, suff
     assert r.headers["Location"] == f"/questions/{q.id}/hub-blinks-orange-forever"
 
 
-def test_unknown_ids_are_404(client) -> None:  # noqa: ANN001
+def test_unknown_ids_are_404(client) -> None:
     for path in ("/questions/999999", "/questions/999999/x", "/users/999999", "/answers/999999", "/tags/nope",
                  "/questions/999999/history", "/answers/999999/history"):
         r = client.get(path)
@@ -63,7 +63,7 @@ def test_unknown_ids_are_404(client) -> None:  # noqa: ANN001
         assert "Page not found" in r.get_data(as_text=True) or "does not exist" in r.get_data(as_text=True)
 
 
-def test_answer_and_comment_show_on_the_thread(client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_answer_and_comment_show_on_the_thread(client, auth, make_user, make_question) -> None:
     q = make_question()
     make_user("helper")
     auth.login("helper")
@@ -79,7 +79,7 @@ def test_answer_and_comment_show_on_the_thread(client, auth, make_user, make_que
     assert "1 Answer" in html
 
 
-def test_rejected_answer_keeps_its_text_on_the_thread(client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_rejected_answer_keeps_its_text_on_the_thread(client, auth, make_user, make_question) -> None:
     q = make_question()
     make_user("helper")
     auth.login("helper")
@@ -89,7 +89,7 @@ def test_rejected_answer_keeps_its_text_on_the_thread(client, auth, make_user, m
     assert "30,000" in html and "x" * 100 in html
 
 
-def test_rejected_comment_keeps_its_text(auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_rejected_comment_keeps_its_text(auth, make_user, make_question) -> None:
     q = make_question()
     make_user("helper")
     auth.login("helper")
@@ -97,7 +97,7 @@ def test_rejected_comment_keeps_its_text(auth, make_user, make_question) -> None
     assert r.status_code == 400 and "c" * 601 in r.get_data(as_text=True) and "600" in r.get_data(as_text=True)
 
 
-def test_edit_history_page_shows_the_differences(client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_edit_history_page_shows_the_differences(client, auth, make_user, make_question) -> None:
     user = make_user("maria")
     q = make_question(author=user, body="Line one stays.\nLine two is wrong.\nLine three stays.")
     auth.login("maria")
@@ -109,7 +109,7 @@ def test_edit_history_page_shows_the_differences(client, auth, make_user, make_q
     assert 'diff-del">- Line two is wrong.' in html and 'diff-add">+ Line two is right.' in html
 
 
-def test_deleted_question_shows_to_author_as_deleted_and_404s_for_others(app, client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_deleted_question_shows_to_author_as_deleted_and_404s_for_others(app, client, auth, make_user, make_question) -> None:
     user = make_user("maria")
     q = make_question(author=user)
     auth.login("maria")
@@ -121,7 +121,7 @@ def test_deleted_question_shows_to_author_as_deleted_and_404s_for_others(app, cl
     assert app.test_client().get(f"/questions/{q.id}", follow_redirects=True).status_code == 200
 
 
-def test_lists_and_tags_pages(client, make_user, make_question, make_answer) -> None:  # noqa: ANN001
+def test_lists_and_tags_pages(client, make_user, make_question, make_answer) -> None:
     user = make_user()
     q1 = make_question(author=user, title="Bulb flickers when dimmed", tags="devices")
     q2 = make_question(author=user, title="Schedule runs an hour late", tags="automations devices")
@@ -139,7 +139,7 @@ def test_lists_and_tags_pages(client, make_user, make_question, make_answer) -> 
     assert q2.id
 
 
-def test_question_page_query_count_does_not_grow_with_answers(client, make_user, make_question, make_answer, count_queries) -> None:  # noqa: ANN001
+def test_question_page_query_count_does_not_grow_with_answers(client, make_user, make_question, make_answer, count_queries) -> None:
     from forum.services import comments
 
     def build(n: int) -> str:
@@ -163,7 +163,7 @@ def test_question_page_query_count_does_not_grow_with_answers(client, make_user,
     assert many.count <= 10
 
 
-def test_preview_renders_through_the_same_pipeline(auth, make_user) -> None:  # noqa: ANN001
+def test_preview_renders_through_the_same_pipeline(auth, make_user) -> None:
     make_user("maria")
     auth.login("maria")
     r = auth.post("/preview", {"body": "**bold** <script>alert(1)</script>"})
@@ -172,7 +172,7 @@ def test_preview_renders_through_the_same_pipeline(auth, make_user) -> None:  # 
     assert "<strong>bold</strong>" in html and "<script" not in html
 
 
-def test_pages_carry_a_strict_content_security_policy(client) -> None:  # noqa: ANN001
+def test_pages_carry_a_strict_content_security_policy(client) -> None:
     r = client.get("/")
     csp = r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -183,6 +183,6 @@ def test_pages_carry_a_strict_content_security_policy(client) -> None:  # noqa: 
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("get", "/logout", 405), ("post", "/questions", 405),
 ])
-def test_wrong_method_gets_405_in_the_site_layout(client, method: str, path: str, status: int) -> None:  # noqa: ANN001
+def test_wrong_method_gets_405_in_the_site_layout(client, method: str, path: str, status: int) -> None:
     r = getattr(client, method)(path)
     assert r.status_code == status and "Method not allowed" in r.get_data(as_text=True)

@@ -12,19 +12,22 @@ BODY = "After the firmware update the hub blinks orange and the app cannot find 
 
 
 @pytest.fixture
-def corpus(make_user, make_question, make_answer):  # noqa: ANN001, ANN201
+def corpus(make_user, make_question, make_answer):
     author = make_user("asker")
     made = {
         "orange": make_question(author=author, title="Hub blinks orange after firmware update", body=BODY, tags="firmware"),
-        "wifi": make_question(author=author, title="Hub cannot join my mesh Wi-Fi network", body="Mesh routers and 5 GHz only networks.", tags="wifi setup"),
-        "bill": make_question(author=author, title="Charged twice for Lumen Plus this month", body="My card shows two charges for the plan.", tags="billing"),
-        "xss": make_question(author=author, title="Script tags in my automation name", body="I named it <script>alert(1)</script> by mistake", tags="automations"),
+        "wifi": make_question(author=author, title="Hub cannot join my mesh Wi-Fi network",
+                              body="Mesh routers and 5 GHz only networks.", tags="wifi setup"),
+        "bill": make_question(author=author, title="Charged twice for Lumen Plus this month",
+                              body="My card shows two charges for the plan.", tags="billing"),
+        "xss": make_question(author=author, title="Script tags in my automation name",
+                             body="I named it <script>alert(1)</script> by mistake", tags="automations"),
     }
     make_answer(made["wifi"], body="Split the 2.4 GHz band into its own SSID during setup.")
     return made
 
 
-def test_search_page_shows_results_with_counts_and_snippets(client, corpus) -> None:  # noqa: ANN001
+def test_search_page_shows_results_with_counts_and_snippets(client, corpus) -> None:
     r = client.get("/search?q=orange+firmware")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
@@ -32,19 +35,19 @@ def test_search_page_shows_results_with_counts_and_snippets(client, corpus) -> N
     assert "<mark>" in html and "1 result" in html
 
 
-def test_snippets_escape_user_text(client, corpus) -> None:  # noqa: ANN001
+def test_snippets_escape_user_text(client, corpus) -> None:
     html = client.get("/search?q=automation+script").get_data(as_text=True)
     main = html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
     assert "<script" not in main.replace("<mark>", "")
     assert "&lt;<mark>script</mark>&gt;alert(1)" in main
 
 
-def test_no_results_page_offers_to_ask(client, corpus) -> None:  # noqa: ANN001
+def test_no_results_page_offers_to_ask(client, corpus) -> None:
     html = client.get("/search?q=zzqxv+nothingmatches").get_data(as_text=True)
     assert "No results for" in html and "/questions/ask?title=zzqxv+nothingmatches" in html
 
 
-def test_tag_and_solved_filters_and_tag_facets(client, corpus) -> None:  # noqa: ANN001
+def test_tag_and_solved_filters_and_tag_facets(client, corpus) -> None:
     html = client.get("/search?q=hub").get_data(as_text=True)
     assert "Tags in these results" in html and ">firmware<" in html and ">wifi<" in html
     only_wifi = client.get("/search?q=hub&tag=wifi").get_data(as_text=True)
@@ -53,19 +56,19 @@ def test_tag_and_solved_filters_and_tag_facets(client, corpus) -> None:  # noqa:
     assert "0 results" in solved  # nothing is accepted yet
 
 
-def test_deleted_questions_never_appear_in_results(client, corpus) -> None:  # noqa: ANN001
+def test_deleted_questions_never_appear_in_results(client, corpus) -> None:
     q = corpus["bill"]
     questions.delete_question(q.author, q)
     db.session.commit()
     assert "Charged twice" not in client.get("/search?q=charged+twice").get_data(as_text=True)
 
 
-def test_header_has_a_search_box(client) -> None:  # noqa: ANN001
+def test_header_has_a_search_box(client) -> None:
     html = client.get("/").get_data(as_text=True)
     assert 'role="search"' in html and 'action="/search"' in html
 
 
-def test_no_query_ever_produces_a_server_error(client, corpus) -> None:  # noqa: ANN001
+def test_no_query_ever_produces_a_server_error(client, corpus) -> None:
     rng = random.Random(2016)
     alphabet = 'abc hub "-:()*?~^\\/[]{}!<>&|+OR AND NOT tag:is:user:solved é\x00\u202e🙂'
     for _ in range(150):
@@ -76,7 +79,7 @@ def test_no_query_ever_produces_a_server_error(client, corpus) -> None:  # noqa:
     assert client.get("/search", query_string={"q": "x" * 5000}).status_code == 200
 
 
-def test_similar_titles_endpoint_returns_at_most_five_visible_questions(client, corpus, make_question) -> None:  # noqa: ANN001
+def test_similar_titles_endpoint_returns_at_most_five_visible_questions(client, corpus, make_question) -> None:
     for i in range(8):
         make_question(title=f"Hub blinks orange again, case {i}", body=BODY, tags="firmware")
     r = client.get("/search/similar?title=hub+blinks+orange")
@@ -87,7 +90,7 @@ def test_similar_titles_endpoint_returns_at_most_five_visible_questions(client, 
     assert client.get("/search/similar?title=hub").get_json() == {"results": []}
 
 
-def test_similar_titles_skip_deleted_questions(client, corpus) -> None:  # noqa: ANN001
+def test_similar_titles_skip_deleted_questions(client, corpus) -> None:
     q = corpus["orange"]
     questions.delete_question(q.author, q)
     db.session.commit()
@@ -95,7 +98,7 @@ def test_similar_titles_skip_deleted_questions(client, corpus) -> None:  # noqa:
     assert q.id not in ids
 
 
-def test_related_questions_exclude_the_question_itself(client, corpus, make_question) -> None:  # noqa: ANN001
+def test_related_questions_exclude_the_question_itself(client, corpus, make_question) -> None:
     twin = make_question(title="Hub blinks orange after the latest firmware", body=BODY, tags="firmware")
     q = corpus["orange"]
     html = client.get(f"/questions/{q.id}", follow_redirects=True).get_data(as_text=True)
@@ -103,7 +106,7 @@ def test_related_questions_exclude_the_question_itself(client, corpus, make_ques
     assert f"/questions/{twin.id}/" in sidebar and f"/questions/{q.id}/" not in sidebar
 
 
-def test_ask_page_is_wired_for_similar_questions_and_prefills_title(auth, client, make_user) -> None:  # noqa: ANN001
+def test_ask_page_is_wired_for_similar_questions_and_prefills_title(auth, client, make_user) -> None:
     make_user("maria")
     auth.login("maria")
     html = client.get("/questions/ask?title=Hub+is+offline").get_data(as_text=True)

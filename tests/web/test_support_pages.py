@@ -18,7 +18,7 @@ HOSTILE = '<script>alert(1)</script>[x](javascript:alert(2))'
 
 
 @pytest.fixture
-def world(make_user, make_question):  # noqa: ANN001, ANN201
+def world(make_user, make_question):
     asker = make_user("asker")
     staff = make_user("desk_agent", role="agent")
     q = make_question(author=asker, title="My hub shows a red light after the storm", tags="hub power")
@@ -29,7 +29,7 @@ def world(make_user, make_question):  # noqa: ANN001, ANN201
     return {"q": q.id, "case": case.id, "reply": reply.id}
 
 
-def _as(role: str, make_user, auth) -> None:  # noqa: ANN001
+def _as(role: str, make_user, auth) -> None:
     if role == "anonymous":
         return
     if role == "asker":
@@ -53,7 +53,7 @@ GUARDED = {
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_guarded_pages(client, auth, make_user, world, role: str) -> None:  # noqa: ANN001
+def test_guarded_pages(client, auth, make_user, world, role: str) -> None:
     _as(role, make_user, auth)
     for path, expected in GUARDED.items():
         r = client.get(path.format(**world))
@@ -65,7 +65,7 @@ def test_guarded_pages(client, auth, make_user, world, role: str) -> None:  # no
             assert (SECRET in r.get_data(as_text=True)) == (r.status_code == 200)
 
 
-def test_missing_case_is_404(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_missing_case_is_404(client, auth, make_user, world) -> None:
     _as("agent", make_user, auth)
     assert client.get(f"/cases/{world['case'] + 999}").status_code == 404
 
@@ -86,7 +86,7 @@ ACTIONS = [
 ]
 
 
-def _state(world) -> tuple:  # noqa: ANN001
+def _state(world) -> tuple:
     db.session.expire_all()
     case = db.session.get(SupportCase, world["case"])
     triage = db.session.get(QuestionTriage, world["q"])
@@ -96,7 +96,7 @@ def _state(world) -> tuple:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_state_changing_actions(client, auth, make_user, world, role: str) -> None:  # noqa: ANN001
+def test_state_changing_actions(client, auth, make_user, world, role: str) -> None:
     """Forbidden actions change nothing; anonymous posts go to the login page."""
     _as(role, make_user, auth)
     for path, data, expected in ACTIONS:
@@ -112,7 +112,7 @@ def test_state_changing_actions(client, auth, make_user, world, role: str) -> No
             assert _state(world) != before, path
 
 
-def test_continue_privately_is_staff_only(client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_continue_privately_is_staff_only(client, auth, make_user, make_question) -> None:
     asker = make_user("q_owner")
     q = make_question(author=asker)
     auth.login("q_owner")
@@ -127,7 +127,7 @@ def test_continue_privately_is_staff_only(client, auth, make_user, make_question
     assert again.headers["Location"] == f"/cases/{case.id}" and db.session.query(SupportCase).count() == 1
 
 
-def test_public_question_shows_the_placeholder_and_nothing_private(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_public_question_shows_the_placeholder_and_nothing_private(client, auth, make_user, world) -> None:
     page = client.get(f"/questions/{world['q']}", follow_redirects=True).get_data(as_text=True)
     assert "Our support team is helping privately" in page and "status: " in page
     assert SECRET not in page and "Open the private case" not in page
@@ -137,7 +137,7 @@ def test_public_question_shows_the_placeholder_and_nothing_private(client, auth,
     assert "Open the private case" in client.get(f"/questions/{world['q']}", follow_redirects=True).get_data(as_text=True)
 
 
-def test_resolving_through_the_page_posts_the_official_answer(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_resolving_through_the_page_posts_the_official_answer(client, auth, make_user, world) -> None:
     _as("agent", make_user, auth)
     r = auth.post(f"/cases/{world['case']}/resolve", {"summary": "too short"})
     assert r.status_code == 400 and "too short" in r.get_data(as_text=True)  # the text stays in the form
@@ -150,7 +150,7 @@ def test_resolving_through_the_page_posts_the_official_answer(client, auth, make
     assert "resolved" in page and SECRET not in page
 
 
-def test_fill_endpoint_fills_placeholders_and_flags_unknown_ones(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_fill_endpoint_fills_placeholders_and_flags_unknown_ones(client, auth, make_user, world) -> None:
     _as("agent", make_user, auth)
     agent = db.session.scalars(select(User).where(User.username == "desk_agent")).one()
     reply = canned.create_reply(agent, canned.ReplyInput("Doc", "See {article_link} {asker} {ticket_no}"))
@@ -162,7 +162,7 @@ def test_fill_endpoint_fills_placeholders_and_flags_unknown_ones(client, auth, m
     assert re.search(r"See http://localhost/questions/\d+/my-hub-shows-a-red-light", first["text"])
 
 
-def test_hostile_display_name_stays_inert_in_every_path(client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_hostile_display_name_stays_inert_in_every_path(client, auth, make_user, make_question) -> None:
     from forum.services import accounts
     villain = make_user("villain")
     accounts.update_profile(villain, HOSTILE[:60], "")
@@ -183,14 +183,14 @@ def test_hostile_display_name_stays_inert_in_every_path(client, auth, make_user,
     json.dumps(data)  # the endpoint answered real JSON
 
 
-def test_canned_reply_form_keeps_text_on_error(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_canned_reply_form_keeps_text_on_error(client, auth, make_user, world) -> None:
     _as("agent", make_user, auth)
     r = auth.post("/support/replies/new", {"title": "Power cycle", "body": "Keep this text {asker}"})
     body = r.get_data(as_text=True)
     assert r.status_code == 400 and "already has that title" in body and "Keep this text {asker}" in body
 
 
-def test_playbook_edit_rejects_bad_targets_and_non_staff_watchers(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_playbook_edit_rejects_bad_targets_and_non_staff_watchers(client, auth, make_user, world) -> None:
     _as("admin", make_user, auth)
     r = auth.post("/support/playbooks/outage/critical", {"target_hours": "0", "first_reply": "Keep me"})
     assert r.status_code == 400 and "Keep me" in r.get_data(as_text=True)
@@ -202,7 +202,7 @@ def test_playbook_edit_rejects_bad_targets_and_non_staff_watchers(client, auth, 
     assert "tells moderator, desk_agent" in client.get("/support/playbooks").get_data(as_text=True)
 
 
-def test_queue_page_shows_due_labels_filters_and_duty(client, auth, make_user, make_question) -> None:  # noqa: ANN001
+def test_queue_page_shows_due_labels_filters_and_duty(client, auth, make_user, make_question) -> None:
     make_question(title="Waiting in the wifi tag for help", tags="wifi")
     make_question(title="Waiting in the billing tag for help", tags="billing")
     _as("agent", make_user, auth)
@@ -213,7 +213,7 @@ def test_queue_page_shows_due_labels_filters_and_duty(client, auth, make_user, m
     assert "You are on duty" in client.get("/support/queue").get_data(as_text=True)
 
 
-def test_article_link_is_filled_only_for_a_published_article(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_article_link_is_filled_only_for_a_published_article(client, auth, make_user, world) -> None:
     from forum.services import articles
     _as("agent", make_user, auth)
     agent = db.session.scalars(select(User).where(User.username == "desk_agent")).one()
@@ -229,7 +229,7 @@ def test_article_link_is_filled_only_for_a_published_article(client, auth, make_
     assert re.fullmatch(rf"Read http://localhost/articles/{draft.id}/[a-z-]+", data["text"]) and data["unfilled"] == []
 
 
-def test_asker_finds_their_case_from_their_profile(client, auth, world) -> None:  # noqa: ANN001
+def test_asker_finds_their_case_from_their_profile(client, auth, world) -> None:
     auth.login("asker")
     asker = db.session.scalars(select(User).where(User.username == "asker")).one()
     profile = client.get(f"/users/{asker.id}", follow_redirects=True).get_data(as_text=True)
@@ -238,7 +238,7 @@ def test_asker_finds_their_case_from_their_profile(client, auth, world) -> None:
     assert f'href="/cases/{world["case"]}"' in listing
 
 
-def test_a_deleted_reply_link_still_shows_the_question(client, auth, make_user, world) -> None:  # noqa: ANN001
+def test_a_deleted_reply_link_still_shows_the_question(client, auth, make_user, world) -> None:
     _as("agent", make_user, auth)
     r = client.get(f"/questions/{world['q']}?reply=99999", follow_redirects=True)
     assert r.status_code == 200 and "That reply is no longer in the library." in r.get_data(as_text=True)

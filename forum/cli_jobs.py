@@ -1,4 +1,5 @@
-"""``flask jobs``, ``flask mail`` and ``flask notifications`` commands."""
+"""Commands for the work done outside requests: ``flask jobs worker`` (the RQ worker),
+``flask mail`` (the e-mail outbox) and ``flask notifications digest`` (the daily digest, from cron)."""
 from __future__ import annotations
 
 import threading
@@ -7,7 +8,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from . import jobs, mail
 from .extensions import db
+from .services import digest as digest_svc
 
 jobs_cli = AppGroup("jobs", help="Run the background job worker (needs FORUM_REDIS_URL).")
 mail_cli = AppGroup("mail", help="The e-mail outbox: retry due mails, show failures.")
@@ -19,8 +22,6 @@ notifications_cli = AppGroup("notifications", help="Daily digest.")
 @click.option("--sweep-every", default=60.0, show_default=True, help="Seconds between sweeps for due mails.")
 def worker(burst: bool, sweep_every: float) -> None:
     """Run an RQ worker on the "forum" queue; it also re-queues due outbox mails periodically."""
-    from . import jobs
-
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         w = jobs.make_worker(app)
@@ -39,8 +40,6 @@ def worker(burst: bool, sweep_every: float) -> None:
 @mail_cli.command("retry")
 def mail_retry() -> None:
     """Send (inline) or queue (Redis) every mail whose retry is due. Run from cron every few minutes."""
-    from . import jobs
-
     click.echo(f"Handed over {jobs.sweep()} due mails.")
 
 
@@ -48,8 +47,6 @@ def mail_retry() -> None:
 @click.option("--requeue-failed", is_flag=True, help="Give failed mails a fresh set of attempts.")
 def mail_status(requeue_failed: bool) -> None:
     """Mails per state and the latest failures (exit status 1 when any mail failed for good)."""
-    from . import mail
-
     if requeue_failed:
         n = mail.requeue_failed()
         db.session.commit()
@@ -66,8 +63,6 @@ def mail_status(requeue_failed: bool) -> None:
 @notifications_cli.command("digest")
 def digest() -> None:
     """E-mail today's digest of new unanswered questions in followed tags (cron, once a day)."""
-    from .services import digest as digest_svc
-
     run = digest_svc.send_digests()
     db.session.commit()
     click.echo(f"Digests sent: {run.sent}; already sent today: {run.skipped_already_sent}; "

@@ -1,8 +1,8 @@
 """Latency and throughput benchmark of the search index on synthetic forum posts.
 
-    python -m search.bench [--docs 100000] [--queries 200] [--path DIR] [--seed 1]
+    python -m tools.search.bench [--docs 100000] [--queries 200] [--path DIR] [--seed 1]
 
-1. Generates `--docs` posts (`search.synthetic`, seeded, so runs are comparable) and
+1. Generates `--docs` posts (`tools.search.synthetic`, seeded, so runs are comparable) and
    rebuilds an on-disk index from them: throughput in docs/s (generation excluded).
 2. Opens the index afresh, as a new web worker would, and runs the query set once:
    the *cold* figures (every posting list decoded for the first time).
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.index import SearchIndex
-from search.synthetic import SyntheticForum
+from tools.search.synthetic import SyntheticForum
 
 __all__ = ["Latency", "measure", "run", "main"]
 
@@ -131,7 +131,7 @@ def run(docs: int, queries: int, path: Path, seed: int = 1,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the process exit status."""
-    parser = argparse.ArgumentParser(prog="python -m search.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.search.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)

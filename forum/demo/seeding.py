@@ -5,14 +5,41 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from .. import demo_content as content
 from ..extensions import db
-from ..models import (Answer, Article, Comment, Notification, Question, ReputationEvent, Revision, Role,
-                      SuggestedEdit, Tag, User, UserBadge, Vote)
+from ..models import (
+    Answer,
+    Article,
+    Comment,
+    Notification,
+    Question,
+    ReputationEvent,
+    Revision,
+    Role,
+    SuggestedEdit,
+    Tag,
+    User,
+    UserBadge,
+    Vote,
+)
 from ..models.base import utcnow
-from . import (accounts, answers, articles, badges, comments, curation, following, fraud, notifications, questions,
-               reputation, suggestions, votes)
-from .permissions import can
+from ..models.kinds import LedgerReason
+from ..services import (
+    accounts,
+    answers,
+    articles,
+    badges,
+    comments,
+    curation,
+    following,
+    fraud,
+    notifications,
+    questions,
+    reputation,
+    suggestions,
+    votes,
+)
+from ..services.permissions import can
+from . import content, support_desk
 
 
 def seed() -> dict[str, int]:
@@ -27,7 +54,7 @@ def seed() -> dict[str, int]:
 
 def _seed() -> dict[str, int]:
     now = utcnow()
-    users = {}
+    users: dict[str, User] = {}
     for spec in content.USERS:
         user = accounts.register(
             accounts.Registration(spec["username"], spec["email"], content.DEMO_PASSWORD),
@@ -37,13 +64,13 @@ def _seed() -> dict[str, int]:
         users[spec["username"]] = user
     db.session.flush()
     for username, amount in content.STARTING_REPUTATION.items():
-        reputation.record_adjustment(users[username].id, amount - 1, "demo_history")
-    db.session.execute(update(ReputationEvent).where(ReputationEvent.reason == "demo_history")
+        reputation.record_adjustment(users[username].id, amount - 1, LedgerReason.DEMO_HISTORY)
+    db.session.execute(update(ReputationEvent).where(ReputationEvent.reason == LedgerReason.DEMO_HISTORY)
                        .values(created_at=now - timedelta(days=90)))
     for user in users.values():
         db.session.refresh(user, ["reputation"])
-    for spec in content.TAGS:
-        db.session.add(Tag(name=spec["name"], description=spec["description"], question_count=0))
+    for tag in content.TAGS:
+        db.session.add(Tag(name=tag["name"], description=tag["description"], question_count=0))
     db.session.flush()
 
     counts = {"users": len(users), "tags": len(content.TAGS), "questions": 0, "answers": 0, "comments": 0}
@@ -83,11 +110,11 @@ def _seed() -> dict[str, int]:
     counts["serial votes reversed"] = _seed_serial_voter(users[content.USERS[1]["username"]])
     counts["suggested edits"] = _suggest_edits(users, now)
     counts["articles"] = 0
-    for spec in content.ARTICLES:
-        article = articles.create_article(users[spec["author"]], articles.ArticleInput(
-            spec["title"], spec["body"], " ".join(spec["tags"])))
-        articles.set_state(users[spec["author"]], article, "published")
-        when = now - timedelta(days=spec["days_ago"])
+    for guide in content.ARTICLES:
+        article = articles.create_article(users[guide["author"]], articles.ArticleInput(
+            guide["title"], guide["body"], " ".join(guide["tags"])))
+        articles.set_state(users[guide["author"]], article, "published")
+        when = now - timedelta(days=guide["days_ago"])
         db.session.execute(update(Article).where(Article.id == article.id).values(
             created_at=when, updated_at=when, published_at=when))
         counts["articles"] += 1
@@ -95,9 +122,7 @@ def _seed() -> dict[str, int]:
         for spec_user in [u for u in content.USERS if u["role"] == "member"][:3]:
             articles.rate_article(users[spec_user["username"]], article, True)
     counts["comments"] += _seed_thread_links(users, now)
-    from . import demo_support  # the support desk: canned replies, triage, a private case
-
-    counts.update(demo_support.seed(users))
+    counts.update(support_desk.seed(users))
     for username, names in content.TAG_FOLLOWS.items():
         for name in names:
             following.follow_tag(users[username], questions.get_tag(name))
@@ -110,17 +135,15 @@ def _seed() -> dict[str, int]:
     return counts
 
 
-
-
-def _suggest_edits(users: dict, now: object) -> int:
+def _suggest_edits(users: dict[str, User], now: datetime) -> int:
     """Suggested edits in every state: approved (credited in the history), rejected, pending."""
     thread_ids = list(db.session.scalars(select(Question.id).order_by(Question.id)))
     for n, spec in enumerate(content.SUGGESTED_EDITS):
-        question = db.session.get(Question, thread_ids[spec["question"]])
+        question = db.session.get_one(Question, thread_ids[spec["question"]])
         proposer = users[spec["author"]]
         if spec["answer_by"]:
-            post = db.session.scalar(select(Answer).where(Answer.question_id == question.id,
-                                                          Answer.author_id == users[spec["answer_by"]].id))
+            post = db.session.scalars(select(Answer).where(Answer.question_id == question.id,
+                                                           Answer.author_id == users[spec["answer_by"]].id)).one()
             s = suggestions.suggest_answer_edit(proposer, post, f"{post.body}\n\n{spec['append']}", spec["summary"])
         else:
             s = suggestions.suggest_question_edit(proposer, question, questions.QuestionInput(
@@ -135,10 +158,8 @@ def _suggest_edits(users: dict, now: object) -> int:
     return len(content.SUGGESTED_EDITS)
 
 
-def _seed_thread_links(users: dict, now: object) -> int:
+def _seed_thread_links(users: dict[str, User], now: datetime) -> int:
     """Staff comments that link related threads and mention the asker (content.THREAD_LINKS)."""
-    from sqlalchemy import select
-
     threads = {q.title: q for q in db.session.scalars(select(Question))}
     guides = {a.title: a for a in db.session.scalars(select(Article))}
     n = 0
@@ -147,7 +168,7 @@ def _seed_thread_links(users: dict, now: object) -> int:
         target = f"#{threads[spec['to']].id}" if spec["to"] in threads else f"/articles/{guides[spec['to']].id}"
         before = on.last_activity_at
         c = comments.add_comment(users[spec["author"]], on, spec["body"].format(target=target, asker=on.author.username))
-        when = min(on.created_at + timedelta(hours=spec["hours_after"]), now)  # type: ignore[operator]
+        when = min(on.created_at + timedelta(hours=spec["hours_after"]), now)
         _backdate(Comment, c.id, when)
         db.session.execute(update(Question).where(Question.id == on.id).values(last_activity_at=max(before, when)))
         n += 1
@@ -200,7 +221,7 @@ def _seed_serial_voter(target: User) -> int:
     puppet = accounts.register(accounts.Registration("lumen_fan_2026", "lumen.fan.2026@example.com",
                                                      content.DEMO_PASSWORD))
     # Enough reputation to upvote (PRIVILEGE_UPVOTE), as a puppet farmed before it struck.
-    reputation.record_adjustment(puppet.id, 19, "demo_history")
+    reputation.record_adjustment(puppet.id, 19, LedgerReason.DEMO_HISTORY)
     db.session.refresh(puppet, ["reputation"])
     targets = [*db.session.scalars(select(Answer).where(Answer.author_id == target.id).order_by(Answer.id)),
                *db.session.scalars(select(Question).where(Question.author_id == target.id).order_by(Question.id))]
@@ -209,7 +230,8 @@ def _seed_serial_voter(target: User) -> int:
     return sum(len(r.pair.vote_ids) for r in fraud.reverse_serial(None, 5, 24))
 
 
-def _backdate(model: type, row_id: int, when: object, last_activity: bool = False) -> None:
+def _backdate(model: type[Question | Answer | Comment], row_id: int, when: datetime,
+              last_activity: bool = False) -> None:
     values = {"created_at": when}
     if last_activity:
         values["last_activity_at"] = when
@@ -217,13 +239,16 @@ def _backdate(model: type, row_id: int, when: object, last_activity: bool = Fals
                        execution_options={"synchronize_session": False})
 
 
-def _settle_notifications(now: object) -> None:
+def _settle_notifications(now: datetime) -> None:
     """Date the seeded notifications like the posts they point to; those older than a week are read."""
-    week_ago = now - timedelta(days=7)  # type: ignore[operator]
+    week_ago = now - timedelta(days=7)
     for n in db.session.scalars(db.select(Notification)):
         kind, _, ident = n.url.rpartition("#")[2].partition("-")
-        model = {"answer": Answer, "comment": Comment}.get(kind)
-        post = db.session.get(model, int(ident)) if model and ident.isdigit() else None
+        post: Answer | Comment | None = None
+        if kind == "answer" and ident.isdigit():
+            post = db.session.get(Answer, int(ident))
+        elif kind == "comment" and ident.isdigit():
+            post = db.session.get(Comment, int(ident))
         if post is not None:
             n.created_at = post.created_at
             n.read_at = n.created_at if n.created_at < week_ago else None

@@ -1,6 +1,6 @@
 """Relevance evaluation of `SearchIndex.similar` on SemEval-2016 Task 3, subtask B.
 
-    python -m search.eval semeval DATA_DIR --split dev|test [--query title|title+body]
+    python -m tools.search.eval semeval DATA_DIR --split dev|test [--query title|title+body]
                                            [--out RUN.tsv] [--score-run RUN.tsv]
 
 Protocol (see DATA_DIR/README.md): the whole corpus (1,200 forum threads: subject ->
@@ -153,15 +153,16 @@ def score_run(run: Mapping[str, Sequence[tuple[str, float]]], data: SemEvalData)
 
 
 def _document(number: int, record: Mapping[str, object]) -> Document:
-    comments = record.get("comments") or []
+    raw = record.get("comments")
+    comments = [str(c) for c in raw] if isinstance(raw, list) else []
     created = datetime.strptime(str(record["date"]), "%Y-%m-%d %H:%M:%S") if record.get("date") else datetime(2015, 1, 1)
     return Document(
         kind="question",
         id=number,
         title=str(record["title"]),
         body=str(record["body"]),
-        answers="\n\n".join(str(c) for c in comments),  # type: ignore[union-attr]
-        answer_count=len(comments),  # type: ignore[arg-type]
+        answers="\n\n".join(comments),
+        answer_count=len(comments),
         created=created.replace(tzinfo=timezone.utc),
     )
 
@@ -213,7 +214,7 @@ def write_run(path: Path, run: Run) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the process exit status."""
-    parser = argparse.ArgumentParser(prog="python -m search.eval", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.search.eval", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="benchmark", required=True)
     sem = sub.add_parser("semeval", help="SemEval-2016 Task 3 subtask B (question similarity)")
     sem.add_argument("data_dir", type=Path)
