@@ -133,7 +133,7 @@ def announcement_banners() -> list[Announcement]:
     """The crisis banners this visitor has not dismissed (signed-in: stored; anonymous: in the session)."""
     try:
         return announcements.visible_to(current_user, set(session.get("dismissed", [])))
-    except Exception:  # noqa: BLE001 - a banner must never break a page (e.g. the 500 page)
+    except Exception:
         current_app.logger.warning("announcement banners unavailable", exc_info=True)
         return []
 

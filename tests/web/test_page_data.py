@@ -82,7 +82,7 @@ def render_queries(app: Flask) -> Iterator[RenderQueries]:
 
 
 @pytest.fixture
-def world(make_user, make_question, make_answer) -> dict[str, Any]:  # noqa: ANN001
+def world(make_user, make_question, make_answer) -> dict[str, Any]:
     """A thread with everything its page can show: votes, follows, a case, triage, an article, a pending edit."""
     asker = make_user("asker")
     member = make_user("reader")
@@ -107,7 +107,7 @@ def world(make_user, make_question, make_answer) -> dict[str, Any]:  # noqa: ANN
             "url": f"/questions/{q.id}/{slugify(q.title)}"}
 
 
-def test_pages_run_no_query_while_their_template_renders(app: Flask, client, auth, world) -> None:  # noqa: ANN001
+def test_pages_run_no_query_while_their_template_renders(app: Flask, client, auth, world) -> None:
     q, answer = world["q"], world["answer"]
     pages = {
         None: ["/", "/questions", world["url"], "/tags/wifi", "/tags", f"/users/{world['asker'].id}", "/badges",
@@ -134,7 +134,7 @@ def test_pages_run_no_query_while_their_template_renders(app: Flask, client, aut
             auth.logout()
 
 
-def test_thread_page_holds_what_the_viewer_may_see(app: Flask, world) -> None:  # noqa: ANN001
+def test_thread_page_holds_what_the_viewer_may_see(app: Flask, world) -> None:
     from forum.services.threads import thread_page
 
     member, q = world["member"], world["q"]
