@@ -4,16 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms.articles import ArticleForm, ArticleStateForm, FeedbackForm
 from ..models import Article, Question
 from ..services import articles as svc
 from ..services import links as links_svc
-from ..services.errors import InvalidState
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 from .history import revision_diffs
 
 bp = Blueprint("articles", __name__)
@@ -53,6 +51,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/articles/new", methods=["GET", "POST"])
 @login_required
+@writes
 def new():  # noqa: ANN201
     require(current_user, "write_article", message="Only staff write articles.")
     form = ArticleForm()
@@ -79,6 +78,7 @@ def show(article_id: int, slug: str | None = None):  # noqa: ANN201
 
 @bp.route("/articles/<int:article_id>/edit", methods=["GET", "POST"])
 @login_required
+@writes
 def edit(article_id: int):  # noqa: ANN201
     require(current_user, "edit_article", message="Only staff edit articles.")
     article = svc.get_article(article_id, current_user)
@@ -94,19 +94,14 @@ def edit(article_id: int):  # noqa: ANN201
 
 @bp.route("/articles/<int:article_id>/state", methods=["POST"])
 @login_required
+@writes
 def change_state(article_id: int):  # noqa: ANN201
     require(current_user, "edit_article", message="Only staff publish or archive articles.")
     article = svc.get_article(article_id, current_user)
     form = ArticleStateForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        svc.set_state(current_user, article, form.state.data)
-    except InvalidState as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if save(None, lambda: svc.set_state(current_user, article, form.state.data)) is not NOT_SAVED:
         flash(STATE_MESSAGES[article.state], "success")
     return redirect(article_url(article))
 
@@ -120,23 +115,23 @@ def history(article_id: int):  # noqa: ANN201
 
 @bp.route("/articles/<int:article_id>/feedback", methods=["POST"])
 @login_required
+@writes
 def feedback(article_id: int):  # noqa: ANN201
     article = svc.get_article(article_id, current_user)
     form = FeedbackForm()
     if not form.validate_on_submit():
         abort(400)
     svc.rate_article(current_user, article, form.helpful.data == "yes")
-    db.session.commit()
     flash("Thanks for your feedback.", "success")
     return redirect(article_url(article, _anchor="feedback"))
 
 
 @bp.route("/questions/<int:question_id>/promote", methods=["POST"])
 @login_required
+@writes
 def promote(question_id: int):  # noqa: ANN201
     question = get_question(question_id, current_user)
     article, created = svc.promote_question(current_user, question)
-    db.session.commit()
     if created:
         flash("A draft article is ready: edit it, then publish it.", "success")
     else:

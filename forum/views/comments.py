@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms import CommentForm
 from ..models import Answer, Question
 from ..services import comments as svc
 from ..services.answers import get_answer
 from ..services.permissions import require
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 from .questions import question_url, render_thread
 
 bp = Blueprint("comments", __name__)
@@ -32,6 +31,7 @@ def _create(question: Question, target: Question | Answer):  # noqa: ANN202
 
 @bp.route("/questions/<int:question_id>/comments", methods=["POST"])
 @login_required
+@writes
 def on_question(question_id: int):  # noqa: ANN201
     question = get_question(question_id, current_user)
     return _create(question, question)
@@ -39,6 +39,7 @@ def on_question(question_id: int):  # noqa: ANN201
 
 @bp.route("/answers/<int:answer_id>/comments", methods=["POST"])
 @login_required
+@writes
 def on_answer(answer_id: int):  # noqa: ANN201
     answer = get_answer(answer_id, current_user)
     return _create(answer.question, answer)
@@ -46,6 +47,7 @@ def on_answer(answer_id: int):  # noqa: ANN201
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @login_required
+@writes
 def edit(comment_id: int):  # noqa: ANN201
     comment = svc.get_comment(comment_id)
     question = get_question(comment.question_id, current_user)
@@ -59,10 +61,10 @@ def edit(comment_id: int):  # noqa: ANN201
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
 @login_required
+@writes
 def delete(comment_id: int):  # noqa: ANN201
     comment = svc.get_comment(comment_id)
     question = get_question(comment.question_id, current_user)
     svc.delete_comment(current_user, comment)
-    db.session.commit()
     flash("Comment deleted.", "info")
     return redirect(question_url(question, _anchor="comments-q"))

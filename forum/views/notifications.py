@@ -5,14 +5,14 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_login import current_user, login_required
 
 from .. import mail
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..forms.notifications import NotificationSettingsForm
 from ..services import following as follow_svc
 from ..services import notifications as svc
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.questions import get_question, get_tag, slugify
-from .formglue import form_status
+from .formglue import form_status, writes
 from .redirects import safe_next
 
 bp = Blueprint("notifications", __name__)
@@ -41,23 +41,24 @@ def index():  # noqa: ANN201
 
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
+@writes
 def read_all():  # noqa: ANN201
     n = svc.mark_all_read(current_user)
-    db.session.commit()
     flash(f"Marked {n} notification{'s' if n != 1 else ''} read.", "info")
     return redirect(url_for("notifications.index"))
 
 
 @bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
 @login_required
+@writes
 def open_item(notification_id: int):  # noqa: ANN201
     url = svc.open_notification(current_user, notification_id)
-    db.session.commit()
     return redirect(safe_next(url, url_for("notifications.index")))
 
 
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 @login_required
+@writes
 def settings():  # noqa: ANN201
     prefs = svc.preferences(current_user)
     form = NotificationSettingsForm()
@@ -65,7 +66,6 @@ def settings():  # noqa: ANN201
         form.digest.data = prefs.digest
     if form.validate_on_submit():
         svc.save_preferences(current_user, form.in_app.data or [], form.email.data or [], bool(form.digest.data))
-        db.session.commit()
         flash("Notification settings saved.", "success")
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form, prefs=prefs, section="notifications",
@@ -81,15 +81,16 @@ def unsubscribe_page(token: str):  # noqa: ANN201
 
 @bp.route("/unsubscribe/<token>", methods=["POST"])
 @csrf.exempt  # RFC 8058 one-click: the mail client posts without a session; the signed token is the proof
+@writes
 def unsubscribe(token: str):  # noqa: ANN201
     found = svc.unsubscribe(token)
-    db.session.commit()
     return render_template("notifications/unsubscribe.html", found=found, token=token, done=True)
 
 
 @bp.route("/questions/<int:question_id>/follow", methods=["POST"], defaults={"action": "follow"})
 @bp.route("/questions/<int:question_id>/unfollow", methods=["POST"], defaults={"action": "unfollow"})
 @login_required
+@writes
 def follow_question(question_id: int, action: str):  # noqa: ANN201
     question = get_question(question_id, current_user)
     if action == "unfollow":
@@ -98,7 +99,6 @@ def follow_question(question_id: int, action: str):  # noqa: ANN201
     else:
         follow_svc.follow_question(current_user, question)
         message = "You follow this question: new answers and comments appear under the bell."
-    db.session.commit()
     flash(message, "success")
     return redirect(safe_next(request.form.get("next"),
                               url_for("questions.show", question_id=question.id, slug=slugify(question.title))))
@@ -107,6 +107,7 @@ def follow_question(question_id: int, action: str):  # noqa: ANN201
 @bp.route("/tags/<name>/follow", methods=["POST"], defaults={"action": "follow"})
 @bp.route("/tags/<name>/unfollow", methods=["POST"], defaults={"action": "unfollow"})
 @login_required
+@writes
 def follow_tag(name: str, action: str):  # noqa: ANN201
     tag = get_tag(name)
     if action == "unfollow":
@@ -115,7 +116,6 @@ def follow_tag(name: str, action: str):  # noqa: ANN201
     else:
         follow_svc.follow_tag(current_user, tag)
         message = f"You follow {tag.name}: new unanswered questions come in your daily digest."
-    db.session.commit()
     flash(message, "success")
     return redirect(safe_next(request.form.get("next"), url_for("questions.tag", name=tag.name)))
 
@@ -130,9 +130,9 @@ def outbox():  # noqa: ANN201
 
 @bp.route("/admin/mail/requeue", methods=["POST"])
 @login_required
+@writes
 def requeue():  # noqa: ANN201
     require(current_user, "manage_mail")
     n = mail.requeue_failed()
-    db.session.commit()
     flash(f"{n} failed mail{'s' if n != 1 else ''} will be retried by the next sweep.", "success")
     return redirect(url_for("notifications.outbox"))

@@ -4,19 +4,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
 from ..markup import excerpt
 from ..models import Question
 from ..services import links as links_svc
+from ..services import editing
 from ..services import questions as svc
 from ..services.pagination import clamp_page
-from ..services import suggestions
-from ..services.permissions import can, require
 from ..services.curation import CLOSE_REASONS, pinned_questions
 from ..services.posts import revisions_of
 from ..services.search import similar_questions
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 from .history import revision_diffs
 
 bp = Blueprint("questions", __name__)
@@ -44,6 +42,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/questions/ask", methods=["GET", "POST"])
 @login_required
+@writes
 def ask():  # noqa: ANN201
     form = QuestionForm()
     if request.method == "GET" and request.args.get("title"):
@@ -104,44 +103,39 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
 
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @login_required
+@writes
 def edit(question_id: int):  # noqa: ANN201
     question = svc.get_question(question_id, current_user)
-    # Below the edit privilege, an edit to someone else's question is a suggestion.
-    suggest = not can(current_user, "edit", question) and can(current_user, "suggest_edit", question)
-    if not suggest:
-        require(current_user, "edit", question)
+    mode = editing.edit_mode(current_user, question)
     form = QuestionForm(obj=question if request.method == "GET" else None)
     if request.method == "GET":
         form.tags.data = " ".join(t.name for t in question.tags)
     if form.validate_on_submit():
         data = svc.QuestionInput(form.title.data, form.body.data, form.tags.data)
-        summary = form.summary.data or ""
-        if suggest:
-            if save(form, lambda: suggestions.suggest_question_edit(current_user, question, data, summary)) is not NOT_SAVED:
-                flash(SUGGESTED, "success")
-                return redirect(question_url(question))
-        elif save(form, lambda: svc.edit_question(current_user, question, data, summary)) is not NOT_SAVED:
-            flash("Your edit is saved.", "success")
+        outcome = save(form, lambda: editing.edit_or_suggest(current_user, question, data, form.summary.data or ""))
+        if outcome is not NOT_SAVED:
+            flash(SUGGESTED if outcome.suggested else "Your edit is saved.", "success")
             return redirect(question_url(question))
-    return render_template("questions/edit.html", form=form, question=question, suggest=suggest), form_status(form)
+    return render_template("questions/edit.html", form=form, question=question,
+                           suggest=mode is editing.EditMode.SUGGEST), form_status(form)
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
 @login_required
+@writes
 def delete(question_id: int):  # noqa: ANN201
     question = svc.get_question(question_id, current_user)
     svc.delete_question(current_user, question)
-    db.session.commit()
     flash("The question is deleted. Only you and staff can still see it; you can restore it.", "info")
     return redirect(question_url(question))
 
 
 @bp.route("/questions/<int:question_id>/restore", methods=["POST"])
 @login_required
+@writes
 def restore(question_id: int):  # noqa: ANN201
     question = svc.get_question(question_id, current_user)
     svc.restore_question(current_user, question)
-    db.session.commit()
     flash("The question is restored.", "success")
     return redirect(question_url(question))
 

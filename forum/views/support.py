@@ -14,11 +14,11 @@ from ..models import SEVERITIES, TRIAGE_TYPES, Article, Question
 from ..models.base import utcnow
 from ..services import canned, support
 from ..services.cases import case_for_question
-from ..services.errors import FieldError, NotFound
+from ..services.errors import NotFound
 from ..services.pagination import clamp_page
 from ..services.permissions import can, require
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 from .questions import question_url
 from .redirects import safe_next
 
@@ -131,33 +131,28 @@ def queue():  # noqa: ANN201
 
 @bp.route("/support/duty", methods=["POST"])
 @login_required
+@writes
 def duty():  # noqa: ANN201
     on = request.values.get("on") == "1"
     support.set_on_duty(current_user, on)
-    db.session.commit()
     flash("You are on duty: breaches reach you." if on else "You are off duty.", "info")
     return redirect(url_for("support.queue"))
 
 
 @bp.route("/questions/<int:question_id>/triage", methods=["POST"])
 @login_required
+@writes
 def triage(question_id: int):  # noqa: ANN201
     question = get_question(question_id, current_user)
-    require(current_user, "support")
     form = TriageForm()
     back = safe_next(request.form.get("next"), question_url(question))
     if not form.validate_on_submit():
         flash("Choose a type and a severity.", "error")
         return redirect(back)
-    try:
-        support.triage_question(current_user, question, form.type.data, form.severity.data)
-    except FieldError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(back)
-    db.session.commit()
-    flash(f"Triaged as {support.TYPE_LABELS[form.type.data].lower()}, "
-          f"{support.SEVERITY_LABELS[form.severity.data].lower()} severity.", "success")
+    if save(None, lambda: support.triage_question(current_user, question, form.type.data,
+                                                  form.severity.data)) is not NOT_SAVED:
+        flash(f"Triaged as {support.TYPE_LABELS[form.type.data].lower()}, "
+              f"{support.SEVERITY_LABELS[form.severity.data].lower()} severity.", "success")
     return redirect(back)
 
 
@@ -171,6 +166,7 @@ def playbooks():  # noqa: ANN201
 
 @bp.route("/support/playbooks/<type_>/<severity>", methods=["GET", "POST"])
 @login_required
+@writes
 def edit_playbook(type_: str, severity: str):  # noqa: ANN201
     require(current_user, "edit_playbooks")
     book = support.all_playbooks().get((type_, severity))
@@ -198,6 +194,7 @@ def replies():  # noqa: ANN201
 @bp.route("/support/replies/new", methods=["GET", "POST"])
 @bp.route("/support/replies/<int:reply_id>/edit", methods=["GET", "POST"])
 @login_required
+@writes
 def edit_reply(reply_id: int | None = None):  # noqa: ANN201
     require(current_user, "support")
     reply = canned.get_reply(current_user, reply_id) if reply_id else None
@@ -214,9 +211,9 @@ def edit_reply(reply_id: int | None = None):  # noqa: ANN201
 
 @bp.route("/support/replies/<int:reply_id>/delete", methods=["POST"])
 @login_required
+@writes
 def delete_reply(reply_id: int):  # noqa: ANN201
     canned.delete_reply(current_user, canned.get_reply(current_user, reply_id))
-    db.session.commit()
     flash("Reply deleted.", "info")
     return redirect(url_for("support.replies"))
 

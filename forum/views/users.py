@@ -10,7 +10,7 @@ from ..charts import line_chart
 from ..forms import EmailForm, PasswordForm, ProfileForm
 from ..services import accounts, profiles
 from ..services.pagination import clamp_page
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 
 bp = Blueprint("users", __name__)
 
@@ -43,6 +43,7 @@ def settings():  # noqa: ANN201
 
 @bp.route("/settings/profile", methods=["GET", "POST"])
 @login_required
+@writes
 def edit_profile():  # noqa: ANN201
     form = ProfileForm(obj=current_user if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -55,6 +56,7 @@ def edit_profile():  # noqa: ANN201
 
 @bp.route("/settings/password", methods=["GET", "POST"])
 @login_required
+@writes
 def change_password():  # noqa: ANN201
     form = PasswordForm()
     if form.validate_on_submit():
@@ -69,6 +71,7 @@ def change_password():  # noqa: ANN201
 
 @bp.route("/settings/email", methods=["GET", "POST"])
 @login_required
+@writes
 def change_email():  # noqa: ANN201
     form = EmailForm()
     if form.validate_on_submit():
