@@ -10,10 +10,10 @@ from markupsafe import Markup
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
+from . import views
 from .extensions import db, login_manager
 from .models import User
 from .models.base import utcnow
-from . import views
 from .services.errors import FieldError, ServiceError
 from .services.moderation import suspension_message
 from .services.permissions import can

@@ -206,4 +206,5 @@ def _note_method() -> None:
 
 def _refuse_commit_on_read(session: Session) -> None:
     if has_app_context() and g.get(_READ_ONLY) and not session.in_nested_transaction():
-        raise RuntimeError(f"{request.method} {request.path} tried to commit; only @writes views answering a POST commit.")
+        raise RuntimeError(f"{request.method} {request.path} tried to commit; "
+                           "only @writes views answering a POST commit.")

@@ -101,8 +101,7 @@ def test_a_refusal_after_the_service_flushed_stores_nothing(client, maria, monke
     assert (_count(Question), _count(Revision), _count(Tag)) == (0, 0, 0)
 
 
-def test_a_crash_after_the_service_flushed_rolls_back_and_shows_the_error_page(app, client, maria,
-                                                                                monkeypatch) -> None:  # noqa: ANN001
+def test_a_crash_after_the_service_flushed_rolls_back_and_shows_the_error_page(app, client, maria, monkeypatch) -> None:  # noqa: ANN001
     app.config["PROPAGATE_EXCEPTIONS"] = False
     _flush_then(monkeypatch, RuntimeError("simulated crash"))
     r = _ask(client, maria)
@@ -173,8 +172,7 @@ def test_json_clients_get_refusals_as_json(client, maria, make_user, make_questi
     assert db.session.get(Question, other.id).score == 1
 
 
-def test_a_refused_one_button_action_is_flashed_and_stores_nothing(client, auth, make_user, make_question,
-                                                                    monkeypatch) -> None:  # noqa: ANN001
+def test_a_refused_one_button_action_is_flashed_and_stores_nothing(client, auth, make_user, make_question, monkeypatch) -> None:  # noqa: ANN001
     from forum.services import curation
 
     make_user("agent", role="agent")
@@ -195,8 +193,7 @@ def test_a_refused_one_button_action_is_flashed_and_stores_nothing(client, auth,
     assert db.session.get(Question, q.id).pinned_at is None
 
 
-def test_an_uncaught_refusal_shows_the_error_page_and_stores_nothing(client, auth, make_user, make_question,
-                                                                     monkeypatch) -> None:  # noqa: ANN001
+def test_an_uncaught_refusal_shows_the_error_page_and_stores_nothing(client, auth, make_user, make_question, monkeypatch) -> None:  # noqa: ANN001
     from forum.services import curation
 
     make_user("agent", role="agent")
