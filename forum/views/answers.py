@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms import AnswerForm
@@ -23,7 +24,7 @@ def answer_url(answer: svc.Answer) -> str:
 @bp.route("/questions/<int:question_id>/answers", methods=["POST"])
 @login_required
 @writes
-def create(question_id: int):  # noqa: ANN201
+def create(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     form = AnswerForm()
     if form.validate_on_submit():
@@ -36,14 +37,14 @@ def create(question_id: int):  # noqa: ANN201
 
 
 @bp.route("/answers/<int:answer_id>")
-def show(answer_id: int):  # noqa: ANN201
+def show(answer_id: int) -> ResponseReturnValue:
     return redirect(answer_url(svc.get_answer(answer_id, current_user)))
 
 
 @bp.route("/answers/<int:answer_id>/edit", methods=["GET", "POST"])
 @login_required
 @writes
-def edit(answer_id: int):  # noqa: ANN201
+def edit(answer_id: int) -> ResponseReturnValue:
     answer = svc.get_answer(answer_id, current_user)
     mode = editing.edit_mode(current_user, answer)
     form = AnswerForm(obj=answer if request.method == "GET" else None)
@@ -60,7 +61,7 @@ def edit(answer_id: int):  # noqa: ANN201
 @bp.route("/answers/<int:answer_id>/delete", methods=["POST"])
 @login_required
 @writes
-def delete(answer_id: int):  # noqa: ANN201
+def delete(answer_id: int) -> ResponseReturnValue:
     answer = svc.get_answer(answer_id, current_user)
     svc.delete_answer(current_user, answer)
     flash("The answer is deleted. You can restore it from the question page.", "info")
@@ -70,7 +71,7 @@ def delete(answer_id: int):  # noqa: ANN201
 @bp.route("/answers/<int:answer_id>/restore", methods=["POST"])
 @login_required
 @writes
-def restore(answer_id: int):  # noqa: ANN201
+def restore(answer_id: int) -> ResponseReturnValue:
     answer = svc.get_answer(answer_id, current_user)
     svc.restore_answer(current_user, answer)
     flash("The answer is restored.", "success")
@@ -78,7 +79,7 @@ def restore(answer_id: int):  # noqa: ANN201
 
 
 @bp.route("/answers/<int:answer_id>/history")
-def history(answer_id: int):  # noqa: ANN201
+def history(answer_id: int) -> ResponseReturnValue:
     answer = svc.get_answer(answer_id, current_user)
     return render_template("questions/history.html", post=answer, question=answer.question,
                            diffs=revision_diffs(revisions_of(answer)))

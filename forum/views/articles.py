@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms.articles import ArticleForm, ArticleStateForm, FeedbackForm
@@ -42,7 +43,7 @@ def _input(form: ArticleForm) -> svc.ArticleInput:
 
 
 @bp.route("/articles")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     state = svc.visible_state(current_user, request.args.get("state", "all"))
     tag = request.args.get("tag", "").strip().lower()[:35] or None
     page = svc.list_articles(current_user, clamp_page(request.args.get("page")), state=state, tag=tag)
@@ -52,7 +53,7 @@ def index():  # noqa: ANN201
 @bp.route("/articles/new", methods=["GET", "POST"])
 @login_required
 @writes
-def new():  # noqa: ANN201
+def new() -> ResponseReturnValue:
     require(current_user, "write_article", message="Only staff write articles.")
     form = ArticleForm()
     if form.validate_on_submit():
@@ -65,7 +66,7 @@ def new():  # noqa: ANN201
 
 @bp.route("/articles/<int:article_id>")
 @bp.route("/articles/<int:article_id>/<slug>")
-def show(article_id: int, slug: str | None = None):  # noqa: ANN201
+def show(article_id: int, slug: str | None = None) -> ResponseReturnValue:
     article = svc.get_article(article_id, current_user)
     canonical = svc.article_slug(article.title)
     if slug != canonical:
@@ -79,7 +80,7 @@ def show(article_id: int, slug: str | None = None):  # noqa: ANN201
 @bp.route("/articles/<int:article_id>/edit", methods=["GET", "POST"])
 @login_required
 @writes
-def edit(article_id: int):  # noqa: ANN201
+def edit(article_id: int) -> ResponseReturnValue:
     require(current_user, "edit_article", message="Only staff edit articles.")
     article = svc.get_article(article_id, current_user)
     form = ArticleForm(obj=article if request.method == "GET" else None)
@@ -95,7 +96,7 @@ def edit(article_id: int):  # noqa: ANN201
 @bp.route("/articles/<int:article_id>/state", methods=["POST"])
 @login_required
 @writes
-def change_state(article_id: int):  # noqa: ANN201
+def change_state(article_id: int) -> ResponseReturnValue:
     require(current_user, "edit_article", message="Only staff publish or archive articles.")
     article = svc.get_article(article_id, current_user)
     form = ArticleStateForm()
@@ -107,7 +108,7 @@ def change_state(article_id: int):  # noqa: ANN201
 
 
 @bp.route("/articles/<int:article_id>/history")
-def history(article_id: int):  # noqa: ANN201
+def history(article_id: int) -> ResponseReturnValue:
     article = svc.get_article(article_id, current_user)
     return render_template("articles/history.html", article=article,
                            diffs=revision_diffs(svc.revisions_of(article), with_title=True))
@@ -116,7 +117,7 @@ def history(article_id: int):  # noqa: ANN201
 @bp.route("/articles/<int:article_id>/feedback", methods=["POST"])
 @login_required
 @writes
-def feedback(article_id: int):  # noqa: ANN201
+def feedback(article_id: int) -> ResponseReturnValue:
     article = svc.get_article(article_id, current_user)
     form = FeedbackForm()
     if not form.validate_on_submit():
@@ -129,7 +130,7 @@ def feedback(article_id: int):  # noqa: ANN201
 @bp.route("/questions/<int:question_id>/promote", methods=["POST"])
 @login_required
 @writes
-def promote(question_id: int):  # noqa: ANN201
+def promote(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     article, created = svc.promote_question(current_user, question)
     if created:

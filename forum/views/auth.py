@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..forms import ActionForm, LoginForm, RegisterForm
@@ -22,7 +23,7 @@ def _start_session(user: accounts.User, remember: bool) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @writes
-def register():  # noqa: ANN201
+def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(next_from_request(url_for("main.index")))
     form = RegisterForm()
@@ -38,7 +39,7 @@ def register():  # noqa: ANN201
 
 @bp.route("/login", methods=["GET", "POST"])
 @writes
-def login():  # noqa: ANN201
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(next_from_request(url_for("main.index")))
     form = LoginForm()
@@ -60,7 +61,7 @@ def login():  # noqa: ANN201
 @bp.route("/logout", methods=["POST"])
 @login_required
 @writes
-def logout():  # noqa: ANN201
+def logout() -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         return redirect(url_for("main.index"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms.support import CaseMessageForm, CaseStatusForm, ResolveForm
@@ -19,7 +20,7 @@ bp = Blueprint("cases", __name__)
 @bp.route("/questions/<int:question_id>/private", methods=["POST"])
 @login_required
 @writes
-def open_case(question_id: int):  # noqa: ANN201
+def open_case(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     case = save(None, lambda: svc.open_case(current_user, question), refused=lambda exc: flash(exc.message, "info"))
     if case is NOT_SAVED:
@@ -32,7 +33,7 @@ def open_case(question_id: int):  # noqa: ANN201
 
 @bp.route("/cases")
 @login_required
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     status = request.args.get("status", "")
     status = status if status in CASE_STATUSES else ""
     page = svc.list_cases(current_user, status, clamp_page(request.args.get("page")))
@@ -40,7 +41,7 @@ def index():  # noqa: ANN201
 
 
 def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = None,
-                resolve_form: ResolveForm | None = None, status: int = 200):  # noqa: ANN201
+                resolve_form: ResolveForm | None = None, status: int = 200) -> tuple[str, int]:
     return render_template(
         "cases/show.html", case=case, events=svc.timeline(case), statuses=svc.STATUS_LABELS,
         message_form=message_form or composer_form(case.question, CaseMessageForm),
@@ -51,14 +52,14 @@ def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = Non
 
 @bp.route("/cases/<int:case_id>")
 @login_required
-def show(case_id: int):  # noqa: ANN201
+def show(case_id: int) -> ResponseReturnValue:
     return render_case(svc.get_case(case_id, current_user))
 
 
 @bp.route("/cases/<int:case_id>/messages", methods=["POST"])
 @login_required
 @writes
-def message(case_id: int):  # noqa: ANN201
+def message(case_id: int) -> ResponseReturnValue:
     case = svc.get_case(case_id, current_user)
     form = CaseMessageForm()
     if form.validate_on_submit() and save(form, lambda: svc.add_message(current_user, case, form.body.data)) is not NOT_SAVED:
@@ -70,7 +71,7 @@ def message(case_id: int):  # noqa: ANN201
 @bp.route("/cases/<int:case_id>/status", methods=["POST"])
 @login_required
 @writes
-def status(case_id: int):  # noqa: ANN201
+def status(case_id: int) -> ResponseReturnValue:
     case = svc.get_case(case_id, current_user)
     form = CaseStatusForm()
     if form.validate_on_submit():
@@ -84,7 +85,7 @@ def status(case_id: int):  # noqa: ANN201
 @bp.route("/cases/<int:case_id>/resolve", methods=["POST"])
 @login_required
 @writes
-def resolve(case_id: int):  # noqa: ANN201
+def resolve(case_id: int) -> ResponseReturnValue:
     case = svc.get_case(case_id, current_user)
     form = ResolveForm()
     if form.validate_on_submit():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms import CommentForm
@@ -20,7 +21,7 @@ def _comment_key(target: Question | Answer) -> str:
     return "q" if isinstance(target, Question) else f"a{target.id}"
 
 
-def _create(question: Question, target: Question | Answer):  # noqa: ANN202
+def _create(question: Question, target: Question | Answer) -> ResponseReturnValue:
     form = CommentForm()
     if form.validate_on_submit():
         comment = save(form, lambda: svc.add_comment(current_user, target, form.body.data))
@@ -32,7 +33,7 @@ def _create(question: Question, target: Question | Answer):  # noqa: ANN202
 @bp.route("/questions/<int:question_id>/comments", methods=["POST"])
 @login_required
 @writes
-def on_question(question_id: int):  # noqa: ANN201
+def on_question(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     return _create(question, question)
 
@@ -40,7 +41,7 @@ def on_question(question_id: int):  # noqa: ANN201
 @bp.route("/answers/<int:answer_id>/comments", methods=["POST"])
 @login_required
 @writes
-def on_answer(answer_id: int):  # noqa: ANN201
+def on_answer(answer_id: int) -> ResponseReturnValue:
     answer = get_answer(answer_id, current_user)
     return _create(answer.question, answer)
 
@@ -48,7 +49,7 @@ def on_answer(answer_id: int):  # noqa: ANN201
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 @writes
-def edit(comment_id: int):  # noqa: ANN201
+def edit(comment_id: int) -> ResponseReturnValue:
     comment = svc.get_comment(comment_id)
     question = get_question(comment.question_id, current_user)
     require(current_user, "edit_comment", comment, "Comments can only be edited by their author for five minutes.")
@@ -62,7 +63,7 @@ def edit(comment_id: int):  # noqa: ANN201
 @bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
 @login_required
 @writes
-def delete(comment_id: int):  # noqa: ANN201
+def delete(comment_id: int) -> ResponseReturnValue:
     comment = svc.get_comment(comment_id)
     question = get_question(comment.question_id, current_user)
     svc.delete_comment(current_user, comment)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from ..forms.curation import AnnouncementForm, CloseForm
 from ..models import Question
@@ -18,14 +20,14 @@ from .redirects import safe_next
 bp = Blueprint("curation", __name__)
 
 
-def _back_to(question, anchor: str | None = None):  # noqa: ANN001, ANN202
+def _back_to(question: Question, anchor: str | None = None) -> Response:
     return redirect(question_url(question, _anchor=anchor))
 
 
 @bp.route("/answers/<int:answer_id>/accept", methods=["POST"])
 @login_required
 @writes
-def accept(answer_id: int):  # noqa: ANN201
+def accept(answer_id: int) -> ResponseReturnValue:
     answer = get_answer(answer_id, current_user)
     svc.accept_answer(current_user, answer)
     flash("Answer accepted. It now shows first, and the question is marked solved.", "success")
@@ -35,7 +37,7 @@ def accept(answer_id: int):  # noqa: ANN201
 @bp.route("/questions/<int:question_id>/unaccept", methods=["POST"])
 @login_required
 @writes
-def unaccept(question_id: int):  # noqa: ANN201
+def unaccept(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     if save(None, lambda: svc.unaccept_answer(current_user, question),
             refused=lambda exc: flash(exc.message, "info")) is not NOT_SAVED:
@@ -46,7 +48,7 @@ def unaccept(question_id: int):  # noqa: ANN201
 @bp.route("/answers/<int:answer_id>/official", methods=["POST"])
 @login_required
 @writes
-def official(answer_id: int):  # noqa: ANN201
+def official(answer_id: int) -> ResponseReturnValue:
     answer = get_answer(answer_id, current_user)
     svc.set_official(current_user, answer, request.form.get("official") == "1")
     return _back_to(answer.question, f"answer-{answer.id}")
@@ -55,7 +57,7 @@ def official(answer_id: int):  # noqa: ANN201
 @bp.route("/questions/<int:question_id>/close", methods=["GET", "POST"])
 @login_required
 @writes
-def close(question_id: int):  # noqa: ANN201
+def close(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     require(current_user, "close", question)
     form = CloseForm()
@@ -73,7 +75,7 @@ def _close(question: Question, form: CloseForm) -> None:
 @bp.route("/questions/<int:question_id>/reopen", methods=["POST"])
 @login_required
 @writes
-def reopen(question_id: int):  # noqa: ANN201
+def reopen(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     svc.reopen_question(current_user, question)
     flash("Question reopened.", "success")
@@ -83,7 +85,7 @@ def reopen(question_id: int):  # noqa: ANN201
 @bp.route("/questions/<int:question_id>/<any(lock, unlock):action>", methods=["POST"])
 @login_required
 @writes
-def lock(question_id: int, action: str):  # noqa: ANN201
+def lock(question_id: int, action: str) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     svc.set_locked(current_user, question, action == "lock", request.form.get("reason", ""))
     flash("Thread locked: no new answers, comments or edits." if action == "lock" else "Thread unlocked.", "info")
@@ -93,7 +95,7 @@ def lock(question_id: int, action: str):  # noqa: ANN201
 @bp.route("/questions/<int:question_id>/<any(pin, unpin):action>", methods=["POST"])
 @login_required
 @writes
-def pin(question_id: int, action: str):  # noqa: ANN201
+def pin(question_id: int, action: str) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     svc.set_pinned(current_user, question, action == "pin")
     flash("Pinned to the top of the home page and its tags." if action == "pin" else "Unpinned.", "info")
@@ -103,7 +105,7 @@ def pin(question_id: int, action: str):  # noqa: ANN201
 @bp.route("/announcements", methods=["GET", "POST"])
 @login_required
 @writes
-def announcements():  # noqa: ANN201
+def announcements() -> ResponseReturnValue:
     require(current_user, "announce")
     form = AnnouncementForm()
     # find_question_ref names the field it checks "duplicate_of"; here it is the incident.
@@ -123,7 +125,7 @@ def _announce(form: AnnouncementForm) -> None:
 @bp.route("/announcements/<int:announcement_id>/end", methods=["POST"])
 @login_required
 @writes
-def end_announcement(announcement_id: int):  # noqa: ANN201
+def end_announcement(announcement_id: int) -> ResponseReturnValue:
     ann.end_announcement(current_user, ann.get_announcement(announcement_id))
     flash("Announcement ended.", "info")
     return redirect(url_for("curation.announcements"))
@@ -131,7 +133,7 @@ def end_announcement(announcement_id: int):  # noqa: ANN201
 
 @bp.route("/announcements/<int:announcement_id>/dismiss", methods=["POST"])
 @writes
-def dismiss_announcement(announcement_id: int):  # noqa: ANN201
+def dismiss_announcement(announcement_id: int) -> ResponseReturnValue:
     item = ann.get_announcement(announcement_id)
     if current_user.is_authenticated:
         ann.dismiss(current_user, item)

@@ -13,15 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..markup import excerpt
 from ..forms import ActionForm
 from ..forms.moderation import FlagActionForm, FlagForm, NoteForm, ReasonForm, RestrictForm, WatchedWordForm
-from ..services import accounts
+from ..markup import excerpt
+from ..services import accounts, safety
 from ..services import flags as flag_svc
 from ..services import moderation as svc
-from ..services import safety
 from ..services.errors import PermissionDenied
 from ..services.flags import PostRef
 from ..services.pagination import clamp_page
@@ -87,7 +87,7 @@ def _back(default: str) -> Any:
 @bp.route(f"/flag/<{POST_TYPE}:post_type>/<int:post_id>", methods=["GET", "POST"])
 @login_required
 @writes
-def flag(post_type: str, post_id: int):  # noqa: ANN201
+def flag(post_type: str, post_id: int) -> ResponseReturnValue:
     post = flag_svc.get_flaggable(current_user, post_type, post_id)
     ref = flag_svc.PostRef(post_type, post, flag_svc.question_of(post))
     if post.author_id == current_user.id:
@@ -107,7 +107,7 @@ def flag(post_type: str, post_id: int):  # noqa: ANN201
 
 @bp.route("/flags/mine")
 @login_required
-def my_flags():  # noqa: ANN201
+def my_flags() -> ResponseReturnValue:
     page, rows = flag_svc.my_flags(current_user, clamp_page(request.args.get("page")))
     return render_template("moderation/my_flags.html", page=page, rows=rows)
 
@@ -116,7 +116,7 @@ def my_flags():  # noqa: ANN201
 
 
 def _render_queue(errors: dict[str, str] | None = None, typed: dict[str, dict[str, Any]] | None = None,
-                  status: int = 200):  # noqa: ANN202
+                  status: int = 200) -> tuple[str, int]:
     groups = flag_svc.pending_groups(clamp_page(request.args.get("page")))
     review = svc.review_queue(clamp_page(request.args.get("rpage")))
     return render_template("moderation/queue.html", groups=groups, review=review, errors=errors or {},
@@ -125,7 +125,7 @@ def _render_queue(errors: dict[str, str] | None = None, typed: dict[str, dict[st
 
 @bp.route("/moderation")
 @login_required
-def queue():  # noqa: ANN201
+def queue() -> ResponseReturnValue:
     require(current_user, "moderate")
     return _render_queue()
 
@@ -134,7 +134,7 @@ def queue():  # noqa: ANN201
           methods=["POST"])
 @login_required
 @writes
-def flag_action(post_type: str, post_id: int, action: str):  # noqa: ANN201
+def flag_action(post_type: str, post_id: int, action: str) -> ResponseReturnValue:
     require(current_user, "moderate")
     form = FlagActionForm()
     key = f"{post_type}-{post_id}"
@@ -154,7 +154,7 @@ def flag_action(post_type: str, post_id: int, action: str):  # noqa: ANN201
           methods=["POST"])
 @login_required
 @writes
-def review(post_type: str, post_id: int, decision: str):  # noqa: ANN201
+def review(post_type: str, post_id: int, decision: str) -> ResponseReturnValue:
     require(current_user, "moderate")
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -172,7 +172,7 @@ def review(post_type: str, post_id: int, decision: str):  # noqa: ANN201
 @bp.route(f"/moderation/posts/<{POST_TYPE}:post_type>/<int:post_id>/<any(unhide,restore):undo>", methods=["POST"])
 @login_required
 @writes
-def undo_post(post_type: str, post_id: int, undo: str):  # noqa: ANN201
+def undo_post(post_type: str, post_id: int, undo: str) -> ResponseReturnValue:
     form = ReasonForm()
     if not form.validate_on_submit():
         flash("Keep the reason under 500 characters.", "error")
@@ -190,7 +190,7 @@ def undo_post(post_type: str, post_id: int, undo: str):  # noqa: ANN201
 @bp.route("/moderation/words", methods=["GET", "POST"])
 @login_required
 @writes
-def words():  # noqa: ANN201
+def words() -> ResponseReturnValue:
     require(current_user, "manage_watched_words")
     form = WatchedWordForm()
     if form.validate_on_submit():
@@ -205,7 +205,7 @@ def words():  # noqa: ANN201
 @bp.route("/moderation/words/<int:word_id>/delete", methods=["POST"])
 @login_required
 @writes
-def remove_word(word_id: int):  # noqa: ANN201
+def remove_word(word_id: int) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         return redirect(url_for("moderation.words"))
@@ -219,7 +219,7 @@ def remove_word(word_id: int):  # noqa: ANN201
 
 @bp.route("/moderation/log")
 @login_required
-def log():  # noqa: ANN201
+def log() -> ResponseReturnValue:
     require(current_user, "view_moderation_log")
     target_type = request.args.get("target_type") or None
     try:
@@ -238,14 +238,14 @@ def _profile(user: accounts.User) -> str:
     return url_for("users.profile", user_id=user.id, _anchor="moderator-tools")
 
 
-def _render_profile_with(user: accounts.User, forms: dict[str, Any]):  # noqa: ANN202
+def _render_profile_with(user: accounts.User, forms: dict[str, Any]) -> tuple[str, int]:
     return render_profile(user.id, mod_forms=forms), 400
 
 
 @bp.route("/moderation/users/<int:user_id>/<any(suspend,silence):mode>", methods=["POST"])
 @login_required
 @writes
-def restrict(user_id: int, mode: str):  # noqa: ANN201
+def restrict(user_id: int, mode: str) -> ResponseReturnValue:
     require(current_user, "moderate")
     user = accounts.get_user(user_id)
     require(current_user, "suspend", user, "Staff accounts can't be suspended or silenced.")
@@ -263,7 +263,7 @@ def restrict(user_id: int, mode: str):  # noqa: ANN201
 @bp.route("/moderation/users/<int:user_id>/<any(unsuspend,unsilence):mode>", methods=["POST"])
 @login_required
 @writes
-def lift(user_id: int, mode: str):  # noqa: ANN201
+def lift(user_id: int, mode: str) -> ResponseReturnValue:
     user = accounts.get_user(user_id)
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -277,7 +277,7 @@ def lift(user_id: int, mode: str):  # noqa: ANN201
 @bp.route("/moderation/users/<int:user_id>/<any(notes,warn):what>", methods=["POST"])
 @login_required
 @writes
-def note(user_id: int, what: str):  # noqa: ANN201
+def note(user_id: int, what: str) -> ResponseReturnValue:
     require(current_user, "note_user")
     user = accounts.get_user(user_id)
     if what == "notes":

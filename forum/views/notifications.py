@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from .. import mail
@@ -34,7 +35,7 @@ bp.add_app_template_global(follow_svc.follows_tag, "follows_tag")
 
 @bp.route("/notifications")
 @login_required
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     page = svc.inbox(current_user, clamp_page(request.args.get("page")))
     return render_template("notifications/index.html", page=page)
 
@@ -42,7 +43,7 @@ def index():  # noqa: ANN201
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
 @writes
-def read_all():  # noqa: ANN201
+def read_all() -> ResponseReturnValue:
     n = svc.mark_all_read(current_user)
     flash(f"Marked {n} notification{'s' if n != 1 else ''} read.", "info")
     return redirect(url_for("notifications.index"))
@@ -51,7 +52,7 @@ def read_all():  # noqa: ANN201
 @bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
 @login_required
 @writes
-def open_item(notification_id: int):  # noqa: ANN201
+def open_item(notification_id: int) -> ResponseReturnValue:
     url = svc.open_notification(current_user, notification_id)
     return redirect(safe_next(url, url_for("notifications.index")))
 
@@ -59,7 +60,7 @@ def open_item(notification_id: int):  # noqa: ANN201
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 @login_required
 @writes
-def settings():  # noqa: ANN201
+def settings() -> ResponseReturnValue:
     prefs = svc.preferences(current_user)
     form = NotificationSettingsForm()
     if request.method == "GET":
@@ -73,7 +74,7 @@ def settings():  # noqa: ANN201
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET"])
-def unsubscribe_page(token: str):  # noqa: ANN201
+def unsubscribe_page(token: str) -> ResponseReturnValue:
     # No state change on GET: mail scanners follow links. The page has one button.
     found = svc.read_unsubscribe(token)
     return render_template("notifications/unsubscribe.html", found=found, token=token, done=False)
@@ -82,7 +83,7 @@ def unsubscribe_page(token: str):  # noqa: ANN201
 @bp.route("/unsubscribe/<token>", methods=["POST"])
 @csrf.exempt  # RFC 8058 one-click: the mail client posts without a session; the signed token is the proof
 @writes
-def unsubscribe(token: str):  # noqa: ANN201
+def unsubscribe(token: str) -> ResponseReturnValue:
     found = svc.unsubscribe(token)
     return render_template("notifications/unsubscribe.html", found=found, token=token, done=True)
 
@@ -91,7 +92,7 @@ def unsubscribe(token: str):  # noqa: ANN201
 @bp.route("/questions/<int:question_id>/unfollow", methods=["POST"], defaults={"action": "unfollow"})
 @login_required
 @writes
-def follow_question(question_id: int, action: str):  # noqa: ANN201
+def follow_question(question_id: int, action: str) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     if action == "unfollow":
         follow_svc.unfollow_question(current_user, question)
@@ -108,7 +109,7 @@ def follow_question(question_id: int, action: str):  # noqa: ANN201
 @bp.route("/tags/<name>/unfollow", methods=["POST"], defaults={"action": "unfollow"})
 @login_required
 @writes
-def follow_tag(name: str, action: str):  # noqa: ANN201
+def follow_tag(name: str, action: str) -> ResponseReturnValue:
     tag = get_tag(name)
     if action == "unfollow":
         follow_svc.unfollow_tag(current_user, tag)
@@ -123,7 +124,7 @@ def follow_tag(name: str, action: str):  # noqa: ANN201
 
 @bp.route("/admin/mail", methods=["GET"])
 @login_required
-def outbox():  # noqa: ANN201
+def outbox() -> ResponseReturnValue:
     require(current_user, "manage_mail")
     return render_template("notifications/outbox.html", report=mail.status())
 
@@ -131,7 +132,7 @@ def outbox():  # noqa: ANN201
 @bp.route("/admin/mail/requeue", methods=["POST"])
 @login_required
 @writes
-def requeue():  # noqa: ANN201
+def requeue() -> ResponseReturnValue:
     require(current_user, "manage_mail")
     n = mail.requeue_failed()
     flash(f"{n} failed mail{'s' if n != 1 else ''} will be retried by the next sweep.", "success")

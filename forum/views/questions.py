@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
 from ..markup import excerpt
 from ..models import Question
-from ..services import links as links_svc
 from ..services import editing
+from ..services import links as links_svc
 from ..services import questions as svc
-from ..services.pagination import clamp_page
 from ..services.curation import CLOSE_REASONS, pinned_questions
+from ..services.pagination import clamp_page
 from ..services.posts import revisions_of
 from ..services.search import similar_questions
 from .formglue import NOT_SAVED, form_status, save, writes
@@ -32,7 +33,7 @@ def _helpers() -> dict[str, object]:
 
 
 @bp.route("/questions")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     tab = request.args.get("tab", "newest")
     if tab not in svc.TABS:
         tab = "newest"
@@ -43,7 +44,7 @@ def index():  # noqa: ANN201
 @bp.route("/questions/ask", methods=["GET", "POST"])
 @login_required
 @writes
-def ask():  # noqa: ANN201
+def ask() -> ResponseReturnValue:
     form = QuestionForm()
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:current_app.config["TITLE_MAX_LENGTH"]]
@@ -58,7 +59,7 @@ def ask():  # noqa: ANN201
 
 @bp.route("/questions/<int:question_id>")
 @bp.route("/questions/<int:question_id>/<slug>")
-def show(question_id: int, slug: str | None = None):  # noqa: ANN201
+def show(question_id: int, slug: str | None = None) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
     canonical = svc.slugify(question.title)
     if slug != canonical:
@@ -85,7 +86,7 @@ def composer_form(question: Question) -> AnswerForm:
 
 
 def render_thread(question: Question, answer_form: AnswerForm | None = None, status: int = 200,
-                  comment_forms: dict[str, CommentForm] | None = None):  # noqa: ANN201
+                  comment_forms: dict[str, CommentForm] | None = None) -> tuple[str, int]:
     """Render the question page; also used to redisplay a rejected answer or comment."""
     answers, comments = svc.load_thread(question, current_user)
     return render_template(
@@ -104,7 +105,7 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @login_required
 @writes
-def edit(question_id: int):  # noqa: ANN201
+def edit(question_id: int) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
     mode = editing.edit_mode(current_user, question)
     form = QuestionForm(obj=question if request.method == "GET" else None)
@@ -123,7 +124,7 @@ def edit(question_id: int):  # noqa: ANN201
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
 @login_required
 @writes
-def delete(question_id: int):  # noqa: ANN201
+def delete(question_id: int) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
     svc.delete_question(current_user, question)
     flash("The question is deleted. Only you and staff can still see it; you can restore it.", "info")
@@ -133,7 +134,7 @@ def delete(question_id: int):  # noqa: ANN201
 @bp.route("/questions/<int:question_id>/restore", methods=["POST"])
 @login_required
 @writes
-def restore(question_id: int):  # noqa: ANN201
+def restore(question_id: int) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
     svc.restore_question(current_user, question)
     flash("The question is restored.", "success")
@@ -141,7 +142,7 @@ def restore(question_id: int):  # noqa: ANN201
 
 
 @bp.route("/questions/<int:question_id>/history")
-def history(question_id: int):  # noqa: ANN201
+def history(question_id: int) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
     revisions = revisions_of(question)
     return render_template("questions/history.html", post=question, question=question,
@@ -149,7 +150,7 @@ def history(question_id: int):  # noqa: ANN201
 
 
 @bp.route("/tags")
-def tags():  # noqa: ANN201
+def tags() -> ResponseReturnValue:
     sort = request.args.get("sort", "popular")
     sort = sort if sort in ("popular", "name") else "popular"
     page = svc.list_tags(clamp_page(request.args.get("page")), sort)
@@ -157,7 +158,7 @@ def tags():  # noqa: ANN201
 
 
 @bp.route("/tags/<name>")
-def tag(name: str):  # noqa: ANN201
+def tag(name: str) -> ResponseReturnValue:
     tag = svc.get_tag(name)
     tab = request.args.get("tab", "newest")
     if tab not in svc.TABS:
@@ -169,7 +170,7 @@ def tag(name: str):  # noqa: ANN201
 
 @bp.route("/preview", methods=["POST"])
 @login_required
-def preview():  # noqa: ANN201
+def preview() -> ResponseReturnValue:
     """Render Markdown through the same pipeline as a saved post (for the live preview)."""
     text = request.form.get("body", "")
     if len(text) > max(current_app.config["BODY_MAX_LENGTH"], current_app.config["ANSWER_MAX_LENGTH"]):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms import ActionForm
@@ -26,7 +27,8 @@ def _helpers() -> dict[str, Any]:
     return {"pending_suggestion": svc.pending_for}
 
 
-def _render_queue(errors: dict[int, str] | None = None, typed: dict[int, str] | None = None, status: int = 200):  # noqa: ANN202
+def _render_queue(errors: dict[int, str] | None = None, typed: dict[int, str] | None = None,
+                  status: int = 200) -> tuple[str, int]:
     page, items = svc.review_queue(current_user, clamp_page(request.args.get("page")))
     return render_template("suggestions/queue.html", page=page, items=items, diff=suggestion_diff,
                            errors=errors or {}, typed=typed or {}, action_form=ActionForm()), status
@@ -34,14 +36,14 @@ def _render_queue(errors: dict[int, str] | None = None, typed: dict[int, str] | 
 
 @bp.route("/review/edits")
 @login_required
-def queue():  # noqa: ANN201
+def queue() -> ResponseReturnValue:
     return _render_queue()
 
 
 @bp.route("/review/edits/<int:suggestion_id>/approve", methods=["POST"])
 @login_required
 @writes
-def approve(suggestion_id: int):  # noqa: ANN201
+def approve(suggestion_id: int) -> ResponseReturnValue:
     require(current_user, "review_edits", None, "Reviewing suggested edits needs the review privilege.")
     if not ActionForm().validate_on_submit():
         return redirect(url_for("suggestions.queue"))
@@ -59,7 +61,7 @@ def approve(suggestion_id: int):  # noqa: ANN201
 @bp.route("/review/edits/<int:suggestion_id>/reject", methods=["POST"])
 @login_required
 @writes
-def reject(suggestion_id: int):  # noqa: ANN201
+def reject(suggestion_id: int) -> ResponseReturnValue:
     require(current_user, "review_edits", None, "Reviewing suggested edits needs the review privilege.")
     form = ReasonForm()
     typed = {suggestion_id: form.reason.data or ""}
@@ -77,6 +79,6 @@ def reject(suggestion_id: int):  # noqa: ANN201
 
 @bp.route("/review/edits/mine")
 @login_required
-def mine():  # noqa: ANN201
+def mine() -> ResponseReturnValue:
     page, items = svc.my_suggestions(current_user, clamp_page(request.args.get("page")))
     return render_template("suggestions/mine.html", page=page, items=items, diff=suggestion_diff)

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -77,7 +80,7 @@ def _template_for(question: Question, which: str) -> str:
     return canned.get_reply(current_user, int(which)).body
 
 
-def composer_form(question: Question, form_class: type = AnswerForm):  # noqa: ANN201
+def composer_form(question: Question, form_class: type[FlaskForm] = AnswerForm) -> Any:
     """A fresh composer, pre-filled for staff who chose a canned or suggested reply (works without JS)."""
     form = form_class(formdata=None)
     which = request.args.get("reply", "")
@@ -105,7 +108,7 @@ def _note(filled: canned.Filled) -> str:
 
 @bp.route("/support/fill")
 @login_required
-def fill():  # noqa: ANN201
+def fill() -> ResponseReturnValue:
     """JSON for the "Insert reply" picker: the reply with this question's placeholders filled."""
     require(current_user, "support")
     question_id = request.args.get("question", "")
@@ -119,7 +122,7 @@ def fill():  # noqa: ANN201
 
 @bp.route("/support/queue")
 @login_required
-def queue():  # noqa: ANN201
+def queue() -> ResponseReturnValue:
     filters = support.QueueFilters(tag=request.args.get("tag", "")[:35], type=request.args.get("type", ""),
                                    severity=request.args.get("severity", ""))
     page = support.queue(current_user, filters, clamp_page(request.args.get("page")))
@@ -132,7 +135,7 @@ def queue():  # noqa: ANN201
 @bp.route("/support/duty", methods=["POST"])
 @login_required
 @writes
-def duty():  # noqa: ANN201
+def duty() -> ResponseReturnValue:
     on = request.values.get("on") == "1"
     support.set_on_duty(current_user, on)
     flash("You are on duty: breaches reach you." if on else "You are off duty.", "info")
@@ -142,7 +145,7 @@ def duty():  # noqa: ANN201
 @bp.route("/questions/<int:question_id>/triage", methods=["POST"])
 @login_required
 @writes
-def triage(question_id: int):  # noqa: ANN201
+def triage(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     form = TriageForm()
     back = safe_next(request.form.get("next"), question_url(question))
@@ -158,7 +161,7 @@ def triage(question_id: int):  # noqa: ANN201
 
 @bp.route("/support/playbooks")
 @login_required
-def playbooks():  # noqa: ANN201
+def playbooks() -> ResponseReturnValue:
     require(current_user, "support")
     return render_template("support/playbooks.html", books=support.all_playbooks(), types=TRIAGE_TYPES,
                            severities=SEVERITIES)
@@ -167,7 +170,7 @@ def playbooks():  # noqa: ANN201
 @bp.route("/support/playbooks/<type_>/<severity>", methods=["GET", "POST"])
 @login_required
 @writes
-def edit_playbook(type_: str, severity: str):  # noqa: ANN201
+def edit_playbook(type_: str, severity: str) -> ResponseReturnValue:
     require(current_user, "edit_playbooks")
     book = support.all_playbooks().get((type_, severity))
     if book is None:
@@ -187,7 +190,7 @@ def edit_playbook(type_: str, severity: str):  # noqa: ANN201
 
 @bp.route("/support/replies")
 @login_required
-def replies():  # noqa: ANN201
+def replies() -> ResponseReturnValue:
     return render_template("support/replies.html", replies=canned.all_replies(current_user), action_form=ActionForm())
 
 
@@ -195,7 +198,7 @@ def replies():  # noqa: ANN201
 @bp.route("/support/replies/<int:reply_id>/edit", methods=["GET", "POST"])
 @login_required
 @writes
-def edit_reply(reply_id: int | None = None):  # noqa: ANN201
+def edit_reply(reply_id: int | None = None) -> ResponseReturnValue:
     require(current_user, "support")
     reply = canned.get_reply(current_user, reply_id) if reply_id else None
     form = CannedReplyForm(obj=reply if request.method == "GET" else None)
@@ -212,7 +215,7 @@ def edit_reply(reply_id: int | None = None):  # noqa: ANN201
 @bp.route("/support/replies/<int:reply_id>/delete", methods=["POST"])
 @login_required
 @writes
-def delete_reply(reply_id: int):  # noqa: ANN201
+def delete_reply(reply_id: int) -> ResponseReturnValue:
     canned.delete_reply(current_user, canned.get_reply(current_user, reply_id))
     flash("Reply deleted.", "info")
     return redirect(url_for("support.replies"))

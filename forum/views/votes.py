@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..services import votes as svc
@@ -18,7 +19,7 @@ KINDS = {"questions": "question", "answers": "answer"}
 @bp.route("/<any(questions, answers):kind>/<int:post_id>/vote", methods=["POST"])
 @login_required
 @writes
-def vote(kind: str, post_id: int):  # noqa: ANN201
+def vote(kind: str, post_id: int) -> ResponseReturnValue:
     try:
         value = int(request.form.get("value", ""))
     except ValueError:
