@@ -29,7 +29,7 @@ from enum import Enum
 from functools import wraps
 from typing import Any, Final, ParamSpec, TypeVar
 
-from flask import Flask, current_app, flash, g, has_app_context, request, session
+from flask import Flask, current_app, flash, g, has_request_context, request, session
 from flask.typing import ResponseReturnValue
 from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import FlaskForm
@@ -47,13 +47,16 @@ SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The refusals a person can act on where they are: fix a field, or learn the state changed.
 REFUSALS: Final[tuple[type[ServiceError], ...]] = (FieldError, InvalidState)
 
-_WRITING = "forum_writing"  # g: inside a @writes view answering a POST
-_REFUSED = "forum_refused"  # g: save() caught a refusal; the transaction must not commit
-_READ_ONLY = "forum_read_only"  # g: answering GET/HEAD/OPTIONS
+# Marks on request.environ, not on g: an app context can outlive its request (tests hold one).
+_WRITING = "forum.writing"  # inside a @writes view answering a POST
+_REFUSED = "forum.refused"  # save() caught a refusal: the transaction must not commit
+_READ_ONLY = "forum.read_only"  # answering GET/HEAD/OPTIONS (set by guard_reads)
 _MARK = "forum_writes"  # on the view function, for the test that every POST route is wrapped
 
 
 class NotSaved(Enum):
+    """The type of NOT_SAVED (an enum member, so ``is not NOT_SAVED`` narrows ``T | NotSaved`` to T)."""
+
     NOT_SAVED = "not saved"
 
 
@@ -74,10 +77,10 @@ def writes(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturn
         if request.method in SAFE_METHODS:
             return view(*args, **kwargs)
         kept = _KeptSession.take()
-        setattr(g, _WRITING, True)
+        request.environ[_WRITING] = True
         try:
             response = current_app.make_response(view(*args, **kwargs))
-            if response.status_code < 400 and not g.get(_REFUSED):
+            if response.status_code < 400 and not request.environ.get(_REFUSED):
                 db.session.commit()
             else:
                 db.session.rollback()
@@ -110,13 +113,13 @@ def save(form: FlaskForm | None, action: Callable[[], T], *,
 
     Raises RuntimeError outside a ``@writes`` view answering a POST: nothing would commit there.
     """
-    if not g.get(_WRITING):
+    if not request.environ.get(_WRITING):
         raise RuntimeError("save() belongs in a @writes view answering a POST; nothing else commits.")
     try:
         return action()
     except REFUSALS as exc:
         db.session.rollback()
-        setattr(g, _REFUSED, True)
+        request.environ[_REFUSED] = True
         if wants_json():
             raise
         if refused is not None:
@@ -201,10 +204,10 @@ def guard_reads(app: Flask) -> None:
 
 
 def _note_method() -> None:
-    setattr(g, _READ_ONLY, request.method in SAFE_METHODS)
+    request.environ[_READ_ONLY] = request.method in SAFE_METHODS
 
 
 def _refuse_commit_on_read(session: Session) -> None:
-    if has_app_context() and g.get(_READ_ONLY) and not session.in_nested_transaction():
+    if has_request_context() and request.environ.get(_READ_ONLY) and not session.in_nested_transaction():
         raise RuntimeError(f"{request.method} {request.path} tried to commit; "
                            "only @writes views answering a POST commit.")
