@@ -10,7 +10,7 @@ from ..models import CASE_STATUSES, SupportCase
 from ..services import cases as svc
 from ..services.pagination import clamp_page
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, save, writes
+from .formglue import NOT_SAVED, flashed, save, writes
 from .questions import question_url
 from .support import composer_form
 
@@ -22,7 +22,7 @@ bp = Blueprint("cases", __name__)
 @writes
 def open_case(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
-    case = save(None, lambda: svc.open_case(current_user, question), refused=lambda exc: flash(exc.message, "info"))
+    case = save(None, lambda: svc.open_case(current_user, question), refused=flashed("info"))
     if case is NOT_SAVED:
         existing = svc.case_for_question(question.id)
         return redirect(url_for("cases.show", case_id=existing.id) if existing else question_url(question))

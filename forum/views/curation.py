@@ -13,7 +13,7 @@ from ..services import curation as svc
 from ..services.answers import get_answer
 from ..services.permissions import require
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, form_status, save, show_error, writes
+from .formglue import NOT_SAVED, flashed, form_status, save, show_error, writes
 from .questions import question_url
 from .redirects import safe_next
 
@@ -39,8 +39,7 @@ def accept(answer_id: int) -> ResponseReturnValue:
 @writes
 def unaccept(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
-    if save(None, lambda: svc.unaccept_answer(current_user, question),
-            refused=lambda exc: flash(exc.message, "info")) is not NOT_SAVED:
+    if save(None, lambda: svc.unaccept_answer(current_user, question), refused=flashed("info")) is not NOT_SAVED:
         flash("Acceptance withdrawn.", "info")
     return _back_to(question)
 
