@@ -1,44 +1,25 @@
-"""HTTP wiring: blueprints, error pages, security headers and sign-in (template globals: templating.py)."""
+"""HTTP wiring: blueprints, error handlers, security headers and sign-in (template globals: templating.py)."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, flash, jsonify, render_template, request, session, url_for
+from flask import Flask, Request, Response, current_app, flash, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
-from . import templating
+from . import templating, views
 from .extensions import db, login_manager
 from .models import User
 from .models.base import utcnow
-from .services.errors import ServiceError
+from .services.errors import FieldError, ServiceError
 from .services.moderation import suspension_message
+from .views.errorpages import error_response
 
 CSP = (
     "default-src 'self'; img-src 'self' https: ; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-ERROR_TITLES = {
-    400: "Bad request",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Method not allowed",
-    413: "Too large",
-    429: "Slow down",
-    500: "Something went wrong",
-    503: "Temporarily unavailable",
-}
-ERROR_TEXT = {
-    400: "The request could not be understood. If you were sending a form, go back and try again.",
-    403: "You don't have permission to do that.",
-    404: "We couldn't find that page. It may have been moved or deleted.",
-    405: "That action can't be done this way.",
-    413: "What you sent is larger than we accept. Shorten it and try again.",
-    429: "You're doing that too often. Wait a minute and try again.",
-    500: "Our side failed. The team has been told; please try again in a moment.",
-    503: "This part of the site is temporarily unavailable. Please try again in a moment.",
-}
 
 
 class ForumRequest(Request):
@@ -55,28 +36,6 @@ class ForumRequest(Request):
         if form is not None and any("\x00" in v for _, v in form.items(multi=True)):
             self.__dict__["form"] = ImmutableMultiDict(
                 [(k, v.replace("\x00", "")) for k, v in form.items(multi=True)])
-
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
-
-
-def error_response(status: int, message: str | None = None, help_url: str | None = None) -> tuple[Any, int]:
-    """The error page, or ``{"error": {"status", "message"[, "help_url"]}}`` for JSON clients.
-
-    ``help_url`` points to the page that explains the refusal (e.g. /help/privileges).
-    """
-    message = message or ERROR_TEXT.get(status, "")
-    if wants_json():
-        error: dict[str, Any] = {"status": status, "message": message}
-        if help_url:
-            error["help_url"] = help_url
-        return jsonify(error=error), status
-    title = ERROR_TITLES.get(status, "Error")
-    return render_template("errors/error.html", status=status, title=title, message=message,
-                           help_url=help_url), status
 
 
 @login_manager.user_loader
@@ -104,24 +63,28 @@ def _sign_out_suspended(user: User) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from .views import register_blueprints
-
     app.request_class = ForumRequest
-    register_blueprints(app)
+    views.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
     templating.init_app(app)
 
+    # Each handler rolls back first: the page (bell count, banners) must not read from a
+    # transaction that failed, which PostgreSQL refuses. A write view's own transaction was
+    # already rolled back by @writes (forum/views/formglue.py).
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> tuple[Any, int]:
+        db.session.rollback()
         # A refusal for lack of reputation links to the page listing the privileges.
         help_url = url_for("help.privileges") if getattr(exc, "privilege", None) else None
-        return error_response(exc.status, exc.message or None, help_url)
+        field = exc.field if isinstance(exc, FieldError) else None
+        return error_response(exc.status, exc.message or None, help_url, field)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[Any, int]:
+        db.session.rollback()
         current_app.logger.info("CSRF rejected: %s", exc.description)
         return error_response(400, "Your form expired or came from another site. Reload the page and try again; your text is not saved.")
 
@@ -129,6 +92,7 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:
             return exc
+        db.session.rollback()
         response = error_response(exc.code, None)
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             body, status = response

@@ -1,29 +1,39 @@
-"""One blueprint per area; views parse, call one service, commit once, then render."""
+"""One blueprint per area; views parse, call one service, and answer. ``@writes``
+(``formglue.py``) wraps every view that answers a POST and commits once for it."""
 from __future__ import annotations
 
 from flask import Flask
 
+from . import (
+    answers,
+    articles,  # knowledge-base articles
+    auth,
+    badges,  # badges that reward helping
+    cases,  # support desk: private cases
+    comments,
+    curation,
+    help,  # privileges page
+    links,  # composer helpers: link picker, @username suggestions
+    main,
+    moderation,  # flags, review queue, suspensions, watched words, log
+    notifications,  # bell, settings, following, unsubscribe
+    questions,
+    search,
+    suggestions,  # suggested edits and their review
+    support,  # support desk: queue, triage, playbooks, canned replies
+    users,
+    votes,  # up/down votes (reputation)
+)
+from .formglue import guard_reads
 
-def register_blueprints(app: Flask) -> None:
-    from . import answers, auth, comments, curation, main, questions, search, users
+# The order the blueprints have always been registered in: their context processors and
+# template globals are added in this order.
+BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
+                     votes, help, suggestions, links, support, cases, notifications, badges)
 
-    for module in (main, auth, users, questions, answers, comments, search, curation):
+
+def init_app(app: Flask) -> None:
+    """Register every blueprint and refuse commits while answering GET/HEAD/OPTIONS."""
+    for module in BLUEPRINT_MODULES:
         app.register_blueprint(module.bp)
-    from . import articles  # knowledge-base articles
-    app.register_blueprint(articles.bp)
-    from . import moderation  # flags, review queue, suspensions, watched words, log
-    app.register_blueprint(moderation.bp)
-    from . import votes  # up/down votes (reputation)
-    app.register_blueprint(votes.bp)
-    from . import help, suggestions  # privileges page, suggested edits and their review
-    app.register_blueprint(help.bp)
-    app.register_blueprint(suggestions.bp)
-    from . import links  # composer helpers: link picker, @username suggestions
-    app.register_blueprint(links.bp)
-    from . import cases, support  # support desk: queue, triage, playbooks, canned replies, private cases
-    app.register_blueprint(support.bp)
-    app.register_blueprint(cases.bp)
-    from . import notifications  # bell, settings, following, unsubscribe
-    app.register_blueprint(notifications.bp)
-    from . import badges  # badges that reward helping
-    app.register_blueprint(badges.bp)
+    guard_reads(app)

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms import AnswerForm
 from ..services import answers as svc
-from ..services import suggestions
-from ..services.permissions import can, require
+from ..services import editing, suggestions
 from ..services.posts import revisions_of
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 from .history import revision_diffs
 from .questions import SUGGESTED, question_url, render_thread
 
@@ -24,7 +23,8 @@ def answer_url(answer: svc.Answer) -> str:
 
 @bp.route("/questions/<int:question_id>/answers", methods=["POST"])
 @login_required
-def create(question_id: int):  # noqa: ANN201
+@writes
+def create(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     form = AnswerForm()
     if form.validate_on_submit():
@@ -37,55 +37,51 @@ def create(question_id: int):  # noqa: ANN201
 
 
 @bp.route("/answers/<int:answer_id>")
-def show(answer_id: int):  # noqa: ANN201
+def show(answer_id: int) -> ResponseReturnValue:
     return redirect(answer_url(svc.get_answer(answer_id, current_user)))
 
 
 @bp.route("/answers/<int:answer_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(answer_id: int):  # noqa: ANN201
+@writes
+def edit(answer_id: int) -> ResponseReturnValue:
     answer = svc.get_answer(answer_id, current_user)
-    # Below the edit privilege, an edit to someone else's answer is a suggestion.
-    suggest = not can(current_user, "edit", answer) and can(current_user, "suggest_edit", answer)
-    if not suggest:
-        require(current_user, "edit", answer)
+    mode = editing.edit_mode(current_user, answer)
     form = AnswerForm(obj=answer if request.method == "GET" else None)
     if form.validate_on_submit():
-        body, summary = form.body.data, form.summary.data or ""
-        if suggest:
-            if save(form, lambda: suggestions.suggest_answer_edit(current_user, answer, body, summary)) is not NOT_SAVED:
-                flash(SUGGESTED, "success")
-                return redirect(answer_url(answer))
-        elif save(form, lambda: svc.edit_answer(current_user, answer, body, summary)) is not NOT_SAVED:
-            flash("Your edit is saved.", "success")
+        outcome = save(form, lambda: editing.edit_or_suggest(current_user, answer, form.body.data or "",
+                                                             form.summary.data or ""))
+        if outcome is not NOT_SAVED:
+            flash(SUGGESTED if outcome.suggested else "Your edit is saved.", "success")
             return redirect(answer_url(answer))
     return render_template("answers/edit.html", form=form, answer=answer, question=answer.question,
-                           suggest=suggest,
-                           pending=suggestions.pending_for(answer) if suggest else None), form_status(form)
+                           suggest=mode is editing.EditMode.SUGGEST,
+                           pending=suggestions.pending_for(answer) if mode is editing.EditMode.SUGGEST else None),\
+                           form_status(form)
 
 
 @bp.route("/answers/<int:answer_id>/delete", methods=["POST"])
 @login_required
-def delete(answer_id: int):  # noqa: ANN201
+@writes
+def delete(answer_id: int) -> ResponseReturnValue:
     answer = svc.get_answer(answer_id, current_user)
     svc.delete_answer(current_user, answer)
-    db.session.commit()
     flash("The answer is deleted. You can restore it from the question page.", "info")
     return redirect(answer_url(answer))
 
 
 @bp.route("/answers/<int:answer_id>/restore", methods=["POST"])
 @login_required
-def restore(answer_id: int):  # noqa: ANN201
+@writes
+def restore(answer_id: int) -> ResponseReturnValue:
     answer = svc.get_answer(answer_id, current_user)
     svc.restore_answer(current_user, answer)
-    db.session.commit()
     flash("The answer is restored.", "success")
     return redirect(answer_url(answer))
 
 
 @bp.route("/answers/<int:answer_id>/history")
-def history(answer_id: int):  # noqa: ANN201
+def history(answer_id: int) -> ResponseReturnValue:
     answer = svc.get_answer(answer_id, current_user)
     return render_template("questions/history.html", post=answer, question=answer.question,
                            diffs=revision_diffs(revisions_of(answer)))

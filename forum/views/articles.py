@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms.articles import ArticleForm, ArticleStateForm, FeedbackForm
 from ..services import articles as svc
 from ..services import links as links_svc
-from ..services.errors import InvalidState
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.questions import get_question
 from ..templating import article_url
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 from .history import revision_diffs
 
 bp = Blueprint("articles", __name__)
@@ -30,7 +29,7 @@ def _input(form: ArticleForm) -> svc.ArticleInput:
 
 
 @bp.route("/articles")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     state = svc.visible_state(current_user, request.args.get("state", "all"))
     tag = request.args.get("tag", "").strip().lower()[:35] or None
     page = svc.list_articles(current_user, clamp_page(request.args.get("page")), state=state, tag=tag)
@@ -39,7 +38,8 @@ def index():  # noqa: ANN201
 
 @bp.route("/articles/new", methods=["GET", "POST"])
 @login_required
-def new():  # noqa: ANN201
+@writes
+def new() -> ResponseReturnValue:
     require(current_user, "write_article", message="Only staff write articles.")
     form = ArticleForm()
     if form.validate_on_submit():
@@ -52,7 +52,7 @@ def new():  # noqa: ANN201
 
 @bp.route("/articles/<int:article_id>")
 @bp.route("/articles/<int:article_id>/<slug>")
-def show(article_id: int, slug: str | None = None):  # noqa: ANN201
+def show(article_id: int, slug: str | None = None) -> ResponseReturnValue:
     article = svc.get_article(article_id, current_user)
     canonical = svc.article_slug(article.title)
     if slug != canonical:
@@ -65,7 +65,8 @@ def show(article_id: int, slug: str | None = None):  # noqa: ANN201
 
 @bp.route("/articles/<int:article_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(article_id: int):  # noqa: ANN201
+@writes
+def edit(article_id: int) -> ResponseReturnValue:
     require(current_user, "edit_article", message="Only staff edit articles.")
     article = svc.get_article(article_id, current_user)
     form = ArticleForm(obj=article if request.method == "GET" else None)
@@ -80,25 +81,20 @@ def edit(article_id: int):  # noqa: ANN201
 
 @bp.route("/articles/<int:article_id>/state", methods=["POST"])
 @login_required
-def change_state(article_id: int):  # noqa: ANN201
+@writes
+def change_state(article_id: int) -> ResponseReturnValue:
     require(current_user, "edit_article", message="Only staff publish or archive articles.")
     article = svc.get_article(article_id, current_user)
     form = ArticleStateForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        svc.set_state(current_user, article, form.state.data)
-    except InvalidState as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if save(None, lambda: svc.set_state(current_user, article, form.state.data)) is not NOT_SAVED:
         flash(STATE_MESSAGES[article.state], "success")
     return redirect(article_url(article))
 
 
 @bp.route("/articles/<int:article_id>/history")
-def history(article_id: int):  # noqa: ANN201
+def history(article_id: int) -> ResponseReturnValue:
     article = svc.get_article(article_id, current_user)
     return render_template("articles/history.html", article=article,
                            diffs=revision_diffs(svc.revisions_of(article), with_title=True))
@@ -106,23 +102,23 @@ def history(article_id: int):  # noqa: ANN201
 
 @bp.route("/articles/<int:article_id>/feedback", methods=["POST"])
 @login_required
-def feedback(article_id: int):  # noqa: ANN201
+@writes
+def feedback(article_id: int) -> ResponseReturnValue:
     article = svc.get_article(article_id, current_user)
     form = FeedbackForm()
     if not form.validate_on_submit():
         abort(400)
     svc.rate_article(current_user, article, form.helpful.data == "yes")
-    db.session.commit()
     flash("Thanks for your feedback.", "success")
     return redirect(article_url(article, _anchor="feedback"))
 
 
 @bp.route("/questions/<int:question_id>/promote", methods=["POST"])
 @login_required
-def promote(question_id: int):  # noqa: ANN201
+@writes
+def promote(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     article, created = svc.promote_question(current_user, question)
-    db.session.commit()
     if created:
         flash("A draft article is ready: edit it, then publish it.", "success")
     else:

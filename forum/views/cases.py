@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms.support import CaseMessageForm, CaseStatusForm, ResolveForm
 from ..models import CASE_STATUSES, SupportCase
 from ..services import cases as svc
-from ..services.errors import InvalidState
 from ..services.pages import case_page
 from ..services.pagination import clamp_page
-from ..services.permissions import require
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, save
+from .formglue import NOT_SAVED, flashed, save, writes
 from .questions import question_url
 from .support import composer_form
 
@@ -22,16 +20,13 @@ bp = Blueprint("cases", __name__)
 
 @bp.route("/questions/<int:question_id>/private", methods=["POST"])
 @login_required
-def open_case(question_id: int):  # noqa: ANN201
+@writes
+def open_case(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
-    try:
-        case = svc.open_case(current_user, question)
-    except InvalidState as exc:
-        db.session.rollback()
-        flash(exc.message, "info")
+    case = save(None, lambda: svc.open_case(current_user, question), refused=flashed("info"))
+    if case is NOT_SAVED:
         existing = svc.case_for_question(question.id)
         return redirect(url_for("cases.show", case_id=existing.id) if existing else question_url(question))
-    db.session.commit()
     flash("Private case opened. The customer is told, and the question shows that support is helping privately.",
           "success")
     return redirect(url_for("cases.show", case_id=case.id))
@@ -39,7 +34,7 @@ def open_case(question_id: int):  # noqa: ANN201
 
 @bp.route("/cases")
 @login_required
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     status = request.args.get("status", "")
     status = status if status in CASE_STATUSES else ""
     page = svc.list_cases(current_user, status, clamp_page(request.args.get("page")))
@@ -47,7 +42,7 @@ def index():  # noqa: ANN201
 
 
 def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = None,
-                resolve_form: ResolveForm | None = None, status: int = 200):  # noqa: ANN201
+                resolve_form: ResolveForm | None = None, status: int = 200) -> tuple[str, int]:
     data = case_page(case, current_user)
     return render_template(
         "cases/show.html", case=case, events=data.events, canned_replies=data.canned_replies,
@@ -60,15 +55,15 @@ def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = Non
 
 @bp.route("/cases/<int:case_id>")
 @login_required
-def show(case_id: int):  # noqa: ANN201
+def show(case_id: int) -> ResponseReturnValue:
     return render_case(svc.get_case(case_id, current_user))
 
 
 @bp.route("/cases/<int:case_id>/messages", methods=["POST"])
 @login_required
-def message(case_id: int):  # noqa: ANN201
+@writes
+def message(case_id: int) -> ResponseReturnValue:
     case = svc.get_case(case_id, current_user)
-    require(current_user, "write_case", case, "This case takes no new messages.")
     form = CaseMessageForm()
     if form.validate_on_submit() and save(form, lambda: svc.add_message(current_user, case, form.body.data)) is not NOT_SAVED:
         return redirect(url_for("cases.show", case_id=case.id, _anchor="timeline-end"))
@@ -78,13 +73,12 @@ def message(case_id: int):  # noqa: ANN201
 
 @bp.route("/cases/<int:case_id>/status", methods=["POST"])
 @login_required
-def status(case_id: int):  # noqa: ANN201
+@writes
+def status(case_id: int) -> ResponseReturnValue:
     case = svc.get_case(case_id, current_user)
-    require(current_user, "manage_case", case, "Only staff change a case's status, and not once it is resolved.")
     form = CaseStatusForm()
     if form.validate_on_submit():
         svc.set_status(current_user, case, form.status.data)
-        db.session.commit()
         flash(f"Status: {svc.STATUS_LABELS[case.status].lower()}.", "info")
     else:
         flash("Choose open or waiting.", "error")
@@ -93,9 +87,9 @@ def status(case_id: int):  # noqa: ANN201
 
 @bp.route("/cases/<int:case_id>/resolve", methods=["POST"])
 @login_required
-def resolve(case_id: int):  # noqa: ANN201
+@writes
+def resolve(case_id: int) -> ResponseReturnValue:
     case = svc.get_case(case_id, current_user)
-    require(current_user, "manage_case", case, "Only staff resolve a case, and only once.")
     form = ResolveForm()
     if form.validate_on_submit():
         answer = save(form, lambda: svc.resolve_case(current_user, case, form.summary.data))

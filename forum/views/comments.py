@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms import CommentForm
 from ..models import Answer, Question
 from ..services import comments as svc
 from ..services.answers import get_answer
 from ..services.permissions import require
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 from .questions import question_url, render_thread
 
 bp = Blueprint("comments", __name__)
@@ -21,7 +21,7 @@ def _comment_key(target: Question | Answer) -> str:
     return "q" if isinstance(target, Question) else f"a{target.id}"
 
 
-def _create(question: Question, target: Question | Answer):  # noqa: ANN202
+def _create(question: Question, target: Question | Answer) -> ResponseReturnValue:
     form = CommentForm()
     if form.validate_on_submit():
         comment = save(form, lambda: svc.add_comment(current_user, target, form.body.data))
@@ -32,21 +32,24 @@ def _create(question: Question, target: Question | Answer):  # noqa: ANN202
 
 @bp.route("/questions/<int:question_id>/comments", methods=["POST"])
 @login_required
-def on_question(question_id: int):  # noqa: ANN201
+@writes
+def on_question(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     return _create(question, question)
 
 
 @bp.route("/answers/<int:answer_id>/comments", methods=["POST"])
 @login_required
-def on_answer(answer_id: int):  # noqa: ANN201
+@writes
+def on_answer(answer_id: int) -> ResponseReturnValue:
     answer = get_answer(answer_id, current_user)
     return _create(answer.question, answer)
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(comment_id: int):  # noqa: ANN201
+@writes
+def edit(comment_id: int) -> ResponseReturnValue:
     comment = svc.get_comment(comment_id)
     question = get_question(comment.question_id, current_user)
     require(current_user, "edit_comment", comment, "Comments can only be edited by their author for five minutes.")
@@ -59,10 +62,10 @@ def edit(comment_id: int):  # noqa: ANN201
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
 @login_required
-def delete(comment_id: int):  # noqa: ANN201
+@writes
+def delete(comment_id: int) -> ResponseReturnValue:
     comment = svc.get_comment(comment_id)
     question = get_question(comment.question_id, current_user)
     svc.delete_comment(current_user, comment)
-    db.session.commit()
     flash("Comment deleted.", "info")
     return redirect(question_url(question, _anchor="comments-q"))

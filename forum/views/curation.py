@@ -2,148 +2,141 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
-from ..extensions import db
 from ..forms.curation import AnnouncementForm, CloseForm
+from ..models import Question
 from ..services import announcements as ann
 from ..services import curation as svc
 from ..services.answers import get_answer
-from ..services.errors import FieldError, InvalidState
 from ..services.permissions import require
 from ..services.questions import get_question
-from .formglue import form_status, show_field_error
+from .formglue import NOT_SAVED, flashed, form_status, save, show_error, writes
 from .questions import question_url
 from .redirects import safe_next
 
 bp = Blueprint("curation", __name__)
 
 
-def _back_to(question, anchor: str | None = None):  # noqa: ANN001, ANN202
+def _back_to(question: Question, anchor: str | None = None) -> Response:
     return redirect(question_url(question, _anchor=anchor))
 
 
 @bp.route("/answers/<int:answer_id>/accept", methods=["POST"])
 @login_required
-def accept(answer_id: int):  # noqa: ANN201
+@writes
+def accept(answer_id: int) -> ResponseReturnValue:
     answer = get_answer(answer_id, current_user)
     svc.accept_answer(current_user, answer)
-    db.session.commit()
     flash("Answer accepted. It now shows first, and the question is marked solved.", "success")
     return _back_to(answer.question, f"answer-{answer.id}")
 
 
 @bp.route("/questions/<int:question_id>/unaccept", methods=["POST"])
 @login_required
-def unaccept(question_id: int):  # noqa: ANN201
+@writes
+def unaccept(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
-    try:
-        svc.unaccept_answer(current_user, question)
-    except InvalidState as exc:
-        flash(exc.message, "info")
-        return _back_to(question)
-    db.session.commit()
-    flash("Acceptance withdrawn.", "info")
+    if save(None, lambda: svc.unaccept_answer(current_user, question), refused=flashed("info")) is not NOT_SAVED:
+        flash("Acceptance withdrawn.", "info")
     return _back_to(question)
 
 
 @bp.route("/answers/<int:answer_id>/official", methods=["POST"])
 @login_required
-def official(answer_id: int):  # noqa: ANN201
+@writes
+def official(answer_id: int) -> ResponseReturnValue:
     answer = get_answer(answer_id, current_user)
     svc.set_official(current_user, answer, request.form.get("official") == "1")
-    db.session.commit()
     return _back_to(answer.question, f"answer-{answer.id}")
 
 
 @bp.route("/questions/<int:question_id>/close", methods=["GET", "POST"])
 @login_required
-def close(question_id: int):  # noqa: ANN201
+@writes
+def close(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     require(current_user, "close", question)
     form = CloseForm()
-    if form.validate_on_submit():
-        try:
-            original = svc.find_question_ref(form.duplicate_of.data) if form.reason.data == "duplicate" else None
-            svc.close_question(current_user, question, form.reason.data, note=form.note.data or "", duplicate_of=original)
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
-            flash("Question closed.", "info")
-            return _back_to(question)
+    if form.validate_on_submit() and save(form, lambda: _close(question, form)) is not NOT_SAVED:
+        flash("Question closed.", "info")
+        return _back_to(question)
     return render_template("curation/close.html", form=form, question=question), form_status(form)
+
+
+def _close(question: Question, form: CloseForm) -> None:
+    original = svc.find_question_ref(form.duplicate_of.data) if form.reason.data == "duplicate" else None
+    svc.close_question(current_user, question, form.reason.data, note=form.note.data or "", duplicate_of=original)
 
 
 @bp.route("/questions/<int:question_id>/reopen", methods=["POST"])
 @login_required
-def reopen(question_id: int):  # noqa: ANN201
+@writes
+def reopen(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     svc.reopen_question(current_user, question)
-    db.session.commit()
     flash("Question reopened.", "success")
     return _back_to(question)
 
 
 @bp.route("/questions/<int:question_id>/<any(lock, unlock):action>", methods=["POST"])
 @login_required
-def lock(question_id: int, action: str):  # noqa: ANN201
+@writes
+def lock(question_id: int, action: str) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     svc.set_locked(current_user, question, action == "lock", request.form.get("reason", ""))
-    db.session.commit()
     flash("Thread locked: no new answers, comments or edits." if action == "lock" else "Thread unlocked.", "info")
     return _back_to(question)
 
 
 @bp.route("/questions/<int:question_id>/<any(pin, unpin):action>", methods=["POST"])
 @login_required
-def pin(question_id: int, action: str):  # noqa: ANN201
+@writes
+def pin(question_id: int, action: str) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     svc.set_pinned(current_user, question, action == "pin")
-    db.session.commit()
     flash("Pinned to the top of the home page and its tags." if action == "pin" else "Unpinned.", "info")
     return _back_to(question)
 
 
 @bp.route("/announcements", methods=["GET", "POST"])
 @login_required
-def announcements():  # noqa: ANN201
+@writes
+def announcements() -> ResponseReturnValue:
     require(current_user, "announce")
     form = AnnouncementForm()
-    if form.validate_on_submit():
-        try:
-            incident = svc.find_question_ref(form.incident.data) if (form.incident.data or "").strip() else None
-            ann.create_announcement(current_user, form.message.data, form.severity.data, incident=incident,
-                                    starts_at=form.starts_at.data, ends_at=form.ends_at.data)
-        except FieldError as exc:
-            db.session.rollback()
-            if exc.field == "duplicate_of":
-                exc.field = "incident"
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
-            flash("Announcement is live on every page.", "success")
-            return redirect(url_for("curation.announcements"))
+    # find_question_ref names the field it checks "duplicate_of"; here it is the incident.
+    if form.validate_on_submit() and save(form, lambda: _announce(form), refused=lambda exc: show_error(
+            form, exc, rename={"duplicate_of": "incident"})) is not NOT_SAVED:
+        flash("Announcement is live on every page.", "success")
+        return redirect(url_for("curation.announcements"))
     return render_template("curation/announcements.html", form=form, items=ann.recent(),
                            active_ids={a.id for a in ann.active()}), form_status(form)
 
 
+def _announce(form: AnnouncementForm) -> None:
+    incident = svc.find_question_ref(form.incident.data) if (form.incident.data or "").strip() else None
+    ann.create_announcement(current_user, form.message.data, form.severity.data, incident=incident,
+                            starts_at=form.starts_at.data, ends_at=form.ends_at.data)
+
+
 @bp.route("/announcements/<int:announcement_id>/end", methods=["POST"])
 @login_required
-def end_announcement(announcement_id: int):  # noqa: ANN201
+@writes
+def end_announcement(announcement_id: int) -> ResponseReturnValue:
     ann.end_announcement(current_user, ann.get_announcement(announcement_id))
-    db.session.commit()
     flash("Announcement ended.", "info")
     return redirect(url_for("curation.announcements"))
 
 
 @bp.route("/announcements/<int:announcement_id>/dismiss", methods=["POST"])
-def dismiss_announcement(announcement_id: int):  # noqa: ANN201
+@writes
+def dismiss_announcement(announcement_id: int) -> ResponseReturnValue:
     item = ann.get_announcement(announcement_id)
     if current_user.is_authenticated:
         ann.dismiss(current_user, item)
-        db.session.commit()
     else:
         # Anonymous visitors: remembered in their session cookie.
         session["dismissed"] = sorted({*session.get("dismissed", []), item.id})[-20:]

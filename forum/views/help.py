@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..services import privileges as svc
@@ -10,6 +11,6 @@ bp = Blueprint("help", __name__)
 
 
 @bp.route("/help/privileges")
-def privileges():  # noqa: ANN201
+def privileges() -> ResponseReturnValue:
     return render_template("help/privileges.html", ladder=svc.ladder(current_user),
                            limits=svc.new_member_limits(current_user))

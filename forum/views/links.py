@@ -6,6 +6,7 @@ pastes a link or types a full @username. Signed-in members only (they are the on
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..models import Article
@@ -19,7 +20,7 @@ bp = Blueprint("links", __name__)
 
 @bp.route("/links/search")
 @login_required
-def search():  # noqa: ANN201
+def search() -> ResponseReturnValue:
     """``?q=`` words, "#12" or a link -> {results: [{id, kind, title, url, path, solved}]}.
 
     ``path`` is the short site-relative link the composer inserts (``/questions/12``).
@@ -37,7 +38,7 @@ def search():  # noqa: ANN201
 
 @bp.route("/users/suggest")
 @login_required
-def suggest():  # noqa: ANN201
+def suggest() -> ResponseReturnValue:
     """``?q=`` a username prefix -> {results: [{username, name, url}]} (at most 8, active users)."""
     users = suggest_users(request.args.get("q", ""))
     return jsonify(results=[

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 
 from ..services import questions as svc
 from ..services.curation import pinned_questions
@@ -10,7 +11,7 @@ bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     active = svc.list_questions("active", 1)
     unanswered = svc.list_questions("unanswered", 1)
     tags = svc.list_tags(1)

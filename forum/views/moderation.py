@@ -2,28 +2,29 @@
 
 Members: flag a post (``/flag/<post_type>/<id>``) and follow their flags (``/flags/mine``).
 Moderators and admins (rule "moderate"): everything under ``/moderation``; staff (agents
-too) may read the log. Each POST checks the rule first, then the form, then makes one
-service call and commits once.
+too) may read the log. Each POST validates its form and makes one service call, which checks
+the rule; ``@writes`` commits once. A POST whose rejected form shows a moderators' page again
+(the queue, a profile's tools) checks the rule itself first, so nobody else ever sees it.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms import ActionForm
 from ..forms.moderation import FlagActionForm, FlagForm, NoteForm, ReasonForm, RestrictForm, WatchedWordForm
-from ..services import accounts
+from ..services import accounts, safety
 from ..services import flags as flag_svc
 from ..services import moderation as svc
-from ..services import safety
-from ..services.errors import FieldError, InvalidState, PermissionDenied
+from ..services.errors import PermissionDenied
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..templating import post_url
-from .formglue import form_status, show_field_error
+from .formglue import form_status
+from .formglue import NOT_SAVED, fields_on, flashed, form_messages, has_errors, save, writes
 from .redirects import next_from_request
 from .users import render_profile
 
@@ -41,7 +42,8 @@ def _back(default: str) -> Any:
 
 @bp.route(f"/flag/<{POST_TYPE}:post_type>/<int:post_id>", methods=["GET", "POST"])
 @login_required
-def flag(post_type: str, post_id: int):  # noqa: ANN201
+@writes
+def flag(post_type: str, post_id: int) -> ResponseReturnValue:
     post = flag_svc.get_flaggable(current_user, post_type, post_id)
     ref = flag_svc.PostRef(post_type, post, flag_svc.question_of(post))
     if post.author_id == current_user.id:
@@ -49,25 +51,19 @@ def flag(post_type: str, post_id: int):  # noqa: ANN201
     require(current_user, "flag", post, "You can't flag this post.")
     form = FlagForm()
     if form.validate_on_submit():
-        try:
-            flag_svc.flag_post(current_user, post_type, post.id, form.reason.data, form.note.data or "")
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        except flag_svc.AlreadyFlagged as exc:
-            db.session.rollback()
-            flash(exc.message, "info")
-            return redirect(post_url(ref) or url_for("moderation.my_flags"))
-        else:
-            db.session.commit()
+        # Flagged now or already (AlreadyFlagged, flashed): back to the post. A bad field: the form again.
+        flagged = save(form, lambda: flag_svc.flag_post(current_user, post_type, post.id, form.reason.data,
+                                                        form.note.data or ""), refused=fields_on(form))
+        if flagged is not NOT_SAVED:
             flash("Thanks for the flag. A moderator will review it; follow it under My flags.", "success")
+        if not has_errors(form):
             return redirect(post_url(ref) or url_for("moderation.my_flags"))
     return render_template("moderation/flag.html", form=form, ref=ref), form_status(form)
 
 
 @bp.route("/flags/mine")
 @login_required
-def my_flags():  # noqa: ANN201
+def my_flags() -> ResponseReturnValue:
     page, rows = flag_svc.my_flags(current_user, clamp_page(request.args.get("page")))
     return render_template("moderation/my_flags.html", page=page, rows=rows)
 
@@ -76,7 +72,7 @@ def my_flags():  # noqa: ANN201
 
 
 def _render_queue(errors: dict[str, str] | None = None, typed: dict[str, dict[str, Any]] | None = None,
-                  status: int = 200):  # noqa: ANN202
+                  status: int = 200) -> tuple[str, int]:
     groups = flag_svc.pending_groups(clamp_page(request.args.get("page")))
     review = svc.review_queue(clamp_page(request.args.get("rpage")))
     return render_template("moderation/queue.html", groups=groups, review=review, errors=errors or {},
@@ -85,7 +81,7 @@ def _render_queue(errors: dict[str, str] | None = None, typed: dict[str, dict[st
 
 @bp.route("/moderation")
 @login_required
-def queue():  # noqa: ANN201
+def queue() -> ResponseReturnValue:
     require(current_user, "moderate")
     return _render_queue()
 
@@ -93,26 +89,19 @@ def queue():  # noqa: ANN201
 @bp.route(f"/moderation/flags/<{POST_TYPE}:post_type>/<int:post_id>/<any(dismiss,hide,delete,warn,suspend):action>",
           methods=["POST"])
 @login_required
-def flag_action(post_type: str, post_id: int, action: str):  # noqa: ANN201
+@writes
+def flag_action(post_type: str, post_id: int, action: str) -> ResponseReturnValue:
     require(current_user, "moderate")
     form = FlagActionForm()
     key = f"{post_type}-{post_id}"
     if form.validate_on_submit():
-        try:
-            n = svc.act_on_flags(current_user, post_type, post_id, action, reason=form.reason.data or "",
-                                 days=form.days.data)
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        except InvalidState as exc:
-            db.session.rollback()
-            flash(exc.message, "info")
-            return _back(url_for("moderation.queue"))
-        else:
-            db.session.commit()
+        n = save(form, lambda: svc.act_on_flags(current_user, post_type, post_id, action, reason=form.reason.data or "",
+                                                days=form.days.data), refused=fields_on(form))
+        if n is not NOT_SAVED:
             flash(f"Done: {svc.OUTCOMES[action]} ({n} flag{'s' if n != 1 else ''} resolved.)", "success")
+        if not has_errors(form):
             return _back(url_for("moderation.queue"))
-    message = " ".join(e for errs in form.errors.values() for e in errs) or "Please check the form."
+    message = form_messages(form) or "Please check the form."
     return _render_queue({key: message}, {key: {"reason": form.reason.data or "", "days": request.form.get("days", "")}},
                          status=400)
 
@@ -120,44 +109,34 @@ def flag_action(post_type: str, post_id: int, action: str):  # noqa: ANN201
 @bp.route(f"/moderation/review/<{POST_TYPE}:post_type>/<int:post_id>/<any(approve,reject):decision>",
           methods=["POST"])
 @login_required
-def review(post_type: str, post_id: int, decision: str):  # noqa: ANN201
+@writes
+def review(post_type: str, post_id: int, decision: str) -> ResponseReturnValue:
     require(current_user, "moderate")
     form = ReasonForm()
     if not form.validate_on_submit():
         return _render_queue({f"review-{post_type}-{post_id}": "Keep the reason under 500 characters."}, status=400)
-    try:
-        if decision == "approve":
-            svc.approve_post(current_user, post_type, post_id)
-        else:
-            svc.reject_post(current_user, post_type, post_id, form.reason.data or "")
-    except InvalidState as exc:
-        db.session.rollback()
-        flash(exc.message, "info")
-        return _back(url_for("moderation.queue"))
-    db.session.commit()
-    flash("Published." if decision == "approve" else "Rejected: the post stays hidden.", "success")
+    if decision == "approve":
+        decided = save(None, lambda: svc.approve_post(current_user, post_type, post_id), refused=flashed("info"))
+    else:
+        decided = save(None, lambda: svc.reject_post(current_user, post_type, post_id, form.reason.data or ""),
+                       refused=flashed("info"))
+    if decided is not NOT_SAVED:
+        flash("Published." if decision == "approve" else "Rejected: the post stays hidden.", "success")
     return _back(url_for("moderation.queue"))
 
 
 @bp.route(f"/moderation/posts/<{POST_TYPE}:post_type>/<int:post_id>/<any(unhide,restore):undo>", methods=["POST"])
 @login_required
-def undo_post(post_type: str, post_id: int, undo: str):  # noqa: ANN201
-    require(current_user, "hide" if undo == "unhide" else "moderate")
+@writes
+def undo_post(post_type: str, post_id: int, undo: str) -> ResponseReturnValue:
     form = ReasonForm()
     if not form.validate_on_submit():
         flash("Keep the reason under 500 characters.", "error")
         return _back(url_for("moderation.log"))
-    try:
-        if undo == "unhide":
-            svc.unhide(current_user, post_type, post_id, form.reason.data or "")
-        else:
-            svc.restore(current_user, post_type, post_id, form.reason.data or "")
-    except InvalidState as exc:
-        db.session.rollback()
-        flash(exc.message, "info")
-        return _back(url_for("moderation.log"))
-    db.session.commit()
-    flash("The post is visible again." if undo == "unhide" else "The post is restored.", "success")
+    action = svc.unhide if undo == "unhide" else svc.restore
+    if save(None, lambda: action(current_user, post_type, post_id, form.reason.data or ""),
+            refused=flashed("info")) is not NOT_SAVED:
+        flash("The post is visible again." if undo == "unhide" else "The post is restored.", "success")
     return _back(url_for("moderation.log"))
 
 
@@ -166,20 +145,13 @@ def undo_post(post_type: str, post_id: int, undo: str):  # noqa: ANN201
 
 @bp.route("/moderation/words", methods=["GET", "POST"])
 @login_required
-def words():  # noqa: ANN201
+@writes
+def words() -> ResponseReturnValue:
     require(current_user, "manage_watched_words")
     form = WatchedWordForm()
     if form.validate_on_submit():
-        try:
-            word = safety.add_watched_word(current_user, form.phrase.data, form.action.data)
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        except InvalidState as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
+        word = save(form, lambda: safety.add_watched_word(current_user, form.phrase.data, form.action.data))
+        if word is not NOT_SAVED:
             flash(f"“{word.phrase}” now means: {word.action}.", "success")
             return redirect(url_for("moderation.words"))
     return render_template("moderation/words.html", form=form, words=safety.list_watched_words(current_user),
@@ -188,13 +160,12 @@ def words():  # noqa: ANN201
 
 @bp.route("/moderation/words/<int:word_id>/delete", methods=["POST"])
 @login_required
-def remove_word(word_id: int):  # noqa: ANN201
-    require(current_user, "manage_watched_words")
+@writes
+def remove_word(word_id: int) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         return redirect(url_for("moderation.words"))
     safety.remove_watched_word(current_user, word_id)
-    db.session.commit()
     flash("Removed from the watched words.", "success")
     return redirect(url_for("moderation.words"))
 
@@ -204,7 +175,7 @@ def remove_word(word_id: int):  # noqa: ANN201
 
 @bp.route("/moderation/log")
 @login_required
-def log():  # noqa: ANN201
+def log() -> ResponseReturnValue:
     require(current_user, "view_moderation_log")
     target_type = request.args.get("target_type") or None
     try:
@@ -223,26 +194,21 @@ def _profile(user: accounts.User) -> str:
     return url_for("users.profile", user_id=user.id, _anchor="moderator-tools")
 
 
-def _render_profile_with(user: accounts.User, forms: dict[str, Any]):  # noqa: ANN202
+def _render_profile_with(user: accounts.User, forms: dict[str, Any]) -> tuple[str, int]:
     return render_profile(user.id, mod_forms=forms), 400
 
 
 @bp.route("/moderation/users/<int:user_id>/<any(suspend,silence):mode>", methods=["POST"])
 @login_required
-def restrict(user_id: int, mode: str):  # noqa: ANN201
+@writes
+def restrict(user_id: int, mode: str) -> ResponseReturnValue:
     require(current_user, "moderate")
     user = accounts.get_user(user_id)
     require(current_user, "suspend", user, "Staff accounts can't be suspended or silenced.")
     form = RestrictForm(prefix=mode)
+    action = svc.suspend_user if mode == "suspend" else svc.silence_user
     if form.validate_on_submit():
-        try:
-            action = svc.suspend_user if mode == "suspend" else svc.silence_user
-            action(current_user, user, form.days.data, form.reason.data)
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
-        else:
-            db.session.commit()
+        if save(form, lambda: action(current_user, user, form.days.data, form.reason.data)) is not NOT_SAVED:
             until = user.suspended_until if mode == "suspend" else user.silenced_until
             flash(f"{user.username} is {'suspended' if mode == 'suspend' else 'silenced'} until "
                   f"{svc.format_until(until)}.", "success")
@@ -252,26 +218,22 @@ def restrict(user_id: int, mode: str):  # noqa: ANN201
 
 @bp.route("/moderation/users/<int:user_id>/<any(unsuspend,unsilence):mode>", methods=["POST"])
 @login_required
-def lift(user_id: int, mode: str):  # noqa: ANN201
-    require(current_user, "moderate")
+@writes
+def lift(user_id: int, mode: str) -> ResponseReturnValue:
     user = accounts.get_user(user_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         return redirect(_profile(user))
-    try:
-        (svc.unsuspend_user if mode == "unsuspend" else svc.unsilence_user)(current_user, user, form.reason.data or "")
-    except InvalidState as exc:
-        db.session.rollback()
-        flash(exc.message, "info")
-        return redirect(_profile(user))
-    db.session.commit()
-    flash(f"{user.username} can {'sign in' if mode == 'unsuspend' else 'post'} again.", "success")
+    action = svc.unsuspend_user if mode == "unsuspend" else svc.unsilence_user
+    if save(None, lambda: action(current_user, user, form.reason.data or ""), refused=flashed("info")) is not NOT_SAVED:
+        flash(f"{user.username} can {'sign in' if mode == 'unsuspend' else 'post'} again.", "success")
     return redirect(_profile(user))
 
 
 @bp.route("/moderation/users/<int:user_id>/<any(notes,warn):what>", methods=["POST"])
 @login_required
-def note(user_id: int, what: str):  # noqa: ANN201
+@writes
+def note(user_id: int, what: str) -> ResponseReturnValue:
     require(current_user, "note_user")
     user = accounts.get_user(user_id)
     if what == "notes":
@@ -279,16 +241,11 @@ def note(user_id: int, what: str):  # noqa: ANN201
     else:
         form = ReasonForm(prefix="warn")
     if form.validate_on_submit():
-        try:
-            if what == "notes":
-                svc.add_note(current_user, user, form.body.data)
-            else:
-                svc.warn_user(current_user, user, form.reason.data or "")
-        except FieldError as exc:
-            db.session.rollback()
-            show_field_error(form, exc)
+        if what == "notes":
+            noted = save(form, lambda: svc.add_note(current_user, user, form.body.data))
         else:
-            db.session.commit()
+            noted = save(form, lambda: svc.warn_user(current_user, user, form.reason.data or ""))
+        if noted is not NOT_SAVED:
             flash("Note saved." if what == "notes" else f"Warning recorded for {user.username}.", "success")
             return redirect(_profile(user))
     return _render_profile_with(user, {what: form})

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from .. import mail
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..forms.notifications import NotificationSettingsForm
 from ..services import following as follow_svc
 from ..services import notifications as svc
@@ -13,7 +14,7 @@ from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.questions import get_question, get_tag, slugify
 from ..templating import unread_notifications
-from .formglue import form_status
+from .formglue import form_status, writes
 from .redirects import safe_next
 
 bp = Blueprint("notifications", __name__)
@@ -21,7 +22,7 @@ bp = Blueprint("notifications", __name__)
 
 @bp.route("/notifications")
 @login_required
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     page = svc.inbox(current_user, clamp_page(request.args.get("page")))
     # The bell's count, shared with the layout (one query per request).
     return render_template("notifications/index.html", page=page, unread=unread_notifications())
@@ -29,31 +30,31 @@ def index():  # noqa: ANN201
 
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
-def read_all():  # noqa: ANN201
+@writes
+def read_all() -> ResponseReturnValue:
     n = svc.mark_all_read(current_user)
-    db.session.commit()
     flash(f"Marked {n} notification{'s' if n != 1 else ''} read.", "info")
     return redirect(url_for("notifications.index"))
 
 
 @bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
 @login_required
-def open_item(notification_id: int):  # noqa: ANN201
+@writes
+def open_item(notification_id: int) -> ResponseReturnValue:
     url = svc.open_notification(current_user, notification_id)
-    db.session.commit()
     return redirect(safe_next(url, url_for("notifications.index")))
 
 
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 @login_required
-def settings():  # noqa: ANN201
+@writes
+def settings() -> ResponseReturnValue:
     prefs = svc.preferences(current_user)
     form = NotificationSettingsForm()
     if request.method == "GET":
         form.digest.data = prefs.digest
     if form.validate_on_submit():
         svc.save_preferences(current_user, form.in_app.data or [], form.email.data or [], bool(form.digest.data))
-        db.session.commit()
         flash("Notification settings saved.", "success")
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form, prefs=prefs, section="notifications",
@@ -61,7 +62,7 @@ def settings():  # noqa: ANN201
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET"])
-def unsubscribe_page(token: str):  # noqa: ANN201
+def unsubscribe_page(token: str) -> ResponseReturnValue:
     # No state change on GET: mail scanners follow links. The page has one button.
     found = svc.read_unsubscribe(token)
     return render_template("notifications/unsubscribe.html", found=found, token=token, done=False)
@@ -69,16 +70,17 @@ def unsubscribe_page(token: str):  # noqa: ANN201
 
 @bp.route("/unsubscribe/<token>", methods=["POST"])
 @csrf.exempt  # RFC 8058 one-click: the mail client posts without a session; the signed token is the proof
-def unsubscribe(token: str):  # noqa: ANN201
+@writes
+def unsubscribe(token: str) -> ResponseReturnValue:
     found = svc.unsubscribe(token)
-    db.session.commit()
     return render_template("notifications/unsubscribe.html", found=found, token=token, done=True)
 
 
 @bp.route("/questions/<int:question_id>/follow", methods=["POST"], defaults={"action": "follow"})
 @bp.route("/questions/<int:question_id>/unfollow", methods=["POST"], defaults={"action": "unfollow"})
 @login_required
-def follow_question(question_id: int, action: str):  # noqa: ANN201
+@writes
+def follow_question(question_id: int, action: str) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     if action == "unfollow":
         follow_svc.unfollow_question(current_user, question)
@@ -86,7 +88,6 @@ def follow_question(question_id: int, action: str):  # noqa: ANN201
     else:
         follow_svc.follow_question(current_user, question)
         message = "You follow this question: new answers and comments appear under the bell."
-    db.session.commit()
     flash(message, "success")
     return redirect(safe_next(request.form.get("next"),
                               url_for("questions.show", question_id=question.id, slug=slugify(question.title))))
@@ -95,7 +96,8 @@ def follow_question(question_id: int, action: str):  # noqa: ANN201
 @bp.route("/tags/<name>/follow", methods=["POST"], defaults={"action": "follow"})
 @bp.route("/tags/<name>/unfollow", methods=["POST"], defaults={"action": "unfollow"})
 @login_required
-def follow_tag(name: str, action: str):  # noqa: ANN201
+@writes
+def follow_tag(name: str, action: str) -> ResponseReturnValue:
     tag = get_tag(name)
     if action == "unfollow":
         follow_svc.unfollow_tag(current_user, tag)
@@ -103,7 +105,6 @@ def follow_tag(name: str, action: str):  # noqa: ANN201
     else:
         follow_svc.follow_tag(current_user, tag)
         message = f"You follow {tag.name}: new unanswered questions come in your daily digest."
-    db.session.commit()
     flash(message, "success")
     return redirect(safe_next(request.form.get("next"), url_for("questions.tag", name=tag.name)))
 
@@ -111,16 +112,16 @@ def follow_tag(name: str, action: str):  # noqa: ANN201
 
 @bp.route("/admin/mail", methods=["GET"])
 @login_required
-def outbox():  # noqa: ANN201
+def outbox() -> ResponseReturnValue:
     require(current_user, "manage_mail")
     return render_template("notifications/outbox.html", report=mail.status())
 
 
 @bp.route("/admin/mail/requeue", methods=["POST"])
 @login_required
-def requeue():  # noqa: ANN201
+@writes
+def requeue() -> ResponseReturnValue:
     require(current_user, "manage_mail")
     n = mail.requeue_failed()
-    db.session.commit()
     flash(f"{n} failed mail{'s' if n != 1 else ''} will be retried by the next sweep.", "success")
     return redirect(url_for("notifications.outbox"))

@@ -2,23 +2,24 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
 from ..forms.support import TriageForm
 from ..models import Question
+from ..services import editing
 from ..services import links as links_svc
 from ..services.announcements import active as active_announcements
 from ..services import questions as svc
 from ..services.pagination import clamp_page
 from ..services import suggestions
-from ..services.permissions import can, require
 from ..services.posts import revisions_of
 from ..services.pages import tag_page
 from ..services.threads import thread_page
 from ..templating import question_url
 from .formglue import NOT_SAVED, form_status, save
+from .formglue import writes
 from .history import revision_diffs
 from .support import composer_form
 
@@ -28,7 +29,7 @@ SUGGESTED = "Thanks! Your suggested edit is waiting for review; follow it under 
 
 
 @bp.route("/questions")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     tab = request.args.get("tab", "newest")
     if tab not in svc.TABS:
         tab = "newest"
@@ -38,7 +39,8 @@ def index():  # noqa: ANN201
 
 @bp.route("/questions/ask", methods=["GET", "POST"])
 @login_required
-def ask():  # noqa: ANN201
+@writes
+def ask() -> ResponseReturnValue:
     form = QuestionForm()
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:current_app.config["TITLE_MAX_LENGTH"]]
@@ -53,7 +55,7 @@ def ask():  # noqa: ANN201
 
 @bp.route("/questions/<int:question_id>")
 @bp.route("/questions/<int:question_id>/<slug>")
-def show(question_id: int, slug: str | None = None):  # noqa: ANN201
+def show(question_id: int, slug: str | None = None) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
     canonical = svc.slugify(question.title)
     if slug != canonical:
@@ -64,7 +66,7 @@ def show(question_id: int, slug: str | None = None):  # noqa: ANN201
 
 
 def render_thread(question: Question, answer_form: AnswerForm | None = None, status: int = 200,
-                  comment_forms: dict[str, CommentForm] | None = None):  # noqa: ANN201
+                  comment_forms: dict[str, CommentForm] | None = None) -> tuple[str, int]:
     """Render the question page; also used to redisplay a rejected answer or comment."""
     thread = thread_page(question.id, current_user)
     panel = thread.staff_panel
@@ -81,51 +83,47 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
 
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(question_id: int):  # noqa: ANN201
+@writes
+def edit(question_id: int) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
-    # Below the edit privilege, an edit to someone else's question is a suggestion.
-    suggest = not can(current_user, "edit", question) and can(current_user, "suggest_edit", question)
-    if not suggest:
-        require(current_user, "edit", question)
+    mode = editing.edit_mode(current_user, question)
     form = QuestionForm(obj=question if request.method == "GET" else None)
     if request.method == "GET":
         form.tags.data = " ".join(t.name for t in question.tags)
     if form.validate_on_submit():
         data = svc.QuestionInput(form.title.data, form.body.data, form.tags.data)
-        summary = form.summary.data or ""
-        if suggest:
-            if save(form, lambda: suggestions.suggest_question_edit(current_user, question, data, summary)) is not NOT_SAVED:
-                flash(SUGGESTED, "success")
-                return redirect(question_url(question))
-        elif save(form, lambda: svc.edit_question(current_user, question, data, summary)) is not NOT_SAVED:
-            flash("Your edit is saved.", "success")
+        outcome = save(form, lambda: editing.edit_or_suggest(current_user, question, data, form.summary.data or ""))
+        if outcome is not NOT_SAVED:
+            flash(SUGGESTED if outcome.suggested else "Your edit is saved.", "success")
             return redirect(question_url(question))
-    return render_template("questions/edit.html", form=form, question=question, suggest=suggest,
-                           pending=suggestions.pending_for(question) if suggest else None), form_status(form)
+    return render_template("questions/edit.html", form=form, question=question,
+                           suggest=mode is editing.EditMode.SUGGEST,
+                           pending=suggestions.pending_for(question) if mode is editing.EditMode.SUGGEST else None),\
+                           form_status(form)
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
 @login_required
-def delete(question_id: int):  # noqa: ANN201
+@writes
+def delete(question_id: int) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
     svc.delete_question(current_user, question)
-    db.session.commit()
     flash("The question is deleted. Only you and staff can still see it; you can restore it.", "info")
     return redirect(question_url(question))
 
 
 @bp.route("/questions/<int:question_id>/restore", methods=["POST"])
 @login_required
-def restore(question_id: int):  # noqa: ANN201
+@writes
+def restore(question_id: int) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
     svc.restore_question(current_user, question)
-    db.session.commit()
     flash("The question is restored.", "success")
     return redirect(question_url(question))
 
 
 @bp.route("/questions/<int:question_id>/history")
-def history(question_id: int):  # noqa: ANN201
+def history(question_id: int) -> ResponseReturnValue:
     question = svc.get_question(question_id, current_user)
     revisions = revisions_of(question)
     return render_template("questions/history.html", post=question, question=question,
@@ -133,7 +131,7 @@ def history(question_id: int):  # noqa: ANN201
 
 
 @bp.route("/tags")
-def tags():  # noqa: ANN201
+def tags() -> ResponseReturnValue:
     sort = request.args.get("sort", "popular")
     sort = sort if sort in ("popular", "name") else "popular"
     page = svc.list_tags(clamp_page(request.args.get("page")), sort)
@@ -141,7 +139,7 @@ def tags():  # noqa: ANN201
 
 
 @bp.route("/tags/<name>")
-def tag(name: str):  # noqa: ANN201
+def tag(name: str) -> ResponseReturnValue:
     tab = request.args.get("tab", "newest")
     if tab not in svc.TABS:
         tab = "newest"
@@ -152,7 +150,7 @@ def tag(name: str):  # noqa: ANN201
 
 @bp.route("/preview", methods=["POST"])
 @login_required
-def preview():  # noqa: ANN201
+def preview() -> ResponseReturnValue:
     """Render Markdown through the same pipeline as a saved post (for the live preview)."""
     text = request.form.get("body", "")
     if len(text) > max(current_app.config["BODY_MAX_LENGTH"], current_app.config["ANSWER_MAX_LENGTH"]):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..services import search as svc
@@ -18,7 +19,7 @@ def _solved_arg() -> bool | None:
 
 
 @bp.route("/search")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     query = request.args.get("q", "")[:500]
     tags = tuple(dict.fromkeys(t.strip().lower() for t in request.args.getlist("tag") if t.strip()))[:5]
     solved = _solved_arg()
@@ -31,7 +32,7 @@ def index():  # noqa: ANN201
 
 
 @bp.route("/search/similar")
-def similar():  # noqa: ANN201
+def similar() -> ResponseReturnValue:
     title = request.args.get("title", "")[:300]
     rows = svc.similar_questions(current_user, title, with_articles=True)
     return jsonify(results=[

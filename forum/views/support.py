@@ -1,8 +1,12 @@
 """The support desk for staff: queue, triage, duty, playbooks, canned replies and filling them."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -11,12 +15,12 @@ from ..forms.support import CannedReplyForm, PlaybookForm, TriageForm
 from ..models import SEVERITIES, TRIAGE_TYPES, Article, Question
 from ..models.base import utcnow
 from ..services import canned, support
-from ..services.errors import FieldError, NotFound
+from ..services.errors import NotFound
 from ..services.pagination import clamp_page
 from ..services.permissions import can, require
 from ..services.questions import get_question
 from ..templating import article_url, question_url
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 from .redirects import safe_next
 
 bp = Blueprint("support", __name__)
@@ -39,7 +43,7 @@ def _template_for(question: Question, which: str) -> str:
     return canned.get_reply(current_user, int(which)).body
 
 
-def composer_form(question: Question, form_class: type = AnswerForm):  # noqa: ANN201
+def composer_form(question: Question, form_class: type[FlaskForm] = AnswerForm) -> Any:
     """A fresh composer, pre-filled for staff who chose a canned or suggested reply (works without JS)."""
     form = form_class(formdata=None)
     which = request.args.get("reply", "")
@@ -67,7 +71,7 @@ def _note(filled: canned.Filled) -> str:
 
 @bp.route("/support/fill")
 @login_required
-def fill():  # noqa: ANN201
+def fill() -> ResponseReturnValue:
     """JSON for the "Insert reply" picker: the reply with this question's placeholders filled."""
     require(current_user, "support")
     question_id = request.args.get("question", "")
@@ -81,7 +85,7 @@ def fill():  # noqa: ANN201
 
 @bp.route("/support/queue")
 @login_required
-def queue():  # noqa: ANN201
+def queue() -> ResponseReturnValue:
     filters = support.QueueFilters(tag=request.args.get("tag", "")[:35], type=request.args.get("type", ""),
                                    severity=request.args.get("severity", ""))
     page = support.queue(current_user, filters, clamp_page(request.args.get("page")))
@@ -92,39 +96,34 @@ def queue():  # noqa: ANN201
 
 @bp.route("/support/duty", methods=["POST"])
 @login_required
-def duty():  # noqa: ANN201
+@writes
+def duty() -> ResponseReturnValue:
     on = request.values.get("on") == "1"
     support.set_on_duty(current_user, on)
-    db.session.commit()
     flash("You are on duty: breaches reach you." if on else "You are off duty.", "info")
     return redirect(url_for("support.queue"))
 
 
 @bp.route("/questions/<int:question_id>/triage", methods=["POST"])
 @login_required
-def triage(question_id: int):  # noqa: ANN201
+@writes
+def triage(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
-    require(current_user, "support")
     form = TriageForm()
     back = safe_next(request.form.get("next"), question_url(question))
     if not form.validate_on_submit():
         flash("Choose a type and a severity.", "error")
         return redirect(back)
-    try:
-        support.triage_question(current_user, question, form.type.data, form.severity.data)
-    except FieldError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(back)
-    db.session.commit()
-    flash(f"Triaged as {support.TYPE_LABELS[form.type.data].lower()}, "
-          f"{support.SEVERITY_LABELS[form.severity.data].lower()} severity.", "success")
+    if save(None, lambda: support.triage_question(current_user, question, form.type.data,
+                                                  form.severity.data)) is not NOT_SAVED:
+        flash(f"Triaged as {support.TYPE_LABELS[form.type.data].lower()}, "
+              f"{support.SEVERITY_LABELS[form.severity.data].lower()} severity.", "success")
     return redirect(back)
 
 
 @bp.route("/support/playbooks")
 @login_required
-def playbooks():  # noqa: ANN201
+def playbooks() -> ResponseReturnValue:
     require(current_user, "support")
     return render_template("support/playbooks.html", books=support.all_playbooks(), types=TRIAGE_TYPES,
                            severities=SEVERITIES)
@@ -132,7 +131,8 @@ def playbooks():  # noqa: ANN201
 
 @bp.route("/support/playbooks/<type_>/<severity>", methods=["GET", "POST"])
 @login_required
-def edit_playbook(type_: str, severity: str):  # noqa: ANN201
+@writes
+def edit_playbook(type_: str, severity: str) -> ResponseReturnValue:
     require(current_user, "edit_playbooks")
     book = support.all_playbooks().get((type_, severity))
     if book is None:
@@ -152,14 +152,15 @@ def edit_playbook(type_: str, severity: str):  # noqa: ANN201
 
 @bp.route("/support/replies")
 @login_required
-def replies():  # noqa: ANN201
+def replies() -> ResponseReturnValue:
     return render_template("support/replies.html", replies=canned.all_replies(current_user), action_form=ActionForm())
 
 
 @bp.route("/support/replies/new", methods=["GET", "POST"])
 @bp.route("/support/replies/<int:reply_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_reply(reply_id: int | None = None):  # noqa: ANN201
+@writes
+def edit_reply(reply_id: int | None = None) -> ResponseReturnValue:
     require(current_user, "support")
     reply = canned.get_reply(current_user, reply_id) if reply_id else None
     form = CannedReplyForm(obj=reply if request.method == "GET" else None)
@@ -175,9 +176,9 @@ def edit_reply(reply_id: int | None = None):  # noqa: ANN201
 
 @bp.route("/support/replies/<int:reply_id>/delete", methods=["POST"])
 @login_required
-def delete_reply(reply_id: int):  # noqa: ANN201
+@writes
+def delete_reply(reply_id: int) -> ResponseReturnValue:
     canned.delete_reply(current_user, canned.get_reply(current_user, reply_id))
-    db.session.commit()
     flash("Reply deleted.", "info")
     return redirect(url_for("support.replies"))
 

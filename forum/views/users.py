@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user
 
 from ..charts import line_chart
@@ -11,13 +12,13 @@ from ..forms import EmailForm, PasswordForm, ProfileForm
 from ..services import accounts, profiles
 from ..services.pages import profile_page
 from ..services.pagination import clamp_page
-from .formglue import NOT_SAVED, form_status, save
+from .formglue import NOT_SAVED, form_status, save, writes
 
 bp = Blueprint("users", __name__)
 
 
 @bp.route("/users")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     board = profiles.leaderboard(request.args.get("period", "week"), clamp_page(request.args.get("page")),
                                  request.args.get("q", ""))
     return render_template("users/index.html", board=board, periods=profiles.PERIODS)
@@ -25,7 +26,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/users/<int:user_id>")
 @bp.route("/users/<int:user_id>/<slug>")
-def profile(user_id: int, slug: str | None = None):  # noqa: ANN201
+def profile(user_id: int, slug: str | None = None) -> ResponseReturnValue:
     return render_profile(user_id, request.args.get("tab", "answers"), clamp_page(request.args.get("page")))
 
 
@@ -40,13 +41,14 @@ def render_profile(user_id: int, tab: str = "answers", page: int = 1, **context:
 
 @bp.route("/settings", methods=["GET"])
 @login_required
-def settings():  # noqa: ANN201
+def settings() -> ResponseReturnValue:
     return redirect(url_for("users.edit_profile"))
 
 
 @bp.route("/settings/profile", methods=["GET", "POST"])
 @login_required
-def edit_profile():  # noqa: ANN201
+@writes
+def edit_profile() -> ResponseReturnValue:
     form = ProfileForm(obj=current_user if request.method == "GET" else None)
     if form.validate_on_submit():
         if save(form, lambda: accounts.update_profile(current_user, form.display_name.data or "",
@@ -58,7 +60,8 @@ def edit_profile():  # noqa: ANN201
 
 @bp.route("/settings/password", methods=["GET", "POST"])
 @login_required
-def change_password():  # noqa: ANN201
+@writes
+def change_password() -> ResponseReturnValue:
     form = PasswordForm()
     if form.validate_on_submit():
         if save(form, lambda: accounts.change_password(current_user, form.current_password.data,
@@ -72,7 +75,8 @@ def change_password():  # noqa: ANN201
 
 @bp.route("/settings/email", methods=["GET", "POST"])
 @login_required
-def change_email():  # noqa: ANN201
+@writes
+def change_email() -> ResponseReturnValue:
     form = EmailForm()
     if form.validate_on_submit():
         if save(form, lambda: accounts.change_email(current_user, form.password.data, form.email.data)) is not NOT_SAVED:
