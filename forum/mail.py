@@ -17,11 +17,12 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -164,11 +165,11 @@ def deliver(outbox_id: int, now: datetime | None = None) -> timedelta | None:
     """
     now = now or utcnow()
     with Session(db.engine) as session:
-        claimed = session.execute(
+        claimed = cast(CursorResult[Any], session.execute(
             update(OutboxMail).where(OutboxMail.id == outbox_id, _due(now))
             .values(status="sending", attempts=OutboxMail.attempts + 1, next_attempt_at=now),
             execution_options={"synchronize_session": False},
-        ).rowcount
+        )).rowcount
         session.commit()
         if not claimed:
             return None
@@ -221,7 +222,8 @@ def requeue_failed() -> int:
 
     The rows are due at once: the next sweep, ``flask mail retry`` or worker sends them.
     """
-    result = db.session.execute(update(OutboxMail).where(OutboxMail.status == "failed")
-                                .values(status="pending", attempts=0, next_attempt_at=utcnow()),
-                                execution_options={"synchronize_session": False})
+    result = cast(CursorResult[Any], db.session.execute(
+        update(OutboxMail).where(OutboxMail.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=utcnow()),
+        execution_options={"synchronize_session": False}))
     return result.rowcount or 0

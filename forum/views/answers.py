@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms import AnswerForm
+from ..models import Answer
 from ..services import answers as svc
 from ..services import editing, suggestions
 from ..services.posts import revisions_of
@@ -17,7 +18,7 @@ from .questions import SUGGESTED, question_url, render_thread
 bp = Blueprint("answers", __name__)
 
 
-def answer_url(answer: svc.Answer) -> str:
+def answer_url(answer: Answer) -> str:
     return question_url(answer.question, _anchor=f"answer-{answer.id}")
 
 

@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..forms import ActionForm, LoginForm, RegisterForm
+from ..models import User
 from ..models.base import utcnow
 from ..services import accounts
 from ..services.moderation import suspension_message
@@ -15,7 +16,7 @@ from .redirects import next_from_request
 bp = Blueprint("auth", __name__)
 
 
-def _start_session(user: accounts.User, remember: bool) -> None:
+def _start_session(user: User, remember: bool) -> None:
     # A fresh session at sign-in: nothing planted before login (fixation) survives it.
     session.clear()
     login_user(user, remember=remember)

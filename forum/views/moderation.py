@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from ..forms import ActionForm
 from ..forms.moderation import FlagActionForm, FlagForm, NoteForm, ReasonForm, RestrictForm, WatchedWordForm
+from ..models import User
 from ..services import accounts, safety
 from ..services import flags as flag_svc
 from ..services import moderation as svc
@@ -190,11 +191,11 @@ def log() -> ResponseReturnValue:
 # ---------------------------------------------------------------- people
 
 
-def _profile(user: accounts.User) -> str:
+def _profile(user: User) -> str:
     return url_for("users.profile", user_id=user.id, _anchor="moderator-tools")
 
 
-def _render_profile_with(user: accounts.User, forms: dict[str, Any]) -> tuple[str, int]:
+def _render_profile_with(user: User, forms: dict[str, Any]) -> tuple[str, int]:
     return render_profile(user.id, mod_forms=forms), 400
 
 
@@ -210,6 +211,7 @@ def restrict(user_id: int, mode: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         if save(form, lambda: action(current_user, user, form.days.data, form.reason.data)) is not NOT_SAVED:
             until = user.suspended_until if mode == "suspend" else user.silenced_until
+            assert until is not None  # the service just set it
             flash(f"{user.username} is {'suspended' if mode == 'suspend' else 'silenced'} until "
                   f"{svc.format_until(until)}.", "success")
             return redirect(_profile(user))
