@@ -9,6 +9,9 @@ from flask import Flask
 
 from config import CONFIGS, ROOT, development_secret_key, settings_from_env
 
+from . import cli, cli_jobs, database, events, jobs, search_sync, subscribers, web
+from .extensions import csrf, db, login_manager, migrate
+
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app for ``config_name`` (development, testing, production).
@@ -31,9 +34,6 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.config.update(overrides)
     app.config["ENV_NAME"] = config_name
     _finish_config(app, config_name)
-
-    from . import cli, cli_jobs, database, events, jobs, search_sync, subscribers, web
-    from .extensions import csrf, db, login_manager, migrate
 
     database.init_app(app)
     db.init_app(app)
