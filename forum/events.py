@@ -10,7 +10,7 @@ react in one of two phases:
   the writer, so the whole request fails as one.
 - ``AFTER_COMMIT``: called once the outermost transaction has really committed, never when
   it rolls back (``forum.database.after_real_commit``). For work outside the database
-  (search index writes, handing mail to the job layer, later webhooks). The data is already
+  (search index writes, later webhooks; mail keeps its own outbox hook, forum/jobs.py). The data is already
   committed then, so an exception is logged and does not reach the user; each such
   subscriber must leave something durable to retry from (``search_pending``, the outbox).
 
@@ -32,17 +32,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
 from .database import after_real_commit
 from .extensions import db
 
+if TYPE_CHECKING:
+    from .markup import Rendered
+
 log = logging.getLogger(__name__)
 
 PENDING = "forum.events.after_commit"
 PostType = Literal["question", "answer", "comment"]
+SourceType = Literal["question", "answer", "comment", "article"]
 
 
 class Phase(StrEnum):
@@ -64,11 +68,40 @@ class Event:
 # One class per fact. Keep them flat: ids and small values that subscribers need.
 
 
+@dataclass(frozen=True, slots=True)
+class Body:
+    """What a body just stored points at, as rendered (forum.markup.Rendered): the input of
+    link and mention bookkeeping, so no subscriber renders the text a second time."""
+
+    source_type: SourceType
+    source_id: int
+    #: Who wrote the words (mentions come from them; None: nobody, e.g. a re-render).
+    writer_id: int | None
+    links: tuple[tuple[str, int], ...] = ()  # ("question" | "article", id), in order of appearance
+    mentions: tuple[int, ...] = ()  # user ids, in order of appearance
+
+    @classmethod
+    def of(cls, source_type: SourceType, source_id: int, writer_id: int | None, rendered: Rendered) -> Body:
+        return cls(source_type, source_id, writer_id, rendered.links, rendered.mentions)
+
+
+class BodyEvent(Protocol):
+    """Any event that stored a rendered body (it carries ``body``): what link and mention
+    bookkeeping subscribe with, whatever the event."""
+
+    @property
+    def question_id(self) -> int | None: ...
+
+    @property
+    def body(self) -> Body: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QuestionAsked(Event):
     name: ClassVar[str] = "question_asked"
     author_id: int
-    published: bool
+    published: bool  # False: held for review
+    body: Body
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,30 +109,36 @@ class AnswerPosted(Event):
     name: ClassVar[str] = "answer_posted"
     answer_id: int
     author_id: int
-    published: bool
+    published: bool  # False: held for review
+    body: Body
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommentAdded(Event):
     name: ClassVar[str] = "comment_added"
     comment_id: int
-    post_type: PostType
+    post_type: Literal["question", "answer"]
     post_id: int
     author_id: int
-    published: bool
+    published: bool  # False: held for review
+    body: Body
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PostEdited(Event):
+    """A question, answer or comment got a new text (an edit, or an approved suggested edit)."""
+
     name: ClassVar[str] = "post_edited"
     post_type: PostType
     post_id: int
-    editor_id: int
+    editor_id: int  # whom the revision is credited to
+    body: Body
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PostHidden(Event):
-    """A post stopped counting: hidden (review, flags, moderator, spam) or deleted."""
+    """A post stopped counting: hidden (``reason`` "review", "flags", "moderator", "spam") or
+    soft-deleted (``reason`` "deleted")."""
 
     name: ClassVar[str] = "post_hidden"
     post_type: PostType
@@ -140,7 +179,7 @@ class AnswerAccepted(Event):
 class AnswerUnaccepted(Event):
     name: ClassVar[str] = "answer_unaccepted"
     answer_id: int
-    actor_id: int | None
+    actor_id: int | None  # None: released because the answer was hidden or deleted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,10 +230,102 @@ class UserSuspended(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArticleChanged(Event):
-    """An article was created, edited, published, archived or rated."""
+    """An article was created, edited, published, archived or rated (the subclasses below
+    say which, for the subscribers that care; a subscriber of this class hears them all)."""
 
     name: ClassVar[str] = "article_changed"
     article_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleWritten(ArticleChanged):
+    """An article was created (drafted, or promoted from a question) or its text edited."""
+
+    name: ClassVar[str] = "article_written"
+    actor_id: int
+    created: bool
+    body: Body
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleRated(ArticleChanged):
+    """A member's "Was this helpful?" answer was stored or changed to ``helpful``."""
+
+    name: ClassVar[str] = "article_rated"
+    user_id: int
+    helpful: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostApproved(Event):
+    """A moderator published a post held in the review queue (a PostRestored comes first).
+
+    ``first_publication``: it was held when written, so nobody has heard of it yet; False
+    when an edit had sent it back to review.
+    """
+
+    name: ClassVar[str] = "post_approved"
+    post_type: PostType
+    post_id: int
+    actor_id: int
+    first_publication: bool
+    body: Body
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagsResolved(Event):
+    """A moderator resolved the pending flags on a post with ``action`` (moderation.FLAG_ACTIONS):
+    ``status`` "dismissed" or "actioned"; ``flagger_ids`` are those whose flags were pending."""
+
+    name: ClassVar[str] = "flags_resolved"
+    post_type: PostType
+    post_id: int
+    actor_id: int
+    action: str
+    status: Literal["dismissed", "actioned"]
+    flagger_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseMessageAdded(Event):
+    name: ClassVar[str] = "case_message_added"
+    case_id: int
+    case_event_id: int
+    actor_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseStatusChanged(Event):
+    """Staff moved a case between "open" and "waiting" (resolving is CaseResolved)."""
+
+    name: ClassVar[str] = "case_status_changed"
+    case_id: int
+    actor_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuggestionApproved(Event):
+    """A reviewer approved a suggested edit; the edit itself is announced as PostEdited."""
+
+    name: ClassVar[str] = "suggestion_approved"
+    suggestion_id: int
+    reviewer_id: int
+    proposer_id: int
+    post_type: Literal["question", "answer"]
+    post_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BadgeAwarded(Event):
+    """A member earned a badge (``tag``: the tag of a tag badge, else ""). ``announce`` is False
+    for the silent backfill (``flask badges award``), which must not message thousands at once."""
+
+    name: ClassVar[str] = "badge_awarded"
+    user_id: int
+    badge: str
+    tag: str
+    announce: bool
 
 
 # ---------------------------------------------------------------- the dispatcher

@@ -23,8 +23,6 @@ from .models import OutboxMail
 
 log = logging.getLogger(__name__)
 NEW_MAIL = "forum.jobs.new_mail"
-# (user_id, url) -> event told in the current transaction (services/notifications.py).
-NOTIFIED = "forum.notify.notified"
 DELIVER = "forum.jobs.deliver_mail"
 
 
@@ -177,7 +175,6 @@ def _after_flush(session: Session, flush_context: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    session.info.pop(NOTIFIED, None)
     ids = session.info.pop(NEW_MAIL, None)
     if ids and has_app_context() and "jobs" in current_app.extensions:
         hand_over(ids)
@@ -185,4 +182,4 @@ def _after_commit(session: Session) -> None:
 
 def init_app(app: Flask) -> None:
     app.extensions["jobs"] = Jobs(app)
-    after_real_commit("jobs", _after_flush, _after_commit, (NOTIFIED, NEW_MAIL))
+    after_real_commit("jobs", _after_flush, _after_commit, (NEW_MAIL,))

@@ -1,14 +1,42 @@
 """Who reacts to which domain event: the one table of what happens after a write.
 
-``docs/architecture.md`` shows the same table in prose. A new feature that reacts to writes
-adds a line here (and a handler in its own module), not a call inside the services that write.
-The order of lines for one event is the order the handlers run in.
+``docs/architecture.md`` ("What happens after a write") shows the same table. A new feature
+that reacts to writes adds a line here (and a handler in its own module), not a call inside
+the services that write. The order of lines for one event is the order the handlers run in.
+
+Every handler below runs IN_TRANSACTION (the default): inside the writer's transaction, so
+its rows commit or roll back with the write. Mentions come before the "answer"/"comment"
+notifications on purpose: a member told of one URL is told once per transaction, under the
+first (most specific) event (services/notifications.py).
 """
 from __future__ import annotations
 
 from flask import Flask
 
-from .events import Phase, subscribe  # noqa: F401 - used as subscribers are added
+from .events import (
+    AnswerAccepted,
+    AnswerPosted,
+    ArticleRated,
+    ArticleWritten,
+    BadgeAwarded,
+    CaseMessageAdded,
+    CaseOpened,
+    CaseResolved,
+    CaseStatusChanged,
+    CommentAdded,
+    FlagRaised,
+    FlagsResolved,
+    Phase,  # noqa: F401 - after-commit subscribers name their phase
+    PostApproved,
+    PostEdited,
+    PostHidden,
+    PostRestored,
+    QuestionAsked,
+    VoteCast,
+    subscribe,
+)
+from .services import activity, cases, flags, following, links, mentions, notifications, support
+from .services.badges import awards as badges
 
 _wired = False
 
@@ -19,3 +47,52 @@ def init_app(app: Flask) -> None:
     if _wired:
         return
     _wired = True
+    notifications.init_app()
+
+    subscribe(QuestionAsked, links.record_body_links)
+    subscribe(QuestionAsked, mentions.record_body_mentions)
+    subscribe(QuestionAsked, following.asker_follows)
+
+    subscribe(AnswerPosted, links.record_body_links)
+    subscribe(AnswerPosted, mentions.record_body_mentions)
+    subscribe(AnswerPosted, support.answer_responds)
+    subscribe(AnswerPosted, following.answerer_follows)
+    subscribe(AnswerPosted, activity.answer_posted)
+    subscribe(AnswerPosted, badges.answer_posted)
+
+    subscribe(CommentAdded, links.record_body_links)
+    subscribe(CommentAdded, mentions.record_body_mentions)
+    subscribe(CommentAdded, support.comment_responds)
+    subscribe(CommentAdded, activity.comment_added)
+
+    subscribe(PostEdited, links.record_body_links)
+    subscribe(PostEdited, mentions.record_body_mentions)
+
+    subscribe(PostHidden, support.response_shown_or_hidden)
+    subscribe(PostRestored, support.response_shown_or_hidden)
+
+    subscribe(PostApproved, activity.post_approved)
+    subscribe(PostApproved, links.record_body_links)
+    subscribe(PostApproved, mentions.record_body_mentions)
+    subscribe(PostApproved, badges.answer_approved)
+
+    subscribe(VoteCast, badges.vote_cast)
+
+    subscribe(AnswerAccepted, activity.answer_accepted)
+    subscribe(AnswerAccepted, badges.answer_accepted)
+
+    subscribe(FlagRaised, flags.auto_hide)
+    subscribe(FlagsResolved, activity.flags_resolved)
+    subscribe(FlagsResolved, badges.flags_actioned)
+
+    subscribe(CaseOpened, support.case_responds)
+    subscribe(CaseOpened, cases.case_opened)
+    subscribe(CaseMessageAdded, cases.message_added)
+    subscribe(CaseStatusChanged, cases.status_changed)
+    subscribe(CaseResolved, cases.case_resolved)
+
+    subscribe(ArticleWritten, links.record_body_links)
+    subscribe(ArticleWritten, mentions.record_body_mentions)
+    subscribe(ArticleRated, badges.article_rated)
+
+    subscribe(BadgeAwarded, badges.announce_award)

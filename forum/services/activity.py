@@ -1,17 +1,17 @@
-"""Who hears about what happens in a thread: the notifications the core services send.
+"""Who hears about what happens in a thread: the notifications that follow answers, comments,
+acceptances, approvals and resolved flags.
 
-Called by answers, comments, curation and moderation inside their transaction. A post held
-for review tells nobody until a moderator approves it (``post_published``).
+Each function here is a subscriber (forum/subscribers.py), run inside the writer's transaction
+with the event; it re-reads the rows it needs (identity-map hits in that transaction). A post
+held for review tells nobody until a moderator approves it (``post_approved``).
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from ..events import AnswerAccepted, AnswerPosted, CommentAdded, FlagsResolved, PostApproved
 from ..extensions import db
 from ..mail import site_path
 from ..markup import to_plain_text
-from ..models import Answer, Comment, Flag, Question, User
-from .following import auto_follow
+from ..models import Answer, Comment, Question, User
 from .notifications import notify, notify_followers
 from .questions import slugify
 
@@ -36,13 +36,12 @@ def _excerpt(html: str) -> str:
     return text if len(text) <= EXCERPT else text[:EXCERPT - 1].rstrip() + "…"
 
 
-def answer_posted(answer: Answer) -> None:
-    """The answerer follows the question; the asker hears "answer", other followers "follow"."""
-    question = answer.question or db.session.get(Question, answer.question_id)
-    assert question is not None
-    auto_follow(answer.author, question)
+def _tell_answer(answer: Answer) -> None:
+    """The asker hears "answer", other followers "follow" (nobody while the answer is hidden)."""
     if not answer.is_visible:
         return
+    question = answer.question or db.session.get(Question, answer.question_id)
+    assert question is not None
     url = question_path(question, f"answer-{answer.id}")
     who = answer.author.name
     notify([question.author_id], "answer", actor=answer.author, subject=f"{who} answered your question “{question.title}”",
@@ -51,7 +50,7 @@ def answer_posted(answer: Answer) -> None:
                      url=url, text=_excerpt(answer.body_html))
 
 
-def comment_posted(comment: Comment) -> None:
+def _tell_comment(comment: Comment) -> None:
     """The author of the commented post hears "comment"; the question's followers hear "follow"."""
     if not comment.is_visible:
         return
@@ -69,31 +68,48 @@ def comment_posted(comment: Comment) -> None:
                      url=url, text=_excerpt(comment.body_html))
 
 
-def answer_accepted(actor: User, answer: Answer) -> None:
+def answer_posted(event: AnswerPosted) -> None:
+    answer = db.session.get(Answer, event.answer_id)
+    if answer is not None:
+        _tell_answer(answer)
+
+
+def comment_added(event: CommentAdded) -> None:
+    comment = db.session.get(Comment, event.comment_id)
+    if comment is not None:
+        _tell_comment(comment)
+
+
+def answer_accepted(event: AnswerAccepted) -> None:
     """The answer's author hears "accepted" (not when they accept on their own question)."""
+    answer = db.session.get(Answer, event.answer_id)
+    assert answer is not None
     question = answer.question
-    notify([answer.author_id], "accepted", actor=actor,
+    notify([answer.author_id], "accepted", actor=db.session.get(User, event.actor_id),
            subject=f"Your answer on “{question.title}” was accepted",
            url=question_path(question, f"answer-{answer.id}"), text=_excerpt(answer.body_html))
 
 
-def post_published(post: Question | Answer | Comment) -> None:
-    """A post approved from the review queue notifies as if it had just been posted."""
-    if isinstance(post, Answer):
-        answer_posted(post)
-    elif isinstance(post, Comment):
-        comment_posted(post)
-
-
-def flags_resolved(actor: User, post_type: str, post_id: int, action: str) -> None:
-    """Everyone whose flag on the post was pending hears the outcome ("flag").
-
-    Call before the flags are marked resolved: it reads the pending ones.
-    """
-    flaggers = list(db.session.scalars(select(Flag.flagger_id).where(
-        Flag.post_type == post_type, Flag.post_id == post_id, Flag.status == "pending")))
-    if not flaggers:
+def post_approved(event: PostApproved) -> None:
+    """A post approved from the review queue on its first publication notifies as if it had
+    just been posted (after an edit sent it back to review, everyone heard of it already)."""
+    if not event.first_publication:
         return
-    outcome = FLAG_OUTCOMES.get(action, "was reviewed")
+    if event.post_type == "answer":
+        answer = db.session.get(Answer, event.post_id)
+        if answer is not None:
+            _tell_answer(answer)
+    elif event.post_type == "comment":
+        comment = db.session.get(Comment, event.post_id)
+        if comment is not None:
+            _tell_comment(comment)
+
+
+def flags_resolved(event: FlagsResolved) -> None:
+    """Everyone whose flag on the post was pending hears the outcome ("flag")."""
+    if not event.flagger_ids:
+        return
+    outcome = FLAG_OUTCOMES.get(event.action, "was reviewed")
     url = site_path("moderation.my_flags")
-    notify(flaggers, "flag", actor=actor, subject=f"Your flag on a {post_type} {outcome}", url=url)
+    notify(list(event.flagger_ids), "flag", actor=db.session.get(User, event.actor_id),
+           subject=f"Your flag on a {event.post_type} {outcome}", url=url)

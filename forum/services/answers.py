@@ -3,22 +3,24 @@ from __future__ import annotations
 
 from sqlalchemy.orm import joinedload
 
-from ..events import AnswerUnaccepted, publish
+from ..events import AnswerPosted, Body, PostEdited, publish
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
-from . import activity, badges, reputation
 from .errors import InvalidState, NotFound
-from .links import after_write
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question
 from .safety import check_edited_post, check_new_post
-from .support import recompute_first_response, record_first_response
-from .visibility import hide_post
+from .visibility import delete_post, hide_post, undelete_post
 
 
 def post_answer(author: User, question: Question, body: str) -> Answer:
-    """Add an answer. Raises PermissionDenied on a deleted question, FieldError for bad input."""
+    """Add an answer (held for review when the safety checks say so) and announce it
+    (AnswerPosted: links, mentions, first response, following, notifications, badges follow).
+
+    Raises PermissionDenied on a question that takes no answers, FieldError for bad input,
+    RateLimited when the author posts too fast.
+    """
     require(author, "answer", question, "This question no longer takes answers.")
     body = check_body(body, limit_key="ANSWER_MAX_LENGTH")
     verdict = check_new_post(author, body, kind="answer")
@@ -30,26 +32,11 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
     db.session.add(answer)
     db.session.flush()
     add_revision(answer, author)
-    after_write(answer, rendered, author)
     touch_question(question.id, now, answers_delta=+1 if verdict == "publish" else 0)
-    if answer.is_visible:
-        record_first_response(question.id, author.id, now)
     db.session.flush()
-    activity.answer_posted(answer)
-    badges.on_event("answer", post=answer)
+    publish(AnswerPosted(question_id=question.id, answer_id=answer.id, author_id=author.id,
+                         published=verdict == "publish", body=Body.of("answer", answer.id, author.id, rendered)))
     return answer
-
-
-def release_acceptance(answer: Answer) -> None:
-    """A deleted or hidden answer cannot stay the accepted one: the question becomes unsolved,
-    and the acceptance rewards are reversed, as when the asker withdraws it."""
-    question = answer.question
-    if question is not None and question.accepted_answer_id == answer.id:
-        question.accepted_answer_id = None
-        question.accepted_by_id = None
-        question.accepted_at = None
-        reputation.acceptance_released(answer)
-        publish(AnswerUnaccepted(question_id=question.id, answer_id=answer.id, actor_id=None))
 
 
 def get_answer(answer_id: int, viewer: User | None) -> Answer:
@@ -85,28 +72,19 @@ def apply_answer_edit(author: User, answer: Answer, body: str, summary: str = ""
     touch_question(answer.question_id, answer.edited_at)
     if verdict == "review":
         hide_post(answer, "review")
-    after_write(answer, rendered, author)
     db.session.flush()
+    publish(PostEdited(question_id=answer.question_id, post_type="answer", post_id=answer.id, editor_id=author.id,
+                       body=Body.of("answer", answer.id, author.id, rendered)))
     return answer
 
 
 def delete_answer(actor: User, answer: Answer) -> None:
+    """Soft-delete (an accepted answer stops being accepted). Raises PermissionDenied."""
     require(actor, "delete", answer)
-    counted = answer.is_visible
-    answer.deleted_at = utcnow()
-    answer.deleted_by_id = actor.id
-    release_acceptance(answer)
-    db.session.flush()
-    if counted:
-        touch_question(answer.question_id, answers_delta=-1)
-        recompute_first_response(answer.question_id)
+    delete_post(actor, answer)
 
 
 def restore_answer(actor: User, answer: Answer) -> None:
+    """Undo a soft deletion. Raises PermissionDenied."""
     require(actor, "restore", answer)
-    answer.deleted_at = None
-    answer.deleted_by_id = None
-    db.session.flush()
-    if answer.is_visible:
-        touch_question(answer.question_id, answers_delta=+1)
-        recompute_first_response(answer.question_id)
+    undelete_post(answer)

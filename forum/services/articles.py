@@ -3,7 +3,8 @@
 Staff write and curate articles; everyone reads the published ones. Every staff action
 (create, publish, unpublish, archive, promote) is logged with audit.log_action in the same
 transaction. Tags follow the question rules (questions.parse_tags) but never move
-Tag.question_count, which counts questions only.
+Tag.question_count, which counts questions only. Every change is announced (ArticleChanged, or
+ArticleWritten / ArticleRated): link and mention bookkeeping, badges and search follow.
 """
 from __future__ import annotations
 
@@ -15,18 +16,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
+from ..events import ArticleChanged, ArticleRated, ArticleWritten, Body, publish
 from ..extensions import db
 from ..markup import RENDER_VERSION, Rendered
 from ..models import ARTICLE_STATES, Answer, Article, ArticleFeedback, Question, Revision, Tag, User
 from ..models.base import utcnow
-from . import badges
 from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound
-from .links import after_write, render_body
+from .links import render_body
 from .pagination import Page, paginate
 from .permissions import can, require
 from .posts import check_body, without_nul
-from .questions import _tags_for, parse_tags, slugify
+from .questions import parse_tags, slugify, tags_for
 
 BODY_LIMIT_KEY = "BODY_MAX_LENGTH"
 # Fixed path segments after /articles/<id>/: a slug equal to one would hide the article.
@@ -105,15 +106,16 @@ def create_article(author: User, data: ArticleInput, summary: str = "") -> Artic
     require(author, "write_article")
     title, body, names = _clean(data)
     now = utcnow()
-    article = Article(author=author, title=title, tags=_tags_for(names), state="draft", created_at=now,
+    article = Article(author=author, title=title, tags=tags_for(names), state="draft", created_at=now,
                       updated_at=now, helpful_yes=0, helpful_no=0)
     rendered = _set_body(article, body)
     db.session.add(article)
     db.session.flush()
     _add_revision(article, author, summary)
-    after_write(article, rendered, author)
     log_action(author, "create_article", "article", article.id, after=_snapshot(article))
     db.session.flush()
+    publish(ArticleWritten(article_id=article.id, actor_id=author.id, created=True,
+                           body=Body.of("article", article.id, author.id, rendered)))
     return article
 
 
@@ -128,14 +130,15 @@ def edit_article(editor: User, article: Article, data: ArticleInput, summary: st
     if title == article.title and body == article.body and same_tags:
         raise InvalidState("Nothing changed.")
     if not same_tags:
-        article.tags = _tags_for(names)
+        article.tags = tags_for(names)
     article.title = title
     rendered = _set_body(article, body)
     article.updated_at = utcnow()
     db.session.flush()
     _add_revision(article, editor, summary)
-    after_write(article, rendered, editor)
     db.session.flush()
+    publish(ArticleWritten(article_id=article.id, actor_id=editor.id, created=False,
+                           body=Body.of("article", article.id, editor.id, rendered)))
     return article
 
 
@@ -164,6 +167,7 @@ def set_state(actor: User, article: Article, state: str) -> Article:
         article.published_at = now  # the first publication; re-publishing keeps it
     db.session.flush()
     log_action(actor, STATE_ACTIONS[state], "article", article.id, before=before, after=_snapshot(article))
+    publish(ArticleChanged(article_id=article.id))
     return article
 
 
@@ -198,12 +202,14 @@ def promote_question(actor: User, question: Question) -> tuple[Article, bool]:
     rendered = _set_body(article, _promoted_body(question, answer))
     db.session.add(article)
     db.session.flush()
-    after_write(article, rendered, actor, notify=False)
     _add_revision(article, actor, f"Promoted from question #{question.id}")
     log_action(actor, "promote_article", "article", article.id,
                before={"question_id": question.id, "accepted_answer_id": answer.id},
                after={**_snapshot(article), "source_question_id": question.id})
     db.session.flush()
+    # A draft: its mentions tell nobody until it is edited once published (mentions.record_mentions).
+    publish(ArticleWritten(article_id=article.id, actor_id=actor.id, created=True,
+                           body=Body.of("article", article.id, actor.id, rendered)))
     return article, True
 
 
@@ -246,8 +252,7 @@ def rate_article(user: User, article: Article, helpful: bool) -> None:
         execution_options={"synchronize_session": False},
     )
     db.session.expire(article, ["helpful_yes", "helpful_no"])
-    if helpful:
-        badges.on_event("rate", user=user)
+    publish(ArticleRated(article_id=article.id, user_id=user.id, helpful=helpful))
 
 
 def recount_feedback(article: Article) -> tuple[int, int]:

@@ -4,6 +4,9 @@ Only the asker and staff see a case. The public question shows that support is h
 privately (and the case status), never what was said. A case resolves with a public summary,
 posted on the question as an official answer by the resolving agent; everyone following the
 question hears of it. Every step lands on the case timeline. Cases are never indexed for search.
+
+The services write and announce (CaseOpened, CaseMessageAdded, CaseStatusChanged,
+CaseResolved); the subscribers at the end tell the parties (forum/subscribers.py).
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..events import CaseOpened, CaseResolved, publish
+from ..events import CaseMessageAdded, CaseOpened, CaseResolved, CaseStatusChanged, publish
 from ..extensions import db
 from ..markup import RENDER_VERSION, render_markdown
 from ..models import CASE_STATUSES, Answer, CaseEvent, Question, SupportCase, User
@@ -24,7 +27,6 @@ from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .pagination import Page, paginate
 from .permissions import can, require
 from .posts import check_body
-from .support import record_first_response
 
 STATUS_LABELS = {"open": "Open", "waiting": "Waiting for the customer", "resolved": "Resolved"}
 
@@ -79,11 +81,8 @@ def open_case(actor: User, question: Question) -> SupportCase:
     except IntegrityError:
         raise InvalidState("This question already has a private case.") from None
     _event(case, actor, "opened", status="open")
-    record_first_response(question.id, actor.id, now)
     log_action(actor, "open_case", "question", question.id, after={"case_id": case.id})
     db.session.flush()
-    notifications.notify([question.author_id], "case", actor=actor, url=case_url(case),
-                         subject=f"Our support team opened a private case for your question: {question.title}")
     publish(CaseOpened(question_id=question.id, case_id=case.id, actor_id=actor.id))
     return case
 
@@ -119,7 +118,7 @@ def add_message(actor: User, case: SupportCase, body: str) -> CaseEvent:
         case.status = "open"
         _event(case, actor, "status", status="open")
     db.session.flush()
-    _tell(case, actor, f"New message on your support case: {case.context_title}", body)
+    publish(CaseMessageAdded(question_id=case.question_id, case_id=case.id, case_event_id=event.id, actor_id=actor.id))
     return event
 
 
@@ -133,7 +132,7 @@ def set_status(actor: User, case: SupportCase, status: str) -> None:
     case.status = status
     _event(case, actor, "status", status=status)
     db.session.flush()
-    _tell(case, actor, f"Your support case is now: {STATUS_LABELS[status].lower()}")
+    publish(CaseStatusChanged(question_id=case.question_id, case_id=case.id, actor_id=actor.id, status=status))
 
 
 def resolve_case(actor: User, case: SupportCase, summary: str) -> Answer:
@@ -158,10 +157,6 @@ def resolve_case(actor: User, case: SupportCase, summary: str) -> Answer:
     _event(case, actor, "resolved", status="resolved", body=summary)
     log_action(actor, "resolve_case", "question", question.id, after={"case_id": case.id, "answer_id": answer.id})
     db.session.flush()
-    url = f"/answers/{answer.id}"
-    _tell(case, actor, f"Your support case is resolved: {question.title}", summary)
-    notifications.notify_followers(question, "follow", actor=actor, url=url, text=summary[:200],
-                                   subject=f"Support posted the resolution: {question.title}")
     publish(CaseResolved(question_id=question.id, case_id=case.id, actor_id=actor.id, answer_id=answer.id))
     return answer
 
@@ -176,3 +171,42 @@ def list_cases(viewer: User, status: str, page: int) -> Page[SupportCase]:
     if status in CASE_STATUSES:
         stmt = stmt.where(SupportCase.status == status)
     return paginate(stmt.order_by(SupportCase.opened_at.desc(), SupportCase.id.desc()), page)
+
+
+# ---------------------------------------------------------------- subscribers: who hears of it
+
+
+def _case_and_actor(case_id: int, actor_id: int) -> tuple[SupportCase, User]:
+    case, actor = db.session.get(SupportCase, case_id), db.session.get(User, actor_id)
+    assert case is not None and actor is not None
+    return case, actor
+
+
+def case_opened(event: CaseOpened) -> None:
+    """The asker hears "case" at once: support is on it, privately."""
+    case, actor = _case_and_actor(event.case_id, event.actor_id)
+    notifications.notify([case.asker_id], "case", actor=actor, url=case_url(case),
+                         subject=f"Our support team opened a private case for your question: {case.question.title}")
+
+
+def message_added(event: CaseMessageAdded) -> None:
+    """The other parties hear "case", with the message's start."""
+    case, actor = _case_and_actor(event.case_id, event.actor_id)
+    message = db.session.get(CaseEvent, event.case_event_id)
+    _tell(case, actor, f"New message on your support case: {case.context_title}", message.body if message else "")
+
+
+def status_changed(event: CaseStatusChanged) -> None:
+    case, actor = _case_and_actor(event.case_id, event.actor_id)
+    _tell(case, actor, f"Your support case is now: {STATUS_LABELS[event.status].lower()}")
+
+
+def case_resolved(event: CaseResolved) -> None:
+    """The parties hear "case" with the summary; the question's followers hear "follow"."""
+    case, actor = _case_and_actor(event.case_id, event.actor_id)
+    question = case.question
+    answer = db.session.get(Answer, event.answer_id)
+    summary = answer.body if answer is not None else ""
+    _tell(case, actor, f"Your support case is resolved: {question.title}", summary)
+    notifications.notify_followers(question, "follow", actor=actor, url=f"/answers/{event.answer_id}",
+                                   text=summary[:200], subject=f"Support posted the resolution: {question.title}")

@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..events import Body, CommentAdded, PostEdited, publish
 from ..extensions import db
 from ..markup import RENDER_VERSION
 from ..models import Answer, Comment, Question, User
 from ..models.base import utcnow
-from . import activity
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
-from .links import after_write, render_body
+from .links import render_body
 from .permissions import can, require
 from .posts import touch_question, without_nul
 from .safety import check_edited_post, check_new_post
-from .support import recompute_first_response, record_first_response
-from .visibility import hide_post
+from .visibility import delete_post, hide_post
 
 
 def _check(body: str) -> str:
@@ -28,7 +27,8 @@ def _check(body: str) -> str:
 
 
 def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
-    """Comment on a question or answer. Raises PermissionDenied or FieldError."""
+    """Comment on a question or answer and announce it (CommentAdded: links, mentions, first
+    response and notifications follow). Raises PermissionDenied, FieldError or RateLimited."""
     require(author, "comment", target, "This post no longer takes comments.")
     body = _check(body)
     verdict = check_new_post(author, body, kind="comment")
@@ -47,11 +47,11 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
         comment.hidden_at, comment.hidden_reason = comment.created_at, "review"
     db.session.add(comment)
     db.session.flush()
-    after_write(comment, rendered, author)
     touch_question(question_id, comment.created_at)
-    if comment.is_visible:
-        record_first_response(question_id, author.id, comment.created_at)
-    activity.comment_posted(comment)
+    publish(CommentAdded(question_id=question_id, comment_id=comment.id,
+                         post_type="answer" if isinstance(target, Answer) else "question", post_id=target.id,
+                         author_id=author.id, published=verdict == "publish",
+                         body=Body.of("comment", comment.id, author.id, rendered)))
     return comment
 
 
@@ -79,13 +79,12 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
     comment.render_version = RENDER_VERSION
     comment.edited_at = utcnow()
     db.session.flush()
-    after_write(comment, rendered, editor)
+    publish(PostEdited(question_id=comment.question_id, post_type="comment", post_id=comment.id, editor_id=editor.id,
+                       body=Body.of("comment", comment.id, editor.id, rendered)))
     return comment
 
 
 def delete_comment(actor: User, comment: Comment) -> None:
+    """Soft-delete (moderators can restore it). Raises PermissionDenied."""
     require(actor, "delete_comment", comment)
-    comment.deleted_at = utcnow()
-    comment.deleted_by_id = actor.id
-    db.session.flush()
-    recompute_first_response(comment.question_id)
+    delete_post(actor, comment)

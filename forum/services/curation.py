@@ -1,14 +1,21 @@
 """Staff curation of threads: accepted and official answers, close/reopen, lock, pin.
 
 Every staff action is logged (audit.log_action) in the same transaction as the change.
+Acceptances move reputation here (the ledger is part of the write) and are announced
+(AnswerAccepted: the notification and badges follow).
 """
 from __future__ import annotations
 
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from ..events import AnswerAccepted, AnswerUnaccepted, QuestionClosed, QuestionReopened, publish
 from ..extensions import db
-from ..models import Answer, Question, User
+from ..models import Answer, Question, Tag, User
 from ..models.base import utcnow
-from . import activity, badges, reputation
+from . import reputation
 from .audit import log_action
 from .errors import FieldError, InvalidState
 from .permissions import require
@@ -39,8 +46,6 @@ def accept_answer(actor: User, answer: Answer) -> None:
     question.accepted_at = utcnow()
     db.session.flush()
     reputation.answer_accepted(actor, question, answer, previous)
-    activity.answer_accepted(actor, answer)
-    badges.on_event("accept", post=answer)
     if actor.is_staff and actor.id != question.author_id:
         _log(actor, "accept_answer", question, accepted_answer_id=(previous, answer.id))
     publish(AnswerAccepted(question_id=question.id, answer_id=answer.id, actor_id=actor.id,
@@ -137,8 +142,6 @@ def find_question_ref(ref: str) -> Question:
 
     Raises FieldError("duplicate_of") when it names no question.
     """
-    import re
-
     match = re.search(r"(?:^#?|/questions/)(\d+)(?:[/?#]|$)", ref.strip())
     if not match:
         raise FieldError("duplicate_of", "Give the question's number or link.")
@@ -149,16 +152,10 @@ def find_question_ref(ref: str) -> Question:
 
 
 def pinned_questions(tag_id: int | None = None, limit: int = 5) -> list[Question]:
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from ..models import Tag
-
+    """Pinned visible questions, the latest pinned first (of one tag when ``tag_id`` is given)."""
     stmt = (select(Question).where(Question.pinned_at.is_not(None), Question.deleted_at.is_(None),
                                    Question.hidden_at.is_(None))
             .options(selectinload(Question.tags)).order_by(Question.pinned_at.desc()).limit(limit))
     if tag_id is not None:
         stmt = stmt.where(Question.tags.any(Tag.id == tag_id))
     return list(db.session.scalars(stmt))
-
-

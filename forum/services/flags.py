@@ -2,8 +2,8 @@
 
 A flag belongs to one post (question, answer or comment) and one member; the database
 allows one flag per member per post. Flags stay "pending" until a moderator resolves them
-("dismissed" or "actioned", see services/moderation.py); the flagger follows the outcome on
-their "My flags" page.
+("dismissed" or "actioned", see services/moderation/flags.py); the flagger follows the outcome
+on their "My flags" page. A new flag is announced (FlagRaised); ``auto_hide`` subscribes.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from ..events import FlagRaised, publish
 from ..extensions import db
 from ..models import FLAG_REASONS, Answer, Comment, Flag, Question, User
 from .audit import log_action
@@ -123,7 +124,7 @@ def flag_post(flagger: User, post_type: str, post_id: int, reason: str, note: st
     Raises NotFound for a missing or invisible post, PermissionDenied for one's own post (or
     when the flagger may not post), FieldError("reason"/"note") for bad input, and
     AlreadyFlagged (an InvalidState) when this member flagged the post before.
-    Enough spam/rude flags from different members hide the post (see ``_maybe_auto_hide``).
+    Enough spam/rude flags from different members hide the post (see ``auto_hide``).
     """
     post = get_flaggable(flagger, post_type, post_id)
     if post.author_id == flagger.id:
@@ -149,16 +150,19 @@ def flag_post(flagger: User, post_type: str, post_id: int, reason: str, note: st
     except IntegrityError:
         # The same member flagging twice at the same instant; the caller rolls back.
         raise AlreadyFlagged("You already flagged this post. A moderator will look at it.") from None
-    _maybe_auto_hide(post, post_type)
+    publish(FlagRaised(question_id=post.id if isinstance(post, Question) else post.question_id, flag_id=flag.id,
+                       post_type=post.kind, post_id=post.id, flagger_id=flagger.id))
     return flag
 
 
-def _maybe_auto_hide(post: Post, post_type: str) -> None:
-    """Hide ``post`` once FLAG_HIDE_THRESHOLD different members flagged it as spam or rude.
+def auto_hide(event: FlagRaised) -> None:
+    """Subscriber: hide the post once FLAG_HIDE_THRESHOLD different members flagged it as spam or rude.
 
     Logged as a system action (no actor). The flags stay pending: a moderator decides.
     """
     threshold = int(current_app.config["FLAG_HIDE_THRESHOLD"])
+    post_type = event.post_type
+    post = find_post(post_type, event.post_id)
     if threshold <= 0 or not post.is_visible:
         return
     flaggers = db.session.scalar(

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..events import AnswerPosted, QuestionAsked
 from ..extensions import db
 from ..models import Question, QuestionFollow, Tag, TagFollow, User
 from ..models.base import utcnow
@@ -27,9 +28,15 @@ def follow_question(user: User, question: Question) -> None:
     _insert_ignore(QuestionFollow, ["user_id", "question_id"], user_id=user.id, question_id=question.id)
 
 
-def auto_follow(user: User, question: Question) -> None:
-    """The asker and every answerer follow the question without asking (idempotent)."""
-    _insert_ignore(QuestionFollow, ["user_id", "question_id"], user_id=user.id, question_id=question.id)
+def asker_follows(event: QuestionAsked) -> None:
+    """Subscriber: the asker follows their question without asking (idempotent)."""
+    _insert_ignore(QuestionFollow, ["user_id", "question_id"], user_id=event.author_id, question_id=event.question_id)
+
+
+def answerer_follows(event: AnswerPosted) -> None:
+    """Subscriber: every answerer follows the question without asking (idempotent), even while
+    the answer waits for review."""
+    _insert_ignore(QuestionFollow, ["user_id", "question_id"], user_id=event.author_id, question_id=event.question_id)
 
 
 def unfollow_question(user: User, question: Question) -> None:

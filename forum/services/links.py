@@ -2,8 +2,9 @@
 
 Writing: every service that stores a body renders it with :func:`render_body` (Markdown plus
 site links, ``#123`` and ``@mentions``, forum.markup.links) and, once the post has an id,
-calls :func:`after_write`, which replaces the post's rows in ``post_links`` and records (and
-notifies) new mentions (forum.services.mentions).
+announces it with an event carrying what the body points at (``events.Body``). The
+subscriber :func:`record_body_links` then replaces the post's rows in ``post_links``, and
+forum.services.mentions records (and notifies) new mentions (forum/subscribers.py).
 
 Reading: the cards under a post and the "Linked from" lists are built from ``post_links``
 with fresh rows (titles and scores change after the link was written), in a fixed number of
@@ -24,11 +25,13 @@ from sqlalchemy import and_, delete, exists, false, literal, or_, select, union_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..events import BodyEvent
 from ..extensions import db
 from ..markup import Rendered, Resolved, render_post
 from ..markup.links import site_target
 from ..models import Answer, Article, Comment, PostLink, Question, User
 from .permissions import can
+from .search import search_posts
 
 Post = Question | Answer | Comment | Article
 BACKLINKS_MAX = 20
@@ -79,36 +82,32 @@ def source_of(post: Post) -> tuple[str, int, int | None]:
     return "article", post.id, None
 
 
-def record_links(post: Post, rendered: Rendered) -> None:
-    """Replace the post's outgoing links with those of ``rendered`` (the post must have an id).
+def record_links(source_type: str, source_id: int, thread_id: int | None,
+                 targets: Iterable[tuple[str, int]]) -> None:
+    """Replace the outgoing links of one post (``thread_id``: its question; None for articles).
 
     Links inside one thread (an answer pointing at its own question) are not linked threads
     and are skipped, as is anything past LINKS_MAX. The insert skips rows that exist, so two
     edits of the same post at once cannot fail on the unique constraint.
     """
-    kind, ident, thread = source_of(post)
-    db.session.execute(delete(PostLink).where(PostLink.source_type == kind, PostLink.source_id == ident),
+    db.session.execute(delete(PostLink).where(PostLink.source_type == source_type, PostLink.source_id == source_id),
                        execution_options={"synchronize_session": False})
-    targets = [t for t in rendered.links if t != ("question", thread) and t != (kind, ident)]
-    targets = targets[: current_app.config["LINKS_MAX"]]
-    if not targets:
+    kept = [t for t in targets if t != ("question", thread_id) and t != (source_type, source_id)]
+    kept = kept[: current_app.config["LINKS_MAX"]]
+    if not kept:
         return
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.session.execute(insert(PostLink).values([
-        {"source_type": kind, "source_id": ident, "thread_id": thread, "target_type": t_kind, "target_id": t_id,
-         "position": n} for n, (t_kind, t_id) in enumerate(targets)
+        {"source_type": source_type, "source_id": source_id, "thread_id": thread_id, "target_type": t_kind,
+         "target_id": t_id, "position": n} for n, (t_kind, t_id) in enumerate(kept)
     ]).on_conflict_do_nothing(index_elements=["source_type", "source_id", "target_type", "target_id"]))
 
 
-def after_write(post: Post, rendered: Rendered, actor: User | None, *, notify: bool = True) -> None:
-    """Record the links and mentions of a post just written (created, edited or re-rendered).
-
-    ``notify`` False records mentions without telling anyone (re-rendering old posts).
-    """
-    from .mentions import record_mentions
-
-    record_links(post, rendered)
-    record_mentions(post, rendered, actor, notify=notify)
+def record_body_links(event: BodyEvent) -> None:
+    """Subscriber: a post or article was written; its links are those of the stored body."""
+    body = event.body
+    thread = None if body.source_type == "article" else event.question_id
+    record_links(body.source_type, body.source_id, thread, body.links)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -265,8 +264,6 @@ def find_link_targets(viewer: Any, query: str, limit: int = PICKER_LIMIT) -> lis
     else goes through the search index. Only rows the viewer may see; never raises for a
     malformed query (an unavailable index gives an empty list, logged).
     """
-    from .search import search_posts
-
     query = query.strip()[:200]
     if not query:
         return []

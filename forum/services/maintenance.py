@@ -6,7 +6,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..markup import RENDER_VERSION, render_markdown
 from ..models import Answer, Article, Comment, Question, User
-from .links import after_write, render_body
+from .links import record_links, render_body, source_of
+from .mentions import record_mentions
 
 
 def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
@@ -23,7 +24,7 @@ def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
         ("articles", Article, False),
     )
     for label, model, inline in jobs:
-        # Batches by id, not one streaming cursor: after_write runs statements between rows.
+        # Batches by id, not one streaming cursor: the bookkeeping runs statements between rows.
         n, last = 0, 0
         while True:
             stmt = select(model).where(model.id > last).order_by(model.id).limit(batch)
@@ -34,7 +35,8 @@ def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
                 rendered = render_body(row.body, inline=inline)
                 row.body_html = rendered.html if row.body.strip() else ""
                 row.render_version = RENDER_VERSION
-                after_write(row, rendered, None, notify=False)
+                record_links(*source_of(row), rendered.links)
+                record_mentions(row, rendered.mentions, None, notify=False)
             db.session.flush()
             n += len(rows)
             if len(rows) < batch:

@@ -1,16 +1,21 @@
 """@mentions: who is notified (once per post) and the username suggestions of the composer."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..events import BodyEvent
 from ..extensions import db
-from ..markup import Rendered, excerpt
+from ..markup import excerpt
 from ..models import Answer, Article, Comment, PostMention, Question, User
 from ..models.base import utcnow
 from . import notifications
+from .activity import question_path
+from .links import source_of
 
 SUGGEST_LIMIT = 8
 Post = Question | Answer | Comment | Article
@@ -19,8 +24,6 @@ Post = Question | Answer | Comment | Article
 def post_path(post: Post) -> str:
     """Site-relative link to a post: the same canonical URL the answer and comment
     notifications use, so a member mentioned in an answer to their own question hears of it once."""
-    from .activity import question_path
-
     if isinstance(post, Question):
         return question_path(post)
     if isinstance(post, Answer):
@@ -36,17 +39,15 @@ def _is_public(post: Post) -> bool:
     return post.is_visible
 
 
-def record_mentions(post: Post, rendered: Rendered, actor: User | None, *, notify: bool = True) -> list[int]:
-    """Record the users ``rendered`` mentions and notify those not told about this post before.
+def record_mentions(post: Post, mentioned: Sequence[int], actor: User | None, *, notify: bool = True) -> list[int]:
+    """Record the users ``mentioned`` (ids, as rendered) and notify those not told about this post before.
 
     At most MENTIONS_MAX users per post. The unique (post, user) row decides who is new, so
     an edit tells only newly added names and two saves at once cannot notify anyone twice.
     Posts nobody else can see yet (pending review, drafts) notify nobody and record nothing,
     so the mention counts once the post is visible and edited. Returns the ids notified.
     """
-    from .links import source_of
-
-    ids = list(rendered.mentions[: current_app.config["MENTIONS_MAX"]])
+    ids = list(mentioned[: current_app.config["MENTIONS_MAX"]])
     if not ids or not _is_public(post):
         return []
     kind, ident, _ = source_of(post)
@@ -65,6 +66,24 @@ def record_mentions(post: Post, rendered: Rendered, actor: User | None, *, notif
         notifications.notify(told, "mention", actor=actor, subject=f"{who} mentioned you in {where}",
                              url=post_path(post), text=excerpt(post.body_html, 200))
     return told
+
+
+def record_body_mentions(event: BodyEvent) -> None:
+    """Subscriber: a post or article was written; record and announce the mentions of its body."""
+    body = event.body
+    post: Post | None
+    if body.source_type == "question":
+        post = db.session.get(Question, body.source_id)
+    elif body.source_type == "answer":
+        post = db.session.get(Answer, body.source_id)
+    elif body.source_type == "comment":
+        post = db.session.get(Comment, body.source_id)
+    else:
+        post = db.session.get(Article, body.source_id)
+    if post is None:
+        return
+    writer = db.session.get(User, body.writer_id) if body.writer_id is not None else None
+    record_mentions(post, body.mentions, writer)
 
 
 def suggest_users(prefix: str, limit: int = SUGGEST_LIMIT) -> list[User]:

@@ -1,9 +1,10 @@
-"""Notifications: the interface every other service calls to tell members what happened.
+"""Notifications: the interface every subscriber calls to tell members what happened.
 
-Other services only ever call ``notify`` and ``notify_followers``, inside their own
-transaction; both only add rows (a ``Notification`` behind the bell, an ``OutboxMail`` for
-e-mail). The mail leaves after commit through the job layer (forum/jobs.py), so nothing is
-sent for a rolled-back request.
+The subscribers of domain events (activity, mentions, badges, cases, forum/subscribers.py)
+and the SLA sweep call ``notify`` and ``notify_followers`` inside the writer's transaction;
+both only add rows (a ``Notification`` behind the bell, an ``OutboxMail`` for e-mail). The
+mail leaves after commit through the job layer (forum/jobs.py collects new outbox rows at
+flush and hands them over after the real commit), so nothing is sent for a rolled-back request.
 
 Events (``event`` argument): "answer" (an answer on my question), "comment" (a comment on my
 post), "accepted" (my answer was accepted), "mention" (@me), "follow" (activity on a
@@ -23,9 +24,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
+from ..database import after_real_commit
 from ..extensions import db
-from ..jobs import NOTIFIED
 from ..mail import BadToken, absolute_url, compose, read_unsubscribe_token
 from ..models import Notification, NotificationPreference, Question, QuestionFollow, User
 from ..models.base import utcnow
@@ -43,6 +45,8 @@ DEFAULTS: dict[str, tuple[bool, bool]] = {
 }
 DIGEST_DEFAULT = True
 NO_EMAIL = "forum.notify.no_email"
+# session.info key: (user_id, url) -> the event that member was told of in this transaction.
+NOTIFIED = "forum.notify.notified"
 LABELS = {
     "answer": "An answer to my question", "comment": "A comment on my post", "accepted": "My answer is accepted",
     "mention": "Someone mentions me", "follow": "Activity on questions I follow", "flag": "The outcome of my flags",
@@ -58,6 +62,16 @@ class BadUnsubscribeLink(ServiceError):
 
 
 # ---------------------------------------------------------------- telling people
+
+
+def _forget_told(session: Session) -> None:
+    session.info.pop(NOTIFIED, None)
+
+
+def init_app() -> None:
+    """Forget who was told what once the transaction really commits (a rollback forgets too),
+    so the next transaction in the same session may tell them again."""
+    after_real_commit("notifications", None, _forget_told, (NOTIFIED,))
 
 
 def _ids(recipients: Iterable[User | int], actor: User | None) -> list[int]:

@@ -1,4 +1,5 @@
-"""Rules shared by questions and answers: body limits, revisions, activity, soft deletion."""
+"""Rules shared by questions and answers: body limits, revisions, and the counters kept in SQL
+(a question's activity and answer count, a tag's question count)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +10,7 @@ from sqlalchemy import case, func, select, update
 
 from ..extensions import db
 from ..markup import RENDER_VERSION, Rendered
-from ..models import Answer, Question, Revision, User
+from ..models import Answer, Question, Revision, Tag, User
 from ..models.base import utcnow
 from .errors import FieldError
 from .links import render_body
@@ -32,7 +33,8 @@ def check_body(body: str, *, limit_key: str, field: str = "body", minimum: int =
 
 
 def set_body(post: Question | Answer, body: str) -> Rendered:
-    """Store the source and its HTML; the caller passes the result to links.after_write once flushed."""
+    """Store the source and its HTML; the caller announces the result (events.Body) once flushed,
+    and link and mention bookkeeping follow from the event."""
     rendered = render_body(body)
     post.body = body
     post.body_html = rendered.html
@@ -80,6 +82,17 @@ def touch_question(question_id: int, when: datetime | None = None, answers_delta
     question = db.session.get(Question, question_id)
     if question is not None:
         db.session.expire(question, ["last_activity_at", "answer_count"])
+
+
+def move_tag_counts(tag_ids: list[int], delta: int) -> None:
+    """Move these tags' question counts by ``delta``, atomically in SQL (as touch_question)."""
+    if tag_ids:
+        db.session.execute(
+            update(Tag).where(Tag.id.in_(tag_ids)).values(question_count=Tag.question_count + delta),
+            execution_options={"synchronize_session": False},
+        )
+        for tag in db.session.scalars(select(Tag).where(Tag.id.in_(tag_ids))):
+            db.session.expire(tag, ["question_count"])
 
 
 def revisions_of(post: Question | Answer) -> list[Revision]:

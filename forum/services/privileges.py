@@ -5,9 +5,9 @@ read on every check, so a changed setting applies at once. Staff have every priv
 ``services/permissions.py`` asks ``has_privilege`` inside its rules; nothing else decides.
 
 The new-member limits (links held for review, a lower posting rate) are the other side of the
-same ladder: they come from ``services/safety.py`` and lift at ``NEW_MEMBER_REPUTATION``
-reputation or ``NEW_MEMBER_POSTS`` published posts; ``new_member_limits`` describes them
-with the figures from config for ``/help/privileges``.
+same ladder: ``services/safety.py`` applies them to new members (``services/membership.py``),
+and they lift at ``NEW_MEMBER_REPUTATION`` reputation or ``NEW_MEMBER_POSTS`` published posts;
+``new_member_limits`` describes them with the figures from config for ``/help/privileges``.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 
 from .errors import PermissionDenied
+from .membership import is_new_member
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,6 @@ class NewMemberLimits:
 
 def new_member_limits(user: Any) -> NewMemberLimits:
     """The new-member limits enforced by services/safety.py, with the figures from config."""
-    from .safety import is_new_member  # safety imports permissions, which imports this module
-
     cfg = current_app.config
     kinds = ("question", "answer", "comment")
     return NewMemberLimits(

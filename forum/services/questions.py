@@ -6,22 +6,21 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Select, case, select, update
+from sqlalchemy import Select, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
+from ..events import Body, PostEdited, QuestionAsked, publish
 from ..extensions import db
 from ..models import Answer, Comment, Question, Tag, User
 from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound
-from .links import after_write
-from .following import auto_follow
 from .pagination import Page, paginate
 from .permissions import can, require
-from .posts import add_revision, check_body, set_body, touch_question, without_nul
+from .posts import add_revision, check_body, move_tag_counts, set_body, touch_question, without_nul
 from .safety import check_edited_post, check_new_post
-from .visibility import hide_post
+from .visibility import delete_post, hide_post, undelete_post
 
 TAG_SPLIT_RE = re.compile(r"[\s,]+")
 TAG_DROP_RE = re.compile(r"[^a-z0-9+#.\-]")
@@ -75,7 +74,7 @@ def _check_title(title: str) -> str:
     return title
 
 
-def _tags_for(names: list[str]) -> list[Tag]:
+def tags_for(names: list[str]) -> list[Tag]:
     """Tag rows for ``names`` in that order, creating the new ones.
 
     Two people may introduce the same new tag at the same moment: the insert skips names
@@ -95,24 +94,19 @@ def _tags_for(names: list[str]) -> list[Tag]:
     return [existing[n] for n in names]
 
 
-def move_tag_counts(tag_ids: list[int], delta: int) -> None:
-    if tag_ids:
-        db.session.execute(
-            update(Tag).where(Tag.id.in_(tag_ids)).values(question_count=Tag.question_count + delta),
-            execution_options={"synchronize_session": False},
-        )
-        for tag in db.session.scalars(select(Tag).where(Tag.id.in_(tag_ids))):
-            db.session.expire(tag, ["question_count"])
-
-
 def ask_question(author: User, data: QuestionInput) -> Question:
-    """Create a question with its first revision. Raises FieldError for bad input."""
+    """Create a question with its first revision (held for review when the safety checks say
+    so) and announce it (QuestionAsked: links, mentions and the asker following it follow).
+
+    Raises PermissionDenied (a member who may not post), FieldError for bad input,
+    RateLimited when the author posts too fast.
+    """
     require(author, "ask")
     title = _check_title(data.title)
     body = check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20)
     names = parse_tags(data.tags)
     verdict = check_new_post(author, f"{title}\n{body}", kind="question")
-    tags = _tags_for(names)
+    tags = tags_for(names)
     now = utcnow()
     question = Question(author=author, title=title, tags=tags, created_at=now, last_activity_at=now, score=0, answer_count=0)
     rendered = set_body(question, body)
@@ -123,9 +117,9 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     if verdict == "publish":
         move_tag_counts([t.id for t in tags], +1)
     add_revision(question, author)
-    after_write(question, rendered, author)
-    auto_follow(author, question)
     db.session.flush()
+    publish(QuestionAsked(question_id=question.id, author_id=author.id, published=verdict == "publish",
+                          body=Body.of("question", question.id, author.id, rendered)))
     return question
 
 
@@ -162,7 +156,7 @@ def apply_question_edit(author: User, question: Question, data: QuestionInput, s
     verdict = check_edited_post(checked_by or author, f"{title}\n{body}")
     if names != old_names:
         old_ids = {t.id for t in question.tags}
-        question.tags = _tags_for(names)
+        question.tags = tags_for(names)
         new_ids = {t.id for t in question.tags}
         if question.is_visible:
             move_tag_counts(sorted(old_ids - new_ids), -1)
@@ -175,29 +169,23 @@ def apply_question_edit(author: User, question: Question, data: QuestionInput, s
     touch_question(question.id, question.edited_at)
     if verdict == "review":
         hide_post(question, "review")
-    after_write(question, rendered, author)
     db.session.flush()
+    publish(PostEdited(question_id=question.id, post_type="question", post_id=question.id, editor_id=author.id,
+                       body=Body.of("question", question.id, author.id, rendered)))
     return question
 
 
 def delete_question(actor: User, question: Question) -> None:
-    """Soft-delete: hidden from others, kept for its author and staff, restorable."""
+    """Soft-delete: hidden from others, kept for its author and staff, restorable.
+    Raises PermissionDenied."""
     require(actor, "delete", question)
-    counted = question.is_visible
-    question.deleted_at = utcnow()
-    question.deleted_by_id = actor.id
-    if counted:
-        move_tag_counts([t.id for t in question.tags], -1)
-    db.session.flush()
+    delete_post(actor, question)
 
 
 def restore_question(actor: User, question: Question) -> None:
+    """Undo a soft deletion. Raises PermissionDenied."""
     require(actor, "restore", question)
-    question.deleted_at = None
-    question.deleted_by_id = None
-    if question.is_visible:
-        move_tag_counts([t.id for t in question.tags], +1)
-    db.session.flush()
+    undelete_post(question)
 
 
 def get_question(question_id: int, viewer: User | None) -> Question:

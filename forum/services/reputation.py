@@ -51,11 +51,6 @@ def _record(user_id: int, amount: int, reason: str, post_type: str | None, post_
     return event
 
 
-def _lock_user(user_id: int) -> None:
-    """Serialise the cap check per user (row lock on PostgreSQL; SQLite writes are serial)."""
-    lock_users(user_id)
-
-
 def lock_users(*user_ids: int) -> None:
     """Lock these users' rows in id order before any reputation moves.
 
@@ -86,7 +81,7 @@ def grant_vote(post: Post, voter_id: int, value: int) -> None:
     """Ledger rows for a new vote (``value`` is 1 or -1) by ``voter_id`` on ``post``."""
     post_type = post.kind
     if value == 1:
-        _lock_user(post.author_id)
+        lock_users(post.author_id)  # the daily cap is read, then written: one voter at a time per author
         room = max(0, DAILY_VOTE_CAP - vote_earnings_today(post.author_id))
         _record(post.author_id, min(UPVOTE[post_type], room), "upvote", post_type, post.id, voter_id)
     elif value == -1:

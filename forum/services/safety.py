@@ -4,9 +4,8 @@
 stored. Suspended and silenced authors never get here: the "ask", "answer" and "comment"
 rules refuse them first (PermissionDenied).
 
-Who is a *new member*: reputation below ``NEW_MEMBER_REPUTATION`` (default 10) **and** fewer
-than ``NEW_MEMBER_POSTS`` (default 3) visible questions + answers (deleted or hidden posts do
-not count). Staff are never new. A new member's post that links to another site goes to the
+Who is a *new member* is decided in services/membership.py (low reputation and few visible
+posts; staff never). A new member's post that links to another site goes to the
 review queue (stored hidden with ``hidden_reason="review"``). A "link" is ``http://`` or
 ``https://`` anywhere, a bare ``www.`` address, or a Markdown link / reference whose target
 is absolute (``[x](ftp://…)``, ``[x](//host)``); relative links into the forum
@@ -31,13 +30,15 @@ from datetime import timedelta
 from typing import Literal
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Answer, Comment, Question, User, WatchedWord
 from ..models.base import utcnow
 from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound, RateLimited
+from .links import link_hosts
+from .membership import is_new_member
 from .permissions import require
 
 Verdict = Literal["publish", "review"]
@@ -64,8 +65,6 @@ def has_link(text: str) -> bool:
     like relative ones: a new member pasting a thread's address is not sent to review.
     """
     if has_app_context():
-        from .links import link_hosts
-
         hosts = "|".join(re.escape(h) for h in sorted(link_hosts()))
         if hosts:
             text = re.sub(rf"https?://(?:{hosts})(?=[/?#\s)\]>]|$)", "", text, flags=re.IGNORECASE)
@@ -94,26 +93,6 @@ def find_watched_word(text: str, words: list[WatchedWord] | None = None) -> Watc
         if word.phrase and re.search(phrase_pattern(word.phrase), text, re.IGNORECASE):
             return word
     return None
-
-
-def visible_post_count(user: User) -> int:
-    """Visible (not deleted, not hidden) questions plus answers written by ``user``."""
-    counts = [
-        db.session.scalar(select(func.count(model.id)).where(
-            model.author_id == user.id, model.deleted_at.is_(None), model.hidden_at.is_(None))) or 0
-        for model in (Question, Answer)
-    ]
-    return sum(counts)
-
-
-def is_new_member(user: User) -> bool:
-    """Reputation below NEW_MEMBER_REPUTATION and fewer than NEW_MEMBER_POSTS visible posts; staff never."""
-    if user.is_staff:
-        return False
-    cfg = current_app.config
-    if user.reputation >= cfg["NEW_MEMBER_REPUTATION"]:
-        return False
-    return visible_post_count(user) < cfg["NEW_MEMBER_POSTS"]
 
 
 def role_class(user: User) -> str:

@@ -10,6 +10,7 @@ Approving applies the text through the same path as an edit (``apply_question_ed
 as a revision credited to the proposer, and gives the proposer +2 reputation through the
 ledger. A suggestion whose post changed since it was made is never applied: approving it
 marks it "superseded" instead. Approvals, rejections and supersessions go to the moderation log.
+An approval is announced as SuggestionApproved, after the PostEdited of the edit itself.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from ..events import SuggestionApproved, publish
 from ..extensions import db
 from ..models import Answer, Question, Revision, SuggestedEdit, User
 from ..models.base import utcnow
@@ -177,6 +179,9 @@ def approve(reviewer: User, suggestion: SuggestedEdit) -> SuggestedEdit:
                after={"suggestion": suggestion.id, "status": "approved", "revision": suggestion.revision_number,
                       "proposer": proposer.username})
     db.session.flush()
+    publish(SuggestionApproved(question_id=suggestion.question_id, suggestion_id=suggestion.id, reviewer_id=reviewer.id,
+                               proposer_id=proposer.id, post_type="question" if isinstance(post, Question) else "answer",
+                               post_id=target_id))
     return suggestion
 
 

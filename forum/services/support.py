@@ -4,7 +4,9 @@ A public question needs a first response until someone other than the asker post
 answer or comment on it, or staff open a private case for it (opening a case is a staff
 response: the asker hears from support at once and the question leaves the queue).
 ``questions.first_response_at`` records that moment; it is set once with an atomic UPDATE and
-recomputed for one question when a response is deleted, hidden, restored or shown again.
+recomputed for one question when a response is deleted, hidden, restored or shown again. The
+subscribers below keep it (forum/subscribers.py: AnswerPosted, CommentAdded, CaseOpened,
+PostHidden, PostRestored).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from ..events import AnswerPosted, CaseOpened, CommentAdded, PostHidden, PostRestored
 from ..extensions import db
 from ..models import (
     SEVERITIES,
@@ -96,6 +99,33 @@ def recompute_first_response(question_id: int) -> None:
     db.session.execute(update(Question).where(Question.id == question_id).values(first_response_at=first),
                        execution_options={"synchronize_session": False})
     _expire(question_id)
+
+
+def answer_responds(event: AnswerPosted) -> None:
+    """Subscriber: a published answer by someone other than the asker is a first response."""
+    answer = db.session.get(Answer, event.answer_id)
+    if answer is not None and answer.is_visible:
+        record_first_response(answer.question_id, answer.author_id, answer.created_at)
+
+
+def comment_responds(event: CommentAdded) -> None:
+    """Subscriber: so is a published comment."""
+    comment = db.session.get(Comment, event.comment_id)
+    if comment is not None and comment.is_visible:
+        record_first_response(comment.question_id, comment.author_id, comment.created_at)
+
+
+def case_responds(event: CaseOpened) -> None:
+    """Subscriber: opening a private case is a staff response."""
+    case = db.session.get(SupportCase, event.case_id)
+    if case is not None:
+        record_first_response(case.question_id, event.actor_id, case.opened_at)
+
+
+def response_shown_or_hidden(event: PostHidden | PostRestored) -> None:
+    """Subscriber: an answer or comment that appears or disappears may be the first response."""
+    if event.post_type != "question" and event.question_id is not None:
+        recompute_first_response(event.question_id)
 
 
 def _expire(question_id: int) -> None:

@@ -3,7 +3,7 @@
 One vote per member per post (a database unique constraint); voting again with the same
 value changes nothing, another value changes the vote, 0 withdraws it. Scores move with
 atomic UPDATEs and every reputation effect goes through the ledger (services/reputation.py),
-all in the caller's transaction.
+all in the caller's transaction; then VoteCast announces the change (badges subscribe).
 
 Each member casts at most VOTES_PER_DAY new votes per UTC day (0: no limit), counted from the
 votes table under the voter's row lock, so the cap holds across processes. What counts is the
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +24,7 @@ from ..events import VoteCast, publish
 from ..extensions import db
 from ..models import Answer, Question, User, Vote
 from ..models.base import utcnow
-from . import badges, reputation
+from . import reputation
 from .errors import FieldError, InvalidState, NotFound, RateLimited
 from .permissions import can, require
 
@@ -73,7 +72,8 @@ def _lock_and_read(post: Question | Answer, voter_id: int) -> Vote | None:
 
 def _apply(post: Question | Answer, voter_id: int, vote: Vote | None, value: int) -> None:
     """Move ``voter_id``'s vote (locked and read by _lock_and_read) to ``value``: vote row,
-    score and ledger together. Raises InvalidState when the one-vote constraint refuses."""
+    score and ledger together, then announce it (VoteCast; badges follow). Raises
+    InvalidState when the one-vote constraint refuses."""
     old = vote.value if vote is not None else 0
     if old == value:
         return
@@ -93,6 +93,8 @@ def _apply(post: Question | Answer, voter_id: int, vote: Vote | None, value: int
     model = type(post)
     db.session.execute(update(model).where(model.id == post.id).values(score=model.score + (value - old))
                        .execution_options(synchronize_session=False))
+    # Read again on first use (by the badge subscriber or the caller): the UPDATE moved it in SQL.
+    db.session.expire(post, ["score"])
     if value:
         reputation.grant_vote(post, voter_id, value)
     question_id = post.id if isinstance(post, Question) else post.question_id
@@ -159,11 +161,10 @@ def cast_vote(voter: User, post_type: str, post_id: int, value: int) -> VoteResu
     vote = _lock_and_read(post, voter.id)
     if vote is None and value != 0:
         check_daily_votes(voter)
-    old = vote.value if vote is not None else 0
-    _apply(post, voter.id, vote, value)
-    db.session.refresh(post, ["score"])
-    if old != value:
-        badges.on_event("vote", post=post, user=voter, value=value, delta=value - old)
+    if (vote.value if vote is not None else 0) == value:
+        db.session.refresh(post, ["score"])  # unchanged by us, perhaps by others since it was read
+    else:
+        _apply(post, voter.id, vote, value)
     question = post if isinstance(post, Question) else post.question
     return VoteResult(post, question, post.score, value)
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from forum.extensions import db
 from forum.models import Answer, ModerationLog, Question, User, WatchedWord
 from forum.models.base import utcnow
-from forum.services import answers, comments, questions, safety
+from forum.services import answers, comments, membership, questions, safety
 from forum.services.errors import FieldError, InvalidState, PermissionDenied, RateLimited
 
 BODY = "The hub blinks orange after the firmware update and the app cannot find it."
@@ -79,7 +79,7 @@ def test_member_with_enough_visible_posts_is_no_longer_new(app, make_user, make_
     user = make_user()
     for i in range(app.config["NEW_MEMBER_POSTS"]):
         make_question(author=user, title=f"Question number {i} about the hub")
-    assert not safety.is_new_member(user)
+    assert not membership.is_new_member(user)
     assert ask(user, body=BODY + " www.example.org").is_visible
 
 
@@ -89,13 +89,13 @@ def test_hidden_and_deleted_posts_do_not_make_a_member_established(make_user, ma
     questions.delete_question(user, made[0])
     made[1].hidden_at, made[1].hidden_reason = utcnow(), "moderator"
     db.session.commit()
-    assert safety.visible_post_count(user) == 1 and safety.is_new_member(user)
+    assert membership.visible_post_count(user) == 1 and membership.is_new_member(user)
 
 
 @pytest.mark.parametrize("role", ["agent", "moderator", "admin"])
 def test_staff_are_never_new_and_never_held(make_user, role: str) -> None:
     staff = make_user(role=role)
-    assert not safety.is_new_member(staff)
+    assert not membership.is_new_member(staff)
     assert ask(staff, body=BODY + " https://example.org/guide").is_visible
 
 

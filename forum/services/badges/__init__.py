@@ -1,10 +1,11 @@
 """Badges that reward helping: the catalogue (catalogue.py), awarding on events and in bulk
 (awards.py), and what the pages read (here).
 
-Services call ``on_event`` once, inside their own transaction, where the event happens:
-votes.cast_vote ("vote"), answers.post_answer ("answer"), curation.accept_answer ("accept"),
-moderation.act_on_flags ("flag", when the flags were acted on), articles.rate_article
-("rate", when rated helpful). ``flask badges award`` runs ``award_all``.
+No service calls in here: the subscribers in awards.py call ``on_event`` inside the writer's
+transaction when a domain event says what happened (forum/subscribers.py): AnswerPosted and
+PostApproved ("answer"), AnswerAccepted ("accept"), VoteCast ("vote"), FlagsResolved ("flag",
+when the flags were acted on), ArticleRated ("rate", when rated helpful). Every new award is
+announced as BadgeAwarded. ``flask badges award`` runs ``award_all``.
 """
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 """Awarding badges: on events, inside the event's transaction, and in bulk (the backfill).
 
-Every award is an INSERT ... ON CONFLICT DO NOTHING on the unique (user, badge, tag): when two
-workers evaluate the same event at once, both may find the badge missing, but only one insert
-writes a row, and only that one (RETURNING says which) sends the notification. Badges are
-never taken away: nothing here deletes a row when a score drops or a vote is withdrawn.
+The subscribers at the end (forum/subscribers.py wires them) turn domain events into
+``on_event`` calls. Every award is an INSERT ... ON CONFLICT DO NOTHING on the unique (user,
+badge, tag): when two workers evaluate the same event at once, both may find the badge
+missing, but only one insert writes a row, and only that one (RETURNING says which) is
+announced (``BadgeAwarded``; ``announce_award`` tells the member). Badges are never taken
+away: nothing here deletes a row when a score drops or a vote is withdrawn.
 """
 from __future__ import annotations
 
@@ -14,11 +16,21 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ...events import (
+    AnswerAccepted,
+    AnswerPosted,
+    ArticleRated,
+    BadgeAwarded,
+    FlagsResolved,
+    PostApproved,
+    VoteCast,
+    publish,
+)
 from ...extensions import db
-from ...models import Answer, Flag, User, UserBadge
+from ...models import Answer, Flag, Question, User, UserBadge
 from ...models.base import utcnow
 from .. import notifications
-from ..flags import Post, post_type_of
+from ..flags import Post, find_post, post_type_of
 from .catalogue import BADGES, BY_KEY, EVENTS, Badge
 
 # What one event asks to evaluate: a badge, the members concerned, the tags (tag badges only).
@@ -143,13 +155,57 @@ def _insert(found: Iterable[tuple[Badge, int, str, int | None]], *, notify: bool
             .returning(table.c.user_id, table.c.badge, table.c.tag)
         ).all()
         awards += [Award(u, BY_KEY[k], t) for u, k, t in rows]
-    if notify:
-        for award in awards:
-            notifications.notify([award.user_id], "badge", actor=None, subject=subject(award),
-                                 url=f"/badges/{award.badge.key}")
+    for award in awards:
+        publish(BadgeAwarded(user_id=award.user_id, badge=award.badge.key, tag=award.tag, announce=notify))
     return awards
 
 
 def subject(award: Award) -> str:
     where = f" in {award.tag}" if award.tag else ""
     return f"You earned the {award.badge.tier_label.lower()} badge “{award.badge.name}”{where}."
+
+
+# ---------------------------------------------------------------- subscribers
+
+
+def answer_posted(event: AnswerPosted) -> None:
+    """A new answer may earn its author an answering badge (a held one counts once approved)."""
+    on_event("answer", post=db.session.get(Answer, event.answer_id))
+
+
+def answer_approved(event: PostApproved) -> None:
+    """Held answers count once they are published."""
+    if event.post_type == "answer":
+        on_event("answer", post=db.session.get(Answer, event.post_id))
+
+
+def answer_accepted(event: AnswerAccepted) -> None:
+    on_event("accept", post=db.session.get(Answer, event.answer_id))
+
+
+def vote_cast(event: VoteCast) -> None:
+    """The post's score moved (votes.py expired it, so it is read fresh here)."""
+    post: Question | Answer | None = (db.session.get(Question, event.post_id) if event.post_type == "question"
+                                      else db.session.get(Answer, event.post_id))
+    on_event("vote", post=post, user=db.session.get(User, event.voter_id), value=event.value,
+             delta=event.value - event.previous)
+
+
+def flags_actioned(event: FlagsResolved) -> None:
+    """Flags a moderator acted on were helpful ones; dismissed flags earn nothing."""
+    if event.status == "actioned":
+        on_event("flag", post=find_post(event.post_type, event.post_id))
+
+
+def article_rated(event: ArticleRated) -> None:
+    """Rating an article helpful may earn the rater a badge."""
+    if event.helpful:
+        on_event("rate", user=db.session.get(User, event.user_id))
+
+
+def announce_award(event: BadgeAwarded) -> None:
+    """The member hears "badge" (not for the silent backfill)."""
+    if event.announce:
+        award = Award(event.user_id, BY_KEY[event.badge], event.tag)
+        notifications.notify([award.user_id], "badge", actor=None, subject=subject(award),
+                             url=f"/badges/{award.badge.key}")

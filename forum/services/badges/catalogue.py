@@ -8,7 +8,7 @@ command); an event passes the few members it concerns, so each rule is one bound
 
 Figures (documented on /badges and in docs/badges.md): a score badge needs one visible post at
 or above the score; accepted answers count only answers accepted on someone else's question;
-a helpful flag is one a moderator acted on (status "actioned", services/moderation.py); a tag
+a helpful flag is one a moderator acted on (status "actioned", services/moderation/flags.py); a tag
 badge counts visible answers with a positive score on visible questions carrying the tag.
 """
 from __future__ import annotations
