@@ -39,7 +39,7 @@ def _add_tag(event: SomethingHappened) -> None:
     db.session.flush()
 
 
-def test_an_in_transaction_subscriber_runs_at_once_and_rolls_back_with_the_writer(app, registry) -> None:  # noqa: ANN001
+def test_an_in_transaction_subscriber_runs_at_once_and_rolls_back_with_the_writer(app, registry) -> None:
     subscribe(SomethingHappened, _add_tag)
     publish(SomethingHappened(what="kept"))
     assert "kept" in _tag_names()  # before publish returned
@@ -50,7 +50,7 @@ def test_an_in_transaction_subscriber_runs_at_once_and_rolls_back_with_the_write
     assert _tag_names() == {"kept"}
 
 
-def test_an_in_transaction_subscriber_that_fails_fails_the_writer(app, registry) -> None:  # noqa: ANN001
+def test_an_in_transaction_subscriber_that_fails_fails_the_writer(app, registry) -> None:
     def refuse(event: SomethingHappened) -> None:
         raise RuntimeError("no")
 
@@ -62,7 +62,7 @@ def test_an_in_transaction_subscriber_that_fails_fails_the_writer(app, registry)
     assert _tag_names() == set()
 
 
-def test_an_after_commit_subscriber_waits_for_the_outer_commit_and_runs_once(app, registry) -> None:  # noqa: ANN001
+def test_an_after_commit_subscriber_waits_for_the_outer_commit_and_runs_once(app, registry) -> None:
     seen: list[str] = []
     subscribe(SomethingHappened, lambda e: seen.append(e.what), Phase.AFTER_COMMIT)
     publish(SomethingHappened(what="outer"))
@@ -76,7 +76,7 @@ def test_an_after_commit_subscriber_waits_for_the_outer_commit_and_runs_once(app
     assert seen == ["outer", "inner"]
 
 
-def test_an_after_commit_subscriber_never_runs_for_a_rolled_back_transaction(app, registry) -> None:  # noqa: ANN001
+def test_an_after_commit_subscriber_never_runs_for_a_rolled_back_transaction(app, registry) -> None:
     seen: list[str] = []
     subscribe(SomethingHappened, lambda e: seen.append(e.what), Phase.AFTER_COMMIT)
     _add_tag(SomethingHappened(what="t"))
@@ -89,7 +89,7 @@ def test_an_after_commit_subscriber_never_runs_for_a_rolled_back_transaction(app
     assert seen == ["next"]
 
 
-def test_a_failing_after_commit_subscriber_is_logged_and_the_others_still_run(app, registry, caplog) -> None:  # noqa: ANN001
+def test_a_failing_after_commit_subscriber_is_logged_and_the_others_still_run(app, registry, caplog) -> None:
     seen: list[str] = []
 
     def broken(event: SomethingHappened) -> None:
@@ -104,7 +104,7 @@ def test_a_failing_after_commit_subscriber_is_logged_and_the_others_still_run(ap
     assert "after-commit subscriber" in caplog.text
 
 
-def test_handlers_run_in_the_order_they_were_subscribed(app, registry) -> None:  # noqa: ANN001
+def test_handlers_run_in_the_order_they_were_subscribed(app, registry) -> None:
     order: list[str] = []
     for name in ("links", "mentions", "notifications", "badges"):
         subscribe(SomethingHappened, lambda e, name=name: order.append(name))
@@ -113,7 +113,7 @@ def test_handlers_run_in_the_order_they_were_subscribed(app, registry) -> None: 
     assert order == ["links", "mentions", "notifications", "badges"]
 
 
-def test_a_subscriber_of_a_base_event_hears_its_subclasses(app, registry) -> None:  # noqa: ANN001
+def test_a_subscriber_of_a_base_event_hears_its_subclasses(app, registry) -> None:
     heard: list[str] = []
     subscribe(ArticleChanged, lambda e: heard.append(f"changed:{e.name}"))
     subscribe(ArticleRated, lambda e: heard.append("rated"))
@@ -122,7 +122,7 @@ def test_a_subscriber_of_a_base_event_hears_its_subclasses(app, registry) -> Non
     assert heard == ["rated", "changed:article_rated", "changed:article_changed"]
 
 
-def test_what_follows_an_answer_is_undone_when_the_answer_is_rolled_back(make_user, make_question) -> None:  # noqa: ANN001
+def test_what_follows_an_answer_is_undone_when_the_answer_is_rolled_back(make_user, make_question) -> None:
     asker, answerer = make_user(), make_user()
     q = make_question(author=asker)
     answers.post_answer(answerer, q, "Hold the reset button for ten seconds, then pair again.")
