@@ -351,7 +351,7 @@ class Registry:
     def for_event(self, event: Event, phase: Phase) -> list[Handler]:
         found: list[Handler] = []
         for klass in type(event).__mro__:
-            found.extend(self.handlers.get((klass, phase), ()))  # type: ignore[arg-type]
+            found.extend(self.handlers.get((klass, phase), ()))
         return found
 
 

@@ -1,6 +1,8 @@
 """Extensions, created unbound and bound to an app in ``create_app``."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -23,6 +25,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The class models subclass. Flask-SQLAlchemy builds ``db.Model`` at run time, so the type
+# checker cannot see it as a class; to it, the models are plain declarative classes of Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .base import UTCDateTime, utcnow
 from .post import Tag
 from .user import User
@@ -21,7 +21,7 @@ article_tags = Table(
 )
 
 
-class Article(db.Model):
+class Article(Model):
     __tablename__ = "articles"
     __table_args__ = (
         CheckConstraint("state IN ('draft', 'published', 'archived')", name="state"),
@@ -57,7 +57,7 @@ class Article(db.Model):
         return self.state == "published"
 
 
-class ArticleFeedback(db.Model):
+class ArticleFeedback(Model):
     """One "Was this helpful?" answer per user per article (kept for the metrics)."""
 
     __tablename__ = "article_feedback"

@@ -6,12 +6,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, utcnow
 from .user import User
 
 
-class UserBadge(db.Model):
+class UserBadge(Model):
     """One badge earned by one member, for one tag (tag badges) or for none ("").
 
     ``tag`` is an empty string rather than NULL for the other badges: NULLs never collide in

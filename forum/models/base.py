@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any, cast
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
 from sqlalchemy.types import TypeDecorator
 
 
@@ -32,3 +33,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+def table_of(model: Any) -> Table:
+    """The Core table of a mapped class, typed as a Table (``__table__`` is typed as any FromClause),
+    for INSERT … ON CONFLICT statements that the ORM does not build."""
+    return cast(Table, model.__table__)

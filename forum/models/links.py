@@ -6,14 +6,14 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, utcnow
 
 LINK_SOURCES = ("question", "answer", "comment", "article")
 LINK_TARGETS = ("question", "article")
 
 
-class PostLink(db.Model):
+class PostLink(Model):
     """A post that links to a question or article of this site; rebuilt on every edit of the source.
 
     Deleted or hidden sources keep their rows (a restore brings the backlink back): readers
@@ -39,7 +39,7 @@ class PostLink(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
 
-class PostMention(db.Model):
+class PostMention(Model):
     """A user mentioned in a post, notified once: the unique row decides who was already told."""
 
     __tablename__ = "post_mentions"

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, utcnow
 from .user import User
 
@@ -14,7 +14,7 @@ FLAG_REASONS = ("spam", "rude", "off_topic", "needs_staff", "other")
 POST_TYPES = ("question", "answer", "comment")
 
 
-class Flag(db.Model):
+class Flag(Model):
     """A member's report of a post; one per member per post (a database constraint)."""
 
     __tablename__ = "flags"
@@ -40,7 +40,7 @@ class Flag(db.Model):
     flagger: Mapped[User] = relationship(foreign_keys=[flagger_id], lazy="joined", innerjoin=True)
 
 
-class ModerationLog(db.Model):
+class ModerationLog(Model):
     """Append-only record of every staff action: who, what, when, why, before and after."""
 
     __tablename__ = "moderation_log"
@@ -59,7 +59,7 @@ class ModerationLog(db.Model):
     actor: Mapped[User | None] = relationship(lazy="joined")
 
 
-class UserNote(db.Model):
+class UserNote(Model):
     """A private moderator note about a member (never shown to the member)."""
 
     __tablename__ = "user_notes"
@@ -73,7 +73,7 @@ class UserNote(db.Model):
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
 
 
-class WatchedWord(db.Model):
+class WatchedWord(Model):
     """A word or phrase that blocks a post outright or sends it to the review queue."""
 
     __tablename__ = "watched_words"
@@ -86,7 +86,7 @@ class WatchedWord(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Announcement(db.Model):
+class Announcement(Model):
     """A site-wide banner (crisis mode): shown on every page and above the ask form."""
 
     __tablename__ = "announcements"
@@ -102,7 +102,7 @@ class Announcement(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class AnnouncementDismissal(db.Model):
+class AnnouncementDismissal(Model):
     __tablename__ = "announcement_dismissals"
 
     announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True)

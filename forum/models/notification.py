@@ -6,14 +6,14 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, utcnow
 from .user import User
 
 MAIL_STATES = ("pending", "sending", "sent", "failed")
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One line in a member's notification list; unread while ``read_at`` is empty."""
 
     __tablename__ = "notifications"
@@ -36,7 +36,7 @@ class Notification(db.Model):
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
 
 
-class QuestionFollow(db.Model):
+class QuestionFollow(Model):
     """A member follows a question (automatic when they ask or answer it); one row per pair."""
 
     __tablename__ = "question_follows"
@@ -47,7 +47,7 @@ class QuestionFollow(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class TagFollow(db.Model):
+class TagFollow(Model):
     """A member follows a tag (for the daily digest); one row per pair."""
 
     __tablename__ = "tag_follows"
@@ -57,7 +57,7 @@ class TagFollow(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """A member's choice for one event; without a row the defaults in services/notifications apply.
 
     The pseudo-event "digest" holds the daily digest switch in ``email``.
@@ -71,7 +71,7 @@ class NotificationPreference(db.Model):
     email: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class DigestSent(db.Model):
+class DigestSent(Model):
     """One row per member per day a digest went out: the primary key makes the digest idempotent."""
 
     __tablename__ = "digests_sent"
@@ -81,7 +81,7 @@ class DigestSent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """An e-mail to send. The row is the source of truth: a send is retried until sent or failed.
 
     pending -> sending (claimed by one worker) -> sent; a failed attempt goes back to pending

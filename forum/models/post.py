@@ -7,7 +7,7 @@ from typing import Literal
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .base import UTCDateTime, utcnow
 from .user import User
 
@@ -19,7 +19,7 @@ question_tags = Table(
 )
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +50,7 @@ class SoftDeleteMixin:
         return self.deleted_at is None and self.hidden_at is None
 
 
-class Question(SoftDeleteMixin, db.Model):
+class Question(SoftDeleteMixin, Model):
     __tablename__ = "questions"
     __table_args__ = (
         Index("ix_questions_created", "created_at", "id"),
@@ -119,7 +119,7 @@ class Question(SoftDeleteMixin, db.Model):
         return self.pinned_at is not None
 
 
-class Answer(SoftDeleteMixin, db.Model):
+class Answer(SoftDeleteMixin, Model):
     __tablename__ = "answers"
     __table_args__ = (Index("ix_answers_question_score", "question_id", "score", "created_at"),)
 
@@ -156,7 +156,7 @@ class Answer(SoftDeleteMixin, db.Model):
         return self.official_at is not None
 
 
-class Comment(SoftDeleteMixin, db.Model):
+class Comment(SoftDeleteMixin, Model):
     """A comment on a question (answer_id is NULL) or on one of its answers."""
 
     __tablename__ = "comments"
@@ -180,7 +180,7 @@ class Comment(SoftDeleteMixin, db.Model):
         return "comment"
 
 
-class Revision(db.Model):
+class Revision(Model):
     """A full snapshot of a question, answer or article after each save (revision 1 is the original)."""
 
     __tablename__ = "revisions"
@@ -210,7 +210,7 @@ class Revision(db.Model):
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class SearchPending(db.Model):
+class SearchPending(Model):
     """Posts whose search document could not be written yet (the index was busy or down).
 
     The database stays the source of truth: a post commits whatever the index does, and

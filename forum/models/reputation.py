@@ -6,14 +6,14 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, utcnow
 from .user import User
 
 VOTE_POST_TYPES = ("question", "answer")
 
 
-class Vote(db.Model):
+class Vote(Model):
     """One member's current vote on one post (a database constraint: one per member per post)."""
 
     __tablename__ = "votes"
@@ -37,7 +37,7 @@ class Vote(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ReputationEvent(db.Model):
+class ReputationEvent(Model):
     """Append-only: every change to a user's reputation is one row; undoing writes a reversing row.
 
     ``amount`` is what was actually granted (after the daily cap), so a reversal is exact.

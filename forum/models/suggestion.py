@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, utcnow
 from .user import User
 
@@ -14,7 +14,7 @@ SUGGESTION_STATES = ("pending", "approved", "rejected", "superseded")
 PENDING_ONLY = text("status = 'pending'")
 
 
-class SuggestedEdit(db.Model):
+class SuggestedEdit(Model):
     """The full proposed text of a question (title, body, tags) or an answer (body).
 
     ``base_revision`` is the post's revision number when the suggestion was made: if the post

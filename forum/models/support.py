@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .base import UTCDateTime, utcnow
 from .post import Question
 from .user import User
@@ -22,7 +22,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-class QuestionTriage(db.Model):
+class QuestionTriage(Model):
     """A staff rating of a public question: its type and severity pick the playbook."""
 
     __tablename__ = "question_triage"
@@ -49,7 +49,7 @@ playbook_watchers = Table(
 )
 
 
-class Playbook(db.Model):
+class Playbook(Model):
     """What to do for one (type, severity): suggested first reply, response target, who hears of a breach.
 
     A combination without a row follows the defaults in ``services/playbooks.py``; admins'
@@ -77,7 +77,7 @@ class Playbook(db.Model):
     watchers: Mapped[list[User]] = relationship(secondary=playbook_watchers, order_by=User.username)
 
 
-class OnDuty(db.Model):
+class OnDuty(Model):
     """A staff member on duty: told when a question breaches its first-response target."""
 
     __tablename__ = "support_on_duty"
@@ -86,7 +86,7 @@ class OnDuty(db.Model):
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SupportAlert(db.Model):
+class SupportAlert(Model):
     """One invitation or breach alert per question: the primary key makes the sweep idempotent."""
 
     __tablename__ = "support_alerts"
@@ -98,7 +98,7 @@ class SupportAlert(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SupportCase(db.Model):
+class SupportCase(Model):
     """A private conversation between the asker and staff, opened from a public question.
 
     Holds a copy of the question as it was when the case opened. Never indexed for search.
@@ -135,7 +135,7 @@ class SupportCase(db.Model):
         return self.status == "resolved"
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     """The case timeline: opened, each message, each status change, the resolution."""
 
     __tablename__ = "case_events"
@@ -158,7 +158,7 @@ class CaseEvent(db.Model):
     actor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class CannedReply(db.Model):
+class CannedReply(Model):
     """A shared reply template with placeholders ({asker}, {question_link}, {article_link})."""
 
     __tablename__ = "canned_replies"

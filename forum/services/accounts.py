@@ -120,7 +120,7 @@ def authenticate(login: str, password: str) -> User | None:
     login = login.strip()
     key = login.lower()
     column = User.email if "@" in login else User.username_key
-    user = db.session.scalar(select(User).where(column == key))
+    user: User | None = db.session.scalar(select(User).where(column == key))
     if user is None:
         _verify(_dummy_hash(), password)
         return None
@@ -180,7 +180,7 @@ def get_user(user_id: int) -> User:
 
 
 def find_user(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username_key == username.lower()))
+    user: User | None = db.session.scalar(select(User).where(User.username_key == username.lower()))
     if user is None:
         raise NotFound(f"No user named {username!r}.")
     return user

@@ -20,7 +20,7 @@ from ..events import ArticleChanged, ArticleRated, ArticleWritten, Body, publish
 from ..extensions import db
 from ..markup import RENDER_VERSION, Rendered
 from ..models import ARTICLE_STATES, Answer, Article, ArticleFeedback, Question, Revision, Tag, User
-from ..models.base import utcnow
+from ..models.base import table_of, utcnow
 from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound
 from .links import render_body
@@ -228,15 +228,15 @@ def rate_article(user: User, article: Article, helpful: bool) -> None:
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # RETURNING, not rowcount: it says reliably on both backends whether this statement wrote the row.
     inserted = db.session.execute(
-        insert(ArticleFeedback.__table__)
+        insert(table_of(ArticleFeedback))
         .values(article_id=article.id, user_id=user.id, helpful=helpful, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["article_id", "user_id"])
-        .returning(ArticleFeedback.__table__.c.id)
+        .returning(table_of(ArticleFeedback).c.id)
     ).scalar()
     if inserted is not None:
         yes, no = (1, 0) if helpful else (0, 1)
     else:
-        feedback = ArticleFeedback.__table__
+        feedback = table_of(ArticleFeedback)
         changed = db.session.execute(
             update(feedback)
             .where(feedback.c.article_id == article.id, feedback.c.user_id == user.id, feedback.c.helpful != helpful)
@@ -304,7 +304,7 @@ def list_articles(viewer: User | None, page: int, state: str = "published", tag:
     whatever ``state`` says. An unknown tag gives an empty page.
     """
     state = visible_state(viewer, state)
-    stmt: Select[tuple[Article]] = select(Article).options(selectinload(Article.tags))
+    stmt: Select[Article] = select(Article).options(selectinload(Article.tags))
     if state != "all":
         stmt = stmt.where(Article.state == state)
     if tag:

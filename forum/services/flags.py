@@ -24,6 +24,7 @@ from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .pagination import Page, paginate
 from .permissions import can, require
+from .rows import get_row
 from .visibility import hide_post
 
 Post = Question | Answer | Comment
@@ -81,7 +82,7 @@ def post_state(post: Post) -> dict[str, Any]:
 def find_post(post_type: str, post_id: int) -> Post:
     """Any post, whatever its state (for moderators). Raises NotFound for an unknown type or id."""
     model = POST_MODELS.get(post_type)
-    post = db.session.get(model, post_id) if model is not None else None
+    post = get_row(model, post_id) if model is not None else None
     if post is None:
         raise NotFound("That post does not exist.")
     return post
@@ -92,7 +93,7 @@ def get_flaggable(viewer: User, post_type: str, post_id: int) -> Post:
     model = POST_MODELS.get(post_type)
     if model is None:
         raise NotFound("That post does not exist.")
-    post = db.session.get(model, post_id)
+    post = get_row(model, post_id)
     if post is None or not can(viewer, "view", post):
         raise NotFound("That post does not exist or was deleted.")
     question_id = post.id if isinstance(post, Question) else post.question_id

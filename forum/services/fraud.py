@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy import Subquery, and_, func, literal, select, union_all
 
 from ..extensions import db
 from ..models import Answer, Question, User, Vote
@@ -45,7 +45,7 @@ class Reversal:
     reputation_after: int
 
 
-def _votes_with_authors(since: datetime):  # noqa: ANN202 - a SQLAlchemy subquery
+def _votes_with_authors(since: datetime) -> Subquery:
     """Votes changed since ``since`` with the author of the post each one is on."""
     on_questions = (select(Vote.id.label("vote_id"), Vote.user_id.label("voter_id"),
                            Question.author_id.label("author_id"), Vote.value.label("value"))
@@ -92,7 +92,7 @@ def reverse_serial(actor: User | None, min_votes: int, hours: float, *, dry_run:
         require(actor, "moderate", None, "Only moderators and admins reverse votes.")
     reversals: list[Reversal] = []
     for pair in find_serial_votes(min_votes, hours):
-        voter, author = db.session.get(User, pair.voter_id), db.session.get(User, pair.author_id)
+        voter, author = db.session.get_one(User, pair.voter_id), db.session.get_one(User, pair.author_id)
         before = db.session.scalar(select(User.reputation).where(User.id == pair.author_id)) or 0
         after = before
         if not dry_run:

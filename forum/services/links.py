@@ -275,11 +275,12 @@ def find_link_targets(viewer: Any, query: str, limit: int = PICKER_LIMIT) -> lis
         target = site_target(query, link_hosts())
         direct = (target[0], target[1]) if target else None
     if direct is not None:  # only live targets: nobody links a deleted thread on purpose
-        row = db.session.get(Question if direct[0] == "question" else Article, direct[1])
+        row: Question | Article | None = (db.session.get(Question, direct[1]) if direct[0] == "question"
+                                          else db.session.get(Article, direct[1]))
         return [row] if row is not None and can(viewer, "view", row) and not _state(row) else []
     try:
         page = search_posts(viewer, query)
     except Exception:  # noqa: BLE001 - the picker is a convenience; the composer works without it
         current_app.logger.warning("link picker search unavailable", exc_info=True)
         return []
-    return [r.article or r.question for r in page.results][:limit]  # type: ignore[misc]
+    return [post for r in page.results if (post := r.article or r.question) is not None][:limit]

@@ -1,6 +1,8 @@
 """Keeping stored HTML (and the link table built from it) in line with the current renderer."""
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 
 from ..extensions import db
@@ -17,7 +19,7 @@ def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
     anyone (the mention is not new; only the renderer is).
     """
     counts: dict[str, int] = {}
-    jobs = (
+    jobs: tuple[tuple[str, type[Question] | type[Answer] | type[Comment] | type[Article], bool], ...] = (
         ("questions", Question, False),
         ("answers", Answer, False),
         ("comments", Comment, True),
@@ -30,7 +32,8 @@ def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
             stmt = select(model).where(model.id > last).order_by(model.id).limit(batch)
             if not everything:
                 stmt = stmt.where(model.render_version < RENDER_VERSION)
-            rows = list(db.session.scalars(stmt))
+            # select() over a union of classes is typed as the declarative base.
+            rows = cast(list[Question | Answer | Comment | Article], list(db.session.scalars(stmt)))
             for row in rows:
                 rendered = render_body(row.body, inline=inline)
                 row.body_html = rendered.html if row.body.strip() else ""
@@ -43,11 +46,11 @@ def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
                 break
             last = rows[-1].id
         counts[label] = n
-    stmt = select(User)
+    users = select(User)
     if not everything:
-        stmt = stmt.where(User.render_version < RENDER_VERSION)
+        users = users.where(User.render_version < RENDER_VERSION)
     n = 0
-    for user in db.session.scalars(stmt.execution_options(yield_per=batch)):
+    for user in db.session.scalars(users.execution_options(yield_per=batch)):
         user.bio_html = render_markdown(user.bio) if user.bio.strip() else ""
         user.render_version = RENDER_VERSION
         n += 1

@@ -31,4 +31,4 @@ def is_new_member(user: User) -> bool:
     cfg = current_app.config
     if user.reputation >= cfg["NEW_MEMBER_REPUTATION"]:
         return False
-    return visible_post_count(user) < cfg["NEW_MEMBER_POSTS"]
+    return visible_post_count(user) < int(cfg["NEW_MEMBER_POSTS"])

@@ -29,7 +29,7 @@ def post_path(post: Post) -> str:
     if isinstance(post, Answer):
         return question_path(post.question, f"answer-{post.id}")
     if isinstance(post, Comment):
-        return question_path(db.session.get(Question, post.question_id), f"comment-{post.id}")
+        return question_path(db.session.get_one(Question, post.question_id), f"comment-{post.id}")
     return f"/articles/{post.id}"
 
 

@@ -21,9 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from ..database import after_real_commit
@@ -244,9 +246,9 @@ def inbox(user: User, page: int) -> Page[Notification]:
 
 def mark_all_read(user: User) -> int:
     """Mark every unread notification read; returns how many."""
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow()), execution_options={"synchronize_session": False})
+        .values(read_at=utcnow()), execution_options={"synchronize_session": False}))
     return result.rowcount or 0
 
 

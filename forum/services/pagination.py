@@ -38,7 +38,7 @@ def clamp_page(raw: Any) -> int:
         page = int(raw)
     except (TypeError, ValueError):
         return 1
-    return min(max(page, 1), current_app.config["MAX_PAGE"])
+    return min(max(page, 1), int(current_app.config["MAX_PAGE"]))
 
 
 def paginate(stmt: Select[Any], page: int, per_page: int | None = None) -> Page[Any]:

@@ -52,9 +52,9 @@ def add_revision(post: Question | Answer, author: User, summary: str = "") -> Re
         answer_id=None if is_question else post.id,
         number=last + 1,
         author_id=author.id,
-        title=post.title if is_question else "",
+        title=post.title if isinstance(post, Question) else "",
         body=post.body,
-        tags=" ".join(t.name for t in post.tags) if is_question else "",
+        tags=" ".join(t.name for t in post.tags) if isinstance(post, Question) else "",
         summary=summary[:200],
     )
     db.session.add(rev)

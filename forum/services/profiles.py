@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager
@@ -95,7 +96,7 @@ def period_start(period: str, now: datetime | None = None) -> datetime | None:
     return None
 
 
-def _name_filter(stmt: Select, query: str) -> Select:
+def _name_filter(stmt: Select[Any], query: str) -> Select[Any]:
     query = query.lower()
     if not query:
         return stmt
@@ -145,7 +146,7 @@ def _members(start: datetime | None, page: int, query: str) -> Page[Member]:
     return Page([Member(u, int(sums.get(u.id, 0))) for u in users.items], users.page, users.per_page, users.total)
 
 
-def _visible_answers(user: User) -> Select:
+def _visible_answers(user: User) -> Select[Answer]:
     return (select(Answer).join(Question, Question.id == Answer.question_id)
             .where(Answer.author_id == user.id, Answer.deleted_at.is_(None), Answer.hidden_at.is_(None),
                    Question.deleted_at.is_(None), Question.hidden_at.is_(None)))

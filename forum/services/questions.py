@@ -226,7 +226,7 @@ def load_thread(question: Question, viewer: User | None) -> tuple[list[Answer], 
     return answers, comments
 
 
-def _visible_questions() -> Select[tuple[Question]]:
+def _visible_questions() -> Select[Question]:
     return (select(Question).where(Question.deleted_at.is_(None), Question.hidden_at.is_(None))
             .options(selectinload(Question.tags)))
 

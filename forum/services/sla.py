@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Answer, Question, QuestionTriage, Role, SupportAlert, User, question_tags
-from ..models.base import utcnow
+from ..models.base import table_of, utcnow
 from . import notifications
 from .support import UNTRIAGED, PlaybookView, all_playbooks, on_duty_staff, unresponded_filter
 
@@ -83,9 +83,9 @@ def _claim(question_id: int, kind: str, recipients: int) -> bool:
     """
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = db.session.execute(
-        insert(SupportAlert.__table__).values(question_id=question_id, kind=kind, recipients=recipients, created_at=utcnow())
+        insert(table_of(SupportAlert)).values(question_id=question_id, kind=kind, recipients=recipients, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["question_id", "kind"])
-        .returning(SupportAlert.__table__.c.question_id))
+        .returning(table_of(SupportAlert).c.question_id))
     # RETURNING, not rowcount: psycopg reports -1 for this statement.
     return result.first() is not None
 

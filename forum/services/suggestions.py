@@ -15,9 +15,12 @@ An approval is announced as SuggestionApproved, after the PostEdited of the edit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..events import SuggestionApproved, publish
 from ..extensions import db
@@ -31,6 +34,7 @@ from .pagination import Page, paginate
 from .permissions import require
 from .posts import check_body
 from .questions import QuestionInput, apply_question_edit, check_question_input
+from .rows import get_row
 from .safety import check_edited_post
 
 REASON_MAX = 500
@@ -38,7 +42,7 @@ Post = Question | Answer
 MODELS: dict[str, type[Question] | type[Answer]] = {"question": Question, "answer": Answer}
 
 
-def _revision_column(post_type: str):  # noqa: ANN202 - a column
+def _revision_column(post_type: str) -> InstrumentedAttribute[int | None]:
     return Revision.question_id if post_type == "question" else Revision.answer_id
 
 
@@ -114,17 +118,17 @@ def get_suggestion(suggestion_id: int) -> SuggestedEdit:
 
 
 def _post_of(suggestion: SuggestedEdit) -> Post | None:
-    return db.session.get(MODELS[suggestion.post_type], suggestion.post_id)
+    return get_row(MODELS[suggestion.post_type], suggestion.post_id)
 
 
 def _close(reviewer: User, suggestion: SuggestedEdit, status: str, reason: str = "") -> None:
     """Move a pending suggestion to ``status`` exactly once: a conditional UPDATE, so two
     reviewers acting at the same moment cannot both apply it (the second gets InvalidState)."""
     now = utcnow()
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         update(SuggestedEdit).where(SuggestedEdit.id == suggestion.id, SuggestedEdit.status == "pending")
         .values(status=status, reviewer_id=reviewer.id, reviewed_at=now, reject_reason=reason)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)))
     if result.rowcount != 1:
         raise InvalidState("Someone else reviewed this suggestion a moment ago.")
     db.session.refresh(suggestion)
@@ -163,6 +167,8 @@ def approve(reviewer: User, suggestion: SuggestedEdit) -> SuggestedEdit:
                    after={"suggestion": suggestion.id, "status": "superseded"})
         db.session.flush()
         return suggestion
+    # Not outdated means the post still exists (_outdated_reason checks that first).
+    assert post is not None
     _close(reviewer, suggestion, "approved")
     proposer = suggestion.proposer
     if isinstance(post, Question):
@@ -234,13 +240,14 @@ def _items(suggestions: list[SuggestedEdit]) -> list[Item]:
         ids = [s.post_id for s in suggestions if s.post_type == kind]
         if not ids:
             continue
-        posts.update({(kind, p.id): p for p in db.session.scalars(select(model).where(model.id.in_(ids)))})
+        rows: list[Post] = list(db.session.scalars(select(model).where(model.id.in_(ids))))
+        posts.update({(kind, p.id): p for p in rows})
         column = _revision_column(kind)
         wanted = [(s.post_id, s.base_revision) for s in suggestions if s.post_type == kind]
         for rev in db.session.scalars(select(Revision).where(tuple_(column, Revision.number).in_(wanted))):
             bases[(kind, rev.question_id if kind == "question" else rev.answer_id, rev.number)] = rev  # type: ignore[index]
         latest.update({(kind, pid): n for pid, n in db.session.execute(
-            select(column, func.max(Revision.number)).where(column.in_(ids)).group_by(column))})
+            select(column, func.max(Revision.number)).where(column.in_(ids)).group_by(column)) if pid is not None})
     question_ids = {s.question_id for s in suggestions}
     questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(question_ids)))} \
         if question_ids else {}

@@ -207,8 +207,8 @@ def save_playbook(actor: User, data: PlaybookInput) -> Playbook:
             with db.session.begin_nested():
                 db.session.add(row)
         except IntegrityError:  # another admin created it a moment ago: update theirs
-            row = db.session.scalar(select(Playbook).where(Playbook.type == data.type,
-                                                           Playbook.severity == data.severity))
+            row = db.session.scalars(select(Playbook).where(Playbook.type == data.type,
+                                                            Playbook.severity == data.severity)).one()
     before = {"target_hours": row.target_hours, "notify_roles": row.notify_roles}
     row.target_hours = data.target_hours
     row.first_reply = reply
@@ -253,7 +253,8 @@ def triage_question(actor: User, question: Question, type_: str, severity: str) 
             with db.session.begin_nested():
                 db.session.add(row)
         except IntegrityError:  # triaged by someone else at the same moment: last one wins
-            row = db.session.get(QuestionTriage, question.id, populate_existing=True)
+            row = db.session.scalars(select(QuestionTriage).where(QuestionTriage.question_id == question.id)
+                                     .execution_options(populate_existing=True)).one()
     row.type, row.severity, row.triaged_by_id, row.triaged_at = type_, severity, actor.id, utcnow()
     db.session.flush()
     log_action(actor, "triage", "question", question.id, before=before, after={"type": type_, "severity": severity})

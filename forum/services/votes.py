@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import Answer, Question, User, Vote
 from ..models.base import utcnow
 from . import reputation
+from .rows import get_row
 from .errors import FieldError, InvalidState, NotFound, RateLimited
 from .permissions import can, require
 
@@ -43,7 +44,7 @@ class VoteResult:
 def get_votable(viewer: User | None, post_type: str, post_id: int) -> Question | Answer:
     """The question or answer the viewer can see. Raises NotFound otherwise."""
     model = MODELS.get(post_type)
-    post = db.session.get(model, post_id) if model is not None else None
+    post = get_row(model, post_id) if model is not None else None
     if post is None or not can(viewer, "view", post):
         raise NotFound("That post does not exist or was deleted.")
     return post
@@ -107,7 +108,7 @@ def remove_vote(vote: Vote) -> int:
     hidden post, suspended voter): fraud reversal uses it. The score and every ledger effect
     are reversed exactly. Returns the value removed (0 when it was already gone)."""
     model = MODELS[vote.post_type]
-    post = db.session.get(model, vote.post_id)
+    post = get_row(model, vote.post_id)
     if post is None:
         return 0
     current = _lock_and_read(post, vote.user_id)

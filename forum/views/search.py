@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ..models import Article
 from ..services import search as svc
 from ..services.pagination import clamp_page
 from .articles import article_url
@@ -38,7 +39,7 @@ def similar() -> ResponseReturnValue:
     return jsonify(results=[
         {"id": r.id, "title": r.title, "url": article_url(r), "score": 0, "answers": 0, "solved": False,
          "kind": "article"}
-        if r.kind == "article" else
+        if isinstance(r, Article) else
         {"id": r.id, "title": r.title, "url": question_url(r), "score": r.score,
          "answers": r.answer_count, "solved": r.is_solved, "kind": "question"}
         for r in rows

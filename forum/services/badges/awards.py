@@ -27,8 +27,8 @@ from ...events import (
     publish,
 )
 from ...extensions import db
-from ...models import Answer, Flag, Question, User, UserBadge
-from ...models.base import utcnow
+from ...models import Answer, Comment, Flag, Question, User, UserBadge
+from ...models.base import table_of, utcnow
 from .. import notifications
 from ..flags import Post, find_post, post_type_of
 from .catalogue import BADGES, BY_KEY, EVENTS, Badge
@@ -68,7 +68,7 @@ def _targets(event: str, post: Post | None, user: User | None, value: int, delta
             elif b.per_tag:
                 if isinstance(post, Answer) and post.score > 0 >= post.score - delta:
                     targets.append((b, [post.author_id], [t.name for t in post.question.tags]))
-            elif b.post_type == post.kind and post.score >= b.threshold:
+            elif not isinstance(post, Comment) and b.post_type == post.kind and post.score >= b.threshold:
                 targets.append((b, [post.author_id], None))
     elif event == "flag" and post is not None:
         flaggers = list(db.session.scalars(select(Flag.flagger_id).where(
@@ -141,7 +141,7 @@ def _insert(found: Iterable[tuple[Badge, int, str, int | None]], *, notify: bool
     if not found:
         return []
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = UserBadge.__table__
+    table = table_of(UserBadge)
     now = utcnow()
     awards: list[Award] = []
     for start in range(0, len(found), INSERT_CHUNK):

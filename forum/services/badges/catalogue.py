@@ -26,7 +26,9 @@ TIERS = ("gold", "silver", "bronze")  # display order, rarest first
 TIER_LABELS = {"gold": "Gold", "silver": "Silver", "bronze": "Bronze"}
 EVENTS = ("answer", "accept", "vote", "flag", "rate")
 
-Rule = Callable[[Sequence[int] | None, Sequence[str] | None], Select[Any]]
+# A badge rule selects (user_id, ref) rows, or (user_id, tag, ref) for a per-tag badge.
+Rows = Select[*tuple[Any, ...]]
+Rule = Callable[[Sequence[int] | None, Sequence[str] | None], Rows]
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def _count_rule(user_col: Any, id_col: Any | None, *conds: Any, joins: Sequence[
     """Members with at least ``threshold`` rows matching ``conds``; ref = their first row's id
     (only for threshold 1: "the first answer" names a post, "ten accepted answers" does not)."""
 
-    def rule(users: Sequence[int] | None, tags: Sequence[str] | None = None) -> Select[Any]:
+    def rule(users: Sequence[int] | None, tags: Sequence[str] | None = None) -> Rows:
         ref = func.min(id_col) if id_col is not None and threshold == 1 else null()
         stmt = select(user_col, ref)
         for target, on in joins:
@@ -83,7 +85,7 @@ def _helpful_flags(threshold: int) -> Rule:
 
 
 def _tag_rule(threshold: int) -> Rule:
-    def rule(users: Sequence[int] | None, tags: Sequence[str] | None) -> Select[Any]:
+    def rule(users: Sequence[int] | None, tags: Sequence[str] | None) -> Rows:
         stmt = (select(Answer.author_id, Tag.name, null())
                 .join(Question, Answer.question_id == Question.id)
                 .join(question_tags, question_tags.c.question_id == Question.id)
