@@ -24,6 +24,7 @@ from flask import current_app
 
 from ..models import Answer, Article, Comment, Question, Role, Tag, User
 from ..models.base import utcnow
+from ..models.kinds import Action
 from .errors import PermissionDenied
 from .privileges import PrivilegeRequired, has_privilege, refusal
 
@@ -197,7 +198,7 @@ def _can_open_case(user: Any, obj: Any) -> bool:
     return _staff(user) and isinstance(obj, Question) and obj.is_visible and obj.author_id != user.id
 
 
-RULES: dict[str, Callable[[Any, Any], bool]] = {
+RULES: dict[Action, Callable[[Any, Any], bool]] = {
     "view": _can_view,
     "view_history": _can_view,
     "ask": lambda user, obj: _may_post(user),
@@ -250,7 +251,7 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def can(user: User | Any, action: str, obj: Any = None) -> bool:
+def can(user: User | Any, action: Action, obj: Any = None) -> bool:
     """Return whether ``user`` (possibly anonymous) may do ``action`` to ``obj``.
 
     Raises KeyError for an unknown action, so a typo in a template fails loudly in tests.
@@ -259,14 +260,14 @@ def can(user: User | Any, action: str, obj: Any = None) -> bool:
 
 
 # Actions whose only missing ingredient can be reputation: (rule without it, privilege).
-PRIVILEGED: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
+PRIVILEGED: dict[Action, tuple[Callable[[Any, Any], bool], str]] = {
     "vote_up": (_can_vote, "upvote"),
     "vote_down": (_can_vote, "downvote"),
     "comment": (_may_comment_on, "comment_everywhere"),
 }
 
 
-def missing_privilege(user: User | Any, action: str, obj: Any = None) -> str | None:
+def missing_privilege(user: User | Any, action: Action, obj: Any = None) -> str | None:
     """The privilege key when ``action`` is refused only for lack of reputation, else None."""
     if action not in PRIVILEGED or can(user, action, obj):
         return None
@@ -274,13 +275,13 @@ def missing_privilege(user: User | Any, action: str, obj: Any = None) -> str | N
     return key if rule(user, obj) and not has_privilege(user, key) else None
 
 
-def privilege_note(user: User | Any, action: str, obj: Any = None) -> str | None:
+def privilege_note(user: User | Any, action: Action, obj: Any = None) -> str | None:
     """The refusal sentence ("Downvoting needs 125 reputation; you have 12.") or None."""
     key = missing_privilege(user, action, obj)
     return refusal(user, key) if key else None
 
 
-def require(user: User | Any, action: str, obj: Any = None, message: str | None = None) -> None:
+def require(user: User | Any, action: Action, obj: Any = None, message: str | None = None) -> None:
     """Raise PermissionDenied unless ``can(user, action, obj)``.
 
     A refusal caused only by reputation raises PrivilegeRequired (also a 403) whose message

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from ..extensions import db
 from ..models import Answer, Question, ReputationEvent, User
 from ..models.base import utcnow
+from ..models.kinds import UNDO, LedgerReason
 
 UPVOTE = {"answer": 10, "question": 5}
 DOWNVOTE_RECEIVED = -2
@@ -29,15 +30,14 @@ ACCEPTER = 2
 SUGGESTED_EDIT = 2
 DAILY_VOTE_CAP = 200
 
-VOTE_REASONS = ("upvote", "downvote", "downvote_cast")
-ACCEPT_REASONS = ("accepted", "accept")
-CAPPED_REASONS = ("upvote", "undo:upvote")
-UNDO = "undo:"
+VOTE_REASONS = (LedgerReason.UPVOTE, LedgerReason.DOWNVOTE, LedgerReason.DOWNVOTE_CAST)
+ACCEPT_REASONS = (LedgerReason.ACCEPTED, LedgerReason.ACCEPT)
+CAPPED_REASONS = (LedgerReason.UPVOTE, LedgerReason.UNDO_UPVOTE)
 
 Post = Question | Answer
 
 
-def _record(user_id: int, amount: int, reason: str, post_type: str | None, post_id: int | None,
+def _record(user_id: int, amount: int, reason: LedgerReason, post_type: str | None, post_id: int | None,
             actor_id: int | None) -> ReputationEvent | None:
     """Append one ledger row and move the user's total by the same amount (atomic UPDATE)."""
     if amount == 0:
@@ -83,18 +83,18 @@ def grant_vote(post: Post, voter_id: int, value: int) -> None:
     if value == 1:
         lock_users(post.author_id)  # the daily cap is read, then written: one voter at a time per author
         room = max(0, DAILY_VOTE_CAP - vote_earnings_today(post.author_id))
-        _record(post.author_id, min(UPVOTE[post_type], room), "upvote", post_type, post.id, voter_id)
+        _record(post.author_id, min(UPVOTE[post_type], room), LedgerReason.UPVOTE, post_type, post.id, voter_id)
     elif value == -1:
-        rows = [(post.author_id, DOWNVOTE_RECEIVED, "downvote")]
+        rows = [(post.author_id, DOWNVOTE_RECEIVED, LedgerReason.DOWNVOTE)]
         if post_type == "answer":
-            rows.append((voter_id, DOWNVOTE_CAST, "downvote_cast"))
+            rows.append((voter_id, DOWNVOTE_CAST, LedgerReason.DOWNVOTE_CAST))
         # Users' rows are updated in id order, as _reverse does: two members downvoting each
         # other's answers at the same moment would otherwise deadlock on PostgreSQL.
         for user_id, amount, reason in sorted(rows):
             _record(user_id, amount, reason, post_type, post.id, voter_id)
 
 
-def _reverse(post_type: str, post_id: int, reasons: tuple[str, ...], actor_id: int | None,
+def _reverse(post_type: str, post_id: int, reasons: tuple[LedgerReason, ...], actor_id: int | None,
              undo_actor_id: int | None) -> None:
     """Write rows cancelling what is still outstanding for ``reasons`` on one post.
 
@@ -102,17 +102,17 @@ def _reverse(post_type: str, post_id: int, reasons: tuple[str, ...], actor_id: i
     """
     stmt = (select(ReputationEvent.user_id, ReputationEvent.reason, func.sum(ReputationEvent.amount))
             .where(ReputationEvent.post_type == post_type, ReputationEvent.post_id == post_id,
-                   ReputationEvent.reason.in_([*reasons, *(UNDO + r for r in reasons)]))
+                   ReputationEvent.reason.in_([*reasons, *(r.undone() for r in reasons)]))
             .group_by(ReputationEvent.user_id, ReputationEvent.reason)
             .order_by(ReputationEvent.user_id, ReputationEvent.reason))
     if actor_id is not None:
         stmt = stmt.where(ReputationEvent.actor_id == actor_id)
-    outstanding: dict[tuple[int, str], int] = {}
+    outstanding: dict[tuple[int, LedgerReason], int] = {}
     for user_id, reason, total in db.session.execute(stmt):
-        key = (user_id, reason.removeprefix(UNDO))
+        key = (user_id, LedgerReason(reason.removeprefix(UNDO)))
         outstanding[key] = outstanding.get(key, 0) + int(total)
     for (user_id, reason), total in sorted(outstanding.items()):
-        _record(user_id, -total, UNDO + reason, post_type, post_id, undo_actor_id)
+        _record(user_id, -total, reason.undone(), post_type, post_id, undo_actor_id)
 
 
 def revoke_vote(post: Post, voter_id: int) -> None:
@@ -134,9 +134,9 @@ def answer_accepted(actor: User, question: Question, answer: Answer, previous_id
     _reverse("answer", answer.id, ACCEPT_REASONS, None, actor.id)
     if answer.author_id == question.author_id:
         return
-    _record(answer.author_id, ACCEPTED, "accepted", "answer", answer.id, actor.id)
+    _record(answer.author_id, ACCEPTED, LedgerReason.ACCEPTED, "answer", answer.id, actor.id)
     if actor.id == question.author_id:
-        _record(actor.id, ACCEPTER, "accept", "answer", answer.id, actor.id)
+        _record(actor.id, ACCEPTER, LedgerReason.ACCEPT, "answer", answer.id, actor.id)
 
 
 def acceptance_released(answer: Answer) -> None:
@@ -153,7 +153,7 @@ def answer_unaccepted(actor: User, answer_id: int) -> None:
     _reverse("answer", answer_id, ACCEPT_REASONS, None, actor.id)
 
 
-def record_adjustment(user_id: int, amount: int, reason: str) -> None:
+def record_adjustment(user_id: int, amount: int, reason: LedgerReason) -> None:
     """A ledger row not tied to a post (the demo's reputation from before its recorded history)."""
     lock_users(user_id)
     _record(user_id, amount, reason, None, None, None)
@@ -162,7 +162,7 @@ def record_adjustment(user_id: int, amount: int, reason: str) -> None:
 def suggested_edit_approved(reviewer: User, proposer_id: int, post_type: str, post_id: int) -> None:
     """+2 to the member whose suggested edit to a post was approved by ``reviewer``."""
     lock_users(proposer_id)
-    _record(proposer_id, SUGGESTED_EDIT, "suggested_edit", post_type, post_id, reviewer.id)
+    _record(proposer_id, SUGGESTED_EDIT, LedgerReason.SUGGESTED_EDIT, post_type, post_id, reviewer.id)
 
 
 @dataclass(frozen=True)
