@@ -11,7 +11,7 @@ from wtforms.validators import Email, InputRequired, Length, ValidationError
 PASSWORD_RULE = "Use at least 10 characters (at most 256)."
 
 
-def _max(key: str) -> Callable[[FlaskForm, StringField], None]:
+def max_length_from(key: str) -> Callable[[FlaskForm, StringField], None]:
     def check(form: FlaskForm, field: StringField) -> None:
         limit = current_app.config[key]
         if field.data and len(field.data) > limit:
@@ -36,9 +36,9 @@ class LoginForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired(), _max("TITLE_MAX_LENGTH")],
+    title = StringField("Title", validators=[InputRequired(), max_length_from("TITLE_MAX_LENGTH")],
                         description="Be specific: what were you doing and what went wrong?")
-    body = TextAreaField("Details", validators=[InputRequired(), _max("BODY_MAX_LENGTH")],
+    body = TextAreaField("Details", validators=[InputRequired(), max_length_from("BODY_MAX_LENGTH")],
                          description="Markdown: **bold**, `code`, ``` fenced blocks ```, lists, links.")
     tags = StringField("Tags", validators=[InputRequired(), Length(max=250)],
                        description="1-5 tags separated by spaces or commas, e.g. setup wifi")
@@ -46,19 +46,19 @@ class QuestionForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
-    body = TextAreaField("Answer", validators=[InputRequired(), _max("ANSWER_MAX_LENGTH")],
+    body = TextAreaField("Answer", validators=[InputRequired(), max_length_from("ANSWER_MAX_LENGTH")],
                          description="Markdown supported. Explain the steps that worked.")
     summary = StringField("Edit summary", validators=[Length(max=200)])
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField("Comment", validators=[InputRequired(), _max("COMMENT_MAX_LENGTH")],
+    body = TextAreaField("Comment", validators=[InputRequired(), max_length_from("COMMENT_MAX_LENGTH")],
                          description="Up to 600 characters; *emphasis*, `code` and links.")
 
 
 class ProfileForm(FlaskForm):
     display_name = StringField("Display name", validators=[Length(max=60)])
-    bio = TextAreaField("About you", validators=[_max("BIO_MAX_LENGTH")], description="Markdown supported.")
+    bio = TextAreaField("About you", validators=[max_length_from("BIO_MAX_LENGTH")], description="Markdown supported.")
 
 
 class PasswordForm(FlaskForm):

@@ -5,13 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from . import _max
+from . import max_length_from
 
 
 class ArticleForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired(), _max("TITLE_MAX_LENGTH")],
+    title = StringField("Title", validators=[InputRequired(), max_length_from("TITLE_MAX_LENGTH")],
                         description="What the reader wants to do or fix, e.g. “Reset the hub to factory settings”.")
-    body = TextAreaField("Article", validators=[InputRequired(), _max("BODY_MAX_LENGTH")],
+    body = TextAreaField("Article", validators=[InputRequired(), max_length_from("BODY_MAX_LENGTH")],
                          description="Markdown: headings with #, numbered steps, `code`, links.")
     tags = StringField("Tags", validators=[InputRequired(), Length(max=250)],
                        description="1-5 tags separated by spaces or commas, e.g. setup wifi")

@@ -9,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import SEVERITIES, TRIAGE_TYPES
 from ..services.support import MAX_TARGET_HOURS, SEVERITY_LABELS, TYPE_LABELS
-from . import _max
+from . import max_length_from
 
 
 class TriageForm(FlaskForm):
@@ -21,7 +21,7 @@ class PlaybookForm(FlaskForm):
     target_hours = IntegerField("First-response target (hours)", validators=[
         InputRequired(message="Give a target in hours."),
         NumberRange(1, MAX_TARGET_HOURS, message=f"Between 1 and {MAX_TARGET_HOURS} hours.")])
-    first_reply = TextAreaField("Suggested first reply", validators=[_max("CANNED_REPLY_MAX_LENGTH")],
+    first_reply = TextAreaField("Suggested first reply", validators=[max_length_from("CANNED_REPLY_MAX_LENGTH")],
                                 description="Markdown; {asker}, {question_link} and {article_link} are filled in.")
     notify_roles = SelectMultipleField("On a breach, also tell everyone who is", validators=[Optional()],
                                        choices=[SelectChoice("agent", "Agent"), SelectChoice("moderator", "Moderator"),
@@ -33,12 +33,12 @@ class PlaybookForm(FlaskForm):
 
 class CannedReplyForm(FlaskForm):
     title = StringField("Title", validators=[InputRequired(), Length(3, 100)])
-    body = TextAreaField("Reply", validators=[InputRequired(), _max("CANNED_REPLY_MAX_LENGTH")],
+    body = TextAreaField("Reply", validators=[InputRequired(), max_length_from("CANNED_REPLY_MAX_LENGTH")],
                          description="Markdown. Placeholders: {asker}, {question_link}, {article_link}.")
 
 
 class CaseMessageForm(FlaskForm):
-    body = TextAreaField("Message", validators=[InputRequired(), _max("CASE_MESSAGE_MAX_LENGTH")],
+    body = TextAreaField("Message", validators=[InputRequired(), max_length_from("CASE_MESSAGE_MAX_LENGTH")],
                          description="Only you and the support team see this. Markdown supported.")
 
 
@@ -48,6 +48,6 @@ class CaseStatusForm(FlaskForm):
 
 
 class ResolveForm(FlaskForm):
-    summary = TextAreaField("Public resolution summary", validators=[InputRequired(), _max("CASE_RESOLUTION_MAX_LENGTH")],
+    summary = TextAreaField("Public resolution summary", validators=[InputRequired(), max_length_from("CASE_RESOLUTION_MAX_LENGTH")],
                             description="Posted on the public question as your official answer, and sent to everyone "
                                         "who follows it. Leave out anything private.")

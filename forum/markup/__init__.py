@@ -47,11 +47,11 @@ from typing import Any
 import bleach
 from markdown import Markdown
 
-from .guards import _TooComplex
+from .guards import TooComplex
 from .links import LinkResolver, Resolved
-from .parser import _ForumMarkdown
-from .sanitise import BLOCK_TAGS, INLINE_TAGS, _new_cleaner, _sanitise
-from .text import _clean_source, excerpt, to_plain_text
+from .parser import ForumMarkdown
+from .sanitise import BLOCK_TAGS, INLINE_TAGS, new_cleaner, sanitise_html
+from .text import clean_source, excerpt, to_plain_text
 
 __all__ = ["RENDER_VERSION", "LinkResolver", "Rendered", "Resolved", "render_markdown", "render_inline",
            "render_post", "to_plain_text", "excerpt"]
@@ -80,11 +80,11 @@ def _pipeline(inline: bool) -> tuple[Markdown, bleach.Cleaner]:
     key = "inline" if inline else "block"
     pipeline = getattr(_local, key, None)
     if pipeline is None:
-        extensions: list[Any] = [_ForumMarkdown(inline=inline)]
+        extensions: list[Any] = [ForumMarkdown(inline=inline)]
         if not inline:
             extensions = ["tables", "sane_lists", *extensions]
         md = Markdown(extensions=extensions, output_format="html")
-        pipeline = (md, _new_cleaner(INLINE_TAGS if inline else INLINE_TAGS | BLOCK_TAGS))
+        pipeline = (md, new_cleaner(INLINE_TAGS if inline else INLINE_TAGS | BLOCK_TAGS))
         setattr(_local, key, pipeline)
     pipeline[0].reset()
     return pipeline
@@ -93,12 +93,12 @@ def _pipeline(inline: bool) -> tuple[Markdown, bleach.Cleaner]:
 def _convert(md: Markdown, src: str, inline: bool) -> str | None:
     """python-markdown's HTML, or None when the source is too costly to render.
 
-    _TooComplex is the work budget running out. RecursionError is the net under the
+    TooComplex is the work budget running out. RecursionError is the net under the
     nesting caps: python-markdown recurses per level, and a post must never be a 500.
     """
     try:
         return md.convert(src)
-    except (_TooComplex, RecursionError):
+    except (TooComplex, RecursionError):
         # Interrupted mid-parse, python-markdown keeps stale state (its block parser's
         # nesting stack is not reset by md.reset()): this thread builds a fresh one.
         _local.__dict__.pop("inline" if inline else "block", None)
@@ -109,7 +109,7 @@ def _convert(md: Markdown, src: str, inline: bool) -> str | None:
 
 
 def _links_state(md: Markdown) -> Any:
-    return next(ext.links for ext in md.registeredExtensions if isinstance(ext, _ForumMarkdown))
+    return next(ext.links for ext in md.registeredExtensions if isinstance(ext, ForumMarkdown))
 
 
 def render_post(src: str, resolver: LinkResolver | None, *, inline: bool = False) -> Rendered:
@@ -152,11 +152,11 @@ def render_markdown(src: str) -> str:
         TypeError: ``src`` is not a ``str`` (bytes must be decoded by the caller, which
             knows the encoding).
     """
-    src = _clean_source(src)
+    src = clean_source(src)
     if not src.strip():
         return ""
     md, cleaner = _pipeline(inline=False)
-    body = _sanitise(cleaner, _convert_linked(md, src, inline=False))
+    body = sanitise_html(cleaner, _convert_linked(md, src, inline=False))
     if body is None:
         _local.found = None
         return f"<pre>{html.escape(src, quote=False)}</pre>"
@@ -173,7 +173,7 @@ def render_inline(src: str) -> str:
     Raises:
         TypeError: ``src`` is not a ``str``.
     """
-    src = " ".join(_clean_source(src).split())
+    src = " ".join(clean_source(src).split())
     if not src:
         return ""
     md, cleaner = _pipeline(inline=True)
@@ -182,7 +182,7 @@ def render_inline(src: str) -> str:
     # one <p>...</p>: unwrap it before sanitising (p is not allowed in comments).
     if body is not None and body.startswith("<p>") and body.endswith("</p>"):
         body = body[3:-4]
-    body = _sanitise(cleaner, body)
+    body = sanitise_html(cleaner, body)
     if body is None:
         _local.found = None
         return html.escape(src, quote=False)

@@ -58,7 +58,7 @@ _BRACKETED_TEXT_RE = _bracketed_text_re(_MAX_BRACKET_DEPTH)
 # real links, even long tracking URLs with a quoted title, stay far below both.
 _MAX_LINK_TAIL = 2048
 _LINK_TAIL_SPECIALS = re.compile(r"""(?:[^()'"]*+[()'"]){16}""")  # possessive: no backtracking
-# Unclosed emphasis runs python-markdown keeps on its stack (see _Emphasis).
+# Unclosed emphasis runs python-markdown keeps on its stack (see Emphasis).
 _MAX_OPEN_DELIMITERS = 16
 # Quote and list markers at the start of one line nest ("> > > x", "1. 1. 1. x",
 # "*     *     x"); python-markdown recurses per level, and a 30,000-character line of them
@@ -72,7 +72,7 @@ _HR_RE = re.compile(
     r"[ ]{0,3}+(?:(?:-[ ]{0,2}+){3,}+|(?:_[ ]{0,2}+){3,}+|(?:\*[ ]{0,2}+){3,}+)[ ]*+$"
 )
 # Lines after which python-markdown splits a block (ATX heading, setext underline, rule),
-# after an optional blockquote prefix; see _TameBlocks.
+# after an optional blockquote prefix; see TameBlocks.
 _QUOTE_PREFIX_RE = re.compile(r"(?:[ ]{0,3}>[ ]?)*")
 _SETEXT_OR_ATX_RE = re.compile(r"#|[=-]+[ ]*$")
 _MAX_SPLITS_PER_BLOCK = 32
@@ -83,33 +83,33 @@ _TICKS_RE = re.compile(r"`+")
 # markdown spends 30-100 µs on each and bleach another ~20 µs per tag, so 30,000 characters
 # asking for 15,000 elements ("*a*" * N, a 5,000-row table) took 1.5-2 s. A dense 30,000-
 # character tutorial uses ~2,200; a 580-row 5-column table just fits. Beyond this budget,
-# or beyond _MAX_SANITISER_WORK tags plus character references in python-markdown's output,
+# or beyond MAX_SANITISER_WORK tags plus character references in python-markdown's output,
 # the post renders as its escaped source; the worst case that still renders is ~0.3 s.
-_MAX_MARKDOWN_WORK = 3_500
-_MAX_SANITISER_WORK = 7_000
+MAX_MARKDOWN_WORK = 3_500
+MAX_SANITISER_WORK = 7_000
 
 
-class _TooComplex(Exception):
+class TooComplex(Exception):
     """Raised inside python-markdown when a conversion runs out of work budget."""
 
 
-class _Budget:
+class Budget:
     def __init__(self) -> None:
-        self.left = _MAX_MARKDOWN_WORK
+        self.left = MAX_MARKDOWN_WORK
 
     def spend(self, units: int = 1) -> None:
         self.left -= units
         if self.left < 0:
-            raise _TooComplex
+            raise TooComplex
 
 
 _Match = tuple[Element | str | None, int | None, int | None]  # what an InlineProcessor's handleMatch returns
 
 
-class _Counted(InlineProcessor):
+class Counted(InlineProcessor):
     """Mixin: every construct the processor builds is charged to the conversion's budget."""
 
-    def __init__(self, *args: Any, budget: _Budget, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.budget = budget
 
@@ -121,7 +121,7 @@ class _Counted(InlineProcessor):
         return result
 
 
-class _BoundedText:
+class BoundedText:
     """Mixin: getText() that gives up past _MAX_BRACKET_DEPTH instead of scanning on.
 
     Same result as python-markdown's character loop for any nesting up to that depth,
@@ -133,7 +133,7 @@ class _BoundedText:
         return (match.group(1), match.end(), True) if match else ("", index, False)
 
 
-class _BoundedLink:
+class BoundedLink:
     """Mixin: getLink() runs python-markdown's own algorithm on a bounded window.
 
     Unchanged result for any link whose tail fits the window; without it every ``[x](``
@@ -152,7 +152,7 @@ class _BoundedLink:
         return href, title, stop + index, handled
 
 
-class _Emphasis(DelimiterProcessor):
+class Emphasis(DelimiterProcessor):
     """python-markdown's ``*``/``_``/``~~`` pairing, bounded.
 
     Unclosed runs pile up on a stack (a deque) that is walked on every ambiguous run:
@@ -161,7 +161,7 @@ class _Emphasis(DelimiterProcessor):
     every run examined is charged to the budget.
     """
 
-    def __init__(self, *args: Any, budget: _Budget) -> None:
+    def __init__(self, *args: Any, budget: Budget) -> None:
         super().__init__(*args)
         self.budget = budget
 
@@ -180,7 +180,7 @@ def _exact_ticks(count: int) -> re.Pattern[str]:
     return re.compile(r"(?<!`)`{%d}(?!`)" % count)
 
 
-class _Backtick(_Counted, BacktickInlineProcessor):
+class Backtick(Counted, BacktickInlineProcessor):
     """Code spans found with C-speed regex searches instead of a per-character loop.
 
     For a backtick run without a closing run of the same length python-markdown walks to
@@ -206,7 +206,7 @@ class _Backtick(_Counted, BacktickInlineProcessor):
         return start, None
 
 
-class _FencedBlocks(FencedBlockPreprocessor):
+class FencedBlocks(FencedBlockPreprocessor):
     """Fenced code, with unclosable opening fences hidden from the fence regex.
 
     The regex tries every line that starts with a fence and, when no closing fence follows,
@@ -250,7 +250,7 @@ def _cap_line_nesting(line: str) -> str:
     return f"{line[:at]}\\{line[at:]}"
 
 
-class _TameBlocks(Preprocessor):
+class TameBlocks(Preprocessor):
     """Caps one-line nesting and pre-splits blocks made of many headings or rules.
 
     python-markdown peels one heading/rule off a block at a time and re-scans the rest of
@@ -289,10 +289,10 @@ class _TameBlocks(Preprocessor):
         return out
 
 
-class _ChargeBlocks(Treeprocessor):
+class ChargeBlocks(Treeprocessor):
     """Charges the block elements to the budget before inline parsing multiplies them."""
 
-    def __init__(self, md: Markdown, budget: _Budget) -> None:
+    def __init__(self, md: Markdown, budget: Budget) -> None:
         super().__init__(md)
         self.budget = budget
 

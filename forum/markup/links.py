@@ -31,7 +31,7 @@ from xml.etree.ElementTree import Element
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from .sanitise import _BARE_URL_RE
+from .sanitise import BARE_URL_RE
 
 # Path segments after /questions/<id>/ that name an action, not a slug.
 _ACTION_SEGMENTS = frozenset({"edit", "history", "delete", "restore", "comments", "promote", "state", "feedback"})
@@ -122,7 +122,7 @@ class SiteLinks(Treeprocessor):
     def _tokens(self, text: str, hosts: frozenset[str]) -> list[tuple[int, int, str, object]]:
         """Non-overlapping (start, end, kind, value) candidates in ``text``, in order."""
         found: list[tuple[int, int, str, object]] = []
-        for m in _BARE_URL_RE.finditer(text):
+        for m in BARE_URL_RE.finditer(text):
             target = site_target(m.group(0), hosts) if "://" in m.group(0) else None
             found.append((m.start(), m.end(), "url", target))
         taken = [(s, e) for s, e, _, _ in found]

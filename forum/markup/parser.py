@@ -1,6 +1,6 @@
 """The forum's python-markdown extension: processors, heading demotion, table alignment.
 
-:class:`_ForumMarkdown` replaces python-markdown's own inline processors by the bounded ones
+:class:`ForumMarkdown` replaces python-markdown's own inline processors by the bounded ones
 built from forum.markup.guards, removes raw-HTML parsing, and (``inline=True``) builds the
 comment dialect.
 """
@@ -38,57 +38,57 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
 from .guards import (
-    _MAX_MARKDOWN_WORK,
-    _Backtick,
-    _BoundedLink,
-    _BoundedText,
-    _Budget,
-    _ChargeBlocks,
-    _Counted,
-    _Emphasis,
-    _FencedBlocks,
-    _TameBlocks,
+    MAX_MARKDOWN_WORK,
+    Backtick,
+    BoundedLink,
+    BoundedText,
+    Budget,
+    ChargeBlocks,
+    Counted,
+    Emphasis,
+    FencedBlocks,
+    TameBlocks,
 )
 from .links import LinkState, SiteLinks
 
 
-class _Link(_Counted, _BoundedLink, _BoundedText, LinkInlineProcessor):
+class _Link(Counted, BoundedLink, BoundedText, LinkInlineProcessor):
     pass
 
 
-class _Image(_Counted, _BoundedLink, _BoundedText, ImageInlineProcessor):
+class _Image(Counted, BoundedLink, BoundedText, ImageInlineProcessor):
     pass
 
 
-class _Reference(_Counted, _BoundedText, ReferenceInlineProcessor):
+class _Reference(Counted, BoundedText, ReferenceInlineProcessor):
     pass
 
 
-class _ShortReference(_Counted, _BoundedText, ShortReferenceInlineProcessor):
+class _ShortReference(Counted, BoundedText, ShortReferenceInlineProcessor):
     pass
 
 
-class _ImageReference(_Counted, _BoundedText, ImageReferenceInlineProcessor):
+class _ImageReference(Counted, BoundedText, ImageReferenceInlineProcessor):
     pass
 
 
-class _ShortImageReference(_Counted, _BoundedText, ShortImageReferenceInlineProcessor):
+class _ShortImageReference(Counted, BoundedText, ShortImageReferenceInlineProcessor):
     pass
 
 
-class _Autolink(_Counted, AutolinkInlineProcessor):
+class _Autolink(Counted, AutolinkInlineProcessor):
     pass
 
 
-class _Escape(_Counted, EscapeInlineProcessor):
+class _Escape(Counted, EscapeInlineProcessor):
     pass
 
 
-class _HardBreak(_Counted, SubstituteTagInlineProcessor):
+class _HardBreak(Counted, SubstituteTagInlineProcessor):
     pass
 
 
-class _Automail(_Counted, AutomailInlineProcessor):
+class _Automail(Counted, AutomailInlineProcessor):
     """``<me@example.com>`` as a plain mailto link.
 
     python-markdown writes each character as an entity (``&#109;``) to "hide" the address:
@@ -103,7 +103,7 @@ class _Automail(_Counted, AutomailInlineProcessor):
         return el, m.start(0), m.end(0)
 
 
-class _SimpleTag(_Counted, InlineProcessor):
+class _SimpleTag(Counted, InlineProcessor):
     """``<kbd>..</kbd>``, ``<sup>``, ``<sub>``, ``<del>`` (no attributes) as Markdown syntax.
 
     Content is inline Markdown, at most 300 characters so that an unclosed tag does not
@@ -134,7 +134,7 @@ class _ShapeTree(Treeprocessor):
                     el.set("class", f"align-{align.group(1)}")
 
 
-class _ForumMarkdown(Extension):
+class ForumMarkdown(Extension):
     """Wires the above into python-markdown; ``inline=True`` builds the comment dialect.
 
     The bounded processors and block guards it registers come from forum.markup.guards.
@@ -143,11 +143,11 @@ class _ForumMarkdown(Extension):
     def __init__(self, inline: bool) -> None:
         super().__init__()
         self.inline = inline
-        self.budget = _Budget()
+        self.budget = Budget()
         self.links = LinkState()
 
     def reset(self) -> None:
-        self.budget.left = _MAX_MARKDOWN_WORK
+        self.budget.left = MAX_MARKDOWN_WORK
         self.links.reset()
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
@@ -157,7 +157,7 @@ class _ForumMarkdown(Extension):
         md.preprocessors.deregister("html_block")
         inline.deregister("html")
         # Same names and priorities as python-markdown's own processors they replace.
-        inline.register(_Backtick(BACKTICK_RE, budget=budget), "backtick", 190)
+        inline.register(Backtick(BACKTICK_RE, budget=budget), "backtick", 190)
         inline.register(_Escape(ESCAPE_RE, md, budget=budget), "escape", 180)
         inline.register(_Reference(REFERENCE_RE, md, budget=budget), "reference", 170)
         inline.register(_Link(LINK_RE, md, budget=budget), "link", 160)
@@ -166,12 +166,12 @@ class _ForumMarkdown(Extension):
         inline.register(_Automail(AUTOMAIL_RE, md, budget=budget), "automail", 110)
         tags = r"(?i)<(kbd|sup|sub|del)>(.{1,300}?)</\1>" + ("" if self.inline else r"|<br\s*/?>")
         inline.register(_SimpleTag(tags, md, budget=budget), "simple_tags", 85)
-        inline.register(_Emphasis("*", "strong,em", md, budget=budget), "em_strong", 60)
+        inline.register(Emphasis("*", "strong,em", md, budget=budget), "em_strong", 60)
         delimiters = md.delimiters
         assert delimiters is not None, "forum.markup needs Markdown 3.11's delimiter processor"
         delimiters.add("_", "strong,em", smart=True)  # as python-markdown does
         delimiters.add("~", "del", double=True)  # GFM ~~strikethrough~~
-        md.treeprocessors.register(_ChargeBlocks(md, budget), "forum_budget", 30)
+        md.treeprocessors.register(ChargeBlocks(md, budget), "forum_budget", 30)
         # After the inline patterns (20): code spans are elements by then, never looked into.
         md.treeprocessors.register(SiteLinks(md, self.links), "forum_site_links", 15)
         if self.inline:  # comments: one paragraph of inline Markdown, no images
@@ -190,7 +190,7 @@ class _ForumMarkdown(Extension):
         )
         inline.register(_HardBreak(LINE_BREAK_RE, "br", budget=budget), "linebreak", 100)
         md.preprocessors.register(
-            _FencedBlocks(md, {"lang_prefix": "language-"}), "fenced_code_block", 25
+            FencedBlocks(md, {"lang_prefix": "language-"}), "fenced_code_block", 25
         )
-        md.preprocessors.register(_TameBlocks(md), "forum_tame_blocks", 15)
+        md.preprocessors.register(TameBlocks(md), "forum_tame_blocks", 15)
         md.treeprocessors.register(_ShapeTree(md), "forum_shape", 1)

@@ -15,7 +15,7 @@ import bleach
 from bleach.html5lib_shim import Filter, getTreeWalker  # type: ignore[attr-defined]  # re-exports the stubs miss
 from bleach.linkifier import LinkifyFilter
 
-from .guards import _MAX_SANITISER_WORK
+from .guards import MAX_SANITISER_WORK
 
 INLINE_TAGS = frozenset({"a", "strong", "em", "del", "code", "kbd", "sup", "sub"})
 BLOCK_TAGS = frozenset(
@@ -41,7 +41,7 @@ _LANGUAGE_NOISE_RE = re.compile(r"[^a-z0-9+#\-]")
 # took 13 s. This one is linear, keeps balanced parentheses ("wiki/Foo_(bar)") but not the
 # ")" of a surrounding remark, and does not end on trailing punctuation.
 _URL_CHAR = r"""[^\s()<>"`{}|\\^]"""
-_BARE_URL_RE = re.compile(
+BARE_URL_RE = re.compile(
     rf"""\b(?:https?://|www\.)(?:{_URL_CHAR}|\({_URL_CHAR}*\))*"""
     rf"""(?:[^\s()<>"`{{}}|\\^.,;:!?'*_]|\({_URL_CHAR}*\))""",
     re.IGNORECASE,
@@ -169,13 +169,13 @@ class _EtreeWalker(getTreeWalker("etree")):  # type: ignore[misc]
         return parent, positions[id(parent)], parents, None
 
 
-def _new_cleaner(tags: frozenset[str]) -> bleach.Cleaner:
+def new_cleaner(tags: frozenset[str]) -> bleach.Cleaner:
     linkify = partial(
         LinkifyFilter,
         callbacks=[_link_callback],  # type: ignore[list-item]  # bleach drops a link on None; stubs miss it
         skip_tags={"pre", "code"},
         parse_email=False,
-        url_re=_BARE_URL_RE,
+        url_re=BARE_URL_RE,
     )
     # strip=False: a tag outside the allowlist would show as escaped text instead of
     # vanishing with what the user typed. No "style" allowed, so no css_sanitizer needed.
@@ -191,7 +191,7 @@ def _new_cleaner(tags: frozenset[str]) -> bleach.Cleaner:
     return cleaner
 
 
-def _sanitise(cleaner: bleach.Cleaner, body: str | None) -> str | None:
+def sanitise_html(cleaner: bleach.Cleaner, body: str | None) -> str | None:
     """bleach-clean python-markdown's output, or None when that would take too long.
 
     Callers replace None with html.escape(source): plain text is safe by construction
@@ -202,6 +202,6 @@ def _sanitise(cleaner: bleach.Cleaner, body: str | None) -> str | None:
     # ">" needs no escaping in text or quoted attributes, but python-markdown writes "&gt;"
     # and bleach pays an entity lookup for each. bleach escapes it again on output.
     body = body.replace("&gt;", ">")
-    if body.count("<") + body.count("&") > _MAX_SANITISER_WORK:
+    if body.count("<") + body.count("&") > MAX_SANITISER_WORK:
         return None
     return cleaner.clean(body).strip()

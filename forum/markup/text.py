@@ -16,7 +16,7 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
-def _clean_source(src: str) -> str:
+def clean_source(src: str) -> str:
     if not isinstance(src, str):
         raise TypeError(f"expected str, got {type(src).__name__}")
     src = src.replace("\r\n", "\n").replace("\r", "\n")
@@ -69,7 +69,7 @@ def to_plain_text(html_text: str) -> str:
     parser = _TextExtractor()
     parser.feed(html_text)
     parser.close()
-    return " ".join(_clean_source("".join(parser.parts)).split())
+    return " ".join(clean_source("".join(parser.parts)).split())
 
 
 def excerpt(html_text: str, length: int = 200) -> str:

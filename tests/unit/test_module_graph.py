@@ -148,3 +148,20 @@ def test_no_import_cycle_among_forum_modules() -> None:
 def test_no_function_local_import_between_forum_modules() -> None:
     local = [f"{e.source}:{e.line} imports {e.target}" for e in _edges() if e.local]
     assert not local, "function-local imports between forum modules:\n" + "\n".join(local)
+
+
+def test_no_private_name_is_imported_from_another_forum_module() -> None:
+    # A leading underscore says "only this module relies on me": importing it elsewhere hides a
+    # dependency that a refactor of the owning module would silently break.
+    found = []
+    for module, path in _modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node, _local in _imports(tree):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = _resolve(module, path, node)
+            if base != PACKAGE and not base.startswith(PACKAGE + "."):
+                continue
+            found += [f"{module}:{node.lineno} imports {base}.{a.name}" for a in node.names
+                      if a.name.startswith("_") and not a.name.startswith("__")]
+    assert not found, "private names imported across modules:\n" + "\n".join(found)
