@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .events import Phase, subscribe  # noqa: F401 - used as subscribers are added
+from . import search_sync
+from .events import Event, Phase, subscribe
 
 _wired = False
 
@@ -19,3 +20,8 @@ def init_app(app: Flask) -> None:
     if _wired:
         return
     _wired = True
+
+    # ---- search: every event's question (or article) is re-indexed after the commit. The
+    # keys are noted (and queued in search_pending) inside the transaction; the index write
+    # itself runs once per commit, after it (search_sync's session hook), however many events.
+    subscribe(Event, search_sync.note, Phase.IN_TRANSACTION)

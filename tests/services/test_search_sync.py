@@ -1,13 +1,17 @@
 """The index follows the database: after commit, never on rollback, retried after failure."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+import time
 
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from forum import jobs, search_sync
 from forum.extensions import db
-from forum.models import SearchPending
+from forum.models import Answer, SearchPending
 from forum.search_sync import check, get_index, rebuild
-from forum.services import answers, questions
+from forum.services import answers, questions, votes
 from search.errors import IndexBusy
 
 BODY = "The hub keeps blinking orange after the firmware update and the app cannot find it."
@@ -146,3 +150,94 @@ def test_a_savepoint_release_waits_for_the_real_commit(make_user) -> None:  # no
     assert keys("thermostat") == [f"question:{kept.id}"]
     assert keys("garage") == [f"question:{inner.id}"]
     assert keys("doorbell") == []
+
+
+def _queued() -> list[tuple[str, int]]:
+    db.session.expire_all()
+    return [tuple(row) for row in db.session.execute(select(SearchPending.kind, SearchPending.id).order_by(SearchPending.id))]
+
+
+def _die_before_indexing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process is killed between the commit and the index write: the write never happens."""
+    monkeypatch.setattr(search_sync, "sync", lambda questions=(), articles=(): 0)
+
+
+def test_a_worker_killed_after_commit_leaves_a_key_the_next_write_repairs(make_user, make_question,  # noqa: ANN001
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    q = make_question(title="Garage sensor reports open when shut", body=BODY)
+    assert _queued() == []  # an index write that succeeds leaves nothing behind
+    with monkeypatch.context() as m:
+        _die_before_indexing(m)
+        votes.cast_vote(make_user(), "question", q.id, 1)  # an atomic UPDATE: only the event says so
+        db.session.commit()
+    assert _queued() == [("question", q.id)]  # committed with the vote itself
+    assert check(repair=False)["stale"] == [f"question:{q.id}"]
+    questions.ask_question(make_user(), questions.QuestionInput("Another question triggers the repair", BODY, "setup"))
+    db.session.commit()
+    assert _queued() == [] and check(repair=False) == {"missing": [], "stale": [], "extra": []}
+
+
+def test_the_job_workers_tick_repairs_what_a_killed_worker_left(app: Flask, make_user,  # noqa: ANN001
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as m:
+        _die_before_indexing(m)
+        q = questions.ask_question(make_user(), questions.QuestionInput("Garage sensor reports open when shut", BODY, "devices"))
+        db.session.commit()
+    assert _queued() == [("question", q.id)] and keys("garage") == []
+    jobs.periodic(app, time.monotonic())  # the worker's housekeeping, no new post needed
+    assert _queued() == [] and keys("garage") == [f"question:{q.id}"]
+
+
+def test_a_rollback_queues_nothing(make_user) -> None:  # noqa: ANN001
+    questions.ask_question(make_user(), questions.QuestionInput("Thermostat schedule ignores weekends", BODY, "automations"))
+    db.session.rollback()
+    assert _queued() == []
+
+
+def test_two_writers_queuing_the_same_key_both_succeed(app: Flask, make_question) -> None:  # noqa: ANN001
+    q = make_question(title="Garage sensor reports open when shut", body=BODY)
+    for _ in range(2):  # as two requests would, each in its own transaction
+        with db.engine.begin() as conn:
+            search_sync.enqueue(conn, [("question", q.id)])
+    assert db.session.scalar(select(SearchPending.attempts)) == 2
+    search_sync.drain()
+    assert _queued() == []
+
+
+def test_a_key_queued_again_during_an_index_write_is_kept_for_the_next(make_question,  # noqa: ANN001
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process commits a change (and queues its key) while this one writes the index
+    from what it read before: the queue row must survive, or that change would be lost if the
+    other process died before its own index write."""
+    q = make_question(title="Garage sensor reports open when shut", body=BODY)
+    with db.engine.begin() as conn:
+        search_sync.enqueue(conn, [("question", q.id)])
+    index = get_index()
+    real_upsert = index.upsert
+
+    def concurrent_write(docs):  # noqa: ANN001, ANN202
+        with db.engine.begin() as conn:
+            conn.execute(update(Answer).values(score=Answer.score))  # stands for the other writer's change
+            search_sync.enqueue(conn, [("question", q.id)])
+        return real_upsert(docs)
+
+    monkeypatch.setattr(index, "upsert", concurrent_write)
+    assert search_sync.sync() == 0  # read one version of the row, which changed meanwhile
+    assert _queued() == [("question", q.id)]
+    monkeypatch.setattr(index, "upsert", real_upsert)
+    assert search_sync.drain() == 1 and _queued() == []
+
+
+def test_answer_plain_text_is_stored_at_write_time(make_question, make_answer) -> None:  # noqa: ANN001
+    q = make_question(title="Lights turn on at random", body=BODY)
+    a = make_answer(q, body="Check the **sunset offset** in the [geofence](https://example.com) settings.")
+    assert db.session.scalar(select(Answer.body_text).where(Answer.id == a.id)) == \
+        "Check the sunset offset in the geofence settings."
+    answers.edit_answer(a.author, a, "Set the offset to zero.")
+    db.session.commit()
+    assert db.session.scalar(select(Answer.body_text).where(Answer.id == a.id)) == "Set the offset to zero."
+    assert keys("offset zero") == [f"question:{q.id}"] and keys("geofence") == []
+    # Rows from before the column existed (NULL text) are still indexed from their HTML.
+    db.session.execute(update(Answer).where(Answer.id == a.id).values(body_text=None))
+    db.session.commit()
+    assert check(repair=False) == {"missing": [], "stale": [], "extra": []}
