@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import pytest
 from flask import Flask
@@ -12,7 +13,8 @@ from forum.extensions import db
 from forum.models import Answer, SearchPending
 from forum.search_sync import check, get_index, rebuild
 from forum.services import answers, questions, votes
-from search.errors import IndexBusy
+from search.document import Document
+from search.errors import IndexBusy, SearchError
 
 BODY = "The hub keeps blinking orange after the firmware update and the app cannot find it."
 
@@ -84,8 +86,6 @@ def test_check_finds_and_repairs_missing_stale_and_extra_documents(make_question
     b = make_question(title="Stale in the index soon", body=BODY)
     index = get_index()
     index.delete([f"question:{a.id}"])
-    from search.document import Document
-    from datetime import datetime, timezone
     index.upsert([Document(kind="question", id=b.id, title="old title", body="old", created=datetime.now(timezone.utc)),
                   Document(kind="question", id=99999, title="ghost", body="ghost", created=datetime.now(timezone.utc))])
     report = check(repair=True)
@@ -111,8 +111,6 @@ def test_search_cli_commands(runner, make_question) -> None:  # noqa: ANN001
 
 
 def test_an_unreadable_index_gives_a_friendly_503_not_a_crash(client, make_question, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    from search.errors import SearchError
-
     q = make_question(title="Thread that must still render", body=BODY)
 
     def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
