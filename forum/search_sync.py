@@ -17,7 +17,6 @@ its keys stay queued: the next write in any process, the job worker's periodic t
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any
@@ -47,6 +46,8 @@ QUESTION = "question"
 ARTICLE = "article"
 #: Queued keys one sync takes on besides its own.
 QUEUE_BATCH = 200
+#: Keys per statement (SQLite allows 32,766 bound parameters, PostgreSQL 65,535).
+CHUNK = 500
 
 Key = tuple[str, int]
 
@@ -172,13 +173,7 @@ def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
     """
     wanted: set[Key] = {(QUESTION, i) for i in questions} | {(ARTICLE, i) for i in articles}
     with Session(db.engine) as session:
-        # The queue is read before the rows: a write committing after this read has bumped
-        # its row's ``attempts``, so the delete below leaves that row for the next sync.
-        queued: dict[Key, int] = {
-            (kind, row_id): attempts for kind, row_id, attempts in session.execute(
-                select(SearchPending.kind, SearchPending.id, SearchPending.attempts)
-                .where(SearchPending.kind.in_(list(BUILDERS)))
-                .order_by(SearchPending.queued_at).limit(QUEUE_BATCH))}
+        queued = _read_queue(session, wanted)
         keys = wanted | set(queued)
         docs: list[Document] = []
         gone: list[str] = []
@@ -200,15 +195,41 @@ def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
             return 0
         if not queued:
             return 0
-        by_version: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for (kind, row_id), attempts in queued.items():
-            by_version[(kind, attempts)].append(row_id)
+        # One row at a time, in key order: writers queue (and so lock) keys in that order too,
+        # so this delete and a concurrent writer's queue statement cannot deadlock.
         done = 0
-        for (kind, attempts), ids in by_version.items():
+        for (kind, row_id), attempts in sorted(queued.items()):
             done += session.execute(delete(SearchPending).where(
-                SearchPending.kind == kind, SearchPending.attempts == attempts, SearchPending.id.in_(ids))).rowcount
+                SearchPending.kind == kind, SearchPending.id == row_id, SearchPending.attempts == attempts)).rowcount
         session.commit()
         return done
+
+
+def _chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    batch = list(items)
+    for start in range(0, len(batch), size):
+        yield batch[start:start + size]
+
+
+def _read_queue(session: Session, wanted: set[Key]) -> dict[Key, int]:
+    """The queue rows to settle now, with the ``attempts`` each had when read.
+
+    Read before the rows the documents are built from: a write committing after this read
+    has bumped its row's ``attempts``, so the delete after the index write leaves that row
+    for the next sync. Normally one query (the oldest QUEUE_BATCH rows, this write's own among
+    them); behind a longer backlog this write's own rows are read as well, so a big write (a
+    bulk import) does not leave its rows to be indexed a second time later.
+    """
+    columns = select(SearchPending.kind, SearchPending.id, SearchPending.attempts)
+    queued: dict[Key, int] = {
+        (kind, row_id): attempts for kind, row_id, attempts in session.execute(
+            columns.where(SearchPending.kind.in_(list(BUILDERS))).order_by(SearchPending.queued_at).limit(QUEUE_BATCH))}
+    if len(queued) == QUEUE_BATCH:
+        for kind in BUILDERS:
+            for chunk in _chunks(i for k, i in wanted - set(queued) if k == kind):
+                queued.update(((k, i), attempts) for k, i, attempts in session.execute(
+                    columns.where(SearchPending.kind == kind, SearchPending.id.in_(chunk))))
+    return queued
 
 
 def drain() -> int:
@@ -227,20 +248,20 @@ def drain() -> int:
 
 
 def enqueue(connection: Connection, keys: Iterable[Key]) -> None:
-    """Queue ``keys`` in ``search_pending`` on ``connection`` (one statement).
+    """Queue ``keys`` in ``search_pending`` on ``connection`` (one statement per CHUNK keys).
 
     A key already queued has its ``attempts`` bumped instead, so two writers queuing the same
     key both succeed (``ON CONFLICT``, SQLite and PostgreSQL alike) and a sync that read the
     older row does not delete the newer one. Keys are sorted so concurrent writers take the
     rows' locks in the same order.
     """
-    rows = [{"kind": kind, "id": row_id, "queued_at": utcnow(), "attempts": 1} for kind, row_id in sorted(set(keys))]
-    if not rows:
-        return
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(SearchPending).values(rows)
-    connection.execute(stmt.on_conflict_do_update(
-        index_elements=[SearchPending.kind, SearchPending.id], set_={"attempts": SearchPending.attempts + 1}))
+    now = utcnow()
+    for chunk in _chunks(sorted(set(keys))):
+        stmt = insert(SearchPending).values([{"kind": kind, "id": row_id, "queued_at": now, "attempts": 1}
+                                             for kind, row_id in chunk])
+        connection.execute(stmt.on_conflict_do_update(
+            index_elements=[SearchPending.kind, SearchPending.id], set_={"attempts": SearchPending.attempts + 1}))
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
@@ -330,7 +351,10 @@ def _before_commit(session: Session) -> None:
 def _after_commit(session: Session) -> None:
     keys: set[Key] | None = session.info.pop(TOUCHED, None)
     if keys and has_app_context() and "search" in current_app.extensions:
-        sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE])
+        try:
+            sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE])
+        except Exception:  # noqa: BLE001 - committed already; the keys stay queued for the next write or tick
+            log.exception("search sync failed after commit for %s", sorted(keys))
 
 
 def init_app(app: Flask) -> None:

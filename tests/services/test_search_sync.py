@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from forum import jobs, search_sync
 from forum.extensions import db
@@ -273,3 +274,29 @@ def test_concurrent_votes_on_one_question_all_succeed_and_leave_the_index_exact(
     assert db.session.get(Question, q_id).score == len(voters)
     search_sync.drain()  # what a write that lost the race for the index lock left, if any
     assert _queued() == [] and check(repair=False) == {"missing": [], "stale": [], "extra": []}
+
+
+def test_behind_a_backlog_a_write_settles_its_own_keys_and_some_of_the_backlog(make_user, make_question,  # noqa: ANN001
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_sync, "QUEUE_BATCH", 2)
+    backlog = [make_question(title=f"Backlog question number {i}", body=BODY).id for i in range(3)]
+    with db.engine.begin() as conn:
+        search_sync.enqueue(conn, [("question", i) for i in backlog])
+    q = questions.ask_question(make_user(), questions.QuestionInput("Garage sensor reports open when shut", BODY, "devices"))
+    db.session.commit()
+    left = _queued()
+    assert ("question", q.id) not in left and len(left) == 1  # its own key, and the two oldest
+    assert search_sync.drain() == 1 and _queued() == []
+
+
+def test_a_database_error_in_the_index_write_does_not_fail_the_committed_post(make_user,  # noqa: ANN001
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def lost_connection(session, wanted):  # noqa: ANN001, ANN202
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as m:
+        m.setattr(search_sync, "_read_queue", lost_connection)
+        q = questions.ask_question(make_user(), questions.QuestionInput("Garage sensor reports open when shut", BODY, "devices"))
+        db.session.commit()  # does not raise: the post is committed
+    assert _queued() == [("question", q.id)]
+    assert search_sync.drain() == 1 and keys("garage") == [f"question:{q.id}"]
