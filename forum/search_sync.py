@@ -26,7 +26,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import Connection, Select, case, delete, event, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from search.document import Document
 
@@ -42,6 +42,8 @@ from .search_index import get_index
 log = logging.getLogger(__name__)
 #: Keys ``(kind, id)`` the current transaction changed.
 TOUCHED = "forum.search.touched"
+#: Keys of a transaction that committed, written once its connection is back in the pool.
+COMMITTED = "forum.search.committed"
 QUESTION = "question"
 ARTICLE = "article"
 #: Queued keys one sync takes on besides its own.
@@ -349,7 +351,18 @@ def _before_commit(session: Session) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # The transaction's connection is still checked out here: the index write waits for
+    # after_transaction_end, once it is back in the pool, so a request never holds two
+    # connections (thirty threads voting at once would otherwise exhaust the pool).
     keys: set[Key] | None = session.info.pop(TOUCHED, None)
+    if keys:
+        session.info.setdefault(COMMITTED, set()).update(keys)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    keys: set[Key] | None = session.info.pop(COMMITTED, None)
     if keys and has_app_context() and "search" in current_app.extensions:
         try:
             sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE])
@@ -367,3 +380,4 @@ def init_app(app: Flask) -> None:
     if not event.contains(FlaskSession, "before_commit", _before_commit):
         event.listen(FlaskSession, "before_flush", _before_flush)
         event.listen(FlaskSession, "before_commit", _before_commit)
+        event.listen(FlaskSession, "after_transaction_end", _after_transaction_end)
