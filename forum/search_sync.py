@@ -1,6 +1,7 @@
 """Keeps the search index in step with the database.
 
-The only module that imports both ``forum`` and ``search``. Two sources say which documents a
+With ``search_index.py`` (the index handle), the only module that imports both ``forum`` and
+``search``. Two sources say which documents a
 transaction changed: the domain events (every event with a ``question_id`` re-indexes that
 question, `ArticleChanged` that article; this is how atomic SQL UPDATEs such as vote scores
 reach the index) and, as a safety net for changes no event announces, the Question, Answer
@@ -197,14 +198,22 @@ def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
             return 0
         if not queued:
             return 0
-        # One row at a time, in key order: writers queue (and so lock) keys in that order too,
-        # so this delete and a concurrent writer's queue statement cannot deadlock.
-        done = 0
-        for (kind, row_id), attempts in sorted(queued.items()):
-            done += session.execute(delete(SearchPending).where(
-                SearchPending.kind == kind, SearchPending.id == row_id, SearchPending.attempts == attempts)).rowcount
+        done = _settle(session, queued)
         session.commit()
         return done
+
+
+def _settle(session: Session, queued: dict[Key, int]) -> int:
+    """Delete the queue rows that no write has queued again since they were read; returns how many.
+
+    One row at a time, in key order: writers queue (and so lock) keys in that order too, so
+    this delete and a concurrent writer's queue statement cannot deadlock.
+    """
+    done = 0
+    for (kind, row_id), attempts in sorted(queued.items()):
+        done += session.execute(delete(SearchPending).where(
+            SearchPending.kind == kind, SearchPending.id == row_id, SearchPending.attempts == attempts)).rowcount
+    return done
 
 
 def _chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -269,18 +278,26 @@ def enqueue(connection: Connection, keys: Iterable[Key]) -> None:
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
     """Replace the whole index with documents built from the database."""
     with Session(db.engine) as session:
+        queued = _all_queued(session)
         n = get_index().rebuild(all_documents(session), progress=progress)
-        session.execute(delete(SearchPending))
+        _settle(session, queued)
         session.commit()
     return n
+
+
+def _all_queued(session: Session) -> dict[Key, int]:
+    # Read before the documents, like `_read_queue`: keys a write queues meanwhile stay queued.
+    return {(kind, row_id): attempts for kind, row_id, attempts in
+            session.execute(select(SearchPending.kind, SearchPending.id, SearchPending.attempts))}
 
 
 def check(repair: bool = False) -> dict[str, list[str]]:
     """Compare the index with the database: missing, stale and extra keys (and fix them)."""
     index = get_index()
-    stored = index.fingerprints()
     missing, stale = [], []
     with Session(db.engine) as session:
+        queued = _all_queued(session)
+        stored = index.fingerprints()
         for doc in all_documents(session):
             fp = stored.pop(doc.key, None)
             if fp is None:
@@ -296,7 +313,7 @@ def check(repair: bool = False) -> dict[str, list[str]]:
                     index.upsert(docs)
             if extra:
                 index.delete(extra)
-            session.execute(delete(SearchPending))
+            _settle(session, queued)
             session.commit()
     return {"missing": missing, "stale": stale, "extra": extra}
 
