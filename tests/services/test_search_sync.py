@@ -300,3 +300,22 @@ def test_a_database_error_in_the_index_write_does_not_fail_the_committed_post(ma
         db.session.commit()  # does not raise: the post is committed
     assert _queued() == [("question", q.id)]
     assert search_sync.drain() == 1 and keys("garage") == [f"question:{q.id}"]
+
+
+def test_an_answer_is_extracted_once_not_every_answer_of_its_thread(make_user, make_question, make_answer,  # noqa: ANN001
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    q = make_question(title="Lights turn on at random", body=BODY)
+    for i in range(6):
+        make_answer(q, body=f"Answer number {i}: check the sunset offset.")
+    extracted: list[str] = []
+    real = search_sync.to_plain_text
+
+    def counting(html: str) -> str:
+        extracted.append(html)
+        return real(html)
+
+    monkeypatch.setattr(search_sync, "to_plain_text", counting)
+    make_answer(q, body="The seventh answer: a geofence radius of 100 m.")
+    # The new answer once (at flush) and the question's body; the six earlier answers not at all.
+    assert len(extracted) == 2 and any("seventh" in h for h in extracted)
+    assert keys("geofence radius") == [f"question:{q.id}"]
