@@ -382,7 +382,7 @@ def _after_commit(session: Session) -> None:
         for handler in registry.for_event(event, Phase.AFTER_COMMIT):
             try:
                 handler(event)
-            except Exception:  # noqa: BLE001 - committed already; the subscriber's own retry path repairs
+            except Exception:
                 log.exception("after-commit subscriber %s failed for %s", getattr(handler, "__qualname__", handler), event)
 
 

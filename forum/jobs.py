@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
+from importlib import import_module
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from redis import Redis
+from rq import Queue, SimpleWorker, Worker
 from sqlalchemy.orm import Session
 
+from . import mail, search_sync
 from .database import after_real_commit
+from .extensions import db
 from .models import OutboxMail
+from .services import sla
 
 log = logging.getLogger(__name__)
 NEW_MAIL = "forum.jobs.new_mail"
@@ -39,9 +46,6 @@ class Jobs:
         if self.url is None:
             return None
         if self._queue is None:
-            from redis import Redis
-            from rq import Queue
-
             self._queue = Queue(self.queue_name, connection=Redis.from_url(self.url))
         return self._queue
 
@@ -69,16 +73,12 @@ def enqueue(func: str, *args: Any, delay: timedelta | None = None) -> None:
 
 
 def _resolve(path: str) -> Any:
-    from importlib import import_module
-
     module, _, name = path.rpartition(".")
     return getattr(import_module(module), name)
 
 
 def deliver_mail(outbox_id: int) -> None:
     """The job: send one outbox mail; after a failure, schedule the retry (Redis) or leave it to the sweep."""
-    from . import mail
-
     delay = mail.deliver(outbox_id)
     if delay is not None and get_jobs().queue is not None:
         enqueue(DELIVER, outbox_id, delay=delay)
@@ -89,15 +89,13 @@ def hand_over(ids: list[int]) -> None:
     for outbox_id in ids:
         try:
             enqueue(DELIVER, outbox_id)
-        except Exception:  # noqa: BLE001 - the row stays pending; `flask mail retry` sends it
+        except Exception:
             log.warning("could not queue mail %s; it stays pending for the sweep", outbox_id, exc_info=True)
             return
 
 
 def sweep() -> int:
     """Hand over every due outbox row (pending past its back-off, or stuck in sending); returns how many."""
-    from . import mail
-
     ids = mail.due_ids()
     hand_over(ids)
     return len(ids)
@@ -108,8 +106,6 @@ def sweep() -> int:
 
 def make_worker(app: Flask, *, simple: bool = True, name: str | None = None) -> Any:
     """An RQ worker whose jobs run inside ``app``'s application context."""
-    from rq import SimpleWorker, Worker
-
     base = SimpleWorker if simple else Worker
 
     class AppWorker(base):  # type: ignore[misc, valid-type]
@@ -124,28 +120,27 @@ def make_worker(app: Flask, *, simple: bool = True, name: str | None = None) -> 
 
 
 def periodic(app: Flask, last_sla: float | None) -> float | None:
-    """One tick of the worker's housekeeping: hand over due mails, and run the support desk's
-    SLA sweep (invitations, breach alerts) when SUPPORT_SWEEP_SECONDS have passed since
-    ``last_sla`` (None: never). Returns when the SLA sweep last ran. Never raises: the next
-    tick tries again."""
-    import time
-
-    from .extensions import db
-
+    """One tick of the worker's housekeeping: hand over due mails, write queued search keys
+    (left by a failed index write or a process killed between commit and index write), and run
+    the support desk's SLA sweep (invitations, breach alerts) when SUPPORT_SWEEP_SECONDS have
+    passed since ``last_sla`` (None: never). Returns when the SLA sweep last ran. Never raises:
+    the next tick tries again."""
     with app.app_context():
         try:
             sweep()
-        except Exception:  # noqa: BLE001 - the next sweep tries again
+        except Exception:
             log.warning("mail sweep failed", exc_info=True)
+        try:
+            search_sync.drain()
+        except Exception:
+            log.warning("search queue drain failed", exc_info=True)
         now = time.monotonic()
         if last_sla is not None and now - last_sla < float(app.config["SUPPORT_SWEEP_SECONDS"]):
             return last_sla
         try:
-            from .services import sla
-
             sla.sweep()
             db.session.commit()
-        except Exception:  # noqa: BLE001 - idempotent; the next tick tries again
+        except Exception:
             db.session.rollback()
             log.warning("support sweep failed", exc_info=True)
         return now
@@ -153,7 +148,7 @@ def periodic(app: Flask, last_sla: float | None) -> float | None:
 
 def start_sweeper(app: Flask, every: float, stop: threading.Event) -> threading.Thread:
     """A daemon thread that runs ``periodic`` every ``every`` seconds, so a running worker also
-    retries lost or delayed mails and keeps the support desk's SLA alerts going without cron."""
+    retries lost or delayed mails, writes queued search keys, and keeps the support desk's SLA alerts going without cron."""
 
     def loop() -> None:
         last_sla: float | None = None

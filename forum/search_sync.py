@@ -1,91 +1,59 @@
 """Keeps the search index in step with the database.
 
-The only module that imports both ``forum`` and ``search``. Session hooks collect the
-questions and articles a transaction touched (at flush), write their documents after commit,
-and forget them on rollback. Published articles are documents of kind "article"; drafts and
-archived ones are removed from the index. If the index cannot be written (another process holds the Whoosh lock
-past its timeout, the disk is full), the post still succeeds: the keys go to the
-``search_pending`` table and are retried on the next write by any process, or by
-``flask search check``.
+With ``search_index.py`` (the index handle), the only module that imports both ``forum`` and
+``search``. Two sources say which documents a
+transaction changed: the domain events (every event with a ``question_id`` re-indexes that
+question, `ArticleChanged` that article; this is how atomic SQL UPDATEs such as vote scores
+reach the index) and, as a safety net for changes no event announces, the Question, Answer
+and Article rows the session flushed. Before the outermost commit the keys are queued in
+``search_pending`` inside the writer's own transaction; after the commit their documents are
+written from a fresh session and the queue rows deleted. A rollback forgets them.
+
+If the index cannot be written (another process holds the Whoosh lock past its timeout, the
+disk is full) or the process dies between commit and index write, the post still stands and
+its keys stay queued: the next write in any process, the job worker's periodic tick
+(`drain`) or ``flask search check`` writes them. Published articles are documents of kind
+"article"; drafts and archived ones are removed from the index.
 """
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Select, delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import Connection, Select, case, delete, event, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction, selectinload
 
 from search.document import Document
-from search.errors import SearchError
-from search.index import SearchIndex
 
+from . import search_index
 from .database import after_real_commit
+from .events import ArticleChanged, Event
 from .extensions import db
 from .markup import to_plain_text
 from .models import Answer, Article, Question, SearchPending
 from .models.base import utcnow
-from .services.errors import ServiceError
+from .search_index import get_index
 
 log = logging.getLogger(__name__)
+#: Keys ``(kind, id)`` the current transaction changed.
 TOUCHED = "forum.search.touched"
-TOUCHED_ARTICLES = "forum.search.touched_articles"
+#: Keys of a transaction that committed, written once its connection is back in the pool.
+COMMITTED = "forum.search.committed"
 QUESTION = "question"
 ARTICLE = "article"
+#: Queued keys one sync takes on besides its own.
+QUEUE_BATCH = 200
+#: Keys per statement (SQLite allows 32,766 bound parameters, PostgreSQL 65,535).
+CHUNK = 500
 
-
-class SearchSync:
-    """The index of one app, opened lazily (one per process)."""
-
-    def __init__(self, app: Flask) -> None:
-        self.path: str | None = app.config["SEARCH_INDEX_DIR"] or None
-        if self.path == ":memory:":
-            self.path = None
-        self._index: SearchIndex | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def index(self) -> SearchIndex:
-        if self._index is None:
-            with self._lock:
-                if self._index is None:
-                    self._index = SearchIndex.open(self.path)
-        return self._index
-
-    def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
-
-
-def get_sync(app: Flask | None = None) -> SearchSync:
-    return (app or current_app).extensions["search"]
-
-
-class SearchUnavailable(ServiceError):
-    """The index cannot be read (outdated schema, unreadable files): 503 until rebuilt."""
-
-    status = 503
-
-
-def get_index() -> SearchIndex:
-    return get_sync().index
-
-
-@contextmanager
-def reading() -> Iterator[SearchIndex]:
-    """The index for a read; a SearchError becomes SearchUnavailable (a friendly 503)."""
-    try:
-        yield get_index()
-    except SearchError as exc:
-        log.error("search unavailable: %s", exc)
-        raise SearchUnavailable("Search is temporarily unavailable. Browse by tag meanwhile; "
-                                "the team has been told.") from exc
+Key = tuple[str, int]
 
 
 def needs_rebuild() -> bool:
@@ -109,11 +77,13 @@ def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Docu
     answers: dict[int, list[str]] = {}
     accepted: dict[int, str] = {}
     accepted_ids = {q.accepted_answer_id for q in rows if q.accepted_answer_id}
-    stmt = (select(Answer.id, Answer.question_id, Answer.body_html)
-            .where(Answer.question_id.in_(ids), Answer.deleted_at.is_(None), Answer.hidden_at.is_(None))
+    # The stored plain text; the HTML only for rows from before that column (NULL text).
+    stmt = (select(Answer.id, Answer.question_id, Answer.body_text,
+                   case((Answer.body_text.is_(None), Answer.body_html)))
+            .where(Answer.question_id.in_(ids), Answer.is_visible)
             .order_by(Answer.score.desc(), Answer.id))
-    for answer_id, question_id, body_html in session.execute(stmt):
-        text = to_plain_text(body_html)
+    for answer_id, question_id, body_text, body_html in session.execute(stmt):
+        text = body_text if body_text is not None else to_plain_text(body_html)
         if answer_id in accepted_ids:
             # The accepted answer gets its own, higher-weighted field instead.
             accepted[question_id] = text
@@ -166,11 +136,11 @@ BUILDERS: dict[str, Callable[[Session, Iterable[int]], tuple[list[Document], lis
 }
 
 
-def _live_ids(kind: str) -> tuple[Select[tuple[int]], Any]:
+def _live_ids(kind: str) -> tuple[Select[int], InstrumentedAttribute[int]]:
     """A select of the ids that belong in the index for ``kind``, and its id column."""
     if kind == ARTICLE:
         return select(Article.id).where(Article.state == "published"), Article.id
-    return select(Question.id).where(Question.deleted_at.is_(None), Question.hidden_at.is_(None)), Question.id
+    return select(Question.id).where(Question.is_visible), Question.id
 
 
 def all_documents(session: Session, batch: int = 500) -> Iterator[Document]:
@@ -199,21 +169,20 @@ def count_documents(session: Session) -> int:
 # ---------------------------------------------------------------- writing
 
 
-def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> None:
-    """Write the current state of these questions and articles (and any pending ones) to the index.
+def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
+    """Write the current state of these questions and articles, and of up to QUEUE_BATCH queued
+    keys, to the index; returns how many queue rows that settled (deleted).
 
-    Never raises for an index failure: the keys are queued in ``search_pending`` instead.
+    Never raises for an index failure: the keys stay (or are put) in ``search_pending``.
     """
-    wanted = {QUESTION: set(questions), ARTICLE: set(articles)}
+    wanted: set[Key] = {(QUESTION, i) for i in questions} | {(ARTICLE, i) for i in articles}
     with Session(db.engine) as session:
-        pending: dict[str, set[int]] = {kind: set() for kind in BUILDERS}
-        for kind, row_id in session.execute(select(SearchPending.kind, SearchPending.id)
-                                            .where(SearchPending.kind.in_(list(BUILDERS))).limit(200)):
-            pending[kind].add(row_id)
+        queued = _read_queue(session, wanted)
+        keys = wanted | set(queued)
         docs: list[Document] = []
         gone: list[str] = []
         for kind, build in BUILDERS.items():
-            kind_docs, kind_gone = build(session, wanted[kind] | pending[kind])
+            kind_docs, kind_gone = build(session, [i for k, i in keys if k == kind])
             docs.extend(kind_docs)
             gone.extend(kind_gone)
         try:
@@ -222,45 +191,115 @@ def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> None:
                 index.upsert(docs)
             if gone:
                 index.delete(gone)
-        except Exception:  # noqa: BLE001 - any index failure must not fail the post
-            log.warning("search index write failed for %s; queued for retry",
-                        {k: sorted(v) for k, v in wanted.items() if v}, exc_info=True)
-            _queue(session, [(kind, i) for kind, ids in wanted.items() for i in ids - pending[kind]])
-            session.commit()
-            return
-        if any(pending.values()):
-            for kind, ids in pending.items():
-                if ids:
-                    session.execute(delete(SearchPending).where(SearchPending.kind == kind, SearchPending.id.in_(ids)))
-            session.commit()
+        except Exception:
+            log.warning("search index write failed for %s; queued for retry", sorted(wanted), exc_info=True)
+            if wanted - set(queued):
+                enqueue(session.connection(), wanted - set(queued))
+                session.commit()
+            return 0
+        if not queued:
+            return 0
+        done = _settle(session, queued)
+        session.commit()
+        return done
 
 
-def sync_questions(ids: Iterable[int]) -> None:
-    """Write the current state of these questions (see `sync`)."""
-    sync(questions=ids)
+def _settle(session: Session, queued: dict[Key, int]) -> int:
+    """Delete the queue rows that no write has queued again since they were read; returns how many.
+
+    One row at a time, in key order: writers queue (and so lock) keys in that order too, so
+    this delete and a concurrent writer's queue statement cannot deadlock.
+    """
+    done = 0
+    for (kind, row_id), attempts in sorted(queued.items()):
+        result = cast(CursorResult[Any], session.execute(delete(SearchPending).where(
+            SearchPending.kind == kind, SearchPending.id == row_id, SearchPending.attempts == attempts)))
+        done += result.rowcount
+    return done
 
 
-def _queue(session: Session, keys: Iterable[tuple[str, int]]) -> None:
-    for kind, row_id in keys:
-        if session.get(SearchPending, (kind, row_id)) is None:
-            session.add(SearchPending(kind=kind, id=row_id, queued_at=utcnow(), attempts=1))
+def _chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    batch = list(items)
+    for start in range(0, len(batch), size):
+        yield batch[start:start + size]
+
+
+def _read_queue(session: Session, wanted: set[Key]) -> dict[Key, int]:
+    """The queue rows to settle now, with the ``attempts`` each had when read.
+
+    Read before the rows the documents are built from: a write committing after this read
+    has bumped its row's ``attempts``, so the delete after the index write leaves that row
+    for the next sync. Normally one query (the oldest QUEUE_BATCH rows, this write's own among
+    them); behind a longer backlog this write's own rows are read as well, so a big write (a
+    bulk import) does not leave its rows to be indexed a second time later.
+    """
+    columns = select(SearchPending.kind, SearchPending.id, SearchPending.attempts)
+    queued: dict[Key, int] = {
+        (kind, row_id): attempts for kind, row_id, attempts in session.execute(
+            columns.where(SearchPending.kind.in_(list(BUILDERS))).order_by(SearchPending.queued_at).limit(QUEUE_BATCH))}
+    if len(queued) == QUEUE_BATCH:
+        for kind in BUILDERS:
+            for chunk in _chunks(i for k, i in wanted - set(queued) if k == kind):
+                queued.update(((k, i), attempts) for k, i, attempts in session.execute(
+                    columns.where(SearchPending.kind == kind, SearchPending.id.in_(chunk))))
+    return queued
+
+
+def drain() -> int:
+    """Write every queued key (QUEUE_BATCH at a time) to the index; returns how many.
+
+    The job worker's periodic tick calls it, so keys left by a failed index write or a
+    process killed between commit and index write are written without waiting for the next
+    post. Stops early when the index cannot be written (the keys stay queued).
+    """
+    total = 0
+    while True:
+        written = sync()
+        total += written
+        if written < QUEUE_BATCH:
+            return total
+
+
+def enqueue(connection: Connection, keys: Iterable[Key]) -> None:
+    """Queue ``keys`` in ``search_pending`` on ``connection`` (one statement per CHUNK keys).
+
+    A key already queued has its ``attempts`` bumped instead, so two writers queuing the same
+    key both succeed (``ON CONFLICT``, SQLite and PostgreSQL alike) and a sync that read the
+    older row does not delete the newer one. Keys are sorted so concurrent writers take the
+    rows' locks in the same order.
+    """
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    for chunk in _chunks(sorted(set(keys))):
+        stmt = insert(SearchPending).values([{"kind": kind, "id": row_id, "queued_at": now, "attempts": 1}
+                                             for kind, row_id in chunk])
+        connection.execute(stmt.on_conflict_do_update(
+            index_elements=[SearchPending.kind, SearchPending.id], set_={"attempts": SearchPending.attempts + 1}))
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
     """Replace the whole index with documents built from the database."""
     with Session(db.engine) as session:
+        queued = _all_queued(session)
         n = get_index().rebuild(all_documents(session), progress=progress)
-        session.execute(delete(SearchPending))
+        _settle(session, queued)
         session.commit()
     return n
+
+
+def _all_queued(session: Session) -> dict[Key, int]:
+    # Read before the documents, like `_read_queue`: keys a write queues meanwhile stay queued.
+    return {(kind, row_id): attempts for kind, row_id, attempts in
+            session.execute(select(SearchPending.kind, SearchPending.id, SearchPending.attempts))}
 
 
 def check(repair: bool = False) -> dict[str, list[str]]:
     """Compare the index with the database: missing, stale and extra keys (and fix them)."""
     index = get_index()
-    stored = index.fingerprints()
     missing, stale = [], []
     with Session(db.engine) as session:
+        queued = _all_queued(session)
+        stored = index.fingerprints()
         for doc in all_documents(session):
             fp = stored.pop(doc.key, None)
             if fp is None:
@@ -276,33 +315,88 @@ def check(repair: bool = False) -> dict[str, list[str]]:
                     index.upsert(docs)
             if extra:
                 index.delete(extra)
-            session.execute(delete(SearchPending))
+            _settle(session, queued)
             session.commit()
     return {"missing": missing, "stale": stale, "extra": extra}
 
 
-# ---------------------------------------------------------------- session hooks
+# ---------------------------------------------------------------- session hooks and events
+
+
+def _touched(session: Session) -> set[Key]:
+    keys: set[Key] = session.info.setdefault(TOUCHED, set())
+    return keys
+
+
+def note(event: Event) -> None:
+    """In-transaction subscriber to every domain event: its question (or article) is re-indexed
+    after the commit. Events are what carry changes made by SQL UPDATEs (vote scores, counters)
+    that the session's flush never sees."""
+    touched = _touched(db.session())
+    if event.question_id is not None:
+        touched.add((QUESTION, event.question_id))
+    if isinstance(event, ArticleChanged):
+        touched.add((ARTICLE, event.article_id))
+
+
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    # Answers' plain text is extracted once, when their HTML is written (see Answer.body_text).
+    for obj in chain(session.new, session.dirty):
+        if isinstance(obj, Answer) and (obj in session.new or inspect(obj).attrs.body_html.history.has_changes()):
+            obj.body_text = to_plain_text(obj.body_html)
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:
-    touched: set[int] = session.info.setdefault(TOUCHED, set())
-    touched_articles: set[int] = session.info.setdefault(TOUCHED_ARTICLES, set())
+    # The safety net: rows changed through the ORM, whether or not an event announced them.
+    touched = _touched(session)
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Question):
-            touched.add(obj.id)
+            touched.add((QUESTION, obj.id))
         elif isinstance(obj, Answer):
-            touched.add(obj.question_id)
+            touched.add((QUESTION, obj.question_id))
         elif isinstance(obj, Article):
-            touched_articles.add(obj.id)
+            touched.add((ARTICLE, obj.id))
+
+
+def _before_commit(session: Session) -> None:
+    # Queue the keys inside the writer's transaction (one statement), so they commit with the
+    # write: a process that dies before the index write leaves them for someone to repair.
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    keys = session.info.get(TOUCHED)
+    if keys:
+        enqueue(session.connection(), keys)
 
 
 def _after_commit(session: Session) -> None:
-    ids = session.info.pop(TOUCHED, None)
-    article_ids = session.info.pop(TOUCHED_ARTICLES, None)
-    if (ids or article_ids) and has_app_context() and "search" in current_app.extensions:
-        sync(ids or (), article_ids or ())
+    # The transaction's connection is still checked out here: the index write waits for
+    # after_transaction_end, once it is back in the pool, so a request never holds two
+    # connections (thirty threads voting at once would otherwise exhaust the pool).
+    keys: set[Key] | None = session.info.pop(TOUCHED, None)
+    if keys:
+        session.info.setdefault(COMMITTED, set()).update(keys)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    keys: set[Key] | None = session.info.pop(COMMITTED, None)
+    if keys and has_app_context() and "search" in current_app.extensions:
+        try:
+            sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE])
+        except Exception:
+            log.exception("search sync failed after commit for %s", sorted(keys))
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["search"] = SearchSync(app)
-    after_real_commit("search", _after_flush, _after_commit, (TOUCHED, TOUCHED_ARTICLES))
+    """Open the index lazily for ``app`` and hook the session (once per process).
+
+    The event subscriber (`note`) is wired in ``forum/subscribers.py``.
+    """
+    search_index.init_app(app)
+    after_real_commit("search", _after_flush, _after_commit, (TOUCHED,))
+    if not event.contains(FlaskSession, "before_commit", _before_commit):
+        event.listen(FlaskSession, "before_flush", _before_flush)
+        event.listen(FlaskSession, "before_commit", _before_commit)
+        event.listen(FlaskSession, "after_transaction_end", _after_transaction_end)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from . import search_sync
 from .events import (
     AnswerAccepted,
     AnswerPosted,
@@ -24,9 +25,10 @@ from .events import (
     CaseResolved,
     CaseStatusChanged,
     CommentAdded,
+    Event,
     FlagRaised,
     FlagsResolved,
-    Phase,  # noqa: F401 - after-commit subscribers name their phase
+    Phase,
     PostApproved,
     PostEdited,
     PostHidden,
@@ -96,3 +98,8 @@ def init_app(app: Flask) -> None:
     subscribe(ArticleRated, badges.article_rated)
 
     subscribe(BadgeAwarded, badges.announce_award)
+
+    # ---- search: every event's question (or article) is re-indexed after the commit. The
+    # keys are noted (and queued in search_pending) inside the transaction; the index write
+    # itself runs once per commit, after it (search_sync's session hook), however many events.
+    subscribe(Event, search_sync.note, Phase.IN_TRANSACTION)

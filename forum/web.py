@@ -86,7 +86,8 @@ def init_app(app: Flask) -> None:
     def _csrf_error(exc: CSRFError) -> tuple[Any, int]:
         db.session.rollback()
         current_app.logger.info("CSRF rejected: %s", exc.description)
-        return error_response(400, "Your form expired or came from another site. Reload the page and try again; your text is not saved.")
+        return error_response(400, "Your form expired or came from another site. Reload the page and try again; "
+                                   "your text is not saved.")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

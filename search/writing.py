@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from whoosh.index import Index
+from whoosh.reading import SegmentReader
 from whoosh.writing import PostingPool, SegmentWriter
 
 from search.codec import ForumCodec
@@ -100,8 +101,6 @@ def merge_small_segments(writer: SegmentWriter, segments: list[Any]) -> list[Any
     small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT_DOCS]
     if len(small) <= _MAX_SMALL_SEGMENTS:
         return segments
-    from whoosh.reading import SegmentReader
-
     keep = [s for s in segments if s.doc_count_all() >= SMALL_SEGMENT_DOCS]
     for seg in small:
         reader = SegmentReader(writer.storage, writer.schema, seg, generation=writer.generation)

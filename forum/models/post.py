@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 from ..extensions import Model, db
 from .base import UTCDateTime, utcnow
@@ -45,9 +47,16 @@ class SoftDeleteMixin:
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
 
-    @property
+    @hybrid_property
     def is_visible(self) -> bool:
+        """Neither deleted nor hidden: the one definition, in Python (``post.is_visible``) and in
+        SQL (``where(Answer.is_visible)``)."""
         return self.deleted_at is None and self.hidden_at is None
+
+    @is_visible.inplace.expression
+    @classmethod
+    def _is_visible_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.deleted_at.is_(None), cls.hidden_at.is_(None))
 
 
 class Question(SoftDeleteMixin, Model):
@@ -128,6 +137,10 @@ class Answer(SoftDeleteMixin, Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # body_html as plain text, what search indexes: set at flush whenever body_html changes
+    # (forum/search_sync.py), so indexing a thread reads its answers' text and never
+    # re-parses their HTML. NULL only for rows written before the column existed.
+    body_text: Mapped[str | None] = mapped_column(Text, default=None)
     render_version: Mapped[int] = mapped_column(default=0)
     score: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -213,8 +226,10 @@ class Revision(Model):
 class SearchPending(Model):
     """Posts whose search document could not be written yet (the index was busy or down).
 
-    The database stays the source of truth: a post commits whatever the index does, and
-    any process retries these rows on its next write or through `flask search check`.
+    The database stays the source of truth. A write queues the keys it touches here inside its
+    own transaction; the index write after commit deletes them. A row left behind (the index
+    was busy, or the process died between commit and index write) is retried by the next
+    write in any process, the job worker's periodic tick, or `flask search check`.
     """
 
     __tablename__ = "search_pending"
@@ -222,4 +237,6 @@ class SearchPending(Model):
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every write that queues the key again: an index write deletes the row only
+    # if no write queued it since it read the row, so a concurrent change is never dropped.
     attempts: Mapped[int] = mapped_column(default=0)

@@ -153,8 +153,7 @@ def find_question_ref(ref: str) -> Question:
 
 def pinned_questions(tag_id: int | None = None, limit: int = 5) -> list[Question]:
     """Pinned visible questions, the latest pinned first (of one tag when ``tag_id`` is given)."""
-    stmt = (select(Question).where(Question.pinned_at.is_not(None), Question.deleted_at.is_(None),
-                                   Question.hidden_at.is_(None))
+    stmt = (select(Question).where(Question.pinned_at.is_not(None), Question.is_visible)
             .options(selectinload(Question.tags)).order_by(Question.pinned_at.desc()).limit(limit))
     if tag_id is not None:
         stmt = stmt.where(Question.tags.any(Tag.id == tag_id))

@@ -37,7 +37,7 @@ def questions_for(user: User, since: datetime, limit: int) -> list[Question]:
     in_tags = select(question_tags.c.question_id).where(question_tags.c.tag_id.in_(followed))
     return list(db.session.scalars(
         select(Question).where(Question.id.in_(in_tags), Question.created_at >= since, Question.answer_count == 0,
-                               Question.deleted_at.is_(None), Question.hidden_at.is_(None),
+                               Question.is_visible,
                                Question.closed_at.is_(None), Question.author_id != user.id)
         .options(selectinload(Question.tags)).order_by(Question.created_at.desc(), Question.id.desc()).limit(limit)))
 

@@ -148,12 +148,10 @@ def _state(row: Question | Article) -> str:
 
 def _visible_source() -> Any:
     """SQL: the link's source post is visible (its thread's own visibility is checked by the caller)."""
-    answer_ok = exists().where(Answer.id == PostLink.source_id, Answer.deleted_at.is_(None),
-                               Answer.hidden_at.is_(None))
+    answer_ok = exists().where(Answer.id == PostLink.source_id, Answer.is_visible)
     parent_ok = or_(Comment.answer_id.is_(None), exists().where(
-        Answer.id == Comment.answer_id, Answer.deleted_at.is_(None), Answer.hidden_at.is_(None)))
-    comment_ok = exists().where(Comment.id == PostLink.source_id, Comment.deleted_at.is_(None),
-                                Comment.hidden_at.is_(None), parent_ok)
+        Answer.id == Comment.answer_id, Answer.is_visible))
+    comment_ok = exists().where(Comment.id == PostLink.source_id, Comment.is_visible, parent_ok)
     return or_(PostLink.source_type == "question",
                and_(PostLink.source_type == "answer", answer_ok),
                and_(PostLink.source_type == "comment", comment_ok))
@@ -184,7 +182,7 @@ def _edge_rows(sources: list[tuple[str, int]], target: Question | Article) -> li
                                                            for k, ids in by_type.items())))
     threads = (select(empty.label("st"), zero.label("si"), literal("question").label("tt"), Question.id, zero.label("p"))
                .where(Question.id.in_(select(PostLink.thread_id).where(to_target, _visible_source())),
-                      Question.deleted_at.is_(None), Question.hidden_at.is_(None),
+                      Question.is_visible,
                       Question.id != (-1 if is_article else target.id))
                .order_by(Question.score.desc(), Question.id.desc()).limit(BACKLINKS_MAX))
     articles = (select(empty.label("st"), zero.label("si"), literal("article").label("tt"), Article.id, zero.label("p"))
@@ -195,7 +193,7 @@ def _edge_rows(sources: list[tuple[str, int]], target: Question | Article) -> li
     if not is_article:
         parts.append(_part("duplicate", select(
             empty.label("st"), zero.label("si"), literal("question").label("tt"), Question.id, zero.label("p"))
-            .where(Question.duplicate_of_id == target.id, Question.deleted_at.is_(None), Question.hidden_at.is_(None))
+            .where(Question.duplicate_of_id == target.id, Question.is_visible)
             .order_by(Question.closed_at.desc(), Question.id.desc()).limit(BACKLINKS_MAX)))
     return list(db.session.execute(union_all(*parts)))
 
@@ -280,7 +278,7 @@ def find_link_targets(viewer: Any, query: str, limit: int = PICKER_LIMIT) -> lis
         return [row] if row is not None and can(viewer, "view", row) and not _state(row) else []
     try:
         page = search_posts(viewer, query)
-    except Exception:  # noqa: BLE001 - the picker is a convenience; the composer works without it
+    except Exception:
         current_app.logger.warning("link picker search unavailable", exc_info=True)
         return []
     return [post for r in page.results if (post := r.article or r.question) is not None][:limit]

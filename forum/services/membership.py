@@ -18,7 +18,7 @@ def visible_post_count(user: User) -> int:
     """Visible (not deleted, not hidden) questions plus answers written by ``user``."""
     counts = [
         db.session.scalar(select(func.count(model.id)).where(
-            model.author_id == user.id, model.deleted_at.is_(None), model.hidden_at.is_(None))) or 0
+            model.author_id == user.id, model.is_visible)) or 0
         for model in (Question, Answer)
     ]
     return sum(counts)

@@ -36,6 +36,7 @@ from ..models.base import utcnow
 from .errors import NotFound, ServiceError
 from .pagination import Page, paginate
 
+NOTIFIED = "forum.notify.notified"  # popped after commit by forum/jobs.py, which keeps the same key
 EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite")
 DIGEST = "digest"  # the daily digest's switch lives in the preferences under this pseudo-event
 

@@ -148,8 +148,8 @@ def _members(start: datetime | None, page: int, query: str) -> Page[Member]:
 
 def _visible_answers(user: User) -> Select[Answer]:
     return (select(Answer).join(Question, Question.id == Answer.question_id)
-            .where(Answer.author_id == user.id, Answer.deleted_at.is_(None), Answer.hidden_at.is_(None),
-                   Question.deleted_at.is_(None), Question.hidden_at.is_(None)))
+            .where(Answer.author_id == user.id, Answer.is_visible,
+                   Question.is_visible))
 
 
 def profile_stats(user: User) -> ProfileStats:
@@ -157,8 +157,7 @@ def profile_stats(user: User) -> ProfileStats:
     answers = _visible_answers(user).with_only_columns(func.count(Answer.id)).scalar_subquery()
     accepted = (_visible_answers(user).with_only_columns(func.count(Answer.id))
                 .where(Question.accepted_answer_id == Answer.id).scalar_subquery())
-    asked = (select(func.count(Question.id)).where(Question.author_id == user.id, Question.deleted_at.is_(None),
-                                                   Question.hidden_at.is_(None)).scalar_subquery())
+    asked = (select(func.count(Question.id)).where(Question.author_id == user.id, Question.is_visible).scalar_subquery())
     row = db.session.execute(select(answers, accepted, asked)).one()
     return ProfileStats(int(row[0]), int(row[1]), int(row[2]))
 

@@ -202,7 +202,7 @@ def load_thread(question: Question, viewer: User | None) -> tuple[list[Answer], 
     A fixed number of queries whatever the size of the thread.
     """
     stmt = select(Answer).where(Answer.question_id == question.id)
-    visible = Answer.deleted_at.is_(None) & Answer.hidden_at.is_(None)
+    visible = Answer.is_visible
     if not can(viewer, "see_deleted"):
         if viewer is not None and getattr(viewer, "is_authenticated", False):
             stmt = stmt.where(visible | (Answer.author_id == viewer.id))
@@ -227,7 +227,7 @@ def load_thread(question: Question, viewer: User | None) -> tuple[list[Answer], 
 
 
 def _visible_questions() -> Select[Question]:
-    return (select(Question).where(Question.deleted_at.is_(None), Question.hidden_at.is_(None))
+    return (select(Question).where(Question.is_visible)
             .options(selectinload(Question.tags)))
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Article, Question
-from ..search_sync import reading
+from ..search_index import reading
 
 SORTS = ("relevance", "newest", "votes")
 KINDS = ("question", "article")
@@ -62,10 +62,9 @@ def _load_visible(keys: list[tuple[str, int]], viewer: Any) -> dict[tuple[str, i
     rows: dict[tuple[str, int], Question | Article] = {}
     question_ids = [i for kind, i in keys if kind == "question"]
     if question_ids:
-        for q in db.session.scalars(select(Question).where(Question.id.in_(question_ids))
+        for q in db.session.scalars(select(Question).where(Question.id.in_(question_ids), Question.is_visible)
                                     .options(selectinload(Question.tags))):
-            if q.is_visible:
-                rows[("question", q.id)] = q
+            rows[("question", q.id)] = q
     article_ids = [i for kind, i in keys if kind == "article"]
     if article_ids:
         for a in db.session.scalars(select(Article).where(Article.id.in_(article_ids), Article.state == "published")

@@ -52,7 +52,7 @@ def _ranked_in_tags(tag_ids: list[int], limit: int) -> list[User]:
     ranked = (select(Answer.author_id)
               .join(Question, Question.id == Answer.question_id)
               .join(User, User.id == Answer.author_id)
-              .where(Answer.question_id.in_(in_tags), Answer.deleted_at.is_(None), Answer.hidden_at.is_(None),
+              .where(Answer.question_id.in_(in_tags), Answer.is_visible,
                      Question.deleted_at.is_(None), User.role == Role.MEMBER.value)
               .group_by(Answer.author_id)
               .having((accepted > 0) | (score > 0))

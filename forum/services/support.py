@@ -86,13 +86,13 @@ def recompute_first_response(question_id: int) -> None:
     responses = union_all(
         select(Answer.created_at.label("at")).where(
             Answer.question_id == question_id, Answer.author_id != question.author_id,
-            Answer.deleted_at.is_(None), Answer.hidden_at.is_(None)),
+            Answer.is_visible),
         # A comment under a deleted or hidden answer is not shown, so it is no response.
         select(Comment.created_at.label("at")).where(
             Comment.question_id == question_id, Comment.author_id != question.author_id,
-            Comment.deleted_at.is_(None), Comment.hidden_at.is_(None),
+            Comment.is_visible,
             or_(Comment.answer_id.is_(None), exists().where(
-                Answer.id == Comment.answer_id, Answer.deleted_at.is_(None), Answer.hidden_at.is_(None)))),
+                Answer.id == Comment.answer_id, Answer.is_visible))),
         select(SupportCase.opened_at.label("at")).where(SupportCase.question_id == question_id),
     ).subquery()
     first = db.session.scalar(select(func.min(responses.c.at)))
@@ -298,20 +298,20 @@ def on_duty_staff() -> list[User]:
 
 # --------------------------------------------------------------------------- the queue
 
-class _due_epoch(FunctionElement[float]):
+class _DueEpoch(FunctionElement[float]):
     """created_at + hours, in seconds since the epoch: a sort key both backends can compute."""
 
     type = Float()
     inherit_cache = True
 
 
-@compiles(_due_epoch, "sqlite")
+@compiles(_DueEpoch, "sqlite")
 def _due_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     created, hours = list(element.clauses)
     return f"((julianday({compiler.process(created, **kw)}) - 2440587.5) * 86400.0 + {compiler.process(hours, **kw)} * 3600.0)"
 
 
-@compiles(_due_epoch, "postgresql")
+@compiles(_DueEpoch, "postgresql")
 def _due_pg(element: Any, compiler: Any, **kw: Any) -> str:
     created, hours = list(element.clauses)
     return f"(EXTRACT(EPOCH FROM {compiler.process(created, **kw)}) + {compiler.process(hours, **kw)} * 3600.0)"
@@ -352,8 +352,7 @@ def queue(viewer: User, filters: QueueFilters, page: int) -> Page[QueueRow]:
     books = all_playbooks()
     stmt = (select(Question)
             .outerjoin(QuestionTriage, QuestionTriage.question_id == Question.id)
-            .where(Question.first_response_at.is_(None), Question.deleted_at.is_(None),
-                   Question.hidden_at.is_(None), Question.closed_at.is_(None))
+            .where(Question.first_response_at.is_(None), Question.is_visible, Question.closed_at.is_(None))
             .options(selectinload(Question.tags)))
     if filters.tag:
         stmt = stmt.where(Question.tags.any(Tag.name == filters.tag.lower()))
@@ -363,7 +362,7 @@ def queue(viewer: User, filters: QueueFilters, page: int) -> Page[QueueRow]:
         stmt = stmt.where(QuestionTriage.type == filters.type)
     if filters.severity in SEVERITIES:
         stmt = stmt.where(QuestionTriage.severity == filters.severity)
-    stmt = stmt.order_by(_due_epoch(Question.created_at, _target_hours_sql(books)), Question.created_at, Question.id)
+    stmt = stmt.order_by(_DueEpoch(Question.created_at, _target_hours_sql(books)), Question.created_at, Question.id)
     result = paginate(stmt, page, per_page=current_app.config["SUPPORT_QUEUE_PER_PAGE"])
     ids = [q.id for q in result.items]
     triages = {t.question_id: t for t in db.session.scalars(
@@ -397,7 +396,7 @@ def metrics(days: int = 30, limit: int = 10_000) -> Metrics:
     since = utcnow() - timedelta(days=days)
     rows = db.session.execute(
         select(Question.created_at, Question.first_response_at, Question.accepted_answer_id)
-        .where(Question.created_at >= since, Question.deleted_at.is_(None), Question.hidden_at.is_(None))
+        .where(Question.created_at >= since, Question.is_visible)
         .order_by(Question.created_at.desc()).limit(limit)).all()
     waits = sorted(r.first_response_at - r.created_at for r in rows if r.first_response_at is not None)
     median = None
@@ -409,5 +408,4 @@ def metrics(days: int = 30, limit: int = 10_000) -> Metrics:
 
 def unresponded_filter() -> ColumnElement[bool]:
     """Questions the sweep looks at: visible, open, no first response."""
-    return and_(Question.first_response_at.is_(None), Question.deleted_at.is_(None),
-                Question.hidden_at.is_(None), Question.closed_at.is_(None))
+    return and_(Question.first_response_at.is_(None), Question.is_visible, Question.closed_at.is_(None))

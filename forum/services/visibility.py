@@ -21,10 +21,6 @@ from .posts import move_tag_counts, touch_question
 Post = Question | Answer | Comment
 
 
-def _counted(post: Post) -> bool:
-    return post.deleted_at is None and post.hidden_at is None
-
-
 def _move_counters(post: Post, delta: int) -> None:
     if isinstance(post, Question):
         move_tag_counts([t.id for t in post.tags], delta)
@@ -53,7 +49,7 @@ def hide_post(post: Post, reason: str) -> None:
     if post.hidden_at is not None:
         post.hidden_reason = reason
         return
-    was_counted = _counted(post)
+    was_counted = post.is_visible
     if isinstance(post, Answer):
         release_acceptance(post)
     post.hidden_at = utcnow()
@@ -70,7 +66,7 @@ def unhide_post(post: Post) -> None:
         return
     post.hidden_at = None
     post.hidden_reason = ""
-    if _counted(post):
+    if post.is_visible:
         _move_counters(post, +1)
     db.session.flush()
     publish(PostRestored(question_id=_question_id(post), post_type=post.kind, post_id=post.id))
@@ -78,7 +74,7 @@ def unhide_post(post: Post) -> None:
 
 def delete_post(actor: User, post: Post) -> None:
     """Soft-delete ``post``: hidden from others, kept for its author and staff, restorable."""
-    was_counted = _counted(post)
+    was_counted = post.is_visible
     if isinstance(post, Answer):
         release_acceptance(post)
     post.deleted_at = utcnow()
@@ -93,7 +89,7 @@ def undelete_post(post: Post) -> None:
     """Undo a soft deletion; the post counts again unless it is also hidden."""
     post.deleted_at = None
     post.deleted_by_id = None
-    if _counted(post):
+    if post.is_visible:
         _move_counters(post, +1)
     db.session.flush()
     publish(PostRestored(question_id=_question_id(post), post_type=post.kind, post_id=post.id))

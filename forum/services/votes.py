@@ -25,9 +25,9 @@ from ..extensions import db
 from ..models import Answer, Question, User, Vote
 from ..models.base import utcnow
 from . import reputation
-from .rows import get_row
 from .errors import FieldError, InvalidState, NotFound, RateLimited
 from .permissions import can, require
+from .rows import get_row
 
 MODELS: dict[str, type[Question] | type[Answer]] = {"question": Question, "answer": Answer}
 VALUES = (-1, 0, 1)

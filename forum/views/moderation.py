@@ -24,8 +24,7 @@ from ..services.errors import PermissionDenied
 from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..templating import post_url
-from .formglue import form_status
-from .formglue import NOT_SAVED, fields_on, flashed, form_messages, has_errors, save, writes
+from .formglue import NOT_SAVED, fields_on, flashed, form_messages, form_status, has_errors, save, writes
 from .redirects import next_from_request
 from .users import render_profile
 

@@ -8,18 +8,16 @@ from flask_login import current_user, login_required
 from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
 from ..forms.support import TriageForm
 from ..models import Question
-from ..services import editing
+from ..services import editing, suggestions
 from ..services import links as links_svc
-from ..services.announcements import active as active_announcements
 from ..services import questions as svc
-from ..services.pagination import clamp_page
-from ..services import suggestions
-from ..services.posts import revisions_of
+from ..services.announcements import active as active_announcements
 from ..services.pages import tag_page
+from ..services.pagination import clamp_page
+from ..services.posts import revisions_of
 from ..services.threads import thread_page
 from ..templating import question_url
-from .formglue import NOT_SAVED, form_status, save
-from .formglue import writes
+from .formglue import NOT_SAVED, form_status, save, writes
 from .history import revision_diffs
 from .support import composer_form
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from forum import search_sync
 from forum.extensions import db
 from forum.models import Answer, Question, ReputationEvent, User, Vote
 from forum.models.base import utcnow
@@ -252,6 +253,14 @@ def test_random_votes_and_acceptances_leave_no_drift(app, make_question, make_an
     for answer_id, total in acc.items():
         if answer_id not in accepted:
             assert total == 0
+    # The search index followed every vote, acceptance and reversal: `flask search check` is clean,
+    # also after one more vote on every post, each in a transaction of its own as requests are.
+    clean = {"missing": [], "stale": [], "extra": []}
+    assert search_sync.check(repair=False) == clean
+    for post in posts:
+        votes.cast_vote(make_user(), post.kind, post.id, 1)
+        db.session.commit()
+    assert search_sync.check(repair=False) == clean
 
 
 def test_an_accepted_answer_hidden_then_accepted_again_pays_once(make_user, make_question, make_answer) -> None:

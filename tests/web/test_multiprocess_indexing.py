@@ -5,8 +5,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from forum.extensions import db
+from forum.models import Question, SearchPending
 from search.index import SearchIndex
 from tests.support_http import Browserish, gunicorn
 
@@ -62,9 +64,8 @@ def test_four_workers_posting_at_once_index_every_post(app, make_user, tmp_path:
         indexed = {k for k in index.fingerprints() if k.startswith("question:")}
     finally:
         index.close()
-    from sqlalchemy import select
-
-    from forum.models import Question
     ids = set(db.session.scalars(select(Question.id)))
     assert len(ids) == CLIENTS * POSTS_EACH
     assert indexed == {f"question:{i}" for i in ids}
+    # Each post queued its key in its own transaction; every one was settled by an index write.
+    assert db.session.scalar(select(func.count()).select_from(SearchPending)) == 0

@@ -111,3 +111,76 @@ def test_ask_page_is_wired_for_similar_questions_and_prefills_title(auth, client
     auth.login("maria")
     html = client.get("/questions/ask?title=Hub+is+offline").get_data(as_text=True)
     assert 'data-similar-url="/search/similar"' in html and 'value="Hub is offline"' in html
+
+
+# ---------------------------------------------------------------- the index follows every write at once
+
+
+def _results(client, query: str) -> str:
+    html = client.get(f"/search?{query}").get_data(as_text=True)
+    return html.split('<main id="main"', 1)[1].split("</main>", 1)[0].replace("<mark>", "").replace("</mark>", "")
+
+
+def _in_step() -> None:
+    from forum.search_sync import check
+
+    assert check(repair=False) == {"missing": [], "stale": [], "extra": []}
+
+
+def test_a_vote_reorders_sort_by_votes_right_after_the_request(client, auth, make_user, make_question) -> None:
+    porch = make_question(title="Porch light schedule drifts", body=BODY)
+    garage = make_question(title="Garage opener pairing fails", body=BODY)
+    make_user("voter")
+    auth.login("voter")
+    assert auth.post(f"/questions/{porch.id}/vote", {"value": "1"}).status_code == 302
+    page = _results(client, "q=orange&sort=votes")
+    assert page.index("Porch light schedule drifts") < page.index("Garage opener pairing fails")
+    assert auth.post(f"/questions/{porch.id}/vote", {"value": "0"}).status_code == 302  # undo
+    assert auth.post(f"/questions/{garage.id}/vote", {"value": "1"}).status_code == 302
+    page = _results(client, "q=orange&sort=votes")
+    assert page.index("Garage opener pairing fails") < page.index("Porch light schedule drifts")
+    _in_step()
+
+
+def test_an_acceptance_makes_the_question_solved_in_search(client, auth, make_user, make_question, make_answer) -> None:
+    asker = make_user("asker")
+    q = make_question(author=asker, title="Porch light schedule drifts", body=BODY)
+    a = make_answer(q, body="Turn off daylight saving in the hub's clock settings.")
+    assert "0 results" in _results(client, "q=orange&solved=yes")
+    auth.login("asker")
+    assert auth.post(f"/answers/{a.id}/accept").status_code == 302
+    assert "Porch light schedule drifts" in _results(client, "q=orange&solved=yes")
+    assert "Porch light schedule drifts" in _results(client, "q=orange+is:solved")
+    _in_step()
+
+
+def test_a_hidden_answer_is_no_longer_found(client, auth, make_user, make_question, make_answer) -> None:
+    from forum.services import flags
+
+    q = make_question(title="Porch light schedule drifts", body=BODY)
+    a = make_answer(q, body="Buy a quokkabridge adapter from our shop.")
+    flags.flag_post(make_user(), "answer", a.id, "spam", "An advert")
+    db.session.commit()
+    assert "Porch light schedule drifts" in _results(client, "q=quokkabridge")
+    make_user("boss", role="moderator")
+    auth.login("boss")
+    assert auth.post(f"/moderation/flags/answer/{a.id}/hide", {"reason": "advert"}).status_code == 302
+    assert "0 results" in _results(client, "q=quokkabridge")
+    assert "Porch light schedule drifts" in _results(client, "q=orange+is:unanswered")
+    _in_step()
+
+
+def test_a_resolved_case_makes_its_official_answer_findable(client, auth, make_user, make_question) -> None:
+    from forum.services import cases
+
+    q = make_question(title="Porch light schedule drifts", body=BODY)
+    staff = make_user("desk_agent", role="agent")
+    case = cases.open_case(staff, q)
+    db.session.commit()
+    assert "0 results" in _results(client, "q=wombatfuse")
+    auth.login("desk_agent")
+    summary = "The wombatfuse in the power adapter failed; we sent a replacement and the hub is fine."
+    assert auth.post(f"/cases/{case.id}/resolve", {"summary": summary}).status_code == 302
+    assert "Porch light schedule drifts" in _results(client, "q=wombatfuse")
+    assert "0 results" in _results(client, "q=orange+is:unanswered")
+    _in_step()

@@ -17,8 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, null, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Select, func, null, select
 
 from ...models import Answer, Article, ArticleFeedback, Flag, Question, Tag, Vote, question_tags
 
@@ -48,10 +47,6 @@ class Badge:
         return TIER_LABELS[self.tier]
 
 
-def _visible(model: type[Question] | type[Answer]) -> ColumnElement[bool]:
-    return and_(model.deleted_at.is_(None), model.hidden_at.is_(None))
-
-
 def _count_rule(user_col: Any, id_col: Any | None, *conds: Any, joins: Sequence[tuple[Any, Any]] = (),
                 threshold: int = 1) -> Rule:
     """Members with at least ``threshold`` rows matching ``conds``; ref = their first row's id
@@ -71,13 +66,13 @@ def _count_rule(user_col: Any, id_col: Any | None, *conds: Any, joins: Sequence[
 
 
 def _accepted(threshold: int) -> Rule:
-    return _count_rule(Answer.author_id, Answer.id, _visible(Answer), _visible(Question),
+    return _count_rule(Answer.author_id, Answer.id, Answer.is_visible, Question.is_visible,
                        Question.author_id != Answer.author_id,
                        joins=[(Question, Question.accepted_answer_id == Answer.id)], threshold=threshold)
 
 
 def _answer_score(score: int) -> Rule:
-    return _count_rule(Answer.author_id, Answer.id, _visible(Answer), Answer.score >= score)
+    return _count_rule(Answer.author_id, Answer.id, Answer.is_visible, Answer.score >= score)
 
 
 def _helpful_flags(threshold: int) -> Rule:
@@ -90,7 +85,7 @@ def _tag_rule(threshold: int) -> Rule:
                 .join(Question, Answer.question_id == Question.id)
                 .join(question_tags, question_tags.c.question_id == Question.id)
                 .join(Tag, Tag.id == question_tags.c.tag_id)
-                .where(Answer.score > 0, _visible(Answer), _visible(Question)))
+                .where(Answer.score > 0, Answer.is_visible, Question.is_visible))
         if users is not None:
             stmt = stmt.where(Answer.author_id.in_(users))
         if tags is not None:
@@ -110,14 +105,14 @@ QUESTION_SCORE = 10
 
 BADGES: tuple[Badge, ...] = (
     Badge("helper", "Helper", "bronze", "Posted a first answer to someone's question.", ("answer",),
-          _count_rule(Answer.author_id, Answer.id, _visible(Answer)), post_type="answer"),
+          _count_rule(Answer.author_id, Answer.id, Answer.is_visible), post_type="answer"),
     *(Badge(key, name, tier,
             "Had a first answer accepted on someone else's question." if n == 1 else
             f"Had {n} answers accepted on other members' questions.", ("accept",), _accepted(n), threshold=n,
             post_type="answer" if n == 1 else None)
       for key, name, tier, n in ACCEPTED),
     Badge("scholar", "Scholar", "bronze", "Asked a question and accepted another member's answer.", ("accept",),
-          _count_rule(Question.author_id, Question.id, _visible(Question), Answer.author_id != Question.author_id,
+          _count_rule(Question.author_id, Question.id, Question.is_visible, Answer.author_id != Question.author_id,
                       joins=[(Answer, Question.accepted_answer_id == Answer.id)]), post_type="question"),
     Badge("supporter", "Supporter", "bronze", "Cast a first upvote: thanked someone for a useful post.", ("vote",),
           _count_rule(Vote.user_id, None, Vote.value == 1)),
@@ -126,7 +121,7 @@ BADGES: tuple[Badge, ...] = (
       for key, name, tier, n in ANSWER_SCORES),
     Badge("nice_question", "Nice Question", "bronze",
           f"Asked a question that reached a score of {QUESTION_SCORE}: a clear question helps everyone after you.",
-          ("vote",), _count_rule(Question.author_id, Question.id, _visible(Question), Question.score >= QUESTION_SCORE),
+          ("vote",), _count_rule(Question.author_id, Question.id, Question.is_visible, Question.score >= QUESTION_SCORE),
           threshold=QUESTION_SCORE, post_type="question"),
     Badge("citizen_patrol", "Citizen Patrol", "bronze", "Raised a first flag that moderators acted on.", ("flag",),
           _helpful_flags(1)),
