@@ -178,14 +178,26 @@ class SearchIndex:
                     # id, which would keep serving documents deleted since.  The old
                     # searcher is left to the garbage collector, as another thread may
                     # still be reading from it.
-                    engine = self._engine = Engine(
-                        self._ix.searcher(weighting=weighting()), self._cache
-                    )
+                    engine = self._engine = Engine(self._open_searcher(), self._cache)
             except SearchError:
                 raise
             except Exception as exc:
                 raise SearchError(f"cannot read search index: {exc}") from exc
             return engine
+
+    def _open_searcher(self) -> Any:
+        """A searcher over the latest generation.
+
+        Whoosh finds the newest table of contents, then opens it; a writer committing in
+        between deletes that file, so the open fails with FileNotFoundError although a newer
+        generation is there. Looking again finds it (a test with a writer thread caught this).
+        """
+        for _ in range(4):
+            try:
+                return self._ix.searcher(weighting=weighting())
+            except FileNotFoundError:
+                continue
+        return self._ix.searcher(weighting=weighting())  # a fifth failure is a real one
 
     def _hits(self, engine: Engine, top: list[tuple[Any, int]], plan: Plan, scored: bool) -> list[Hit]:
         hits = []
