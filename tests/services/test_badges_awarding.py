@@ -133,8 +133,8 @@ def test_a_routine_vote_costs_one_badge_query_however_active_the_author(
     votes.cast_vote(voter, "answer", a.id, 0)
     votes.cast_vote(make_user(), "answer", a.id, 1)  # score stays positive
     db.session.commit()
-    with count_queries() as qc:
+    with count_queries() as qc:  # badges are awarded inside the vote's transaction
         votes.cast_vote(voter, "answer", a.id, 1)  # score 2: no badge can be crossed
-        db.session.commit()
+    db.session.commit()  # (which then writes the question's search document, its tags included)
     badge_queries = [s for s in qc.statements if "user_badges" in s or "question_tags" in s]
     assert len(badge_queries) == 1, badge_queries  # what the voter holds; the supporter badge is
