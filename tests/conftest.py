@@ -7,6 +7,7 @@ instead of skipping it.
 from __future__ import annotations
 
 import contextvars
+import gc
 import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -193,3 +194,18 @@ def count_queries(app: Flask) -> Callable[[], Any]:
     return counting
 
 
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Make the garbage collector cheap for a suite that builds an app per test.
+
+    Each test creates and drops a Flask app, a Jinja environment, SQLAlchemy sessions and an
+    index: many container objects, so CPython's default thresholds (700 allocations) ran full
+    collections of an ever larger heap over and over; measured, a quarter of the web tests'
+    time. Objects alive at start (imported modules) are frozen out of collection, and the
+    young generation is collected every 50,000 allocations instead. Cycles are still freed,
+    only in bigger batches.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
