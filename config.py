@@ -48,6 +48,8 @@ class Config:
     COMMENT_EDIT_SECONDS = 300
     PER_PAGE = 20
     MAX_PAGE = 500
+    # Question lists count at most this many rows ("1,000+ questions"): no count grows with the forum.
+    LIST_COUNT_CAP = 1_000
     # Argon2id; OWASP 2024 minimum is m=19 MiB, t=2, p=1. We use RFC 9106's low-memory
     # profile (m=64 MiB, t=3, p=4), which is stronger on every axis.
     ARGON2_TIME_COST = 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, and_
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, and_, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import ColumnElement
@@ -59,6 +59,9 @@ class SoftDeleteMixin:
         return and_(cls.deleted_at.is_(None), cls.hidden_at.is_(None))
 
 
+UNANSWERED_VISIBLE = "answer_count = 0 AND deleted_at IS NULL AND hidden_at IS NULL"
+
+
 class Question(SoftDeleteMixin, Model):
     __tablename__ = "questions"
     __table_args__ = (
@@ -66,6 +69,17 @@ class Question(SoftDeleteMixin, Model):
         Index("ix_questions_activity", "last_activity_at", "id"),
         # The support queue: questions still waiting for a first response.
         Index("ix_questions_first_response", "first_response_at", "created_at"),
+        # Partial indexes: each holds only the few rows a page looks for, so the page does not
+        # scan more of the table as the forum grows (tests/services/test_list_indexes.py).
+        # A thread's "duplicates of this" backlinks.
+        Index("ix_questions_duplicate_of", "duplicate_of_id",
+              postgresql_where=text("duplicate_of_id IS NOT NULL"), sqlite_where=text("duplicate_of_id IS NOT NULL")),
+        # The pinned questions above home and tag pages, latest pinned first.
+        Index("ix_questions_pinned", "pinned_at",
+              postgresql_where=text("pinned_at IS NOT NULL"), sqlite_where=text("pinned_at IS NOT NULL")),
+        # The unanswered list (home and the tab), newest first.
+        Index("ix_questions_unanswered", "created_at", "id",
+              postgresql_where=text(UNANSWERED_VISIBLE), sqlite_where=text(UNANSWERED_VISIBLE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,11 +17,15 @@ class Page(Generic[T]):
     items: list[T]
     page: int
     per_page: int
-    total: int
+    total: int  # a lower bound when ``exact`` is false (a capped count: "1,000+")
+    exact: bool = True
+    more: bool | None = None  # whether a next page exists, when known without the count
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """The number of pages, or when the count was capped the last page known to exist."""
+        known = max(1, -(-self.total // self.per_page))
+        return known if self.exact else max(known, self.page + 1 if self.more else self.page)
 
     @property
     def has_prev(self) -> bool:
@@ -29,6 +33,8 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
+        if self.more is not None:
+            return self.more
         return self.page < self.pages
 
 
@@ -47,3 +53,27 @@ def paginate(stmt: Select[Any], page: int, per_page: int | None = None) -> Page[
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def paginate_bounded(stmt: Select[Any], page: int, per_page: int | None = None, *,
+                     count: bool = True, cap: int | None = None) -> Page[Any]:
+    """Run ``stmt`` for one page, with work bounded whatever the size of the table.
+
+    Fetches ``per_page + 1`` rows to know whether a next page exists (and no further than
+    MAX_PAGE), and counts only when the page does not tell the total by itself: the count
+    stops at ``cap`` rows (LIST_COUNT_CAP), beyond which ``total`` is that cap and ``exact``
+    is false ("1,000+ questions"). With ``count=False`` it never counts (``exact`` false
+    unless the page is the last). The offset itself is bounded by MAX_PAGE * per_page.
+    """
+    per_page = per_page or current_app.config["PER_PAGE"]
+    cap = cap or int(current_app.config["LIST_COUNT_CAP"])
+    offset = (page - 1) * per_page
+    rows = list(db.session.scalars(stmt.limit(per_page + 1).offset(offset)).unique())
+    items, more = rows[:per_page], len(rows) > per_page
+    more = more and page < int(current_app.config["MAX_PAGE"])
+    if len(rows) <= per_page and (rows or page == 1):
+        return Page(items=items, page=page, per_page=per_page, total=offset + len(items), more=False)
+    if not count:
+        return Page(items=items, page=page, per_page=per_page, total=offset + len(rows), exact=False, more=more)
+    counted = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(cap + 1).subquery())) or 0
+    return Page(items=items, page=page, per_page=per_page, total=min(counted, cap), exact=counted <= cap, more=more)

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Answer, Comment, Question, Tag, User
 from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound
-from .pagination import Page, paginate
+from .pagination import Page, paginate, paginate_bounded
 from .permissions import can, require
 from .posts import add_revision, check_body, move_tag_counts, set_body, touch_question, without_nul
 from .safety import check_edited_post, check_new_post
@@ -231,8 +231,14 @@ def _visible_questions() -> Select[Question]:
             .options(selectinload(Question.tags)))
 
 
-def list_questions(tab: str, page: int, tag: Tag | None = None) -> Page[Question]:
-    """One page of visible questions in a stable order (ties broken by id)."""
+def list_questions(tab: str, page: int, tag: Tag | None = None, *, per_page: int | None = None,
+                   count: bool = True) -> Page[Question]:
+    """One page of visible questions in a stable order (ties broken by id).
+
+    Bounded work whatever the size of the forum: the count stops at LIST_COUNT_CAP (and is not
+    run at all with ``count=False`` or when the page shows the end of the list), and each order
+    has an index (migration d1d1e2f3a4b5, checked by tests/services/test_list_indexes.py).
+    """
     stmt = _visible_questions()
     if tag is not None:
         stmt = stmt.where(Question.tags.any(Tag.id == tag.id))
@@ -246,7 +252,7 @@ def list_questions(tab: str, page: int, tag: Tag | None = None) -> Page[Question
         stmt = stmt.where(Question.accepted_answer_id.is_(None)).order_by(Question.created_at.desc(), Question.id.desc())
     else:
         stmt = stmt.order_by(Question.created_at.desc(), Question.id.desc())
-    return paginate(stmt, page)
+    return paginate_bounded(stmt, page, per_page, count=count)
 
 
 def get_tag(name: str) -> Tag:

@@ -132,6 +132,23 @@ def test_lists_are_paginated_in_a_stable_order(app, make_user) -> None:
     assert pages[0].total == 25 and pages[0].pages == 3 and not pages[2].has_next
 
 
+def test_list_counts_stop_at_the_cap_and_the_last_page_needs_no_count(app, make_user, count_queries) -> None:
+    user = make_user()
+    for i in range(7):
+        ask(user, title=f"Question number {i:02d} about the hub")
+    app.config.update(PER_PAGE=3, LIST_COUNT_CAP=5)
+    first = svc.list_questions("newest", 1)
+    assert (len(first.items), first.total, first.exact, first.has_next, first.pages) == (3, 5, False, True, 2)
+    with count_queries() as qc:
+        last = svc.list_questions("newest", 3)
+    assert (len(last.items), last.total, last.exact, last.has_next, last.pages) == (1, 7, True, False, 3)
+    assert not any("count(" in s.lower() for s in qc.statements)  # the last page tells the total
+    uncounted = svc.list_questions("newest", 1, count=False)
+    assert uncounted.has_next and not uncounted.exact
+    app.config["MAX_PAGE"] = 2
+    assert not svc.list_questions("newest", 2).has_next  # no link past the last reachable page
+
+
 def test_unanswered_tab_lists_only_questions_without_answers(make_user, make_answer) -> None:
     user = make_user()
     answered = ask(user, title="This one gets an answer")

@@ -186,3 +186,16 @@ def test_pages_carry_a_strict_content_security_policy(client) -> None:
 def test_wrong_method_gets_405_in_the_site_layout(client, method: str, path: str, status: int) -> None:
     r = getattr(client, method)(path)
     assert r.status_code == status and "Method not allowed" in r.get_data(as_text=True)
+
+
+def test_lists_show_a_capped_count_and_home_counts_once(app, client, make_user, make_question, count_queries) -> None:
+    author = make_user()
+    for i in range(7):
+        make_question(author=author, title=f"Hub question number {i} blinking")
+    app.config.update(PER_PAGE=2, LIST_COUNT_CAP=5)
+    html = client.get("/questions").get_data(as_text=True)
+    assert "5+ questions" in html and "Page 1</span>" in html and 'rel="next"' in html
+    with count_queries() as qc:
+        home = client.get("/").get_data(as_text=True)
+    assert "5+ unanswered" in home  # the unanswered list shows 5: a sixth row means more
+    assert len([s for s in qc.statements if "count(" in s.lower() and "FROM questions" in s]) == 1
