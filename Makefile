@@ -5,13 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := forum:create_app
 
-.PHONY: run test lint install migrate seed bench eval clean help
+.PHONY: run test lint install migrate seed bench bench-search eval clean help
 
 help:
 	@echo "make run    - set up .venv, migrate, load demo data into an empty database, serve on http://127.0.0.1:5000"
 	@echo "make test   - set up .venv, lint (ruff, mypy), then run the whole test suite"
 	@echo "make lint   - ruff and mypy only (settings in pyproject.toml)"
-	@echo "make bench  - search latency and rebuild benchmark"
+	@echo "make bench  - page benchmark: a generated forum and a Flask hello-world under gunicorn, loaded with wrk"
+	@echo "               (BENCH_ARGS='--posts 100000 --seconds 10'; see docs/performance.md)"
+	@echo "make bench-search - search index latency and rebuild benchmark"
 	@echo "make eval   - search quality on the SemEval-2016 question-similarity benchmark"
 
 $(STAMP): pyproject.toml
@@ -40,7 +42,11 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The page benchmark (tools/bench/run.py); needs wrk (`apt-get install -y wrk`).
 bench: install
+	$(BIN)/python -m tools.bench.run $(BENCH_ARGS)
+
+bench-search: install
 	$(BIN)/python -m tools.search.bench
 
 eval: install

@@ -1,1 +1,1 @@
-"""Developer tools run from a checkout (`make bench`, `make eval`); not part of the installed package."""
+"""Developer tools run from a checkout (`make bench`, `make bench-search`, `make eval`); not part of the installed package."""

@@ -186,6 +186,18 @@ class SyntheticForum:
                 parts.append(self._filler(rng.randint(3, 12)) + ".")
         return " ".join(parts)
 
+    def body(self) -> str:
+        """Return one new question body (a paragraph of 2-6 sentences)."""
+        return self._paragraph(SENTENCES, self.rng.randint(2, 6))
+
+    def answer(self) -> str:
+        """Return one new answer body (1-3 sentences)."""
+        return self._paragraph(ANSWER_SENTENCES, self.rng.randint(1, 3))
+
+    def tag_names(self, count: int) -> list[str]:
+        """Return ``count`` tag names drawn with the forum's Zipf weights (possibly repeated)."""
+        return self.rng.choices(self.tags, cum_weights=self._w_tag, k=count)
+
     def document(self, id: int) -> Document:
         """Return post number `id`; articles are about 8% of posts."""
         rng = self.rng

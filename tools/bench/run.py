@@ -1,0 +1,313 @@
+"""The page benchmark: the forum's pages beside a Flask hello-world, served and loaded the same way.
+
+    python -m tools.bench.run [--posts 10000] [--seconds 5] [--database URL] [--reuse DIR]
+
+1. Generates a forum of ``--posts`` questions and answers (``tools.bench.generate``) into a
+   SQLite file in a work directory (or ``--database``, e.g. a PostgreSQL URL), and indexes it.
+2. Serves it with gunicorn, 2 sync workers, the production configuration (FORUM_ENV=production,
+   a random FORUM_SECRET_KEY; secure cookies off because the benchmark speaks plain HTTP to
+   127.0.0.1), no access log; and ``tools.bench.hello:app`` with the very same gunicorn flags.
+3. Loads each URL with wrk (4 connections, 2 threads, ``--seconds`` each after a short warm-up)
+   and prints req/s, p50, p99 and the ratio to hello-world; posting an answer is a wrk Lua
+   script sending the form with a session cookie and its CSRF token. Finally the peak RSS
+   (VmHWM) of each gunicorn worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.bench import wrk
+from tools.bench.generate import Manifest, generate
+
+__all__ = ["Row", "main", "format_table"]
+
+REPO = Path(__file__).resolve().parents[2]
+WORKERS = 2
+CONNECTIONS = 4
+
+
+@dataclass(frozen=True)
+class Row:
+    page: str
+    path: str
+    result: wrk.WrkResult
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def gunicorn_command(app: str, port: int, error_log: Path) -> list[str]:
+    """The one gunicorn command line both servers run (only the app differs)."""
+    return [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "sync",
+            "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--graceful-timeout", "5",
+            "--error-logfile", str(error_log), "--log-level", "warning", app]
+
+
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[bytes]
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers: the master's children."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == self.process.pid:
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+    def peak_rss_mib(self) -> list[float]:
+        """VmHWM (peak resident set) of each worker, in MiB."""
+        peaks = []
+        for pid in self.worker_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+            if match:
+                peaks.append(int(match.group(1)) / 1024)
+        return peaks
+
+
+@contextmanager
+def serve(app: str, env: dict[str, str], workdir: Path, name: str, probe: str = "/") -> Iterator[Server]:
+    """Run gunicorn on a free port of 127.0.0.1 until the block ends; yields the server."""
+    port = free_port()
+    log = workdir / f"{name}-gunicorn.log"
+    process = subprocess.Popen(gunicorn_command(app, port, log), cwd=REPO,
+                               env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + probe, timeout=5).read()
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+                    raise RuntimeError(f"gunicorn ({name}) did not start:\n{tail}") from None
+                time.sleep(0.2)
+        yield Server(base, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+class Browser:
+    """Signs in through the real login form and keeps the session cookie."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect)
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(self.base + path))
+
+    def post(self, path: str, data: dict[str, str]) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode()
+        return self._open(urllib.request.Request(self.base + path, data=body, method="POST"))
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return int(response.status), response.read().decode(errors="replace")
+        except urllib.error.HTTPError as err:
+            text = err.read().decode(errors="replace")
+            err.close()
+            return int(err.code), text
+
+    def token(self, path: str) -> str:
+        status, page = self.get(path)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        if status != 200 or not match:
+            raise RuntimeError(f"no CSRF token on {path} (status {status})")
+        return match.group(1)
+
+    def login(self, username: str, password: str) -> None:
+        status, page = self.post("/login", {"login": username, "password": password,
+                                            "csrf_token": self.token("/login")})
+        if status != 302:
+            raise RuntimeError(f"signing in as {username} failed with {status}: {page[-500:]}")
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def format_table(rows: Sequence[Row], ceiling: float) -> str:
+    """The results as a Markdown table; the ratio is each page's req/s over hello-world's."""
+    lines = ["| page | req/s | p50 ms | p99 ms | vs hello-world | errors |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        r = row.result
+        ratio = f"{100 * r.rps / ceiling:.1f}%" if ceiling else "-"
+        lines.append(f"| {row.page} | {r.rps:,.1f} | {r.p50:.1f} | {r.p99:.1f} | {ratio} | {r.errors} |")
+    return "\n".join(lines)
+
+
+def pages(manifest: Manifest) -> list[tuple[str, str, bool]]:
+    """(label, path, signed in) for every GET the benchmark loads."""
+    similar = urllib.parse.urlencode({"title": manifest.similar_title})
+    return [
+        ("question page, anonymous", manifest.question_path, False),
+        ("question page, signed in", manifest.question_path, True),
+        ("home", "/", False),
+        ("list (/questions?tab=active)", "/questions?tab=active", False),
+        (f"tag page ({manifest.tag})", f"/tags/{urllib.parse.quote(manifest.tag)}", False),
+        (f"search, rare word ({manifest.rare_word})", f"/search?q={manifest.rare_word}", False),
+        (f"search, frequent word ({manifest.frequent_word})", f"/search?q={manifest.frequent_word}", False),
+        ("similar-as-you-type", f"/search/similar?{similar}", False),
+    ]
+
+
+def count_answers(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(text("SELECT count(*) FROM answers")) or 0)
+    finally:
+        engine.dispose()
+
+
+def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
+          log: Callable[[str], None] = print) -> tuple[list[Row], float, dict[str, list[float]]]:
+    """Serve hello-world and the forum, load every page; returns rows, the ceiling and peak RSS."""
+    rss: dict[str, list[float]] = {}
+    with serve("tools.bench.hello:app", {}, workdir, "hello") as hello:
+        if warmup:
+            wrk.run(hello.base + "/", seconds=warmup, connections=CONNECTIONS)
+        ceiling = wrk.run(hello.base + "/", seconds=seconds, connections=CONNECTIONS)
+        rss["hello-world"] = hello.peak_rss_mib()
+    log(f"hello-world: {ceiling.rps:,.0f} req/s")
+    rows = [Row("hello-world", "/", ceiling)]
+    env = {
+        "FORUM_ENV": "production", "FORUM_SECRET_KEY": secrets.token_hex(32),
+        "FORUM_DATABASE_URL": manifest.database_url, "FORUM_INDEX_DIR": manifest.index_dir,
+        "FORUM_INSTANCE_PATH": str(workdir / "instance"),
+        # Plain HTTP on 127.0.0.1: a Secure cookie would never be sent back.
+        "FORUM_SESSION_COOKIE_SECURE": "false", "FORUM_REMEMBER_COOKIE_SECURE": "false",
+    }
+    with serve("forum:create_app()", env, workdir, "forum", probe="/login") as forum:
+        member, poster = Browser(forum.base), Browser(forum.base)
+        member.login(manifest.member, manifest.password)
+        poster.login(manifest.poster, manifest.password)
+        for label, path, signed_in in pages(manifest):
+            headers = {"Cookie": member.cookie_header()} if signed_in else {}
+            status, page = (member if signed_in else Browser(forum.base)).get(path)
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}: {page[-500:]}")
+            if signed_in and manifest.member not in page:
+                raise RuntimeError(f"{path} does not show {manifest.member} as signed in")
+            if warmup:
+                wrk.run(forum.base + path, seconds=warmup, connections=CONNECTIONS, headers=headers)
+            result = wrk.run(forum.base + path, seconds=seconds, connections=CONNECTIONS, headers=headers)
+            log(f"{label}: {result.rps:,.1f} req/s")
+            rows.append(Row(label, path, result))
+        token = poster.token("/")
+        script = wrk.post_script(workdir / "post_answer.lua", cookie=poster.cookie_header(), csrf_token=token,
+                                 question_ids=manifest.answer_targets)
+        before = count_answers(manifest.database_url)
+        result = wrk.run(forum.base + "/", seconds=seconds, connections=CONNECTIONS, script=script)
+        stored = count_answers(manifest.database_url) - before
+        if stored < result.requests - result.errors:
+            raise RuntimeError(f"wrk counted {result.requests} answers posted, the database holds {stored} more")
+        log(f"post an answer: {result.rps:,.1f} req/s ({stored} answers stored)")
+        rows.append(Row("post an answer (wrk Lua POST, form + CSRF)", "/questions/<id>/answers", result))
+        rss["forum"] = forum.peak_rss_mib()
+    return rows, ceiling.rps, rss
+
+
+def machine() -> str:
+    return (f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}, {platform.processor() or platform.machine()}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=10_000, help="questions + answers to generate (default 10,000)")
+    parser.add_argument("--seconds", type=int, default=5.0, help="wrk duration per URL (default 5)")
+    parser.add_argument("--warmup", type=int, default=1.0, help="wrk warm-up per URL, not counted (default 1)")
+    parser.add_argument("--database", help="database URL to generate into (default: SQLite in the work directory); "
+                        "a PostgreSQL database is emptied first")
+    parser.add_argument("--workdir", type=Path, help="keep the forum here (default: a temporary directory)")
+    parser.add_argument("--reuse", action="store_true", help="load the forum already generated in --workdir")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        wrk.executable()
+    except wrk.WrkMissing as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    temporary = None if args.workdir else tempfile.mkdtemp(prefix="forum-bench-")
+    workdir: Path = args.workdir or Path(str(temporary))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        manifest_path = workdir / "manifest.json"
+        if args.reuse:
+            manifest = Manifest.load(manifest_path)
+        else:
+            url = args.database or f"sqlite:///{workdir / 'forum.db'}"
+            print(f"generating {args.posts:,} posts into {url} ...")
+            manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True)
+            manifest.save(manifest_path)
+        rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup)
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+    backend = manifest.database_url.split(":", 1)[0]
+    print(f"\n{manifest.posts:,} posts ({manifest.questions:,} questions, {manifest.answers:,} answers), "
+          f"{manifest.comments:,} comments, {manifest.votes:,} votes, {manifest.users:,} members; {backend}")
+    print(f"gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} connections, {args.seconds:g} s per URL; {machine()}\n")
+    print(format_table(rows, ceiling))
+    print("\nper-worker peak RSS (VmHWM): " + "; ".join(
+        f"{name} " + ", ".join(f"{mib:.0f} MiB" for mib in peaks) for name, peaks in rss.items()))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
