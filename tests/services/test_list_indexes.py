@@ -26,6 +26,7 @@ from forum.services import questions as qsvc
 
 ROWS = int(os.environ.get("FORUM_EXPLAIN_ROWS", "5000"))
 REPORT = os.environ.get("FORUM_EXPLAIN_REPORT") == "1"
+pytestmark = pytest.mark.postgres  # the [sqlite] copies are deselected (tests/conftest.py)
 NEW_INDEXES = ("ix_questions_duplicate_of", "ix_questions_pinned", "ix_questions_unanswered")
 
 
