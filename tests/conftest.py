@@ -21,7 +21,7 @@ from sqlalchemy import event, text
 
 from forum import create_app
 from forum.extensions import db
-from tests.support import Auth, pg_url_or_skip
+from tests.support import HUB_BODY, Auth, pg_url_or_skip, production_privileges
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -169,6 +169,22 @@ def make_answer(app: Flask, make_user: Callable[..., Any]) -> Callable[..., Any]
         return a
 
     return make
+
+
+@pytest.fixture
+def production_thresholds(app: Flask) -> Flask:
+    """The privilege thresholds of production (tests otherwise lower the vote and comment ones)."""
+    production_privileges(app)
+    return app
+
+
+@pytest.fixture
+def asked_and_answered(make_user: Callable[..., Any], make_question: Callable[..., Any],
+                       make_answer: Callable[..., Any]) -> tuple[Any, Any]:
+    """A question by "asker" (body `HUB_BODY`) and an answer to it by "helper"."""
+    q = make_question(author=make_user("asker"), title="Hub blinks orange after update", body=HUB_BODY)
+    a = make_answer(q, author=make_user("helper"), body="Hold the reset button for ten seconds.")
+    return q, a
 
 
 @pytest.fixture

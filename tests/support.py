@@ -68,6 +68,10 @@ class Auth:
         return self.client.post(path, data=payload, **kwargs)
 
 
+#: The body of the question in the `asked_and_answered` fixture (tests/conftest.py).
+HUB_BODY = "After the firmware update the hub blinks orange and the app cannot find it."
+
+
 def production_privileges(app: Any) -> None:
     """Put the production PRIVILEGE_* thresholds back (TestingConfig lowers some to 1)."""
     from config import Config

@@ -10,23 +10,17 @@ from forum.services import curation, editing
 from forum.services.editing import EditMode
 from forum.services.errors import PermissionDenied
 from forum.services.questions import QuestionInput
-from tests.support import production_privileges, set_reputation
+from tests.support import HUB_BODY, set_reputation
 
-BODY = "After the firmware update the hub blinks orange and the app cannot find it."
-FIXED = BODY + "\n\nFirmware 4.2.1, Lumen Hub Gen 2."
+FIXED = HUB_BODY + "\n\nFirmware 4.2.1, Lumen Hub Gen 2."
 
 
-@pytest.fixture(autouse=True)
-def thresholds(app):
-    production_privileges(app)
-    return app
+pytestmark = pytest.mark.usefixtures("production_thresholds")
 
 
 @pytest.fixture
-def thread(make_user, make_question, make_answer):
-    q = make_question(author=make_user("asker"), title="Hub blinks orange after update", body=BODY)
-    a = make_answer(q, author=make_user("helper"), body="Hold the reset button for ten seconds.")
-    return q, a
+def thread(asked_and_answered):
+    return asked_and_answered
 
 
 def test_the_mode_follows_the_edit_privilege(make_user, thread) -> None:

@@ -9,21 +9,14 @@ from forum.services import answers, comments, questions, suggestions, votes
 from forum.services.errors import PermissionDenied
 from forum.services.permissions import can
 from forum.services.privileges import PrivilegeRequired, has_privilege, ladder
-from tests.support import production_privileges, set_reputation
+from tests.support import set_reputation
 
-
-@pytest.fixture(autouse=True)
-def thresholds(app):
-    production_privileges(app)
-    return app
+pytestmark = pytest.mark.usefixtures("production_thresholds")
 
 
 @pytest.fixture
-def thread(make_user, make_question, make_answer):
-    asker = make_user("asker")
-    q = make_question(author=asker, title="Hub loses its schedule after a reboot")
-    a = make_answer(q, author=make_user("helper"), body="Set the time zone again in the app.")
-    return q, a
+def thread(asked_and_answered):
+    return asked_and_answered
 
 
 def test_production_defaults_are_the_documented_thresholds() -> None:

@@ -8,22 +8,14 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Question, SuggestedEdit, User
-from tests.support import production_privileges, set_reputation
+from tests.support import HUB_BODY, set_reputation
 
-BODY = "After the firmware update the hub blinks orange and the app cannot find it."
-
-
-@pytest.fixture(autouse=True)
-def thresholds(app):
-    production_privileges(app)
-    return app
+pytestmark = pytest.mark.usefixtures("production_thresholds")
 
 
 @pytest.fixture
-def thread(make_user, make_question, make_answer):
-    q = make_question(author=make_user("asker"), title="Hub blinks orange after update", body=BODY)
-    a = make_answer(q, author=make_user("helper"), body="Hold the reset button for ten seconds.")
-    return q, a
+def thread(asked_and_answered):
+    return asked_and_answered
 
 
 def _text(html: str) -> str:
@@ -187,7 +179,7 @@ def test_reviewing_through_the_queue(client, auth, make_user, thread) -> None:
     q, a = thread
     make_user("newbie")
     auth.login("newbie")
-    auth.post(f"/questions/{q.id}/edit", {"title": q.title, "body": BODY + "\n\nFirmware 4.2.1.", "tags": "setup"})
+    auth.post(f"/questions/{q.id}/edit", {"title": q.title, "body": HUB_BODY + "\n\nFirmware 4.2.1.", "tags": "setup"})
     auth.logout()
     set_reputation(make_user("veteran"), 2000)
     auth.login("veteran")
