@@ -142,6 +142,24 @@ class Config:
     VOTES_PER_DAY = 40
     SERIAL_VOTE_MIN_VOTES = 5
     SERIAL_VOTE_WINDOW_HOURS = 24
+    # --- Several hosts (docs/deploy.md) -------------------------------------------------------
+    # Sign-in throttle (forum/services/throttle.py): failed sign-ins counted in a moving window,
+    # in Redis when REDIS_URL is set (shared by every host and worker), in process memory
+    # otherwise. Limits use the `limits` package's notation ("10 per 15 minutes", several joined
+    # with ";"). Per account: generous and short, so an attacker cannot lock a customer out for
+    # long; per client IP: tighter, so one attacker meets the IP limit long before the account's.
+    LOGIN_THROTTLE_ENABLED = True
+    LOGIN_THROTTLE_PER_ACCOUNT = "20 per 5 minutes"
+    LOGIN_THROTTLE_PER_IP = "10 per 15 minutes"
+    # Prefix of this site's keys in a shared Redis (several sites, or test runs, in one database).
+    REDIS_KEY_PREFIX = "forum"
+    # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (werkzeug ProxyFix).
+    # 0 (the default) trusts none of them, so a client cannot pick its own IP by sending the header.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
 
 
 class DevelopmentConfig(Config):

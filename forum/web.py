@@ -7,6 +7,7 @@ from flask import Flask, Request, Response, current_app, flash, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import templating, views
 from .extensions import db, login_manager
@@ -62,8 +63,24 @@ def _sign_out_suspended(user: User) -> None:
     flash(suspension_message(user), "error")
 
 
+PROXY_FIX_HEADERS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Trust the X-Forwarded-* headers of as many reverse proxies as PROXY_FIX_X_* say.
+
+    Behind nginx, ``request.remote_addr`` is otherwise the proxy's address for every visitor,
+    so the sign-in throttle would count all of them as one IP. Off by default (all 0): without
+    a proxy that overwrites them, the headers are the client's to invent.
+    """
+    counts = {name: int(app.config[f"PROXY_FIX_{name.upper()}"]) for name in PROXY_FIX_HEADERS}
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
     app.request_class = ForumRequest
+    install_proxy_fix(app)
     views.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

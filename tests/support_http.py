@@ -70,17 +70,37 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Browserish:
-    """Keeps cookies, reads CSRF tokens from pages, posts forms; never follows redirects."""
+    """Keeps cookies, reads CSRF tokens from pages, posts forms; never follows redirects.
 
-    def __init__(self, base: str) -> None:
+    ``headers`` go with every request (``X-Forwarded-For`` to play a visitor behind a proxy).
+    ``at(base)`` is the same browser talking to another host (a load balancer sending its next
+    request elsewhere: one cookie jar); ``copy()`` is another browser holding the same cookies.
+    Cookies are kept per host name, not per port, so hosts on 127.0.0.1 see one another's.
+    """
+
+    def __init__(self, base: str, headers: dict[str, str] | None = None,
+                 jar: http.cookiejar.CookieJar | None = None) -> None:
         self.base = base
-        self.jar = http.cookiejar.CookieJar()
+        self.headers = dict(headers or {})
+        self.jar = jar if jar is not None else http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
+
+    def at(self, base: str) -> Browserish:
+        """This browser (same cookie jar, same headers) sending its requests to ``base``."""
+        return Browserish(base, self.headers, self.jar)
+
+    def copy(self, base: str | None = None) -> Browserish:
+        """Another browser with a copy of this one's cookies and headers, at ``base`` (default: the same)."""
+        jar = http.cookiejar.CookieJar()
+        for cookie in self.jar:
+            jar.set_cookie(cookie)
+        return Browserish(base or self.base, self.headers, jar)
 
     def request(self, method: str, path: str, data: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
+        req = urllib.request.Request(self.base + path, data=body, method=method,
+                                     headers={**self.headers, **(headers or {})})
         try:
             with self.opener.open(req, timeout=60) as resp:
                 return resp.status, resp.read().decode(errors="replace"), dict(resp.headers)
@@ -89,6 +109,9 @@ class Browserish:
             headers = dict(err.headers)
             err.close()
             return err.code, text, headers
+
+    def get(self, path: str) -> tuple[int, str, dict[str, str]]:
+        return self.request("GET", path)
 
     def token(self, path: str = "/") -> str:
         _, page, _ = self.request("GET", path)

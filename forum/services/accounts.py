@@ -112,15 +112,28 @@ def register(data: Registration, role: Role = Role.MEMBER, *, allow_reserved: bo
     return user
 
 
+def find_by_login(login: str) -> User | None:
+    """The user whose username or e-mail (as typed on the sign-in form) is ``login``, else None."""
+    login = login.strip()
+    column = User.email if "@" in login else User.username_key
+    user: User | None = db.session.scalar(select(User).where(column == login.lower()))
+    return user
+
+
 def authenticate(login: str, password: str) -> User | None:
     """Return the user whose username or e-mail and password match, else None.
 
     Always spends one hash verification, whether or not the account exists.
     """
-    login = login.strip()
-    key = login.lower()
-    column = User.email if "@" in login else User.username_key
-    user: User | None = db.session.scalar(select(User).where(column == key))
+    return check_password(find_by_login(login), password)
+
+
+def check_password(user: User | None, password: str) -> User | None:
+    """Return ``user`` when ``password`` is theirs, else None (``user`` None: no such account).
+
+    Always spends one hash verification, whether or not the account exists, so the time taken
+    does not tell which accounts exist.
+    """
     if user is None:
         _verify(_dummy_hash(), password)
         return None

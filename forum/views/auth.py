@@ -1,14 +1,14 @@
 """Register, sign in, sign out."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..forms import ActionForm, LoginForm, RegisterForm
 from ..models import User
 from ..models.base import utcnow
-from ..services import accounts
+from ..services import accounts, throttle
 from ..services.moderation import suspension_message
 from .formglue import NOT_SAVED, form_status, save, writes
 from .redirects import next_from_request
@@ -45,7 +45,13 @@ def login() -> ResponseReturnValue:
         return redirect(next_from_request(url_for("main.index")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.login.data, form.password.data)
+        try:
+            user = throttle.sign_in(form.login.data, form.password.data, request.remote_addr)
+        except throttle.LoginThrottled as exc:
+            # The form again, with the typed name kept, and when to come back.
+            form.form_errors.append(exc.message)
+            form.password.data = ""
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         if user is None:
             # One message for unknown accounts and wrong passwords alike.
             form.form_errors.append("That username/e-mail and password don't match an account.")

@@ -1,0 +1,138 @@
+"""Sign-in throttle: failed sign-ins counted per account and per client IP, across hosts.
+
+Failures are counted in a moving window by the maintained ``limits`` package, in Redis when
+``REDIS_URL`` is set (every web host and worker shares the counts) and in this process's
+memory otherwise (each gunicorn worker then counts on its own: the single-host default,
+see docs/deploy.md). Posting limits are counted in the database instead (``safety.py``);
+sign-in failures write no row, so they need a shared store of their own.
+
+The rules:
+
+- While either limit is used up, every sign-in for that account or from that IP is refused
+  with ``LoginThrottled`` (429) *before* the password is checked, so a correct password does
+  not unlock an attacker early and a refused guess teaches nothing.
+- A successful sign-in resets nothing: only time frees the window. Otherwise an attacker
+  could sign in to an account of their own between guesses to clear the IP count.
+- The per-account limit is generous and short (``LOGIN_THROTTLE_PER_ACCOUNT``), the per-IP
+  limit tighter (``LOGIN_THROTTLE_PER_IP``): one attacker meets the IP limit long before the
+  account's, and an account locked by many IPs at once unlocks minutes after they stop.
+- An account that does not exist is counted under the name typed (hashed), so the throttle
+  answers the same for real and unknown accounts.
+- If Redis cannot be reached, the throttle lets the sign-in through and logs a warning: an
+  outage of the shared store must not lock every customer out.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from ..models import User
+from . import accounts
+from .errors import RateLimited
+
+log = logging.getLogger(__name__)
+EXTENSION = "forum.login_throttle"
+
+
+class LoginThrottled(RateLimited):
+    """Too many failed sign-ins for this account or from this IP; ``retry_after`` in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            "Too many failed sign-ins for this account or from your network. "
+            f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again.")
+        self.retry_after = retry_after
+
+
+@dataclass
+class Throttle:
+    """The limiter of one app and its parsed limits."""
+
+    limiter: MovingWindowRateLimiter
+    storage: Storage
+    per_account: list[RateLimitItem]
+    per_ip: list[RateLimitItem]
+    enabled: bool
+
+
+def _build() -> Throttle:
+    """Raises RuntimeError when REDIS_URL names an asyncio storage, and ValueError
+    (from ``limits``) when a LOGIN_THROTTLE_PER_* setting is not a limit."""
+    cfg = current_app.config
+    url = cfg.get("REDIS_URL")
+    storage: Storage
+    if url:
+        # Short timeouts: a sign-in should not hang on an unreachable Redis (it fails open).
+        found = storage_from_string(
+            url, key_prefix=f"{cfg['REDIS_KEY_PREFIX']}:limits", wrap_exceptions=True,
+            socket_timeout=2.0, socket_connect_timeout=2.0)
+        if not isinstance(found, Storage):  # an "async+redis://" URL: not for a sync app
+            raise RuntimeError(f"REDIS_URL {url!r} names an asyncio storage; use redis:// or rediss://.")
+        storage = found
+    else:
+        storage = MemoryStorage()
+    return Throttle(MovingWindowRateLimiter(storage), storage,
+                    parse_many(cfg["LOGIN_THROTTLE_PER_ACCOUNT"]), parse_many(cfg["LOGIN_THROTTLE_PER_IP"]),
+                    bool(cfg["LOGIN_THROTTLE_ENABLED"]))
+
+
+def get_throttle() -> Throttle:
+    """This app's throttle, built at first use (after tests and the factory set the config)."""
+    throttle: Throttle | None = current_app.extensions.get(EXTENSION)
+    if throttle is None:
+        throttle = current_app.extensions[EXTENSION] = _build()
+    return throttle
+
+
+def _account_key(login: str, user: User | None) -> str:
+    if user is not None:
+        return f"user:{user.id}"
+    # No personal data in the store: the typed name of an unknown account is kept only as a hash.
+    return "name:" + hashlib.sha256(login.strip().lower().encode()).hexdigest()[:32]
+
+
+def _checks(throttle: Throttle, account: str, ip: str) -> list[tuple[RateLimitItem, str, str]]:
+    return ([(item, "login-account", account) for item in throttle.per_account]
+            + [(item, "login-ip", ip) for item in throttle.per_ip])
+
+
+def sign_in(login: str, password: str, ip: str | None) -> User | None:
+    """Return the user whose login and password match, else None, counting the failure.
+
+    ``ip`` is the client's address as the app sees it (``request.remote_addr``; set
+    PROXY_FIX_X_FOR behind a reverse proxy). Raises LoginThrottled (429) while the account or
+    the IP has used up its failures, without checking the password.
+    """
+    user = accounts.find_by_login(login)
+    throttle = get_throttle()
+    if not throttle.enabled:
+        return accounts.check_password(user, password)
+    checks = _checks(throttle, _account_key(login, user), ip or "unknown")
+    try:
+        blocked = [(item, ns, key) for item, ns, key in checks if not throttle.limiter.test(item, ns, key)]
+        if blocked:
+            now = time.time()
+            wait = max(throttle.limiter.get_window_stats(item, ns, key).reset_time - now
+                       for item, ns, key in blocked)
+            raise LoginThrottled(max(1, math.ceil(wait)))
+    except StorageError:
+        log.warning("sign-in throttle store unreachable; letting this sign-in through", exc_info=True)
+        return accounts.check_password(user, password)
+    found = accounts.check_password(user, password)
+    if found is None:
+        try:
+            for item, ns, key in checks:
+                throttle.limiter.hit(item, ns, key)
+        except StorageError:
+            log.warning("sign-in throttle store unreachable; failure not counted", exc_info=True)
+    return found
