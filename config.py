@@ -50,11 +50,16 @@ class Config:
     MAX_PAGE = 500
     # Question lists count at most this many rows ("1,000+ questions"): no count grows with the forum.
     LIST_COUNT_CAP = 1_000
-    # Argon2id; OWASP 2024 minimum is m=19 MiB, t=2, p=1. We use RFC 9106's low-memory
-    # profile (m=64 MiB, t=3, p=4), which is stronger on every axis.
-    ARGON2_TIME_COST = 3
-    ARGON2_MEMORY_COST = 65536
-    ARGON2_PARALLELISM = 4
+    # Argon2id with OWASP's Password Storage Cheat Sheet setting: m=19 MiB (19,456 KiB), t=2,
+    # p=1. RFC 9106's 64 MiB profile made every sign-in raise the worker's peak memory by 64 MiB
+    # (a gunicorn worker keeps its high-water mark), the largest single peak once the search
+    # index stopped being copied per worker (docs/performance.md, "Memory"). Hashes made with
+    # other parameters still verify, and are rehashed with these at the next successful
+    # sign-in (argon2's check_needs_rehash in services/accounts.authenticate). Override with
+    # FORUM_ARGON2_MEMORY_COST (KiB), FORUM_ARGON2_TIME_COST, FORUM_ARGON2_PARALLELISM.
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST = 19_456
+    ARGON2_PARALLELISM = 1
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

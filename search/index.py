@@ -23,6 +23,7 @@ from search.analysis import strip_controls
 from search.document import Document, split_key
 from search.engine import Engine, Evaluation, PostingCache
 from search.errors import SearchError
+from search.files import PreadStorage
 from search.highlight import highlight_title, snippet
 from search.plan import Plan, build_plan, keep_rarest, similar_plan, without_unknown
 from search.query import KNOWN_KINDS, ParsedQuery, parse_query
@@ -131,7 +132,7 @@ class SearchIndex:
                 ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
-                storage = FileStorage(os.fspath(path))
+                storage = PreadStorage(os.fspath(path))
                 ix = cls._open_or_create(storage)
         except SearchError:
             raise

@@ -53,6 +53,12 @@ def test_production_password_hash_meets_owasp_argon2id_minimum() -> None:
     assert ProductionConfig.ARGON2_PARALLELISM >= 1
 
 
+def test_production_password_hash_stays_within_the_worker_memory_budget() -> None:
+    # Each sign-in allocates the memory cost once; a gunicorn worker keeps that peak, and the
+    # memory target is 150 MiB per worker (docs/performance.md, "Memory").
+    assert ProductionConfig.ARGON2_MEMORY_COST <= 19 * 1024
+
+
 def test_postgres_urls_use_psycopg3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("FORUM_INSTANCE_PATH", str(tmp_path))
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "postgres://u@h/db"})

@@ -162,3 +162,25 @@ def test_users_cli_creates_admin_and_sets_roles(runner, make_user) -> None:
     assert r.exit_code == 0 and db.session.query(User).filter_by(username="helper").one().role == "agent"
     r = runner.invoke(args=["users", "set-role", "ghost", "agent"])
     assert r.exit_code != 0 and "No user" in r.output
+
+
+def test_a_hash_made_with_older_parameters_still_signs_in_and_is_rehashed(app, auth, make_user) -> None:
+    # Accounts created before the Argon2 parameters changed (e.g. 64 MiB, t=3, p=4) keep
+    # working; their hash moves to the configured parameters at the next good sign-in only.
+    from argon2 import PasswordHasher, extract_parameters
+
+    user = make_user("alice")
+    old = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=2).hash("correct-horse-battery")
+    user.password_hash = old
+    db.session.commit()
+
+    assert auth.login("alice", "wrong-password-here").status_code == 400
+    db.session.expire_all()  # the test's session still holds the row it read before the request
+    assert db.session.get(User, user.id).password_hash == old  # a failed sign-in changes nothing
+
+    assert auth.login("alice").status_code == 302
+    db.session.expire_all()  # the test's session still holds the row it read before the request
+    params = extract_parameters(db.session.get(User, user.id).password_hash)
+    cfg = app.config
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (
+        cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])

@@ -101,12 +101,16 @@ class Server:
 
 
 @contextmanager
-def serve(app: str, env: dict[str, str], workdir: Path, name: str, probe: str = "/") -> Iterator[Server]:
-    """Run gunicorn on a free port of 127.0.0.1 until the block ends; yields the server."""
+def serve(app: str, env: dict[str, str], workdir: Path, name: str, probe: str = "/",
+          app_dir: Path = REPO) -> Iterator[Server]:
+    """Run gunicorn on a free port of 127.0.0.1 until the block ends; yields the server.
+
+    `app_dir` is the checkout the app is imported from (another one for before/after runs).
+    """
     port = free_port()
     log = workdir / f"{name}-gunicorn.log"
-    process = subprocess.Popen(gunicorn_command(app, port, log), cwd=REPO,
-                               env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+    process = subprocess.Popen(gunicorn_command(app, port, log), cwd=app_dir,
+                               env={**os.environ, **env, "PYTHONPATH": str(app_dir)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -214,6 +218,17 @@ def count_answers(database_url: str) -> int:
         engine.dispose()
 
 
+def forum_env(manifest: Manifest, workdir: Path) -> dict[str, str]:
+    """The environment the forum is served with: production, this forum's database and index."""
+    return {
+        "FORUM_ENV": "production", "FORUM_SECRET_KEY": secrets.token_hex(32),
+        "FORUM_DATABASE_URL": manifest.database_url, "FORUM_INDEX_DIR": manifest.index_dir,
+        "FORUM_INSTANCE_PATH": str(workdir / "instance"),
+        # Plain HTTP on 127.0.0.1: a Secure cookie would never be sent back.
+        "FORUM_SESSION_COOKIE_SECURE": "false", "FORUM_REMEMBER_COOKIE_SECURE": "false",
+    }
+
+
 def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
           log: Callable[[str], None] = print) -> tuple[list[Row], float, dict[str, list[float]]]:
     """Serve hello-world and the forum, load every page; returns rows, the ceiling and peak RSS."""
@@ -225,14 +240,7 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
         rss["hello-world"] = hello.peak_rss_mib()
     log(f"hello-world: {ceiling.rps:,.0f} req/s")
     rows = [Row("hello-world", "/", ceiling)]
-    env = {
-        "FORUM_ENV": "production", "FORUM_SECRET_KEY": secrets.token_hex(32),
-        "FORUM_DATABASE_URL": manifest.database_url, "FORUM_INDEX_DIR": manifest.index_dir,
-        "FORUM_INSTANCE_PATH": str(workdir / "instance"),
-        # Plain HTTP on 127.0.0.1: a Secure cookie would never be sent back.
-        "FORUM_SESSION_COOKIE_SECURE": "false", "FORUM_REMEMBER_COOKIE_SECURE": "false",
-    }
-    with serve("forum:create_app()", env, workdir, "forum", probe="/login") as forum:
+    with serve("forum:create_app()", forum_env(manifest, workdir), workdir, "forum", probe="/login") as forum:
         member, poster = Browser(forum.base), Browser(forum.base)
         member.login(manifest.member, manifest.password)
         poster.login(manifest.poster, manifest.password)
