@@ -290,7 +290,7 @@ def generate(posts: int, database_url: str, index_dir: Path, *, thread: int = 10
                     conn.execute(tables["tags"].insert(), [{"id": tag_ids[name], "name": name, "description": "",
                                                             "question_count": 0, "created_at": created}])
                 tag_counts[tag_ids[name]] = tag_counts.get(tag_ids[name], 0) + 1
-                writer.add("question_tags", {"question_id": qid, "tag_id": tag_ids[name]})
+                writer.add("question_tags", {"question_id": qid, "tag_id": tag_ids[name], "created_at": created})
             q_score = vote_on("question", qid, asker, created)
             n_answers = 0 if rng.random() < 0.08 else max(1, int(rng.triangular(1, 2 * answers_per_thread - 1,
                                                                                  answers_per_thread)))
