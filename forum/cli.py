@@ -12,7 +12,7 @@ from . import search_sync
 from .demo import seeding as demo
 from .extensions import db
 from .models import Role
-from .services import accounts, badges, fraud, maintenance, reputation, sla
+from .services import accounts, badges, fraud, maintenance, related, reputation, sla
 from .services.errors import FieldError, NotFound, PermissionDenied
 
 users_cli = AppGroup("users", help="Create accounts and set roles.")
@@ -74,6 +74,15 @@ def rerender(everything: bool) -> None:
     counts = maintenance.rerender(everything)
     db.session.commit()
     click.echo("Re-rendered: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@forum_cli.command("related")
+@click.option("--all", "everything", is_flag=True, help="Recompute every question's list, not only missing ones.")
+def related_refresh(everything: bool) -> None:
+    """Store the "Related questions" of each question (the page reads them; run nightly with --all)."""
+    ids = None if everything else related.missing_ids()
+    done = related.refresh_all(ids, progress=lambda n: click.echo(f"  {n:,} questions"))
+    click.echo(f"Related questions stored for {done:,} questions.")
 
 
 def init_app(app: Flask) -> None:

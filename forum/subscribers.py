@@ -37,7 +37,7 @@ from .events import (
     VoteCast,
     subscribe,
 )
-from .services import activity, cases, flags, following, links, mentions, notifications, support
+from .services import activity, cases, flags, following, links, mentions, notifications, related, support
 from .services.badges import awards as badges
 
 _wired = False
@@ -54,6 +54,7 @@ def init_app(app: Flask) -> None:
     subscribe(QuestionAsked, links.record_body_links)
     subscribe(QuestionAsked, mentions.record_body_mentions)
     subscribe(QuestionAsked, following.asker_follows)
+    subscribe(QuestionAsked, related.question_written)
 
     subscribe(AnswerPosted, links.record_body_links)
     subscribe(AnswerPosted, mentions.record_body_mentions)
@@ -69,6 +70,7 @@ def init_app(app: Flask) -> None:
 
     subscribe(PostEdited, links.record_body_links)
     subscribe(PostEdited, mentions.record_body_mentions)
+    subscribe(PostEdited, related.question_written)
 
     subscribe(PostHidden, support.response_shown_or_hidden)
     subscribe(PostRestored, support.response_shown_or_hidden)

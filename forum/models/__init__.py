@@ -22,6 +22,7 @@ from .notification import (
     TagFollow,
 )
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
+from .related import RelatedQuestion
 from .reputation import ReputationEvent, Vote
 from .suggestion import SUGGESTION_STATES, SuggestedEdit
 from .support import (
@@ -41,7 +42,7 @@ from .user import STAFF_ROLES, Role, User
 __all__ = [
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
     "FLAG_REASONS", "Flag", "LINK_SOURCES", "LINK_TARGETS", "ModerationLog", "POST_TYPES", "PostLink", "PostMention",
-    "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
+    "Question", "RelatedQuestion", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
     "SuggestedEdit", "Tag", "User", "UserBadge", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
     "SupportAlert", "SupportCase",

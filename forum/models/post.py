@@ -18,6 +18,11 @@ question_tags = Table(
     db.metadata,
     Column("question_id", ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+    # The question's created_at, copied here so a tag page walks one index in date order
+    # (ix_question_tags_tag_created) instead of every question checking its tags; kept equal
+    # by services/questions.py (sync_tag_dates) whenever a question's tags are written.
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    Index("ix_question_tags_tag_created", "tag_id", "created_at", "question_id"),
 )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, delete, exists, false, literal, or_, select, union_all
+from sqlalchemy import and_, bindparam, delete, exists, false, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -174,28 +174,50 @@ def _edge_rows(sources: list[tuple[str, int]], target: Question | Article) -> li
     for kind, ident in sources:
         by_type.setdefault(kind, []).append(ident)
     is_article = isinstance(target, Article)
+    stmt = _edge_statement(tuple(sorted(by_type)), is_article)
+    params: dict[str, Any] = {f"ids_{kind}": ids for kind, ids in by_type.items()}
+    params["target_id"] = target.id
+    return list(db.session.execute(stmt, params))
+
+
+_EDGE_STATEMENTS: dict[tuple[tuple[str, ...], bool], Any] = {}
+
+
+def _edge_statement(kinds: tuple[str, ...], is_article: bool) -> Any:
+    """The UNION of ``_edge_rows`` for pages whose sources are of ``kinds``, with bound
+    parameters (``ids_<kind>`` expanding, ``target_id``). Built once per shape and process:
+    building this statement (four arms, correlated EXISTS) cost more than running it, on
+    every question page (docs/performance.md, "Signed-in question page")."""
+    key = (kinds, is_article)
+    stmt = _EDGE_STATEMENTS.get(key)
+    if stmt is not None:
+        return stmt
+    target_id: Any = bindparam("target_id")
     to_target = and_(PostLink.target_type == ("article" if is_article else "question"),
-                     PostLink.target_id == target.id)
+                     PostLink.target_id == target_id)
     zero, empty = literal(0), literal("")
     cards = select(PostLink.source_type, PostLink.source_id, PostLink.target_type, PostLink.target_id,
-                   PostLink.position).where(or_(false(), *(and_(PostLink.source_type == k, PostLink.source_id.in_(ids))
-                                                           for k, ids in by_type.items())))
+                   PostLink.position).where(or_(false(), *(
+                       and_(PostLink.source_type == k, PostLink.source_id.in_(bindparam(f"ids_{k}", expanding=True)))
+                       for k in kinds)))
     threads = (select(empty.label("st"), zero.label("si"), literal("question").label("tt"), Question.id, zero.label("p"))
                .where(Question.id.in_(select(PostLink.thread_id).where(to_target, _visible_source())),
                       Question.is_visible,
-                      Question.id != (-1 if is_article else target.id))
+                      Question.id != (-1 if is_article else target_id))
                .order_by(Question.score.desc(), Question.id.desc()).limit(BACKLINKS_MAX))
     articles = (select(empty.label("st"), zero.label("si"), literal("article").label("tt"), Article.id, zero.label("p"))
                 .where(Article.id.in_(select(PostLink.source_id).where(to_target, PostLink.source_type == "article")),
-                       Article.state == "published", Article.id != (target.id if is_article else -1))
+                       Article.state == "published", Article.id != (target_id if is_article else -1))
                 .order_by(Article.published_at.desc(), Article.id.desc()).limit(BACKLINKS_MAX))
     parts = [_part("card", cards), _part("thread", threads), _part("article", articles)]
     if not is_article:
         parts.append(_part("duplicate", select(
             empty.label("st"), zero.label("si"), literal("question").label("tt"), Question.id, zero.label("p"))
-            .where(Question.duplicate_of_id == target.id, Question.is_visible)
+            .where(Question.duplicate_of_id == target_id, Question.is_visible)
             .order_by(Question.closed_at.desc(), Question.id.desc()).limit(BACKLINKS_MAX)))
-    return list(db.session.execute(union_all(*parts)))
+    stmt = union_all(*parts)
+    _EDGE_STATEMENTS[key] = stmt
+    return stmt
 
 
 def page_links(sources: list[tuple[str, int]], target: Question | Article, viewer: Any) -> PageLinks:

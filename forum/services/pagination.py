@@ -56,14 +56,15 @@ def paginate(stmt: Select[Any], page: int, per_page: int | None = None) -> Page[
 
 
 def paginate_bounded(stmt: Select[Any], page: int, per_page: int | None = None, *,
-                     count: bool = True, cap: int | None = None) -> Page[Any]:
+                     count: bool = True, cap: int | None = None, total: int | None = None) -> Page[Any]:
     """Run ``stmt`` for one page, with work bounded whatever the size of the table.
 
     Fetches ``per_page + 1`` rows to know whether a next page exists (and no further than
     MAX_PAGE), and counts only when the page does not tell the total by itself: the count
     stops at ``cap`` rows (LIST_COUNT_CAP), beyond which ``total`` is that cap and ``exact``
     is false ("1,000+ questions"). With ``count=False`` it never counts (``exact`` false
-    unless the page is the last). The offset itself is bounded by MAX_PAGE * per_page.
+    unless the page is the last). A ``total`` known from a counter (a tag's question_count)
+    is used instead of counting. The offset itself is bounded by MAX_PAGE * per_page.
     """
     per_page = per_page or current_app.config["PER_PAGE"]
     cap = cap or int(current_app.config["LIST_COUNT_CAP"])
@@ -73,6 +74,8 @@ def paginate_bounded(stmt: Select[Any], page: int, per_page: int | None = None, 
     more = more and page < int(current_app.config["MAX_PAGE"])
     if len(rows) <= per_page and (rows or page == 1):
         return Page(items=items, page=page, per_page=per_page, total=offset + len(items), more=False)
+    if total is not None:
+        return Page(items=items, page=page, per_page=per_page, total=max(total, offset + len(items)), more=more)
     if not count:
         return Page(items=items, page=page, per_page=per_page, total=offset + len(rows), exact=False, more=more)
     counted = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(cap + 1).subquery())) or 0

@@ -6,14 +6,14 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from ..events import Body, PostEdited, QuestionAsked, publish
 from ..extensions import db
-from ..models import Answer, Comment, Question, Tag, User
+from ..models import Answer, Comment, Question, Tag, User, question_tags
 from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound
 from .pagination import Page, paginate, paginate_bounded
@@ -94,6 +94,14 @@ def tags_for(names: list[str]) -> list[Tag]:
     return [existing[n] for n in names]
 
 
+def sync_tag_dates(question: Question) -> None:
+    """Give the question's ``question_tags`` rows its ``created_at`` (after they were flushed),
+    which tag pages sort by (ix_question_tags_tag_created): a tag added by a later edit still
+    lists the question by the date it was asked."""
+    db.session.execute(update(question_tags).where(question_tags.c.question_id == question.id)
+                       .values(created_at=question.created_at))
+
+
 def ask_question(author: User, data: QuestionInput) -> Question:
     """Create a question with its first revision (held for review when the safety checks say
     so) and announce it (QuestionAsked: links, mentions and the asker following it follow).
@@ -116,6 +124,7 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     db.session.flush()
     if verdict == "publish":
         move_tag_counts([t.id for t in tags], +1)
+    sync_tag_dates(question)
     add_revision(question, author)
     db.session.flush()
     publish(QuestionAsked(question_id=question.id, author_id=author.id, published=verdict == "publish",
@@ -161,6 +170,8 @@ def apply_question_edit(author: User, question: Question, data: QuestionInput, s
         if question.is_visible:
             move_tag_counts(sorted(old_ids - new_ids), -1)
             move_tag_counts(sorted(new_ids - old_ids), +1)
+        db.session.flush()
+        sync_tag_dates(question)
     question.title = title
     rendered = set_body(question, body)
     question.edited_at = utcnow()
@@ -240,6 +251,13 @@ def list_questions(tab: str, page: int, tag: Tag | None = None, *, per_page: int
     has an index (migration d1d1e2f3a4b5, checked by tests/services/test_list_indexes.py).
     """
     stmt = _visible_questions()
+    if tag is not None and tab == "newest":
+        # One index walk in date order (ix_question_tags_tag_created), joined to each question
+        # by its key; the total is the tag's own counter of visible questions (exact, no count).
+        stmt = (stmt.join(question_tags, question_tags.c.question_id == Question.id)
+                .where(question_tags.c.tag_id == tag.id)
+                .order_by(question_tags.c.created_at.desc(), question_tags.c.question_id.desc()))
+        return paginate_bounded(stmt, page, per_page, total=tag.question_count)
     if tag is not None:
         stmt = stmt.where(Question.tags.any(Tag.id == tag.id))
     if tab == "active":

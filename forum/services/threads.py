@@ -19,6 +19,7 @@ from .following import follows_question
 from .links import PageLinks, thread_links
 from .permissions import can
 from .questions import get_question, load_thread
+from .related import stored_related
 from .search import similar_questions
 from .support import all_playbooks, due_at, triage_of
 from .votes import my_votes
@@ -48,7 +49,12 @@ class ThreadPage:
 
 
 def related_questions(viewer: User | None, question: Question) -> list[Question]:
-    """The "Related questions" sidebar; empty rather than failing if the index is unavailable."""
+    """The "Related questions" sidebar: the stored neighbours (services/related.py, one query);
+    for a question that has none stored yet, a live search. Empty rather than failing if the
+    index is unavailable."""
+    stored = stored_related(question)
+    if stored is not None:
+        return stored
     try:
         rows = similar_questions(viewer, question.title, body=excerpt(question.body_html, 400), exclude=question)
     except Exception:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.bench import wrk
-from tools.bench.generate import Manifest, generate
+from tools.bench.generate import Manifest, generate, upgrade
 
 __all__ = ["Row", "main", "format_table"]
 
@@ -298,6 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         manifest_path = workdir / "manifest.json"
         if args.reuse:
             manifest = Manifest.load(manifest_path)
+            upgrade(manifest)
         else:
             url = args.database or f"sqlite:///{workdir / 'forum.db'}"
             print(f"generating {args.posts:,} posts into {url} ...")
