@@ -173,6 +173,22 @@ def _tsvector(sections: Iterable[tuple[str, str]], lookup: Callable[[str], str |
     return " ".join(f"{_lexeme(term)}:{','.join(found)}" for term, found in positions.items())
 
 
+def _clean(value: str) -> str:
+    """`value` without NUL characters, which PostgreSQL text cannot hold (the fingerprint keeps them)."""
+    return value.replace("\x00", "")
+
+
+def _sendable(key: object) -> bool:
+    """Whether `key` can be a document key in a statement (text without NUL or lone surrogates)."""
+    if not isinstance(key, str) or "\x00" in key:
+        return False
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _row(doc: Document) -> dict[str, Any]:
     sections = [(doc.title, "A"), (doc.body, "C")]
     if doc.answers:
@@ -184,11 +200,11 @@ def _row(doc: Document) -> dict[str, Any]:
     return {
         "key": doc.key,
         "kind": doc.kind,
-        "title": doc.title,
-        "excerpt": doc.body[:EXCERPT_CHARS],
-        "tags": list(doc.tags),
-        "author": doc.author.strip().lower(),
-        "status": doc.status.strip().lower(),
+        "title": _clean(doc.title),
+        "excerpt": _clean(doc.body[:EXCERPT_CHARS]),
+        "tags": [_clean(t) for t in doc.tags],
+        "author": _clean(doc.author.strip().lower()),
+        "status": _clean(doc.status.strip().lower()),
         "solved": doc.solved,
         "score": doc.score,
         "answer_count": max(0, doc.answer_count),
@@ -242,7 +258,7 @@ def _filter_sql(sql: _Sql, refs: tuple[TermRef, ...]) -> str:
     """SQL true when a row holds at least one of `refs` (a `Plan` filter group)."""
     parts = []
     for ref in refs:
-        value = ref.text.decode("utf-8", "replace")
+        value = _clean(ref.text.decode("utf-8", "replace"))
         if ref.field == "tags":
             parts.append(f"tags @> CAST({sql.bind([value])} AS text[])")
         elif ref.field in ("kind", "author", "status"):
@@ -261,9 +277,9 @@ def _exclusion_sql(sql: _Sql, alt: Alternative) -> str | None:
         return f"NOT (tsv @@ CAST({sql.bind(query)} AS tsquery))"
     ref = alt.terms[0] if alt.terms else None
     if ref is not None and ref.field == "tags":
-        return f"NOT (tags @> CAST({sql.bind([ref.text.decode('utf-8', 'replace')])} AS text[]))"
+        return f"NOT (tags @> CAST({sql.bind([_clean(ref.text.decode('utf-8', 'replace'))])} AS text[]))"
     if ref is not None and ref.field == "author":
-        return f"author <> {sql.bind(ref.text.decode('utf-8', 'replace'))}"
+        return f"author <> {sql.bind(_clean(ref.text.decode('utf-8', 'replace')))}"
     return None
 
 
@@ -641,8 +657,9 @@ class PgSearchIndex:
         limit = _clamp(limit, 0, MAX_SIMILAR, 5)
         title = strip_controls(title[:300]) if isinstance(title, str) else ""
         body = strip_controls(body[:5_000]) if isinstance(body, str) else ""
-        excluded = sorted({k for k in exclude if isinstance(k, str)})[:MAX_SIMILAR]
-        allowed = sorted({k for k in only if isinstance(k, str)}) if only is not None else None
+        # Keys that cannot be sent as text (NUL, lone surrogates) are in no index: they match nothing.
+        excluded = sorted(filter(_sendable, set(exclude)))[:MAX_SIMILAR]
+        allowed = sorted(filter(_sendable, set(only))) if only is not None else None
         with self._reading() as conn:
             plan = similar_plan(title, body)
             if not plan.clauses or limit == 0 or allowed == []:
@@ -747,7 +764,7 @@ class PgSearchIndex:
         Raises:
             IndexBusy, SearchError: as for `upsert`.
         """
-        wanted = sorted({k for k in keys if isinstance(k, str)})
+        wanted = sorted(filter(_sendable, set(keys)))
         if wanted:
             with self._writing(connection) as conn:
                 conn.execute(text("DELETE FROM search_documents WHERE key = ANY(CAST(:k AS text[]))"), {"k": wanted})
