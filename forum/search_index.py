@@ -34,12 +34,20 @@ class IndexHandle:
     """The index of one app, opened lazily (one per process)."""
 
     def __init__(self, app: Flask) -> None:
+        """Read the app's search settings.
+
+        Raises:
+            ValueError: an unknown SEARCH_BACKEND, or "postgres" over a database that is not PostgreSQL.
+        """
         self.path: str | None = app.config["SEARCH_INDEX_DIR"] or None
         if self.path == ":memory:":
             self.path = None
         self.backend: str = app.config.get("SEARCH_BACKEND") or "whoosh"
         if self.backend not in BACKENDS:
             raise ValueError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        # Fail at start-up, not on the first search: the postgres backend needs the app's database to be one.
+        if self.in_database and not str(app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgres"):
+            raise ValueError("SEARCH_BACKEND=postgres needs a PostgreSQL database (FORUM_DATABASE_URL=postgresql://...)")
         self._index: SearchBackend | None = None
         self._lock = threading.Lock()
 

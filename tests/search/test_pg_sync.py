@@ -97,15 +97,18 @@ def test_concurrent_answers_to_one_question_leave_the_document_complete(app, mak
     """Two requests answering one thread at once: the second waits for the first's document lock and
     builds its document after the first committed, so both answers are in it."""
     q = make_question(title="Sprinkler zones skip watering", body=BODY)
-    users = [make_user(), make_user()]
+    # Ids read here: touching the test session's (expired) objects from the threads would load them
+    # through that one session from two threads at once.
+    user_ids, question_id = [make_user().id, make_user().id], q.id
+    user_type, question_type = type(q.author), type(q)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
     def answer(n: int) -> None:
         try:
             with app.app_context():
-                author = db.session.get(type(users[n]), users[n].id)
-                question = db.session.get(type(q), q.id)
+                author = db.session.get(user_type, user_ids[n])
+                question = db.session.get(question_type, question_id)
                 barrier.wait(timeout=10)
                 answers.post_answer(author, question, f"Answer {n}: reseat the {'valveword' if n else 'solenoidword'}.")
                 db.session.commit()
@@ -119,7 +122,7 @@ def test_concurrent_answers_to_one_question_leave_the_document_complete(app, mak
     for thread in threads:
         thread.join(timeout=30)
     assert not errors, errors
-    assert other_host_keys("valveword") == other_host_keys("solenoidword") == [f"question:{q.id}"]
+    assert other_host_keys("valveword") == other_host_keys("solenoidword") == [f"question:{question_id}"]
     assert search_sync.check(repair=False)["stale"] == []
 
 
@@ -134,3 +137,17 @@ def test_flask_search_commands_work_on_the_database(runner, make_question) -> No
     result = runner.invoke(args=["search", "rebuild"])
     assert result.exit_code == 0 and "Indexed 1 documents" in result.output
     assert "Index matches the database." in runner.invoke(args=["search", "check"]).output
+
+
+def test_the_backend_is_chosen_by_configuration_and_checked_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forum import create_app
+
+    with pytest.raises(ValueError, match="PostgreSQL database"):
+        create_app("testing", {"SEARCH_BACKEND": "postgres"})  # over the testing SQLite database
+    with pytest.raises(ValueError, match="SEARCH_BACKEND"):
+        create_app("testing", {"SEARCH_BACKEND": "elastic"})
+    monkeypatch.setenv("FORUM_SEARCH_BACKEND", "postgres")
+    with pytest.raises(ValueError, match="PostgreSQL database"):
+        create_app("testing")
+    monkeypatch.delenv("FORUM_SEARCH_BACKEND")
+    assert create_app("testing").extensions["search"].backend == "whoosh"  # the embedded default
