@@ -15,6 +15,7 @@ help:
 	@echo "               (BENCH_ARGS='--posts 100000 --seconds 10'; see docs/performance.md)"
 	@echo "make bench-search - search index latency and rebuild benchmark"
 	@echo "make eval   - search quality on the SemEval-2016 question-similarity benchmark"
+	@echo "               (both backends with EVAL_DATABASE=postgresql://... or FORUM_TEST_DATABASE_URL set)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
@@ -49,8 +50,12 @@ bench: install
 bench-search: install
 	$(BIN)/python -m tools.search.bench
 
+# Both search backends when a scratch PostgreSQL database is given (its search tables are emptied):
+# make eval EVAL_DATABASE=postgresql://... (defaults to FORUM_TEST_DATABASE_URL); Whoosh alone otherwise.
+EVAL_DATABASE ?= $(FORUM_TEST_DATABASE_URL)
 eval: install
-	$(BIN)/python -m tools.search.eval semeval ../shared/data/qa-retrieval/semeval2016-task3-cqa-ql-subtaskB --split test --query title+body
+	$(BIN)/python -m tools.search.eval semeval ../shared/data/qa-retrieval/semeval2016-task3-cqa-ql-subtaskB --split test --query title+body \
+		$(if $(EVAL_DATABASE),--backend both --database $(EVAL_DATABASE),--backend whoosh)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

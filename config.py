@@ -29,6 +29,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: sqlite file in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR: str | None = None  # default: instance/index; ":memory:" for a RAM index
+    # "whoosh": files in SEARCH_INDEX_DIR on this host (the embedded default); "postgres": tables in
+    # the PostgreSQL database, shared by every web host (FORUM_SEARCH_BACKEND=postgres).
+    SEARCH_BACKEND = "whoosh"
     REDIS_URL: str | None = None
     # The names the pages say (templates read them through forum/templating.py): the site, the
     # company whose support team answers, and the products customers own.

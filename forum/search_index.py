@@ -3,6 +3,10 @@
 Sits below both its users: ``services/search.py`` reads through `reading`, and
 ``search_sync.py`` (which keeps the index in step with the database) writes through
 `get_index`. A service never imports ``search_sync``.
+
+``SEARCH_BACKEND`` picks the index: "whoosh" (files in ``SEARCH_INDEX_DIR``, the default) or
+"postgres" (`search.postgres.PgSearchIndex`: tables in the app's PostgreSQL database, so web
+hosts share no disk). Both satisfy `search.protocol.SearchBackend`.
 """
 from __future__ import annotations
 
@@ -10,12 +14,17 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import Connection
 
 from search.errors import SearchError
 from search.index import SearchIndex
+from search.postgres import SEARCH_TABLES, PgSearchIndex
+from search.protocol import SearchBackend
 
+from .extensions import db
 from .services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -25,24 +34,68 @@ class IndexHandle:
     """The index of one app, opened lazily (one per process)."""
 
     def __init__(self, app: Flask) -> None:
+        """Read the app's search settings.
+
+        Raises:
+            ValueError: an unknown SEARCH_BACKEND, or "postgres" over a database that is not PostgreSQL.
+        """
         self.path: str | None = app.config["SEARCH_INDEX_DIR"] or None
         if self.path == ":memory:":
             self.path = None
-        self._index: SearchIndex | None = None
+        self.backend: str = app.config.get("SEARCH_BACKEND") or "whoosh"
+        if self.backend not in BACKENDS:
+            raise ValueError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        # Fail at start-up, not on the first search: the postgres backend needs the app's database to be one.
+        if self.in_database and not str(app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgres"):
+            raise ValueError("SEARCH_BACKEND=postgres needs a PostgreSQL database (FORUM_DATABASE_URL=postgresql://...)")
+        self._index: SearchBackend | None = None
         self._lock = threading.Lock()
 
     @property
-    def index(self) -> SearchIndex:
+    def in_database(self) -> bool:
+        """True when the index is tables of the app's database (written in the writer's transaction)."""
+        return self.backend == "postgres"
+
+    @property
+    def index(self) -> SearchBackend:
+        """The index, opened on first use (needs an app context for the postgres backend).
+
+        Raises:
+            SearchError: the Whoosh files cannot be opened, or the database is not PostgreSQL.
+        """
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = SearchIndex.open(self.path)
+                    if self.in_database:
+                        self._index = PgSearchIndex(db.engine, reader=_session_connection)
+                    else:
+                        self._index = SearchIndex.open(self.path)
         return self._index
 
     def close(self) -> None:
         if self._index is not None:
             self._index.close()
             self._index = None
+
+
+BACKENDS = ("whoosh", "postgres")
+
+
+@contextmanager
+def _session_connection() -> Iterator[Connection]:
+    """Reads of the postgres backend run on the request's own connection, so a request never
+    holds two pooled connections; outside an app context, on a pooled one."""
+    if has_app_context():
+        yield db.session.connection()
+    else:  # pragma: no cover - the handle is only used inside app contexts
+        with db.engine.connect() as conn:
+            yield conn
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's hook: leave the postgres search backend's tables (not ORM models) out of comparisons."""
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return not (reflected and compare_to is None and table in SEARCH_TABLES)
 
 
 def get_handle(app: Flask | None = None) -> IndexHandle:
@@ -55,13 +108,13 @@ class SearchUnavailable(ServiceError):
     status = 503
 
 
-def get_index() -> SearchIndex:
+def get_index() -> SearchBackend:
     """This app's index, opened on first use. Raises SearchError when its files cannot be opened."""
     return get_handle().index
 
 
 @contextmanager
-def reading() -> Iterator[SearchIndex]:
+def reading() -> Iterator[SearchBackend]:
     """The index for a read; a SearchError becomes SearchUnavailable (a friendly 503)."""
     try:
         yield get_index()

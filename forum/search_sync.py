@@ -14,6 +14,11 @@ disk is full) or the process dies between commit and index write, the post still
 its keys stay queued: the next write in any process, the job worker's periodic tick
 (`drain`) or ``flask search check`` writes them. Published articles are documents of kind
 "article"; drafts and archived ones are removed from the index.
+
+With the PostgreSQL backend (``SEARCH_BACKEND = "postgres"``) the index is tables of the same
+database, so none of that is needed: `write_in_transaction` writes the documents inside the
+writer's own transaction, just before it commits; they commit or roll back with the write,
+and nothing is queued or written after the commit.
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction, selectinload
 
 from search.document import Document
+from search.postgres import PgSearchIndex
 
 from . import search_index
 from .database import after_real_commit
@@ -366,7 +372,44 @@ def _before_commit(session: Session) -> None:
     session.flush()
     keys = session.info.get(TOUCHED)
     if keys:
-        enqueue(session.connection(), keys)
+        if _index_in_database():
+            write_in_transaction(session, keys)
+            session.info.pop(TOUCHED, None)
+        else:
+            enqueue(session.connection(), keys)
+
+
+def _index_in_database() -> bool:
+    return has_app_context() and "search" in current_app.extensions and search_index.get_handle().in_database
+
+
+def write_in_transaction(session: Session, keys: Iterable[Key]) -> None:
+    """PostgreSQL backend: write the documents of ``keys`` in ``session``'s transaction.
+
+    The documents' advisory locks are taken first, so a concurrent writer of the same question
+    waits here until this one commits and then builds its documents from rows that include
+    this one's (READ COMMITTED reads what committed before each statement): the last commit
+    writes the complete document. They are built by a second, read-only session on the same
+    connection, whose fresh identity map reads the rows as the transaction holds them,
+    counters moved by SQL UPDATEs included.
+
+    Raises:
+        SearchError: the search tables are missing or the write failed; the commit fails with
+            it, so the write and its index entry stand or fall together.
+    """
+    index = cast(PgSearchIndex, get_index())
+    connection = session.connection()
+    wanted = sorted(set(keys))
+    index.lock(connection, [f"{kind}:{row_id}" for kind, row_id in wanted])
+    docs: list[Document] = []
+    gone: list[str] = []
+    with Session(bind=connection) as reader:
+        for kind, build in BUILDERS.items():
+            kind_docs, kind_gone = build(reader, [i for k, i in wanted if k == kind])
+            docs.extend(kind_docs)
+            gone.extend(kind_gone)
+    index.upsert(docs, connection=connection)
+    index.delete(gone, connection=connection)
 
 
 def _after_commit(session: Session) -> None:

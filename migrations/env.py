@@ -73,6 +73,14 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    # The PostgreSQL search backend's tables belong to search/postgres.py, not to the models:
+    # autogenerate must not propose dropping them.
+    from forum.search_index import include_object as search_include
+
+    return search_include(obj, name, type_, reflected, compare_to)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -94,6 +102,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     # Migrations must not import the application: render our column types as plain SA ones.
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

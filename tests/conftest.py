@@ -46,7 +46,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked ``postgres`` checks something only PostgreSQL has (EXPLAIN plans): its
     ``[sqlite]`` copy is deselected rather than skipped, so a CI run shows no skip."""
-    drop = [item for item in items if item.get_closest_marker("postgres")
+    drop = [item for item in items if (item.get_closest_marker("postgres") or item.get_closest_marker("pg_search"))
             and getattr(item, "callspec", None) is not None
             and item.callspec.params.get("database_url") == "sqlite"]
     if drop:
@@ -93,21 +93,38 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+def _wipe_search_tables() -> None:
+    """The PostgreSQL search backend's tables (not models: create_all leaves them to us)."""
+    from search.postgres import create_schema
+
+    with db.engine.begin() as conn:
+        create_schema(conn)
+        conn.execute(text("DELETE FROM search_documents"))
+        conn.execute(text("DELETE FROM search_words"))
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app; a test marked ``pg_search`` gets the PostgreSQL search backend (PostgreSQL only)."""
+    pg_search = request.node.get_closest_marker("pg_search") is not None
     app = create_app(
         "testing",
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SEARCH_INDEX_DIR": ":memory:",
+            "SEARCH_BACKEND": "postgres" if pg_search else "whoosh",
         },
     )
     app.test_client_class = IsolatedClient
     app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     with app.app_context():
+        if pg_search:
+            _wipe_search_tables()
         yield app
         db.session.remove()
         _wipe(app)
+        if pg_search:
+            _wipe_search_tables()
         db.engine.dispose()
 
 

@@ -1,4 +1,9 @@
-"""Fixtures for the search package: a document factory and a small in-memory index."""
+"""Fixtures for the search package: a document factory and a small index.
+
+`empty_index` (and so `index`) is parametrized over both backends: ``[whoosh]`` an in-memory
+Whoosh index, ``[postgres]`` `PgSearchIndex` on FORUM_TEST_DATABASE_URL (skipped without it,
+failed in CI), so the same contract tests check both.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import pytest
 
 from search.document import Document
 from search.index import SearchIndex
+from search.protocol import SearchBackend
+from tests.support import pg_url_or_skip
 
 EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -28,10 +35,25 @@ def make_doc() -> MakeDoc:
     return make
 
 
-@pytest.fixture
-def empty_index() -> Iterator[SearchIndex]:
-    """A fresh in-memory index."""
-    index = SearchIndex.open(None)
+def open_backend(backend: str) -> SearchBackend:
+    """A fresh, empty index of `backend` ("whoosh" in memory, or "postgres" on the test database)."""
+    if backend == "whoosh":
+        return SearchIndex.open(None)
+    from sqlalchemy import text
+
+    from search.postgres import PgSearchIndex
+
+    index = PgSearchIndex.open(pg_url_or_skip())
+    with index._engine.begin() as conn:
+        conn.execute(text("DELETE FROM search_documents"))
+        conn.execute(text("DELETE FROM search_words"))
+    return index
+
+
+@pytest.fixture(params=["whoosh", "postgres"])
+def empty_index(request: pytest.FixtureRequest) -> Iterator[SearchBackend]:
+    """A fresh index of each backend."""
+    index = open_backend(request.param)
     yield index
     index.close()
 
@@ -78,7 +100,7 @@ def forum(make_doc: MakeDoc) -> list[Document]:
 
 
 @pytest.fixture
-def index(empty_index: SearchIndex, forum: list[Document]) -> SearchIndex:
+def index(empty_index: SearchBackend, forum: list[Document]) -> SearchBackend:
     """The in-memory index holding `forum`."""
     empty_index.upsert(forum)
     return empty_index

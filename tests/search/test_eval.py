@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import pg_url_or_skip
 from tools.search.eval import (
     SemEvalData,
     average_precision,
@@ -121,3 +122,15 @@ def test_command_line_ranks_the_dev_split(tmp_path: Path, capsys: pytest.Capture
                  "--out", str(tmp_path / "run.tsv")]) == 0
     assert "MAP" in capsys.readouterr().out
     assert len((tmp_path / "run.tsv").read_text().splitlines()) == 500
+
+
+@pytest.mark.slow
+def test_the_postgres_backend_stays_within_two_map_of_whoosh_on_the_test_split() -> None:
+    """Issue 11: PostgreSQL may not drop more than 2 MAP below Whoosh (its search tables are emptied)."""
+    data_dir = semeval_dir()
+    url = pg_url_or_skip()
+    test = load_semeval(data_dir, "test")
+    whoosh = score_run(rank_semeval(test, "title+body"), test)
+    postgres = score_run(rank_semeval(test, "title+body", backend="postgres", database=url), test)
+    assert postgres.map >= whoosh.map - 2, f"whoosh {whoosh}, postgres {postgres}"
+

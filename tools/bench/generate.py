@@ -69,6 +69,7 @@ class Manifest:
     frequent_word: str = FREQUENT_WORD
     similar_title: str = ""
     member: str = MEMBER
+    search_backend: str = "whoosh"  # SEARCH_BACKEND the forum was indexed with (and is served with)
     poster: str = POSTER
     password: str = BENCH_PASSWORD
     seconds: dict[str, float] = field(default_factory=dict)
@@ -151,7 +152,7 @@ def _prepare_database(url: str, replace: bool) -> None:
 
 
 def generate(posts: int, database_url: str, index_dir: Path, *, thread: int = 10, seed: int = 1,
-             replace: bool = False, log: Callable[[str], None] = print) -> Manifest:
+             replace: bool = False, search_backend: str = "whoosh", log: Callable[[str], None] = print) -> Manifest:
     """Build a forum of about ``posts`` questions and answers; see the module docstring."""
     import flask_migrate
 
@@ -165,6 +166,7 @@ def generate(posts: int, database_url: str, index_dir: Path, *, thread: int = 10
     _prepare_database(database_url, replace)
     app = create_app("production", {
         "SECRET_KEY": "generator", "SQLALCHEMY_DATABASE_URI": database_url, "SEARCH_INDEX_DIR": str(index_dir),
+        "SEARCH_BACKEND": search_backend,
     })
     seconds: dict[str, float] = {}
     with app.app_context():
@@ -421,7 +423,7 @@ def generate(posts: int, database_url: str, index_dir: Path, *, thread: int = 10
             questions=qid, answers=total_answers, comments=writer.counts.get("comments", 0),
             votes=writer.counts.get("votes", 0), users=users_n, question_id=typical.id,
             question_path=f"/questions/{typical.id}/{slugify(typical.title)}", answer_targets=targets,
-            tag=tag or "", similar_title=title_source.title(), seconds=seconds,
+            tag=tag or "", similar_title=title_source.title(), seconds=seconds, search_backend=search_backend,
         )
         db.session.remove()
         db.engine.dispose()
@@ -465,9 +467,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--manifest", type=Path, help="where to write the manifest (JSON)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--replace", action="store_true", help="overwrite an existing database")
+    parser.add_argument("--search-backend", choices=("whoosh", "postgres"), default="whoosh",
+                        help="index into Whoosh files (default) or the PostgreSQL search tables")
     args = parser.parse_args(argv)
     manifest = generate(args.posts, args.database, args.index_dir, thread=args.thread, seed=args.seed,
-                        replace=args.replace)
+                        replace=args.replace, search_backend=args.search_backend)
     if args.manifest:
         manifest.save(args.manifest)
     print(json.dumps(asdict(manifest), indent=2))

@@ -1,6 +1,7 @@
 """The page benchmark: the forum's pages beside a Flask hello-world, served and loaded the same way.
 
     python -m tools.bench.run [--posts 10000] [--seconds 5] [--database URL] [--reuse DIR]
+                              [--search-backend whoosh|postgres]
 
 1. Generates a forum of ``--posts`` questions and answers (``tools.bench.generate``) into a
    SQLite file in a work directory (or ``--database``, e.g. a PostgreSQL URL), and indexes it.
@@ -223,6 +224,7 @@ def forum_env(manifest: Manifest, workdir: Path) -> dict[str, str]:
     return {
         "FORUM_ENV": "production", "FORUM_SECRET_KEY": secrets.token_hex(32),
         "FORUM_DATABASE_URL": manifest.database_url, "FORUM_INDEX_DIR": manifest.index_dir,
+        "FORUM_SEARCH_BACKEND": manifest.search_backend,
         "FORUM_INSTANCE_PATH": str(workdir / "instance"),
         # Plain HTTP on 127.0.0.1: a Secure cookie would never be sent back.
         "FORUM_SESSION_COOKIE_SECURE": "false", "FORUM_REMEMBER_COOKIE_SECURE": "false",
@@ -285,7 +287,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the forum here (default: a temporary directory)")
     parser.add_argument("--reuse", action="store_true", help="load the forum already generated in --workdir")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--search-backend", choices=("whoosh", "postgres"), default="whoosh",
+                        help="search index: Whoosh files (default) or PostgreSQL tables (needs --database postgresql://...)")
     args = parser.parse_args(argv)
+    if args.search_backend == "postgres" and not (args.database or "").startswith("postgres"):
+        parser.error("--search-backend postgres needs --database postgresql://...")
     try:
         wrk.executable()
     except wrk.WrkMissing as exc:
@@ -302,7 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             url = args.database or f"sqlite:///{workdir / 'forum.db'}"
             print(f"generating {args.posts:,} posts into {url} ...")
-            manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True)
+            manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True,
+                                search_backend=args.search_backend)
             manifest.save(manifest_path)
         rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup)
     finally:
@@ -310,7 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(temporary, ignore_errors=True)
     backend = manifest.database_url.split(":", 1)[0]
     print(f"\n{manifest.posts:,} posts ({manifest.questions:,} questions, {manifest.answers:,} answers), "
-          f"{manifest.comments:,} comments, {manifest.votes:,} votes, {manifest.users:,} members; {backend}")
+          f"{manifest.comments:,} comments, {manifest.votes:,} votes, {manifest.users:,} members; {backend}; "
+          f"search: {manifest.search_backend}")
     print(f"gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} connections, {args.seconds:g} s per URL; {machine()}\n")
     print(format_table(rows, ceiling))
     print("\nper-worker peak RSS (VmHWM): " + "; ".join(

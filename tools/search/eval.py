@@ -2,6 +2,7 @@
 
     python -m tools.search.eval semeval DATA_DIR --split dev|test [--query title|title+body]
                                            [--out RUN.tsv] [--score-run RUN.tsv]
+                                           [--backend whoosh|postgres|both --database URL]
 
 Protocol (see DATA_DIR/README.md): the whole corpus (1,200 forum threads: subject ->
 title, body, first ten comments -> answers) is indexed with the product's own
@@ -16,12 +17,17 @@ MRR, and AvgRec (for k = 1..10, relevant found in the top k over all queries div
 by the sum of min(k, R_q), averaged over k).  Ties are broken by the search engine's
 order, as the official scorer's stable sort does.  `--score-run` scores an existing
 run file instead (used to check this implementation against the published numbers).
+
+`--backend postgres` ranks with `search.postgres.PgSearchIndex` instead (its tables in the
+database of `--database` or FORUM_DATABASE_URL, which it empties first: use a scratch
+database); `both` prints one line per backend.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +36,7 @@ from pathlib import Path
 
 from search.document import Document
 from search.index import SearchIndex
+from search.protocol import SearchBackend
 
 __all__ = [
     "Metrics",
@@ -167,16 +174,35 @@ def _document(number: int, record: Mapping[str, object]) -> Document:
     )
 
 
-def rank_semeval(data: SemEvalData, query: str = "title+body") -> Run:
+def open_backend(backend: str, database: str | None = None) -> SearchBackend:
+    """An empty index of `backend` ("whoosh": in memory; "postgres": tables in `database`).
+
+    Raises:
+        ValueError: an unknown backend, or "postgres" without a database URL.
+        search.errors.SearchError: the database cannot be reached.
+    """
+    if backend == "whoosh":
+        return SearchIndex.open(None)
+    if backend != "postgres":
+        raise ValueError(f"unknown backend {backend!r}")
+    if not database:
+        raise ValueError("--database (or FORUM_DATABASE_URL) is needed for the postgres backend")
+    from search.postgres import PgSearchIndex  # only this backend needs a database driver
+
+    return PgSearchIndex.open(database)
+
+
+def rank_semeval(data: SemEvalData, query: str = "title+body", backend: str = "whoosh",
+                 database: str | None = None) -> Run:
     """Rank every pool of `data` with the product's `similar()`; return the run.
 
     Raises:
-        ValueError: `query` is neither "title" nor "title+body".
+        ValueError: `query` is neither "title" nor "title+body", or see `open_backend`.
     """
     if query not in ("title", "title+body"):
         raise ValueError(f"unknown query mode {query!r}")
     numbers = {doc_id: n for n, doc_id in enumerate(sorted(data.corpus), start=1)}
-    index = SearchIndex.open(None)
+    index = open_backend(backend, database)
     try:
         index.rebuild(_document(numbers[d], r) for d, r in data.corpus.items())
         run: Run = {}
@@ -222,17 +248,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     sem.add_argument("--query", choices=("title", "title+body"), default="title+body")
     sem.add_argument("--out", type=Path, help="write the run as qid<TAB>doc_id<TAB>score")
     sem.add_argument("--score-run", type=Path, help="score this run file instead of ranking")
+    sem.add_argument("--backend", choices=("whoosh", "postgres", "both"), default="whoosh",
+                     help="search backend to rank with (default whoosh)")
+    sem.add_argument("--database", default=os.environ.get("FORUM_DATABASE_URL"),
+                     help="PostgreSQL URL for --backend postgres/both (its search tables are emptied)")
     args = parser.parse_args(argv)
     data = load_semeval(args.data_dir, args.split)
     if args.score_run:
         run = read_run(args.score_run)
-        label = f"run {args.score_run.name}"
-    else:
-        run = rank_semeval(data, args.query)
-        label = f"SearchIndex.similar, query={args.query}"
+        print(f"semeval2016 subtask B, {args.split} ({len(data.pools)} queries), run {args.score_run.name}: "
+              f"{score_run(run, data)}")
+        return 0
+    for backend in ("whoosh", "postgres") if args.backend == "both" else (args.backend,):
+        run = rank_semeval(data, args.query, backend, args.database)
+        label = f"{backend} similar(), query={args.query}"
         if args.out:
-            write_run(args.out, run)
-    print(f"semeval2016 subtask B, {args.split} ({len(data.pools)} queries), {label}: {score_run(run, data)}")
+            write_run(args.out if args.backend != "both" else args.out.with_suffix(f".{backend}.tsv"), run)
+        print(f"semeval2016 subtask B, {args.split} ({len(data.pools)} queries), {label}: {score_run(run, data)}")
     return 0
 
 
