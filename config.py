@@ -30,6 +30,10 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR: str | None = None  # default: instance/index; ":memory:" for a RAM index
     REDIS_URL: str | None = None
+    # Seconds an index write may wait to be coalesced with other commits' writes (0: write after
+    # each commit, in the request). With a delay, a background thread per process writes every
+    # key noted meanwhile in one Whoosh commit (forum/search_sync.py, docs/performance.md "Writes").
+    SEARCH_WRITE_DELAY = 0.0
     # The names the pages say (templates read them through forum/templating.py): the site, the
     # company whose support team answers, and the products customers own.
     SITE_NAME = "Lumen Community"

@@ -33,6 +33,7 @@ from ..extensions import db
 from ..mail import BadToken, absolute_url, compose, read_unsubscribe_token
 from ..models import Notification, NotificationPreference, Question, QuestionFollow, User
 from ..models.base import utcnow
+from ..stages import stage
 from .errors import NotFound, ServiceError
 from .pagination import Page, paginate
 
@@ -98,6 +99,12 @@ def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, 
     """
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
+    with stage("notify"):
+        _notify(recipients, event, actor=actor, subject=subject, url=url, text=text)
+
+
+def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None, subject: str, url: str,
+            text: str) -> None:
     notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
     ids = [uid for uid in _ids(recipients, actor) if notified.get((uid, url), event) == event]
     if not ids:
@@ -116,7 +123,8 @@ def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, 
             db.session.add(Notification(user_id=uid, event=event, actor_id=actor.id if actor else None,
                                         subject=subject, url=url, text=text, created_at=now))
         if email and not db.session.info.get(NO_EMAIL):
-            compose(user, event, subject, {"link": absolute_url(url), "text": text, "actor": actor})
+            with stage("mail"):
+                compose(user, event, subject, {"link": absolute_url(url), "text": text, "actor": actor})
     db.session.flush()
 
 
