@@ -34,7 +34,7 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
         answer.hidden_at, answer.hidden_reason = now, "review"
     db.session.add(answer)
     db.session.flush()
-    add_revision(answer, author)
+    add_revision(answer, author, first=True)
     touch_question(question.id, now, answers_delta=+1 if verdict == "publish" else 0)
     db.session.flush()
     with stage("subscribers"):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -110,15 +110,22 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
     if not ids:
         return
     now = utcnow()
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
-    prefs = preferences_for(ids, event)
+    # The members and their choice for this event in one query (defaults where they made none).
+    default = DEFAULTS[event]
+    users: dict[int, tuple[User, bool, bool]] = {}
+    for user, in_app, email in db.session.execute(
+            select(User, NotificationPreference.in_app, NotificationPreference.email)
+            .outerjoin(NotificationPreference, and_(NotificationPreference.user_id == User.id,
+                                                    NotificationPreference.event == event))
+            .where(User.id.in_(ids))):
+        users[user.id] = (user, default[0] if in_app is None else in_app, default[1] if email is None else email)
     subject, text = " ".join(subject.split())[:300], text[:500]
     for uid in ids:
-        user = users.get(uid)
-        if user is None or user.is_suspended(now):
+        found = users.get(uid)
+        if found is None or found[0].is_suspended(now):
             continue
+        user, in_app, email = found
         notified[(uid, url)] = event
-        in_app, email = prefs[uid]
         if in_app:
             db.session.add(Notification(user_id=uid, event=event, actor_id=actor.id if actor else None,
                                         subject=subject, url=url, text=text, created_at=now))

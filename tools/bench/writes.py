@@ -100,8 +100,8 @@ def _app_config(database_url: str, index_dir: str, redis_url: str | None, delay_
     return config
 
 
-def _worker(number: int, config: dict[str, Any], start_at: float, stop_at: float, out: Any) -> None:
-    """One writer process: post answers until ``stop_at`` (a time.time()), send a WorkerResult."""
+def _worker(number: int, config: dict[str, Any], ready: Any, seconds: float, out: Any) -> None:
+    """One writer process: once every writer is ready, post answers for ``seconds``; send a WorkerResult."""
     from sqlalchemy import event, select, text
 
     from forum import create_app, search_sync, stages
@@ -132,8 +132,8 @@ def _worker(number: int, config: dict[str, Any], start_at: float, stop_at: float
         texts = SyntheticForum(100 + number)
         bodies = [texts.answer() + f"\n\nSee also #{rng.choice(targets)}." if i % 4 == 0 else texts.answer()
                   for i in range(200)]
-        while time.time() < start_at:
-            time.sleep(0.005)
+        ready.wait()  # every process imported, connected and loaded: all start together
+        stop_at = time.time() + seconds
         server_before = _server_cpu(backends)
         cpu_before = time.process_time()
         t0 = time.perf_counter()
@@ -180,9 +180,8 @@ def run(database_url: str, index_dir: str, *, processes: int, seconds: float, re
     config = _app_config(database_url, index_dir, redis_url, write_delay_ms)
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    start_at = time.time() + 3.0 + processes * 1.0  # time for every process to import and connect
-    stop_at = start_at + seconds
-    procs = [ctx.Process(target=_worker, args=(n, config, start_at, stop_at, out)) for n in range(processes)]
+    ready = ctx.Barrier(processes)
+    procs = [ctx.Process(target=_worker, args=(n, config, ready, seconds, out)) for n in range(processes)]
     for proc in procs:
         proc.start()
     results = [WorkerResult(**out.get(timeout=seconds + 600)) for _ in procs]
