@@ -28,7 +28,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,8 +93,10 @@ def _server_cpu(pids: set[int]) -> float:
 
 
 def _app_config(database_url: str, index_dir: str, redis_url: str | None, delay_ms: int) -> dict[str, Any]:
+    # Without Redis mail is "sent" inline: as .eml files (no SMTP_HOST) beside the index, not in instance/.
     config: dict[str, Any] = {"SECRET_KEY": "bench-writes", "SQLALCHEMY_DATABASE_URI": database_url,
-                              "SEARCH_INDEX_DIR": index_dir, "SEARCH_WRITE_DELAY": delay_ms / 1000.0}
+                              "SEARCH_INDEX_DIR": index_dir, "SEARCH_WRITE_DELAY": delay_ms / 1000.0,
+                              "MAIL_DIR": str(Path(index_dir).parent / "mail")}
     if redis_url:
         config["REDIS_URL"] = redis_url
     return config
@@ -169,7 +171,7 @@ def _worker(number: int, config: dict[str, Any], ready: Any, seconds: float, out
 
 
 def run(database_url: str, index_dir: str, *, processes: int, seconds: float, redis_url: str | None = None,
-        write_delay_ms: int = 0, log: Callable[[str], None] = print) -> Result:
+        write_delay_ms: int = 0) -> Result:
     """Post answers from ``processes`` processes for ``seconds``; check the index after."""
     from sqlalchemy import func, select
 
