@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := forum:create_app
 
-.PHONY: run test lint install migrate seed bench bench-search eval clean help
+.PHONY: run test lint install migrate seed bench bench-writes bench-search eval clean help
 
 help:
 	@echo "make run    - set up .venv, migrate, load demo data into an empty database, serve on http://127.0.0.1:5000"
@@ -13,6 +13,8 @@ help:
 	@echo "make lint   - ruff and mypy only (settings in pyproject.toml)"
 	@echo "make bench  - page benchmark: a generated forum and a Flask hello-world under gunicorn, loaded with wrk"
 	@echo "               (BENCH_ARGS='--posts 100000 --seconds 10'; see docs/performance.md)"
+	@echo "make bench-writes - answers posted through the service layer by several processes: posts/s, CPU by stage"
+	@echo "               (WRITES_ARGS='--database postgresql://... --redis-url redis://... --seconds 20')"
 	@echo "make bench-search - search index latency and rebuild benchmark"
 	@echo "make eval   - search quality on the SemEval-2016 question-similarity benchmark"
 	@echo "               (both backends with EVAL_DATABASE=postgresql://... or FORUM_TEST_DATABASE_URL set)"
@@ -46,6 +48,11 @@ test: lint
 # The page benchmark (tools/bench/run.py); needs wrk (`apt-get install -y wrk`).
 bench: install
 	$(BIN)/python -m tools.bench.run $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench.writes $(WRITES_ARGS)
+
+# The write benchmark (tools/bench/writes.py); docs/performance.md "Writes".
+bench-writes: install
+	$(BIN)/python -m tools.bench.writes $(WRITES_ARGS)
 
 bench-search: install
 	$(BIN)/python -m tools.search.bench

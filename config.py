@@ -33,6 +33,10 @@ class Config:
     # the PostgreSQL database, shared by every web host (FORUM_SEARCH_BACKEND=postgres).
     SEARCH_BACKEND = "whoosh"
     REDIS_URL: str | None = None
+    # Seconds an index write may wait to be coalesced with other commits' writes (0: write after
+    # each commit, in the request). With a delay, a background thread per process writes every
+    # key noted meanwhile in one Whoosh commit (forum/search_sync.py, docs/performance.md "Writes").
+    SEARCH_WRITE_DELAY = 0.0
     # The names the pages say (templates read them through forum/templating.py): the site, the
     # company whose support team answers, and the products customers own.
     SITE_NAME = "Lumen Community"

@@ -27,6 +27,7 @@ from .database import after_real_commit
 from .extensions import db
 from .models import OutboxMail
 from .services import sla
+from .stages import stage
 
 log = logging.getLogger(__name__)
 NEW_MAIL = "forum.jobs.new_mail"
@@ -86,6 +87,11 @@ def deliver_mail(outbox_id: int) -> None:
 
 def hand_over(ids: list[int]) -> None:
     """Queue (or send inline) these committed outbox rows; a Redis failure leaves them to the sweep."""
+    with stage("mail"):
+        _hand_over(ids)
+
+
+def _hand_over(ids: list[int]) -> None:
     for outbox_id in ids:
         try:
             enqueue(DELIVER, outbox_id)

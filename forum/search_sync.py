@@ -22,14 +22,18 @@ and nothing is queued or written after the commit.
 """
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any, cast
 
 from flask import Flask, current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Connection, Select, case, delete, event, func, inspect, select
+from sqlalchemy import Connection, Select, case, delete, event, func, inspect, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -46,6 +50,7 @@ from .markup import to_plain_text
 from .models import Answer, Article, Question, SearchPending
 from .models.base import utcnow
 from .search_index import get_index
+from .stages import stage
 
 log = logging.getLogger(__name__)
 #: Keys ``(kind, id)`` the current transaction changed.
@@ -79,7 +84,8 @@ def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Docu
     ids = sorted(set(ids))
     if not ids:
         return [], []
-    rows = list(session.scalars(select(Question).where(Question.id.in_(ids)).options(selectinload(Question.tags))))
+    rows = list(session.scalars(select(Question).where(Question.id.in_(ids))
+                                .options(selectinload(Question.tags), selectinload(Question.author))))
     answers: dict[int, list[str]] = {}
     accepted: dict[int, str] = {}
     accepted_ids = {q.accepted_answer_id for q in rows if q.accepted_answer_id}
@@ -119,7 +125,8 @@ def _article_documents(session: Session, ids: Iterable[int]) -> tuple[list[Docum
     ids = sorted(set(ids))
     if not ids:
         return [], []
-    rows = list(session.scalars(select(Article).where(Article.id.in_(ids)).options(selectinload(Article.tags))))
+    rows = list(session.scalars(select(Article).where(Article.id.in_(ids))
+                                .options(selectinload(Article.tags), selectinload(Article.author))))
     docs, gone = [], []
     found = set()
     for a in rows:
@@ -176,35 +183,40 @@ def count_documents(session: Session) -> int:
 
 
 def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
-    """Write the current state of these questions and articles, and of up to QUEUE_BATCH queued
-    keys, to the index; returns how many queue rows that settled (deleted).
+    """Write the queued keys among these questions and articles, and up to QUEUE_BATCH other
+    queued keys, to the index in one commit; returns how many queue rows that settled (deleted).
 
-    Never raises for an index failure: the keys stay (or are put) in ``search_pending``.
+    Every key a transaction changed was queued in ``search_pending`` before it committed
+    (``_before_commit``), so a key named here that is no longer queued was already written by
+    another process, from a read made after this transaction committed: it is skipped.
+
+    The index's write lock is held from the queue read to the settling commit: the documents
+    are built from what the database holds once the previous writer finished, so an older
+    version of a document never overwrites a newer one (two processes building documents
+    before waiting for the lock could otherwise commit them in the wrong order).
+
+    Never raises for an index or database failure: the keys stay queued for the next write,
+    the job worker's tick (`drain`) or ``flask search check``.
     """
     wanted: set[Key] = {(QUESTION, i) for i in questions} | {(ARTICLE, i) for i in articles}
-    with Session(db.engine) as session:
-        queued = _read_queue(session, wanted)
-        keys = wanted | set(queued)
-        docs: list[Document] = []
-        gone: list[str] = []
-        for kind, build in BUILDERS.items():
-            kind_docs, kind_gone = build(session, [i for k, i in keys if k == kind])
-            docs.extend(kind_docs)
-            gone.extend(kind_gone)
+    with stage("index"):
         try:
-            index = get_index()
-            if docs:
-                index.upsert(docs)
-            if gone:
-                index.delete(gone)
+            return _write_queued(wanted)
         except Exception:
-            log.warning("search index write failed for %s; queued for retry", sorted(wanted), exc_info=True)
-            if wanted - set(queued):
-                enqueue(session.connection(), wanted - set(queued))
-                session.commit()
+            log.warning("search index write failed for %s; left queued for retry", sorted(wanted), exc_info=True)
             return 0
+
+
+def _write_queued(wanted: set[Key]) -> int:
+    with get_index().batch() as batch, Session(db.engine) as session:
+        queued = _read_queue(session, wanted)
         if not queued:
             return 0
+        for kind, build in BUILDERS.items():
+            docs, gone = build(session, [i for k, i in queued if k == kind])
+            batch.upsert(docs)
+            batch.delete(gone)
+        batch.commit()
         done = _settle(session, queued)
         session.commit()
         return done
@@ -213,13 +225,21 @@ def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
 def _settle(session: Session, queued: dict[Key, int]) -> int:
     """Delete the queue rows that no write has queued again since they were read; returns how many.
 
-    One row at a time, in key order: writers queue (and so lock) keys in that order too, so
-    this delete and a concurrent writer's queue statement cannot deadlock.
+    On PostgreSQL the rows are first locked in key order (``SELECT ... ORDER BY ... FOR UPDATE``):
+    writers queue (and so lock) keys in that order too, so this delete and a concurrent
+    writer's queue statement cannot deadlock. Two statements per CHUNK keys, not one per key.
+    SQLite has one writer at a time: no row locks to order.
     """
     done = 0
-    for (kind, row_id), attempts in sorted(queued.items()):
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for chunk in _chunks(sorted(queued.items())):
+        if postgres:
+            session.execute(select(SearchPending.kind).where(
+                tuple_(SearchPending.kind, SearchPending.id).in_([key for key, _ in chunk]))
+                .order_by(SearchPending.kind, SearchPending.id).with_for_update())
         result = cast(CursorResult[Any], session.execute(delete(SearchPending).where(
-            SearchPending.kind == kind, SearchPending.id == row_id, SearchPending.attempts == attempts)))
+            tuple_(SearchPending.kind, SearchPending.id, SearchPending.attempts).in_(
+                [(kind, row_id, attempts) for (kind, row_id), attempts in chunk]))))
         done += result.rowcount
     return done
 
@@ -426,10 +446,100 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         return
     keys: set[Key] | None = session.info.pop(COMMITTED, None)
     if keys and has_app_context() and "search" in current_app.extensions:
+        delay = float(current_app.config.get("SEARCH_WRITE_DELAY") or 0)
+        if delay > 0:
+            _delayed_writer(current_app._get_current_object(), delay).add(keys)  # type: ignore[attr-defined]
+            return
         try:
             sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE])
         except Exception:
             log.exception("search sync failed after commit for %s", sorted(keys))
+
+
+# ---------------------------------------------------------------- coalesced writes (SEARCH_WRITE_DELAY)
+
+
+class DelayedWriter:
+    """A background thread that writes the keys of many commits in one index commit.
+
+    With ``SEARCH_WRITE_DELAY`` > 0 a commit hands its keys here instead of writing the index
+    itself: the thread waits until the first waiting key is ``delay`` seconds old, then writes
+    every key gathered meanwhile (and up to QUEUE_BATCH other queued ones) with one `sync`.
+    A Whoosh commit costs about the same for one document as for fifty, so under load this
+    turns one commit per post into one per batch; a request no longer waits for the index
+    lock either. The price: a post shows up in search up to ``delay`` (plus one write) later.
+
+    Nothing is lost if the process dies meanwhile: the keys were queued in ``search_pending``
+    with the post's own commit, and the next write in any process, the job worker's tick or
+    ``flask search check`` writes them. One writer per process (started after a fork, lazily).
+    """
+
+    def __init__(self, app: Flask, delay: float) -> None:
+        self.app, self.delay = app, delay
+        self._keys: set[Key] = set()
+        self._since = 0.0
+        self._busy = False
+        self._cond = threading.Condition()
+        self._pid = 0
+
+    def add(self, keys: Iterable[Key]) -> None:
+        with self._cond:
+            if self._pid != os.getpid():  # first use in this process (or a forked copy)
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="search-writer", daemon=True).start()
+            if not self._keys:
+                self._since = time.monotonic()
+            self._keys.update(keys)
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._keys:
+                    self._cond.wait()
+                wait = self._since + self.delay - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)  # let more commits join this write
+            with self._cond:
+                keys, self._keys, self._busy = self._keys, set(), True
+            try:
+                with self.app.app_context():
+                    sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE])
+            except Exception:  # sync itself never raises; this is the app context failing
+                log.exception("delayed search write failed for %s", sorted(keys))
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every key handed over so far is written; False if ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._keys or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+
+_writers_lock = threading.Lock()
+
+
+def _delayed_writer(app: Flask, delay: float) -> DelayedWriter:
+    with _writers_lock:
+        writer = app.extensions.get("search_writer")
+        if writer is None:
+            writer = app.extensions["search_writer"] = DelayedWriter(app, delay)
+            atexit.register(writer.flush, 5.0)  # a worker stopping gracefully writes what it holds
+        return cast(DelayedWriter, writer)
+
+
+def flush_delayed(timeout: float = 30.0) -> bool:
+    """Wait until this app's delayed writer (if any) has written every key handed to it."""
+    writer = current_app.extensions.get("search_writer")
+    return True if writer is None else cast(DelayedWriter, writer).flush(timeout)
 
 
 def init_app(app: Flask) -> None:

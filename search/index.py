@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,9 @@ from search.query import KNOWN_KINDS, ParsedQuery, parse_query
 from search.results import Hit, SearchResults
 from search.schema import build_schema, document_fields, schema_signature, weighting
 from search.spelling import corrections
-from search.writing import bulk_write, merge_small_segments, open_writer, write_lock
+from search.writing import bulk_write, merge_tiers, open_writer, write_lock
 
-__all__ = ["SearchIndex", "MAX_PER_PAGE", "MAX_PAGE", "MAX_SIMILAR", "SORTS"]
+__all__ = ["SearchIndex", "IndexBatch", "MAX_PER_PAGE", "MAX_PAGE", "MAX_SIMILAR", "SORTS"]
 
 INDEX_NAME = "MAIN"  # Whoosh's default, so plain whoosh.index.open_dir works too
 MAX_PER_PAGE = 100
@@ -80,6 +81,46 @@ def _unique(docs: Iterable[Document]) -> Iterable[Document]:
         if doc.key not in seen:  # keys are unique in the index; the first one wins
             seen.add(doc.key)
             yield doc
+
+
+class IndexBatch:
+    """Writes gathered under the index's write lock, committed as one segment (`SearchIndex.batch`)."""
+
+    def __init__(self, ix: Index) -> None:
+        self._ix = ix
+        self._writer: Any = None
+
+    def run(self, work: Callable[[Any], object]) -> None:
+        if self._writer is None:
+            self._writer = open_writer(self._ix)
+        work(self._writer)
+
+    def upsert(self, docs: Iterable[Document]) -> None:
+        """Add or replace documents by key (the last version of a key wins)."""
+        batch = {doc.key: doc for doc in _documents(docs)}
+        if batch:
+            self.run(lambda w: [w.update_document(**document_fields(d)) for d in batch.values()])
+
+    def delete(self, keys: Iterable[str]) -> None:
+        """Remove documents by key; unknown keys are ignored."""
+        wanted = [k for k in dict.fromkeys(keys) if isinstance(k, str)]
+        if wanted:
+            self.run(lambda w: [w.delete_by_term("key", k) for k in wanted])
+
+    def commit(self) -> None:
+        """Commit what was gathered (nothing to do when nothing was); the lock stays held."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.commit(mergetype=merge_tiers)
+            except BaseException:
+                writer.cancel()
+                raise
+
+    def cancel(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
 
 
 class SearchIndex:
@@ -369,16 +410,32 @@ class SearchIndex:
             self._write(lambda w: [w.delete_by_term("key", k) for k in wanted])
 
     def _write(self, work: Callable[[Any], object]) -> None:
+        with self.batch() as batch:
+            batch.run(work)
+            batch.commit()
+
+    @contextmanager
+    def batch(self) -> Iterator[IndexBatch]:
+        """Hold the write lock for the block and gather upserts and deletes into one commit.
+
+        For a caller that must decide *what* to write while no other writer can commit
+        (``forum.search_sync`` reads its queue and builds the documents under the lock, so
+        an older version of a document can never overwrite a newer one written meanwhile).
+        Nothing is written unless the block calls ``commit()``; leaving the block cancels
+        an uncommitted writer and releases the lock.
+
+        Raises:
+            IndexBusy: the lock stayed held by another writer past `write_timeout`.
+            SearchError: the on-disk schema is outdated (rebuild first).
+        """
         if not self.schema_is_current:
             raise SearchError("search index schema is outdated; rebuild the index")
         with write_lock(self._ix, self.write_timeout):
-            writer = open_writer(self._ix)
+            batch = IndexBatch(self._ix)
             try:
-                work(writer)
-                writer.commit(mergetype=merge_small_segments)
-            except BaseException:
-                writer.cancel()
-                raise
+                yield batch
+            finally:
+                batch.cancel()
 
     def rebuild(
         self, docs: Iterable[Document], progress: Callable[[int], None] | None = None

@@ -30,7 +30,7 @@ from search.document import Document
 from search.errors import IndexBusy
 from search.schema import document_fields
 
-__all__ = ["CHUNK_DOCS", "write_lock", "open_writer", "bulk_write", "merge_small_segments"]
+__all__ = ["CHUNK_DOCS", "write_lock", "open_writer", "bulk_write", "merge_small_segments", "merge_tiers", "tier"]
 
 # Documents per segment in a rebuild: ~80 postings per post, so ~1 M posting tuples
 # (~200 MB) are held and sorted in memory per chunk.  Fewer, larger segments make
@@ -40,6 +40,9 @@ CHUNK_DOCS = 12_500
 # chunks) are left alone, so a one-document upsert never rewrites the whole index.
 SMALL_SEGMENT_DOCS = 2_000
 _MAX_SMALL_SEGMENTS = 3
+# Tiered merging (`merge_tiers`): a tier holds segments of TIER_FACTOR**n to TIER_FACTOR**(n+1)
+# documents; TIER_FACTOR segments in one tier are merged into one of the next tier.
+TIER_FACTOR = 6
 _FIRST_DELAY = 0.005
 _MAX_DELAY = 0.25
 
@@ -107,6 +110,40 @@ def merge_small_segments(writer: SegmentWriter, segments: list[Any]) -> list[Any
         writer.add_reader(reader)
         reader.close()
     return keep
+
+
+def tier(doc_count: int) -> int:
+    """The size tier of a segment of ``doc_count`` documents (0 for under TIER_FACTOR)."""
+    n, size = 0, TIER_FACTOR
+    while doc_count >= size:
+        n, size = n + 1, size * TIER_FACTOR
+    return n
+
+
+def merge_tiers(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
+    """Merge policy for incremental commits: merge segments of a similar size, never small into big.
+
+    `merge_small_segments` folded every small segment together once there were four, so as
+    the merged segment grew towards SMALL_SEGMENT_DOCS, every fourth one-document commit
+    rewrote up to 2,000 documents (42% of a post's CPU in the issue's profile). Here a merge
+    only happens when TIER_FACTOR segments share a size tier, and only those are rewritten:
+    each document is rewritten about once per tier (log base TIER_FACTOR of the segment
+    size), and the number of small segments stays below TIER_FACTOR per tier. Segments of
+    SMALL_SEGMENT_DOCS or more (rebuild chunks) are never merged here.
+    """
+    tiers: dict[int, list[Any]] = {}
+    for seg in segments:
+        if seg.doc_count_all() < SMALL_SEGMENT_DOCS:
+            tiers.setdefault(tier(seg.doc_count()), []).append(seg)
+    merge = next((group for _, group in sorted(tiers.items()) if len(group) >= TIER_FACTOR), None)
+    if merge is None:
+        return segments
+    for seg in merge:
+        reader = SegmentReader(writer.storage, writer.schema, seg, generation=writer.generation)
+        writer.add_reader(reader)
+        reader.close()
+    ids = {id(seg) for seg in merge}
+    return [seg for seg in segments if id(seg) not in ids]
 
 
 def _write_chunk(ix: Index, docs: list[Document]) -> Any:

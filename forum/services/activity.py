@@ -43,11 +43,11 @@ def _tell_answer(answer: Answer) -> None:
     question = answer.question or db.session.get(Question, answer.question_id)
     assert question is not None
     url = question_path(question, f"answer-{answer.id}")
-    who = answer.author.name
+    who, excerpt = answer.author.name, _excerpt(answer.body_html)  # parsed once for both
     notify([question.author_id], "answer", actor=answer.author, subject=f"{who} answered your question “{question.title}”",
-           url=url, text=_excerpt(answer.body_html))
+           url=url, text=excerpt)
     notify_followers(question, "follow", actor=answer.author, subject=f"{who} answered “{question.title}”",
-                     url=url, text=_excerpt(answer.body_html))
+                     url=url, text=excerpt)
 
 
 def _tell_comment(comment: Comment) -> None:
@@ -60,12 +60,12 @@ def _tell_comment(comment: Comment) -> None:
     if comment.answer_id is not None:
         target = db.session.get(Answer, comment.answer_id) or question
     url = question_path(question, f"comment-{comment.id}")
-    who = comment.author.name
+    who, excerpt = comment.author.name, _excerpt(comment.body_html)
     kind = "answer" if isinstance(target, Answer) else "question"
     notify([target.author_id], "comment", actor=comment.author,
-           subject=f"{who} commented on your {kind} on “{question.title}”", url=url, text=_excerpt(comment.body_html))
+           subject=f"{who} commented on your {kind} on “{question.title}”", url=url, text=excerpt)
     notify_followers(question, "follow", actor=comment.author, subject=f"{who} commented on “{question.title}”",
-                     url=url, text=_excerpt(comment.body_html))
+                     url=url, text=excerpt)
 
 
 def answer_posted(event: AnswerPosted) -> None:

@@ -7,6 +7,7 @@ from ..events import AnswerPosted, Body, PostEdited, publish
 from ..extensions import db
 from ..models import Answer, Question, User
 from ..models.base import utcnow
+from ..stages import stage
 from .errors import InvalidState, NotFound
 from .permissions import can, require
 from .posts import add_revision, check_body, set_body, touch_question
@@ -21,21 +22,24 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
     Raises PermissionDenied on a question that takes no answers, FieldError for bad input,
     RateLimited when the author posts too fast.
     """
-    require(author, "answer", question, "This question no longer takes answers.")
-    body = check_body(body, limit_key="ANSWER_MAX_LENGTH")
-    verdict = check_new_post(author, body, kind="answer")
+    with stage("rules"):
+        require(author, "answer", question, "This question no longer takes answers.")
+        body = check_body(body, limit_key="ANSWER_MAX_LENGTH")
+        verdict = check_new_post(author, body, kind="answer")
     now = utcnow()
     answer = Answer(question_id=question.id, author=author, created_at=now, score=0)
-    rendered = set_body(answer, body)
+    with stage("render"):
+        rendered = set_body(answer, body)
     if verdict == "review":
         answer.hidden_at, answer.hidden_reason = now, "review"
     db.session.add(answer)
     db.session.flush()
-    add_revision(answer, author)
+    add_revision(answer, author, first=True)
     touch_question(question.id, now, answers_delta=+1 if verdict == "publish" else 0)
     db.session.flush()
-    publish(AnswerPosted(question_id=question.id, answer_id=answer.id, author_id=author.id,
-                         published=verdict == "publish", body=Body.of("answer", answer.id, author.id, rendered)))
+    with stage("subscribers"):
+        publish(AnswerPosted(question_id=question.id, answer_id=answer.id, author_id=author.id,
+                             published=verdict == "publish", body=Body.of("answer", answer.id, author.id, rendered)))
     return answer
 
 

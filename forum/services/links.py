@@ -25,7 +25,7 @@ from sqlalchemy import and_, bindparam, delete, exists, false, literal, or_, sel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..events import BodyEvent
+from ..events import AnswerPosted, BodyEvent, CommentAdded, QuestionAsked
 from ..extensions import db
 from ..markup import Rendered, Resolved, render_post
 from ..markup.links import site_target
@@ -83,15 +83,18 @@ def source_of(post: Post) -> tuple[str, int, int | None]:
 
 
 def record_links(source_type: str, source_id: int, thread_id: int | None,
-                 targets: Iterable[tuple[str, int]]) -> None:
+                 targets: Iterable[tuple[str, int]], *, new: bool = False) -> None:
     """Replace the outgoing links of one post (``thread_id``: its question; None for articles).
 
     Links inside one thread (an answer pointing at its own question) are not linked threads
     and are skipped, as is anything past LINKS_MAX. The insert skips rows that exist, so two
-    edits of the same post at once cannot fail on the unique constraint.
+    edits of the same post at once cannot fail on the unique constraint. ``new``: the post was
+    just created and has no links to replace (one DELETE fewer per new post).
     """
-    db.session.execute(delete(PostLink).where(PostLink.source_type == source_type, PostLink.source_id == source_id),
-                       execution_options={"synchronize_session": False})
+    if not new:
+        db.session.execute(delete(PostLink).where(PostLink.source_type == source_type,
+                                                  PostLink.source_id == source_id),
+                           execution_options={"synchronize_session": False})
     kept = [t for t in targets if t != ("question", thread_id) and t != (source_type, source_id)]
     kept = kept[: current_app.config["LINKS_MAX"]]
     if not kept:
@@ -107,7 +110,8 @@ def record_body_links(event: BodyEvent) -> None:
     """Subscriber: a post or article was written; its links are those of the stored body."""
     body = event.body
     thread = None if body.source_type == "article" else event.question_id
-    record_links(body.source_type, body.source_id, thread, body.links)
+    record_links(body.source_type, body.source_id, thread, body.links,
+                 new=isinstance(event, (QuestionAsked, AnswerPosted, CommentAdded)))
 
 
 # ----------------------------------------------------------------------------- reading

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from ..extensions import db
 from ..mail import BadToken, absolute_url, compose, read_unsubscribe_token
 from ..models import Notification, NotificationPreference, Question, QuestionFollow, User
 from ..models.base import utcnow
+from ..stages import stage
 from .errors import NotFound, ServiceError
 from .pagination import Page, paginate
 
@@ -98,26 +99,58 @@ def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, 
     """
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
+    with stage("notify"):
+        _notify(recipients, event, actor=actor, subject=subject, url=url, text=text)
+
+
+def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None, subject: str, url: str,
+            text: str, followers_of: int | None = None) -> None:
+    """``notify``; with ``followers_of`` the recipients are that question's followers, chosen
+    by the same query that reads the members and their preferences."""
     notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
-    ids = [uid for uid in _ids(recipients, actor) if notified.get((uid, url), event) == event]
-    if not ids:
-        return
+    actor_id = actor.id if actor is not None else None
+    if followers_of is None:
+        ids: list[int] | None = [uid for uid in _ids(recipients, actor) if notified.get((uid, url), event) == event]
+        if not ids:
+            return
+        who: ColumnElement[bool] = User.id.in_(ids)
+    else:
+        ids = None
+        who = User.id.in_(select(QuestionFollow.user_id).where(QuestionFollow.question_id == followers_of))
+        if actor_id is not None:
+            who = and_(who, User.id != actor_id)
     now = utcnow()
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
-    prefs = preferences_for(ids, event)
+    # The members and their choice for this event in one query (defaults where they made none).
+    default = DEFAULTS[event]
+    users: dict[int, tuple[User, bool, bool]] = {}
+    for user, in_app, email in db.session.execute(
+            select(User, NotificationPreference.in_app, NotificationPreference.email)
+            .outerjoin(NotificationPreference, and_(NotificationPreference.user_id == User.id,
+                                                    NotificationPreference.event == event))
+            .where(who)):
+        users[user.id] = (user, default[0] if in_app is None else in_app, default[1] if email is None else email)
     subject, text = " ".join(subject.split())[:300], text[:500]
-    for uid in ids:
-        user = users.get(uid)
-        if user is None or user.is_suspended(now):
+    bell: list[dict[str, object]] = []
+    composed = False
+    for uid in ids if ids is not None else sorted(users):
+        found = users.get(uid)
+        if found is None or found[0].is_suspended(now) or notified.get((uid, url), event) != event:
             continue
+        user, in_app, email = found
         notified[(uid, url)] = event
-        in_app, email = prefs[uid]
         if in_app:
-            db.session.add(Notification(user_id=uid, event=event, actor_id=actor.id if actor else None,
-                                        subject=subject, url=url, text=text, created_at=now))
+            bell.append({"user_id": uid, "event": event, "actor_id": actor_id, "subject": subject, "url": url,
+                         "text": text, "created_at": now})
         if email and not db.session.info.get(NO_EMAIL):
-            compose(user, event, subject, {"link": absolute_url(url), "text": text, "actor": actor})
-    db.session.flush()
+            with stage("mail"):
+                compose(user, event, subject, {"link": absolute_url(url), "text": text, "actor": actor})
+            composed = True
+    if bell:
+        # One INSERT for every bell row, without an ORM object per member (a thread with
+        # hundreds of followers costs one statement, not hundreds of objects to flush).
+        db.session.execute(insert(Notification), bell)
+    if composed:
+        db.session.flush()
 
 
 @contextmanager
@@ -135,8 +168,8 @@ def notify_followers(question: Question, event: str, *, actor: User | None, subj
     """``notify`` everyone who follows ``question`` (see ``notify`` for the arguments)."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
-    followers = db.session.scalars(select(QuestionFollow.user_id).where(QuestionFollow.question_id == question.id))
-    notify(list(followers), event, actor=actor, subject=subject, url=url, text=text)
+    with stage("notify"):
+        _notify((), event, actor=actor, subject=subject, url=url, text=text, followers_of=question.id)
 
 
 # ---------------------------------------------------------------- preferences

@@ -42,11 +42,12 @@ def set_body(post: Question | Answer, body: str) -> Rendered:
     return rendered
 
 
-def add_revision(post: Question | Answer, author: User, summary: str = "") -> Revision:
-    """Snapshot ``post`` as its next revision (flushed with the post)."""
+def add_revision(post: Question | Answer, author: User, summary: str = "", *, first: bool = False) -> Revision:
+    """Snapshot ``post`` as its next revision (flushed with the post); ``first``: the post was
+    just created, so this is revision 1 (no query for the last number)."""
     is_question = isinstance(post, Question)
     column = Revision.question_id if is_question else Revision.answer_id
-    last = db.session.scalar(select(func.max(Revision.number)).where(column == post.id)) or 0
+    last = 0 if first else db.session.scalar(select(func.max(Revision.number)).where(column == post.id)) or 0
     rev = Revision(
         question_id=post.id if is_question else None,
         answer_id=None if is_question else post.id,

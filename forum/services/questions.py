@@ -125,7 +125,7 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     if verdict == "publish":
         move_tag_counts([t.id for t in tags], +1)
     sync_tag_dates(question)
-    add_revision(question, author)
+    add_revision(question, author, first=True)
     db.session.flush()
     publish(QuestionAsked(question_id=question.id, author_id=author.id, published=verdict == "publish",
                           body=Body.of("question", question.id, author.id, rendered)))

@@ -18,6 +18,7 @@ from forum.search_sync import check, get_index, rebuild
 from forum.services import answers, questions, votes
 from search.document import Document
 from search.errors import IndexBusy, SearchError
+from search.index import IndexBatch
 
 BODY = "The hub keeps blinking orange after the firmware update and the app cannot find it."
 
@@ -65,19 +66,18 @@ def test_answer_text_makes_the_question_findable(make_question, make_answer) -> 
 
 
 def test_a_failed_index_write_keeps_the_post_and_retries_later(app, make_user, monkeypatch: pytest.MonkeyPatch) -> None:
-    index = get_index()
-    real_upsert = index.upsert
+    real_upsert = IndexBatch.upsert
 
-    def busy(docs):
+    def busy(self, docs):
         raise IndexBusy("simulated lock timeout")
 
-    monkeypatch.setattr(index, "upsert", busy)
+    monkeypatch.setattr(IndexBatch, "upsert", busy)
     user = make_user()
     q = questions.ask_question(user, questions.QuestionInput("Garage sensor reports open when shut", BODY, "devices"))
     db.session.commit()  # the post succeeds
     assert db.session.scalar(select(SearchPending.id)) == q.id
     assert keys("garage") == []
-    monkeypatch.setattr(index, "upsert", real_upsert)
+    monkeypatch.setattr(IndexBatch, "upsert", real_upsert)
     questions.ask_question(user, questions.QuestionInput("Another question triggers the retry", BODY, "setup"))
     db.session.commit()
     assert keys("garage") == [f"question:{q.id}"]
@@ -214,19 +214,18 @@ def test_a_key_queued_again_during_an_index_write_is_kept_for_the_next(make_ques
     q = make_question(title="Garage sensor reports open when shut", body=BODY)
     with db.engine.begin() as conn:
         search_sync.enqueue(conn, [("question", q.id)])
-    index = get_index()
-    real_upsert = index.upsert
+    real_upsert = IndexBatch.upsert
 
-    def concurrent_write(docs):
+    def concurrent_write(self, docs):
         with db.engine.begin() as conn:
             conn.execute(update(Answer).values(score=Answer.score))  # stands for the other writer's change
             search_sync.enqueue(conn, [("question", q.id)])
-        return real_upsert(docs)
+        return real_upsert(self, docs)
 
-    monkeypatch.setattr(index, "upsert", concurrent_write)
+    monkeypatch.setattr(IndexBatch, "upsert", concurrent_write)
     assert search_sync.sync() == 0  # read one version of the row, which changed meanwhile
     assert _queued() == [("question", q.id)]
-    monkeypatch.setattr(index, "upsert", real_upsert)
+    monkeypatch.setattr(IndexBatch, "upsert", real_upsert)
     assert search_sync.drain() == 1 and _queued() == []
 
 

@@ -1,0 +1,31 @@
+"""The write benchmark (tools/bench/writes.py) run tiny on SQLite: it posts through the service
+layer from several processes, reports posts/s and CPU by stage, and leaves the index exact."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+from tools.bench.generate import generate
+from tools.bench.writes import run
+
+
+def test_the_write_bench_posts_reports_stages_and_leaves_the_index_exact(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'forum.db'}"
+    manifest = generate(200, url, tmp_path / "index", log=lambda line: None)
+    result = run(manifest.database_url, manifest.index_dir, processes=2, seconds=1.5, write_delay_ms=30)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = conn.scalar(select(func.count()).select_from(text("answers"))) - manifest.answers
+    engine.dispose()
+    assert result.posts > 0 and result.errors == 0
+    assert stored == result.posts  # every answer it counted is in the database
+    assert result.posts_per_second > 0
+    # Every stage of a post was seen, and they account for the writers' CPU.
+    for name in ("load", "rules", "render", "sql", "subscribers", "notify", "mail", "index"):
+        assert result.cpu_ms_per_post[name] > 0, name
+    assert sum(result.cpu_ms_per_post.values()) <= result.client_cpu_ms_per_post * 1.01
+    assert 5 < result.statements_per_post < 60
+    assert result.check == {"missing": 0, "stale": 0, "extra": 0}
+    assert result.queued_after == 0
+    assert "posts/s" in result.table()
