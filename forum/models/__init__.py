@@ -21,6 +21,7 @@ from .notification import (
     QuestionFollow,
     TagFollow,
 )
+from .pagecache import PageCacheGeneration
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .reputation import ReputationEvent, Vote
 from .suggestion import SUGGESTION_STATES, SuggestedEdit
@@ -44,6 +45,6 @@ __all__ = [
     "Question", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
     "SuggestedEdit", "Tag", "User", "UserBadge", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
-    "SupportAlert", "SupportCase",
+    "SupportAlert", "SupportCase", "PageCacheGeneration",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
 ]
