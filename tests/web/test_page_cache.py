@@ -165,20 +165,27 @@ def test_article_publish_shows(client: FlaskClient, cached: Flask, staff: User) 
     assert "Resetting the hub" in html
 
 
-def test_author_reputation_on_another_page_follows_a_vote(client: FlaskClient, thread: dict[str, Any],
-                                                          make_question: Any, make_user: Any) -> None:
-    """A vote on one thread moves the answerer's reputation, shown on their other threads too."""
-    helper = db.session.get(answers.Answer, thread["a"]).author
-    other = make_question(title="Second hub loses its pairing")
-    answers.post_answer(helper, other, "Pair it again from the app settings.")
-    _commit()
+def test_link_card_on_another_page_follows_an_edit(client: FlaskClient, thread: dict[str, Any],
+                                                    make_question: Any) -> None:
+    """Question B links to A: B's page shows A's title in a card, and A's page a backlink to B."""
+    other = make_question(title="Second hub loses its pairing",
+                          body=f"Same as http://127.0.0.1:5000/questions/{thread['q']} but on the second hub.")
     path = f"/questions/{other.id}/{questions.slugify(other.title)}"
-    before = _primed(client, path)
-    votes.cast_vote(make_user("voter"), "answer", thread["a"], 1)
+    assert "Hub blinks orange after update" in _primed(client, path)
+    q = db.session.get(questions.Question, thread["q"])
+    questions.edit_question(db.session.get(User, q.author_id), q, questions.QuestionInput(
+        "Hub blinks red after the firmware update", q.body, "setup"))
     _commit()
-    after, state = _get(client, path)
-    if str(helper.reputation) in before:  # only when the page shows reputation at all
-        assert state == "MISS" and after != before
+    html, state = _get(client, path)
+    assert state == "MISS" and "Hub blinks red after the firmware update" in html
+
+
+def test_backlink_appears_on_the_linked_page(client: FlaskClient, thread: dict[str, Any], make_question: Any) -> None:
+    assert "Second hub loses its pairing" not in _primed(client, thread["path"])
+    make_question(title="Second hub loses its pairing",
+                  body=f"Same as http://127.0.0.1:5000/questions/{thread['q']} but on the second hub.")
+    html, _ = _get(client, thread["path"])
+    assert "Second hub loses its pairing" in html
 
 
 def test_banner_dismissal_stays_with_its_visitor(client: FlaskClient, app: Flask, thread: dict[str, Any],
