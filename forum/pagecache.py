@@ -496,7 +496,6 @@ def init_app(app: Flask) -> None:
     (once per process), since another app in the process may cache."""
     global _hooks_installed
     app.cli.add_command(cache_cli)
-    app.jinja_env.globals["page_cache_shared"] = page_cache_shared
     if not _hooks_installed:
         from flask_sqlalchemy.session import Session as FlaskSession
 
