@@ -142,8 +142,12 @@ class DbGenerations:
 
     def read(self, keys: Iterable[str]) -> dict[str, int]:
         wanted = sorted(set(keys))
-        found: dict[str, int] = {key: gen for key, gen in db.session.execute(
-            select(PageCacheGeneration.key, PageCacheGeneration.generation).where(PageCacheGeneration.key.in_(wanted)))}
+        # Driver-level SQL: this runs on every hit, and compiling an IN of ~50 keys through the
+        # ORM cost more than the query itself (profiled: 2/3 of a hit).
+        connection = db.session.connection()
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        sql = (f"SELECT key, generation FROM page_cache_generations WHERE key IN ({', '.join([mark] * len(wanted))})")
+        found: dict[str, int] = dict(connection.exec_driver_sql(sql, tuple(wanted)).all())
         return {k: int(found.get(k, 0)) for k in wanted}
 
     def bump(self, session: Session, keys: set[str]) -> None:
