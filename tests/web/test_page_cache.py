@@ -6,10 +6,12 @@ would be a stale hit.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -17,15 +19,24 @@ from forum import pagecache
 from forum.extensions import db
 from forum.models import User
 from forum.services import announcements, answers, articles, comments, curation, questions, visibility, votes
-from tests.support import Auth
+from tests.support import Auth, redis_url_or_skip
 
 
-@pytest.fixture
-def cached(app: Flask) -> Flask:
-    """The test app with the page cache on (in-process pages, generations in the database)."""
+@pytest.fixture(params=["memory", "redis"])
+def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
+    """The test app with the page cache on: pages in this process and generations in the
+    database, or both in Redis (FORUM_TEST_REDIS_URL), under a prefix of this test's own."""
     app.config["PAGE_CACHE_ENABLED"] = True
+    if request.param == "redis":
+        app.config["REDIS_URL"] = redis_url_or_skip()
+        app.config["PAGE_CACHE_PREFIX"] = f"test:pagecache:{uuid.uuid4().hex}:"
     pagecache.init_app(app)
-    return app
+    yield app
+    if request.param == "redis":
+        client = redis.Redis.from_url(app.config["REDIS_URL"])
+        for name in client.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
+            client.delete(name)
+        client.close()
 
 
 @pytest.fixture
