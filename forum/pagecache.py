@@ -46,7 +46,7 @@ import click
 from cachetools import TTLCache
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask.cli import with_appcontext
-from sqlalchemy import Delete, Insert, TextClause, Update, event, func, inspect, select
+from sqlalchemy import Connection, Delete, Insert, TextClause, Update, event, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
@@ -58,6 +58,7 @@ from .models import Announcement, PageCacheGeneration
 
 GLOBAL, SEQ, LISTS, ARTICLES, BANNERS = "global", "seq", "lists", "articles", "banners"
 BUMPS = "forum.pagecache.bumps"
+REBUMP = "forum.pagecache.rebump"
 HEADER = "X-Cache"
 
 # Endpoint -> the page's own keys (view args filled in). Only these endpoints are cached.
@@ -150,9 +151,10 @@ class DbGenerations:
         found: dict[str, int] = dict(connection.exec_driver_sql(sql, tuple(wanted)).all())
         return {k: int(found.get(k, 0)) for k in wanted}
 
-    def bump(self, session: Session, keys: set[str]) -> None:
+    def bump(self, session: Session | Connection, keys: set[str]) -> None:
         # Sorted, so two writers lock the same rows in the same order (no deadlock on PostgreSQL).
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        bind = session.get_bind() if isinstance(session, Session) else session
+        insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
         stmt = insert(PageCacheGeneration).values([{"key": k, "generation": 1} for k in sorted(keys | {SEQ})])
         session.execute(stmt.on_conflict_do_update(index_elements=["key"],
                                                    set_={"generation": PageCacheGeneration.generation + 1}))
@@ -347,20 +349,28 @@ def _before_commit(session: Session) -> None:
     keys = session.info.pop(BUMPS, None)
     if keys:
         cache.generations.bump(session, keys)
+        # Search pages read the index, which is written after the commit (forum/search_sync.py):
+        # bump their keys once more then, or a search rendered in between would be stored as new.
+        session.info[REBUMP] = keys & {LISTS, ARTICLES}
 
 
 def _after_commit(session: Session) -> None:
-    """Redis generations: bump once the transaction really committed."""
+    """Redis generations: bump once the transaction really committed (after the index write:
+    this hook is registered after search_sync's). DB generations: the second bump of REBUMP."""
     keys = session.info.pop(BUMPS, None)
-    if not keys or not _app_has_cache():
+    again = session.info.pop(REBUMP, None)
+    if not (keys or again) or not _app_has_cache():
         return
     cache = _cache()
-    if cache is not None and isinstance(cache.generations, RedisGenerations):
-        try:
+    try:
+        if keys and cache is not None and isinstance(cache.generations, RedisGenerations):
             cache.generations.bump(session, keys)
-        except Exception:
-            # The write is committed; the pages it touched expire within PAGE_CACHE_TTL.
-            current_app.logger.exception("page cache: generation bump failed")
+        elif again and cache is not None and isinstance(cache.generations, DbGenerations):
+            with db.engine.begin() as connection:
+                cache.generations.bump(connection, again)
+    except Exception:
+        # The write is committed; the pages it touched expire within PAGE_CACHE_TTL.
+        current_app.logger.exception("page cache: generation bump failed")
 
 
 def _app_has_cache() -> bool:
@@ -387,7 +397,7 @@ def _cache_key() -> str | None:
     query = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
     # Banners an anonymous visitor dismissed live in their session: one variant per set.
     dismissed = ",".join(str(i) for i in sorted(session.get("dismissed", [])))
-    return f"{request.path}?{query}|d={dismissed}"
+    return f"{request.host}{request.path}?{query}|d={dismissed}"
 
 
 def page_cache_shared() -> bool:
@@ -506,7 +516,7 @@ def init_app(app: Flask) -> None:
         event.listen(FlaskSession, "do_orm_execute", _on_execute)
         event.listen(FlaskSession, "before_commit", _before_commit)
         event.listen(Mapper, "load", _record_load)  # every mapped class
-        after_real_commit("pagecache", _after_flush, _after_commit, (BUMPS,))
+        after_real_commit("pagecache", _after_flush, _after_commit, (BUMPS, REBUMP))
         _hooks_installed = True
     if not app.config.get("PAGE_CACHE_ENABLED"):
         return

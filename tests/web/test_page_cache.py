@@ -265,3 +265,11 @@ def test_cache_clear_command(client: FlaskClient, cached: Flask, thread: dict[st
     _, state = _get(client, thread["path"])
     assert state == "MISS"
 
+
+
+def test_new_question_shows_in_cached_search_results(client: FlaskClient, thread: dict[str, Any],
+                                                     make_question: Any) -> None:
+    assert "Thermostat" not in _primed(client, "/search?q=pairing")
+    make_question(title="Thermostat pairing fails at step three", body="The pairing code is rejected every time.")
+    html, state = _get(client, "/search?q=pairing")
+    assert state == "MISS" and "Thermostat" in html
