@@ -172,6 +172,14 @@ class Config:
     PROXY_FIX_X_HOST = 0
     PROXY_FIX_X_PORT = 0
     PROXY_FIX_X_PREFIX = 0
+    # Anonymous page cache (forum/pagecache.py): whole pages for visitors who are not signed in,
+    # invalidated by the writes that change them. In Redis when REDIS_URL is set, else in each
+    # process (PAGE_CACHE_MAX_BYTES of pages) with generations in the database. A page lives at
+    # most PAGE_CACHE_TTL seconds (a safety net, and the drift of "5 minutes ago" labels).
+    PAGE_CACHE_ENABLED = True
+    PAGE_CACHE_TTL = 300
+    PAGE_CACHE_MAX_BYTES = 64 * 1024 * 1024
+    PAGE_CACHE_PREFIX = "forum:pagecache:"
 
 
 class DevelopmentConfig(Config):
@@ -197,6 +205,8 @@ class TestingConfig(Config):
     PRIVILEGE_DOWNVOTE = 1
     # Mails from ordinary tests go to a scratch folder, not the checkout's instance/.
     MAIL_DIR = os.path.join(tempfile.gettempdir(), "forum-test-mail")
+    # Pages from the cache would hide what most tests check; tests/web/test_page_cache.py turns it on.
+    PAGE_CACHE_ENABLED = False
 
 
 class ProductionConfig(Config):

@@ -9,7 +9,7 @@ from flask import Flask
 
 from config import CONFIGS, ROOT, development_secret_key, settings_from_env
 
-from . import cli, cli_jobs, database, events, jobs, search_sync, subscribers, web
+from . import cli, cli_jobs, database, events, jobs, pagecache, search_sync, subscribers, web
 from .extensions import csrf, db, login_manager, migrate
 
 
@@ -45,6 +45,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     search_sync.init_app(app)
     jobs.init_app(app)
     web.init_app(app)
+    pagecache.init_app(app)
     cli.init_app(app)
     cli_jobs.init_app(app)
     return app

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import search_sync
+from . import pagecache, search_sync
 from .events import (
     AnswerAccepted,
     AnswerPosted,
@@ -105,3 +105,7 @@ def init_app(app: Flask) -> None:
     # keys are noted (and queued in search_pending) inside the transaction; the index write
     # itself runs once per commit, after it (search_sync's session hook), however many events.
     subscribe(Event, search_sync.note, Phase.IN_TRANSACTION)
+
+    # ---- page cache: every event's question page and the lists (or its article) are bumped
+    # with the write; rows flushed and atomic UPDATEs are mapped too (forum/pagecache.py).
+    subscribe(Event, pagecache.on_event, Phase.IN_TRANSACTION)

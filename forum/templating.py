@@ -21,6 +21,7 @@ from markupsafe import Markup
 from .markup import excerpt
 from .models import Announcement, Article, Question
 from .models.base import utcnow
+from .pagecache import page_cache_shared
 from .services import announcements, notifications
 from .services.articles import article_slug
 from .services.curation import CLOSE_REASONS
@@ -162,6 +163,8 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "due_label": due_label,
     "duration": duration,
     "now_utc": utcnow,
+    # True while a page is rendered for the shared anonymous cache: leave out the CSRF token.
+    "page_cache_shared": page_cache_shared,
 }
 
 LABELS: dict[str, dict[str, str]] = {

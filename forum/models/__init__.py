@@ -21,6 +21,7 @@ from .notification import (
     QuestionFollow,
     TagFollow,
 )
+from .pagecache import PageCacheGeneration
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .related import RelatedQuestion
 from .reputation import ReputationEvent, Vote
@@ -45,6 +46,6 @@ __all__ = [
     "Question", "RelatedQuestion", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
     "SuggestedEdit", "Tag", "User", "UserBadge", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
-    "SupportAlert", "SupportCase",
+    "SupportAlert", "SupportCase", "PageCacheGeneration",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
 ]

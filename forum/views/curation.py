@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from ..extensions import csrf
 from ..forms.curation import AnnouncementForm, CloseForm
 from ..models import Question
 from ..services import announcements as ann
@@ -132,8 +133,17 @@ def end_announcement(announcement_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/announcements/<int:announcement_id>/dismiss", methods=["POST"])
+@csrf.exempt
 @writes
 def dismiss_announcement(announcement_id: int) -> ResponseReturnValue:
+    """Hide a banner for this visitor.
+
+    Raises CSRFError for a signed-in member without a valid token. Anonymous visitors need
+    none: their banners come on pages shared through the page cache, which carry no
+    per-session token, and all a forged request could do is hide a banner in that browser.
+    """
+    if current_user.is_authenticated:
+        csrf.protect()
     item = ann.get_announcement(announcement_id)
     if current_user.is_authenticated:
         ann.dismiss(current_user, item)

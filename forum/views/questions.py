@@ -68,14 +68,17 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
     """Render the question page; also used to redisplay a rejected answer or comment."""
     thread = thread_page(question.id, current_user)
     panel = thread.staff_panel
+    # Building a form puts a CSRF token in the visitor's session. Anonymous visitors may not
+    # post here, and their page is shared through the page cache (forum/pagecache.py): no forms.
+    signed_in = current_user.is_authenticated
     return render_template(
         "questions/show.html",
         thread=thread,
         question=thread.question,
-        answer_form=answer_form or composer_form(question),
+        answer_form=answer_form or (composer_form(question) if signed_in else None),
         comment_forms=comment_forms or {},
         triage_form=TriageForm(formdata=None, obj=panel.triage) if panel else None,
-        action_form=ActionForm(),
+        action_form=ActionForm() if signed_in else None,
     ), status
 
 

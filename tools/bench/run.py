@@ -51,6 +51,19 @@ class Row:
     page: str
     path: str
     result: wrk.WrkResult
+    #: The X-Cache header of one request made right after the load (HIT, MISS, or "-": not cacheable).
+    cache: str = "-"
+
+
+def cache_state(url: str, headers: dict[str, str]) -> str:
+    """What the anonymous page cache did for one more request to ``url`` (forum/pagecache.py)."""
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=60) as response:
+            return str(response.headers.get("X-Cache", "-"))
+    except urllib.error.HTTPError as err:
+        err.close()
+        return "-"
 
 
 def free_port() -> int:
@@ -183,12 +196,12 @@ class Browser:
 
 def format_table(rows: Sequence[Row], ceiling: float) -> str:
     """The results as a Markdown table; the ratio is each page's req/s over hello-world's."""
-    lines = ["| page | req/s | p50 ms | p99 ms | vs hello-world | errors |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| page | req/s | p50 ms | p99 ms | vs hello-world | errors | X-Cache |",
+             "|---|---:|---:|---:|---:|---:|---|"]
     for row in rows:
         r = row.result
         ratio = f"{100 * r.rps / ceiling:.1f}%" if ceiling else "-"
-        lines.append(f"| {row.page} | {r.rps:,.1f} | {r.p50:.1f} | {r.p99:.1f} | {ratio} | {r.errors} |")
+        lines.append(f"| {row.page} | {r.rps:,.1f} | {r.p50:.1f} | {r.p99:.1f} | {ratio} | {r.errors} | {row.cache} |")
     return "\n".join(lines)
 
 
@@ -219,9 +232,10 @@ def count_answers(database_url: str) -> int:
         engine.dispose()
 
 
-def forum_env(manifest: Manifest, workdir: Path) -> dict[str, str]:
+def forum_env(manifest: Manifest, workdir: Path, page_cache: bool = True) -> dict[str, str]:
     """The environment the forum is served with: production, this forum's database and index."""
     return {
+        "FORUM_PAGE_CACHE_ENABLED": "true" if page_cache else "false",
         "FORUM_ENV": "production", "FORUM_SECRET_KEY": secrets.token_hex(32),
         "FORUM_DATABASE_URL": manifest.database_url, "FORUM_INDEX_DIR": manifest.index_dir,
         "FORUM_SEARCH_BACKEND": manifest.search_backend,
@@ -232,7 +246,7 @@ def forum_env(manifest: Manifest, workdir: Path) -> dict[str, str]:
 
 
 def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
-          log: Callable[[str], None] = print) -> tuple[list[Row], float, dict[str, list[float]]]:
+          log: Callable[[str], None] = print, page_cache: bool = True) -> tuple[list[Row], float, dict[str, list[float]]]:
     """Serve hello-world and the forum, load every page; returns rows, the ceiling and peak RSS."""
     rss: dict[str, list[float]] = {}
     with serve("tools.bench.hello:app", {}, workdir, "hello") as hello:
@@ -242,7 +256,7 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
         rss["hello-world"] = hello.peak_rss_mib()
     log(f"hello-world: {ceiling.rps:,.0f} req/s")
     rows = [Row("hello-world", "/", ceiling)]
-    with serve("forum:create_app()", forum_env(manifest, workdir), workdir, "forum", probe="/login") as forum:
+    with serve("forum:create_app()", forum_env(manifest, workdir, page_cache), workdir, "forum", probe="/login") as forum:
         member, poster = Browser(forum.base), Browser(forum.base)
         member.login(manifest.member, manifest.password)
         poster.login(manifest.poster, manifest.password)
@@ -256,8 +270,9 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
             if warmup:
                 wrk.run(forum.base + path, seconds=warmup, connections=CONNECTIONS, headers=headers)
             result = wrk.run(forum.base + path, seconds=seconds, connections=CONNECTIONS, headers=headers)
-            log(f"{label}: {result.rps:,.1f} req/s")
-            rows.append(Row(label, path, result))
+            state = cache_state(forum.base + path, headers)
+            log(f"{label}: {result.rps:,.1f} req/s (X-Cache {state})")
+            rows.append(Row(label, path, result, state))
         token = poster.token("/")
         script = wrk.post_script(workdir / "post_answer.lua", cookie=poster.cookie_header(), csrf_token=token,
                                  question_ids=manifest.answer_targets)
@@ -289,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--search-backend", choices=("whoosh", "postgres"), default="whoosh",
                         help="search index: Whoosh files (default) or PostgreSQL tables (needs --database postgresql://...)")
+    parser.add_argument("--no-page-cache", action="store_true", help="serve the forum with the anonymous page "
+                        "cache off (FORUM_PAGE_CACHE_ENABLED=false), to compare")
     args = parser.parse_args(argv)
     if args.search_backend == "postgres" and not (args.database or "").startswith("postgres"):
         parser.error("--search-backend postgres needs --database postgresql://...")
@@ -311,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True,
                                 search_backend=args.search_backend)
             manifest.save(manifest_path)
-        rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup)
+        rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup, page_cache=not args.no_page_cache)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
@@ -319,7 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n{manifest.posts:,} posts ({manifest.questions:,} questions, {manifest.answers:,} answers), "
           f"{manifest.comments:,} comments, {manifest.votes:,} votes, {manifest.users:,} members; {backend}; "
           f"search: {manifest.search_backend}")
-    print(f"gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} connections, {args.seconds:g} s per URL; {machine()}\n")
+    print(f"gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} connections, {args.seconds:g} s per URL; "
+          f"page cache {'off' if args.no_page_cache else 'on'}; {machine()}\n")
     print(format_table(rows, ceiling))
     print("\nper-worker peak RSS (VmHWM): " + "; ".join(
         f"{name} " + ", ".join(f"{mib:.0f} MiB" for mib in peaks) for name, peaks in rss.items()))
