@@ -5,7 +5,7 @@ changes nothing. The tables are not ORM models (search/postgres.py owns them), s
 migrations/env.py keeps autogenerate from proposing to drop them.
 
 Revision ID: f2f2a1b2c3d4
-Revises: d1d1e2f3a4b5
+Revises: f5f5a1b2c3d4
 Create Date: 2026-12-05 07:50:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f2f2a1b2c3d4'
-down_revision = 'd1d1e2f3a4b5'
+down_revision = 'f5f5a1b2c3d4'
 branch_labels = None
 depends_on = None
 

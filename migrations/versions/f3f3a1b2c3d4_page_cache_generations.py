@@ -1,7 +1,7 @@
 """page cache generations (anonymous pages from a cache, never stale)
 
 Revision ID: f3f3a1b2c3d4
-Revises: d1d1e2f3a4b5
+Revises: f2f2a1b2c3d4
 Create Date: 2026-12-05 08:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f3f3a1b2c3d4'
-down_revision = 'd1d1e2f3a4b5'
+down_revision = 'f2f2a1b2c3d4'
 branch_labels = None
 depends_on = None
 
