@@ -40,6 +40,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction, selectinload
 
 from search.document import Document
+from search.index import SearchIndex
 from search.postgres import PgSearchIndex
 
 from . import search_index
@@ -208,7 +209,12 @@ def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
 
 
 def _write_queued(wanted: set[Key]) -> int:
-    with get_index().batch() as batch, Session(db.engine) as session:
+    index = get_index()
+    if not isinstance(index, SearchIndex):
+        # The PostgreSQL backend writes documents in the writer's own transaction
+        # (`write_in_transaction`): nothing is queued for it.
+        return 0
+    with index.batch() as batch, Session(db.engine) as session:
         queued = _read_queue(session, wanted)
         if not queued:
             return 0
