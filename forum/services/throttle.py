@@ -27,7 +27,9 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from limits import RateLimitItem, parse_many
@@ -65,9 +67,25 @@ class Throttle:
     enabled: bool
 
 
+def parse_limits(config: Mapping[str, Any]) -> tuple[list[RateLimitItem], list[RateLimitItem]]:
+    """The per-account and per-IP limits of ``config``.
+
+    Raises ValueError naming the setting when one is not a limit in the ``limits`` notation
+    ("10 per 15 minutes"), so a typo in a deployment fails at start-up (``web.init_app`` calls
+    this), not at the first sign-in.
+    """
+    parsed = []
+    for name in ("LOGIN_THROTTLE_PER_ACCOUNT", "LOGIN_THROTTLE_PER_IP"):
+        try:
+            parsed.append(parse_many(str(config[name])))
+        except ValueError as exc:
+            raise ValueError(f"{name}={config[name]!r} is not a limit such as '10 per 15 minutes': {exc}") from exc
+    return parsed[0], parsed[1]
+
+
 def _build() -> Throttle:
-    """Raises RuntimeError when REDIS_URL names an asyncio storage, and ValueError
-    (from ``limits``) when a LOGIN_THROTTLE_PER_* setting is not a limit."""
+    """Raises RuntimeError when REDIS_URL names an asyncio storage, and ValueError when a
+    LOGIN_THROTTLE_PER_* setting is not a limit."""
     cfg = current_app.config
     url = cfg.get("REDIS_URL")
     storage: Storage
@@ -81,9 +99,8 @@ def _build() -> Throttle:
         storage = found
     else:
         storage = MemoryStorage()
-    return Throttle(MovingWindowRateLimiter(storage), storage,
-                    parse_many(cfg["LOGIN_THROTTLE_PER_ACCOUNT"]), parse_many(cfg["LOGIN_THROTTLE_PER_IP"]),
-                    bool(cfg["LOGIN_THROTTLE_ENABLED"]))
+    per_account, per_ip = parse_limits(cfg)
+    return Throttle(MovingWindowRateLimiter(storage), storage, per_account, per_ip, bool(cfg["LOGIN_THROTTLE_ENABLED"]))
 
 
 def get_throttle() -> Throttle:
@@ -124,6 +141,7 @@ def sign_in(login: str, password: str, ip: str | None) -> User | None:
             now = time.time()
             wait = max(throttle.limiter.get_window_stats(item, ns, key).reset_time - now
                        for item, ns, key in blocked)
+            log.info("sign-in throttled for %s from %s", "an account" if user is None else f"user {user.id}", ip)
             raise LoginThrottled(max(1, math.ceil(wait)))
     except StorageError:
         log.warning("sign-in throttle store unreachable; letting this sign-in through", exc_info=True)

@@ -197,3 +197,11 @@ def test_proxy_fix_is_set_from_the_environment(monkeypatch, tmp_path) -> None:
                                                          "X-Forwarded-Proto": "https"},
                                     environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert seen.get_data(as_text=True) == "10.0.0.2 http"
+
+
+def test_a_mistyped_limit_stops_the_app_at_start(monkeypatch, tmp_path) -> None:
+    from forum import create_app
+
+    monkeypatch.setenv("FORUM_LOGIN_THROTTLE_PER_IP", "ten a minute")
+    with pytest.raises(ValueError, match="LOGIN_THROTTLE_PER_IP"):
+        create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
