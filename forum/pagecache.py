@@ -326,7 +326,9 @@ def _on_execute(state: ORMExecuteState) -> None:
 def _insert_rows(stmt: Insert, parameters: Any) -> list[dict[str, Any]]:
     """The KEY_COLUMNS values of the rows an INSERT writes (from .values() or executemany parameters)."""
     rows: list[dict[str, Any]] = []
-    params = stmt.compile().params
+    # An executemany (a list of parameter sets, e.g. an ORM bulk INSERT) carries its rows in the
+    # parameters; compiling such an ORM statement outside its execution raises.
+    params = {} if isinstance(parameters, list) else stmt.compile().params
     multi = [k for k in params if "_m" in k]
     if multi:
         count = 1 + max(int(k.rsplit("_m", 1)[1]) for k in multi if k.rsplit("_m", 1)[1].isdigit())

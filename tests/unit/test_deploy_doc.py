@@ -16,7 +16,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
 
 #: Names that other branches of issue 11 add (search backend, page cache, delayed index
 #: writes); tolerated until they are merged. The lead empties this list at merge.
-FROM_PARALLEL_WORK = ["FORUM_SEARCH_BACKEND", "FORUM_PAGE_CACHE*", "FORUM_SEARCH_WRITE_DELAY"]
+FROM_PARALLEL_WORK: list[str] = []
 
 #: Read by create_app itself rather than through config.py.
 FACTORY_VARIABLES = {"FORUM_ENV", "FORUM_INSTANCE_PATH"}
