@@ -151,3 +151,16 @@ def test_the_backend_is_chosen_by_configuration_and_checked_at_start_up(monkeypa
         create_app("testing")
     monkeypatch.delenv("FORUM_SEARCH_BACKEND")
     assert create_app("testing").extensions["search"].backend == "whoosh"  # the embedded default
+
+
+def test_as_you_type_finds_titles_a_few_typos_away(make_doc) -> None:
+    """pg_trgm: a title typed with every word misspelt shares no word with the post, but its trigrams."""
+    from tests.search.conftest import open_backend
+
+    index = open_backend("postgres")
+    try:
+        index.upsert([make_doc(1, "Printer offline after Windows update"), make_doc(2, "Sync conflict on two devices")])
+        assert [h.key for h in index.similar("Priner oflline aftr Windos updaet")] == ["question:1"]
+        assert index.similar("Priner oflline", body="no body words match either") == []  # related: words only
+    finally:
+        index.close()
