@@ -30,10 +30,12 @@ scaled into ts_rank's 0..1 range); ts_rank has no notion of how rare a word is, 
 IDF factor, from capped document-frequency counts through the GIN index (frequent words:
 the column statistics ANALYZE keeps), cached per process for a minute.
 
-Bounds: a query ranks at most `CANDIDATES` matching rows (a word in most posts is ranked
-over a bounded set, and `total` then reads "at least"); `similar()` draws candidates from
-its rarest words up to `SIMILAR_CANDIDATES` rows. PostgreSQL keeps at most 256 positions
-per lexeme and positions up to 16,383: a phrase far down a very long thread may be missed.
+Bounds: a query matches at most `CANDIDATES` rows (`total` and tag counts cover those) and,
+by relevance, ranks the newest `RANK_POOL` of them (a word in most posts is ranked over a
+bounded set); `similar()` draws candidates from its rarest words up to `SIMILAR_CANDIDATES`
+rows, plus titles near by trigrams for a bare title whose words find little. PostgreSQL
+keeps at most 256 positions per lexeme and positions up to 16,383: a phrase far down a very
+long thread may be missed.
 """
 
 from __future__ import annotations
