@@ -316,8 +316,10 @@ def _idf(total: int, df: int) -> float:
 class _Stats:
     """Document frequencies and the document count, cached for `_STATS_TTL` seconds.
 
-    Only positive frequencies are cached: a word just indexed by another host must not stay
-    "unknown" (dropped from queries, "corrected") for a minute. Own writes clear the cache.
+    Only positive frequencies are cached: a word just indexed (here or by another host) must
+    not stay "unknown" (dropped from queries, "corrected") for a minute. A positive frequency a
+    minute old only moves an IDF a little, so writes do not clear the cache (on a busy forum
+    every post would); a rebuild does.
     """
 
     def __init__(self) -> None:
@@ -425,8 +427,6 @@ class PgSearchIndex:
             raise SearchError(f"cannot write the search tables: {exc}") from exc
         except DBAPIError as exc:
             raise SearchError(f"cannot write the search tables: {exc}") from exc
-        finally:
-            self._stats.clear()
 
     def _document_count(self, conn: Connection) -> int:
         now = time.monotonic()
