@@ -84,7 +84,7 @@ __all__ = ["PgSearchIndex", "metadata", "documents", "words", "SEARCH_TABLES", "
 CANDIDATES = 10_000
 #: Rows `similar()` draws from its rarest words (plus a few by title trigrams).
 SIMILAR_CANDIDATES = 200
-#: Matches a relevance-ordered search ranks: the newest this many (see `_evaluate`).
+#: Matches a relevance-ordered search ranks: this many, title matches first, then the newest.
 RANK_POOL = 1_000
 _TRIGRAM_CANDIDATES = 20
 #: What a title's trigram similarity (0..1) adds to an as-you-type score (a shared rare word adds ~3-6).
@@ -581,9 +581,11 @@ class PgSearchIndex:
             freq = self._frequencies(conn, [r for clause in plan.clauses for a in clause for r in a.terms])
             known = without_unknown(plan, self._frequency(freq))
             relaxed = len(known.clauses) < len(plan.clauses)
-            total, rows, tag_counts = self._evaluate(conn, known, freq, want, order, union=False)
+            # The query's words as the title_words column holds them (folded, not stemmed).
+            title_words = [w for text in parsed.words() for w in map(lookup_word, TOKEN_FINDALL(text)) if w]
+            total, rows, tag_counts = self._evaluate(conn, known, freq, want, order, False, title_words)
             if total == 0 and len(known.clauses) > 1:
-                total, rows, tag_counts = self._evaluate(conn, known, freq, want, order, union=True)
+                total, rows, tag_counts = self._evaluate(conn, known, freq, want, order, True, title_words)
                 relaxed = True
             relaxed = relaxed and total > 0
             pages = min(MAX_PAGE, math.ceil(total / per_page))
@@ -603,7 +605,7 @@ class PgSearchIndex:
         )
 
     def _evaluate(self, conn: Connection, plan: Plan, freq: dict[tuple[str, bytes], int], want: int,
-                  order: str, union: bool) -> tuple[int, list[Any], list[tuple[str, int]]]:
+                  order: str, union: bool, title_words: Sequence[str] = ()) -> tuple[int, list[Any], list[tuple[str, int]]]:
         """(total up to CANDIDATES, the best `want` rows, tag counts) of one match."""
         sql = _Sql()
         where = []
@@ -624,15 +626,19 @@ class PgSearchIndex:
         plain = ordering.replace("rank DESC, ", "")
         cap_order = "" if order == "relevance" else f"ORDER BY {plain}"
         # Only the rows that can be shown are read in full (title, excerpt, tsvector): by relevance,
-        # the newest RANK_POOL matches are ranked (a tsvector is kilobytes to decompress, ~20 us a
-        # row: a word in 6,000 posts cost 130 ms to rank in full); otherwise just the page's rows.
+        # RANK_POOL matches are ranked, those with a query word in the title first, then the newest
+        # (a tsvector is kilobytes to decompress, ~20 us a row: a word in 6,000 posts cost 130 ms
+        # to rank in full; the small title_words column is cheap to test); otherwise just the page.
         pool = max(RANK_POOL, want) if order == "relevance" else max(want, 0)
+        title_query = " | ".join(_lexeme(w) for w in dict.fromkeys(title_words))
+        in_title = f"title_words @@ CAST({sql.bind(title_query)} AS tsquery)" if title_query else "false"
+        pool_order = "in_title DESC, created DESC, key" if order == "relevance" else plain
         statement = f"""
             WITH cand AS MATERIALIZED (
-                SELECT key, tags, created, score
+                SELECT key, tags, created, score, {in_title if order == "relevance" else "false"} AS in_title
                 FROM search_documents AS d WHERE {" AND ".join(where) or "true"} {cap_order} LIMIT {CANDIDATES}
             ), pool AS (
-                SELECT key FROM cand ORDER BY {"created DESC, key" if order == "relevance" else plain}
+                SELECT key FROM cand ORDER BY {pool_order}
                 LIMIT {sql.bind(pool)}
             ), ranked AS (
                 SELECT d.key, d.title, d.excerpt, d.created, d.score, {rank} AS rank

@@ -164,3 +164,21 @@ def test_as_you_type_finds_titles_a_few_typos_away(make_doc) -> None:
         assert index.similar("Priner oflline", body="no body words match either") == []  # related: words only
     finally:
         index.close()
+
+
+def test_a_frequent_word_ranks_title_matches_before_the_newest(make_doc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past RANK_POOL matches only a bounded pool is ranked: posts with the word in the title come first,
+    so an old post titled with the word still tops a word most recent posts only mention."""
+    import search.postgres
+    from tests.search.conftest import open_backend
+
+    monkeypatch.setattr(search.postgres, "RANK_POOL", 2)
+    index = open_backend("postgres")
+    try:
+        old = make_doc(1, "Router drops the connection nightly", "It happens every night.")
+        newer = [make_doc(n, f"Question {n} about lights", "Unrelated, but my router is nearby.") for n in range(2, 8)]
+        index.upsert([old, *newer])
+        results = index.search("router", per_page=3)
+        assert results.total == 7 and results.hits[0].key == "question:1"
+    finally:
+        index.close()
