@@ -30,10 +30,12 @@ scaled into ts_rank's 0..1 range); ts_rank has no notion of how rare a word is, 
 IDF factor, from capped document-frequency counts through the GIN index (frequent words:
 the column statistics ANALYZE keeps), cached per process for a minute.
 
-Bounds: a query ranks at most `CANDIDATES` matching rows (a word in most posts is ranked
-over a bounded set, and `total` then reads "at least"); `similar()` draws candidates from
-its rarest words up to `SIMILAR_CANDIDATES` rows. PostgreSQL keeps at most 256 positions
-per lexeme and positions up to 16,383: a phrase far down a very long thread may be missed.
+Bounds: a query matches at most `CANDIDATES` rows (`total` and tag counts cover those) and,
+by relevance, ranks the newest `RANK_POOL` of them (a word in most posts is ranked over a
+bounded set); `similar()` draws candidates from its rarest words up to `SIMILAR_CANDIDATES`
+rows, plus titles near by trigrams for a bare title whose words find little. PostgreSQL
+keeps at most 256 positions per lexeme and positions up to 16,383: a phrase far down a very
+long thread may be missed.
 """
 
 from __future__ import annotations
@@ -81,8 +83,12 @@ __all__ = ["PgSearchIndex", "metadata", "documents", "words", "SEARCH_TABLES", "
 #: Matching rows one query ranks at most (see the module docstring).
 CANDIDATES = 10_000
 #: Rows `similar()` draws from its rarest words (plus a few by title trigrams).
-SIMILAR_CANDIDATES = 500
+SIMILAR_CANDIDATES = 200
+#: Matches a relevance-ordered search ranks: this many, title matches first, then the newest.
+RANK_POOL = 1_000
 _TRIGRAM_CANDIDATES = 20
+#: What a title's trigram similarity (0..1) adds to an as-you-type score (a shared rare word adds ~3-6).
+TRIGRAM_WEIGHT = 2.0
 #: Document frequencies are counted up to this.
 DF_CAP = 5_000
 #: From this many documents on, frequent words' frequencies come from ANALYZE's statistics.
@@ -285,6 +291,23 @@ def _exclusion_sql(sql: _Sql, alt: Alternative) -> str | None:
     return None
 
 
+def _without_seqscan(conn: Connection, statement: str, params: dict[str, Any]) -> list[Any]:
+    """Run `statement` with sequential scans discouraged, then put the setting back.
+
+    For a word in half the posts the planner prefers reading the whole table, but matching
+    ``tsv @@ query`` row by row decompresses every tsvector (EXPLAIN ANALYZE: 52 ms of a 100 ms
+    search at 100k posts), while the GIN index answers a word without re-checking rows, and
+    the page's rows are then fetched by key. The setting is transaction-local (``set_config``
+    with ``is_local``), and restored at once because reads run in the request's transaction.
+    """
+    old = conn.execute(text(
+        "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")).scalar()
+    try:
+        return list(conn.execute(text(statement), params))
+    finally:
+        conn.execute(text("SELECT set_config('enable_seqscan', :old, true)"), {"old": old or "on"})
+
+
 def _idf(total: int, df: int) -> float:
     """BM25's IDF (as Whoosh computes it)."""
     return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
@@ -293,8 +316,10 @@ def _idf(total: int, df: int) -> float:
 class _Stats:
     """Document frequencies and the document count, cached for `_STATS_TTL` seconds.
 
-    Only positive frequencies are cached: a word just indexed by another host must not stay
-    "unknown" (dropped from queries, "corrected") for a minute. Own writes clear the cache.
+    Only positive frequencies are cached: a word just indexed (here or by another host) must
+    not stay "unknown" (dropped from queries, "corrected") for a minute. A positive frequency a
+    minute old only moves an IDF a little, so writes do not clear the cache (on a busy forum
+    every post would); a rebuild does.
     """
 
     def __init__(self) -> None:
@@ -402,8 +427,6 @@ class PgSearchIndex:
             raise SearchError(f"cannot write the search tables: {exc}") from exc
         except DBAPIError as exc:
             raise SearchError(f"cannot write the search tables: {exc}") from exc
-        finally:
-            self._stats.clear()
 
     def _document_count(self, conn: Connection) -> int:
         now = time.monotonic()
@@ -558,9 +581,11 @@ class PgSearchIndex:
             freq = self._frequencies(conn, [r for clause in plan.clauses for a in clause for r in a.terms])
             known = without_unknown(plan, self._frequency(freq))
             relaxed = len(known.clauses) < len(plan.clauses)
-            total, rows, tag_counts = self._evaluate(conn, known, freq, want, order, union=False)
+            # The query's words as the title_words column holds them (folded, not stemmed).
+            title_words = [w for text in parsed.words() for w in map(lookup_word, TOKEN_FINDALL(text)) if w]
+            total, rows, tag_counts = self._evaluate(conn, known, freq, want, order, False, title_words)
             if total == 0 and len(known.clauses) > 1:
-                total, rows, tag_counts = self._evaluate(conn, known, freq, want, order, union=True)
+                total, rows, tag_counts = self._evaluate(conn, known, freq, want, order, True, title_words)
                 relaxed = True
             relaxed = relaxed and total > 0
             pages = min(MAX_PAGE, math.ceil(total / per_page))
@@ -580,7 +605,7 @@ class PgSearchIndex:
         )
 
     def _evaluate(self, conn: Connection, plan: Plan, freq: dict[tuple[str, bytes], int], want: int,
-                  order: str, union: bool) -> tuple[int, list[Any], list[tuple[str, int]]]:
+                  order: str, union: bool, title_words: Sequence[str] = ()) -> tuple[int, list[Any], list[tuple[str, int]]]:
         """(total up to CANDIDATES, the best `want` rows, tag counts) of one match."""
         sql = _Sql()
         where = []
@@ -598,14 +623,29 @@ class PgSearchIndex:
             rank = "0"
             ordering = "score DESC, created DESC, key" if order == "votes" else "created DESC, key"
         # Sorting by date or votes, the capped set is the newest (or best-voted) matches.
-        cap_order = "" if order == "relevance" else f"ORDER BY {ordering.replace('rank DESC, ', '')}"
+        plain = ordering.replace("rank DESC, ", "")
+        cap_order = "" if order == "relevance" else f"ORDER BY {plain}"
+        # Only the rows that can be shown are read in full (title, excerpt, tsvector): by relevance,
+        # RANK_POOL matches are ranked, those with a query word in the title first, then the newest
+        # (a tsvector is kilobytes to decompress, ~20 us a row: a word in 6,000 posts cost 130 ms
+        # to rank in full; the small title_words column is cheap to test); otherwise just the page.
+        pool = max(RANK_POOL, want) if order == "relevance" else max(want, 0)
+        title_query = " | ".join(_lexeme(w) for w in dict.fromkeys(title_words))
+        in_title = f"title_words @@ CAST({sql.bind(title_query)} AS tsquery)" if title_query else "false"
+        pool_order = "in_title DESC, created DESC, key" if order == "relevance" else plain
         statement = f"""
             WITH cand AS MATERIALIZED (
-                SELECT key, title, excerpt, tags, created, score, {rank} AS rank
+                SELECT key, tags, created, score, {in_title if order == "relevance" else "false"} AS in_title
                 FROM search_documents AS d WHERE {" AND ".join(where) or "true"} {cap_order} LIMIT {CANDIDATES}
+            ), pool AS (
+                SELECT key FROM cand ORDER BY {pool_order}
+                LIMIT {sql.bind(pool)}
+            ), ranked AS (
+                SELECT d.key, d.title, d.excerpt, d.created, d.score, {rank} AS rank
+                FROM search_documents AS d JOIN pool USING (key)
             ), top AS (
                 SELECT key, title, excerpt, rank, row_number() OVER (ORDER BY {ordering}) AS n
-                FROM cand ORDER BY {ordering} LIMIT {sql.bind(max(want, 0))}
+                FROM ranked ORDER BY {ordering} LIMIT {sql.bind(max(want, 0))}
             ), tag_counts AS (
                 SELECT tag, count(*) AS n FROM cand, unnest(cand.tags) AS tag
                 GROUP BY tag ORDER BY count(*) DESC, tag LIMIT {_TOP_TAGS}
@@ -616,7 +656,7 @@ class PgSearchIndex:
         total = 0
         rows: list[tuple[int, Any]] = []
         tags: list[tuple[str, int]] = []
-        for part, key, title, excerpt, score, n in conn.execute(text(statement), sql.params):
+        for part, key, title, excerpt, score, n in _without_seqscan(conn, statement, sql.params):
             if part == 0:
                 rows.append((n, (key, title, excerpt, score)))
             elif part == 1:
@@ -686,39 +726,45 @@ class PgSearchIndex:
             freq = self._frequencies(conn, refs)
             plan = keep_rarest(plan, self._frequency(freq))
             refs = [a.terms[0] for a in plan.clauses[0] if freq.get((a.terms[0].field, a.terms[0].text), 0) > 0]
-            if not refs:
+            stems = sorted({r.text for r in refs if r.field == "text"}, key=lambda s: freq.get(("text", s), 0))
+            # As-you-type (a title alone) whose words find few posts (typos, new words): titles a
+            # few typos away (pg_trgm) are candidates too, and their similarity adds to the score.
+            # Not when the words already find plenty (the trigram scan cost ~30 ms at 100k posts),
+            # nor with a body ("related questions", whose words say enough).
+            covered = sum(freq.get(("text", stem), 0) for stem in stems)
+            trigrams = allowed is None and bool(title.strip()) and not body.strip() and covered < 4 * limit
+            if not refs and not trigrams:
                 return []
             sql = _Sql()
             rank = self._rank_sql(sql, conn, refs, freq)
-            stems = sorted({r.text for r in refs if r.field == "text"}, key=lambda s: freq.get(("text", s), 0))
+            if trigrams:
+                rank = f"{rank} + {TRIGRAM_WEIGHT} * similarity(d.title, {sql.bind(title)})"
+            sources = []
             if allowed is not None:
                 any_word = " | ".join(_lexeme(s.decode("utf-8")) for s in stems) or "''"
-                source = (f"SELECT key FROM search_documents WHERE key = ANY(CAST({sql.bind(allowed)} AS text[])) "
-                          f"AND tsv @@ CAST({sql.bind(any_word)} AS tsquery)")
-            else:
+                sources.append(f"SELECT key FROM search_documents WHERE key = ANY(CAST({sql.bind(allowed)} AS text[])) "
+                               f"AND tsv @@ CAST({sql.bind(any_word)} AS tsquery)")
+            elif stems:
                 # Candidates from the rarest words, until they cover SIMILAR_CANDIDATES rows:
                 # a post sharing only very common words with the title cannot rank high.
                 chosen: list[str] = []
-                covered = 0
+                total = 0
                 for stem in stems:
-                    if chosen and covered + freq.get(("text", stem), 0) > SIMILAR_CANDIDATES:
+                    if chosen and total + freq.get(("text", stem), 0) > SIMILAR_CANDIDATES:
                         break
                     chosen.append(_lexeme(stem.decode("utf-8")))
-                    covered += freq.get(("text", stem), 0)
-                source = (f"(SELECT key FROM search_documents "
-                          f"WHERE tsv @@ CAST({sql.bind(' | '.join(chosen))} AS tsquery) LIMIT {SIMILAR_CANDIDATES})")
-                if title.strip() and not body.strip():
-                    # As-you-type (a title alone): titles a few typos away are candidates too.
-                    # Not with a body ("related questions"): its words already say enough.
-                    source += (f" UNION SELECT key FROM (SELECT key FROM search_documents "
-                               f"WHERE title % {sql.bind(title)} ORDER BY similarity(title, {sql.bind(title)}) DESC "
-                               f"LIMIT {_TRIGRAM_CANDIDATES}) AS close_titles")
+                    total += freq.get(("text", stem), 0)
+                sources.append(f"(SELECT key FROM search_documents WHERE tsv @@ CAST({sql.bind(' | '.join(chosen))} "
+                               f"AS tsquery) LIMIT {SIMILAR_CANDIDATES})")
+            if trigrams:
+                sources.append(f"SELECT key FROM (SELECT key FROM search_documents WHERE title % {sql.bind(title)} "
+                               f"ORDER BY similarity(title, {sql.bind(title)}) DESC LIMIT {_TRIGRAM_CANDIDATES}) AS near")
             statement = (
                 f"SELECT d.key, d.title, d.excerpt, {rank} AS rank FROM search_documents d "
-                f"JOIN ({source}) AS cand USING (key) "
+                f"JOIN ({' UNION '.join(sources)}) AS cand USING (key) "
                 f"WHERE NOT (d.key = ANY(CAST({sql.bind(excluded)} AS text[]))) "
                 f"ORDER BY rank DESC, d.created DESC, d.key LIMIT {sql.bind(limit)}")
-            rows = [row for row in conn.execute(text(statement), sql.params) if row[3] and row[3] > 0]
+            rows = [row for row in _without_seqscan(conn, statement, sql.params) if row[3] and row[3] > 0]
         return self._hits(rows, plan, scored=True)
 
     def fingerprints(self) -> dict[str, str]:

@@ -151,3 +151,34 @@ def test_the_backend_is_chosen_by_configuration_and_checked_at_start_up(monkeypa
         create_app("testing")
     monkeypatch.delenv("FORUM_SEARCH_BACKEND")
     assert create_app("testing").extensions["search"].backend == "whoosh"  # the embedded default
+
+
+def test_as_you_type_finds_titles_a_few_typos_away(make_doc) -> None:
+    """pg_trgm: a title typed with every word misspelt shares no word with the post, but its trigrams."""
+    from tests.search.conftest import open_backend
+
+    index = open_backend("postgres")
+    try:
+        index.upsert([make_doc(1, "Printer offline after Windows update"), make_doc(2, "Sync conflict on two devices")])
+        assert [h.key for h in index.similar("Priner oflline aftr Windos updaet")] == ["question:1"]
+        assert index.similar("Priner oflline", body="no body words match either") == []  # related: words only
+    finally:
+        index.close()
+
+
+def test_a_frequent_word_ranks_title_matches_before_the_newest(make_doc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past RANK_POOL matches only a bounded pool is ranked: posts with the word in the title come first,
+    so an old post titled with the word still tops a word most recent posts only mention."""
+    import search.postgres
+    from tests.search.conftest import open_backend
+
+    monkeypatch.setattr(search.postgres, "RANK_POOL", 2)
+    index = open_backend("postgres")
+    try:
+        old = make_doc(1, "Router drops the connection nightly", "It happens every night.")
+        newer = [make_doc(n, f"Question {n} about lights", "Unrelated, but my router is nearby.") for n in range(2, 8)]
+        index.upsert([old, *newer])
+        results = index.search("router", per_page=3)
+        assert results.total == 7 and results.hits[0].key == "question:1"
+    finally:
+        index.close()

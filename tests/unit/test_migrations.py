@@ -57,3 +57,25 @@ def test_every_migration_downgrades_and_upgrades_again(empty_database: str) -> N
         upgrade()
         assert {"users", "questions", "answers", "comments", "tags", "revisions"} <= set(inspect(db.engine).get_table_names())
         db.engine.dispose()
+
+
+def test_the_search_tables_are_migrated_on_postgresql_only_and_match_the_backend(empty_database: str) -> None:
+    """Migration f2f2a1b2c3d4 creates what search/postgres.py reads and writes (PostgreSQL only)."""
+    from search.postgres import SEARCH_TABLES, PgSearchIndex, documents, words
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        inspector = inspect(db.engine)
+        present = SEARCH_TABLES & set(inspector.get_table_names())
+        if db.engine.dialect.name != "postgresql":
+            assert present == set()
+        else:
+            assert present == SEARCH_TABLES
+            for table in (documents, words):
+                assert [c["name"] for c in inspector.get_columns(table.name)] == [c.name for c in table.columns]
+            assert {i["name"] for i in inspector.get_indexes("search_documents")} >= {
+                "search_documents_tsv", "search_documents_title_words", "search_documents_title_trgm",
+                "search_documents_tags"}
+            assert PgSearchIndex(db.engine).schema_is_current
+        db.engine.dispose()
