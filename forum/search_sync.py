@@ -35,6 +35,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction, selectinload
 
 from search.document import Document
+from search.errors import IndexBusy
 
 from . import search_index
 from .database import after_real_commit
@@ -176,7 +177,7 @@ def count_documents(session: Session) -> int:
 # ---------------------------------------------------------------- writing
 
 
-def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
+def sync(questions: Iterable[int] = (), articles: Iterable[int] = (), *, wait: bool = True) -> int:
     """Write the queued keys among these questions and articles, and up to QUEUE_BATCH other
     queued keys, to the index in one commit; returns how many queue rows that settled (deleted).
 
@@ -190,19 +191,26 @@ def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
     before waiting for the lock could otherwise commit them in the wrong order).
 
     Never raises for an index or database failure: the keys stay queued for the next write,
-    the job worker's tick (`drain`) or ``flask search check``.
+    the job worker's tick (`drain`) or ``flask search check``. With ``wait=False`` it does not
+    wait for another process's index write, and raises IndexBusy instead (the delayed writer
+    tries again later: the writer holding the lock is likely to write these keys meanwhile).
     """
     wanted: set[Key] = {(QUESTION, i) for i in questions} | {(ARTICLE, i) for i in articles}
     with stage("index"):
         try:
-            return _write_queued(wanted)
+            return _write_queued(wanted, None if wait else 0.0)
+        except IndexBusy:
+            if not wait:
+                raise
+            log.warning("search index busy; %s left queued for retry", sorted(wanted))
+            return 0
         except Exception:
             log.warning("search index write failed for %s; left queued for retry", sorted(wanted), exc_info=True)
             return 0
 
 
-def _write_queued(wanted: set[Key]) -> int:
-    with get_index().batch() as batch, Session(db.engine) as session:
+def _write_queued(wanted: set[Key], timeout: float | None) -> int:
+    with get_index().batch(timeout) as batch, Session(db.engine) as session:
         queued = _read_queue(session, wanted)
         if not queued:
             return 0
@@ -461,8 +469,15 @@ class DelayedWriter:
                 keys, self._keys, self._busy = self._keys, set(), True
             try:
                 with self.app.app_context():
-                    sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE])
-            except Exception:  # sync itself never raises; this is the app context failing
+                    sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE], wait=False)
+            except IndexBusy:
+                # Another process is writing, probably these keys too (they are queued): try
+                # again after the delay rather than queue up on the lock behind every writer.
+                with self._cond:
+                    if not self._keys:
+                        self._since = time.monotonic()
+                    self._keys.update(keys)
+            except Exception:  # sync itself never raises otherwise; this is the app context failing
                 log.exception("delayed search write failed for %s", sorted(keys))
             finally:
                 with self._cond:
