@@ -428,9 +428,11 @@ class SearchIndex:
             IndexBusy: the lock stayed held by another writer past the timeout.
             SearchError: the on-disk schema is outdated (rebuild first).
         """
-        if not self.schema_is_current:
-            raise SearchError("search index schema is outdated; rebuild the index")
         with write_lock(self._ix, self.write_timeout if timeout is None else timeout):
+            # Read under the lock: outside it, another writer's commit may delete the table of
+            # contents between finding and opening it (FileNotFoundError, seen under load).
+            if not self.schema_is_current:
+                raise SearchError("search index schema is outdated; rebuild the index")
             batch = IndexBatch(self._ix)
             try:
                 yield batch
