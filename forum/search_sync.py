@@ -7,7 +7,10 @@ question, `ArticleChanged` that article; this is how atomic SQL UPDATEs such as 
 reach the index) and, as a safety net for changes no event announces, the Question, Answer
 and Article rows the session flushed. Before the outermost commit the keys are queued in
 ``search_pending`` inside the writer's own transaction; after the commit their documents are
-written from a fresh session and the queue rows deleted. A rollback forgets them.
+written from a fresh session and the queue rows deleted. A rollback forgets them. An index
+write holds Whoosh's lock from reading the queue to deleting its rows (`sync`), and with
+``SEARCH_WRITE_DELAY`` a background thread per process writes the keys of many commits in one
+index commit (`DelayedWriter`).
 
 If the index cannot be written (another process holds the Whoosh lock past its timeout, the
 disk is full) or the process dies between commit and index write, the post still stands and
