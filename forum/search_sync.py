@@ -7,7 +7,10 @@ question, `ArticleChanged` that article; this is how atomic SQL UPDATEs such as 
 reach the index) and, as a safety net for changes no event announces, the Question, Answer
 and Article rows the session flushed. Before the outermost commit the keys are queued in
 ``search_pending`` inside the writer's own transaction; after the commit their documents are
-written from a fresh session and the queue rows deleted. A rollback forgets them.
+written from a fresh session and the queue rows deleted. A rollback forgets them. An index
+write holds Whoosh's lock from reading the queue to deleting its rows (`sync`), and with
+``SEARCH_WRITE_DELAY`` a background thread per process writes the keys of many commits in one
+index commit (`DelayedWriter`).
 
 If the index cannot be written (another process holds the Whoosh lock past its timeout, the
 disk is full) or the process dies between commit and index write, the post still stands and
@@ -40,6 +43,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction, selectinload
 
 from search.document import Document
+from search.errors import IndexBusy
 from search.index import SearchIndex
 from search.postgres import PgSearchIndex
 
@@ -183,7 +187,7 @@ def count_documents(session: Session) -> int:
 # ---------------------------------------------------------------- writing
 
 
-def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
+def sync(questions: Iterable[int] = (), articles: Iterable[int] = (), *, wait: bool = True) -> int:
     """Write the queued keys among these questions and articles, and up to QUEUE_BATCH other
     queued keys, to the index in one commit; returns how many queue rows that settled (deleted).
 
@@ -197,24 +201,31 @@ def sync(questions: Iterable[int] = (), articles: Iterable[int] = ()) -> int:
     before waiting for the lock could otherwise commit them in the wrong order).
 
     Never raises for an index or database failure: the keys stay queued for the next write,
-    the job worker's tick (`drain`) or ``flask search check``.
+    the job worker's tick (`drain`) or ``flask search check``. With ``wait=False`` it does not
+    wait for another process's index write, and raises IndexBusy instead (the delayed writer
+    tries again later: the writer holding the lock is likely to write these keys meanwhile).
     """
     wanted: set[Key] = {(QUESTION, i) for i in questions} | {(ARTICLE, i) for i in articles}
     with stage("index"):
         try:
-            return _write_queued(wanted)
+            return _write_queued(wanted, None if wait else 0.0)
+        except IndexBusy:
+            if not wait:
+                raise
+            log.warning("search index busy; %s left queued for retry", sorted(wanted))
+            return 0
         except Exception:
             log.warning("search index write failed for %s; left queued for retry", sorted(wanted), exc_info=True)
             return 0
 
 
-def _write_queued(wanted: set[Key]) -> int:
+def _write_queued(wanted: set[Key], timeout: float | None) -> int:
     index = get_index()
     if not isinstance(index, SearchIndex):
         # The PostgreSQL backend writes documents in the writer's own transaction
         # (`write_in_transaction`): nothing is queued for it.
         return 0
-    with index.batch() as batch, Session(db.engine) as session:
+    with index.batch(timeout) as batch, Session(db.engine) as session:
         queued = _read_queue(session, wanted)
         if not queued:
             return 0
@@ -510,8 +521,15 @@ class DelayedWriter:
                 keys, self._keys, self._busy = self._keys, set(), True
             try:
                 with self.app.app_context():
-                    sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE])
-            except Exception:  # sync itself never raises; this is the app context failing
+                    sync([i for k, i in keys if k == QUESTION], [i for k, i in keys if k == ARTICLE], wait=False)
+            except IndexBusy:
+                # Another process is writing, probably these keys too (they are queued): try
+                # again after the delay rather than queue up on the lock behind every writer.
+                with self._cond:
+                    if not self._keys:
+                        self._since = time.monotonic()
+                    self._keys.update(keys)
+            except Exception:  # sync itself never raises otherwise; this is the app context failing
                 log.exception("delayed search write failed for %s", sorted(keys))
             finally:
                 with self._cond:

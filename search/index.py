@@ -415,22 +415,25 @@ class SearchIndex:
             batch.commit()
 
     @contextmanager
-    def batch(self) -> Iterator[IndexBatch]:
+    def batch(self, timeout: float | None = None) -> Iterator[IndexBatch]:
         """Hold the write lock for the block and gather upserts and deletes into one commit.
 
         For a caller that must decide *what* to write while no other writer can commit
         (``forum.search_sync`` reads its queue and builds the documents under the lock, so
         an older version of a document can never overwrite a newer one written meanwhile).
         Nothing is written unless the block calls ``commit()``; leaving the block cancels
-        an uncommitted writer and releases the lock.
+        an uncommitted writer and releases the lock. ``timeout`` overrides `write_timeout`
+        (0: do not wait at all).
 
         Raises:
-            IndexBusy: the lock stayed held by another writer past `write_timeout`.
+            IndexBusy: the lock stayed held by another writer past the timeout.
             SearchError: the on-disk schema is outdated (rebuild first).
         """
-        if not self.schema_is_current:
-            raise SearchError("search index schema is outdated; rebuild the index")
-        with write_lock(self._ix, self.write_timeout):
+        with write_lock(self._ix, self.write_timeout if timeout is None else timeout):
+            # Read under the lock: outside it, another writer's commit may delete the table of
+            # contents between finding and opening it (FileNotFoundError, seen under load).
+            if not self.schema_is_current:
+                raise SearchError("search index schema is outdated; rebuild the index")
             batch = IndexBatch(self._ix)
             try:
                 yield batch

@@ -30,9 +30,10 @@ def question_path(question: Question, anchor: str = "") -> str:
     return f"{path}#{anchor}" if anchor else path
 
 
-def _excerpt(html: str) -> str:
-    # From the rendered HTML, so the bell and e-mails show words, not Markdown syntax.
-    text = " ".join(to_plain_text(html).split())
+def _excerpt(html: str, plain: str | None = None) -> str:
+    # From the rendered HTML, so the bell and e-mails show words, not Markdown syntax; ``plain``
+    # is that text when already extracted (answers store it at flush: answers.body_text).
+    text = " ".join((to_plain_text(html) if plain is None else plain).split())
     return text if len(text) <= EXCERPT else text[:EXCERPT - 1].rstrip() + "…"
 
 
@@ -43,7 +44,7 @@ def _tell_answer(answer: Answer) -> None:
     question = answer.question or db.session.get(Question, answer.question_id)
     assert question is not None
     url = question_path(question, f"answer-{answer.id}")
-    who, excerpt = answer.author.name, _excerpt(answer.body_html)  # parsed once for both
+    who, excerpt = answer.author.name, _excerpt(answer.body_html, answer.body_text)  # once for both
     notify([question.author_id], "answer", actor=answer.author, subject=f"{who} answered your question “{question.title}”",
            url=url, text=excerpt)
     notify_followers(question, "follow", actor=answer.author, subject=f"{who} answered “{question.title}”",
@@ -87,7 +88,7 @@ def answer_accepted(event: AnswerAccepted) -> None:
     question = answer.question
     notify([answer.author_id], "accepted", actor=db.session.get(User, event.actor_id),
            subject=f"Your answer on “{question.title}” was accepted",
-           url=question_path(question, f"answer-{answer.id}"), text=_excerpt(answer.body_html))
+           url=question_path(question, f"answer-{answer.id}"), text=_excerpt(answer.body_html, answer.body_text))
 
 
 def post_approved(event: PostApproved) -> None:

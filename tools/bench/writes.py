@@ -159,7 +159,9 @@ def _worker(number: int, config: dict[str, Any], ready: Any, seconds: float, out
                     db.session.remove()
             # Writes still waiting for SEARCH_WRITE_DELAY are part of the run.
             with stages.stage("index"):
-                search_sync.flush_delayed()
+                flush = getattr(search_sync, "flush_delayed", None)  # absent before the delayed writer
+                if flush is not None:
+                    flush()
         result.wall = time.perf_counter() - t0
         result.process_cpu = time.process_time() - cpu_before
         result.server_cpu = _server_cpu(backends) - server_before
