@@ -35,7 +35,9 @@ key; it has no notion of which rows a page read, so exact invalidation would be 
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -139,17 +141,54 @@ class Generations(Protocol):
 class DbGenerations:
     """The ``page_cache_generations`` table: read with one SELECT, bumped in the writer's transaction."""
 
-    in_transaction = True
+    def __init__(self) -> None:
+        self.local = threading.local()
 
     def read(self, keys: Iterable[str]) -> dict[str, int]:
+        """One SELECT on a connection this thread keeps for it (autocommit: it holds no snapshot).
+
+        Raises the driver's error when the database is unreachable twice in a row.
+        """
         wanted = sorted(set(keys))
-        # Driver-level SQL: this runs on every hit, and compiling an IN of ~50 keys through the
-        # ORM cost more than the query itself (profiled: 2/3 of a hit).
-        connection = db.session.connection()
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        sql = (f"SELECT key, generation FROM page_cache_generations WHERE key IN ({', '.join([mark] * len(wanted))})")
-        found: dict[str, int] = dict(connection.exec_driver_sql(sql, tuple(wanted)).all())
+        # Driver-level SQL on a connection of its own: this runs on every hit, and through the
+        # session it cost a pool checkout, a pre-ping, a compile of the IN list and a rollback,
+        # more than the query itself (profiled).
+        mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+        sql = f"SELECT key, generation FROM page_cache_generations WHERE key IN ({', '.join([mark] * len(wanted))})"
+        for attempt in (1, 2):
+            connection = self._connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql, tuple(wanted))
+                found: dict[str, int] = dict(cursor.fetchall())
+                cursor.close()
+                break
+            except Exception:
+                self.close()  # a dropped connection (database restart): open a new one once
+                if attempt == 2:
+                    raise
         return {k: int(found.get(k, 0)) for k in wanted}
+
+    def _connection(self) -> Any:
+        held = getattr(self.local, "connection", None)
+        if held is None or getattr(self.local, "pid", None) != os.getpid():
+            raw = db.engine.raw_connection()
+            driver: Any = raw.driver_connection
+            raw.detach()  # ours for the life of the thread, outside the pool
+            if db.engine.dialect.name == "sqlite":
+                driver.isolation_level = None  # autocommit: every SELECT sees the latest commit
+            else:
+                driver.autocommit = True
+            self.local.connection, self.local.pid, self.local.raw = driver, os.getpid(), raw
+            held = driver
+        return held
+
+    def close(self) -> None:
+        raw = getattr(self.local, "raw", None)
+        self.local.connection = self.local.raw = None
+        if raw is not None:
+            with contextlib.suppress(Exception):  # closing a connection that already died
+                raw.close()
 
     def bump(self, session: Session | Connection, keys: set[str]) -> None:
         # Sorted, so two writers lock the same rows in the same order (no deadlock on PostgreSQL).
@@ -162,8 +201,6 @@ class DbGenerations:
 
 class RedisGenerations:
     """Generations in Redis: MGET to read, one MULTI of INCRs after the real commit."""
-
-    in_transaction = False
 
     def __init__(self, client: Any, prefix: str) -> None:
         self.client, self.prefix = client, prefix
@@ -237,6 +274,12 @@ class PageCache:
         else:
             self.pages = MemoryPages(int(cfg["PAGE_CACHE_MAX_BYTES"]), self.ttl)
             self.generations = DbGenerations()
+
+
+    def close(self) -> None:
+        """Close this thread's connection for generations (tests; a process exit does it otherwise)."""
+        if isinstance(self.generations, DbGenerations):
+            self.generations.close()
 
 
 def _cache() -> PageCache | None:

@@ -32,6 +32,7 @@ def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
         app.config["PAGE_CACHE_PREFIX"] = f"test:pagecache:{uuid.uuid4().hex}:"
     pagecache.init_app(app)
     yield app
+    app.extensions["pagecache"].close()
     if request.param == "redis":
         client = redis.Redis.from_url(app.config["REDIS_URL"])
         for name in client.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
