@@ -351,7 +351,10 @@ def _on_execute(state: ORMExecuteState) -> None:
         return
     columns = [stmt.table.c[name] for name in KEY_COLUMNS if name in stmt.table.c]
     if isinstance(stmt, Insert):
-        for row in _insert_rows(stmt, state.parameters):
+        inserted = _insert_rows(stmt, state.parameters, state.session)
+        if inserted is None:
+            note(state.session, None)
+        for row in inserted or ():
             note(state.session, keys_for_row(table, row))
         return
     where = stmt.whereclause
@@ -366,10 +369,16 @@ def _on_execute(state: ORMExecuteState) -> None:
         note(state.session, keys_for_row(table, dict(mapped)))
 
 
-def _insert_rows(stmt: Insert, parameters: Any) -> list[dict[str, Any]]:
-    """The KEY_COLUMNS values of the rows an INSERT writes (from .values() or executemany parameters)."""
+def _insert_rows(stmt: Insert, parameters: Any, session: Session) -> list[dict[str, Any]] | None:
+    """The KEY_COLUMNS values of the rows an INSERT writes (from .values() or executemany
+    parameters); None when they cannot be read (INSERT … SELECT), which bumps ``global``."""
     rows: list[dict[str, Any]] = []
-    params = stmt.compile().params
+    if getattr(stmt, "select", None) is not None:
+        return None
+    try:
+        params = stmt.compile(dialect=session.get_bind().dialect).params
+    except Exception:  # noqa: BLE001 - whatever the compiler refuses, the write is not mapped
+        return None
     multi = [k for k in params if "_m" in k]
     if multi:
         count = 1 + max(int(k.rsplit("_m", 1)[1]) for k in multi if k.rsplit("_m", 1)[1].isdigit())

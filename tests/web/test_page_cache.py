@@ -14,6 +14,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from forum import pagecache
 from forum.extensions import db
@@ -274,3 +275,25 @@ def test_new_question_shows_in_cached_search_results(client: FlaskClient, thread
     make_question(title="Thermostat pairing fails at step three", body="The pairing code is rejected every time.")
     html, state = _get(client, "/search?q=pairing")
     assert state == "MISS" and "Thermostat" in html
+
+
+def test_answer_elsewhere_leaves_this_page_a_hit(client: FlaskClient, thread: dict[str, Any], make_question: Any,
+                                                 make_user: Any) -> None:
+    """Invalidation is by what a page read: an unrelated thread's answer does not touch this one."""
+    other = make_question(title="Thermostat schedule resets overnight", body="Every night the schedule is gone.",
+                          tags="thermostat")
+    _primed(client, thread["path"])
+    answers.post_answer(make_user("third"), other, "Pair it again from the app settings.")
+    _commit()
+    _, state = _get(client, thread["path"])
+    assert state == "HIT"
+
+
+def test_raw_sql_write_invalidates_every_page(client: FlaskClient, thread: dict[str, Any]) -> None:
+    """A write the cache cannot map (raw SQL) bumps the global generation: a miss, never stale."""
+    _primed(client, thread["path"])
+    db.session.execute(text("UPDATE questions SET body_html = '<p>Hub blinks purple now</p>' WHERE id = :id"),
+                       {"id": thread["q"]})
+    _commit()
+    html, state = _get(client, thread["path"])
+    assert state == "MISS" and "Hub blinks purple now" in html
