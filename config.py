@@ -142,7 +142,7 @@ class Config:
     VOTES_PER_DAY = 40
     SERIAL_VOTE_MIN_VOTES = 5
     SERIAL_VOTE_WINDOW_HOURS = 24
-    # Anonymous page cache (forum/pagecache.py): whole pages for visitors who are not signed in,
+    # Anonymous page cache (forum/pagecache/): whole pages for visitors who are not signed in,
     # invalidated by the writes that change them. In Redis when REDIS_URL is set, else in each
     # process (PAGE_CACHE_MAX_BYTES of pages) with generations in the database. A page lives at
     # most PAGE_CACHE_TTL seconds (a safety net, and the drift of "5 minutes ago" labels).

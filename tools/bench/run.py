@@ -55,7 +55,7 @@ class Row:
 
 
 def cache_state(url: str, headers: dict[str, str]) -> str:
-    """What the anonymous page cache did for one more request to ``url`` (forum/pagecache.py)."""
+    """What the anonymous page cache did for one more request to ``url`` (forum/pagecache/)."""
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.build_opener(_NoRedirect).open(request, timeout=60) as response:
