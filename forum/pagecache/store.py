@@ -139,23 +139,51 @@ class RedisPages:
             self.client.delete(name)
 
 
+class TwoLevelPages:
+    """Pages in this process first, then in Redis (shared by every process and host).
+
+    A hit in the process saves a round trip: the hit then costs one MGET of its generations.
+    A page found only in Redis is copied into the process. Both levels are checked against the
+    generations before use, so neither can serve a stale page.
+    """
+
+    def __init__(self, local: MemoryPages, shared: RedisPages) -> None:
+        self.local, self.shared = local, shared
+
+    def get(self, key: str) -> bytes | None:
+        value = self.local.get(key)
+        if value is None:
+            value = self.shared.get(key)
+            if value is not None:
+                self.local.set(key, value, 0)
+        return value
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        self.local.set(key, value, ttl)
+        self.shared.set(key, value, ttl)
+
+    def clear(self) -> None:
+        self.local.clear()
+        self.shared.clear()
+
+
 class PageCache:
     def __init__(self, app: Flask) -> None:
         cfg = app.config
         self.ttl = int(cfg["PAGE_CACHE_TTL"])
-        self.pages: MemoryPages | RedisPages
+        local = MemoryPages(int(cfg["PAGE_CACHE_MAX_BYTES"]), self.ttl)
+        self.pages: MemoryPages | TwoLevelPages
         self.generations: DbGenerations | RedisGenerations
         if cfg.get("REDIS_URL"):
             import redis
 
             client = redis.Redis.from_url(cfg["REDIS_URL"])
             prefix = cfg["PAGE_CACHE_PREFIX"]
-            self.pages = RedisPages(client, prefix + "page:")
+            self.pages = TwoLevelPages(local, RedisPages(client, prefix + "page:"))
             self.generations = RedisGenerations(client, prefix + "gen:")
         else:
-            self.pages = MemoryPages(int(cfg["PAGE_CACHE_MAX_BYTES"]), self.ttl)
+            self.pages = local
             self.generations = DbGenerations()
-
 
     def close(self) -> None:
         """Close this thread's connection for generations (tests; a process exit does it otherwise)."""
