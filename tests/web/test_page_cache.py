@@ -297,3 +297,17 @@ def test_raw_sql_write_invalidates_every_page(client: FlaskClient, thread: dict[
     _commit()
     html, state = _get(client, thread["path"])
     assert state == "MISS" and "Hub blinks purple now" in html
+
+
+def test_article_edit_shows_on_its_page(client: FlaskClient, cached: Flask, staff: User) -> None:
+    data = articles.ArticleInput("Resetting the hub", "Hold the button for ten seconds until the light turns green.",
+                                 "setup")
+    article = articles.set_state(staff, articles.create_article(staff, data), "published")
+    _commit()
+    path = f"/articles/{article.id}/{articles.article_slug(article.title)}"
+    assert "fifteen seconds" not in _primed(client, path)
+    articles.edit_article(staff, article, articles.ArticleInput(
+        data.title, "Hold the button for fifteen seconds until the light turns green.", "setup"))
+    _commit()
+    html, state = _get(client, path)
+    assert state == "MISS" and "fifteen seconds" in html
