@@ -252,7 +252,10 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
         poster.login(manifest.poster, manifest.password)
         for label, path, signed_in in pages(manifest):
             headers = {"Cookie": member.cookie_header()} if signed_in else {}
-            status, page = (member if signed_in else Browser(forum.base)).get(path)
+            # Several requests, so that every worker has served the page once (its cold start and,
+            # for anonymous pages, its entry in the page cache) before the warm-up and measurement.
+            for _ in range(3 * WORKERS):
+                status, page = (member if signed_in else Browser(forum.base)).get(path)
             if status != 200:
                 raise RuntimeError(f"{path} answered {status}: {page[-500:]}")
             if signed_in and manifest.member not in page:
