@@ -148,7 +148,7 @@ class Config:
     # most PAGE_CACHE_TTL seconds (a safety net, and the drift of "5 minutes ago" labels).
     PAGE_CACHE_ENABLED = True
     PAGE_CACHE_TTL = 300
-    PAGE_CACHE_MAX_BYTES = 64 * 1024 * 1024
+    PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024  # about 1,600 question pages; counts towards each worker's RSS
     PAGE_CACHE_PREFIX = "forum:pagecache:"
 
 
