@@ -6,8 +6,10 @@ would be a stale hit.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -311,3 +313,14 @@ def test_article_edit_shows_on_its_page(client: FlaskClient, cached: Flask, staf
     _commit()
     html, state = _get(client, path)
     assert state == "MISS" and "fifteen seconds" in html
+
+
+def test_scheduled_banner_shows_when_it_starts(client: FlaskClient, thread: dict[str, Any], staff: User) -> None:
+    """No write happens when a scheduled banner starts: a cached page must not outlive that moment."""
+    start = datetime.now(timezone.utc) + timedelta(seconds=3)
+    announcements.create_announcement(staff, "Maintenance window tonight", "info", starts_at=start)
+    _commit()
+    assert "Maintenance window tonight" not in _primed(client, thread["path"])
+    time.sleep(max((start - datetime.now(timezone.utc)).total_seconds(), 0) + 0.1)
+    html, state = _get(client, thread["path"])
+    assert state == "MISS" and "Maintenance window tonight" in html
