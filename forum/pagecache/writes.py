@@ -33,6 +33,8 @@ def note(session: Session, keys: Iterable[str] | None) -> None:
 
 def on_event(event: Event) -> None:
     """Subscriber of every domain event: its question's page and the lists, or its article."""
+    if not cache_enabled():
+        return
     keys: set[str] = set()
     if event.question_id is not None:
         keys |= {f"questions:{event.question_id}", LISTS}
