@@ -85,6 +85,20 @@ def _own_keys() -> set[str]:
 
 
 def _serve() -> Response | None:
+    """before_request: answer from the cache, or mark the page to be stored after it renders.
+
+    A cache that cannot be reached (Redis down, a database without the migration) serves the
+    page uncached rather than failing it; the error is logged.
+    """
+    try:
+        return _serve_or_mark()
+    except Exception:  # any failure of the cache must leave the page working
+        g.pop("page_cache", None)
+        current_app.logger.warning("page cache unavailable", exc_info=True)
+        return None
+
+
+def _serve_or_mark() -> Response | None:
     cache = current_cache()
     key = _cache_key() if cache is not None else None
     if cache is None or key is None:
@@ -125,6 +139,15 @@ def _next_banner_change(now: datetime) -> float | None:
 
 
 def _store(response: Response) -> Response:
+    """after_request: store a page rendered for the cache (see _serve); never fails the response."""
+    try:
+        return _store_page(response)
+    except Exception:  # the page itself is fine; only storing it failed
+        current_app.logger.warning("page cache: storing failed", exc_info=True)
+        return response
+
+
+def _store_page(response: Response) -> Response:
     pending = g.pop("page_cache", None)
     cache = current_cache()
     if pending is None or cache is None:

@@ -324,3 +324,17 @@ def test_scheduled_banner_shows_when_it_starts(client: FlaskClient, thread: dict
     time.sleep(max((start - datetime.now(timezone.utc)).total_seconds(), 0) + 0.1)
     html, state = _get(client, thread["path"])
     assert state == "MISS" and "Maintenance window tonight" in html
+
+
+def test_unreachable_redis_serves_pages_and_takes_writes(app: Flask, client: FlaskClient, asked_and_answered: Any,
+                                                         make_user: Any) -> None:
+    """The cache is an accelerator: with its Redis down, pages are rendered and writes commit."""
+    app.config.update(PAGE_CACHE_ENABLED=True, REDIS_URL="redis://127.0.0.1:1/0")
+    pagecache.init_app(app)
+    q, _ = asked_and_answered
+    path = f"/questions/{q.id}/{questions.slugify(q.title)}"
+    assert client.get(path).status_code == 200
+    answers.post_answer(make_user("third"), q, "Unplug the hub and wait for the green light.")
+    _commit()
+    r = client.get(path)
+    assert r.status_code == 200 and "wait for the green light" in r.get_data(as_text=True)
