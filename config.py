@@ -172,13 +172,13 @@ class Config:
     PROXY_FIX_X_HOST = 0
     PROXY_FIX_X_PORT = 0
     PROXY_FIX_X_PREFIX = 0
-    # Anonymous page cache (forum/pagecache.py): whole pages for visitors who are not signed in,
+    # Anonymous page cache (forum/pagecache/): whole pages for visitors who are not signed in,
     # invalidated by the writes that change them. In Redis when REDIS_URL is set, else in each
     # process (PAGE_CACHE_MAX_BYTES of pages) with generations in the database. A page lives at
     # most PAGE_CACHE_TTL seconds (a safety net, and the drift of "5 minutes ago" labels).
     PAGE_CACHE_ENABLED = True
     PAGE_CACHE_TTL = 300
-    PAGE_CACHE_MAX_BYTES = 64 * 1024 * 1024
+    PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024  # about 1,600 question pages; counts towards each worker's RSS
     PAGE_CACHE_PREFIX = "forum:pagecache:"
 
 

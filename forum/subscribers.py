@@ -107,5 +107,5 @@ def init_app(app: Flask) -> None:
     subscribe(Event, search_sync.note, Phase.IN_TRANSACTION)
 
     # ---- page cache: every event's question page and the lists (or its article) are bumped
-    # with the write; rows flushed and atomic UPDATEs are mapped too (forum/pagecache.py).
+    # with the write; rows flushed and atomic UPDATEs are mapped too (forum/pagecache/).
     subscribe(Event, pagecache.on_event, Phase.IN_TRANSACTION)

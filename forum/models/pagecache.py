@@ -1,4 +1,4 @@
-"""Generation numbers of what cached pages read (forum/pagecache.py), when no Redis is configured."""
+"""Generation numbers of what cached pages read (forum/pagecache/), when no Redis is configured."""
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, String

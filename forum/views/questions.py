@@ -69,7 +69,7 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
     thread = thread_page(question.id, current_user)
     panel = thread.staff_panel
     # Building a form puts a CSRF token in the visitor's session. Anonymous visitors may not
-    # post here, and their page is shared through the page cache (forum/pagecache.py): no forms.
+    # post here, and their page is shared through the page cache (forum/pagecache/): no forms.
     signed_in = current_user.is_authenticated
     return render_template(
         "questions/show.html",

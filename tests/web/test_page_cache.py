@@ -6,14 +6,17 @@ would be a stale hit.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from forum import pagecache
 from forum.extensions import db
@@ -32,6 +35,7 @@ def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
         app.config["PAGE_CACHE_PREFIX"] = f"test:pagecache:{uuid.uuid4().hex}:"
     pagecache.init_app(app)
     yield app
+    app.extensions["pagecache"].close()
     if request.param == "redis":
         client = redis.Redis.from_url(app.config["REDIS_URL"])
         for name in client.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
@@ -273,3 +277,64 @@ def test_new_question_shows_in_cached_search_results(client: FlaskClient, thread
     make_question(title="Thermostat pairing fails at step three", body="The pairing code is rejected every time.")
     html, state = _get(client, "/search?q=pairing")
     assert state == "MISS" and "Thermostat" in html
+
+
+def test_answer_elsewhere_leaves_this_page_a_hit(client: FlaskClient, thread: dict[str, Any], make_question: Any,
+                                                 make_user: Any) -> None:
+    """Invalidation is by what a page read: an unrelated thread's answer does not touch this one."""
+    other = make_question(title="Thermostat schedule resets overnight", body="Every night the schedule is gone.",
+                          tags="thermostat")
+    _primed(client, thread["path"])
+    answers.post_answer(make_user("third"), other, "Pair it again from the app settings.")
+    _commit()
+    _, state = _get(client, thread["path"])
+    assert state == "HIT"
+
+
+def test_raw_sql_write_invalidates_every_page(client: FlaskClient, thread: dict[str, Any]) -> None:
+    """A write the cache cannot map (raw SQL) bumps the global generation: a miss, never stale."""
+    _primed(client, thread["path"])
+    db.session.execute(text("UPDATE questions SET body_html = '<p>Hub blinks purple now</p>' WHERE id = :id"),
+                       {"id": thread["q"]})
+    _commit()
+    html, state = _get(client, thread["path"])
+    assert state == "MISS" and "Hub blinks purple now" in html
+
+
+def test_article_edit_shows_on_its_page(client: FlaskClient, cached: Flask, staff: User) -> None:
+    data = articles.ArticleInput("Resetting the hub", "Hold the button for ten seconds until the light turns green.",
+                                 "setup")
+    article = articles.set_state(staff, articles.create_article(staff, data), "published")
+    _commit()
+    path = f"/articles/{article.id}/{articles.article_slug(article.title)}"
+    assert "fifteen seconds" not in _primed(client, path)
+    articles.edit_article(staff, article, articles.ArticleInput(
+        data.title, "Hold the button for fifteen seconds until the light turns green.", "setup"))
+    _commit()
+    html, state = _get(client, path)
+    assert state == "MISS" and "fifteen seconds" in html
+
+
+def test_scheduled_banner_shows_when_it_starts(client: FlaskClient, thread: dict[str, Any], staff: User) -> None:
+    """No write happens when a scheduled banner starts: a cached page must not outlive that moment."""
+    start = datetime.now(timezone.utc) + timedelta(seconds=3)
+    announcements.create_announcement(staff, "Maintenance window tonight", "info", starts_at=start)
+    _commit()
+    assert "Maintenance window tonight" not in _primed(client, thread["path"])
+    time.sleep(max((start - datetime.now(timezone.utc)).total_seconds(), 0) + 0.1)
+    html, state = _get(client, thread["path"])
+    assert state == "MISS" and "Maintenance window tonight" in html
+
+
+def test_unreachable_redis_serves_pages_and_takes_writes(app: Flask, client: FlaskClient, asked_and_answered: Any,
+                                                         make_user: Any) -> None:
+    """The cache is an accelerator: with its Redis down, pages are rendered and writes commit."""
+    app.config.update(PAGE_CACHE_ENABLED=True, REDIS_URL="redis://127.0.0.1:1/0")
+    pagecache.init_app(app)
+    q, _ = asked_and_answered
+    path = f"/questions/{q.id}/{questions.slugify(q.title)}"
+    assert client.get(path).status_code == 200
+    answers.post_answer(make_user("third"), q, "Unplug the hub and wait for the green light.")
+    _commit()
+    r = client.get(path)
+    assert r.status_code == 200 and "wait for the green light" in r.get_data(as_text=True)

@@ -32,6 +32,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,7 @@ class Row:
 
 
 def cache_state(url: str, headers: dict[str, str]) -> str:
-    """What the anonymous page cache did for one more request to ``url`` (forum/pagecache.py)."""
+    """What the anonymous page cache did for one more request to ``url`` (forum/pagecache/)."""
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.build_opener(_NoRedirect).open(request, timeout=60) as response:
@@ -262,7 +263,12 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
         poster.login(manifest.poster, manifest.password)
         for label, path, signed_in in pages(manifest):
             headers = {"Cookie": member.cookie_header()} if signed_in else {}
-            status, page = (member if signed_in else Browser(forum.base)).get(path)
+            # Concurrent requests, so that every worker has served the page once (its cold start
+            # and, for anonymous pages, its entry in the page cache) before the measurement.
+            with ThreadPoolExecutor(CONNECTIONS) as pool:
+                browsers = [member if signed_in else Browser(forum.base) for _ in range(3 * WORKERS)]
+                answers = list(pool.map(Browser.get, browsers, [path] * len(browsers)))
+            status, page = answers[-1]
             if status != 200:
                 raise RuntimeError(f"{path} answered {status}: {page[-500:]}")
             if signed_in and manifest.member not in page:

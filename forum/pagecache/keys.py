@@ -1,0 +1,76 @@
+"""What a page depends on, and which dependencies a changed row bumps."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+GLOBAL, SEQ, LISTS, ARTICLES, BANNERS = "global", "seq", "lists", "articles", "banners"
+BUMPS = "forum.pagecache.bumps"
+REBUMP = "forum.pagecache.rebump"
+HEADER = "X-Cache"
+
+# Endpoint -> the page's own keys (view args filled in). Only these endpoints are cached.
+ENDPOINT_KEYS: dict[str, tuple[str, ...]] = {
+    "main.index": (LISTS, ARTICLES),
+    "questions.index": (LISTS,),
+    "questions.tags": (LISTS,),
+    "questions.tag": (LISTS,),
+    "questions.show": ("questions:{question_id}",),
+    "articles.index": (ARTICLES,),
+    "articles.show": (ARTICLES, "articles:{article_id}"),
+    "search.index": (LISTS, ARTICLES),
+}
+
+# Tables whose rows no anonymous page shows: per-user state, staff-only data, queues and logs.
+IRRELEVANT = frozenset({
+    "page_cache_generations", "search_pending", "mail_outbox", "notifications", "notification_preferences",
+    "digests_sent", "question_follows", "tag_follows", "announcement_dismissals", "reputation_events", "votes",
+    "flags", "moderation_log", "user_notes", "watched_words", "post_mentions", "support_playbooks",
+    "support_on_duty", "support_alerts", "canned_replies", "case_events", "support_cases", "suggested_edits",
+    "revisions", "question_triage",
+})
+
+# Columns a row's keys are computed from (selected before an UPDATE or DELETE runs).
+KEY_COLUMNS = ("id", "question_id", "answer_id", "article_id", "user_id", "target_type", "target_id",
+               "source_type", "source_id")
+_SOURCE_TABLES = {"question": "questions", "answer": "answers", "comment": "comments", "article": "articles"}
+PRESELECT_LIMIT = 1000
+
+
+def keys_for_row(table: str, row: Mapping[str, Any]) -> set[str] | None:
+    """The generation keys a change to ``row`` of ``table`` bumps; None when unknown (-> global).
+
+    ``row`` holds whichever of KEY_COLUMNS are known (a new row may lack its id).
+    """
+    if table in IRRELEVANT:
+        return set()
+    if table == "announcements":
+        return {BANNERS}
+    keys: set[str] = set()
+    if row.get("id") is not None:
+        keys.add(f"{table}:{row['id']}")
+    if row.get("question_id") is not None:
+        keys |= {f"questions:{row['question_id']}", LISTS}
+    if row.get("answer_id") is not None:
+        keys.add(f"answers:{row['answer_id']}")
+    if table in ("questions", "answers", "tags"):
+        return keys | {LISTS}
+    if table in ("articles", "article_tags", "article_feedback"):
+        if row.get("article_id") is not None:
+            keys.add(f"articles:{row['article_id']}")
+        return keys | {ARTICLES}
+    if table in ("comments", "question_tags"):
+        return keys if row.get("question_id") is not None else None
+    if table == "users":
+        return keys if row.get("id") is not None else set()  # a new member is on no cached page yet
+    if table == "user_badges":
+        return {f"users:{row['user_id']}"} if row.get("user_id") is not None else None
+    if table == "post_links":
+        # A link shows as a card on its source and as a backlink on its target.
+        ends = [(row.get("source_type"), row.get("source_id")), (row.get("target_type"), row.get("target_id"))]
+        if any(kind not in _SOURCE_TABLES or ident is None for kind, ident in ends):
+            return None
+        return {f"{_SOURCE_TABLES[str(kind)]}:{ident}" for kind, ident in ends}
+    if row.get("question_id") is not None:
+        return keys
+    return None

@@ -1,0 +1,179 @@
+"""The write side: what a transaction touched, bumped when it commits."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Delete, Insert, TextClause, Update, event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from ..database import after_real_commit
+from ..events import ArticleChanged, Event
+from ..extensions import db
+from .keys import (
+    ARTICLES,
+    BANNERS,
+    BUMPS,
+    GLOBAL,
+    IRRELEVANT,
+    KEY_COLUMNS,
+    LISTS,
+    PRESELECT_LIMIT,
+    REBUMP,
+    keys_for_row,
+)
+from .store import DbGenerations, RedisGenerations, cache_enabled, current_cache
+
+
+def note(session: Session, keys: Iterable[str] | None) -> None:
+    """Remember keys to bump at commit; None (an unmapped write) bumps ``global``."""
+    session.info.setdefault(BUMPS, set()).update({GLOBAL} if keys is None else keys)
+
+
+def on_event(event: Event) -> None:
+    """Subscriber of every domain event: its question's page and the lists, or its article."""
+    if not cache_enabled():
+        return
+    keys: set[str] = set()
+    if event.question_id is not None:
+        keys |= {f"questions:{event.question_id}", LISTS}
+    if isinstance(event, ArticleChanged):
+        keys |= {f"articles:{event.article_id}", ARTICLES}
+    if keys:
+        note(db.session(), keys)
+
+
+def _row_of(obj: Any) -> tuple[str, dict[str, Any]] | None:
+    state = inspect(obj)
+    table = getattr(state.mapper.local_table, "name", None)
+    if table is None:
+        return None
+    row: dict[str, Any] = {}
+    loaded = state.dict
+    for attr in state.mapper.column_attrs:
+        name = attr.columns[0].name
+        if name in KEY_COLUMNS and attr.key in loaded:
+            row[name] = loaded[attr.key]
+    if row.get("id") is None and state.identity is not None and len(state.identity) == 1:
+        row["id"] = state.identity[0]
+    return table, row
+
+
+def _after_flush(session: Session, flush_context: Any) -> None:
+    if not cache_enabled():
+        return
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        found = _row_of(obj)
+        if found is None:
+            note(session, None)
+        else:
+            note(session, keys_for_row(*found))
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    if not cache_enabled():
+        return
+    stmt = state.statement
+    if not isinstance(stmt, Insert | Update | Delete):
+        if isinstance(stmt, TextClause):
+            words = stmt.text.lstrip().split(None, 1)[:1]
+            if words and words[0].upper() in {"INSERT", "UPDATE", "DELETE", "REPLACE"}:
+                note(state.session, None)  # raw SQL we cannot map
+        return
+    table = getattr(stmt.table, "name", None)
+    if table is None or table in IRRELEVANT:
+        return
+    if table == "announcements":
+        note(state.session, {BANNERS})
+        return
+    columns = [stmt.table.c[name] for name in KEY_COLUMNS if name in stmt.table.c]
+    if isinstance(stmt, Insert):
+        inserted = _insert_rows(stmt, state.parameters, state.session)
+        if inserted is None:
+            note(state.session, None)
+        for row in inserted or ():
+            note(state.session, keys_for_row(table, row))
+        return
+    where = stmt.whereclause
+    if where is None:
+        note(state.session, None)
+        return
+    rows = state.session.execute(select(*columns).where(where).limit(PRESELECT_LIMIT + 1)).mappings().all()
+    if len(rows) > PRESELECT_LIMIT:
+        note(state.session, None)
+        return
+    for mapped in rows:
+        note(state.session, keys_for_row(table, dict(mapped)))
+
+
+def _insert_rows(stmt: Insert, parameters: Any, session: Session) -> list[dict[str, Any]] | None:
+    """The KEY_COLUMNS values of the rows an INSERT writes (from .values() or executemany
+    parameters); None when they cannot be read (INSERT … SELECT), which bumps ``global``."""
+    rows: list[dict[str, Any]] = []
+    if getattr(stmt, "select", None) is not None:
+        return None
+    try:
+        params = stmt.compile(dialect=session.get_bind().dialect).params
+    except Exception:  # noqa: BLE001 - whatever the compiler refuses, the write is not mapped
+        return None
+    multi = [k for k in params if "_m" in k]
+    if multi:
+        count = 1 + max(int(k.rsplit("_m", 1)[1]) for k in multi if k.rsplit("_m", 1)[1].isdigit())
+        for i in range(count):
+            rows.append({c: params[f"{c}_m{i}"] if i else params.get(c, params.get(f"{c}_m0"))
+                         for c in KEY_COLUMNS if f"{c}_m{i}" in params or (i == 0 and c in params)})
+    elif any(c in params for c in KEY_COLUMNS):
+        rows.append({c: params[c] for c in KEY_COLUMNS if c in params})
+    extra = parameters if isinstance(parameters, list) else [parameters] if parameters else []
+    rows.extend({c: p[c] for c in KEY_COLUMNS if c in p} for p in extra if isinstance(p, Mapping))
+    return rows or [{}]
+
+
+def _before_commit(session: Session) -> None:
+    """DB generations: bump inside the writer's transaction, after its last flush."""
+    cache = current_cache() if cache_enabled() else None
+    if cache is None or not isinstance(cache.generations, DbGenerations):
+        return
+    session.flush()
+    keys = session.info.pop(BUMPS, None)
+    if keys:
+        cache.generations.bump(session, keys)
+        # Search pages read the index, which is written after the commit (forum/search_sync.py):
+        # bump their keys once more then, or a search rendered in between would be stored as new.
+        session.info[REBUMP] = keys & {LISTS, ARTICLES}
+
+
+def _after_commit(session: Session) -> None:
+    """Redis generations: bump once the transaction really committed (after the index write:
+    this hook is registered after search_sync's). DB generations: the second bump of REBUMP."""
+    keys = session.info.pop(BUMPS, None)
+    again = session.info.pop(REBUMP, None)
+    if not (keys or again) or not cache_enabled():
+        return
+    cache = current_cache()
+    try:
+        if keys and cache is not None and isinstance(cache.generations, RedisGenerations):
+            cache.generations.bump(session, keys)
+        elif again and cache is not None and isinstance(cache.generations, DbGenerations):
+            with db.engine.begin() as connection:
+                cache.generations.bump(connection, again)
+    except Exception:
+        # The write is committed; the pages it touched expire within PAGE_CACHE_TTL.
+        current_app.logger.exception("page cache: generation bump failed")
+
+
+_installed = False
+
+
+def install() -> None:
+    """Listen to every Flask-SQLAlchemy session (once per process; each app decides whether to use it)."""
+    global _installed
+    if _installed:
+        return
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    event.listen(FlaskSession, "do_orm_execute", _on_execute)
+    event.listen(FlaskSession, "before_commit", _before_commit)
+    after_real_commit("pagecache", _after_flush, _after_commit, (BUMPS, REBUMP))
+    _installed = True
