@@ -113,10 +113,15 @@ def _insert_rows(stmt: Insert, parameters: Any, session: Session) -> list[dict[s
     rows: list[dict[str, Any]] = []
     if getattr(stmt, "select", None) is not None:
         return None
-    try:
-        params = stmt.compile(dialect=session.get_bind().dialect).params
-    except Exception:  # noqa: BLE001 - whatever the compiler refuses, the write is not mapped
-        return None
+    if isinstance(parameters, list):
+        # An executemany (an ORM bulk INSERT, such as the stored related questions) carries its
+        # rows in the parameters, and its statement does not compile outside its execution.
+        params: dict[str, Any] = {}
+    else:
+        try:
+            params = stmt.compile(dialect=session.get_bind().dialect).params
+        except Exception:  # noqa: BLE001 - whatever the compiler refuses, the write is not mapped
+            return None
     multi = [k for k in params if "_m" in k]
     if multi:
         count = 1 + max(int(k.rsplit("_m", 1)[1]) for k in multi if k.rsplit("_m", 1)[1].isdigit())
