@@ -281,10 +281,12 @@ def test_new_question_shows_in_cached_search_results(client: FlaskClient, thread
 
 def test_answer_elsewhere_leaves_this_page_a_hit(client: FlaskClient, thread: dict[str, Any], make_question: Any,
                                                  make_user: Any) -> None:
-    """Invalidation is by what a page read: an unrelated thread's answer does not touch this one."""
-    other = make_question(title="Thermostat schedule resets overnight", body="Every night the schedule is gone.",
-                          tags="thermostat")
+    """Invalidation is by what a page read: an unrelated thread's answer does not touch this one
+    (unrelated in words too: a thread listed under "Related questions" is read by the page)."""
+    other = make_question(title="Invoice address refused", body="Billing rejects my new postcode.",
+                          tags="billing")
     _primed(client, thread["path"])
+    assert "Invoice address" not in _get(client, thread["path"])[0]
     answers.post_answer(make_user("third"), other, "Pair it again from the app settings.")
     _commit()
     _, state = _get(client, thread["path"])
