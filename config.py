@@ -29,6 +29,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: sqlite file in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR: str | None = None  # default: instance/index; ":memory:" for a RAM index
+    # Decoded posting lists each process keeps (search/postings.py); a worker's memory grows by
+    # up to this much with the variety of searches, not with the forum (docs/performance.md).
+    SEARCH_CACHE_MIB = 32
     REDIS_URL: str | None = None
     # The names the pages say (templates read them through forum/templating.py): the site, the
     # company whose support team answers, and the products customers own.

@@ -28,6 +28,7 @@ class IndexHandle:
         self.path: str | None = app.config["SEARCH_INDEX_DIR"] or None
         if self.path == ":memory:":
             self.path = None
+        self.cache_budget = int(app.config["SEARCH_CACHE_MIB"]) * 1024 * 1024
         self._index: SearchIndex | None = None
         self._lock = threading.Lock()
 
@@ -36,7 +37,7 @@ class IndexHandle:
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = SearchIndex.open(self.path)
+                    self._index = SearchIndex.open(self.path, cache_budget=self.cache_budget)
         return self._index
 
     def close(self) -> None:

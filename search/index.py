@@ -26,6 +26,7 @@ from search.errors import SearchError
 from search.files import PreadStorage
 from search.highlight import highlight_title, snippet
 from search.plan import Plan, build_plan, keep_rarest, similar_plan, without_unknown
+from search.postings import DEFAULT_BUDGET
 from search.query import KNOWN_KINDS, ParsedQuery, parse_query
 from search.results import Hit, SearchResults
 from search.schema import build_schema, document_fields, schema_signature, weighting
@@ -95,7 +96,7 @@ class SearchIndex:
         storage: Any,
         *,
         write_timeout: float = 10.0,
-        cache_budget: int = 256 * 1024 * 1024,
+        cache_budget: int = DEFAULT_BUDGET,
         kinds: Iterable[str] = KNOWN_KINDS,
     ) -> None:
         """Wrap an opened Whoosh index; use `SearchIndex.open` instead."""
@@ -113,14 +114,15 @@ class SearchIndex:
         path: str | os.PathLike[str] | None,
         *,
         write_timeout: float = 10.0,
-        cache_budget: int = 256 * 1024 * 1024,
+        cache_budget: int = DEFAULT_BUDGET,
         kinds: Iterable[str] = KNOWN_KINDS,
     ) -> SearchIndex:
         """Open the index at `path`, creating the directory and index if missing.
 
         `path=None` gives a private in-memory index (tests, development).
         `write_timeout` bounds how long writes wait for another writer.  `kinds` lists
-        the document kinds that ``is:<kind>`` accepts.
+        the document kinds that ``is:<kind>`` accepts.  `cache_budget` bounds the decoded
+        posting lists kept in memory (bytes, approximate).
 
         Raises:
             SearchError: the directory cannot be created or the index cannot be
