@@ -230,8 +230,11 @@ def forum_env(manifest: Manifest, workdir: Path) -> dict[str, str]:
 
 
 def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
-          log: Callable[[str], None] = print) -> tuple[list[Row], float, dict[str, list[float]]]:
-    """Serve hello-world and the forum, load every page; returns rows, the ceiling and peak RSS."""
+          log: Callable[[str], None] = print, app_dir: Path = REPO) -> tuple[list[Row], float, dict[str, list[float]]]:
+    """Serve hello-world and the forum, load every page; returns rows, the ceiling and peak RSS.
+
+    `app_dir` is the checkout the forum is served from (another one for a before/after run).
+    """
     rss: dict[str, list[float]] = {}
     with serve("tools.bench.hello:app", {}, workdir, "hello") as hello:
         if warmup:
@@ -240,7 +243,8 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
         rss["hello-world"] = hello.peak_rss_mib()
     log(f"hello-world: {ceiling.rps:,.0f} req/s")
     rows = [Row("hello-world", "/", ceiling)]
-    with serve("forum:create_app()", forum_env(manifest, workdir), workdir, "forum", probe="/login") as forum:
+    with serve("forum:create_app()", forum_env(manifest, workdir), workdir, "forum", probe="/login",
+               app_dir=app_dir) as forum:
         member, poster = Browser(forum.base), Browser(forum.base)
         member.login(manifest.member, manifest.password)
         poster.login(manifest.poster, manifest.password)
@@ -285,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the forum here (default: a temporary directory)")
     parser.add_argument("--reuse", action="store_true", help="load the forum already generated in --workdir")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--app-dir", type=Path, default=REPO,
+                        help="serve the forum from this checkout (e.g. an older commit, for before/after)")
     args = parser.parse_args(argv)
     try:
         wrk.executable()
@@ -303,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"generating {args.posts:,} posts into {url} ...")
             manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True)
             manifest.save(manifest_path)
-        rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup)
+        rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup, app_dir=args.app_dir.resolve())
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
