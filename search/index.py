@@ -134,7 +134,8 @@ class SearchIndex:
                 ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
-                storage = PreadStorage(os.fspath(path))
+                # os.pread is POSIX-only; elsewhere Whoosh's own storage (a copy per reader).
+                storage = (PreadStorage if hasattr(os, "pread") else FileStorage)(os.fspath(path))
                 ix = cls._open_or_create(storage)
         except SearchError:
             raise
