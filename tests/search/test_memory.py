@@ -23,6 +23,8 @@ from search.files import PreadStorage
 from search.index import SearchIndex
 from tools.search.synthetic import SyntheticForum
 
+pytestmark = pytest.mark.slow  # an 8 MB on-disk index, searches under tracemalloc: ~20 s
+
 DOCS = 2_000
 
 
