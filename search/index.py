@@ -1,7 +1,8 @@
 """`SearchIndex`: the one object the Flask app talks to.
 
 One instance per process.  Reads share a searcher that is refreshed when another
-process commits (checked per call, one directory listing); writes take the index's
+process commits (checked per call, one directory listing); its files are read with
+``os.pread`` (`search.files.PreadStorage`), never copied into the process; writes take the index's
 write lock with back-off (see `search.writing`).  Every public method's bounds are
 hard: at most `MAX_PER_PAGE` hits per page, `MAX_PAGE` pages and `MAX_SIMILAR` similar
 posts, whatever the caller asks for.
