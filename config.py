@@ -32,6 +32,9 @@ class Config:
     # "whoosh": files in SEARCH_INDEX_DIR on this host (the embedded default); "postgres": tables in
     # the PostgreSQL database, shared by every web host (FORUM_SEARCH_BACKEND=postgres).
     SEARCH_BACKEND = "whoosh"
+    # Decoded posting lists each process keeps (search/postings.py); a worker's memory grows by
+    # up to this much with the variety of searches, not with the forum (docs/performance.md).
+    SEARCH_CACHE_MIB = 32
     REDIS_URL: str | None = None
     # Seconds an index write may wait to be coalesced with other commits' writes (0: write after
     # each commit, in the request). With a delay, a background thread per process writes every

@@ -48,6 +48,7 @@ class IndexHandle:
         # Fail at start-up, not on the first search: the postgres backend needs the app's database to be one.
         if self.in_database and not str(app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgres"):
             raise ValueError("SEARCH_BACKEND=postgres needs a PostgreSQL database (FORUM_DATABASE_URL=postgresql://...)")
+        self.cache_budget = int(app.config["SEARCH_CACHE_MIB"]) * 1024 * 1024
         self._index: SearchBackend | None = None
         self._lock = threading.Lock()
 
@@ -69,7 +70,7 @@ class IndexHandle:
                     if self.in_database:
                         self._index = PgSearchIndex(db.engine, reader=_session_connection)
                     else:
-                        self._index = SearchIndex.open(self.path)
+                        self._index = SearchIndex.open(self.path, cache_budget=self.cache_budget)
         return self._index
 
     def close(self) -> None:

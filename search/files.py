@@ -24,6 +24,7 @@ Writing is unchanged (`FileStorage.create_file`).
 from __future__ import annotations
 
 import os
+import threading
 from array import array
 from typing import Any
 
@@ -57,16 +58,31 @@ class _Descriptor:
 
 
 class _Window:
-    """A file-like view of ``[start, start + length)`` of a descriptor, with its own position.
+    """A file-like view of ``[start, start + length)`` of a descriptor.
 
     Gives `StructFile` and `pickle.load` the read/readline/readinto/seek/tell they call.
+    The position is per thread: Whoosh's readers share one file per segment part between
+    all the searches of a searcher, and some of them read statefully (a posting block's
+    header is seek, read_int, read_pickle, tell).  Threads searching at once would move
+    each other's position; ``os.pread`` releases the GIL, so they did, within a few
+    queries (`tests/search/test_memory.py`).  Every Whoosh read sequence starts with a
+    seek or a positioned `get`, so a thread's first read never depends on another's.
     """
 
     def __init__(self, fd: _Descriptor, start: int, length: int) -> None:
         self._fd: _Descriptor | None = fd
         self.start = start
         self.length = length
-        self.pos = 0
+        self._local = threading.local()
+
+    @property
+    def pos(self) -> int:
+        pos: int = getattr(self._local, "pos", 0)
+        return pos
+
+    @pos.setter
+    def pos(self, value: int) -> None:
+        self._local.pos = value
 
     @property
     def descriptor(self) -> _Descriptor:

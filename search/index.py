@@ -1,7 +1,8 @@
 """`SearchIndex`: the one object the Flask app talks to.
 
 One instance per process.  Reads share a searcher that is refreshed when another
-process commits (checked per call, one directory listing); writes take the index's
+process commits (checked per call, one directory listing); its files are read with
+``os.pread`` (`search.files.PreadStorage`), never copied into the process; writes take the index's
 write lock with back-off (see `search.writing`).  Every public method's bounds are
 hard: at most `MAX_PER_PAGE` hits per page, `MAX_PAGE` pages and `MAX_SIMILAR` similar
 posts, whatever the caller asks for.
@@ -27,6 +28,7 @@ from search.errors import SearchError
 from search.files import PreadStorage
 from search.highlight import highlight_title, snippet
 from search.plan import Plan, build_plan, keep_rarest, similar_plan, without_unknown
+from search.postings import DEFAULT_BUDGET
 from search.query import KNOWN_KINDS, ParsedQuery, parse_query
 from search.results import Hit, SearchResults
 from search.schema import build_schema, document_fields, schema_signature, weighting
@@ -136,7 +138,7 @@ class SearchIndex:
         storage: Any,
         *,
         write_timeout: float = 10.0,
-        cache_budget: int = 256 * 1024 * 1024,
+        cache_budget: int = DEFAULT_BUDGET,
         kinds: Iterable[str] = KNOWN_KINDS,
     ) -> None:
         """Wrap an opened Whoosh index; use `SearchIndex.open` instead."""
@@ -154,14 +156,15 @@ class SearchIndex:
         path: str | os.PathLike[str] | None,
         *,
         write_timeout: float = 10.0,
-        cache_budget: int = 256 * 1024 * 1024,
+        cache_budget: int = DEFAULT_BUDGET,
         kinds: Iterable[str] = KNOWN_KINDS,
     ) -> SearchIndex:
         """Open the index at `path`, creating the directory and index if missing.
 
         `path=None` gives a private in-memory index (tests, development).
         `write_timeout` bounds how long writes wait for another writer.  `kinds` lists
-        the document kinds that ``is:<kind>`` accepts.
+        the document kinds that ``is:<kind>`` accepts.  `cache_budget` bounds the decoded
+        posting lists kept in memory (bytes, approximate).
 
         Raises:
             SearchError: the directory cannot be created or the index cannot be
@@ -173,7 +176,8 @@ class SearchIndex:
                 ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
-                storage = PreadStorage(os.fspath(path))
+                # os.pread is POSIX-only; elsewhere Whoosh's own storage (a copy per reader).
+                storage = (PreadStorage if hasattr(os, "pread") else FileStorage)(os.fspath(path))
                 ix = cls._open_or_create(storage)
         except SearchError:
             raise

@@ -19,15 +19,25 @@ from whoosh.util.numeric import byte_to_length
 from search.plan import TermRef
 from search.schema import BM25_B, BM25_K1
 
-__all__ = ["PostingCache", "decode_postings", "decode_positions", "BM25Table"]
+__all__ = ["PostingCache", "DEFAULT_BUDGET", "decode_postings", "decode_positions", "BM25Table"]
+
+# 32 MiB: every gunicorn worker holds its own cache, and the memory target is 150 MiB per
+# worker (docs/performance.md, "Memory").  The decoded data of the benchmark's pages at
+# 200,000 posts took 17 MiB; a query whose lists were evicted decodes them again from the
+# page cache (milliseconds).
+DEFAULT_BUDGET = 32 * 1024 * 1024
 
 _LENGTHS = [byte_to_length(b) for b in range(256)]
 
 
 class PostingCache:
-    """Thread-safe LRU bounded by an approximate size in bytes (default 256 MB)."""
+    """Thread-safe LRU bounded by an approximate size in bytes (default 32 MiB).
 
-    def __init__(self, budget: int = 256 * 1024 * 1024) -> None:
+    Sizes are the callers' estimates of what each value holds (e.g. 8 bytes a posting
+    for two arrays); `tests/search/test_memory.py` checks them against tracemalloc.
+    """
+
+    def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
         self.budget = budget
         self._items: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
         self._size = 0

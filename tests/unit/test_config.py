@@ -63,3 +63,16 @@ def test_postgres_urls_use_psycopg3(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("FORUM_INSTANCE_PATH", str(tmp_path))
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "postgres://u@h/db"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_search_cache_budget_comes_from_the_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Operators size each worker's posting cache with FORUM_SEARCH_CACHE_MIB (default 32).
+    from forum.search_index import get_handle
+
+    monkeypatch.setenv("FORUM_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("FORUM_SEARCH_CACHE_MIB", "5")
+    app = create_app("testing")
+    with app.app_context():
+        assert get_handle().index._cache.budget == 5 * 1024 * 1024
+    monkeypatch.delenv("FORUM_SEARCH_CACHE_MIB")
+    assert create_app("production", {"SECRET_KEY": "x" * 32}).config["SEARCH_CACHE_MIB"] == 32

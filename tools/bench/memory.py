@@ -30,7 +30,7 @@ from pathlib import Path
 
 from tools.bench import wrk
 from tools.bench.generate import Manifest, generate
-from tools.bench.run import CONNECTIONS, REPO, WORKERS, Browser, forum_env, machine, pages, serve
+from tools.bench.run import CONNECTIONS, REPO, WORKERS, Browser, count_answers, forum_env, machine, pages, serve
 
 __all__ = ["measure", "main"]
 
@@ -64,10 +64,16 @@ def measure(manifest: Manifest, workdir: Path, seconds: int, app_dir: Path = REP
                 log(f"{label}{round_}: {_peaks(forum.peak_rss_mib())}")
             if round_:
                 break
+            token = poster.token("/")  # first: fetching it may store the CSRF secret in a new session cookie
             script = wrk.post_script(workdir / "post_answer.lua", cookie=poster.cookie_header(),
-                                     csrf_token=poster.token("/"), question_ids=manifest.answer_targets)
+                                     csrf_token=token, question_ids=manifest.answer_targets)
+            before = count_answers(manifest.database_url)
             result = wrk.run(forum.base + "/", seconds=seconds, connections=CONNECTIONS, script=script)
-            log(f"{result.requests} answers posted: {_peaks(forum.peak_rss_mib())}")
+            stored = count_answers(manifest.database_url) - before
+            if result.errors or stored < result.requests:
+                raise RuntimeError(f"posting answers: {result.requests} sent, {result.errors} errors, "
+                                   f"{stored} stored")
+            log(f"{stored} answers posted: {_peaks(forum.peak_rss_mib())}")
         peaks["forum"] = forum.peak_rss_mib()
     return peaks
 

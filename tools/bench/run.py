@@ -247,8 +247,12 @@ def forum_env(manifest: Manifest, workdir: Path, page_cache: bool = True) -> dic
 
 
 def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
-          log: Callable[[str], None] = print, page_cache: bool = True) -> tuple[list[Row], float, dict[str, list[float]]]:
-    """Serve hello-world and the forum, load every page; returns rows, the ceiling and peak RSS."""
+          log: Callable[[str], None] = print, page_cache: bool = True,
+          app_dir: Path = REPO) -> tuple[list[Row], float, dict[str, list[float]]]:
+    """Serve hello-world and the forum, load every page; returns rows, the ceiling and peak RSS.
+
+    `app_dir` is the checkout the forum is served from (another one for a before/after run).
+    """
     rss: dict[str, list[float]] = {}
     with serve("tools.bench.hello:app", {}, workdir, "hello") as hello:
         if warmup:
@@ -257,7 +261,8 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
         rss["hello-world"] = hello.peak_rss_mib()
     log(f"hello-world: {ceiling.rps:,.0f} req/s")
     rows = [Row("hello-world", "/", ceiling)]
-    with serve("forum:create_app()", forum_env(manifest, workdir, page_cache), workdir, "forum", probe="/login") as forum:
+    with serve("forum:create_app()", forum_env(manifest, workdir, page_cache), workdir, "forum", probe="/login",
+               app_dir=app_dir) as forum:
         member, poster = Browser(forum.base), Browser(forum.base)
         member.login(manifest.member, manifest.password)
         poster.login(manifest.poster, manifest.password)
@@ -312,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="search index: Whoosh files (default) or PostgreSQL tables (needs --database postgresql://...)")
     parser.add_argument("--no-page-cache", action="store_true", help="serve the forum with the anonymous page "
                         "cache off (FORUM_PAGE_CACHE_ENABLED=false), to compare")
+    parser.add_argument("--app-dir", type=Path, default=REPO,
+                        help="serve the forum from this checkout (e.g. an older commit, for before/after)")
     args = parser.parse_args(argv)
     if args.search_backend == "postgres" and not (args.database or "").startswith("postgres"):
         parser.error("--search-backend postgres needs --database postgresql://...")
@@ -334,7 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True,
                                 search_backend=args.search_backend)
             manifest.save(manifest_path)
-        rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup, page_cache=not args.no_page_cache)
+        rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup, page_cache=not args.no_page_cache,
+                                   app_dir=args.app_dir.resolve())
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
