@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import load_only
 
 from ..events import PostEdited, QuestionAsked
 from ..extensions import db
@@ -119,6 +120,8 @@ def stored_related(question: Question, limit: int = SIMILAR_LIMIT) -> list[Quest
     """
     rows = db.session.execute(
         select(RelatedQuestion.rank, Question)
+        # The sidebar shows a title and a score: not the bodies of ten questions.
+        .options(load_only(Question.id, Question.title, Question.score, Question.deleted_at, Question.hidden_at))
         .outerjoin(Question, (Question.id == RelatedQuestion.related_id) & Question.is_visible)
         .where(RelatedQuestion.question_id == question.id)
         .order_by(RelatedQuestion.rank)
