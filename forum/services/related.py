@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import load_only
 
 from ..events import PostEdited, QuestionAsked
 from ..extensions import db
@@ -112,23 +112,37 @@ def question_written(event: QuestionAsked | PostEdited) -> None:
         refresh_related(event.question_id, both_ways=True)
 
 
-def stored_related(question: Question, limit: int = SIMILAR_LIMIT) -> list[Question] | None:
+@dataclass(frozen=True)
+class RelatedLink:
+    """A row of the sidebar: what it shows and links to (question_url takes it like a Question)."""
+
+    id: int
+    title: str
+    score: int
+
+    @classmethod
+    def of(cls, question: Question) -> RelatedLink:
+        return cls(question.id, question.title, question.score)
+
+
+def stored_related(question: Question, limit: int = SIMILAR_LIMIT) -> list[RelatedLink] | None:
     """The stored neighbours that anyone may see now, best first, at most ``limit``; None when
     none were ever stored for this question (a forum loaded in bulk, or a refresh that failed).
 
-    One query: the join reads the rows' current titles, scores and visibility.
+    One query of three columns (no ORM rows: the sidebar needs no more), joined to
+    ``questions`` so titles, scores and visibility are those of now.
     """
     rows = db.session.execute(
-        select(RelatedQuestion.rank, Question)
-        # The sidebar shows a title and a score: not the bodies of ten questions.
-        .options(load_only(Question.id, Question.title, Question.score, Question.deleted_at, Question.hidden_at))
+        select(RelatedQuestion.rank, Question.id, Question.title, Question.score)
+        .select_from(RelatedQuestion)
         .outerjoin(Question, (Question.id == RelatedQuestion.related_id) & Question.is_visible)
         .where(RelatedQuestion.question_id == question.id)
         .order_by(RelatedQuestion.rank)
     ).all()
     if not rows:
         return None
-    return [q for rank, q in rows if q is not None and rank != MARKER_RANK][:limit]
+    return [RelatedLink(qid, title, score) for rank, qid, title, score in rows
+            if qid is not None and rank != MARKER_RANK][:limit]
 
 
 def missing_ids() -> list[int]:
