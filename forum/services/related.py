@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from ..events import PostEdited, QuestionAsked
 from ..extensions import db
@@ -71,7 +72,10 @@ def link_back(question_id: int, related_ids: list[int]) -> None:
     lists: dict[int, list[int]] = {}
     for qid, rid in db.session.execute(
             select(RelatedQuestion.question_id, RelatedQuestion.related_id)
-            .where(RelatedQuestion.question_id.in_(targets)).order_by(RelatedQuestion.question_id, RelatedQuestion.rank)):
+            .where(RelatedQuestion.question_id.in_(targets)).order_by(RelatedQuestion.question_id, RelatedQuestion.rank)
+            # Locked in id order on PostgreSQL, so two questions asked at once queue rather than
+            # deadlock on the lists they share (SQLite has one writer anyway and omits the clause).
+            .with_for_update()):
         lists.setdefault(qid, []).append(rid)
     rows = []
     for rank, target in enumerate(targets):
@@ -98,9 +102,22 @@ def refresh_related(question_id: int, *, both_ways: bool = False) -> bool:
     except Exception:
         log.warning("related questions of %s not refreshed: search unavailable", question_id, exc_info=True)
         return False
-    store_related(question_id, ids)
+    # Each step in a savepoint: a list rewritten by a concurrent writer at the same moment (a
+    # unique (question_id, rank) clash, or a deadlock on PostgreSQL) costs that list's update,
+    # never the question being asked or edited; `flask forum related --all` catches up.
+    try:
+        with db.session.begin_nested():
+            store_related(question_id, ids)
+    except DBAPIError:
+        log.warning("related questions of %s not stored: concurrent update", question_id, exc_info=True)
+        return False
     if both_ways:
-        link_back(question_id, ids)
+        try:
+            with db.session.begin_nested():
+                link_back(question_id, ids)
+        except DBAPIError:
+            log.warning("question %s not added to its neighbours' lists: concurrent update", question_id,
+                        exc_info=True)
     return True
 
 
