@@ -101,12 +101,16 @@ class Server:
 
 
 @contextmanager
-def serve(app: str, env: dict[str, str], workdir: Path, name: str, probe: str = "/") -> Iterator[Server]:
-    """Run gunicorn on a free port of 127.0.0.1 until the block ends; yields the server."""
+def serve(app: str, env: dict[str, str], workdir: Path, name: str, probe: str = "/",
+          checkout: Path = REPO) -> Iterator[Server]:
+    """Run gunicorn on a free port of 127.0.0.1 until the block ends; yields the server.
+
+    ``checkout`` is the source tree whose code it serves (another one for tools.bench.compare).
+    """
     port = free_port()
     log = workdir / f"{name}-gunicorn.log"
-    process = subprocess.Popen(gunicorn_command(app, port, log), cwd=REPO,
-                               env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+    process = subprocess.Popen(gunicorn_command(app, port, log), cwd=checkout,
+                               env={**os.environ, **env, "PYTHONPATH": str(checkout)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
