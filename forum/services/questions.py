@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import Select, case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from ..events import Body, PostEdited, QuestionAsked, publish
 from ..extensions import db
@@ -201,7 +201,7 @@ def restore_question(actor: User, question: Question) -> None:
 
 def get_question(question_id: int, viewer: User | None) -> Question:
     """Return a question the viewer may see. Raises NotFound otherwise (no existence leak)."""
-    question = db.session.get(Question, question_id, options=[joinedload(Question.tags)])  # one query, not two
+    question = db.session.get(Question, question_id, options=[selectinload(Question.tags)])
     if question is None or not can(viewer, "view", question):
         raise NotFound("That question does not exist or was deleted.")
     return question
