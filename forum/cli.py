@@ -64,6 +64,9 @@ def seed_demo(if_empty: bool) -> None:
         db.session.rollback()
         raise click.ClickException(f"demo data rejected: {exc.field}: {exc.message}") from None
     db.session.commit()
+    # The questions were asked in one transaction, before any of them was indexed (the index is
+    # written after the commit), so their related lists were computed against an empty index.
+    related.refresh_all()
     click.echo("Loaded demo data: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 

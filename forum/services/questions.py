@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import Select, case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from ..events import Body, PostEdited, QuestionAsked, publish
 from ..extensions import db
@@ -221,6 +221,9 @@ def load_thread(question: Question, viewer: User | None) -> tuple[list[Answer], 
             stmt = stmt.where(visible)
     # The accepted answer comes first, then score, then age.
     accepted_first = case((Answer.id == question.accepted_answer_id, 0), else_=1)
+    # The page shows the rendered HTML: the Markdown source and the plain text for search are
+    # not loaded (a template that touched them would query, which tests/web/test_page_data.py fails).
+    stmt = stmt.options(defer(Answer.body), defer(Answer.body_text))
     answers = list(db.session.scalars(stmt.order_by(accepted_first, Answer.score.desc(), Answer.created_at, Answer.id)))
     answer_ids = {a.id for a in answers}
     comments: dict[int | None, list[Comment]] = {None: []}
@@ -229,7 +232,7 @@ def load_thread(question: Question, viewer: User | None) -> tuple[list[Answer], 
     cstmt = select(Comment).where(Comment.question_id == question.id, Comment.deleted_at.is_(None))
     staff = can(viewer, "see_deleted")
     viewer_id = getattr(viewer, "id", None) if viewer is not None and getattr(viewer, "is_authenticated", False) else None
-    for c in db.session.scalars(cstmt.order_by(Comment.created_at, Comment.id)):
+    for c in db.session.scalars(cstmt.options(defer(Comment.body)).order_by(Comment.created_at, Comment.id)):
         if c.hidden_at is not None and not (staff or c.author_id == viewer_id):
             continue
         if c.answer_id is None or c.answer_id in answer_ids:

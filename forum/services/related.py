@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from ..events import PostEdited, QuestionAsked
 from ..extensions import db
@@ -70,7 +72,10 @@ def link_back(question_id: int, related_ids: list[int]) -> None:
     lists: dict[int, list[int]] = {}
     for qid, rid in db.session.execute(
             select(RelatedQuestion.question_id, RelatedQuestion.related_id)
-            .where(RelatedQuestion.question_id.in_(targets)).order_by(RelatedQuestion.question_id, RelatedQuestion.rank)):
+            .where(RelatedQuestion.question_id.in_(targets)).order_by(RelatedQuestion.question_id, RelatedQuestion.rank)
+            # Locked in id order on PostgreSQL, so two questions asked at once queue rather than
+            # deadlock on the lists they share (SQLite has one writer anyway and omits the clause).
+            .with_for_update()):
         lists.setdefault(qid, []).append(rid)
     rows = []
     for rank, target in enumerate(targets):
@@ -97,9 +102,22 @@ def refresh_related(question_id: int, *, both_ways: bool = False) -> bool:
     except Exception:
         log.warning("related questions of %s not refreshed: search unavailable", question_id, exc_info=True)
         return False
-    store_related(question_id, ids)
+    # Each step in a savepoint: a list rewritten by a concurrent writer at the same moment (a
+    # unique (question_id, rank) clash, or a deadlock on PostgreSQL) costs that list's update,
+    # never the question being asked or edited; `flask forum related --all` catches up.
+    try:
+        with db.session.begin_nested():
+            store_related(question_id, ids)
+    except DBAPIError:
+        log.warning("related questions of %s not stored: concurrent update", question_id, exc_info=True)
+        return False
     if both_ways:
-        link_back(question_id, ids)
+        try:
+            with db.session.begin_nested():
+                link_back(question_id, ids)
+        except DBAPIError:
+            log.warning("question %s not added to its neighbours' lists: concurrent update", question_id,
+                        exc_info=True)
     return True
 
 
@@ -111,21 +129,37 @@ def question_written(event: QuestionAsked | PostEdited) -> None:
         refresh_related(event.question_id, both_ways=True)
 
 
-def stored_related(question: Question, limit: int = SIMILAR_LIMIT) -> list[Question] | None:
+@dataclass(frozen=True)
+class RelatedLink:
+    """A row of the sidebar: what it shows and links to (question_url takes it like a Question)."""
+
+    id: int
+    title: str
+    score: int
+
+    @classmethod
+    def of(cls, question: Question) -> RelatedLink:
+        return cls(question.id, question.title, question.score)
+
+
+def stored_related(question: Question, limit: int = SIMILAR_LIMIT) -> list[RelatedLink] | None:
     """The stored neighbours that anyone may see now, best first, at most ``limit``; None when
     none were ever stored for this question (a forum loaded in bulk, or a refresh that failed).
 
-    One query: the join reads the rows' current titles, scores and visibility.
+    One query of three columns (no ORM rows: the sidebar needs no more), joined to
+    ``questions`` so titles, scores and visibility are those of now.
     """
     rows = db.session.execute(
-        select(RelatedQuestion.rank, Question)
+        select(RelatedQuestion.rank, Question.id, Question.title, Question.score)
+        .select_from(RelatedQuestion)
         .outerjoin(Question, (Question.id == RelatedQuestion.related_id) & Question.is_visible)
         .where(RelatedQuestion.question_id == question.id)
         .order_by(RelatedQuestion.rank)
     ).all()
     if not rows:
         return None
-    return [q for rank, q in rows if q is not None and rank != MARKER_RANK][:limit]
+    return [RelatedLink(qid, title, score) for rank, qid, title, score in rows
+            if qid is not None and rank != MARKER_RANK][:limit]
 
 
 def missing_ids() -> list[int]:

@@ -19,7 +19,7 @@ from .following import follows_question
 from .links import PageLinks, thread_links
 from .permissions import can
 from .questions import get_question, load_thread
-from .related import stored_related
+from .related import RelatedLink, stored_related
 from .search import similar_questions
 from .support import all_playbooks, due_at, triage_of
 from .votes import my_votes
@@ -40,7 +40,7 @@ class ThreadPage:
     comments: dict[int | None, list[Comment]]  # by answer id; None holds the question's
     my_votes: dict[str, int]  # the viewer's votes: {"q<id>": 1, "a<id>": -1}
     links: PageLinks  # link cards per post and the sidebar's backlinks
-    related: list[Question]  # the "Related questions" sidebar
+    related: list[RelatedLink]  # the "Related questions" sidebar
     case: SupportCase | None  # the private support case opened from this question
     staff_panel: StaffPanel | None  # staff only
     article: Article | None  # the article promoted from it (any state for staff, published for others)
@@ -48,7 +48,7 @@ class ThreadPage:
     canned_replies: list[CannedReply]  # staff composing an answer: the reply picker's library
 
 
-def related_questions(viewer: User | None, question: Question) -> list[Question]:
+def related_questions(viewer: User | None, question: Question) -> list[RelatedLink]:
     """The "Related questions" sidebar: the stored neighbours (services/related.py, one query);
     for a question that has none stored yet, a live search. Empty rather than failing if the
     index is unavailable."""
@@ -60,7 +60,7 @@ def related_questions(viewer: User | None, question: Question) -> list[Question]
     except Exception:
         current_app.logger.warning("related questions unavailable", exc_info=True)
         return []
-    return [row for row in rows if isinstance(row, Question)]
+    return [RelatedLink.of(row) for row in rows if isinstance(row, Question)]
 
 
 def staff_panel(question: Question) -> StaffPanel:

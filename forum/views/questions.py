@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..forms import ActionForm, AnswerForm, CommentForm, QuestionForm
+from ..forms import AnswerForm, CommentForm, QuestionForm
 from ..forms.support import TriageForm
 from ..models import Question
 from ..services import editing, suggestions
@@ -78,7 +78,6 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
         answer_form=answer_form or (composer_form(question) if signed_in else None),
         comment_forms=comment_forms or {},
         triage_form=TriageForm(formdata=None, obj=panel.triage) if panel else None,
-        action_form=ActionForm() if signed_in else None,
     ), status
 
 

@@ -161,3 +161,15 @@ def test_slug_is_ascii_and_bounded() -> None:
     assert svc.slugify("Hub won't pair — Wi-Fi 2.4 GHz, café!") == "hub-won-t-pair-wi-fi-2-4-ghz-cafe"
     assert len(svc.slugify("word " * 100)) <= 80
     assert svc.slugify("!!!") == "question"
+
+
+def test_tag_pages_list_by_the_date_asked_even_when_a_tag_is_added_later(make_user) -> None:
+    user = make_user()
+    old = ask(user, title="Hub blinks orange after the update", tags="firmware")
+    new = ask(user, title="Hub blinks red after the update", tags="wifi")
+    svc.apply_question_edit(user, old, svc.QuestionInput(old.title, old.body, "firmware wifi"))
+    db.session.commit()
+    wifi = svc.get_tag("wifi")
+    page = svc.list_questions("newest", 1, tag=wifi)
+    assert [q.id for q in page.items] == [new.id, old.id]  # the retagged question keeps its own date
+    assert page.total == wifi.question_count == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Answer, Comment, Question, User
+from forum.models import Answer, Comment, Question, RelatedQuestion, User
 
 
 def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:
@@ -20,6 +20,10 @@ def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:
     first = db.session.scalar(select(func.min(Question.id)))
     for path in ("/", "/questions", "/questions?tab=unanswered", "/tags", f"/questions/{first}", "/articles"):
         assert client.get(path, follow_redirects=True).status_code == 200
+    # Related questions were stored once the demo was indexed, not against an empty index.
+    with_neighbours = db.session.scalar(select(func.count(func.distinct(RelatedQuestion.question_id)))
+                                        .where(RelatedQuestion.rank >= 0))
+    assert with_neighbours >= count(Question) // 2
     before = count(Question)
     again = runner.invoke(args=["forum", "seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "already has users" in again.output
