@@ -51,8 +51,12 @@ class _Descriptor:
         self.size = os.fstat(self.fd).st_size
 
     def __del__(self) -> None:
+        # No fd when os.open failed (a concurrent commit deleted the file): nothing to close.
+        fd = getattr(self, "fd", None)
+        if fd is None:
+            return
         try:
-            os.close(self.fd)
+            os.close(fd)
         except OSError:  # pragma: no cover - already closed at interpreter exit
             pass
 

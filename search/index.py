@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,8 @@ MAX_PAGE = 50
 MAX_SIMILAR = 100
 SORTS = ("relevance", "newest", "votes")
 _TOP_TAGS = 30
+# Reads of the newest generation retried when a concurrent commit deleted its files (`_reopen`).
+_REOPEN_TRIES = 5
 _CURRENT_SIGNATURE = schema_signature(build_schema())
 
 
@@ -218,18 +221,33 @@ class SearchIndex:
             engine = self._engine
             try:
                 if engine is None or not engine.searcher.up_to_date():
-                    if not self.schema_is_current:
-                        raise SearchError("search index schema is outdated; rebuild the index")
-                    # A fresh searcher, not refresh(): Whoosh reuses segment readers by
-                    # id, which would keep serving documents deleted since.  The old
-                    # searcher is left to the garbage collector, as another thread may
-                    # still be reading from it.
-                    engine = self._engine = Engine(self._open_searcher(), self._cache)
+                    engine = self._engine = self._reopen()
             except SearchError:
                 raise
             except Exception as exc:
                 raise SearchError(f"cannot read search index: {exc}") from exc
             return engine
+
+    def _reopen(self) -> Engine:
+        """An engine over the newest generation, read without the write lock.
+
+        A writer committing meanwhile deletes the generation's files this read was about
+        to open (its TOC, a merged segment): that read fails with FileNotFoundError, and
+        reading again finds the newer generation. A few tries, then the error stands.
+        """
+        for attempt in range(_REOPEN_TRIES):
+            try:
+                if not self.schema_is_current:
+                    raise SearchError("search index schema is outdated; rebuild the index")
+                # A fresh searcher, not refresh(): Whoosh reuses segment readers by id,
+                # which would keep serving documents deleted since.  The old searcher is
+                # left to the garbage collector, as another thread may still be reading it.
+                return Engine(self._open_searcher(), self._cache)
+            except FileNotFoundError:
+                if attempt == _REOPEN_TRIES - 1:
+                    raise
+                time.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _open_searcher(self) -> Any:
         """A searcher over the latest generation.

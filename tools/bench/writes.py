@@ -64,11 +64,12 @@ class Result:
     check: dict[str, int]
     database: str
     write_delay_ms: int
+    search_backend: str = "whoosh"
 
     def table(self) -> str:
         lines = [f"{self.posts:,} answers in {self.seconds:.1f} s by {self.processes} processes: "
                  f"{self.posts_per_second:,.1f} posts/s ({self.errors} errors; {self.database}; "
-                 f"SEARCH_WRITE_DELAY {self.write_delay_ms} ms)",
+                 f"search {self.search_backend}, SEARCH_WRITE_DELAY {self.write_delay_ms} ms)",
                  f"statements per post: {self.statements_per_post:.1f}",
                  f"CPU per post: client {self.client_cpu_ms_per_post:.2f} ms, database server "
                  f"{self.server_cpu_ms_per_post:.2f} ms", "", "| stage | CPU ms/post |", "|---|---:|"]
@@ -92,11 +93,12 @@ def _server_cpu(pids: set[int]) -> float:
     return total
 
 
-def _app_config(database_url: str, index_dir: str, redis_url: str | None, delay_ms: int) -> dict[str, Any]:
+def _app_config(database_url: str, index_dir: str, redis_url: str | None, delay_ms: int,
+                search_backend: str = "whoosh") -> dict[str, Any]:
     # Without Redis mail is "sent" inline: as .eml files (no SMTP_HOST) beside the index, not in instance/.
     config: dict[str, Any] = {"SECRET_KEY": "bench-writes", "SQLALCHEMY_DATABASE_URI": database_url,
                               "SEARCH_INDEX_DIR": index_dir, "SEARCH_WRITE_DELAY": delay_ms / 1000.0,
-                              "MAIL_DIR": str(Path(index_dir).parent / "mail")}
+                              "MAIL_DIR": str(Path(index_dir).parent / "mail"), "SEARCH_BACKEND": search_backend}
     if redis_url:
         config["REDIS_URL"] = redis_url
     return config
@@ -173,7 +175,7 @@ def _worker(number: int, config: dict[str, Any], ready: Any, seconds: float, out
 
 
 def run(database_url: str, index_dir: str, *, processes: int, seconds: float, redis_url: str | None = None,
-        write_delay_ms: int = 0) -> Result:
+        write_delay_ms: int = 0, search_backend: str = "whoosh") -> Result:
     """Post answers from ``processes`` processes for ``seconds``; check the index after."""
     from sqlalchemy import func, select
 
@@ -181,7 +183,7 @@ def run(database_url: str, index_dir: str, *, processes: int, seconds: float, re
     from forum.extensions import db
     from forum.models import SearchPending
 
-    config = _app_config(database_url, index_dir, redis_url, write_delay_ms)
+    config = _app_config(database_url, index_dir, redis_url, write_delay_ms, search_backend)
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     ready = ctx.Barrier(processes)
@@ -216,7 +218,7 @@ def run(database_url: str, index_dir: str, *, processes: int, seconds: float, re
                   client_cpu_ms_per_post=sum(r.process_cpu for r in results) * 1000 / per,
                   server_cpu_ms_per_post=sum(r.server_cpu for r in results) * 1000 / per,
                   queued_after=queued, check=check, database=database_url.split(":", 1)[0],
-                  write_delay_ms=write_delay_ms)
+                  write_delay_ms=write_delay_ms, search_backend=search_backend)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -229,10 +231,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write-delay", type=int, default=50,
                         help="SEARCH_WRITE_DELAY in ms: coalesce index writes for up to this long (default 50; 0: "
                              "one index write per commit)")
+    parser.add_argument("--search-backend", choices=("whoosh", "postgres"), default="whoosh",
+                        help="search index: Whoosh files (default) or PostgreSQL tables written in each post's "
+                             "transaction (needs --database postgresql://...)")
     parser.add_argument("--workdir", type=Path, help="keep the forum here (default: a temporary directory)")
     parser.add_argument("--reuse", action="store_true", help="post into the forum generated before in --workdir")
     parser.add_argument("--json", type=Path, help="also write the result here as JSON")
     args = parser.parse_args(argv)
+    if args.search_backend == "postgres" and not (args.database or "").startswith("postgres"):
+        parser.error("--search-backend postgres needs --database postgresql://...")
     from tools.bench.generate import Manifest, generate
 
     temporary = None if args.workdir else tempfile.mkdtemp(prefix="forum-bench-writes-")
@@ -245,10 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             url = args.database or f"sqlite:///{workdir / 'forum.db'}"
             print(f"generating {args.posts:,} posts into {url} ...")
-            manifest = generate(args.posts, url, workdir / "index", replace=True)
+            manifest = generate(args.posts, url, workdir / "index", replace=True, search_backend=args.search_backend)
             manifest.save(manifest_path)
         result = run(manifest.database_url, manifest.index_dir, processes=args.processes, seconds=args.seconds,
-                     redis_url=args.redis_url, write_delay_ms=args.write_delay)
+                     redis_url=args.redis_url, write_delay_ms=args.write_delay,
+                     search_backend=manifest.search_backend)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
