@@ -266,11 +266,15 @@ def list_questions(tab: str, page: int, tag: Tag | None = None, *, per_page: int
     if tab == "active":
         stmt = stmt.order_by(Question.last_activity_at.desc(), Question.id.desc())
     elif tab == "unanswered":
-        stmt = stmt.where(Question.answer_count == 0).order_by(Question.created_at.desc(), Question.id.desc())
+        # "Needs help" lists leave closed questions out (a closed duplicate is answered
+        # elsewhere); the partial index ix_questions_unanswered still serves the order.
+        stmt = (stmt.where(Question.answer_count == 0, Question.closed_at.is_(None))
+                .order_by(Question.created_at.desc(), Question.id.desc()))
     elif tab == "solved":
         stmt = stmt.where(Question.accepted_answer_id.is_not(None)).order_by(Question.created_at.desc(), Question.id.desc())
     elif tab == "unsolved":
-        stmt = stmt.where(Question.accepted_answer_id.is_(None)).order_by(Question.created_at.desc(), Question.id.desc())
+        stmt = (stmt.where(Question.accepted_answer_id.is_(None), Question.closed_at.is_(None))
+                .order_by(Question.created_at.desc(), Question.id.desc()))
     else:
         stmt = stmt.order_by(Question.created_at.desc(), Question.id.desc())
     return paginate_bounded(stmt, page, per_page, count=count)
