@@ -17,7 +17,7 @@ from ..services.pagination import clamp_page
 from ..services.posts import revisions_of
 from ..services.threads import thread_page
 from ..templating import question_url
-from .formglue import NOT_SAVED, form_status, save, writes
+from .formglue import NOT_SAVED, check_rest, form_status, save, writes
 from .history import revision_diffs
 from .support import composer_form
 
@@ -48,6 +48,9 @@ def ask() -> ResponseReturnValue:
         if question is not NOT_SAVED:
             flash("Your question is posted. You'll see answers here.", "success")
             return redirect(question_url(question))
+    else:
+        check_rest(form, lambda: svc.check_question_input(
+            svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or "")))
     return render_template("questions/ask.html", form=form, announcements=active_announcements()), form_status(form)
 
 
@@ -96,6 +99,9 @@ def edit(question_id: int) -> ResponseReturnValue:
         if outcome is not NOT_SAVED:
             flash(SUGGESTED if outcome.suggested else "Your edit is saved.", "success")
             return redirect(question_url(question))
+    else:
+        check_rest(form, lambda: svc.check_question_input(
+            svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or "")))
     return render_template("questions/edit.html", form=form, question=question,
                            suggest=mode is editing.EditMode.SUGGEST,
                            pending=suggestions.pending_for(question) if mode is editing.EditMode.SUGGEST else None),\

@@ -224,3 +224,32 @@ def test_closed_questions_leave_the_needs_help_lists(client, make_user, make_que
         assert "zzcopy" not in page, name
     assert "zzcopy" in client.get("/questions").get_data(as_text=True)
     assert open_one.id != copy.id
+
+
+def test_every_error_of_the_ask_form_shows_after_one_submit(client, auth, make_user) -> None:
+    """Issue 13, item 6: a title too short, a body too short and bad tags are all reported by the
+    first submit (it took three round trips), with the typed text kept."""
+    import re
+
+    make_user("asker_errs")
+    auth.login("asker_errs")
+
+    def field_errors(data: dict[str, str]) -> dict[str, str]:
+        r = auth.post("/questions/ask", data)
+        assert r.status_code == 400
+        page = r.get_data(as_text=True)
+        for value in data.values():
+            if value:
+                assert value in page  # what was typed is still in the form
+        return dict(re.findall(r'<p class="field-error" id="([a-z_]+)-error">([^<]+)</p>', page))
+
+    # All three refused by the service's rules (the form's own validation passes).
+    errors = field_errors({"title": "Hub", "body": "It broke.", "tags": "!!!"})
+    assert set(errors) == {"title", "body", "tags"}, errors
+    assert "at least" in errors["title"] and "at least 20" in errors["body"] and "usable characters" in errors["tags"]
+    # Mixed: the form's "required" for the empty tags and the service's rules for the rest.
+    errors = field_errors({"title": "Hub", "body": "It broke.", "tags": ""})
+    assert set(errors) == {"title", "body", "tags"}, errors
+    # Title empty (the form's rule) and a short body (the service's): both at once.
+    errors = field_errors({"title": "", "body": "It broke.", "tags": "hub"})
+    assert set(errors) == {"title", "body"}, errors
