@@ -184,3 +184,11 @@ def test_a_resolved_case_makes_its_official_answer_findable(client, auth, make_u
     assert "Porch light schedule drifts" in _results(client, "q=wombatfuse")
     assert "0 results" in _results(client, "q=orange+is:unanswered")
     _in_step()
+
+
+def test_result_counts_read_as_english(client, corpus) -> None:
+    """Issue 13, item 12: "1 answers" and "0 votes · 1 answers" in search results."""
+    html = client.get("/search?q=mesh").get_data(as_text=True)
+    assert "0 votes · 1 answer ·" in html and "1 answers" not in html
+    html = client.get("/search?q=charged+twice").get_data(as_text=True)
+    assert "0 votes · 0 answers ·" in html
