@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms import AnswerForm, CommentForm, QuestionForm
-from ..forms.support import TriageForm
+from ..forms.support import triage_form_for
 from ..models import Question
 from ..services import editing, suggestions
 from ..services import links as links_svc
@@ -80,7 +80,7 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
         question=thread.question,
         answer_form=answer_form or (composer_form(question) if signed_in else None),
         comment_forms=comment_forms or {},
-        triage_form=TriageForm(formdata=None, obj=panel.triage) if panel else None,
+        triage_form=triage_form_for(panel.triage) if panel else None,
     ), status
 
 

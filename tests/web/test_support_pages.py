@@ -275,3 +275,24 @@ def test_a_comment_with_a_placeholder_is_refused(client, auth, make_user, world)
     _as("agent", make_user, auth)
     r = auth.post(f"/questions/{world['q']}/comments", {"body": "See {question_link} for the fix"})
     assert r.status_code == 400 and "Fill in or remove {question_link}" in r.get_data(as_text=True)
+
+
+def test_untriaged_rows_do_not_look_triaged(client, auth, make_user, make_question) -> None:
+    """Issue 13, item 12: an untriaged row's selects showed "Question" and "Normal", as if triaged."""
+    from forum.services import support
+
+    untriaged = make_question(title="Nobody has looked at this one yet", tags="wifi")
+    triaged = make_question(title="This one has been looked at already", tags="wifi")
+    _as("agent", make_user, auth)
+    agent = db.session.scalars(select(User).where(User.username == "who_agent")).one()
+    support.triage_question(agent, triaged, "problem", "high")
+    db.session.commit()
+    page = client.get("/support/queue?tag=wifi").get_data(as_text=True)
+    forms = {q.id: page[page.index(f'action="/questions/{q.id}/triage"'):] for q in (untriaged, triaged)}
+    rows = {qid: form[:form.index("</form>")] for qid, form in forms.items()}
+    assert '<option selected value="">Type…</option>' in rows[untriaged.id]
+    assert '<option selected value="">Severity…</option>' in rows[untriaged.id]
+    assert '<option selected value="problem">' in rows[triaged.id] and 'value="">Type…' not in rows[triaged.id]
+    assert "Not triaged yet" in page
+    thread = client.get(f"/questions/{untriaged.id}", follow_redirects=True).get_data(as_text=True)
+    assert '<option selected value="">Type…</option>' in thread  # the staff panel on the question too
