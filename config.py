@@ -88,6 +88,9 @@ class Config:
     NEW_MEMBER_REPUTATION = 10
     NEW_MEMBER_POSTS = 3
     NEW_MEMBER_LINK_REVIEW = True
+    # What new members are told to expect before and after posting something held for review
+    # ("usually within 4 hours"): set it to what the moderators really manage.
+    REVIEW_USUAL_WAIT_HOURS = 4
     # Posting rate limits: at most N posts of a kind per POST_RATE_WINDOW_MINUTES, counted in the
     # database (so they hold across processes). 0 means unlimited; staff are never limited.
     POST_RATE_LIMITS_ENABLED = True

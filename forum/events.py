@@ -257,6 +257,17 @@ class ArticleRated(ArticleChanged):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PostRejected(Event):
+    """A moderator declined a post held in the review queue: it stays hidden (reason "moderator")."""
+
+    name: ClassVar[str] = "post_rejected"
+    post_type: PostType
+    post_id: int
+    actor_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PostApproved(Event):
     """A moderator published a post held in the review queue (a PostRestored comes first).
 

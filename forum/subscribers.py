@@ -32,6 +32,7 @@ from .events import (
     PostApproved,
     PostEdited,
     PostHidden,
+    PostRejected,
     PostRestored,
     QuestionAsked,
     VoteCast,
@@ -79,6 +80,7 @@ def init_app(app: Flask) -> None:
     subscribe(PostApproved, links.record_body_links)
     subscribe(PostApproved, mentions.record_body_mentions)
     subscribe(PostApproved, badges.answer_approved)
+    subscribe(PostRejected, activity.post_rejected)
 
     subscribe(VoteCast, badges.vote_cast)
 

@@ -9,6 +9,7 @@ from ..forms import AnswerForm
 from ..models import Answer
 from ..services import answers as svc
 from ..services import editing, suggestions
+from ..services.membership import held_message
 from ..services.posts import revisions_of
 from ..services.questions import get_question
 from .formglue import NOT_SAVED, form_status, save, writes
@@ -31,7 +32,10 @@ def create(question_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         answer = save(form, lambda: svc.post_answer(current_user, question, form.body.data))
         if answer is not NOT_SAVED:
-            flash("Thanks for answering!", "success")
+            if answer.hidden_reason == "review":
+                flash(held_message("answer"), "warning")
+            else:
+                flash("Thanks for answering!", "success")
             return redirect(answer_url(answer))
     # Show the thread again with the answer text kept in the form and the error beside it.
     return render_thread(question, answer_form=form, status=400)

@@ -9,6 +9,7 @@ from ..forms import CommentForm
 from ..models import Answer, Question
 from ..services import comments as svc
 from ..services.answers import get_answer
+from ..services.membership import held_message
 from ..services.permissions import require
 from ..services.questions import get_question
 from .formglue import NOT_SAVED, form_status, save, writes
@@ -26,6 +27,8 @@ def _create(question: Question, target: Question | Answer) -> ResponseReturnValu
     if form.validate_on_submit():
         comment = save(form, lambda: svc.add_comment(current_user, target, form.body.data))
         if comment is not NOT_SAVED:
+            if comment.hidden_reason == "review":
+                flash(held_message("comment"), "warning")
             return redirect(question_url(question, _anchor=f"comment-{comment.id}"))
     return render_thread(question, comment_forms={_comment_key(target): form}, status=400)
 

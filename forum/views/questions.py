@@ -12,6 +12,7 @@ from ..services import editing, suggestions
 from ..services import links as links_svc
 from ..services import questions as svc
 from ..services.announcements import active as active_announcements
+from ..services.membership import held_message, links_held, may_be_held
 from ..services.pages import tag_page
 from ..services.pagination import clamp_page
 from ..services.posts import revisions_of
@@ -46,12 +47,16 @@ def ask() -> ResponseReturnValue:
         question = save(form, lambda: svc.ask_question(
             current_user, svc.QuestionInput(form.title.data, form.body.data, form.tags.data)))
         if question is not NOT_SAVED:
-            flash("Your question is posted. You'll see answers here.", "success")
+            if question.hidden_reason == "review":
+                flash(held_message("question"), "warning")
+            else:
+                flash("Your question is posted. You'll see answers here.", "success")
             return redirect(question_url(question))
     else:
         check_rest(form, lambda: svc.check_question_input(
             svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or "")))
-    return render_template("questions/ask.html", form=form, announcements=active_announcements()), form_status(form)
+    return render_template("questions/ask.html", form=form, announcements=active_announcements(),
+                           links_held=links_held(current_user)), form_status(form)
 
 
 @bp.route("/questions/<int:question_id>")
@@ -81,6 +86,7 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
         answer_form=answer_form or (composer_form(question) if signed_in else None),
         comment_forms=comment_forms or {},
         triage_form=triage_form_for(panel.triage) if panel else None,
+        may_be_held=signed_in and may_be_held(current_user),
     ), status
 
 
