@@ -2,20 +2,24 @@
 enumeration: end to end over HTTP, the mail read from a real SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
+import contextvars
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from forum import create_app
 from forum.extensions import db
 from forum.models import ModerationLog, Notification, OutboxMail, User
 from tests.mailserver import Inbox, parts, smtp_server
-from tests.support import Auth
+from tests.support import Auth, redis_url_or_skip
 
 SITE = "https://help.lumen.example"
 PASSWORD = "correct-horse-battery"
@@ -174,6 +178,35 @@ def test_reset_requests_are_throttled_per_address_and_per_ip(app, client, inbox,
     assert forgot(client, "other@example.com").status_code == 429
     assert forgot(client, "other@example.com", ip="203.0.113.9").status_code == 302
     assert len(inbox.to("alice@example.com")) == 2
+
+
+def test_with_redis_the_reset_limits_hold_across_hosts(app, client, inbox, make_user) -> None:
+    """Two app instances (two hosts) on one database and one Redis share the counts."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    limits = {"REDIS_URL": redis_url_or_skip(), "REDIS_KEY_PREFIX": prefix,
+              "PASSWORD_RESET_THROTTLE_PER_ADDRESS": "2 per hour"}
+    app.config.update(limits)  # the throttle reads them at its first use; mail stays inline
+    other_host = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                        "SEARCH_INDEX_DIR": ":memory:", "MAIL_DIR": app.config["MAIL_DIR"]})
+    other_host.config.update(limits)
+    make_user("alice")
+    try:
+        assert forgot(client, "alice@example.com").status_code == 302
+        assert forgot(client, "alice@example.com").status_code == 302
+        # The next request reaches the other host, from another IP: the address is used up there too.
+        there = other_host.test_client()
+        r = contextvars.Context().run(forgot, there, "alice@example.com", "203.0.113.9")
+        assert r.status_code == 429 and "Too many password reset requests" in r.get_data(as_text=True)
+        assert len(inbox.to("alice@example.com")) == 2
+    finally:
+        with other_host.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        store = redis.Redis.from_url(limits["REDIS_URL"])
+        keys = list(store.scan_iter(f"{prefix}:*"))
+        assert keys, "the counts were not in Redis"
+        store.delete(*keys)
+        store.close()
 
 
 # ---------------------------------------------------------------- confirming the address
