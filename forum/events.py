@@ -240,10 +240,12 @@ class EmailVerificationRequested(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmailChangeRequested(EmailVerificationRequested):
-    """The member asked to move from ``old_address`` to ``address`` (pending until confirmed)."""
+    """The member asked to move from ``old_address`` to ``address`` (pending until confirmed).
+    ``address_taken``: another account has ``address``, so its owner gets a note, not a link."""
 
     name: ClassVar[str] = "email_change_requested"
     old_address: str
+    address_taken: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

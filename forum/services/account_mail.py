@@ -124,8 +124,13 @@ def _hours(seconds: int) -> str:
 
 
 def send_verification_link(event: EmailVerificationRequested) -> None:
-    """Mail the confirmation link to the address to confirm (a new one, for a change)."""
+    """Mail the confirmation link to the address to confirm (a new one, for a change). An
+    address another account has gets a note instead: the asker is not told it is taken."""
     user = _user(event.user_id)
+    if isinstance(event, EmailChangeRequested) and event.address_taken:
+        compose_account(event.address, None, "email_change_taken", "Someone tried to use your e-mail address",
+                        {"reset_url": absolute_url(site_path("account.forgot_password"))})
+        return
     link = absolute_url(site_path("account.verify_email", token=verify_token(user, event.address)))
     change = isinstance(event, EmailChangeRequested)
     compose_account(event.address, user, "verify_email", f"Confirm your e-mail address for {current_app.config['SITE_NAME']}",

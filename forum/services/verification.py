@@ -5,7 +5,8 @@ sign in, read and ask meanwhile, but only account mail (the confirmation link, p
 reset, security notices) goes to the address; notifications and the digest wait
 (``services/notifications.py``, ``services/digest.py``). A new address asked for in the
 settings waits in ``users.pending_email`` and replaces the old one only when its link is
-used; the old address is told at once. Staff (moderators, admins) and ``flask users
+used; the old address is told at once. An address another account has is answered the same
+way, and its owner gets a note instead of a link. Staff (moderators, admins) and ``flask users
 verify-email`` can mark an address confirmed.
 
 Sign-up answers the same whether or not the address already has an account: with a taken
@@ -70,7 +71,8 @@ def resend(user: User) -> str:
     if address is None:
         raise InvalidState("Your e-mail address is already confirmed.")
     _throttle(user)
-    event = (EmailChangeRequested(user_id=user.id, address=address, old_address=user.email)
+    event = (EmailChangeRequested(user_id=user.id, address=address, old_address=user.email,
+                                  address_taken=_taken(address, user))
              if user.pending_email else EmailVerificationRequested(user_id=user.id, address=address))
     publish(event)
     return address
@@ -84,20 +86,21 @@ def request_email_change(user: User, password: str, email: str) -> str:
     """Ask to move ``user`` to ``email``: it waits, unconfirmed, in ``pending_email``; a link goes
     to it and a warning to the current address. Returns the normalised new address.
 
-    Raises FieldError when the password is wrong, the address is the current one or taken by
-    another account; MailThrottled (429) after EMAIL_VERIFY_THROTTLE_PER_ACCOUNT requests.
+    An address another account has is answered the same way (no account enumeration from the
+    settings either), but gets a note instead of a link, so it can never be confirmed.
+    Raises FieldError when the password is wrong or the address is the current one;
+    MailThrottled (429) after EMAIL_VERIFY_THROTTLE_PER_ACCOUNT requests.
     """
     if not accounts.password_matches(user, password):
         raise FieldError("password", "That is not your current password.")
     email = accounts.normalise_email(email)
     if email == user.email:
         raise FieldError("email", "That is already your address.")
-    if _taken(email, user):
-        raise FieldError("email", "An account with this e-mail address already exists.")
     _throttle(user)
     user.pending_email = email
     db.session.flush()
-    publish(EmailChangeRequested(user_id=user.id, address=email, old_address=user.email))
+    publish(EmailChangeRequested(user_id=user.id, address=email, old_address=user.email,
+                                 address_taken=_taken(email, user)))
     return email
 
 

@@ -308,6 +308,28 @@ def test_changing_the_address_waits_for_the_new_one_and_tells_the_old_one(
     assert Auth(client).login("alice.new@example.com").status_code == 302
 
 
+def test_asking_for_an_address_another_account_has_answers_the_same_and_never_confirms(
+        app, inbox, make_user) -> None:
+    make_user("alice")
+    make_user("carol")
+    make_user("bob")
+    answers = {}
+    for who, address in (("alice", "free.address@example.com"), ("carol", "BOB@example.com")):
+        c = app.test_client()
+        Auth(c).login(who)
+        r = Auth(c).post("/settings/email", {"email": address, "password": PASSWORD})
+        answers[who] = (r.status_code, r.headers["Location"], flash_of(c, "/settings/email"))
+    assert answers["alice"][:2] == answers["carol"][:2] == (302, "/settings/email")
+    assert (answers["alice"][2].replace("free.address@example.com", "X").replace("alice@", "Y@")
+            == answers["carol"][2].replace("bob@example.com", "X").replace("carol@", "Y@"))
+    # The owner of the taken address hears of it, with no link that could confirm it.
+    [note] = inbox.to("bob@example.com")
+    text, _ = parts(note)
+    assert note["Subject"] == "Someone tried to use your e-mail address" and "/verify-email/" not in text
+    assert subjects(inbox, "carol@example.com") == ["Your e-mail address is about to change"]
+    assert user_named("carol").email == "carol@example.com" and user_named("bob").email == "bob@example.com"
+
+
 def test_a_pending_address_taken_meanwhile_does_not_move(client, inbox, make_user) -> None:
     make_user("alice")
     Auth(client).login("alice")
