@@ -54,6 +54,11 @@ def address_key(address: str) -> str:
     return "addr:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]
 
 
+def _items(checks: list[tuple[str, str, str]]) -> list[tuple[RateLimitItem, str, str]]:
+    cfg = current_app.config
+    return [(item, namespace, key) for setting, namespace, key in checks for item in parse_many(str(cfg[setting]))]
+
+
 def hit(what: str, checks: list[tuple[str, str, str]]) -> None:
     """Count one request against each ``(setting, namespace, key)``.
 
@@ -63,9 +68,7 @@ def hit(what: str, checks: list[tuple[str, str, str]]) -> None:
     throttle = get_throttle()
     if not throttle.enabled:
         return
-    cfg = current_app.config
-    items: list[tuple[RateLimitItem, str, str]] = [
-        (item, namespace, key) for setting, namespace, key in checks for item in parse_many(str(cfg[setting]))]
+    items = _items(checks)
     try:
         blocked = [(item, ns, key) for item, ns, key in items if not throttle.limiter.test(item, ns, key)]
         if blocked:
@@ -76,3 +79,21 @@ def hit(what: str, checks: list[tuple[str, str, str]]) -> None:
             throttle.limiter.hit(item, ns, key)
     except StorageError:
         log.warning("mail throttle store unreachable; letting this request through", exc_info=True)
+
+
+def allow(checks: list[tuple[str, str, str]]) -> bool:
+    """Count one mail against each limit and say whether it may go; never raises. For mail
+    whose refusal must not show (the note to the owner of an address someone signed up with:
+    a 429 there would tell the address is taken), so it is silently left unsent."""
+    throttle = get_throttle()
+    if not throttle.enabled:
+        return True
+    items = _items(checks)
+    try:
+        if not all(throttle.limiter.test(item, ns, key) for item, ns, key in items):
+            return False
+        for item, ns, key in items:
+            throttle.limiter.hit(item, ns, key)
+    except StorageError:
+        log.warning("mail throttle store unreachable; sending this mail", exc_info=True)
+    return True

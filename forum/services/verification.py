@@ -42,7 +42,10 @@ def sign_up(data: accounts.Registration) -> str:
     email = accounts.normalise_email(data.email)
     owner = db.session.scalar(select(User).where(User.email == email))
     if owner is not None:
-        publish(SignUpWithTakenEmail(user_id=owner.id))
+        # At most EMAIL_VERIFY_THROTTLE_PER_ACCOUNT notes an hour, so sign-ups cannot flood an
+        # owner's inbox; over it the note is silently skipped (a 429 would tell).
+        if mail_throttle.allow([("EMAIL_VERIFY_THROTTLE_PER_ACCOUNT", "sign-up-taken", f"user:{owner.id}")]):
+            publish(SignUpWithTakenEmail(user_id=owner.id))
         return email
     user = accounts.register(data, password_hash=password_hash)
     publish(EmailVerificationRequested(user_id=user.id, address=user.email))

@@ -408,6 +408,14 @@ def test_sign_up_with_a_taken_address_answers_like_a_success_and_mails_the_owner
     assert subjects(inbox, "newcomer@example.com") == ["Confirm your e-mail address for Lumen Community"]
 
 
+def test_repeated_sign_ups_with_a_taken_address_do_not_flood_its_owner(app, inbox, make_user) -> None:
+    app.config["EMAIL_VERIFY_THROTTLE_PER_ACCOUNT"] = "2 per hour"
+    make_user("alice")
+    answers = {register(app.test_client(), f"impostor{i}", "alice@example.com").status_code for i in range(4)}
+    assert answers == {302}  # every one answered like a success: no 429 that would tell
+    assert subjects(inbox, "alice@example.com") == ["Someone tried to sign up to Lumen Community with your address"] * 2
+
+
 def test_a_taken_username_is_still_refused_and_nothing_is_mailed(client, inbox, make_user) -> None:
     make_user("taken_name")
     r = register(client, "Taken_Name", "someone@example.com")

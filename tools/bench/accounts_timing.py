@@ -1,4 +1,5 @@
-"""How long each outcome of sign-up and sign-in takes over HTTP, to show the time tells nothing.
+"""How long each outcome of sign-up, sign-in and a reset request takes over HTTP, to show the
+time tells nothing.
 
     .venv/bin/python -m tools.bench.accounts_timing [--rounds 40] [--database-url URL]
 
@@ -75,6 +76,10 @@ def run(rounds: int, database_url: str | None) -> None:
                                                                      "password": PASSWORD}, 400),
             "invalid (short password)": lambda: post("/register", {"username": "someone", "email": "s@example.com",
                                                                    "password": "short"}, 400),
+        },
+        "password reset request": {
+            "address with an account": lambda: post("/password/forgot", {"email": "owner@example.com"}, 302),
+            "address without one": lambda: post("/password/forgot", {"email": "nobody@example.com"}, 302),
         },
         "sign-in": {
             "unknown user": lambda: post("/login", {"login": "nobody", "password": PASSWORD}, 400),
