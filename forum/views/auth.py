@@ -38,7 +38,7 @@ def register() -> ResponseReturnValue:
                   "Sign in meanwhile to ask and answer.", "success")
             return redirect(url_for("auth.login", next=request.args.get("next")))
     elif form.is_submitted():
-        verification.spend_sign_up_time(form.password.data or "")  # refusals take as long as successes
+        verification.spend_sign_up_time(form.password.data or "")  # a refused form hashes too
     return render_template("auth/register.html", form=form), form_status(form)
 
 
