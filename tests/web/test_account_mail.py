@@ -443,3 +443,9 @@ def test_every_sign_up_outcome_spends_one_password_hash(app, client, make_user, 
         hashed.clear()
         register(app.test_client(), username, email, password)
         assert len(hashed) == 1, name
+
+
+def test_a_mistyped_mail_limit_stops_the_app_at_start(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("FORUM_PASSWORD_RESET_THROTTLE_PER_IP", "ten an hour")
+    with pytest.raises(ValueError, match="PASSWORD_RESET_THROTTLE_PER_IP"):
+        create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
