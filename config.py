@@ -169,6 +169,17 @@ class Config:
     LOGIN_THROTTLE_ENABLED = True
     LOGIN_THROTTLE_PER_ACCOUNT = "20 per 5 minutes"
     LOGIN_THROTTLE_PER_IP = "10 per 15 minutes"
+    # Account mail (forum/services/account_mail.py, verification.py, password_reset.py). A reset
+    # link works once and for PASSWORD_RESET_MAX_AGE seconds; a confirmation link for
+    # EMAIL_VERIFY_MAX_AGE seconds. Requests for either are counted like sign-in failures (same
+    # store, same notation): reset requests per address asked for and per client IP, "send the
+    # confirmation again" per account. Every request counts, whether or not an account has the
+    # address, so the answer tells nothing.
+    PASSWORD_RESET_MAX_AGE = 3600
+    EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600
+    PASSWORD_RESET_THROTTLE_PER_ADDRESS = "3 per hour"
+    PASSWORD_RESET_THROTTLE_PER_IP = "10 per hour"
+    EMAIL_VERIFY_THROTTLE_PER_ACCOUNT = "3 per hour"
     # Prefix of this site's keys in a shared Redis (several sites, or test runs, in one database).
     REDIS_KEY_PREFIX = "forum"
     # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (werkzeug ProxyFix).

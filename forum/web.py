@@ -13,6 +13,7 @@ from . import templating, views
 from .extensions import db, login_manager
 from .models import User
 from .models.base import utcnow
+from .services import mail_throttle
 from .services.errors import FieldError, ServiceError
 from .services.moderation import suspension_message
 from .services.throttle import parse_limits
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
     app.request_class = ForumRequest
     install_proxy_fix(app)
     parse_limits(app.config)  # a mistyped LOGIN_THROTTLE_PER_* stops the start, not a sign-in
+    mail_throttle.check_settings(app.config)  # and so does a mistyped *_THROTTLE_PER_* of account mail
     views.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

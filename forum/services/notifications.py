@@ -142,7 +142,8 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
         if in_app:
             bell.append({"user_id": uid, "event": event, "actor_id": actor_id, "subject": subject, "url": url,
                          "text": text, "created_at": now})
-        if email and not db.session.info.get(NO_EMAIL):
+        # An unconfirmed address gets account mail only (services/verification.py).
+        if email and user.email_verified and not db.session.info.get(NO_EMAIL):
             with stage("mail"):
                 compose(user, event, subject, {"link": absolute_url(url), "text": text, "actor": actor})
             composed = True

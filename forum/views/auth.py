@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..forms import ActionForm, LoginForm, RegisterForm
 from ..models import User
 from ..models.base import utcnow
-from ..services import accounts, throttle
+from ..services import accounts, throttle, verification
 from ..services.moderation import suspension_message
 from .formglue import NOT_SAVED, form_status, save, writes
 from .redirects import next_from_request
@@ -29,12 +29,16 @@ def register() -> ResponseReturnValue:
         return redirect(next_from_request(url_for("main.index")))
     form = RegisterForm()
     if form.validate_on_submit():
-        user = save(form, lambda: accounts.register(
+        address = save(form, lambda: verification.sign_up(
             accounts.Registration(form.username.data, form.email.data, form.password.data)))
-        if user is not NOT_SAVED:
-            _start_session(user, remember=False)
-            flash(f"Welcome, {user.username}! Your account is ready.", "success")
-            return redirect(next_from_request(url_for("main.index")))
+        if address is not NOT_SAVED:
+            # The same answer, and no sign-in, whether the address was free or already had an
+            # account (whose owner is mailed instead): nobody learns who is registered.
+            flash(f"Almost done: we've sent a link to {address} to confirm it. "
+                  "Sign in meanwhile to ask and answer.", "success")
+            return redirect(url_for("auth.login", next=request.args.get("next")))
+    elif form.is_submitted():
+        verification.spend_sign_up_time(form.password.data or "")  # a refused form hashes too
     return render_template("auth/register.html", form=form), form_status(form)
 
 
