@@ -15,6 +15,7 @@ from .models import User
 from .models.base import utcnow
 from .services.errors import FieldError, ServiceError
 from .services.moderation import suspension_message
+from .services.sso import check_settings as check_sso_settings
 from .services.throttle import parse_limits
 from .views.errorpages import error_response
 
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
     app.request_class = ForumRequest
     install_proxy_fix(app)
     parse_limits(app.config)  # a mistyped LOGIN_THROTTLE_PER_* stops the start, not a sign-in
+    check_sso_settings(app.config)  # likewise SSO_ONLY without a provider
     views.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
