@@ -22,6 +22,11 @@ def _start_session(user: User, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
+def start_session(user: User, remember: bool) -> None:
+    """The same fresh session for the other ways in (single sign-on, ``views/sso.py``)."""
+    _start_session(user, remember)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @writes
 def register() -> ResponseReturnValue:

@@ -33,7 +33,7 @@ from ..forms.sso import SsoAccountForm
 from ..services import sso
 from ..services.errors import ServiceError
 from ..services.sso import ProviderIdentity
-from .auth import _start_session
+from .auth import start_session
 from .formglue import NOT_SAVED, flashed, form_status, save, writes
 from .redirects import next_from_request, safe_next
 
@@ -181,7 +181,7 @@ def finish() -> ResponseReturnValue:
             user = save(None, lambda: sso.resolve_sign_in(identity), refused=flashed("error"))
             if user is NOT_SAVED or user is None:  # refused (flashed), or unlinked meanwhile
                 return redirect(url_for("auth.login"))
-            _start_session(user, remember=False)  # also drops the pending sign-in
+            start_session(user, remember=False)  # also drops the pending sign-in
             return redirect(next_url)
         return render_template("sso/continue.html", form=form)
     form = SsoAccountForm()
@@ -192,7 +192,7 @@ def finish() -> ResponseReturnValue:
     elif form.validate_on_submit():
         user = save(form, lambda: sso.create_member(identity, form.username.data, form.email.data or ""))
         if user is not NOT_SAVED:
-            _start_session(user, remember=False)
+            start_session(user, remember=False)
             flash(f"Welcome, {user.username}! Your account is ready.", "success")
             return redirect(next_url)
     return render_template("sso/welcome.html", form=form, identity=identity), form_status(form)
