@@ -90,11 +90,11 @@ class Provider:
 
 
 @contextmanager
-def running_provider(tmp_dir: Path) -> Iterator[Provider]:
+def running_provider(tmp_dir: Path, redirect_uris: tuple[str, ...] = (REDIRECT_URI,)) -> Iterator[Provider]:
     node, npm = _tools()
     folder, took = install(npm)
     shutil.copy2(SOURCE / "provider.mjs", folder / "provider.mjs")  # imports resolve from its node_modules
-    clients = [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [REDIRECT_URI]}]
+    clients = [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": list(redirect_uris)}]
     log_path = tmp_dir / "oidc-provider.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen([node, "provider.mjs"], cwd=folder, stdout=subprocess.PIPE, stderr=log, text=True,
