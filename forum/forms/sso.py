@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 
@@ -14,3 +14,9 @@ class SsoAccountForm(FlaskForm):
     email = EmailField("E-mail", validators=[Optional(), Length(max=254), Email(check_deliverability=False)],
                        description="Your company account has no e-mail address; we need one to send you replies. "
                                    "Never shown to other members.")
+
+
+class SsoClaimForm(FlaskForm):
+    """The password of the account here that has the provider's e-mail, to link the two."""
+
+    password = PasswordField("Password of your account here", validators=[InputRequired(), Length(max=256)])

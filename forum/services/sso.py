@@ -8,8 +8,9 @@ provider account that has already been verified. The rules here:
 - A provider account is known by (issuer, subject) alone, stored in ``user_identities``.
   An e-mail address never links anything by itself: whoever controls a provider account with
   a member's address would otherwise take that member's account over. When a sign-in is not
-  linked yet and a local account already has its e-mail, the person is told to sign in with
-  their password and link the provider account from their settings.
+  linked yet and a local account already has its e-mail, the person links it by proving they
+  own that account too: its password, right there (``claim_with_password``, throttled like
+  any sign-in), or signed in with it, from Settings → Linked accounts.
 - The first sign-in creates a member: the username is derived from the provider's claims (or
   chosen by the person), the e-mail is the provider's, verified when the provider says so.
   The account has no password (``NO_PASSWORD``): it signs in through the provider only.
@@ -31,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import User, UserIdentity
 from ..models.base import utcnow
-from . import accounts
+from . import accounts, throttle
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .moderation import suspension_message
 
@@ -147,7 +148,7 @@ def resolve_sign_in(identity: ProviderIdentity) -> User | None:
 
     Raises PermissionDenied (with the suspension's message) for a suspended member, and
     EmailInUse when the account is new but a member here already has its e-mail address:
-    that member must sign in with their password and link it from their settings.
+    only that member can link the two (``claim_with_password``, or from their settings).
     """
     row = find_identity(identity)
     if row is not None:
@@ -158,11 +159,16 @@ def resolve_sign_in(identity: ProviderIdentity) -> User | None:
             raise PermissionDenied(suspension_message(user))
         return user
     if identity.email and _email_taken(identity.email):
-        raise EmailInUse(
-            f"An account here already uses {identity.email}. Sign in with its password, then link your "
-            "company account under Settings → Linked accounts. (Accounts are never joined by e-mail "
-            "address alone.)")
+        raise EmailInUse(f"An account here already uses {identity.email}.")
     return None
+
+
+def email_owner(identity: ProviderIdentity) -> User | None:
+    """The member here whose e-mail is the provider's (whom this sign-in must not simply become)."""
+    if not identity.email:
+        return None
+    user: User | None = db.session.scalar(select(User).where(User.email == identity.email))
+    return user
 
 
 def _email_taken(email: str) -> bool:
@@ -221,9 +227,7 @@ def create_member(identity: ProviderIdentity, username: str, email: str = "") ->
         raise FieldError("email", "Enter an e-mail address.")
     if _email_taken(address):
         if identity.email:
-            raise EmailInUse(
-                f"An account here already uses {address}. Sign in with its password, then link your company "
-                "account under Settings → Linked accounts.")
+            raise EmailInUse(f"An account here already uses {address}; sign in again to link it.")
         raise FieldError("email", "An account with this e-mail address already exists.")
     # Through register, so a username from the provider meets every rule a typed one does. The
     # random password is never told to anyone and is replaced at once: these accounts have none.
@@ -248,6 +252,25 @@ def _insert_identity(user: User, identity: ProviderIdentity, *, verified: bool) 
     except IntegrityError:
         raise InvalidState("This company account was just linked to a member here; sign in again.") from None
     return row
+
+
+def claim_with_password(identity: ProviderIdentity, password: str, ip: str | None) -> User:
+    """Link ``identity`` to the member who has its e-mail, proven by that member's password; flush.
+
+    The password is checked through the sign-in throttle, so guesses here count like guesses
+    on the login form. Raises FieldError("password") when it does not match, LoginThrottled
+    (429) while the account or IP is throttled, PermissionDenied for a suspended member, and
+    InvalidState when no member has the e-mail any more or the identity got linked meanwhile.
+    """
+    if email_owner(identity) is None:
+        raise InvalidState("No account here uses that e-mail address any more; sign in again.")
+    user = throttle.sign_in(identity.email, password, ip)
+    if user is None:
+        raise FieldError("password", "That is not the password of this account.")
+    if user.is_suspended(utcnow()):
+        raise PermissionDenied(suspension_message(user))
+    link(user, identity)
+    return user
 
 
 # ---------------------------------------------------------------- settings: linked accounts

@@ -29,8 +29,8 @@ from flask_login import current_user, login_required
 from joserfc.errors import JoseError
 
 from ..forms import ActionForm
-from ..forms.sso import SsoAccountForm
-from ..services import sso
+from ..forms.sso import SsoAccountForm, SsoClaimForm
+from ..services import sso, throttle
 from ..services.errors import ServiceError
 from ..services.sso import ProviderIdentity
 from .auth import start_session
@@ -145,7 +145,9 @@ def callback() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     try:
-        sso.resolve_sign_in(identity)  # refuse a suspended member or a taken e-mail now, before any form
+        sso.resolve_sign_in(identity)  # a suspended member is refused now, before any form
+    except sso.EmailInUse:
+        pass  # /sso/continue asks for that account's password; the e-mail alone links nothing
     except ServiceError as exc:
         return _refused(exc.status, exc.message, retry=False)
     session[PENDING] = {"identity": identity.to_dict(), "at": time.time(),
@@ -184,6 +186,9 @@ def finish() -> ResponseReturnValue:
             start_session(user, remember=False)  # also drops the pending sign-in
             return redirect(next_url)
         return render_template("sso/continue.html", form=form)
+    owner = sso.email_owner(identity)
+    if owner is not None:
+        return _claim(identity, next_url, has_password=sso.has_password(owner))
     form = SsoAccountForm()
     if request.method == "GET":
         form.username.data = sso.suggest_username(identity)
@@ -196,6 +201,27 @@ def finish() -> ResponseReturnValue:
             flash(f"Welcome, {user.username}! Your account is ready.", "success")
             return redirect(next_url)
     return render_template("sso/welcome.html", form=form, identity=identity), form_status(form)
+
+
+def _claim(identity: ProviderIdentity, next_url: str, *, has_password: bool) -> ResponseReturnValue:
+    """A member here has the provider's e-mail: link only with that account's password."""
+    form = SsoClaimForm()
+    if has_password and form.validate_on_submit():
+        try:
+            user = save(form, lambda: sso.claim_with_password(identity, form.password.data, request.remote_addr))
+        except throttle.LoginThrottled as exc:
+            form.form_errors.append(exc.message)
+            form.password.data = ""
+            return (render_template("sso/claim.html", form=form, identity=identity, has_password=has_password),
+                    429, {"Retry-After": str(exc.retry_after)})
+        if user is not NOT_SAVED:
+            start_session(user, remember=False)
+            flash("Your company account is linked to your account here. Next time the button signs you in.",
+                  "success")
+            return redirect(next_url)
+    form.password.data = ""
+    return render_template("sso/claim.html", form=form, identity=identity, has_password=has_password), \
+        form_status(form)
 
 
 def _link_returned(identity: ProviderIdentity, intent: dict[str, Any]) -> ResponseReturnValue:

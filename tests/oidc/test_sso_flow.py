@@ -87,36 +87,62 @@ def test_second_sign_in_links_by_subject_even_after_the_provider_email_changed(s
 
 
 def test_an_existing_local_account_with_that_email_is_not_taken_over(sso_app, app, client, make_user, oidc_provider) -> None:
-    owner = make_user("bob", email="bob@acme.example")
+    owner = make_user("bob", email="bob@acme.example", password="bobs-own-password")
     oidc_provider.set_account("mallory-1", email="bob@acme.example", email_verified=True, preferred_username="bob")
-    r = Browser(client).sign_in("mallory-1")
-    html = r.get_data(as_text=True)
-    assert r.status_code == 409
-    assert "Sign in with its password" in html and "Linked accounts" in html
+    browser = Browser(client)
+    back = browser.callback(browser.at_provider(browser.start(), "mallory-1"))
+    assert back.status_code == 302
+    page = client.get("/sso/continue")
+    html = page.get_data(as_text=True)
+    assert "already uses" in html and "never joined by e-mail address alone" in html
+    assert 'name="username"' not in html  # no second account with that address either
     assert current_username(client) is None
     assert users() == 1 and db.session.scalar(select(func.count(UserIdentity.id))) == 0
 
-    # The owner links it themselves: signed in with the password, from Settings → Linked accounts.
+    wrong = client.post("/sso/continue", data={"csrf_token": csrf_token(html), "password": "not-bobs-password"})
+    assert wrong.status_code == 400 and "not the password of this account" in wrong.get_data(as_text=True)
+    assert current_username(client) is None and db.session.scalar(select(func.count(UserIdentity.id))) == 0
+
+    # Whoever also knows the account's password owns it: now the two are linked.
+    right = client.post("/sso/continue", data={"csrf_token": csrf_token(html), "password": "bobs-own-password"})
+    assert right.status_code == 302 and current_username(client) == "bob"
+    identity = db.session.scalar(select(UserIdentity))
+    assert (identity.user_id, identity.subject) == (owner.id, "mallory-1")
+    Auth(client).logout()
+    other = Browser(app.test_client())
+    assert other.sign_in("mallory-1").status_code == 302
+    assert current_username(other.client) == "bob" and users() == 1
+
+
+def test_a_member_links_the_company_account_from_settings(sso_app, app, client, make_user, oidc_provider) -> None:
+    owner = make_user("carol", email="carol@example.com")
+    oidc_provider.set_account("carol-acme", email="carol.w@acme.example", email_verified=True)
     auth = Auth(client)
-    assert auth.login("bob").status_code == 302
+    assert auth.login("carol").status_code == 302
     settings = client.get("/settings/linked-accounts").get_data(as_text=True)
     assert "No company account is linked" in settings
     start = client.post("/settings/linked-accounts/link", data={"csrf_token": csrf_token(settings)})
-    assert start.status_code == 302
+    assert start.status_code == 302 and "prompt=login" in start.headers["Location"]
     browser = Browser(client)
-    back = browser.callback(browser.at_provider(start.headers["Location"], "mallory-1"))
+    back = browser.callback(browser.at_provider(start.headers["Location"], "carol-acme"))
     assert back.headers["Location"].endswith("/settings/linked-accounts")
     pending = client.get("/settings/linked-accounts").get_data(as_text=True)
-    assert "Link this account" in pending and "bob@acme.example" in pending
+    assert "Link this account" in pending and "carol.w@acme.example" in pending
     assert db.session.scalar(select(func.count(UserIdentity.id))) == 0  # not before the POST
     client.post("/settings/linked-accounts/confirm", data={"csrf_token": csrf_token(pending)})
     identity = db.session.scalar(select(UserIdentity))
-    assert identity.user_id == owner.id and identity.subject == "mallory-1"
+    assert identity.user_id == owner.id and identity.subject == "carol-acme"
 
     auth.logout()
     other = Browser(app.test_client())
-    assert other.sign_in("mallory-1").status_code == 302
-    assert current_username(other.client) == "bob"
+    assert other.sign_in("carol-acme").status_code == 302
+    assert current_username(other.client) == "carol"
+
+    # A member with a password may unlink it (signed in here through it).
+    page = other.client.get("/settings/linked-accounts").get_data(as_text=True)
+    other.client.post(f"/settings/linked-accounts/{identity.id}/unlink", data={"csrf_token": csrf_token(page)})
+    assert db.session.scalar(select(func.count(UserIdentity.id))) == 0
+    assert "No company account is linked" in other.client.get("/settings/linked-accounts").get_data(as_text=True)
 
 
 def test_a_tampered_state_is_refused_with_a_clear_page(sso_app, client, oidc_provider) -> None:
@@ -195,7 +221,8 @@ def test_a_suspended_member_cannot_get_in_through_sso(sso_app, app, client, oidc
     assert current_username(other.client) is None
 
 
-def test_sso_only_hides_passwords_for_members_and_keeps_a_staff_break_glass(sso_app, app, client, make_user) -> None:
+def test_sso_only_hides_passwords_for_members_and_keeps_a_staff_break_glass(sso_app, app, client, make_user,
+                                                                           oidc_provider) -> None:
     app.config["SSO_ONLY"] = True
     make_user("member_pw", password="correct-horse-battery")
     make_user("agent_pw", role="agent", password="correct-horse-battery")
@@ -214,12 +241,22 @@ def test_sso_only_hides_passwords_for_members_and_keeps_a_staff_break_glass(sso_
     assert member.status_code == 400 and "Members sign in with the button above" in member.get_data(as_text=True)
     assert current_username(client) is None
 
+    # The member is not stranded: signing in with the company account that has their e-mail asks
+    # for their password once and links the two.
+    oidc_provider.set_account("member-sso", email="member_pw@example.com", email_verified=True)
+    browser = Browser(client)
+    browser.callback(browser.at_provider(browser.start(), "member-sso"))
+    claim = client.get("/sso/continue").get_data(as_text=True)
+    assert "already uses" in claim and "Settings → Linked accounts" not in claim  # no password sign-in to point to
+    linked = client.post("/sso/continue", data={"csrf_token": csrf_token(claim), "password": "correct-horse-battery"})
+    assert linked.status_code == 302 and current_username(client) == "member_pw"
+    auth.logout()
+
     staff_page = client.get("/login?password=1").get_data(as_text=True)
     assert 'type="password"' in staff_page
     staff = client.post("/login?password=1", data={"csrf_token": csrf_token(staff_page), "login": "agent_pw",
                                                    "password": "correct-horse-battery"})
     assert staff.status_code == 302 and current_username(client) == "agent_pw"
-    assert auth.logout().status_code == 302
 
 
 def test_linked_accounts_unlink_keeps_a_way_to_sign_in(sso_app, app, client, make_user, oidc_provider) -> None:
