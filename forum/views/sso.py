@@ -247,15 +247,16 @@ def linked_accounts() -> ResponseReturnValue:
                            pending=pending[0] if pending else None)
 
 
-@bp.route("/settings/linked-accounts/link", methods=["POST"])
+@bp.route("/settings/linked-accounts/link")
 @login_required
-@writes
 def start_link() -> ResponseReturnValue:
-    """Go to the provider to sign in with the account to link (asked to sign in afresh there)."""
+    """Go to the provider to sign in (afresh) with the account to link.
+
+    A link, not a form: the Content-Security-Policy's ``form-action 'self'`` stops a form whose
+    answer redirects to another site. Nothing is linked here; that takes the confirming POST.
+    """
     if not sso.enabled():
         abort(404)
-    if not ActionForm().validate_on_submit():
-        return redirect(url_for("sso.linked_accounts"))
     return _to_provider({"action": "link", "user_id": current_user.id}, prompt="login")
 
 
