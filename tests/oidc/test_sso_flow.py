@@ -282,3 +282,20 @@ def test_settings_and_login_show_no_sso_when_it_is_not_configured(app, client, m
 def test_sso_only_without_a_provider_stops_the_start() -> None:
     with pytest.raises(RuntimeError, match="FORUM_SSO_ONLY"):
         create_app("testing", {"SSO_ONLY": True})
+
+
+def test_a_wrong_client_secret_fails_the_code_exchange_with_a_clear_page(sso_app, app, client, oidc_provider) -> None:
+    app.config["OIDC_CLIENT_SECRET"] = "not-the-secret-the-provider-knows"
+    browser = Browser(client)
+    r = browser.callback(browser.at_provider(browser.start(), ALICE))
+    assert r.status_code == 400 and "invalid_client" in r.get_data(as_text=True)
+    assert current_username(client) is None and users() == 0
+
+
+def test_an_unreachable_or_mismatched_provider_is_a_502_page(sso_app, app, client, oidc_provider) -> None:
+    app.config["OIDC_ISSUER"] = oidc_provider.issuer + "/"  # discovery names it without the slash
+    r = client.get("/sso/login")
+    assert r.status_code == 502 and "misconfigured" in r.get_data(as_text=True)
+    app.config["OIDC_ISSUER"] = "http://127.0.0.1:9"  # nothing listens on the discard port
+    r = client.get("/sso/login")
+    assert r.status_code == 502 and "could not be reached" in r.get_data(as_text=True)
