@@ -95,7 +95,8 @@ def _to_provider(intent: dict[str, Any], **params: str) -> ResponseReturnValue:
         log.warning("OIDC provider unreachable", exc_info=True)
         return _refused(502, "The sign-in service could not be reached. Please try again in a moment.")
     # Kept with the state Authlib checks, so two tabs signing in at once keep their own intent.
-    client.save_authorize_data(redirect_uri=redirect_uri(), intent=intent, **rv)
+    # The URL itself is not needed back and would only grow the session cookie.
+    client.save_authorize_data(redirect_uri=redirect_uri(), intent=intent, **{k: v for k, v in rv.items() if k != "url"})
     return redirect(rv["url"])
 
 
