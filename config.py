@@ -180,6 +180,19 @@ class Config:
     PASSWORD_RESET_THROTTLE_PER_ADDRESS = "3 per hour"
     PASSWORD_RESET_THROTTLE_PER_IP = "10 per hour"
     EMAIL_VERIFY_THROTTLE_PER_ACCOUNT = "3 per hour"
+    # Single sign-on with the company's account (OpenID Connect; forum/services/sso.py, README
+    # "Single sign-on"). On when OIDC_ISSUER and OIDC_CLIENT_ID are set; endpoints and keys come
+    # from <issuer>/.well-known/openid-configuration. Register SITE_URL + "/sso/callback" as the
+    # redirect URI at the provider. The secret comes from the environment only.
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None  # unset: a public client (PKCE alone)
+    OIDC_SCOPES = "openid email profile"
+    OIDC_LABEL = ""  # the button's text; empty: "Sign in with <COMPANY_NAME>"
+    OIDC_TIMEOUT = 10.0  # seconds for each call to the provider
+    # Members sign in only through the provider and cannot register with a password; staff keep
+    # a break-glass password sign-in at /login?password=1 (refused for members).
+    SSO_ONLY = False
     # Prefix of this site's keys in a shared Redis (several sites, or test runs, in one database).
     REDIS_KEY_PREFIX = "forum"
     # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (werkzeug ProxyFix).

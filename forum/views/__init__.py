@@ -20,6 +20,7 @@ from . import (
     notifications,  # bell, settings, following, unsubscribe
     questions,
     search,
+    sso,  # single sign-on (OpenID Connect) and linked accounts
     suggestions,  # suggested edits and their review
     support,  # support desk: queue, triage, playbooks, canned replies
     users,
@@ -30,7 +31,7 @@ from .formglue import guard_reads
 # The order the blueprints have always been registered in: their context processors and
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
-                     votes, help, suggestions, links, support, cases, notifications, badges, account)
+                     votes, help, suggestions, links, support, cases, notifications, badges, account, sso)
 
 
 def init_app(app: Flask) -> None:

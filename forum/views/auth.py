@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..forms import ActionForm, LoginForm, RegisterForm
 from ..models import User
 from ..models.base import utcnow
-from ..services import accounts, throttle, verification
+from ..services import accounts, sso, throttle, verification
 from ..services.moderation import suspension_message
 from .formglue import NOT_SAVED, form_status, save, writes
 from .redirects import next_from_request
@@ -22,11 +22,18 @@ def _start_session(user: User, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
+def start_session(user: User, remember: bool) -> None:
+    """The same fresh session for the other ways in (single sign-on, ``views/sso.py``)."""
+    _start_session(user, remember)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @writes
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(next_from_request(url_for("main.index")))
+    if sso.sso_only():  # members' accounts come from the provider: the first sign-in creates one
+        return redirect(url_for("sso.login", next=request.args.get("next")))
     form = RegisterForm()
     if form.validate_on_submit():
         address = save(form, lambda: verification.sign_up(
@@ -59,6 +66,9 @@ def login() -> ResponseReturnValue:
         if user is None:
             # One message for unknown accounts and wrong passwords alike.
             form.form_errors.append("That username/e-mail and password don't match an account.")
+        elif sso.sso_only() and not user.is_staff:
+            # Only staff keep a password sign-in (break-glass) when members sign in through the provider.
+            form.form_errors.append(f"Members sign in with the button above: {sso.button_label()}.")
         elif user.is_suspended(utcnow()):
             # Only someone who knows the password learns of the suspension and its reason.
             form.form_errors.append(suspension_message(user))

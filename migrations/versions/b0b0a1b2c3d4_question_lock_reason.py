@@ -1,7 +1,7 @@
 """questions.lock_reason: what staff say when they lock a thread, shown on it
 
 Revision ID: b0b0a1b2c3d4
-Revises: f3f3a1b2c3d4
+Revises: a7a7a1b2c3d4
 Create Date: 2026-12-05 12:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b0b0a1b2c3d4'
-down_revision = 'f3f3a1b2c3d4'
+down_revision = 'a7a7a1b2c3d4'
 branch_labels = None
 depends_on = None
 

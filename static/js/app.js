@@ -37,6 +37,10 @@
     }
   });
 
+  // A form that only finishes a step the visitor already took (single sign-on's "Continue")
+  // submits itself; without this file it is one button.
+  document.querySelectorAll("form[data-autosubmit]").forEach(function (form) { form.submit(); });
+
   // Live Markdown preview, rendered by the server through the same pipeline as saved posts.
   function debounce(fn, ms) {
     var timer = null;
