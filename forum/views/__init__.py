@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
+    account,  # the member's own account: devices, data download, deletion
     answers,
     articles,  # knowledge-base articles
     auth,
@@ -29,7 +30,7 @@ from .formglue import guard_reads
 # The order the blueprints have always been registered in: their context processors and
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
-                     votes, help, suggestions, links, support, cases, notifications, badges)
+                     votes, help, suggestions, links, support, cases, notifications, badges, account)
 
 
 def init_app(app: Flask) -> None:

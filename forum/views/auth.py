@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..forms import ActionForm, LoginForm, RegisterForm
 from ..models import User
 from ..models.base import utcnow
-from ..services import accounts, throttle
+from ..services import accounts, devices, throttle
 from ..services.moderation import suspension_message
 from .formglue import NOT_SAVED, form_status, save, writes
 from .redirects import next_from_request
@@ -16,10 +16,17 @@ from .redirects import next_from_request
 bp = Blueprint("auth", __name__)
 
 
-def _start_session(user: User, remember: bool) -> None:
+def start_session(user: User, remember: bool) -> None:
+    """Sign ``user`` in on this browser: a fresh session and a new signed-in device row
+    (services/devices.py), whose key the session and remember-me cookies carry. Call it from a
+    @writes view (the row commits with it), also to stay signed in after ``end_sessions``."""
     # A fresh session at sign-in: nothing planted before login (fixation) survives it.
     session.clear()
+    devices.start(user, request.headers.get("User-Agent", ""), request.remote_addr)
     login_user(user, remember=remember)
+
+
+_start_session = start_session
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -72,7 +79,8 @@ def logout() -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         return redirect(url_for("main.index"))
-    accounts.end_sessions(current_user._get_current_object())
+    # This browser only: other devices stay signed in (ended from /settings/sessions).
+    devices.end_current(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
