@@ -52,11 +52,11 @@ def load_user(user_id: str) -> User | None:
     token, _, key = rest.partition(":")
     if not ident.isdigit() or not token or not key:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or user.session_token != token or user.deleted_at is not None:
+    found = devices.load(int(ident), key)
+    if found is None:
         return None
-    device = devices.find(user.id, key)
-    if device is None:
+    user, device = found
+    if user.session_token != token or user.deleted_at is not None:
         return None
     now = utcnow()
     if user.is_suspended(now):

@@ -76,6 +76,16 @@ def find(user_id: int, key: str) -> UserSession | None:
     return row
 
 
+def load(user_id: int, key: str) -> tuple[User, UserSession] | None:
+    """The member and their device row named by a cookie's id and key, in one query (every
+    signed-in request runs it); None when either is gone."""
+    if not key:
+        return None
+    row = db.session.execute(select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+                             .where(User.id == user_id, UserSession.key_hash == _hash(key))).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def current_id(user: User) -> int | None:
     """The id of the device row this request came with (None outside a signed-in request)."""
     if not user.device_key:
