@@ -17,7 +17,6 @@ import string
 import unicodedata
 from functools import cache
 
-from confusable_homoglyphs import confusables
 from flask import current_app
 from sqlalchemy import or_, select
 
@@ -48,6 +47,10 @@ def _classes() -> tuple[dict[str, str], dict[str, str]]:
     unrelated letters together (u ~ υ ~ Υ ~ Y ~ y). A class whose prototype is a sequence
     (m → "rn") maps to that sequence.
     """
+    # Imported here: loading the table takes about 0.2 s, paid by the first name check of a
+    # process rather than by every process start (CLI commands, workers that never see a form).
+    from confusable_homoglyphs import confusables
+
     parent: dict[str, str] = {}
 
     def find(ch: str) -> str:
