@@ -196,6 +196,8 @@ def test_delete_my_account(app, client, auth, make_user, make_question, make_ans
     assert db.session.scalars(select(Notification).where(Notification.user_id == alice_id)).all() == []
     assert db.session.scalars(select(QuestionFollow).where(QuestionFollow.user_id == alice_id)).all() == []
     assert db.session.scalars(select(UserSession).where(UserSession.user_id == alice_id)).all() == []
+    profile = client.get(f"/users/{alice_id}").get_data(as_text=True)
+    assert "Deleted member" in profile and "deleted their account" in profile and "@deleted_" not in profile
     # It can't sign in, by the old name or the old address.
     assert auth.login("alice").status_code == 400
     assert auth.login("alice@example.com").status_code == 400
