@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from forum import pagecache
 from forum.extensions import db
 from forum.mail import unsubscribe_token
-from forum.models import ModerationLog, Notification, QuestionFollow, User, UserSession
+from forum.models import ModerationLog, Notification, OutboxMail, QuestionFollow, User, UserSession
 from forum.models.base import utcnow
 from forum.services import comments, following, votes
 from tests.support import Auth
@@ -249,3 +249,15 @@ def test_the_page_cache_never_stores_a_private_page(app, client, make_user) -> N
         assert client.get("/questions").headers["X-Cache"] == "HIT"  # the cache is on
     finally:
         app.extensions["pagecache"].close()
+
+
+def test_a_deleted_account_is_sent_nothing(client, auth, make_user, make_question, make_answer) -> None:
+    alice = make_user("alice")
+    bob = make_user("bob")
+    q = make_question(author=alice, title="Hub blinks orange after the update")
+    auth.login("alice")
+    assert auth.post("/settings/delete", {"password": "correct-horse-battery", "confirm": "y"}).status_code == 302
+    make_answer(q, author=bob, body="Hold the reset button for ten seconds.")  # would notify the asker
+    db.session.expire_all()
+    assert db.session.scalars(select(Notification).where(Notification.user_id == alice.id)).all() == []
+    assert db.session.scalars(select(OutboxMail).where(OutboxMail.user_id == alice.id)).all() == []
