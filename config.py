@@ -113,7 +113,8 @@ class Config:
     SITE_URL = "http://127.0.0.1:5000"
     LINK_HOSTS = ""
     LINKS_MAX = 50  # linked threads recorded (and shown as cards) per post
-    MENTIONS_MAX = 10  # users notified per post; further @names are still linked
+    # @mentions per post that become links and notify; later @names stay text (docs/links.md: why 10).
+    MENTIONS_MAX = 10
     # Support desk (forum/services/support.py, sla.py, cases.py, canned.py).
     SUPPORT_QUEUE_PER_PAGE = 25
     # `flask support sweep`: invite top answerers in the question's tags once this share of
