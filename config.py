@@ -89,7 +89,8 @@ class Config:
     NEW_MEMBER_POSTS = 3
     NEW_MEMBER_LINK_REVIEW = True
     # Posting rate limits: at most N posts of a kind per POST_RATE_WINDOW_MINUTES, counted in the
-    # database (so they hold across processes). 0 means unlimited; staff are never limited.
+    # database under a lock per author (so they hold exactly across processes and hosts). 0 means
+    # unlimited; staff are never limited.
     POST_RATE_LIMITS_ENABLED = True
     POST_RATE_WINDOW_MINUTES = 10
     POST_RATE_NEW_MEMBER_QUESTIONS = 3
