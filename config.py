@@ -168,6 +168,26 @@ class Config:
     LOGIN_THROTTLE_ENABLED = True
     LOGIN_THROTTLE_PER_ACCOUNT = "20 per 5 minutes"
     LOGIN_THROTTLE_PER_IP = "10 per 15 minutes"
+    # Rate limits per route (forum/ratelimit.py, Flask-Limiter; docs/deploy.md "Rate limits"): per
+    # client IP, per signed-in account and (password reset) per e-mail address typed, counted in
+    # Redis when REDIS_URL is set, in process memory otherwise. `limits` notation; "" turns one
+    # off. Set well above what a person does while browsing or typing (the preview and similar
+    # questions are fetched as you type, at most about once a second); staff are exempt from
+    # the search, similar-questions and preview limits. A refusal is a 429 with Retry-After.
+    RATE_LIMITS_ENABLED = True
+    RATE_LIMIT_LOGIN_PER_IP = "30 per minute; 300 per hour"  # all sign-in POSTs; failures: LOGIN_THROTTLE_*
+    RATE_LIMIT_REGISTER_PER_IP = "20 per hour; 100 per day"
+    RATE_LIMIT_PREVIEW_PER_IP = "240 per minute"
+    RATE_LIMIT_PREVIEW_PER_ACCOUNT = "120 per minute"
+    RATE_LIMIT_SEARCH_PER_IP = "120 per minute; 2000 per hour"
+    RATE_LIMIT_SEARCH_PER_ACCOUNT = "60 per minute; 1000 per hour"
+    RATE_LIMIT_SIMILAR_PER_IP = "120 per minute"
+    RATE_LIMIT_SIMILAR_PER_ACCOUNT = "60 per minute"
+    # For the password-reset and e-mail verification routes (wired with @limited("reset"/"verify")).
+    RATE_LIMIT_RESET_PER_IP = "10 per hour"
+    RATE_LIMIT_RESET_PER_FIELD = "3 per hour"  # per e-mail address typed
+    RATE_LIMIT_VERIFY_PER_IP = "20 per hour"
+    RATE_LIMIT_VERIFY_PER_ACCOUNT = "5 per hour"
     # Prefix of this site's keys in a shared Redis (several sites, or test runs, in one database).
     REDIS_KEY_PREFIX = "forum"
     # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (werkzeug ProxyFix).
@@ -202,6 +222,8 @@ class TestingConfig(Config):
     ARGON2_PARALLELISM = 1
     # Most tests post many times from fresh accounts; the moderation tests turn these back on.
     POST_RATE_LIMITS_ENABLED = False
+    # Most tests search and sign in many times from one address; tests/web/test_rate_limits.py turns it on.
+    RATE_LIMITS_ENABLED = False
     NEW_MEMBER_LINK_REVIEW = False
     # Most tests vote and comment from fresh accounts (reputation 1); the privilege tests put
     # the production thresholds back. The edit threshold stays at its default.

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..forms import ActionForm, LoginForm, RegisterForm
 from ..models import User
 from ..models.base import utcnow
+from ..ratelimit import form_page, limited
 from ..services import accounts, throttle
 from ..services.moderation import suspension_message
 from .formglue import NOT_SAVED, form_status, save, writes
@@ -24,6 +25,7 @@ def _start_session(user: User, remember: bool) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @writes
+@limited("register", methods=["POST"], page=form_page("auth/register.html", RegisterForm))
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(next_from_request(url_for("main.index")))
@@ -40,6 +42,7 @@ def register() -> ResponseReturnValue:
 
 @bp.route("/login", methods=["GET", "POST"])
 @writes
+@limited("login", methods=["POST"], page=form_page("auth/login.html", LoginForm))
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(next_from_request(url_for("main.index")))

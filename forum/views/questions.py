@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from ..forms import AnswerForm, CommentForm, QuestionForm
 from ..forms.support import TriageForm
 from ..models import Question
+from ..ratelimit import limited
 from ..services import editing, suggestions
 from ..services import links as links_svc
 from ..services import questions as svc
@@ -150,6 +151,7 @@ def tag(name: str) -> ResponseReturnValue:
 
 @bp.route("/preview", methods=["POST"])
 @login_required
+@limited("preview", staff_exempt=True, json=True)
 def preview() -> ResponseReturnValue:
     """Render Markdown through the same pipeline as a saved post (for the live preview)."""
     text = request.form.get("body", "")

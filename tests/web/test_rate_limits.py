@@ -1,0 +1,213 @@
+"""Rate limits per route (forum/ratelimit.py) over HTTP, on in-process storage.
+
+The same limits on Redis, shared by 4 gunicorn workers, are in tests/web/test_limits_workers.py.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from forum.extensions import csrf
+from forum.ratelimit import limited
+
+PASSWORD = "correct-horse-battery"
+HOME = "198.51.100.7"
+
+
+@pytest.fixture
+def limits(app: Flask):
+    """Turn rate limits on (TestingConfig turns them off) with the given settings."""
+    def set_limits(**settings: str) -> None:
+        app.config.update(RATE_LIMITS_ENABLED=True, LOGIN_THROTTLE_ENABLED=False,
+                          **{f"RATE_LIMIT_{k.upper()}": v for k, v in settings.items()})
+    return set_limits
+
+
+def _token(client: FlaskClient, path: str = "/login", ip: str = HOME) -> str:
+    html = client.get(path, environ_base={"REMOTE_ADDR": ip}).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, str], ip: str = HOME, **kwargs: object):
+    return client.post(path, data={**data, "csrf_token": _token(client, ip=ip)},
+                       environ_base={"REMOTE_ADDR": ip}, **kwargs)
+
+
+def _sign_in(client: FlaskClient, name: str, ip: str = HOME) -> None:
+    assert _post(client, "/login", {"login": name, "password": PASSWORD}, ip=ip).status_code == 302
+
+
+def _retry_after(response) -> int:
+    value = int(response.headers["Retry-After"])
+    assert value >= 1
+    return value
+
+
+# ---------------------------------------------------------------- forms keep what was typed
+
+
+def test_sign_in_attempts_over_the_ip_limit_get_the_form_back_with_the_name_kept(client, make_user, limits) -> None:
+    limits(login_per_ip="3 per minute")
+    make_user("alice")
+    for _ in range(3):
+        assert _post(client, "/login", {"login": "alice", "password": "wrong-wrong-wrong"}).status_code == 400
+
+    refused = _post(client, "/login", {"login": "alice", "password": PASSWORD})
+
+    assert refused.status_code == 429
+    assert _retry_after(refused) <= 60
+    page = refused.get_data(as_text=True)
+    assert "Too many sign-in attempts from your network. Try again in" in page
+    assert 'value="alice"' in page and PASSWORD not in page  # the name kept, the password not echoed
+    assert 'class="site-header"' in page  # in the site layout
+    # Another address is not affected.
+    other = client.application.test_client()
+    assert _post(other, "/login", {"login": "alice", "password": PASSWORD}, ip="192.0.2.50").status_code == 302
+
+
+def test_registrations_over_the_ip_limit_keep_name_and_address(client, limits) -> None:
+    limits(register_per_ip="2 per hour")
+    for n in range(2):
+        fresh = client.application.test_client()
+        assert _post(fresh, "/register", {"username": f"newbie{n}", "email": f"newbie{n}@example.com",
+                                          "password": PASSWORD}).status_code == 302
+
+    refused = _post(client, "/register", {"username": "third_one", "email": "third@example.com", "password": PASSWORD})
+
+    assert refused.status_code == 429
+    assert 30 * 60 < _retry_after(refused) <= 3600
+    page = refused.get_data(as_text=True)
+    assert 'value="third_one"' in page and 'value="third@example.com"' in page
+    assert "Too many new accounts from your network. Try again in 60 minutes." in page
+    assert PASSWORD not in page
+    # Looking at the form is not counted: only submitting it.
+    assert client.get("/register", environ_base={"REMOTE_ADDR": HOME}).status_code == 200
+
+
+# ---------------------------------------------------------------- search: a page that keeps the query
+
+
+def test_searching_too_fast_shows_the_search_page_with_the_query_and_the_wait(client, limits) -> None:
+    limits(search_per_ip="2 per minute")
+    for _ in range(2):
+        assert client.get("/search?q=hub+offline", environ_base={"REMOTE_ADDR": HOME}).status_code == 200
+
+    refused = client.get("/search?q=hub+blinks+orange", environ_base={"REMOTE_ADDR": HOME})
+
+    assert refused.status_code == 429
+    assert _retry_after(refused) <= 60
+    page = refused.get_data(as_text=True)
+    assert 'name="q" value="hub blinks orange"' in page
+    assert "You're searching faster than we can answer. Try again in" in page.replace("&#39;", "'")
+    assert 'class="site-header"' in page
+    assert client.get("/search?q=hub", environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code == 200
+
+
+def test_a_member_is_limited_per_account_whatever_the_address(client, make_user, limits) -> None:
+    limits(search_per_ip="100 per minute", search_per_account="2 per minute")
+    make_user("maria")
+    _sign_in(client, "maria")
+    for n in range(2):
+        assert client.get("/search?q=hub", environ_base={"REMOTE_ADDR": f"203.0.113.{n}"}).status_code == 200
+    assert client.get("/search?q=hub", environ_base={"REMOTE_ADDR": "203.0.113.99"}).status_code == 429
+
+
+def test_staff_searching_all_day_are_not_limited(client, make_user, limits) -> None:
+    limits(search_per_ip="2 per minute", search_per_account="2 per minute")
+    make_user("agent_sam", role="agent")
+    _sign_in(client, "agent_sam")
+    statuses = {client.get(f"/search?q=hub+{n}", environ_base={"REMOTE_ADDR": HOME}).status_code for n in range(6)}
+    assert statuses == {200}
+
+
+# ---------------------------------------------------------------- JSON helpers of the composer
+
+
+def test_similar_questions_while_typing_answer_json_429(client, limits) -> None:
+    limits(similar_per_ip="3 per minute")
+    for _ in range(3):
+        assert client.get("/search/similar?title=hub+keeps+blinking", environ_base={"REMOTE_ADDR": HOME}).status_code == 200
+
+    refused = client.get("/search/similar?title=hub+keeps+blinking+orange", environ_base={"REMOTE_ADDR": HOME})
+
+    assert refused.status_code == 429
+    assert refused.is_json and refused.get_json()["error"]["status"] == 429
+    assert "Try again in" in refused.get_json()["error"]["message"]
+    assert _retry_after(refused) <= 60
+
+
+def test_preview_is_limited_per_account_and_answers_json(client, make_user, limits) -> None:
+    limits(preview_per_ip="", preview_per_account="2 per minute")
+    make_user("maria")
+    _sign_in(client, "maria")
+    token = _token(client, "/")
+    for n in range(2):
+        ok = client.post("/preview", data={"body": "**bold**", "csrf_token": token},
+                         environ_base={"REMOTE_ADDR": f"203.0.113.{n}"})
+        assert ok.status_code == 200 and "<strong>" in ok.get_json()["html"]
+
+    refused = client.post("/preview", data={"body": "**bold**", "csrf_token": token},
+                          environ_base={"REMOTE_ADDR": "203.0.113.50"})
+
+    assert refused.status_code == 429 and refused.is_json
+    assert "preview is updating too often" in refused.get_json()["error"]["message"]
+    _retry_after(refused)
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_limits_can_be_turned_off(app, client, limits) -> None:
+    limits(search_per_ip="1 per minute")
+    app.config["RATE_LIMITS_ENABLED"] = False
+    assert {client.get("/search?q=hub").status_code for _ in range(4)} == {200}
+
+
+def test_an_empty_setting_turns_that_limit_off(client, limits) -> None:
+    limits(search_per_ip="")
+    assert {client.get("/search?q=hub").status_code for _ in range(4)} == {200}
+
+
+def test_a_mistyped_limit_stops_the_app_at_start(monkeypatch, tmp_path) -> None:
+    from forum import create_app
+
+    monkeypatch.setenv("FORUM_RATE_LIMIT_SEARCH_PER_IP", "sixty a minute")
+    with pytest.raises(ValueError, match="RATE_LIMIT_SEARCH_PER_IP"):
+        create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+
+
+def test_an_unknown_limit_name_is_refused_at_import() -> None:
+    with pytest.raises(ValueError, match="unknown rate limit"):
+        limited("serach")
+
+
+# ---------------------------------------------------------------- per value of a form field (password reset)
+
+
+@limited("reset", methods=["POST"], field="email")  # decorated once, at import, as real views are
+def _reset_request() -> str:
+    return "sent"
+
+
+
+def test_a_limit_per_field_value_counts_the_address_typed_from_any_ip(app, limits) -> None:
+    """How the password-reset route is wired (RATE_LIMIT_RESET_PER_FIELD, the e-mail typed):
+    one address is limited from every IP, another address is not."""
+    app.add_url_rule("/_test_reset", view_func=csrf.exempt(_reset_request), methods=["POST"])
+    limits(reset_per_ip="100 per hour", reset_per_field="2 per hour")
+    client = app.test_client()
+    for n in range(2):
+        sent = client.post("/_test_reset", data={"email": "Victim@Example.com "},
+                           environ_base={"REMOTE_ADDR": f"203.0.113.{n}"})
+        assert sent.status_code == 200
+    refused = client.post("/_test_reset", data={"email": "victim@example.com"},
+                          environ_base={"REMOTE_ADDR": "203.0.113.77"})
+    assert refused.status_code == 429
+    assert "Too many password-reset requests" in refused.get_data(as_text=True)
+    assert client.post("/_test_reset", data={"email": "someone.else@example.com"},
+                       environ_base={"REMOTE_ADDR": "203.0.113.77"}).status_code == 200
