@@ -168,6 +168,10 @@ class Config:
     LOGIN_THROTTLE_ENABLED = True
     LOGIN_THROTTLE_PER_ACCOUNT = "20 per 5 minutes"
     LOGIN_THROTTLE_PER_IP = "10 per 15 minutes"
+    # A browser where an account signed in is trusted for it this many days (a signed cookie):
+    # there the per-account limit counts that browser's failures only, so guesses from many
+    # addresses cannot lock the customer out of their own browser.
+    LOGIN_DEVICE_DAYS = 180
     # Rate limits per route (forum/ratelimit.py, Flask-Limiter; docs/deploy.md "Rate limits"): per
     # client IP, per signed-in account and (password reset) per e-mail address typed, counted in
     # Redis when REDIS_URL is set, in process memory otherwise. `limits` notation; "" turns one

@@ -49,7 +49,8 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = throttle.sign_in(form.login.data, form.password.data, request.remote_addr)
+            user = throttle.sign_in(form.login.data, form.password.data, request.remote_addr,
+                                    request.cookies.get(throttle.DEVICE_COOKIE))
         except throttle.LoginThrottled as exc:
             # The form again, with the typed name kept, and when to come back.
             form.form_errors.append(exc.message)
@@ -63,7 +64,9 @@ def login() -> ResponseReturnValue:
             form.form_errors.append(suspension_message(user))
         else:  # @writes commits a re-hashed password, if the parameters changed
             _start_session(user, remember=bool(form.remember.data))
-            return redirect(next_from_request(url_for("main.index")))
+            response = redirect(next_from_request(url_for("main.index")))
+            throttle.remember_device(response, user)  # this browser is not locked out by others' guesses
+            return response
     form.password.data = ""
     return render_template("auth/login.html", form=form), form_status(form)
 
