@@ -96,12 +96,16 @@ def init_app(app: Flask) -> None:
     # transaction that failed, which PostgreSQL refuses. A write view's own transaction was
     # already rolled back by @writes (forum/views/formglue.py).
     @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError) -> tuple[Any, int]:
+    def _service_error(exc: ServiceError) -> Response:
         db.session.rollback()
         # A refusal for lack of reputation links to the page listing the privileges.
         help_url = url_for("help.privileges") if getattr(exc, "privilege", None) else None
         field = exc.field if isinstance(exc, FieldError) else None
-        return error_response(exc.status, exc.message or None, help_url, field)
+        response = make_response(error_response(exc.status, exc.message or None, help_url, field))
+        retry_after = getattr(exc, "retry_after", None)
+        if exc.status == 429 and retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded) -> Response:

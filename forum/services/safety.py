@@ -166,7 +166,8 @@ def check_rate(user: User, kind: str) -> None:
     who = ROLE_CLASS_LABELS[cls]
     raise RateLimited(
         f"You're posting too fast: at most {_plural(limit, kind)} per {_plural(minutes, 'minute')} for {who}. "
-        f"Try again in {_plural(wait_minutes, 'minute')}."
+        f"Try again in {_plural(wait_minutes, 'minute')}.",
+        retry_after=max(1, math.ceil(wait.total_seconds())),
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from forum.extensions import csrf
+from forum.extensions import csrf, db
 from forum.ratelimit import limited
 
 PASSWORD = "correct-horse-battery"
@@ -34,7 +34,7 @@ def _token(client: FlaskClient, path: str = "/login", ip: str = HOME) -> str:
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, str], ip: str = HOME, **kwargs: object):
-    return client.post(path, data={**data, "csrf_token": _token(client, ip=ip)},
+    return client.post(path, data={**data, "csrf_token": _token(client, "/", ip=ip)},
                        environ_base={"REMOTE_ADDR": ip}, **kwargs)
 
 
@@ -211,3 +211,23 @@ def test_a_limit_per_field_value_counts_the_address_typed_from_any_ip(app, limit
     assert "Too many password-reset requests" in refused.get_data(as_text=True)
     assert client.post("/_test_reset", data={"email": "someone.else@example.com"},
                        environ_base={"REMOTE_ADDR": "203.0.113.77"}).status_code == 200
+
+
+# ---------------------------------------------------------------- the posting limit's 429 says when, too
+
+
+def test_the_posting_limit_answers_429_with_retry_after(app, client, make_user) -> None:
+    app.config.update(POST_RATE_LIMITS_ENABLED=True, POST_RATE_MEMBER_QUESTIONS=1)
+    author = make_user("maria")
+    author.reputation = 50  # a member, not a new one
+    db.session.commit()
+    _sign_in(client, "maria")
+    question = {"title": "Hub blinks orange after the update", "body": "It blinks orange and the app cannot find it.",
+                "tags": "setup"}
+    assert _post(client, "/questions/ask", question).status_code == 302
+
+    refused = _post(client, "/questions/ask", {**question, "title": "Hub blinks red after the update"})
+
+    assert refused.status_code == 429
+    assert 9 * 60 < _retry_after(refused) <= 10 * 60  # POST_RATE_WINDOW_MINUTES
+    assert "Try again in 10 minutes." in refused.get_data(as_text=True)
