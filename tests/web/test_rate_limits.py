@@ -231,3 +231,19 @@ def test_the_posting_limit_answers_429_with_retry_after(app, client, make_user) 
     assert refused.status_code == 429
     assert 9 * 60 < _retry_after(refused) <= 10 * 60  # POST_RATE_WINDOW_MINUTES
     assert "Try again in 10 minutes." in refused.get_data(as_text=True)
+
+
+def test_an_unreachable_redis_lets_requests_through(tmp_path, caplog) -> None:
+    """An outage of the shared store must not take search or sign-in down; it is logged."""
+    import logging
+
+    from forum import create_app
+    from tests.mailserver import free_port
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.db'}",
+                                 "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+                                 "RATE_LIMITS_ENABLED": True, "RATE_LIMIT_SEARCH_PER_IP": "1 per minute"})
+    with caplog.at_level(logging.ERROR, logger="flask-limiter"):
+        statuses = [app.test_client().get("/search").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    assert "Failed to rate limit" in caplog.text
