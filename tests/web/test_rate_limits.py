@@ -216,21 +216,51 @@ def test_a_limit_per_field_value_counts_the_address_typed_from_any_ip(app, limit
 # ---------------------------------------------------------------- the posting limit's 429 says when, too
 
 
-def test_the_posting_limit_answers_429_with_retry_after(app, client, make_user) -> None:
-    app.config.update(POST_RATE_LIMITS_ENABLED=True, POST_RATE_MEMBER_QUESTIONS=1)
+@pytest.fixture
+def member(app, client, make_user):
+    """A signed-in member (not a new one) allowed one post of each kind per 10 minutes."""
+    app.config.update(POST_RATE_LIMITS_ENABLED=True, POST_RATE_MEMBER_QUESTIONS=1, POST_RATE_MEMBER_ANSWERS=1,
+                      POST_RATE_MEMBER_COMMENTS=1)
     author = make_user("maria")
-    author.reputation = 50  # a member, not a new one
+    author.reputation = 50
     db.session.commit()
     _sign_in(client, "maria")
+    return author
+
+
+def test_asking_too_fast_gives_the_question_back_with_the_wait(client, member) -> None:
     question = {"title": "Hub blinks orange after the update", "body": "It blinks orange and the app cannot find it.",
                 "tags": "setup"}
     assert _post(client, "/questions/ask", question).status_code == 302
 
-    refused = _post(client, "/questions/ask", {**question, "title": "Hub blinks red after the update"})
+    refused = _post(client, "/questions/ask", {"title": "Doorbell chime plays twice for one press",
+                                               "body": "Both chimes ring, one second apart, since Monday.",
+                                               "tags": "doorbell"})
 
     assert refused.status_code == 429
     assert 9 * 60 < _retry_after(refused) <= 10 * 60  # POST_RATE_WINDOW_MINUTES
-    assert "Try again in 10 minutes." in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True).replace("&#39;", "'")
+    assert "You're posting too fast" in page and "Try again in 10 minutes." in page
+    assert 'value="Doorbell chime plays twice for one press"' in page
+    assert "Both chimes ring, one second apart, since Monday." in page
+    assert 'value="doorbell"' in page
+
+
+def test_answering_and_commenting_too_fast_give_the_text_back(client, member, make_question) -> None:
+    from forum.services.questions import slugify
+
+    q = make_question()
+    assert _post(client, f"/questions/{q.id}/answers", {"body": "Hold the reset button for ten seconds."}).status_code == 302
+    refused = _post(client, f"/questions/{q.id}/answers", {"body": "Or unplug it for a full minute, then retry."})
+    assert refused.status_code == 429 and _retry_after(refused) > 60
+    page = refused.get_data(as_text=True)
+    assert "Or unplug it for a full minute, then retry." in page and "posting too fast" in page
+
+    assert _post(client, f"/questions/{q.id}/comments", {"body": "Which firmware version is it on?"}).status_code == 302
+    refused = _post(client, f"/questions/{q.id}/comments", {"body": "And which app version, please?"})
+    assert refused.status_code == 429 and _retry_after(refused) > 60
+    assert "And which app version, please?" in refused.get_data(as_text=True)
+    assert client.get(f"/questions/{q.id}/{slugify(q.title)}").status_code == 200  # nothing half-stored
 
 
 def test_an_unreachable_redis_lets_requests_through(tmp_path, caplog) -> None:
