@@ -32,6 +32,7 @@ import hashlib
 import logging
 import math
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "forum.login_throttle"
 DEVICE_COOKIE = "forum_device"
 DEVICE_SALT = "forum.login-device"
+_BUILDING = threading.Lock()
 
 
 class LoginThrottled(RateLimited):
@@ -117,7 +119,11 @@ def get_throttle() -> Throttle:
     """This app's throttle, built at first use (after tests and the factory set the config)."""
     throttle: Throttle | None = current_app.extensions.get(EXTENSION)
     if throttle is None:
-        throttle = current_app.extensions[EXTENSION] = _build()
+        # Threads signing in at the first use must share one store (in memory: one count).
+        with _BUILDING:
+            throttle = current_app.extensions.get(EXTENSION)
+            if throttle is None:
+                throttle = current_app.extensions[EXTENSION] = _build()
     return throttle
 
 
@@ -159,6 +165,14 @@ def remember_device(response: Response, user: User) -> None:
                         samesite="Lax", secure=bool(cfg.get("SESSION_COOKIE_SECURE")))
 
 
+def _refuse(throttle: Throttle, blocked: list[tuple[RateLimitItem, str, str]], user: User | None,
+            ip: str | None) -> LoginThrottled:
+    now = time.time()
+    wait = max(throttle.limiter.get_window_stats(item, ns, key).reset_time - now for item, ns, key in blocked)
+    log.info("sign-in throttled for %s from %s", "an account" if user is None else f"user {user.id}", ip)
+    return LoginThrottled(max(1, math.ceil(wait)))
+
+
 def sign_in(login: str, password: str, ip: str | None, device_cookie: str | None = None) -> User | None:
     """Return the user whose login and password match, else None, counting the failure.
 
@@ -166,6 +180,11 @@ def sign_in(login: str, password: str, ip: str | None, device_cookie: str | None
     PROXY_FIX_X_FOR behind a reverse proxy); ``device_cookie`` the browser's DEVICE_COOKIE.
     Raises LoginThrottled (429) while the account (or, from a browser the account signed in
     from before, that browser) or the IP has used up its failures, without checking the password.
+
+    Attempts racing on other workers are settled after the check, so none learns more than the
+    limit allows: a failure is counted with the atomic ``hit`` and, if concurrent failures
+    filled the window meanwhile, answered as throttled rather than "wrong password"; a right
+    password is let in only if the window is still open (otherwise throttled too).
     """
     user = accounts.find_by_login(login)
     throttle = get_throttle()
@@ -177,19 +196,18 @@ def sign_in(login: str, password: str, ip: str | None, device_cookie: str | None
     try:
         blocked = [(item, ns, key) for item, ns, key in checks if not throttle.limiter.test(item, ns, key)]
         if blocked:
-            now = time.time()
-            wait = max(throttle.limiter.get_window_stats(item, ns, key).reset_time - now
-                       for item, ns, key in blocked)
-            log.info("sign-in throttled for %s from %s", "an account" if user is None else f"user {user.id}", ip)
-            raise LoginThrottled(max(1, math.ceil(wait)))
+            raise _refuse(throttle, blocked, user, ip)
     except StorageError:
         log.warning("sign-in throttle store unreachable; letting this sign-in through", exc_info=True)
         return accounts.check_password(user, password)
     found = accounts.check_password(user, password)
-    if found is None:
-        try:
-            for item, ns, key in checks:
-                throttle.limiter.hit(item, ns, key)
-        except StorageError:
-            log.warning("sign-in throttle store unreachable; failure not counted", exc_info=True)
+    try:
+        if found is None:
+            blocked = [(item, ns, key) for item, ns, key in checks if not throttle.limiter.hit(item, ns, key)]
+        else:
+            blocked = [(item, ns, key) for item, ns, key in checks if not throttle.limiter.test(item, ns, key)]
+        if blocked:
+            raise _refuse(throttle, blocked, user, ip)
+    except StorageError:
+        log.warning("sign-in throttle store unreachable; failure not counted", exc_info=True)
     return found

@@ -77,3 +77,34 @@ def test_a_forged_device_cookie_is_ignored(app, make_user) -> None:
     forger.set_cookie(DEVICE_COOKIE, f'{{"u": {victim.id}, "d": "made-up"}}')
     guess_from_many_addresses(app, "victim")
     assert login(forger, "victim", PASSWORD, "198.51.100.6") == 429
+
+
+def test_racing_guesses_get_no_more_wrong_password_answers_than_the_limit(app, make_user, monkeypatch) -> None:
+    """Twenty guesses checked at the same moment (each password check slowed down so that all
+    pass the first look at the window) get exactly the limit's worth of "wrong password"
+    answers; the rest are throttled. Before, all twenty were answered."""
+    import time
+
+    from forum.services import accounts, throttle
+    from tests.support import run_together
+
+    app.config.update(LOGIN_THROTTLE_PER_ACCOUNT="100 per 5 minutes", LOGIN_THROTTLE_PER_IP="10 per 15 minutes")
+    make_user("victim")
+    real = accounts.check_password
+
+    def slow(user, password):
+        time.sleep(0.3)
+        return real(user, password)
+
+    monkeypatch.setattr(accounts, "check_password", slow)
+
+    def guess(i: int) -> str:
+        with app.app_context():
+            try:
+                return "wrong" if throttle.sign_in("victim", f"guess-{i}-guess", "203.0.113.5") is None else "in"
+            except throttle.LoginThrottled:
+                return "throttled"
+
+    outcomes = run_together(20, guess)
+
+    assert (outcomes.count("wrong"), outcomes.count("throttled")) == (10, 10)
