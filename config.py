@@ -88,6 +88,9 @@ class Config:
     NEW_MEMBER_REPUTATION = 10
     NEW_MEMBER_POSTS = 3
     NEW_MEMBER_LINK_REVIEW = True
+    # What new members are told to expect before and after posting something held for review
+    # ("usually within 4 hours"): set it to what the moderators really manage.
+    REVIEW_USUAL_WAIT_HOURS = 4
     # Posting rate limits: at most N posts of a kind per POST_RATE_WINDOW_MINUTES, counted in the
     # database under a lock per author (so they hold exactly across processes and hosts). 0 means
     # unlimited; staff are never limited.
@@ -173,8 +176,8 @@ class Config:
     # addresses cannot lock the customer out of their own browser.
     LOGIN_DEVICE_DAYS = 180
     # Rate limits per route (forum/ratelimit.py, Flask-Limiter; docs/deploy.md "Rate limits"): per
-    # client IP, per signed-in account and (password reset) per e-mail address typed, counted in
-    # Redis when REDIS_URL is set, in process memory otherwise. `limits` notation; "" turns one
+    # client IP and per signed-in account, counted in Redis when REDIS_URL is set, in process
+    # memory otherwise (reset and confirmation mail: the *_THROTTLE_* settings above). `limits` notation; "" turns one
     # off. Set well above what a person does while browsing or typing (the preview and similar
     # questions are fetched as you type, at most about once a second); staff are exempt from
     # the search, similar-questions and preview limits. A refusal is a 429 with Retry-After.
@@ -187,11 +190,30 @@ class Config:
     RATE_LIMIT_SEARCH_PER_ACCOUNT = "60 per minute; 1000 per hour"
     RATE_LIMIT_SIMILAR_PER_IP = "120 per minute"
     RATE_LIMIT_SIMILAR_PER_ACCOUNT = "60 per minute"
-    # For the password-reset and e-mail verification routes (wired with @limited("reset"/"verify")).
-    RATE_LIMIT_RESET_PER_IP = "10 per hour"
-    RATE_LIMIT_RESET_PER_FIELD = "3 per hour"  # per e-mail address typed
-    RATE_LIMIT_VERIFY_PER_IP = "20 per hour"
-    RATE_LIMIT_VERIFY_PER_ACCOUNT = "5 per hour"
+    # Account mail (forum/services/account_mail.py, verification.py, password_reset.py). A reset
+    # link works once and for PASSWORD_RESET_MAX_AGE seconds; a confirmation link for
+    # EMAIL_VERIFY_MAX_AGE seconds. Requests for either are counted like sign-in failures (same
+    # store, same notation): reset requests per address asked for and per client IP, "send the
+    # confirmation again" per account. Every request counts, whether or not an account has the
+    # address, so the answer tells nothing.
+    PASSWORD_RESET_MAX_AGE = 3600
+    EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600
+    PASSWORD_RESET_THROTTLE_PER_ADDRESS = "3 per hour"
+    PASSWORD_RESET_THROTTLE_PER_IP = "10 per hour"
+    EMAIL_VERIFY_THROTTLE_PER_ACCOUNT = "3 per hour"
+    # Single sign-on with the company's account (OpenID Connect; forum/services/sso.py, README
+    # "Single sign-on"). On when OIDC_ISSUER and OIDC_CLIENT_ID are set; endpoints and keys come
+    # from <issuer>/.well-known/openid-configuration. Register SITE_URL + "/sso/callback" as the
+    # redirect URI at the provider. The secret comes from the environment only.
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None  # unset: a public client (PKCE alone)
+    OIDC_SCOPES = "openid email profile"
+    OIDC_LABEL = ""  # the button's text; empty: "Sign in with <COMPANY_NAME>"
+    OIDC_TIMEOUT = 10.0  # seconds for each call to the provider
+    # Members sign in only through the provider and cannot register with a password; staff keep
+    # a break-glass password sign-in at /login?password=1 (refused for members).
+    SSO_ONLY = False
     # Prefix of this site's keys in a shared Redis (several sites, or test runs, in one database).
     REDIS_KEY_PREFIX = "forum"
     # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (werkzeug ProxyFix).

@@ -229,6 +229,51 @@ class UserSuspended(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EmailVerificationRequested(Event):
+    """A confirmation link is due at ``address``: a sign-up, "send again", or (the subclass) a
+    change of address."""
+
+    name: ClassVar[str] = "email_verification_requested"
+    user_id: int
+    address: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailChangeRequested(EmailVerificationRequested):
+    """The member asked to move from ``old_address`` to ``address`` (pending until confirmed).
+    ``address_taken``: another account has ``address``, so its owner gets a note, not a link."""
+
+    name: ClassVar[str] = "email_change_requested"
+    old_address: str
+    address_taken: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignUpWithTakenEmail(Event):
+    """Someone registered with the address of account ``user_id``; no account was created."""
+
+    name: ClassVar[str] = "sign_up_with_taken_email"
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordResetRequested(Event):
+    """A reset was asked for ``address``; ``user_id`` None when no account has it."""
+
+    name: ClassVar[str] = "password_reset_requested"
+    user_id: int | None
+    address: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordResetDone(Event):
+    """A reset link set a new password for ``user_id`` (every session ended)."""
+
+    name: ClassVar[str] = "password_reset_done"
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ArticleChanged(Event):
     """An article was created, edited, published, archived or rated (the subclasses below
     say which, for the subscribers that care; a subscriber of this class hears them all)."""
@@ -254,6 +299,17 @@ class ArticleRated(ArticleChanged):
     name: ClassVar[str] = "article_rated"
     user_id: int
     helpful: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostRejected(Event):
+    """A moderator declined a post held in the review queue: it stays hidden (reason "moderator")."""
+
+    name: ClassVar[str] = "post_rejected"
+    post_type: PostType
+    post_id: int
+    actor_id: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -101,6 +101,27 @@ def compose(user: User, event: str, subject: str, context: dict[str, Any]) -> Ou
     return row
 
 
+def compose_account(recipient: str, user: User | None, event: str, subject: str,
+                    context: dict[str, Any]) -> OutboxMail:
+    """Add an account mail (a verification or reset link, a security notice) to the outbox.
+
+    Unlike ``compose`` it goes to ``recipient`` (a new address waiting to be confirmed, or one
+    with no account: ``user`` None), whether or not the address is verified, and carries no
+    unsubscribe link: these mails answer something the member (or someone using their
+    address) just did, and a member must not be able to switch off hearing that their
+    password changed. Rendered from ``templates/email/<event>.txt`` and ``.html``, which
+    extend ``email/_account``.
+    """
+    values = {"user": user, "subject": subject, "event": event, "recipient": recipient,
+              "site_name": current_app.config["SITE_NAME"], **context}
+    row = OutboxMail(user_id=user.id if user is not None else None, event=event, recipient=recipient,
+                     subject=subject[:300], text=render_template(f"email/{event}.txt", **values),
+                     html=render_template(f"email/{event}.html", **values), unsubscribe_url="",
+                     status="pending", attempts=0, next_attempt_at=utcnow(), created_at=utcnow())
+    db.session.add(row)
+    return row
+
+
 def select_template_name(env: Any, event: str, ext: str) -> str:
     # Events added by other features get the generic layout until they bring their own.
     return env.select_template([f"email/{event}.{ext}", f"email/notification.{ext}"]).name

@@ -6,19 +6,20 @@ read at each request so tests and operators can change them:
 
 * ``RATE_LIMIT_<NAME>_PER_IP``: every request from one client address
   (``request.remote_addr``; right behind a proxy only with ``PROXY_FIX_X_FOR``);
-* ``RATE_LIMIT_<NAME>_PER_ACCOUNT``: every request of one signed-in member;
-* ``RATE_LIMIT_<NAME>_PER_FIELD``: every request naming one value of a form field (``field=``;
-  the e-mail address of a password-reset request), kept in the store only as a hash.
+* ``RATE_LIMIT_<NAME>_PER_ACCOUNT``: every request of one signed-in member.
 
 Each is in the ``limits`` notation ("60 per minute", several joined with ";"); an empty
 setting turns that one off, ``RATE_LIMITS_ENABLED = False`` all of them. ``staff_exempt=True``
 lets agents, moderators and admins through (a support agent searching all day). The named
-limits are listed in :data:`LIMITS`; the reset and verification routes use "reset" and "verify"::
+limits are listed in :data:`LIMITS`; a new one is a name there and its settings in config.py::
 
-    @bp.route("/reset", methods=["GET", "POST"])
+    @bp.route("/register", methods=["GET", "POST"])
     @writes
-    @limited("reset", methods=["POST"], field="email", page=form_page("auth/reset.html", ResetForm))
-    def reset() -> ResponseReturnValue: ...
+    @limited("register", methods=["POST"], page=form_page("auth/register.html", RegisterForm))
+    def register() -> ResponseReturnValue: ...
+
+Password-reset and confirmation mail are throttled by ``services/mail_throttle.py`` (per
+address, IP and account, in the same store), not here.
 
 Counts live in Redis when ``REDIS_URL`` is set (every worker and host shares them), in the
 process's memory otherwise; moving windows. If Redis cannot be reached the request goes
@@ -35,7 +36,6 @@ fresh in-memory counts).
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -58,10 +58,8 @@ LIMITS: dict[str, str] = {
     "preview": "The preview is updating too often.",
     "search": "You're searching faster than we can answer.",
     "similar": "Too many lookups of similar questions.",
-    "reset": "Too many password-reset requests.",
-    "verify": "Too many verification e-mails requested.",
 }
-SCOPES = ("PER_IP", "PER_ACCOUNT", "PER_FIELD")
+SCOPES = ("PER_IP", "PER_ACCOUNT")
 ATTRIBUTE = "_forum_rate_limit"
 
 limiter = Limiter(
@@ -97,20 +95,11 @@ def _account_key() -> str:
     return f"account:{current_user.id}"
 
 
-def _field_key(field: str) -> Callable[[], str]:
-    def key() -> str:
-        typed = request.form.get(field, "").strip().lower()
-        # No personal data in the store: the address typed is kept only as a hash.
-        return "field:" + hashlib.sha256(typed.encode()).hexdigest()[:32]
-    return key
-
-
-def limited(name: str, *, methods: Sequence[str] | None = None, field: str | None = None,
-            staff_exempt: bool = False, page: Page | None = None, json: bool = False) -> Callable[[V], V]:
+def limited(name: str, *, methods: Sequence[str] | None = None, staff_exempt: bool = False,
+            page: Page | None = None, json: bool = False) -> Callable[[V], V]:
     """Rate limit a view by the limits named ``name`` (see the module docstring).
 
-    ``methods``: only these HTTP methods count (default: all). ``field``: also limit per value
-    of this form field (``RATE_LIMIT_<NAME>_PER_FIELD``). ``page(message)``: what a refused
+    ``methods``: only these HTTP methods count (default: all). ``page(message)``: what a refused
     request answers (status and ``Retry-After`` are added); ``json``: answer JSON.
     Raises ValueError at import for a name not in :data:`LIMITS`.
     """
@@ -128,10 +117,6 @@ def limited(name: str, *, methods: Sequence[str] | None = None, field: str | Non
                                 exempt_when=lambda: off("PER_IP"))(wrapped)
         wrapped = limiter.limit(lambda: _value(name, "PER_ACCOUNT"), key_func=_account_key, methods=wanted,
                                 exempt_when=lambda: off("PER_ACCOUNT") or not current_user.is_authenticated)(wrapped)
-        if field is not None:
-            wrapped = limiter.limit(lambda: _value(name, "PER_FIELD"), key_func=_field_key(field), methods=wanted,
-                                    exempt_when=lambda: off("PER_FIELD") or not request.form.get(field, "").strip(),
-                                    )(wrapped)
         setattr(wrapped, ATTRIBUTE, Spec(name, page, json))
         return wrapped
 

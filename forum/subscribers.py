@@ -25,19 +25,25 @@ from .events import (
     CaseResolved,
     CaseStatusChanged,
     CommentAdded,
+    EmailChangeRequested,
+    EmailVerificationRequested,
     Event,
     FlagRaised,
     FlagsResolved,
+    PasswordResetDone,
+    PasswordResetRequested,
     Phase,
     PostApproved,
     PostEdited,
     PostHidden,
+    PostRejected,
     PostRestored,
     QuestionAsked,
+    SignUpWithTakenEmail,
     VoteCast,
     subscribe,
 )
-from .services import activity, cases, flags, following, links, mentions, notifications, related, support
+from .services import account_mail, activity, cases, flags, following, links, mentions, notifications, related, support
 from .services.badges import awards as badges
 
 _wired = False
@@ -79,6 +85,7 @@ def init_app(app: Flask) -> None:
     subscribe(PostApproved, links.record_body_links)
     subscribe(PostApproved, mentions.record_body_mentions)
     subscribe(PostApproved, badges.answer_approved)
+    subscribe(PostRejected, activity.post_rejected)
 
     subscribe(VoteCast, badges.vote_cast)
 
@@ -100,6 +107,13 @@ def init_app(app: Flask) -> None:
     subscribe(ArticleRated, badges.article_rated)
 
     subscribe(BadgeAwarded, badges.announce_award)
+
+    # ---- account mail: links and security notices, sent whether or not the address is confirmed.
+    subscribe(EmailVerificationRequested, account_mail.send_verification_link)  # and EmailChangeRequested
+    subscribe(EmailChangeRequested, account_mail.tell_old_address)
+    subscribe(SignUpWithTakenEmail, account_mail.tell_owner_of_sign_up)
+    subscribe(PasswordResetRequested, account_mail.send_reset_link)
+    subscribe(PasswordResetDone, account_mail.tell_password_reset)
 
     # ---- search: every event's question (or article) is re-indexed after the commit. The
     # keys are noted (and queued in search_pending) inside the transaction; the index write

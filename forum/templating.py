@@ -22,7 +22,7 @@ from .markup import excerpt
 from .models import Announcement, Article, Question
 from .models.base import utcnow
 from .pagecache import page_cache_shared
-from .services import announcements, notifications
+from .services import announcements, notifications, sso
 from .services.articles import article_slug
 from .services.curation import CLOSE_REASONS
 from .services.flags import REASON_LABELS, Post, PostRef
@@ -165,6 +165,9 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "now_utc": utcnow,
     # True while a page is rendered for the shared anonymous cache: leave out the CSRF token.
     "page_cache_shared": page_cache_shared,
+    # Single sign-on, from configuration: the button's text ("" when off) and "SSO only" mode.
+    "sso_label": sso.button_label,
+    "sso_only": sso.sso_only,
 }
 
 LABELS: dict[str, dict[str, str]] = {

@@ -14,8 +14,10 @@ from . import ratelimit, templating, views
 from .extensions import db, login_manager
 from .models import User
 from .models.base import utcnow
+from .services import mail_throttle
 from .services.errors import FieldError, ServiceError
 from .services.moderation import suspension_message
+from .services.sso import check_settings as check_sso_settings
 from .services.throttle import parse_limits
 from .views.errorpages import error_response, wants_json
 
@@ -85,6 +87,8 @@ def init_app(app: Flask) -> None:
     install_proxy_fix(app)
     parse_limits(app.config)  # a mistyped LOGIN_THROTTLE_PER_* stops the start, not a sign-in
     ratelimit.init_app(app)  # the same for RATE_LIMIT_*
+    mail_throttle.check_settings(app.config)  # and so does a mistyped *_THROTTLE_PER_* of account mail
+    check_sso_settings(app.config)  # likewise SSO_ONLY without a provider
     views.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

@@ -143,17 +143,20 @@ _seq = itertools.count(1)
 
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., Any]:
-    """Create a user: make_user(role="agent", username=..., password=...)."""
+    """Create a user: make_user(role="agent", username=..., password=...).
+
+    The address counts as confirmed (so notification mail flows) unless ``verified=False``.
+    """
     from forum.models import Role
     from forum.services import accounts
 
     def make(username: str | None = None, role: str = "member", password: str = "correct-horse-battery",
-             email: str | None = None) -> Any:
+             email: str | None = None, verified: bool = True) -> Any:
         n = next(_seq)
         username = username or f"user{n}"
         user = accounts.register(
             accounts.Registration(username, email or f"{username.lower()}@example.com", password),
-            role=Role(role), allow_reserved=True,
+            role=Role(role), allow_reserved=True, verified=verified,
         )
         db.session.commit()
         return user

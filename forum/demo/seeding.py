@@ -58,7 +58,7 @@ def _seed() -> dict[str, int]:
     for spec in content.USERS:
         user = accounts.register(
             accounts.Registration(spec["username"], spec["email"], content.DEMO_PASSWORD),
-            role=Role(spec["role"]), allow_reserved=True,
+            role=Role(spec["role"]), allow_reserved=True, verified=True,
         )
         accounts.update_profile(user, spec["display_name"], spec["bio"])
         users[spec["username"]] = user
@@ -219,7 +219,7 @@ def _seed_serial_voter(target: User) -> int:
     """A sock puppet upvotes six of one member's posts today; the system's serial-voting sweep
     (`flask reputation reverse-serial`) reverses them, so staff see the entry in the moderation log."""
     puppet = accounts.register(accounts.Registration("lumen_fan_2026", "lumen.fan.2026@example.com",
-                                                     content.DEMO_PASSWORD))
+                                                     content.DEMO_PASSWORD), verified=True)
     # Enough reputation to upvote (PRIVILEGE_UPVOTE), as a puppet farmed before it struck.
     reputation.record_adjustment(puppet.id, 19, LedgerReason.DEMO_HISTORY)
     db.session.refresh(puppet, ["reputation"])

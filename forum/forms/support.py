@@ -17,6 +17,17 @@ class TriageForm(FlaskForm):
     severity = SelectField("Severity", choices=[SelectChoice(s, SEVERITY_LABELS[s]) for s in SEVERITIES], default="normal")
 
 
+def triage_form_for(triage: object | None) -> TriageForm:
+    """The triage form of one question, for display: its triage, or for an untriaged question no
+    choice made yet (pre-selected "Question" and "Normal" made untriaged rows look triaged)."""
+    form = TriageForm(formdata=None, obj=triage)
+    if triage is None:
+        form.type.choices = [SelectChoice("", "Type…"), *TriageForm.type.kwargs["choices"]]
+        form.severity.choices = [SelectChoice("", "Severity…"), *TriageForm.severity.kwargs["choices"]]
+        form.type.data = form.severity.data = ""
+    return form
+
+
 class PlaybookForm(FlaskForm):
     target_hours = IntegerField("First-response target (hours)", validators=[
         InputRequired(message="Give a target in hours."),

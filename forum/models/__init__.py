@@ -1,6 +1,7 @@
 """Plain SQLAlchemy models: no commits, no url_for, no request handling."""
 from .article import ARTICLE_STATES, Article, ArticleFeedback, article_tags
 from .badge import UserBadge
+from .identity import UserIdentity
 from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
 from .moderation import (
     FLAG_REASONS,
@@ -44,7 +45,7 @@ __all__ = [
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
     "FLAG_REASONS", "Flag", "LINK_SOURCES", "LINK_TARGETS", "ModerationLog", "POST_TYPES", "PostLink", "PostMention",
     "Question", "RelatedQuestion", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
-    "SuggestedEdit", "Tag", "User", "UserBadge", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
+    "SuggestedEdit", "Tag", "User", "UserBadge", "UserIdentity", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
     "SupportAlert", "SupportCase", "PageCacheGeneration",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",

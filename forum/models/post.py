@@ -111,6 +111,9 @@ class Question(SoftDeleteMixin, Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), default=None)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Shown on the locked thread ("" when staff gave none): "Solved; the fix is in the accepted
+    # answer" reads differently from "Heated: staff are looking into it".
+    lock_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
     pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # First visible answer or comment by someone other than the asker, or a private case
     # opened by staff (services/support.py keeps it right when that response goes away).

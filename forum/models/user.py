@@ -54,6 +54,11 @@ class User(UserMixin, Model):
     suspension_reason: Mapped[str] = mapped_column(String(500), default="")
     silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     silence_reason: Mapped[str] = mapped_column(String(500), default="")
+    # E-mail verification (services/verification.py): until set, only account mail (verify,
+    # reset, security notices) goes to ``email``. A new address waits in ``pending_email``
+    # until its link is used, so an unconfirmed address never becomes the account's.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    pending_email: Mapped[str | None] = mapped_column(String(254), default=None)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -65,6 +70,10 @@ class User(UserMixin, Model):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def is_suspended(self, now: datetime) -> bool:
         return self.suspended_until is not None and self.suspended_until > now

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..markup import RENDER_VERSION, render_markdown
 from ..models import Role, User
+from ..models.base import utcnow
 from ..models.user import new_session_token
 from .errors import FieldError, NotFound, PermissionDenied
 from .permissions import require
@@ -82,10 +83,10 @@ def _check_email_free(email: str, exclude_id: int | None = None) -> None:
         raise FieldError("email", "An account with this e-mail address already exists.")
 
 
-def register(data: Registration, role: Role = Role.MEMBER, *, allow_reserved: bool = False) -> User:
-    """Create an account and flush it.
+def check_registration(data: Registration, *, allow_reserved: bool = False) -> str:
+    """The username to create, once the username and password pass (the e-mail is not checked).
 
-    Raises FieldError for a malformed or taken username or e-mail, or a weak password.
+    Raises FieldError for a malformed, reserved or taken username, or a weak password.
     """
     username = data.username.strip()
     if not USERNAME_RE.match(username):
@@ -94,18 +95,31 @@ def register(data: Registration, role: Role = Role.MEMBER, *, allow_reserved: bo
         raise FieldError("username", "That username is reserved.")
     if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
         raise FieldError("username", "That username is taken.")
+    _check_password(data.password)
+    return username
+
+
+def register(data: Registration, role: Role = Role.MEMBER, *, allow_reserved: bool = False,
+             verified: bool = False, password_hash: str | None = None) -> User:
+    """Create an account and flush it.
+
+    ``verified``: the address counts as confirmed (the CLI, demo data; the sign-up form never
+    says so: services/verification.sign_up). ``password_hash``: already computed by the caller.
+    Raises FieldError for a malformed or taken username or e-mail, or a weak password.
+    """
+    username = check_registration(data, allow_reserved=allow_reserved)
     email = normalise_email(data.email)
     _check_email_free(email)
-    _check_password(data.password)
     user = User(
         username=username,
         username_key=username.lower(),
         email=email,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash or hash_password(data.password),
         role=Role(role).value,
         display_name="",
         bio="",
         bio_html="",
+        email_verified_at=utcnow() if verified else None,
     )
     db.session.add(user)
     db.session.flush()
@@ -153,20 +167,23 @@ def change_password(user: User, current: str, new: str) -> None:
     """Raises FieldError when the current password is wrong or the new one too weak."""
     if not _verify(user.password_hash, current):
         raise FieldError("current_password", "That is not your current password.")
-    _check_password(new, "new_password")
+    set_password(user, new, "new_password")
+
+
+def set_password(user: User, new: str, field: str = "password") -> None:
+    """Store a new password and end every session and remember-me cookie of ``user``.
+
+    Raises FieldError(``field``) when the new password is too short or too long.
+    """
+    _check_password(new, field)
     user.password_hash = hash_password(new)
     end_sessions(user)
     db.session.flush()
 
 
-def change_email(user: User, password: str, email: str) -> None:
-    """Raises FieldError when the password is wrong or the address taken."""
-    if not _verify(user.password_hash, password):
-        raise FieldError("password", "That is not your current password.")
-    email = normalise_email(email)
-    _check_email_free(email, exclude_id=user.id)
-    user.email = email
-    db.session.flush()
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s (one hash verification)."""
+    return _verify(user.password_hash, password)
 
 
 def update_profile(user: User, display_name: str, bio: str) -> None:

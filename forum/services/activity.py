@@ -7,7 +7,7 @@ held for review tells nobody until a moderator approves it (``post_approved``).
 """
 from __future__ import annotations
 
-from ..events import AnswerAccepted, AnswerPosted, CommentAdded, FlagsResolved, PostApproved
+from ..events import AnswerAccepted, AnswerPosted, CommentAdded, FlagsResolved, PostApproved, PostRejected, PostType
 from ..extensions import db
 from ..mail import site_path
 from ..markup import to_plain_text
@@ -91,9 +91,37 @@ def answer_accepted(event: AnswerAccepted) -> None:
            url=question_path(question, f"answer-{answer.id}"), text=_excerpt(answer.body_html, answer.body_text))
 
 
+def _review_outcome(post_type: PostType, post_id: int, actor_id: int, subject: str) -> None:
+    """Tell a post's author what the review decided ("review"), with a link to the post."""
+    post: Question | Answer | Comment | None
+    if post_type == "question":
+        post = db.session.get(Question, post_id)
+    elif post_type == "answer":
+        post = db.session.get(Answer, post_id)
+    else:
+        post = db.session.get(Comment, post_id)
+    if post is None:
+        return
+    question = post if isinstance(post, Question) else db.session.get(Question, post.question_id)
+    assert question is not None
+    anchor = "" if isinstance(post, Question) else f"{post_type}-{post.id}"
+    notify([post.author_id], "review", actor=db.session.get(User, actor_id),
+           subject=subject.format(kind=post_type, title=question.title), url=question_path(question, anchor))
+
+
+def post_rejected(event: PostRejected) -> None:
+    """The author of a post declined in review hears it, with the moderator's reason."""
+    why = f" Reason: {event.reason}" if event.reason else ""
+    _review_outcome(event.post_type, event.post_id, event.actor_id,
+                    "A moderator declined your {kind} on “{title}”; only you and staff can see it." + why)
+
+
 def post_approved(event: PostApproved) -> None:
-    """A post approved from the review queue on its first publication notifies as if it had
-    just been posted (after an edit sent it back to review, everyone heard of it already)."""
+    """The author hears that their post is public now; on its first publication the post then
+    notifies as if it had just been posted (after an edit sent it back to review, everyone
+    heard of it already)."""
+    _review_outcome(event.post_type, event.post_id, event.actor_id,
+                    "A moderator approved your {kind} on “{title}”: everyone can see it now.")
     if not event.first_publication:
         return
     if event.post_type == "answer":

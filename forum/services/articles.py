@@ -22,7 +22,7 @@ from ..markup import RENDER_VERSION, Rendered
 from ..models import ARTICLE_STATES, Answer, Article, ArticleFeedback, Question, Revision, Tag, User
 from ..models.base import table_of, utcnow
 from .audit import log_action
-from .errors import FieldError, InvalidState, NotFound
+from .errors import FieldError, InvalidState, NotFound, check_fields
 from .links import render_body
 from .pagination import Page, paginate
 from .permissions import can, require
@@ -71,11 +71,15 @@ def _check_title(title: str) -> str:
     return title
 
 
-def _clean(data: ArticleInput) -> tuple[str, str, list[str]]:
-    """Normalised (title, body, tag names). Raises FieldError naming the bad field."""
-    title = _check_title(data.title)
-    body = check_body(data.body, limit_key=BODY_LIMIT_KEY, minimum=20)
-    return title, body, parse_tags(data.tags)
+def check_article_input(data: ArticleInput) -> tuple[str, str, list[str]]:
+    """Normalised (title, body, tag names). Raises FieldError naming the bad field (FieldErrors
+    naming every bad field)."""
+    title, body, names = check_fields(
+        lambda: _check_title(data.title),
+        lambda: check_body(data.body, limit_key=BODY_LIMIT_KEY, minimum=20),
+        lambda: parse_tags(data.tags),
+    )
+    return title, body, names
 
 
 def _set_body(article: Article, body: str) -> Rendered:
@@ -104,7 +108,7 @@ def _snapshot(article: Article) -> dict[str, object]:
 def create_article(author: User, data: ArticleInput, summary: str = "") -> Article:
     """Create a draft with its first revision. Raises PermissionDenied (not staff) or FieldError."""
     require(author, "write_article")
-    title, body, names = _clean(data)
+    title, body, names = check_article_input(data)
     now = utcnow()
     article = Article(author=author, title=title, tags=tags_for(names), state="draft", created_at=now,
                       updated_at=now, helpful_yes=0, helpful_no=0)
@@ -125,7 +129,7 @@ def edit_article(editor: User, article: Article, data: ArticleInput, summary: st
     Raises PermissionDenied, FieldError, or InvalidState when nothing changed.
     """
     require(editor, "edit_article", article)
-    title, body, names = _clean(data)
+    title, body, names = check_article_input(data)
     same_tags = sorted(names) == sorted(t.name for t in article.tags)  # shown sorted by name
     if title == article.title and body == article.body and same_tags:
         raise InvalidState("Nothing changed.")
@@ -156,7 +160,7 @@ def set_state(actor: User, article: Article, state: str) -> Article:
         raise InvalidState(f"The article is already {state}.")
     if state == "published":
         try:
-            _clean(ArticleInput(article.title, article.body, " ".join(t.name for t in article.tags)))
+            check_article_input(ArticleInput(article.title, article.body, " ".join(t.name for t in article.tags)))
         except FieldError as exc:
             raise InvalidState(f"Edit the article before publishing it: {exc.message}") from exc
     before = _snapshot(article)

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import CannedReply, User
 from ..models.base import utcnow
-from .errors import FieldError, NotFound
+from .errors import FieldError, NotFound, check_fields
 from .permissions import require
-from .posts import check_body
+from .posts import CANNED_PLACEHOLDERS, check_body
 
-PLACEHOLDERS = ("asker", "question_link", "article_link")
+PLACEHOLDERS = CANNED_PLACEHOLDERS
 PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,40})\}")
 
 
@@ -58,9 +58,13 @@ class ReplyInput:
 
 def _check(data: ReplyInput, exclude_id: int | None = None) -> tuple[str, str]:
     title = " ".join(data.title.replace("\x00", "").split())
-    if not 3 <= len(title) <= 100:
-        raise FieldError("title", "Give the reply a title of 3 to 100 characters.")
-    body = check_body(data.body, limit_key="CANNED_REPLY_MAX_LENGTH")
+
+    def check_title() -> None:
+        if not 3 <= len(title) <= 100:
+            raise FieldError("title", "Give the reply a title of 3 to 100 characters.")
+
+    _, body = check_fields(check_title, lambda: check_body(data.body, limit_key="CANNED_REPLY_MAX_LENGTH",
+                                                           placeholders=True))
     clash = db.session.scalar(select(CannedReply.id).where(func.lower(CannedReply.title) == title.lower()))
     if clash is not None and clash != exclude_id:
         raise FieldError("title", "Another reply already has that title.")

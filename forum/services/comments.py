@@ -11,7 +11,7 @@ from ..models.base import utcnow
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .links import render_body
 from .permissions import can, require
-from .posts import touch_question, without_nul
+from .posts import refuse_placeholders, touch_question, without_nul
 from .safety import check_edited_post, check_new_post
 from .visibility import delete_post, hide_post
 
@@ -23,6 +23,7 @@ def _check(body: str) -> str:
         raise FieldError("body", "Write a comment first.")
     if len(body) > limit:
         raise FieldError("body", f"Comments are at most {limit} characters (this is {len(body)}).")
+    refuse_placeholders(body)
     return body
 
 

@@ -19,6 +19,7 @@ from . import reputation
 from .audit import log_action
 from .errors import FieldError, InvalidState
 from .permissions import require
+from .posts import without_nul
 
 CLOSE_REASONS = {
     "duplicate": "Duplicate of another question",
@@ -120,11 +121,19 @@ def reopen_question(actor: User, question: Question) -> None:
     publish(QuestionReopened(question_id=question.id, actor_id=actor.id))
 
 
+LOCK_REASON_MAX = 300
+
+
 def set_locked(actor: User, question: Question, locked: bool, reason: str = "") -> None:
-    """Lock a heated thread: no comments, votes, answers or edits until unlocked."""
+    """Lock a thread (no comments, votes, answers or edits until unlocked), with the reason shown
+    on it. Raises PermissionDenied, FieldError when the reason is longer than LOCK_REASON_MAX."""
     require(actor, "lock" if locked else "unlock", question)
+    reason = " ".join(without_nul(reason).split())
+    if len(reason) > LOCK_REASON_MAX:
+        raise FieldError("reason", f"Keep the reason under {LOCK_REASON_MAX} characters (this is {len(reason)}).")
     question.locked_at = utcnow() if locked else None
     question.locked_by_id = actor.id if locked else None
+    question.lock_reason = reason if locked else ""
     db.session.flush()
     _log(actor, "lock" if locked else "unlock", question, reason=reason, locked=(not locked, locked))
 

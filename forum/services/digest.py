@@ -65,8 +65,8 @@ def send_digests(now: datetime | None = None) -> DigestRun:
             skipped += 1
             continue
         user = db.session.get(User, user_id)
-        if user is None or user.is_suspended(now):
-            continue
+        if user is None or user.is_suspended(now) or not user.email_verified:
+            continue  # an unconfirmed address gets account mail only (services/verification.py)
         questions = questions_for(user, since, limit)
         if not questions:
             empty += 1

@@ -1,6 +1,9 @@
 """Errors raised by services; views map them to pages, form errors or JSON."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 
 class ServiceError(Exception):
     """Base class: a request that the rules refuse."""
@@ -34,6 +37,39 @@ class FieldError(ServiceError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class FieldErrors(FieldError):
+    """Several fields are invalid at once (``errors``, one per field, in the form's order), so a
+    form shows every problem after one submit. ``field`` and ``message`` are the first's."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        super().__init__(errors[0].field, errors[0].message)
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+
+
+def check_fields(*checks: Callable[[], Any]) -> list[Any]:
+    """Run every check, also after one has failed, and return their results in order.
+
+    Raises FieldErrors with every FieldError the checks raised (the only one, when one failed),
+    so that a person fixing a form learns all its problems at once, not one per round trip.
+    """
+    results: list[Any] = []
+    failed: list[FieldError] = []
+    for check in checks:
+        try:
+            results.append(check())
+        except FieldErrors as exc:
+            failed.extend(exc.errors)
+            results.append(None)
+        except FieldError as exc:
+            failed.append(exc)
+            results.append(None)
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        raise FieldErrors(failed)
+    return results
 
 
 class RateLimited(ServiceError):

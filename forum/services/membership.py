@@ -32,3 +32,24 @@ def is_new_member(user: User) -> bool:
     if user.reputation >= cfg["NEW_MEMBER_REPUTATION"]:
         return False
     return visible_post_count(user) < int(cfg["NEW_MEMBER_POSTS"])
+
+
+def links_held(user: User) -> bool:
+    """True when a post of ``user``'s with a link to another site would wait for review
+    (services/safety.py ``check_new_post``), so the composer can say so before they post."""
+    return bool(current_app.config["NEW_MEMBER_LINK_REVIEW"]) and is_new_member(user)
+
+
+def may_be_held(user: User) -> bool:
+    """Like ``links_held`` from attributes alone (no query: for composers on busy pages). It may
+    say "maybe" to a low-reputation member who has posted enough to be new no longer."""
+    return (bool(current_app.config["NEW_MEMBER_LINK_REVIEW"]) and not user.is_staff
+            and user.reputation < current_app.config["NEW_MEMBER_REPUTATION"])
+
+
+def held_message(kind: str) -> str:
+    """What the author of a ``kind`` just held for review is told, once, after posting."""
+    hours = int(current_app.config["REVIEW_USUAL_WAIT_HOURS"])
+    return (f"Your {kind} is waiting for a moderator: new members' posts with links, and posts with "
+            f"certain words, are checked before they appear. That usually takes under {hours} hours. "
+            "Until then only you and staff can see it; you'll get a notification when it is published.")

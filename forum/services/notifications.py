@@ -38,14 +38,14 @@ from .errors import NotFound, ServiceError
 from .pagination import Page, paginate
 
 NOTIFIED = "forum.notify.notified"  # popped after commit by forum/jobs.py, which keeps the same key
-EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite")
+EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite", "review")
 DIGEST = "digest"  # the daily digest's switch lives in the preferences under this pseudo-event
 
 # (in-app, e-mail) when a member has not chosen. Following is chatty: in-app only by default.
 DEFAULTS: dict[str, tuple[bool, bool]] = {
     "answer": (True, True), "comment": (True, True), "accepted": (True, True), "mention": (True, True),
     "follow": (True, False), "flag": (True, False), "badge": (True, False), "case": (True, True),
-    "sla": (True, True), "invite": (True, True),
+    "sla": (True, True), "invite": (True, True), "review": (True, True),
 }
 DIGEST_DEFAULT = True
 NO_EMAIL = "forum.notify.no_email"
@@ -56,6 +56,7 @@ LABELS = {
     "mention": "Someone mentions me", "follow": "Activity on questions I follow", "flag": "The outcome of my flags",
     "badge": "I earn a badge", "case": "My private support cases change", "sla": "A question misses its response target",
     "invite": "I am invited to answer",
+    "review": "A post of mine held for review is published or declined",
 }
 
 
@@ -141,7 +142,8 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
         if in_app:
             bell.append({"user_id": uid, "event": event, "actor_id": actor_id, "subject": subject, "url": url,
                          "text": text, "created_at": now})
-        if email and not db.session.info.get(NO_EMAIL):
+        # An unconfirmed address gets account mail only (services/verification.py).
+        if email and user.email_verified and not db.session.info.get(NO_EMAIL):
             with stage("mail"):
                 compose(user, event, subject, {"link": absolute_url(url), "text": text, "actor": actor})
             composed = True

@@ -2,6 +2,7 @@
 (a question's activity and answer count, a tag's question count)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -21,14 +22,34 @@ def without_nul(text: str) -> str:
     return text.replace("\x00", "")
 
 
-def check_body(body: str, *, limit_key: str, field: str = "body", minimum: int = 1) -> str:
-    """Return ``body`` without trailing whitespace; raises FieldError when empty or too long."""
+# The canned replies' placeholders (services/canned.py fills them). One left in a post means an
+# agent published a template unfinished: "{article_link}" would reach every reader as typed.
+CANNED_PLACEHOLDERS = ("asker", "question_link", "article_link")
+_PLACEHOLDER_IN_POST = re.compile(r"\{(" + "|".join(CANNED_PLACEHOLDERS) + r")\}")
+# Code is quoted, not a template: a customer pasting "{asker}" inside backticks means it.
+_CODE = re.compile(r"^(`{3,}|~{3,}).*?^\1[ \t]*$|`[^`\n]*`", re.MULTILINE | re.DOTALL)
+
+
+def refuse_placeholders(body: str, field: str = "body") -> None:
+    """Raises FieldError naming the canned-reply placeholders ``body`` still holds outside code."""
+    left = list(dict.fromkeys(m.group(0) for m in _PLACEHOLDER_IN_POST.finditer(_CODE.sub("", body))))
+    if left:
+        raise FieldError(field, f"Fill in or remove {', '.join(left)} before posting: "
+                                "it would be published exactly as typed.")
+
+
+def check_body(body: str, *, limit_key: str, field: str = "body", minimum: int = 1,
+               placeholders: bool = False) -> str:
+    """Return ``body`` without trailing whitespace; raises FieldError when empty, too long, or
+    (unless ``placeholders``: a canned-reply template) holding an unfilled placeholder."""
     body = without_nul(body).rstrip()
     limit = current_app.config[limit_key]
     if len(body.strip()) < minimum:
         raise FieldError(field, "Please write something." if minimum <= 1 else f"Write at least {minimum} characters.")
     if len(body) > limit:
         raise FieldError(field, f"Keep it under {limit:,} characters (this is {len(body):,}).")
+    if not placeholders:
+        refuse_placeholders(body, field)
     return body
 
 

@@ -15,7 +15,7 @@ from ..events import Body, PostEdited, QuestionAsked, publish
 from ..extensions import db
 from ..models import Answer, Comment, Question, Tag, User, question_tags
 from ..models.base import utcnow
-from .errors import FieldError, InvalidState, NotFound
+from .errors import FieldError, InvalidState, NotFound, check_fields
 from .pagination import Page, paginate, paginate_bounded
 from .permissions import can, require
 from .posts import add_revision, check_body, move_tag_counts, set_body, touch_question, without_nul
@@ -110,9 +110,7 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     RateLimited when the author posts too fast.
     """
     require(author, "ask")
-    title = _check_title(data.title)
-    body = check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20)
-    names = parse_tags(data.tags)
+    title, body, names = check_question_input(data)
     verdict = check_new_post(author, f"{title}\n{body}", kind="question")
     tags = tags_for(names)
     now = utcnow()
@@ -133,10 +131,14 @@ def ask_question(author: User, data: QuestionInput) -> Question:
 
 
 def check_question_input(data: QuestionInput) -> tuple[str, str, list[str]]:
-    """(title, body, tag names) cleaned and checked; raises FieldError for bad input."""
-    title = _check_title(data.title)
-    body = check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20)
-    return title, body, parse_tags(data.tags)
+    """(title, body, tag names) cleaned and checked; raises FieldError (FieldErrors when several
+    fields are wrong: all of them are reported at once)."""
+    title, body, names = check_fields(
+        lambda: _check_title(data.title),
+        lambda: check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20),
+        lambda: parse_tags(data.tags),
+    )
+    return title, body, names
 
 
 def edit_question(editor: User, question: Question, data: QuestionInput, summary: str = "") -> Question:
@@ -266,11 +268,15 @@ def list_questions(tab: str, page: int, tag: Tag | None = None, *, per_page: int
     if tab == "active":
         stmt = stmt.order_by(Question.last_activity_at.desc(), Question.id.desc())
     elif tab == "unanswered":
-        stmt = stmt.where(Question.answer_count == 0).order_by(Question.created_at.desc(), Question.id.desc())
+        # "Needs help" lists leave closed questions out (a closed duplicate is answered
+        # elsewhere); the partial index ix_questions_unanswered still serves the order.
+        stmt = (stmt.where(Question.answer_count == 0, Question.closed_at.is_(None))
+                .order_by(Question.created_at.desc(), Question.id.desc()))
     elif tab == "solved":
         stmt = stmt.where(Question.accepted_answer_id.is_not(None)).order_by(Question.created_at.desc(), Question.id.desc())
     elif tab == "unsolved":
-        stmt = stmt.where(Question.accepted_answer_id.is_(None)).order_by(Question.created_at.desc(), Question.id.desc())
+        stmt = (stmt.where(Question.accepted_answer_id.is_(None), Question.closed_at.is_(None))
+                .order_by(Question.created_at.desc(), Question.id.desc()))
     else:
         stmt = stmt.order_by(Question.created_at.desc(), Question.id.desc())
     return paginate_bounded(stmt, page, per_page, count=count)

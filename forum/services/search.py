@@ -47,6 +47,9 @@ class SearchPage:
     tags: tuple[str, ...] = ()
     solved: bool | None = None
     kind: str | None = None
+    #: The query as typed, when it found nothing and these are the results of ``suggestion``'s
+    #: correction instead (``query`` is then the corrected one).
+    corrected_from: str | None = None
 
     @property
     def has_prev(self) -> bool:
@@ -80,21 +83,36 @@ def _result(row: Question | Article, title_html: str, snippet_html: str) -> Resu
 
 
 def search_posts(viewer: Any, query: str, *, sort: str = "relevance", page: int = 1,
-                 tags: tuple[str, ...] = (), solved: bool | None = None, kind: str | None = None) -> SearchPage:
+                 tags: tuple[str, ...] = (), solved: bool | None = None, kind: str | None = None,
+                 correct: bool = True) -> SearchPage:
     """One page of search results the viewer may see. Never raises for a malformed query.
 
     ``kind`` ("question" or "article") narrows the results like ``is:<kind>`` in the query.
+    When the query finds nothing and the index suggests a spelling that finds something, the
+    page holds the corrected query's results (``corrected_from`` is the query as typed), as
+    search engines do; ``correct=False`` searches exactly what was typed.
     """
     sort = sort if sort in SORTS else "relevance"
     kind = kind if kind in KINDS else None
-    with reading() as index:
-        res = index.search(query, sort=sort, page=page, per_page=PER_PAGE, tags=tags, solved=solved,
-                           kinds=(kind,) if kind else None)
-    rows = _load_visible([(h.kind, h.id) for h in res.hits], viewer)
-    results = [_result(rows[(h.kind, h.id)], h.title_html, h.snippet_html) for h in res.hits if (h.kind, h.id) in rows]
-    return SearchPage(query=query, results=results, total=res.total, page=res.page, pages=res.pages, sort=sort,
-                      tag_counts=list(res.tag_counts)[:20], suggestion=res.suggestion, tags=tags, solved=solved,
-                      kind=kind)
+
+    def run(q: str) -> SearchPage:
+        with reading() as index:
+            res = index.search(q, sort=sort, page=page, per_page=PER_PAGE, tags=tags, solved=solved,
+                               kinds=(kind,) if kind else None)
+        rows = _load_visible([(h.kind, h.id) for h in res.hits], viewer)
+        results = [_result(rows[(h.kind, h.id)], h.title_html, h.snippet_html)
+                   for h in res.hits if (h.kind, h.id) in rows]
+        return SearchPage(query=q, results=results, total=res.total, page=res.page, pages=res.pages, sort=sort,
+                          tag_counts=list(res.tag_counts)[:20], suggestion=res.suggestion, tags=tags,
+                          solved=solved, kind=kind)
+
+    found = run(query)
+    if correct and found.total == 0 and found.suggestion and found.suggestion != query:
+        fixed = run(found.suggestion)
+        if fixed.total:
+            fixed.corrected_from, fixed.suggestion = query, None
+            return fixed
+    return found
 
 
 def similar_questions(viewer: Any, title: str, *, body: str = "", exclude: Question | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
+    account,  # password reset, confirming e-mail addresses
     answers,
     articles,  # knowledge-base articles
     auth,
@@ -19,6 +20,7 @@ from . import (
     notifications,  # bell, settings, following, unsubscribe
     questions,
     search,
+    sso,  # single sign-on (OpenID Connect) and linked accounts
     suggestions,  # suggested edits and their review
     support,  # support desk: queue, triage, playbooks, canned replies
     users,
@@ -29,7 +31,7 @@ from .formglue import guard_reads
 # The order the blueprints have always been registered in: their context processors and
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
-                     votes, help, suggestions, links, support, cases, notifications, badges)
+                     votes, help, suggestions, links, support, cases, notifications, badges, account, sso)
 
 
 def init_app(app: Flask) -> None:

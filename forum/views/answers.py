@@ -10,6 +10,7 @@ from ..models import Answer
 from ..services import answers as svc
 from ..services import editing, suggestions
 from ..services.errors import RateLimited
+from ..services.membership import held_message
 from ..services.posts import revisions_of
 from ..services.questions import get_question
 from .formglue import NOT_SAVED, form_status, save, too_fast, writes
@@ -35,7 +36,10 @@ def create(question_id: int) -> ResponseReturnValue:
         except RateLimited as exc:  # the answer typed comes back with the wait
             return too_fast(form, exc, lambda: render_thread(question, answer_form=form))
         if answer is not NOT_SAVED:
-            flash("Thanks for answering!", "success")
+            if answer.hidden_reason == "review":
+                flash(held_message("answer"), "warning")
+            else:
+                flash("Thanks for answering!", "success")
             return redirect(answer_url(answer))
     # Show the thread again with the answer text kept in the form and the error beside it.
     return render_thread(question, answer_form=form, status=400)

@@ -12,7 +12,7 @@ from ..services.pagination import clamp_page
 from ..services.permissions import require
 from ..services.questions import get_question
 from ..templating import article_url
-from .formglue import NOT_SAVED, form_status, save, writes
+from .formglue import NOT_SAVED, check_rest, form_status, save, writes
 from .history import revision_diffs
 
 bp = Blueprint("articles", __name__)
@@ -47,6 +47,8 @@ def new() -> ResponseReturnValue:
         if article is not NOT_SAVED:
             flash("Draft saved. Publish it when it is ready.", "success")
             return redirect(article_url(article))
+    else:
+        check_rest(form, lambda: svc.check_article_input(_input(form)))
     return render_template("articles/edit.html", form=form, article=None), form_status(form)
 
 
@@ -76,6 +78,8 @@ def edit(article_id: int) -> ResponseReturnValue:
         if save(form, lambda: svc.edit_article(current_user, article, _input(form), form.summary.data or "")) is not NOT_SAVED:
             flash("Your edit is saved.", "success")
             return redirect(article_url(article))
+    else:
+        check_rest(form, lambda: svc.check_article_input(_input(form)))
     return render_template("articles/edit.html", form=form, article=article), form_status(form)
 
 

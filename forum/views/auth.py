@@ -9,7 +9,7 @@ from ..forms import ActionForm, LoginForm, RegisterForm
 from ..models import User
 from ..models.base import utcnow
 from ..ratelimit import form_page, limited
-from ..services import accounts, throttle
+from ..services import accounts, sso, throttle, verification
 from ..services.moderation import suspension_message
 from .formglue import NOT_SAVED, form_status, save, writes
 from .redirects import next_from_request
@@ -23,20 +23,31 @@ def _start_session(user: User, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
+def start_session(user: User, remember: bool) -> None:
+    """The same fresh session for the other ways in (single sign-on, ``views/sso.py``)."""
+    _start_session(user, remember)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @writes
 @limited("register", methods=["POST"], page=form_page("auth/register.html", RegisterForm))
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(next_from_request(url_for("main.index")))
+    if sso.sso_only():  # members' accounts come from the provider: the first sign-in creates one
+        return redirect(url_for("sso.login", next=request.args.get("next")))
     form = RegisterForm()
     if form.validate_on_submit():
-        user = save(form, lambda: accounts.register(
+        address = save(form, lambda: verification.sign_up(
             accounts.Registration(form.username.data, form.email.data, form.password.data)))
-        if user is not NOT_SAVED:
-            _start_session(user, remember=False)
-            flash(f"Welcome, {user.username}! Your account is ready.", "success")
-            return redirect(next_from_request(url_for("main.index")))
+        if address is not NOT_SAVED:
+            # The same answer, and no sign-in, whether the address was free or already had an
+            # account (whose owner is mailed instead): nobody learns who is registered.
+            flash(f"Almost done: we've sent a link to {address} to confirm it. "
+                  "Sign in meanwhile to ask and answer.", "success")
+            return redirect(url_for("auth.login", next=request.args.get("next")))
+    elif form.is_submitted():
+        verification.spend_sign_up_time(form.password.data or "")  # a refused form hashes too
     return render_template("auth/register.html", form=form), form_status(form)
 
 
@@ -59,6 +70,9 @@ def login() -> ResponseReturnValue:
         if user is None:
             # One message for unknown accounts and wrong passwords alike.
             form.form_errors.append("That username/e-mail and password don't match an account.")
+        elif sso.sso_only() and not user.is_staff:
+            # Only staff keep a password sign-in (break-glass) when members sign in through the provider.
+            form.form_errors.append(f"Members sign in with the button above: {sso.button_label()}.")
         elif user.is_suspended(utcnow()):
             # Only someone who knows the password learns of the suspension and its reason.
             form.form_errors.append(suspension_message(user))

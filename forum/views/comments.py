@@ -10,6 +10,7 @@ from ..models import Answer, Question
 from ..services import comments as svc
 from ..services.answers import get_answer
 from ..services.errors import RateLimited
+from ..services.membership import held_message
 from ..services.permissions import require
 from ..services.questions import get_question
 from .formglue import NOT_SAVED, form_status, save, too_fast, writes
@@ -30,6 +31,8 @@ def _create(question: Question, target: Question | Answer) -> ResponseReturnValu
         except RateLimited as exc:  # the comment typed comes back with the wait
             return too_fast(form, exc, lambda: render_thread(question, comment_forms={_comment_key(target): form}))
         if comment is not NOT_SAVED:
+            if comment.hidden_reason == "review":
+                flash(held_message("comment"), "warning")
             return redirect(question_url(question, _anchor=f"comment-{comment.id}"))
     return render_thread(question, comment_forms={_comment_key(target): form}, status=400)
 

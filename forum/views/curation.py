@@ -87,8 +87,10 @@ def reopen(question_id: int) -> ResponseReturnValue:
 @writes
 def lock(question_id: int, action: str) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
-    svc.set_locked(current_user, question, action == "lock", request.form.get("reason", ""))
-    flash("Thread locked: no new answers, comments or edits." if action == "lock" else "Thread unlocked.", "info")
+    # The reason box has maxlength; a longer one (no browser check) is refused with a flash.
+    if save(None, lambda: svc.set_locked(current_user, question, action == "lock", request.form.get("reason", "")),
+            refused=flashed("error")) is not NOT_SAVED:
+        flash("Thread locked: no new answers, comments or edits." if action == "lock" else "Thread unlocked.", "info")
     return _back_to(question)
 
 

@@ -38,7 +38,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..services.errors import FieldError, InvalidState, RateLimited, ServiceError
+from ..services.errors import FieldError, FieldErrors, InvalidState, RateLimited, ServiceError
 from .errorpages import wants_json
 
 P = ParamSpec("P")
@@ -149,12 +149,32 @@ def too_fast(form: FlaskForm, exc: RateLimited, page: Callable[[], ResponseRetur
 
 def show_error(form: FlaskForm, exc: ServiceError, rename: dict[str, str] | None = None) -> None:
     """Put a service's refusal on the form: a FieldError beside its field (``rename`` maps the
-    service's field names to this form's), anything else (or an unknown field) above the form."""
+    service's field names to this form's; FieldErrors: each beside its own), anything else (or
+    an unknown field) above the form."""
+    if isinstance(exc, FieldErrors):
+        for error in exc.errors:
+            show_error(form, error, rename)
+        return
     field = getattr(form, (rename or {}).get(exc.field, exc.field), None) if isinstance(exc, FieldError) else None
     if field is not None:
         field.errors = [*field.errors, exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+def check_rest(form: FlaskForm, check: Callable[[], object]) -> None:
+    """After a submitted form failed its own validation, run the service's input ``check`` (it
+    must not write) and show its errors beside the fields that have none yet, so one submit
+    reports every problem, not the form's first and the service's on the next round trip."""
+    if not form.is_submitted():
+        return
+    try:
+        check()
+    except FieldError as exc:
+        for error in exc.errors if isinstance(exc, FieldErrors) else (exc,):
+            field = getattr(form, error.field, None)
+            if field is not None and not field.errors:
+                field.errors = [*field.errors, error.message]
 
 
 def flashed(category: str = "info", prefix: str = "") -> Callable[[ServiceError], None]:

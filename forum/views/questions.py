@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms import AnswerForm, CommentForm, QuestionForm
-from ..forms.support import TriageForm
+from ..forms.support import triage_form_for
 from ..models import Question
 from ..ratelimit import limited
 from ..services import editing, suggestions
@@ -14,12 +14,13 @@ from ..services import links as links_svc
 from ..services import questions as svc
 from ..services.announcements import active as active_announcements
 from ..services.errors import RateLimited
+from ..services.membership import held_message, links_held, may_be_held
 from ..services.pages import tag_page
 from ..services.pagination import clamp_page
 from ..services.posts import revisions_of
 from ..services.threads import thread_page
 from ..templating import question_url
-from .formglue import NOT_SAVED, form_status, save, too_fast, writes
+from .formglue import NOT_SAVED, check_rest, form_status, save, too_fast, writes
 from .history import revision_diffs
 from .support import composer_form
 
@@ -52,9 +53,16 @@ def ask() -> ResponseReturnValue:
             return too_fast(form, exc, lambda: render_template(
                 "questions/ask.html", form=form, announcements=active_announcements()))
         if question is not NOT_SAVED:
-            flash("Your question is posted. You'll see answers here.", "success")
+            if question.hidden_reason == "review":
+                flash(held_message("question"), "warning")
+            else:
+                flash("Your question is posted. You'll see answers here.", "success")
             return redirect(question_url(question))
-    return render_template("questions/ask.html", form=form, announcements=active_announcements()), form_status(form)
+    else:
+        check_rest(form, lambda: svc.check_question_input(
+            svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or "")))
+    return render_template("questions/ask.html", form=form, announcements=active_announcements(),
+                           links_held=links_held(current_user)), form_status(form)
 
 
 @bp.route("/questions/<int:question_id>")
@@ -83,7 +91,8 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
         question=thread.question,
         answer_form=answer_form or (composer_form(question) if signed_in else None),
         comment_forms=comment_forms or {},
-        triage_form=TriageForm(formdata=None, obj=panel.triage) if panel else None,
+        triage_form=triage_form_for(panel.triage) if panel else None,
+        may_be_held=signed_in and may_be_held(current_user),
     ), status
 
 
@@ -102,6 +111,9 @@ def edit(question_id: int) -> ResponseReturnValue:
         if outcome is not NOT_SAVED:
             flash(SUGGESTED if outcome.suggested else "Your edit is saved.", "success")
             return redirect(question_url(question))
+    else:
+        check_rest(form, lambda: svc.check_question_input(
+            svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or "")))
     return render_template("questions/edit.html", form=form, question=question,
                            suggest=mode is editing.EditMode.SUGGEST,
                            pending=suggestions.pending_for(question) if mode is editing.EditMode.SUGGEST else None),\

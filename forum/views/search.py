@@ -36,8 +36,10 @@ def index() -> ResponseReturnValue:
     if not query.strip() and not tags and solved is None and kind is None:
         return render_template("search/index.html", page=None, query="")
     page = svc.search_posts(current_user, query, sort=request.args.get("sort", "relevance"),
-                            page=clamp_page(request.args.get("page")), tags=tags, solved=solved, kind=kind)
-    return render_template("search/index.html", page=page, query=query)
+                            page=clamp_page(request.args.get("page")), tags=tags, solved=solved, kind=kind,
+                            correct=request.args.get("as_typed") != "1")
+    # A corrected search shows (and its sort, filter and paging links keep) the corrected query.
+    return render_template("search/index.html", page=page, query=page.query)
 
 
 @bp.route("/search/similar")

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 from ..forms import ActionForm, AnswerForm
-from ..forms.support import CannedReplyForm, PlaybookForm, TriageForm
+from ..forms.support import CannedReplyForm, PlaybookForm, TriageForm, triage_form_for
 from ..models import SEVERITIES, TRIAGE_TYPES, Article, Question
 from ..models.base import utcnow
 from ..services import canned, support
@@ -91,7 +91,7 @@ def queue() -> ResponseReturnValue:
     page = support.queue(current_user, filters, clamp_page(request.args.get("page")))
     return render_template("support/queue.html", page=page, filters=filters, types=TRIAGE_TYPES, severities=SEVERITIES,
                            on_duty=support.is_on_duty(current_user), on_duty_staff=support.on_duty_staff(),
-                           action_form=ActionForm(), triage_form=TriageForm, now=utcnow(), stats=support.metrics())
+                           action_form=ActionForm(), triage_form=triage_form_for, now=utcnow(), stats=support.metrics())
 
 
 @bp.route("/support/duty", methods=["POST"])

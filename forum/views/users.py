@@ -9,7 +9,8 @@ from flask_login import current_user, login_required, login_user
 
 from ..charts import line_chart
 from ..forms import EmailForm, PasswordForm, ProfileForm
-from ..services import accounts, profiles
+from ..services import accounts, profiles, verification
+from ..services.mail_throttle import MailThrottled
 from ..services.pages import profile_page
 from ..services.pagination import clamp_page
 from .formglue import NOT_SAVED, form_status, save, writes
@@ -79,7 +80,16 @@ def change_password() -> ResponseReturnValue:
 def change_email() -> ResponseReturnValue:
     form = EmailForm()
     if form.validate_on_submit():
-        if save(form, lambda: accounts.change_email(current_user, form.password.data, form.email.data)) is not NOT_SAVED:
-            flash("E-mail address changed.", "success")
+        try:
+            address = save(form, lambda: verification.request_email_change(current_user, form.password.data,
+                                                                         form.email.data))
+        except MailThrottled as exc:
+            form.form_errors.append(exc.message)
+            return render_template("users/settings_email.html", form=form, section="email"), 429, {
+                "Retry-After": str(exc.retry_after)}
+        if address is not NOT_SAVED:
+            # Nothing changes until the new address is confirmed (services/verification.py).
+            flash(f"We've sent a link to {address}. Your address changes when you follow it; "
+                  f"until then we keep writing to {current_user.email}.", "success")
             return redirect(url_for("users.change_email"))
     return render_template("users/settings_email.html", form=form, section="email"), form_status(form)

@@ -4,6 +4,30 @@
   var csrf = document.querySelector('meta[name="csrf-token"]');
   var token = csrf ? csrf.getAttribute("content") : "";
 
+  // Header menus (<details>): they work without this; with it, one is open at a time and
+  // Escape or a click elsewhere closes it.
+  var menus = document.querySelectorAll("details.menu");
+  menus.forEach(function (menu) {
+    menu.addEventListener("toggle", function () {
+      if (!menu.open) { return; }
+      menus.forEach(function (other) { if (other !== menu) { other.open = false; } });
+    });
+  });
+  document.addEventListener("click", function (event) {
+    menus.forEach(function (menu) {
+      if (menu.open && !menu.contains(event.target)) { menu.open = false; }
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    menus.forEach(function (menu) {
+      if (menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  });
+
   // Ask before destructive POST buttons.
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -12,6 +36,10 @@
       event.preventDefault();
     }
   });
+
+  // A form that only finishes a step the visitor already took (single sign-on's "Continue")
+  // submits itself; without this file it is one button.
+  document.querySelectorAll("form[data-autosubmit]").forEach(function (form) { form.submit(); });
 
   // Live Markdown preview, rendered by the server through the same pipeline as saved posts.
   function debounce(fn, ms) {

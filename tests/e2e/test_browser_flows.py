@@ -61,14 +61,18 @@ WIDE_BODY = (
 # --------------------------------------------------------------------------- helpers
 
 def register(page: Page, prefix: str) -> str:
-    """Sign up through the /register form; returns the username (now signed in)."""
+    """Sign up through the /register form, then sign in; returns the username (now signed in).
+
+    Sign-up ends on the sign-in page whether or not the address was free (no enumeration);
+    the new account signs in before its address is confirmed."""
     username = unique_username(prefix)
     page.goto("/register")
     page.get_by_label("Username").fill(username)
     page.get_by_label("E-mail").fill(f"{username}@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.locator(".flash-success")).to_contain_text(f"Welcome, {username}!")
+    expect(page.locator(".flash-success")).to_contain_text(f"we've sent a link to {username}@example.com")
+    log_in(page, username)
     return username
 
 
@@ -77,11 +81,19 @@ def log_in(page: Page, username: str) -> None:
     page.get_by_label("Username or e-mail").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.locator("main").get_by_role("button", name="Log in").click()
-    expect(header(page).get_by_role("button", name="Log out")).to_be_visible()
+    expect(header(page).locator("details.account-menu > summary")).to_be_visible()
 
 
 def header(page: Page) -> Any:
     return page.locator("header.site-header")
+
+
+def account_menu(page: Page) -> Any:
+    """The signed-in member's menu in the header (profile, staff pages, settings, log out), opened."""
+    menu = header(page).locator("details.account-menu")
+    if not menu.evaluate("m => m.open"):
+        menu.locator("summary").click()
+    return menu
 
 
 def horizontal_overflow(page: Page) -> tuple[int, list[str]]:
@@ -206,12 +218,13 @@ def test_log_out_from_the_header_offers_log_in_again(page: Page) -> None:
     nav = header(page)
     expect(nav.get_by_role("link", name="Log in")).to_have_count(0)
 
-    nav.get_by_role("button", name="Log out").click()
+    account_menu(page).get_by_role("button", name="Log out").click()
 
     expect(page.locator(".flash-info")).to_contain_text("You are signed out.")
     expect(nav.get_by_role("link", name="Log in")).to_be_visible()
     expect(nav.get_by_role("link", name="Sign up")).to_be_visible()
     expect(nav.get_by_role("button", name="Log out")).to_have_count(0)
+    expect(nav.locator("details.account-menu")).to_have_count(0)
     expect(nav.get_by_role("link", name="Ask", exact=True)).to_have_count(0)
 
 
@@ -246,6 +259,73 @@ def test_narrow_phone_screen_has_no_horizontal_scroll(new_page: Callable[..., Pa
         if scroll_width > 360:
             problems.append(f"{label}: scrollWidth {scroll_width} > 360; wide elements: {culprits}")
     assert not problems, "\n".join(problems)
+
+
+def _member(live: Any, prefix: str, role: str) -> str:
+    """A member with ``role`` made through the service (staff cannot sign up), committed."""
+    from forum.extensions import db
+    from forum.models import Role
+    from forum.services import accounts
+
+    username = unique_username(prefix)
+    with live.app.test_request_context():
+        try:
+            accounts.register(accounts.Registration(username, f"{username}@example.com", PASSWORD),
+                              role=Role(role), allow_reserved=True)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    return username
+
+
+@pytest.mark.parametrize("role", ["member", "agent", "moderator", "admin"])
+def test_the_header_is_one_row_on_a_desktop_and_two_on_a_phone(new_page: Callable[..., Page], live: Any,
+                                                                role: str) -> None:
+    """Issue 13, item 9: the signed-in header wrapped to two rows at 1440 px and to four or five at
+    360 px. Now: one row at 1440 and 1024 px, the row plus the search box at 360 px, for every role
+    (staff have the most links), with the sections and the account's pages in menus that open
+    from the keyboard."""
+    username = _member(live, f"hdr_{role}", role)
+    for width, rows in ((1440, 1), (1024, 1), (360, 2)):
+        page = new_page(width=width, height=800)
+        log_in(page, username)
+        page.goto("/help/privileges")
+        row = header(page).locator(".brand").bounding_box()["height"] + 20  # one row: 28 px logo + padding
+        height = header(page).bounding_box()["height"]
+        assert height <= rows * row + 30, f"{width} px: header {height:.0f} px high for {rows} row(s)"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        # Keyboard: Tab to the account menu, open it with Enter, reach every item, Escape closes it.
+        summary = header(page).locator("details.account-menu > summary")
+        summary.focus()
+        page.keyboard.press("Enter")
+        menu = header(page).locator("details.account-menu .menu-panel")
+        expect(menu.get_by_role("link", name="Settings")).to_be_visible()
+        expect(menu.get_by_role("button", name="Log out")).to_be_visible()
+        staff_link = {"member": None, "agent": "Support", "moderator": "Moderation", "admin": "Moderation"}[role]
+        if staff_link:
+            expect(menu.get_by_role("link", name=staff_link)).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(menu).to_be_hidden()
+        if width == 360:
+            expect(header(page).locator(".main-nav")).to_be_hidden()
+            header(page).locator("details.nav-menu > summary").focus()
+            page.keyboard.press("Enter")
+            expect(header(page).get_by_role("link", name="Articles")).to_be_visible()
+
+
+def test_the_header_menus_work_without_javascript(browser: Any, live_server: str, live: Any) -> None:
+    username = _member(live, "hdr_nojs", "moderator")
+    context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 800}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page, username)
+        header(page).locator("details.account-menu > summary").click()
+        header(page).locator("details.account-menu").get_by_role("link", name="Moderation").click()
+        expect(page).to_have_url(re.compile(r"/moderation$"))
+        account_menu(page).get_by_role("button", name="Log out").click()
+        expect(header(page).get_by_role("link", name="Log in")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_capture_screenshots_for_review(new_page: Callable[..., Page], seed_question: Callable[..., str],

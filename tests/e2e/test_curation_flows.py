@@ -26,7 +26,7 @@ except ImportError:  # the conftest's browser fixture explains; CI must have Pla
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
 # The page-level helpers live beside the first browser flows; reuse them rather than copy them.
-from tests.e2e.test_browser_flows import header, log_in, register
+from tests.e2e.test_browser_flows import account_menu, header, log_in, register
 
 ABUSIVE_TEXT = "Only a complete idiot would ask this. Go away and stop wasting everyone's time, moron."
 
@@ -110,7 +110,7 @@ def test_flag_travels_from_member_to_moderator_decision(new_page: Callable[..., 
 
     # The moderator finds it in the queue, grouped with B's flag and reason, and hides it.
     log_in(moderator, moderator_name)
-    header(moderator).get_by_role("link", name="Moderation").click()
+    account_menu(moderator).get_by_role("link", name="Moderation").click()
     expect(moderator).to_have_url(re.compile(r"/moderation$"))
     group = moderator.locator(f"#flags-answer-{answer_id}")
     expect(group.locator(".mod-excerpt")).to_contain_text("complete idiot")

@@ -25,6 +25,7 @@ def test_members_page_from_the_nav_leads_to_a_profile_with_its_chart_on_a_phone(
                   username="chart_owner_with_a_long_name")
     page = new_page(width=360, height=800)
     page.goto("/")
+    header(page).get_by_text("Menu").click()  # on a phone the site's sections are in the menu
     header(page).get_by_role("link", name="Users").click()
     expect(page.get_by_role("heading", name="Members")).to_be_visible()
     page.get_by_role("link", name="All time").click()

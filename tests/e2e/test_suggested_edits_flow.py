@@ -16,7 +16,7 @@ except ImportError:  # the conftest's browser fixture explains; CI must have Pla
         raise
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
-from tests.e2e.test_browser_flows import header, log_in, register
+from tests.e2e.test_browser_flows import account_menu, log_in, register
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_a_suggested_edit_is_approved_from_the_review_queue(new_page, seed_quest
 
     reviewer = new_page()
     log_in(reviewer, make_reviewer())
-    header(reviewer).get_by_role("link", name="Review").click()
+    account_menu(reviewer).get_by_role("link", name="Review").click()
     card = reviewer.locator(".suggestion").filter(has_text="Scenes stop working")
     expect(card.locator(".diff-add")).to_contain_text("firmware 4.3.0")
     card.get_by_role("button", name="Approve").click()

@@ -97,6 +97,7 @@ def test_forged_form_fields_cannot_set_role_or_author(client, auth, make_user) -
     r = auth.post("/register", {"username": "sneaky", "email": "s@example.com", "password": "a-long-password",
                                 "role": "admin", "reputation": "99999"})
     assert r.status_code == 302
+    assert auth.login("sneaky", "a-long-password").status_code == 302
     from forum.models import User
     user = db.session.query(User).filter_by(username="sneaky").one()
     assert user.role == "member" and user.reputation == 1

@@ -244,3 +244,19 @@ def test_article_page_query_count_does_not_grow(client, auth, make_user, count_q
 
 def test_header_links_to_articles(client) -> None:
     assert 'href="/articles"' in client.get("/").get_data(as_text=True)
+
+
+def test_every_error_of_the_article_form_shows_after_one_submit(client, auth, make_user) -> None:
+    """Issue 13, item 6, for staff writing an article: title, body and tags reported together."""
+    import re
+
+    make_user("writer_errs", role="agent")
+    auth.login("writer_errs")
+    r = auth.post("/articles/new", {"title": "Hub", "body": "Too short.", "tags": "%%%"})
+    assert r.status_code == 400
+    errors = dict(re.findall(r'<p class="field-error" id="([a-z_]+)-error">([^<]+)</p>', r.get_data(as_text=True)))
+    assert set(errors) == {"title", "body", "tags"}, errors
+    r = auth.post("/articles/new", {"title": "", "body": "Too short.", "tags": "hub"})
+    errors = dict(re.findall(r'<p class="field-error" id="([a-z_]+)-error">([^<]+)</p>', r.get_data(as_text=True)))
+    assert set(errors) == {"title", "body"}, errors
+    assert db.session.scalar(select(func.count(Article.id))) == 0

@@ -378,3 +378,52 @@ def test_hidden_question_leaves_search(client, make_user, make_question) -> None
     hide_post(q, "moderator")
     db.session.commit()
     assert "Zanzibar thermostat" not in client.get("/search?q=zanzibar").get_data(as_text=True)
+
+
+def test_a_held_post_is_announced_before_and_after_and_its_author_hears_the_outcome(
+        client, auth, make_user, make_question) -> None:
+    """Issue 13, item 1: nothing warned before posting, the flash said "Your question is posted",
+    the page offered answers and then refused them, and no notification came on approval."""
+    from forum.models import Notification
+
+    fresh = make_user("fresh_asker")
+    auth.login("fresh_asker")
+    ask = client.get("/questions/ask").get_data(as_text=True)
+    assert "a question with a link to another site waits for a moderator" in ask  # said before posting
+    r = auth.post("/questions/ask", {"title": "Where to buy spare hub cables", "tags": "setup",
+                                     "body": "I found them at www.cables.example but are they any good?"},
+                  follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Your question is waiting for a moderator" in page and "usually takes under 4 hours" in page
+    assert "Your question is posted" not in page
+    assert "share it below" not in page and "doesn't take new answers" not in page
+    assert "Answers open once a moderator publishes the question." in page
+    qid = int(re.search(r"/questions/(\d+)", r.request.path).group(1))
+    auth.logout()
+    sign_in("moderator", make_user, auth)
+    assert auth.post(f"/moderation/review/question/{qid}/approve").status_code == 302
+    note = db.session.scalars(select(Notification).where(Notification.user_id == fresh.id,
+                                                         Notification.event == "review")).one()
+    assert "approved your question" in note.subject and f"/questions/{qid}/" in note.url
+    # An answer with a link, declined with a reason: the author is told why.
+    auth.logout()
+    make_user("fresh_answerer")
+    auth.login("fresh_answerer")
+    r = auth.post(f"/questions/{qid}/answers", {"body": "Try https://cables.example/cheap-stuff instead."},
+                  follow_redirects=True)
+    assert "Your answer is waiting for a moderator" in r.get_data(as_text=True)
+    answer_id = int(re.search(r'id="answer-(\d+)"', r.get_data(as_text=True)).group(1))
+    auth.logout()
+    auth.login("r_moderator")
+    r = auth.post(f"/moderation/review/answer/{answer_id}/reject", {"reason": "Advertising a shop"})
+    assert r.status_code == 302
+    answerer = db.session.scalars(select(User).where(User.username == "fresh_answerer")).one()
+    note = db.session.scalars(select(Notification).where(Notification.user_id == answerer.id,
+                                                         Notification.event == "review")).one()
+    assert "declined your answer" in note.subject and "Reason: Advertising a shop" in note.subject
+
+
+def test_established_members_are_not_warned_about_review(client, auth, make_user) -> None:
+    established(make_user("old_hand"))
+    auth.login("old_hand")
+    assert "waits for a moderator" not in client.get("/questions/ask").get_data(as_text=True)

@@ -164,6 +164,10 @@ def test_admins_see_failed_mails_and_can_retry_them(client, auth, make_user) -> 
     auth.login(admin.username)
     html = client.get("/admin/mail").get_data(as_text=True)
     assert "Stuck mail" in html and "gone@example.com" in html and "SMTPRecipientsRefused" in html
+    assert '<li class="outbox-failed"><strong>1</strong> failed</li>' in html  # shown as an alarm
     response = auth.post("/admin/mail/requeue", follow_redirects=True)
     assert "1 failed mail will be retried" in response.get_data(as_text=True)
     assert db.session.scalar(select(OutboxMail.status)) == "pending"
+    # Issue 13, item 12: "0 failed" was red too; a zero is not an alarm.
+    html = client.get("/admin/mail").get_data(as_text=True)
+    assert '<li class="outbox-failed outbox-none"><strong>0</strong> failed</li>' in html

@@ -199,3 +199,57 @@ def test_lists_show_a_capped_count_and_home_counts_once(app, client, make_user, 
         home = client.get("/").get_data(as_text=True)
     assert "5+ unanswered" in home  # the unanswered list shows 5: a sixth row means more
     assert len([s for s in qc.statements if "count(" in s.lower() and "FROM questions" in s]) == 1
+
+
+def test_closed_questions_leave_the_needs_help_lists(client, make_user, make_question) -> None:
+    """Issue 13, item 7: a closed duplicate is answered elsewhere, so it leaves Unanswered, "Can you
+    help?" on home, the tag's Unanswered tab and Unsolved; it stays in Newest, marked closed."""
+    from forum.services import curation
+
+    moderator = make_user("mod_closer", role="moderator")
+    original = make_question(title="Hub offline since this morning", tags="hub")
+    copy = make_question(title="Hub went offline again zzcopy", tags="hub")
+    open_one = make_question(title="Porch light ignores schedule zzopen", tags="hub")
+    curation.close_question(moderator, copy, "duplicate", duplicate_of=original)
+    db.session.commit()
+    pages = {
+        "unanswered": "/questions?tab=unanswered", "unsolved": "/questions?tab=unsolved", "home": "/",
+        "tag unanswered": "/tags/hub?tab=unanswered", "tag unsolved": "/tags/hub?tab=unsolved",
+    }
+    for name, path in pages.items():
+        page = client.get(path).get_data(as_text=True)
+        if name == "home":  # the "Can you help?" card (home's active list shows closed questions too)
+            page = page[page.index("Can you help?"):page.index("unanswered →")]
+        assert "zzopen" in page, name
+        assert "zzcopy" not in page, name
+    assert "zzcopy" in client.get("/questions").get_data(as_text=True)
+    assert open_one.id != copy.id
+
+
+def test_every_error_of_the_ask_form_shows_after_one_submit(client, auth, make_user) -> None:
+    """Issue 13, item 6: a title too short, a body too short and bad tags are all reported by the
+    first submit (it took three round trips), with the typed text kept."""
+    import re
+
+    make_user("asker_errs")
+    auth.login("asker_errs")
+
+    def field_errors(data: dict[str, str]) -> dict[str, str]:
+        r = auth.post("/questions/ask", data)
+        assert r.status_code == 400
+        page = r.get_data(as_text=True)
+        for value in data.values():
+            if value:
+                assert value in page  # what was typed is still in the form
+        return dict(re.findall(r'<p class="field-error" id="([a-z_]+)-error">([^<]+)</p>', page))
+
+    # All three refused by the service's rules (the form's own validation passes).
+    errors = field_errors({"title": "Hub", "body": "It broke.", "tags": "!!!"})
+    assert set(errors) == {"title", "body", "tags"}, errors
+    assert "at least" in errors["title"] and "at least 20" in errors["body"] and "usable characters" in errors["tags"]
+    # Mixed: the form's "required" for the empty tags and the service's rules for the rest.
+    errors = field_errors({"title": "Hub", "body": "It broke.", "tags": ""})
+    assert set(errors) == {"title", "body", "tags"}, errors
+    # Title empty (the form's rule) and a short body (the service's): both at once.
+    errors = field_errors({"title": "", "body": "It broke.", "tags": "hub"})
+    assert set(errors) == {"title", "body"}, errors

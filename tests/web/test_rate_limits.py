@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from forum.extensions import csrf, db
+from forum.extensions import db
 from forum.ratelimit import limited
 
 PASSWORD = "correct-horse-battery"
@@ -184,33 +184,6 @@ def test_a_mistyped_limit_stops_the_app_at_start(monkeypatch, tmp_path) -> None:
 def test_an_unknown_limit_name_is_refused_at_import() -> None:
     with pytest.raises(ValueError, match="unknown rate limit"):
         limited("serach")
-
-
-# ---------------------------------------------------------------- per value of a form field (password reset)
-
-
-@limited("reset", methods=["POST"], field="email")  # decorated once, at import, as real views are
-def _reset_request() -> str:
-    return "sent"
-
-
-
-def test_a_limit_per_field_value_counts_the_address_typed_from_any_ip(app, limits) -> None:
-    """How the password-reset route is wired (RATE_LIMIT_RESET_PER_FIELD, the e-mail typed):
-    one address is limited from every IP, another address is not."""
-    app.add_url_rule("/_test_reset", view_func=csrf.exempt(_reset_request), methods=["POST"])
-    limits(reset_per_ip="100 per hour", reset_per_field="2 per hour")
-    client = app.test_client()
-    for n in range(2):
-        sent = client.post("/_test_reset", data={"email": "Victim@Example.com "},
-                           environ_base={"REMOTE_ADDR": f"203.0.113.{n}"})
-        assert sent.status_code == 200
-    refused = client.post("/_test_reset", data={"email": "victim@example.com"},
-                          environ_base={"REMOTE_ADDR": "203.0.113.77"})
-    assert refused.status_code == 429
-    assert "Too many password-reset requests" in refused.get_data(as_text=True)
-    assert client.post("/_test_reset", data={"email": "someone.else@example.com"},
-                       environ_base={"REMOTE_ADDR": "203.0.113.77"}).status_code == 200
 
 
 # ---------------------------------------------------------------- the posting limit's 429 says when, too

@@ -184,3 +184,23 @@ def test_a_resolved_case_makes_its_official_answer_findable(client, auth, make_u
     assert "Porch light schedule drifts" in _results(client, "q=wombatfuse")
     assert "0 results" in _results(client, "q=orange+is:unanswered")
     _in_step()
+
+
+def test_result_counts_read_as_english(client, corpus) -> None:
+    """Issue 13, item 12: "1 answers" and "0 votes · 1 answers" in search results."""
+    html = client.get("/search?q=mesh").get_data(as_text=True)
+    assert "0 votes · 1 answer ·" in html and "1 answers" not in html
+    html = client.get("/search?q=charged+twice").get_data(as_text=True)
+    assert "0 votes · 0 answers ·" in html
+
+
+def test_a_misspelt_query_shows_the_corrected_results(client, corpus) -> None:
+    """Issue 13, item 12: "Did you mean firmware?" sat above 0 results; now the results of the
+    correction show, with a way back to the query as typed (where "Did you mean" stays)."""
+    html = client.get("/search?q=firmwre").get_data(as_text=True)
+    plain = html.replace("<mark>", "").replace("</mark>", "")
+    assert "Hub blinks orange after firmware update" in plain
+    assert "Nothing matched <q>firmwre</q>, so these are the results for <strong>firmware</strong>" in html
+    assert 'value="firmware"' in html  # the search box holds what was searched
+    typed = client.get("/search?q=firmwre&as_typed=1").get_data(as_text=True)
+    assert "0 results" in typed and "Did you mean" in typed and "Hub blinks orange" not in typed

@@ -242,3 +242,57 @@ def test_a_deleted_reply_link_still_shows_the_question(client, auth, make_user, 
     _as("agent", make_user, auth)
     r = client.get(f"/questions/{world['q']}?reply=99999", follow_redirects=True)
     assert r.status_code == 200 and "That reply is no longer in the library." in r.get_data(as_text=True)
+
+
+def test_an_unfilled_placeholder_is_never_published(client, auth, make_user, world) -> None:
+    """Issue 13, item 3: a canned reply posted with "{article_link}" still in it is refused with the
+    field error and the typed text kept; quoted as code, or filled, it posts."""
+    _as("agent", make_user, auth)
+    unfinished = "Hi there, the status lights are explained here: {article_link}. Tell us what you see."
+    before = db.session.scalar(select(db.func.count(Answer.id)))
+    r = auth.post(f"/questions/{world['q']}/answers", {"body": unfinished})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "Fill in or remove {article_link} before posting" in page
+    assert htmllib.escape(unfinished, quote=False) in page  # the agent's text is still in the form
+    assert db.session.scalar(select(db.func.count(Answer.id))) == before
+    # The same in the private case and as its public resolution.
+    r = auth.post(f"/cases/{world['case']}/messages", {"body": "Hello {asker}, any news?"})
+    assert r.status_code == 400 and "Fill in or remove {asker}" in r.get_data(as_text=True)
+    r = auth.post(f"/cases/{world['case']}/resolve",
+                  {"summary": "Resolved: replaced the adapter, see {question_link} for the steps we took."})
+    assert r.status_code == 400 and "Fill in or remove {question_link}" in r.get_data(as_text=True)
+    assert db.session.get(SupportCase, world["case"]).status != "resolved"
+    # Quoted as code it is what the writer means; with the link filled in it posts.
+    quoted = "Your template engine shows `{asker}` literally because it is not a format string."
+    assert auth.post(f"/questions/{world['q']}/answers", {"body": quoted}).status_code == 302
+    filled = unfinished.replace("{article_link}", "http://localhost/articles/1/status-lights")
+    assert auth.post(f"/questions/{world['q']}/answers", {"body": filled}).status_code == 302
+    assert db.session.scalar(select(db.func.count(Answer.id))) == before + 2
+
+
+def test_a_comment_with_a_placeholder_is_refused(client, auth, make_user, world) -> None:
+    _as("agent", make_user, auth)
+    r = auth.post(f"/questions/{world['q']}/comments", {"body": "See {question_link} for the fix"})
+    assert r.status_code == 400 and "Fill in or remove {question_link}" in r.get_data(as_text=True)
+
+
+def test_untriaged_rows_do_not_look_triaged(client, auth, make_user, make_question) -> None:
+    """Issue 13, item 12: an untriaged row's selects showed "Question" and "Normal", as if triaged."""
+    from forum.services import support
+
+    untriaged = make_question(title="Nobody has looked at this one yet", tags="wifi")
+    triaged = make_question(title="This one has been looked at already", tags="wifi")
+    _as("agent", make_user, auth)
+    agent = db.session.scalars(select(User).where(User.username == "who_agent")).one()
+    support.triage_question(agent, triaged, "problem", "high")
+    db.session.commit()
+    page = client.get("/support/queue?tag=wifi").get_data(as_text=True)
+    forms = {q.id: page[page.index(f'action="/questions/{q.id}/triage"'):] for q in (untriaged, triaged)}
+    rows = {qid: form[:form.index("</form>")] for qid, form in forms.items()}
+    assert '<option selected value="">Type…</option>' in rows[untriaged.id]
+    assert '<option selected value="">Severity…</option>' in rows[untriaged.id]
+    assert '<option selected value="problem">' in rows[triaged.id] and 'value="">Type…' not in rows[triaged.id]
+    assert "Not triaged yet" in page
+    thread = client.get(f"/questions/{untriaged.id}", follow_redirects=True).get_data(as_text=True)
+    assert '<option selected value="">Type…</option>' in thread  # the staff panel on the question too

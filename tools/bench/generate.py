@@ -203,7 +203,8 @@ def generate(posts: int, database_url: str, index_dir: Path, *, thread: int = 10
             users.append({"id": uid, "username": name, "username_key": name, "email": f"{name}@bench.example",
                           "password_hash": password_hash, "display_name": "", "bio": "", "bio_html": "",
                           "render_version": RENDER_VERSION, "role": "agent" if name == POSTER else "member",
-                          "reputation": 1, "created_at": start - timedelta(days=rng.uniform(1, 365))})
+                          "reputation": 1, "created_at": start - timedelta(days=rng.uniform(1, 365)),
+                          "email_verified_at": start})  # bench members receive mail like any member
         for chunk in _chunks(users):
             conn.execute(tables["users"].insert(), chunk)
         reputation = [1] * (users_n + 1)

@@ -87,7 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="load the forum already generated in --workdir")
     parser.add_argument("--app-dir", type=Path, default=REPO, help="serve the forum from this checkout")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--search-backend", choices=("whoosh", "postgres"), default="whoosh",
+                        help="search index: Whoosh files (default) or PostgreSQL tables (needs --database postgresql://...)")
     args = parser.parse_args(argv)
+    if args.search_backend == "postgres" and not (args.database or "").startswith("postgres"):
+        parser.error("--search-backend postgres needs --database postgresql://...")
     try:
         wrk.executable()
     except wrk.WrkMissing as exc:
@@ -102,13 +106,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             url = args.database or f"sqlite:///{workdir / 'forum.db'}"
             print(f"generating {args.posts:,} posts into {url} ...")
-            manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True)
+            manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True,
+                                search_backend=args.search_backend)
             manifest.save(workdir / "manifest.json")
         peaks = measure(manifest, workdir, args.seconds, args.app_dir.resolve())
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
-    print(f"\n{manifest.posts:,} posts ({manifest.questions:,} questions); forum served from {args.app_dir}")
+    print(f"\n{manifest.posts:,} posts ({manifest.questions:,} questions); search: {manifest.search_backend}; "
+          f"forum served from {args.app_dir}")
     print(f"gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} connections, {args.seconds:g} s per page; {machine()}")
     print("per-worker peak RSS (VmHWM): " + "; ".join(f"{name} {_peaks(v)}" for name, v in peaks.items()))
     return 0

@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, literal, select, union_all
 
-from ...events import Body, PostApproved, publish
+from ...events import Body, PostApproved, PostRejected, publish
 from ...extensions import db
 from ...models import Answer, Comment, Question, User
 from ..audit import log_action
@@ -110,7 +110,9 @@ def approve_post(actor: User, post_type: str, post_id: int) -> Post:
 
 
 def reject_post(actor: User, post_type: str, post_id: int, reason: str = "") -> Post:
-    """Keep a queued post hidden for good (reason "moderator"); it can still be unhidden later."""
+    """Keep a queued post hidden for good (reason "moderator"); it can still be unhidden later.
+    Announced (PostRejected: the author hears it, with the reason). Raises PermissionDenied,
+    NotFound, InvalidState (no longer waiting for review)."""
     require(actor, "moderate")
     post = _held_for_review(post_type, post_id)
     reason = clean_reason(reason, required=False)
@@ -118,6 +120,8 @@ def reject_post(actor: User, post_type: str, post_id: int, reason: str = "") -> 
     hide_post(post, "moderator")
     log_action(actor, "reject", post_type, post.id, reason=reason, before=before, after=post_state(post))
     db.session.flush()
+    publish(PostRejected(question_id=post.id if isinstance(post, Question) else post.question_id,
+                         post_type=post.kind, post_id=post.id, actor_id=actor.id, reason=reason))
     return post
 
 
