@@ -53,6 +53,12 @@ class Config:
     ANSWER_MAX_LENGTH = 30_000
     COMMENT_MAX_LENGTH = 600
     BIO_MAX_LENGTH = 3_000
+    # Words no member's username or display name may contain, even as a look-alike (comma
+    # separated; the site and company names are added). Staff are marked by the Staff badge only.
+    NAME_RESERVED_WORDS = "staff,support,admin,moderator"
+    # A signed-in device's "last seen" is written at most once per this many minutes per
+    # device (from the first request after that), so reading pages doesn't write each time.
+    SESSION_LAST_SEEN_MINUTES = 5
     TAGS_MAX = 5
     TAG_MAX_LENGTH = 35
     COMMENT_EDIT_SECONDS = 300

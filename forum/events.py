@@ -274,6 +274,14 @@ class PasswordResetDone(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountDeleted(Event):
+    """A member deleted their account: personal data removed, posts kept under "Deleted member"."""
+
+    name: ClassVar[str] = "account_deleted"
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ArticleChanged(Event):
     """An article was created, edited, published, archived or rated (the subclasses below
     say which, for the subscribers that care; a subscriber of this class hears them all)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, flash, jsonify, make_response, session, url_for
+from flask import Flask, Request, Response, current_app, flash, g, jsonify, make_response, session, url_for
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import ImmutableMultiDict
@@ -14,11 +14,12 @@ from . import ratelimit, templating, views
 from .extensions import db, login_manager
 from .models import User
 from .models.base import utcnow
-from .services import mail_throttle
+from .services import devices, mail_throttle
 from .services.errors import FieldError, ServiceError
 from .services.moderation import suspension_message
 from .services.sso import check_settings as check_sso_settings
 from .services.throttle import parse_limits
+from .views import private
 from .views.errorpages import error_response, wants_json
 
 CSP = (
@@ -45,18 +46,39 @@ class ForumRequest(Request):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    # The cookie holds "id:session_token"; a rotated token (logout, password change) no
-    # longer matches, so a replayed cookie signs nobody in.
-    ident, _, token = user_id.partition(":")
-    if not ident.isdigit() or not token:
+    # The cookie holds "id:session_token:device_key"; a rotated token (password change or
+    # reset) or a deleted device row (signed out, ended on /settings/sessions) no longer
+    # matches, so a replayed cookie signs nobody in. Cookies from before device rows
+    # ("id:token") sign in no more.
+    ident, _, rest = user_id.partition(":")
+    token, _, key = rest.partition(":")
+    if not ident.isdigit() or not token or not key:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or user.session_token != token:
+    found = devices.load(int(ident), key)
+    if found is None:
         return None
-    if user.is_suspended(utcnow()):
+    user, device = found
+    if user.session_token != token or user.deleted_at is not None:
+        return None
+    now = utcnow()
+    if user.is_suspended(now):
         _sign_out_suspended(user)
         return None
+    user.device_key = key
+    if devices.touch_due(device, now):
+        g.touch_device = device.id  # written after the request (_touch_device), not on every page
     return user
+
+
+def _touch_device(response: Response) -> Response:
+    """after_request: note when a signed-in device was last seen (at most every SESSION_LAST_SEEN_MINUTES)."""
+    device_id = g.pop("touch_device", None)
+    if device_id is not None:
+        try:
+            devices.touch(device_id, utcnow())
+        except Exception:  # "last seen" is a convenience; the page must not fail for it
+            current_app.logger.warning("could not note when device %s was last seen", device_id, exc_info=True)
+    return response
 
 
 def _sign_out_suspended(user: User) -> None:
@@ -95,6 +117,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     templating.init_app(app)
+    app.after_request(_touch_device)
+    private.init_app(app)
 
     # Each handler rolls back first: the page (bell count, banners) must not read from a
     # transaction that failed, which PostgreSQL refuses. A write view's own transaction was

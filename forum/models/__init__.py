@@ -1,6 +1,7 @@
 """Plain SQLAlchemy models: no commits, no url_for, no request handling."""
 from .article import ARTICLE_STATES, Article, ArticleFeedback, article_tags
 from .badge import UserBadge
+from .device import UserSession
 from .identity import UserIdentity
 from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
 from .moderation import (
@@ -47,6 +48,6 @@ __all__ = [
     "Question", "RelatedQuestion", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
     "SuggestedEdit", "Tag", "User", "UserBadge", "UserIdentity", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
-    "SupportAlert", "SupportCase", "PageCacheGeneration",
+    "SupportAlert", "SupportCase", "PageCacheGeneration", "UserSession",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
 ]

@@ -38,6 +38,10 @@ class User(UserMixin, Model):
     # Lower-cased copies carry the unique constraints, so "Maria" and "maria" collide on
     # every backend without relying on a case-insensitive collation.
     username_key: Mapped[str] = mapped_column(String(30), unique=True)
+    # What the names look like (services/names.skeleton): a new name equal to either, on any
+    # member, is refused as an impersonation. Indexed, so the check is two index lookups.
+    username_skeleton: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
+    display_name_skeleton: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(60), default="")
@@ -59,9 +63,24 @@ class User(UserMixin, Model):
     # until its link is used, so an unconfirmed address never becomes the account's.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     pending_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    # Set when the member deleted their account: personal data is gone, posts stay under
+    # "Deleted member" (services/account_data.delete_account).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def device_key(self) -> str | None:
+        """The key of the device session (models/device.py) this request signed in with; not a column."""
+        key: str | None = self.__dict__.get("_device_key")
+        return key
+
+    @device_key.setter
+    def device_key(self, key: str | None) -> None:
+        self.__dict__["_device_key"] = key
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        # "id:session_token:device_key", kept by Flask's session and the remember-me cookie;
+        # web.load_user checks the token (rotated to end every session) and the device row.
+        return f"{self.id}:{self.session_token}:{self.device_key or ''}"
 
     @property
     def name(self) -> str:

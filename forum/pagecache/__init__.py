@@ -154,7 +154,8 @@ def _store_page(response: Response) -> Response:
         return response
     response.headers[HEADER] = "MISS"
     if (response.status_code != 200 or response.mimetype != "text/html" or response.direct_passthrough
-            or session.modified or "Set-Cookie" in response.headers or _signed_in()):
+            or session.modified or "Set-Cookie" in response.headers or _signed_in()
+            or "no-store" in response.headers.get("Cache-Control", "")):  # a private page (views/private.py)
         return response
     deps = cache.generations.read(pending["deps"] | {SEQ})
     if deps.pop(SEQ) != pending["seq"]:

@@ -27,7 +27,7 @@ IRRELEVANT = frozenset({
     "digests_sent", "question_follows", "tag_follows", "announcement_dismissals", "reputation_events", "votes",
     "flags", "moderation_log", "user_notes", "watched_words", "post_mentions", "support_playbooks",
     "support_on_duty", "support_alerts", "canned_replies", "case_events", "support_cases", "suggested_edits",
-    "revisions", "question_triage", "user_identities",
+    "revisions", "question_triage", "user_identities", "user_sessions",
 })
 
 # Columns a row's keys are computed from (selected before an UPDATE or DELETE runs).

@@ -1,7 +1,6 @@
 """Registration, sign-in checks, profile and account settings."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -14,14 +13,15 @@ from ..markup import RENDER_VERSION, render_markdown
 from ..models import Role, User
 from ..models.base import utcnow
 from ..models.user import new_session_token
+from . import devices, names
 from .errors import FieldError, NotFound, PermissionDenied
 from .permissions import require
 from .posts import without_nul
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,30}$")
+USERNAME_RE = names.USERNAME_RE
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
-RESERVED_USERNAMES = frozenset({"admin", "administrator", "staff", "support", "moderator", "system", "root"})
+RESERVED_USERNAMES = names.RESERVED_USERNAMES
 
 
 def _hasher() -> PasswordHasher:
@@ -86,15 +86,10 @@ def _check_email_free(email: str, exclude_id: int | None = None) -> None:
 def check_registration(data: Registration, *, allow_reserved: bool = False) -> str:
     """The username to create, once the username and password pass (the e-mail is not checked).
 
-    Raises FieldError for a malformed, reserved or taken username, or a weak password.
+    Raises FieldError for a malformed, taken or impersonating username (``names.check_username``;
+    ``allow_reserved`` lets the CLI and demo seed use staff words), or a weak password.
     """
-    username = data.username.strip()
-    if not USERNAME_RE.match(username):
-        raise FieldError("username", "Use 3-30 letters, digits or underscores.")
-    if username.lower() in RESERVED_USERNAMES and not allow_reserved:
-        raise FieldError("username", "That username is reserved.")
-    if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
-        raise FieldError("username", "That username is taken.")
+    username = names.check_username(data.username, allow_reserved=allow_reserved)
     _check_password(data.password)
     return username
 
@@ -113,6 +108,7 @@ def register(data: Registration, role: Role = Role.MEMBER, *, allow_reserved: bo
     user = User(
         username=username,
         username_key=username.lower(),
+        username_skeleton=names.skeleton(username),
         email=email,
         password_hash=password_hash or hash_password(data.password),
         role=Role(role).value,
@@ -159,8 +155,9 @@ def check_password(user: User | None, password: str) -> User | None:
 
 
 def end_sessions(user: User) -> None:
-    """Invalidate every session and remember-me cookie of ``user``."""
+    """Invalidate every session and remember-me cookie of ``user`` (all signed-in devices)."""
     user.session_token = new_session_token()
+    devices.end_all(user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -186,16 +183,20 @@ def password_matches(user: User, password: str) -> bool:
     return _verify(user.password_hash, password)
 
 
-def update_profile(user: User, display_name: str, bio: str) -> None:
-    """Raises FieldError when the bio or display name exceeds its limit."""
+def update_profile(user: User, display_name: str, bio: str, *, allow_reserved: bool = False) -> None:
+    """Raises FieldError when the bio exceeds its limit, or a new display name is too long, holds
+    an invisible or bidirectional character, or impersonates (``names.check_display_name``;
+    ``allow_reserved`` is for the demo seed). An unchanged display name is kept as it is, so
+    names chosen before these rules still save."""
     bio, display_name = without_nul(bio), without_nul(display_name)
     limit = current_app.config["BIO_MAX_LENGTH"]
     if len(bio) > limit:
         raise FieldError("bio", f"Keep the bio under {limit} characters.")
-    display_name = " ".join(display_name.split())
-    if len(display_name) > 60:
-        raise FieldError("display_name", "Keep the display name under 60 characters.")
-    user.display_name = display_name
+    if display_name != user.display_name:
+        display_name = names.check_display_name(display_name, exclude_user_id=user.id, allow_reserved=allow_reserved)
+    if display_name != user.display_name:
+        user.display_name = display_name
+        user.display_name_skeleton = names.skeleton(display_name)
     user.bio = bio
     user.bio_html = render_markdown(bio) if bio.strip() else ""
     user.render_version = RENDER_VERSION

@@ -95,7 +95,7 @@ def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, 
 
     ``subject`` is one line ("maria_k answered your question"), ``url`` a site-relative link to
     the thing itself, ``text`` an optional plain-text excerpt. Recipients are de-duplicated,
-    suspended members are skipped, and each member's preferences for ``event`` decide between
+    suspended members and deleted accounts are skipped, and each member's preferences for ``event`` decide between
     a bell entry, an e-mail, both or nothing. Raises ValueError for an unknown event.
     """
     if event not in EVENTS:
@@ -128,7 +128,7 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
             select(User, NotificationPreference.in_app, NotificationPreference.email)
             .outerjoin(NotificationPreference, and_(NotificationPreference.user_id == User.id,
                                                     NotificationPreference.event == event))
-            .where(who)):
+            .where(who, User.deleted_at.is_(None))):  # a deleted account is told nothing
         users[user.id] = (user, default[0] if in_app is None else in_app, default[1] if email is None else email)
     subject, text = " ".join(subject.split())[:300], text[:500]
     bell: list[dict[str, object]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
-    account,  # password reset, confirming e-mail addresses
+    account,  # password reset, confirming e-mail addresses, devices, data download, deletion
     answers,
     articles,  # knowledge-base articles
     auth,

@@ -9,7 +9,7 @@ from ..forms import ActionForm, LoginForm, RegisterForm
 from ..models import User
 from ..models.base import utcnow
 from ..ratelimit import form_page, limited
-from ..services import accounts, sso, throttle, verification
+from ..services import accounts, devices, sso, throttle, verification
 from ..services.moderation import suspension_message
 from .formglue import NOT_SAVED, form_status, save, writes
 from .redirects import next_from_request
@@ -17,15 +17,14 @@ from .redirects import next_from_request
 bp = Blueprint("auth", __name__)
 
 
-def _start_session(user: User, remember: bool) -> None:
+def start_session(user: User, remember: bool) -> None:
+    """Sign ``user`` in on this browser: a fresh session and a new signed-in device row
+    (services/devices.py), whose key the session and remember-me cookies carry. Call it from a
+    @writes view (the row commits with it), also to stay signed in after ``end_sessions``."""
     # A fresh session at sign-in: nothing planted before login (fixation) survives it.
     session.clear()
+    devices.start(user, request.headers.get("User-Agent", ""), request.remote_addr)
     login_user(user, remember=remember)
-
-
-def start_session(user: User, remember: bool) -> None:
-    """The same fresh session for the other ways in (single sign-on, ``views/sso.py``)."""
-    _start_session(user, remember)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -77,7 +76,7 @@ def login() -> ResponseReturnValue:
             # Only someone who knows the password learns of the suspension and its reason.
             form.form_errors.append(suspension_message(user))
         else:  # @writes commits a re-hashed password, if the parameters changed
-            _start_session(user, remember=bool(form.remember.data))
+            start_session(user, remember=bool(form.remember.data))
             response = redirect(next_from_request(url_for("main.index")))
             throttle.remember_device(response, user)  # this browser is not locked out by others' guesses
             return response
@@ -92,7 +91,8 @@ def logout() -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         return redirect(url_for("main.index"))
-    accounts.end_sessions(current_user._get_current_object())
+    # This browser only: other devices stay signed in (ended from /settings/sessions).
+    devices.end_current(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from ..charts import line_chart
 from ..forms import EmailForm, PasswordForm, ProfileForm
@@ -13,6 +13,7 @@ from ..services import accounts, profiles, verification
 from ..services.mail_throttle import MailThrottled
 from ..services.pages import profile_page
 from ..services.pagination import clamp_page
+from .auth import start_session
 from .formglue import NOT_SAVED, form_status, save, writes
 
 bp = Blueprint("users", __name__)
@@ -68,7 +69,7 @@ def change_password() -> ResponseReturnValue:
         if save(form, lambda: accounts.change_password(current_user, form.current_password.data,
                                                        form.new_password.data)) is not NOT_SAVED:
             # Every other session is now invalid; keep this one signed in with the new token.
-            login_user(current_user._get_current_object())
+            start_session(current_user._get_current_object(), remember=False)
             flash("Password changed. Other devices have been signed out.", "success")
             return redirect(url_for("users.change_password"))
     return render_template("users/settings_password.html", form=form, section="password"), form_status(form)

@@ -88,7 +88,7 @@ def test_a_session_made_on_a_works_on_b_and_sign_out_on_b_ends_it_on_a(hosts: Ho
 
     status, _, _ = on_a.at(hosts.b).post("/logout", {})
     assert status == 302
-    # Signing out rotates the account's session token in the database: the copied cookie,
+    # Signing out deletes this browser's device row in the database: the copied cookie,
     # shown to host A, signs nobody in any more.
     _, page, _ = other_browser.get("/")
     assert 'action="/logout"' not in page

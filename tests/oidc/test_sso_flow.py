@@ -24,7 +24,8 @@ from tests.support import Auth
 
 def current_username(client) -> str | None:
     """The username in the page header, or None when signed out."""
-    match = re.search(r'<li class="menu-who">Signed in as <strong>([^<]+)</strong>', client.get("/help/privileges").get_data(as_text=True))
+    page = client.get("/help/privileges").get_data(as_text=True)
+    match = re.search(r'<li class="menu-who">Signed in as <strong>([^<]+)</strong>', page)
     return match.group(1) if match else None
 
 

@@ -79,3 +79,22 @@ def test_the_search_tables_are_migrated_on_postgresql_only_and_match_the_backend
                 "search_documents_tags"}
             assert PgSearchIndex(db.engine).schema_is_current
         db.engine.dispose()
+
+
+def test_names_migration_backfills_the_skeletons_of_existing_members(empty_database: str) -> None:
+    from forum.services.names import skeleton
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade(revision="f3f3a1b2c3d4")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (username, username_key, email, password_hash, display_name, bio, bio_html, "
+                "render_version, role, session_token, reputation, created_at, suspension_reason, silence_reason) "
+                "VALUES ('adm1n_chris', 'adm1n_chris', 'c@example.com', 'x', 'Сhris Hale', '', '', 0, 'member', "
+                "'t', 1, CURRENT_TIMESTAMP, '', '')"))
+        upgrade(revision="a9a9a1b2c3d4")
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT username_skeleton, display_name_skeleton FROM users")).one()
+        db.engine.dispose()
+    assert tuple(row) == (skeleton("admin_chris"), skeleton("Chris Hale"))
