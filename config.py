@@ -98,7 +98,8 @@ class Config:
     # ("usually within 4 hours"): set it to what the moderators really manage.
     REVIEW_USUAL_WAIT_HOURS = 4
     # Posting rate limits: at most N posts of a kind per POST_RATE_WINDOW_MINUTES, counted in the
-    # database (so they hold across processes). 0 means unlimited; staff are never limited.
+    # database under a lock per author (so they hold exactly across processes and hosts). 0 means
+    # unlimited; staff are never limited.
     POST_RATE_LIMITS_ENABLED = True
     POST_RATE_WINDOW_MINUTES = 10
     POST_RATE_NEW_MEMBER_QUESTIONS = 3
@@ -122,7 +123,8 @@ class Config:
     SITE_URL = "http://127.0.0.1:5000"
     LINK_HOSTS = ""
     LINKS_MAX = 50  # linked threads recorded (and shown as cards) per post
-    MENTIONS_MAX = 10  # users notified per post; further @names are still linked
+    # @mentions per post that become links and notify; later @names stay text (docs/links.md: why 10).
+    MENTIONS_MAX = 10
     # Support desk (forum/services/support.py, sla.py, cases.py, canned.py).
     SUPPORT_QUEUE_PER_PAGE = 25
     # `flask support sweep`: invite top answerers in the question's tags once this share of
@@ -175,6 +177,25 @@ class Config:
     LOGIN_THROTTLE_ENABLED = True
     LOGIN_THROTTLE_PER_ACCOUNT = "20 per 5 minutes"
     LOGIN_THROTTLE_PER_IP = "10 per 15 minutes"
+    # A browser where an account signed in is trusted for it this many days (a signed cookie):
+    # there the per-account limit counts that browser's failures only, so guesses from many
+    # addresses cannot lock the customer out of their own browser.
+    LOGIN_DEVICE_DAYS = 180
+    # Rate limits per route (forum/ratelimit.py, Flask-Limiter; docs/deploy.md "Rate limits"): per
+    # client IP and per signed-in account, counted in Redis when REDIS_URL is set, in process
+    # memory otherwise (reset and confirmation mail: the *_THROTTLE_* settings above). `limits` notation; "" turns one
+    # off. Set well above what a person does while browsing or typing (the preview and similar
+    # questions are fetched as you type, at most about once a second); staff are exempt from
+    # the search, similar-questions and preview limits. A refusal is a 429 with Retry-After.
+    RATE_LIMITS_ENABLED = True
+    RATE_LIMIT_LOGIN_PER_IP = "30 per minute; 300 per hour"  # all sign-in POSTs; failures: LOGIN_THROTTLE_*
+    RATE_LIMIT_REGISTER_PER_IP = "20 per hour; 100 per day"
+    RATE_LIMIT_PREVIEW_PER_IP = "240 per minute"
+    RATE_LIMIT_PREVIEW_PER_ACCOUNT = "120 per minute"
+    RATE_LIMIT_SEARCH_PER_IP = "120 per minute; 2000 per hour"
+    RATE_LIMIT_SEARCH_PER_ACCOUNT = "60 per minute; 1000 per hour"
+    RATE_LIMIT_SIMILAR_PER_IP = "120 per minute"
+    RATE_LIMIT_SIMILAR_PER_ACCOUNT = "60 per minute"
     # Account mail (forum/services/account_mail.py, verification.py, password_reset.py). A reset
     # link works once and for PASSWORD_RESET_MAX_AGE seconds; a confirmation link for
     # EMAIL_VERIFY_MAX_AGE seconds. Requests for either are counted like sign-in failures (same
@@ -233,6 +254,8 @@ class TestingConfig(Config):
     ARGON2_PARALLELISM = 1
     # Most tests post many times from fresh accounts; the moderation tests turn these back on.
     POST_RATE_LIMITS_ENABLED = False
+    # Most tests search and sign in many times from one address; tests/web/test_rate_limits.py turns it on.
+    RATE_LIMITS_ENABLED = False
     NEW_MEMBER_LINK_REVIEW = False
     # Most tests vote and comment from fresh accounts (reputation 1); the privilege tests put
     # the production thresholds back. The edit threshold stays at its default.

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, flash, g, session, url_for
+from flask import Flask, Request, Response, current_app, flash, g, jsonify, make_response, session, url_for
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import templating, views
+from . import ratelimit, templating, views
 from .extensions import db, login_manager
 from .models import User
 from .models.base import utcnow
@@ -19,7 +20,7 @@ from .services.moderation import suspension_message
 from .services.sso import check_settings as check_sso_settings
 from .services.throttle import parse_limits
 from .views import private
-from .views.errorpages import error_response
+from .views.errorpages import error_response, wants_json
 
 CSP = (
     "default-src 'self'; img-src 'self' https: ; style-src 'self'; script-src 'self'; "
@@ -107,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.request_class = ForumRequest
     install_proxy_fix(app)
     parse_limits(app.config)  # a mistyped LOGIN_THROTTLE_PER_* stops the start, not a sign-in
+    ratelimit.init_app(app)  # the same for RATE_LIMIT_*
     mail_throttle.check_settings(app.config)  # and so does a mistyped *_THROTTLE_PER_* of account mail
     check_sso_settings(app.config)  # likewise SSO_ONLY without a provider
     views.init_app(app)
@@ -122,12 +124,31 @@ def init_app(app: Flask) -> None:
     # transaction that failed, which PostgreSQL refuses. A write view's own transaction was
     # already rolled back by @writes (forum/views/formglue.py).
     @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError) -> tuple[Any, int]:
+    def _service_error(exc: ServiceError) -> Response:
         db.session.rollback()
         # A refusal for lack of reputation links to the page listing the privileges.
         help_url = url_for("help.privileges") if getattr(exc, "privilege", None) else None
         field = exc.field if isinstance(exc, FieldError) else None
-        return error_response(exc.status, exc.message or None, help_url, field)
+        response = make_response(error_response(exc.status, exc.message or None, help_url, field))
+        retry_after = getattr(exc, "retry_after", None)
+        if exc.status == 429 and retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded) -> Response:
+        # A form page comes back with what was typed, the composer's helpers get JSON, the rest
+        # the error page; all with Retry-After (forum/ratelimit.py).
+        db.session.rollback()
+        spec, message, wait = ratelimit.refusal()
+        if spec is not None and spec.json:
+            response = make_response(jsonify(error={"status": 429, "message": message}), 429)
+        elif spec is not None and spec.page is not None and not wants_json():
+            response = make_response(spec.page(message), 429)
+        else:
+            response = make_response(error_response(429, message))
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[Any, int]:

@@ -43,6 +43,10 @@ _MENTION_RE = re.compile(r"(?<![\w@.+\-/\\])@([A-Za-z0-9_]{3,30})(?![\w@])")
 # Never look inside these: code is literal, a link is already a link.
 _SKIP_TAGS = frozenset({"code", "pre", "a", "img"})
 _KIND = {"questions": "question", "articles": "article"}
+# Distinct @names looked up per render, in document order: the lookup is bounded whatever the
+# body holds, and generous enough that a few @words that name nobody ("@home") before the real
+# mentions do not hide them (a post links at most LinkResolver.mentions_max of them anyway).
+MENTION_LOOKUPS_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,10 @@ class LinkResolver(Protocol):
     """What the renderer needs from the database (forum.services.links provides it)."""
 
     hosts: frozenset[str]  # lower-case "host[:port]" of full URLs that point at this site
+    # @mentions of members that become links (and so are recorded and notified), in document
+    # order; later ones stay text. Bounds the work a post full of @names costs (rendering,
+    # sanitising, notifying).
+    mentions_max: int
 
     def resolve(self, questions: set[int], articles: set[int], usernames: set[str]) -> Resolved:
         """Which of these exist (usernames are lower-case keys)."""
@@ -146,7 +154,7 @@ class SiteLinks(Treeprocessor):
         slots = [(slot, self._tokens(self._get(slot), hosts)) for slot in _text_slots(root)]
         questions: set[int] = set()
         articles: set[int] = set()
-        names: set[str] = set()
+        names: dict[str, None] = {}  # insertion-ordered: the first names typed are looked up
         for _, target in anchors:
             if target:
                 (questions if target[0] == "question" else articles).add(target[1])
@@ -157,10 +165,11 @@ class SiteLinks(Treeprocessor):
                 elif kind == "hash":
                     questions.add(value)  # type: ignore[arg-type]
                 else:
-                    names.add(str(value).lower())
+                    names.setdefault(str(value).lower())
         if not (questions or articles or names):
             return
-        known = resolver.resolve(questions, articles, names)
+        known = resolver.resolve(questions, articles, set(list(names)[:MENTION_LOOKUPS_MAX]))
+        slots = self._within_mention_budget(slots, known, resolver.mentions_max)
         for a, target in anchors:
             if target and self._exists(known, target[0], target[1]):
                 a.set("href", target[2])
@@ -177,6 +186,23 @@ class SiteLinks(Treeprocessor):
                     self.state.links.append((kind, int(ident)))
             elif user and int(user) not in self.state.mentions:
                 self.state.mentions.append(int(user))
+
+    @staticmethod
+    def _within_mention_budget(slots: list[tuple[tuple[Element, int], list[tuple[int, int, str, object]]]],
+                               known: Resolved, budget: int,
+                               ) -> list[tuple[tuple[Element, int], list[tuple[int, int, str, object]]]]:
+        """The tokens without the @mentions of members past the first ``budget`` (document order)."""
+        kept_slots = []
+        for slot, tokens in slots:
+            kept = []
+            for token in tokens:
+                if token[2] == "mention":
+                    if budget <= 0 or str(token[3]).lower() not in known.users:
+                        continue
+                    budget -= 1
+                kept.append(token)
+            kept_slots.append((slot, kept))
+        return kept_slots
 
     @staticmethod
     def _exists(known: Resolved, kind: str, ident: int) -> bool:

@@ -73,6 +73,11 @@ def check_fields(*checks: Callable[[], Any]) -> list[Any]:
 
 
 class RateLimited(ServiceError):
-    """The author posts faster than their role allows; the message says when to try again."""
+    """The author posts faster than their role allows; the message says when to try again,
+    ``retry_after`` (seconds, when known) goes out as the Retry-After header."""
 
     status = 429
+
+    def __init__(self, message: str = "", retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -50,6 +50,7 @@ class _Resolver:
         hosts = {urlsplit(cfg["SITE_URL"]).netloc.lower()}
         hosts.update(h.strip().lower() for h in cfg["LINK_HOSTS"].split(",") if h.strip())
         self.hosts = frozenset(h for h in hosts if h)
+        self.mentions_max = int(cfg["MENTIONS_MAX"])
 
     def resolve(self, questions: set[int], articles: set[int], usernames: set[str]) -> Resolved:
         q = set(db.session.scalars(select(Question.id).where(Question.id.in_(questions)))) if questions else set()

@@ -42,7 +42,7 @@ def _is_public(post: Post) -> bool:
 def record_mentions(post: Post, mentioned: Sequence[int], actor: User | None, *, notify: bool = True) -> list[int]:
     """Record the users ``mentioned`` (ids, as rendered) and notify those not told about this post before.
 
-    At most MENTIONS_MAX users per post. The unique (post, user) row decides who is new, so
+    At most MENTIONS_MAX users per post (the renderer already links no more). The unique (post, user) row decides who is new, so
     an edit tells only newly added names and two saves at once cannot notify anyone twice.
     Posts nobody else can see yet (pending review, drafts) notify nobody and record nothing,
     so the mention counts once the post is visible and edited. Returns the ids notified.

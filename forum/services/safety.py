@@ -13,8 +13,11 @@ is absolute (``[x](ftp://…)``, ``[x](//host)``); relative links into the forum
 
 Rate limits count the author's posts of the same kind created in the last
 ``POST_RATE_WINDOW_MINUTES`` (deleted and hidden ones included) straight from the database,
-so they hold across processes and hosts without Redis. Two posts racing at the same instant
-may both pass: the limit is a brake, not an exact quota.
+so they hold across processes and hosts without Redis. The count is exact under concurrency:
+before counting, the posting transaction takes a lock per author (``lock_author``) that it
+holds until it commits, so the posts of one author are counted one after another and 20 sent
+at once with a limit of 10 store exactly 10. Posts held for review count too: otherwise
+a spammer whose every post is held could fill the moderators' queue without limit.
 
 Watched words match case-insensitively, as whole words or phrases (``"free money"`` matches
 "FREE  money!" but not "freemoney"). "block" refuses the post with a FieldError on the body;
@@ -30,7 +33,7 @@ from datetime import timedelta
 from typing import Literal
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Answer, Comment, Question, User, WatchedWord
@@ -118,14 +121,36 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def lock_author(user_id: int) -> None:
+    """Serialise the posting transactions of one author: returns once no other holds the lock,
+    which is then held until this transaction ends (commit or rollback).
+
+    PostgreSQL: a transaction-level advisory lock in a key space of its own (two int4 keys:
+    hashtext('forum.post_rate') and the user id), which no row lock or reputation update waits
+    on, so it adds no deadlock. SQLite: a write that changes nothing takes the database's write
+    lock now rather than at the post's INSERT; the driver opens the transaction at that first
+    write, so the count that follows reads what every earlier writer committed. It goes through
+    the connection, not the ORM session, so the page cache's write hooks do not see it.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("forum.post_rate"), user_id)))
+    else:
+        db.session.connection().exec_driver_sql("UPDATE users SET id = id WHERE id = ?", (user_id,))
+
+
 def check_rate(user: User, kind: str) -> None:
-    """Raise RateLimited when ``user`` already wrote the allowed number of ``kind`` posts in the window."""
+    """Raise RateLimited when ``user`` already wrote the allowed number of ``kind`` posts in the window.
+
+    Takes the author's lock first (``lock_author``): a post that passes is counted by every
+    post of the same author that checks after it, even one racing it on another host.
+    """
     if not current_app.config["POST_RATE_LIMITS_ENABLED"]:
         return
     allowed = rate_limit(user, kind)
     if allowed is None:
         return
     limit, minutes, cls = allowed
+    lock_author(user.id)
     model = KIND_MODELS[kind]
     now = utcnow()
     window = timedelta(minutes=minutes)
@@ -141,7 +166,8 @@ def check_rate(user: User, kind: str) -> None:
     who = ROLE_CLASS_LABELS[cls]
     raise RateLimited(
         f"You're posting too fast: at most {_plural(limit, kind)} per {_plural(minutes, 'minute')} for {who}. "
-        f"Try again in {_plural(wait_minutes, 'minute')}."
+        f"Try again in {_plural(wait_minutes, 'minute')}.",
+        retry_after=max(1, math.ceil(wait.total_seconds())),
     )
 
 

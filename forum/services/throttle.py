@@ -18,6 +18,11 @@ The rules:
   account's, and an account locked by many IPs at once unlocks minutes after they stop.
 - An account that does not exist is counted under the name typed (hashed), so the throttle
   answers the same for real and unknown accounts.
+- A browser where the account signed in before is trusted for it (a signed *device cookie*,
+  OWASP's "device cookies" defence against lock-out): there the account's own limit is
+  replaced by the same limit counted for that browser alone. Guesses at an account from many
+  addresses then lock out only browsers the account never used, never the customer's own;
+  the per-IP limit still applies everywhere.
 - If Redis cannot be reached, the throttle lets the sign-in through and logs a warning: an
   outage of the shared store must not lock every customer out.
 """
@@ -26,16 +31,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import secrets
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from werkzeug.wrappers import Response
 
 from ..models import User
 from . import accounts
@@ -43,6 +52,9 @@ from .errors import RateLimited
 
 log = logging.getLogger(__name__)
 EXTENSION = "forum.login_throttle"
+DEVICE_COOKIE = "forum_device"
+DEVICE_SALT = "forum.login-device"
+_BUILDING = threading.Lock()
 
 
 class LoginThrottled(RateLimited):
@@ -107,7 +119,11 @@ def get_throttle() -> Throttle:
     """This app's throttle, built at first use (after tests and the factory set the config)."""
     throttle: Throttle | None = current_app.extensions.get(EXTENSION)
     if throttle is None:
-        throttle = current_app.extensions[EXTENSION] = _build()
+        # Threads signing in at the first use must share one store (in memory: one count).
+        with _BUILDING:
+            throttle = current_app.extensions.get(EXTENSION)
+            if throttle is None:
+                throttle = current_app.extensions[EXTENSION] = _build()
     return throttle
 
 
@@ -123,34 +139,75 @@ def _checks(throttle: Throttle, account: str, ip: str) -> list[tuple[RateLimitIt
             + [(item, "login-ip", ip) for item in throttle.per_ip])
 
 
-def sign_in(login: str, password: str, ip: str | None) -> User | None:
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(str(current_app.secret_key), salt=DEVICE_SALT)
+
+
+def trusted_device(user: User | None, cookie: str | None) -> str | None:
+    """The id of this browser when its device cookie was issued to ``user`` and is still valid
+    (LOGIN_DEVICE_DAYS), else None. A forged, expired or other account's cookie is None."""
+    if user is None or not cookie:
+        return None
+    try:
+        data = _devices().loads(cookie, max_age=int(current_app.config["LOGIN_DEVICE_DAYS"]) * 86400)
+    except BadSignature:  # also SignatureExpired
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.id or not isinstance(data.get("d"), str):
+        return None
+    return str(data["d"])
+
+
+def remember_device(response: Response, user: User) -> None:
+    """After a successful sign-in: mark this browser as one ``user`` signs in from."""
+    cfg = current_app.config
+    value = _devices().dumps({"u": user.id, "d": secrets.token_urlsafe(12)})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=int(cfg["LOGIN_DEVICE_DAYS"]) * 86400, httponly=True,
+                        samesite="Lax", secure=bool(cfg.get("SESSION_COOKIE_SECURE")))
+
+
+def _refuse(throttle: Throttle, blocked: list[tuple[RateLimitItem, str, str]], user: User | None,
+            ip: str | None) -> LoginThrottled:
+    now = time.time()
+    wait = max(throttle.limiter.get_window_stats(item, ns, key).reset_time - now for item, ns, key in blocked)
+    log.info("sign-in throttled for %s from %s", "an account" if user is None else f"user {user.id}", ip)
+    return LoginThrottled(max(1, math.ceil(wait)))
+
+
+def sign_in(login: str, password: str, ip: str | None, device_cookie: str | None = None) -> User | None:
     """Return the user whose login and password match, else None, counting the failure.
 
     ``ip`` is the client's address as the app sees it (``request.remote_addr``; set
-    PROXY_FIX_X_FOR behind a reverse proxy). Raises LoginThrottled (429) while the account or
-    the IP has used up its failures, without checking the password.
+    PROXY_FIX_X_FOR behind a reverse proxy); ``device_cookie`` the browser's DEVICE_COOKIE.
+    Raises LoginThrottled (429) while the account (or, from a browser the account signed in
+    from before, that browser) or the IP has used up its failures, without checking the password.
+
+    Attempts racing on other workers are settled after the check, so none learns more than the
+    limit allows: a failure is counted with the atomic ``hit`` and, if concurrent failures
+    filled the window meanwhile, answered as throttled rather than "wrong password"; a right
+    password is let in only if the window is still open (otherwise throttled too).
     """
     user = accounts.find_by_login(login)
     throttle = get_throttle()
     if not throttle.enabled:
         return accounts.check_password(user, password)
-    checks = _checks(throttle, _account_key(login, user), ip or "unknown")
+    device = trusted_device(user, device_cookie)
+    account = f"device:{device}" if device else _account_key(login, user)
+    checks = _checks(throttle, account, ip or "unknown")
     try:
         blocked = [(item, ns, key) for item, ns, key in checks if not throttle.limiter.test(item, ns, key)]
         if blocked:
-            now = time.time()
-            wait = max(throttle.limiter.get_window_stats(item, ns, key).reset_time - now
-                       for item, ns, key in blocked)
-            log.info("sign-in throttled for %s from %s", "an account" if user is None else f"user {user.id}", ip)
-            raise LoginThrottled(max(1, math.ceil(wait)))
+            raise _refuse(throttle, blocked, user, ip)
     except StorageError:
         log.warning("sign-in throttle store unreachable; letting this sign-in through", exc_info=True)
         return accounts.check_password(user, password)
     found = accounts.check_password(user, password)
-    if found is None:
-        try:
-            for item, ns, key in checks:
-                throttle.limiter.hit(item, ns, key)
-        except StorageError:
-            log.warning("sign-in throttle store unreachable; failure not counted", exc_info=True)
+    try:
+        if found is None:
+            blocked = [(item, ns, key) for item, ns, key in checks if not throttle.limiter.hit(item, ns, key)]
+        else:
+            blocked = [(item, ns, key) for item, ns, key in checks if not throttle.limiter.test(item, ns, key)]
+        if blocked:
+            raise _refuse(throttle, blocked, user, ip)
+    except StorageError:
+        log.warning("sign-in throttle store unreachable; failure not counted", exc_info=True)
     return found

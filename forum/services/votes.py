@@ -13,6 +13,7 @@ effect, so it cannot be used to move scores or reputation beyond the cap).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -137,10 +138,11 @@ def check_daily_votes(voter: User) -> None:
     now = utcnow()
     if votes_cast_today(voter.id, now) < limit:
         return
-    hours = max(1, round((reputation.day_start(now) + timedelta(days=1) - now).total_seconds() / 3600))
+    seconds = (reputation.day_start(now) + timedelta(days=1) - now).total_seconds()
+    hours = max(1, round(seconds / 3600))
     raise RateLimited(f"You've used all {limit} of your votes for today. Votes renew at 00:00 UTC, "
                       f"in about {hours} hour{'s' if hours != 1 else ''}; changing or withdrawing "
-                      "a vote you already cast still works.")
+                      "a vote you already cast still works.", retry_after=max(1, math.ceil(seconds)))
 
 
 def cast_vote(voter: User, post_type: str, post_id: int, value: int) -> VoteResult:

@@ -9,10 +9,11 @@ from ..forms import AnswerForm
 from ..models import Answer
 from ..services import answers as svc
 from ..services import editing, suggestions
+from ..services.errors import RateLimited
 from ..services.membership import held_message
 from ..services.posts import revisions_of
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, form_status, save, writes
+from .formglue import NOT_SAVED, form_status, save, too_fast, writes
 from .history import revision_diffs
 from .questions import SUGGESTED, question_url, render_thread
 
@@ -30,7 +31,10 @@ def create(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     form = AnswerForm()
     if form.validate_on_submit():
-        answer = save(form, lambda: svc.post_answer(current_user, question, form.body.data))
+        try:
+            answer = save(form, lambda: svc.post_answer(current_user, question, form.body.data))
+        except RateLimited as exc:  # the answer typed comes back with the wait
+            return too_fast(form, exc, lambda: render_thread(question, answer_form=form))
         if answer is not NOT_SAVED:
             if answer.hidden_reason == "review":
                 flash(held_message("answer"), "warning")

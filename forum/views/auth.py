@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..forms import ActionForm, LoginForm, RegisterForm
 from ..models import User
 from ..models.base import utcnow
+from ..ratelimit import form_page, limited
 from ..services import accounts, devices, sso, throttle, verification
 from ..services.moderation import suspension_message
 from .formglue import NOT_SAVED, form_status, save, writes
@@ -28,6 +29,7 @@ def start_session(user: User, remember: bool) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @writes
+@limited("register", methods=["POST"], page=form_page("auth/register.html", RegisterForm))
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(next_from_request(url_for("main.index")))
@@ -50,13 +52,15 @@ def register() -> ResponseReturnValue:
 
 @bp.route("/login", methods=["GET", "POST"])
 @writes
+@limited("login", methods=["POST"], page=form_page("auth/login.html", LoginForm))
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(next_from_request(url_for("main.index")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = throttle.sign_in(form.login.data, form.password.data, request.remote_addr)
+            user = throttle.sign_in(form.login.data, form.password.data, request.remote_addr,
+                                    request.cookies.get(throttle.DEVICE_COOKIE))
         except throttle.LoginThrottled as exc:
             # The form again, with the typed name kept, and when to come back.
             form.form_errors.append(exc.message)
@@ -73,7 +77,9 @@ def login() -> ResponseReturnValue:
             form.form_errors.append(suspension_message(user))
         else:  # @writes commits a re-hashed password, if the parameters changed
             start_session(user, remember=bool(form.remember.data))
-            return redirect(next_from_request(url_for("main.index")))
+            response = redirect(next_from_request(url_for("main.index")))
+            throttle.remember_device(response, user)  # this browser is not locked out by others' guesses
+            return response
     form.password.data = ""
     return render_template("auth/login.html", form=form), form_status(form)
 

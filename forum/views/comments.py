@@ -9,10 +9,11 @@ from ..forms import CommentForm
 from ..models import Answer, Question
 from ..services import comments as svc
 from ..services.answers import get_answer
+from ..services.errors import RateLimited
 from ..services.membership import held_message
 from ..services.permissions import require
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, form_status, save, writes
+from .formglue import NOT_SAVED, form_status, save, too_fast, writes
 from .questions import question_url, render_thread
 
 bp = Blueprint("comments", __name__)
@@ -25,7 +26,10 @@ def _comment_key(target: Question | Answer) -> str:
 def _create(question: Question, target: Question | Answer) -> ResponseReturnValue:
     form = CommentForm()
     if form.validate_on_submit():
-        comment = save(form, lambda: svc.add_comment(current_user, target, form.body.data))
+        try:
+            comment = save(form, lambda: svc.add_comment(current_user, target, form.body.data))
+        except RateLimited as exc:  # the comment typed comes back with the wait
+            return too_fast(form, exc, lambda: render_thread(question, comment_forms={_comment_key(target): form}))
         if comment is not NOT_SAVED:
             if comment.hidden_reason == "review":
                 flash(held_message("comment"), "warning")

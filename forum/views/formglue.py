@@ -9,7 +9,8 @@ rolls back by itself:
 - the service refused with FieldError or InvalidState: ``save`` rolled back and put the
   message on the form (re-rendered with what the person typed, status 400) or in a flash;
   nothing is committed, whatever the view answers;
-- the view answered 4xx/5xx on its own (a form that did not validate): roll back;
+- the view answered 4xx/5xx on its own (a form that did not validate, or a posting limit
+  caught and shown on the form by ``too_fast``, 429): roll back;
 - anything raised (PermissionDenied, NotFound, an abort, a database error, or the commit
   itself failing): roll back, put the visitor's session back as it was before the request
   (so no "saved" message is flashed and no account is signed in for a write that did not
@@ -29,7 +30,7 @@ from enum import Enum
 from functools import wraps
 from typing import Any, Final, ParamSpec, TypeVar
 
-from flask import Flask, current_app, flash, g, has_request_context, request, session
+from flask import Flask, current_app, flash, g, has_request_context, make_response, request, session
 from flask.typing import ResponseReturnValue
 from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import FlaskForm
@@ -37,7 +38,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..services.errors import FieldError, FieldErrors, InvalidState, ServiceError
+from ..services.errors import FieldError, FieldErrors, InvalidState, RateLimited, ServiceError
 from .errorpages import wants_json
 
 P = ParamSpec("P")
@@ -129,6 +130,21 @@ def save(form: FlaskForm | None, action: Callable[[], T], *,
         else:
             flash(exc.message, "error")
         return NOT_SAVED
+
+
+def too_fast(form: FlaskForm, exc: RateLimited, page: Callable[[], ResponseReturnValue]) -> ResponseReturnValue:
+    """A posting limit refused ``form``: ``page()`` again with what was typed and the wait above
+    it, status 429 and Retry-After (the error page would lose the text). JSON clients get the
+    refusal re-raised, answered by the error handler. Rolls back first, like ``save``."""
+    if wants_json():
+        raise exc
+    db.session.rollback()
+    form.form_errors.append(exc.message)
+    response = make_response(page())
+    response.status_code = 429
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def show_error(form: FlaskForm, exc: ServiceError, rename: dict[str, str] | None = None) -> None:

@@ -8,17 +8,19 @@ from flask_login import current_user, login_required
 from ..forms import AnswerForm, CommentForm, QuestionForm
 from ..forms.support import triage_form_for
 from ..models import Question
+from ..ratelimit import limited
 from ..services import editing, suggestions
 from ..services import links as links_svc
 from ..services import questions as svc
 from ..services.announcements import active as active_announcements
+from ..services.errors import RateLimited
 from ..services.membership import held_message, links_held, may_be_held
 from ..services.pages import tag_page
 from ..services.pagination import clamp_page
 from ..services.posts import revisions_of
 from ..services.threads import thread_page
 from ..templating import question_url
-from .formglue import NOT_SAVED, check_rest, form_status, save, writes
+from .formglue import NOT_SAVED, check_rest, form_status, save, too_fast, writes
 from .history import revision_diffs
 from .support import composer_form
 
@@ -44,8 +46,12 @@ def ask() -> ResponseReturnValue:
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:current_app.config["TITLE_MAX_LENGTH"]]
     if form.validate_on_submit():
-        question = save(form, lambda: svc.ask_question(
-            current_user, svc.QuestionInput(form.title.data, form.body.data, form.tags.data)))
+        try:
+            question = save(form, lambda: svc.ask_question(
+                current_user, svc.QuestionInput(form.title.data, form.body.data, form.tags.data)))
+        except RateLimited as exc:  # posting too fast: the question typed comes back with the wait
+            return too_fast(form, exc, lambda: render_template(
+                "questions/ask.html", form=form, announcements=active_announcements()))
         if question is not NOT_SAVED:
             if question.hidden_reason == "review":
                 flash(held_message("question"), "warning")
@@ -162,6 +168,7 @@ def tag(name: str) -> ResponseReturnValue:
 
 @bp.route("/preview", methods=["POST"])
 @login_required
+@limited("preview", staff_exempt=True, json=True)
 def preview() -> ResponseReturnValue:
     """Render Markdown through the same pipeline as a saved post (for the live preview)."""
     text = request.form.get("body", "")

@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..models import Article
+from ..ratelimit import limited
 from ..services import search as svc
 from ..services.pagination import clamp_page
 from .articles import article_url
@@ -19,7 +20,14 @@ def _solved_arg() -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
+def _limited_page(message: str) -> ResponseReturnValue:
+    """The search page again, the query in its box, saying when to come back."""
+    return render_template("search/index.html", page=None, query=request.args.get("q", "")[:500],
+                           limited_message=message)
+
+
 @bp.route("/search")
+@limited("search", staff_exempt=True, page=_limited_page)
 def index() -> ResponseReturnValue:
     query = request.args.get("q", "")[:500]
     tags = tuple(dict.fromkeys(t.strip().lower() for t in request.args.getlist("tag") if t.strip()))[:5]
@@ -35,6 +43,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/search/similar")
+@limited("similar", staff_exempt=True, json=True)
 def similar() -> ResponseReturnValue:
     title = request.args.get("title", "")[:300]
     rows = svc.similar_questions(current_user, title, with_articles=True)

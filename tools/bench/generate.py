@@ -86,6 +86,7 @@ class _KnownIds:
     """A LinkResolver for the generator: questions up to ``max_question`` exist, nothing else."""
 
     hosts = RESOLVER_HOSTS
+    mentions_max = 10  # no user is ever resolved here; Config.MENTIONS_MAX
 
     def __init__(self) -> None:
         self.max_question = 0
