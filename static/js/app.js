@@ -124,7 +124,8 @@
             if (item.kind !== "article") {
               var meta = document.createElement("span");
               meta.className = "similar-meta";
-              meta.textContent = item.score + " votes · " + item.answers + " answers";
+              meta.textContent = item.score + (Math.abs(item.score) === 1 ? " vote · " : " votes · ") +
+                item.answers + (item.answers === 1 ? " answer" : " answers");
               li.appendChild(meta);
             }
             list.appendChild(li);

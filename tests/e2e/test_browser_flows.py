@@ -328,6 +328,43 @@ def test_the_header_menus_work_without_javascript(browser: Any, live_server: str
         context.close()
 
 
+LONG_TOKEN = "ERR_0x" + "A1B2C3D4" * 15  # an error code or hash pasted without a space (126 characters)
+
+
+def test_long_unbroken_tokens_never_make_a_phone_page_scroll_sideways(
+        new_page: Callable[..., Page], seed_question: Callable[..., str]) -> None:
+    """Issue 13, item 5: a long token made home 803 px and /search 3,469 px wide at 360 px, and the
+    ask page scrolled sideways while its suggestions showed. Every list, title, search box and
+    suggestion list gets one here."""
+    path = seed_question(f"Hub fails: {LONG_TOKEN}",
+                         f"The log ends with {LONG_TOKEN}/{LONG_TOKEN} and nothing else.",
+                         tags="firmware", username="token_asker")
+    page = new_page(width=360, height=800)
+    problems = []
+
+    def check(label: str) -> None:
+        page.wait_for_timeout(100)
+        scroll_width, culprits = horizontal_overflow(page)
+        if scroll_width > 360:
+            problems.append(f"{label}: scrollWidth {scroll_width} > 360; wide elements: {culprits}")
+
+    pages = {"home": "/", "question": path, "list": "/questions", "unanswered": "/questions?tab=unanswered",
+             "tag": "/tags/firmware", "search, one token": f"/search?q={LONG_TOKEN}",
+             "search, token among words": f"/search?q=hub+{LONG_TOKEN}", "search, the token's question": "/search?q=fails",
+             "tags": "/tags", "ask with the title in the link": f"/questions/ask?title={LONG_TOKEN}"}
+    for label, url in pages.items():
+        page.goto(url)
+        check(label)
+    register(page, "token_typist")
+    page.goto("/questions/ask")
+    page.get_by_label("Title").fill(f"Hub fails with {LONG_TOKEN}")
+    expect(page.locator(".similar-list li").first).to_be_visible()
+    check("ask, suggestions showing")
+    page.goto(path)
+    check("question, signed in")
+    assert not problems, "\n".join(problems)
+
+
 def test_capture_screenshots_for_review(new_page: Callable[..., Page], seed_question: Callable[..., str],
                                         artifacts_dir: Path) -> None:
     """Not asserted: full-page screenshots in test-artifacts/e2e/ for people to look at."""
