@@ -89,7 +89,7 @@ def record_body_mentions(event: BodyEvent) -> None:
 def suggest_users(prefix: str, limit: int = SUGGEST_LIMIT) -> list[User]:
     """Users whose username starts with ``prefix`` (case-insensitive), for @-completion.
 
-    Only active accounts (not suspended); at most ``limit``; shortest names first so the
+    Only active accounts (not suspended, not deleted); at most ``limit``; shortest names first so the
     exact name comes before longer ones. An empty or malformed prefix gives an empty list.
     """
     prefix = prefix.strip().lstrip("@").lower()[:30]
@@ -98,7 +98,7 @@ def suggest_users(prefix: str, limit: int = SUGGEST_LIMIT) -> list[User]:
     # "_" is a LIKE wildcard: escape it so "a_b" does not match "axb".
     pattern = prefix.replace("\\", "\\\\").replace("_", "\\_") + "%"
     now = utcnow()
-    stmt = (select(User).where(User.username_key.like(pattern, escape="\\"),
+    stmt = (select(User).where(User.username_key.like(pattern, escape="\\"), User.deleted_at.is_(None),
                                or_(User.suspended_until.is_(None), User.suspended_until <= now))
             .order_by(db.func.length(User.username_key), User.username_key).limit(max(1, min(limit, SUGGEST_LIMIT))))
     return list(db.session.scalars(stmt))

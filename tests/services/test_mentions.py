@@ -191,3 +191,13 @@ def test_a_post_full_of_mentions_is_cheap_and_tells_only_the_first_few(app, make
     rendering = time.perf_counter() - started
     assert rendering < 0.2, f"rendering took {rendering:.2f} s"
     assert elapsed < 1.0, f"posting took {elapsed:.2f} s"
+
+
+def test_deleted_accounts_are_not_suggested(app, make_user) -> None:
+    from forum.services import account_data
+
+    gone = make_user("deleting_dan")
+    account_data.delete_account(gone, "correct-horse-battery")
+    make_user("deleter_kept")
+    db.session.commit()
+    assert [u.username for u in suggest_users("delete")] == ["deleter_kept"]  # not "deleted_<id>"
