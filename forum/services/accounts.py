@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..markup import RENDER_VERSION, render_markdown
@@ -75,12 +76,16 @@ def _check_password(password: str, field: str = "password") -> None:
         raise FieldError(field, f"Use at most {PASSWORD_MAX} characters.")
 
 
+class EmailTaken(FieldError):
+    """Another account has the address (the sign-up form answers it like a success)."""
+
+
 def _check_email_free(email: str, exclude_id: int | None = None) -> None:
     stmt = select(User.id).where(User.email == email)
     if exclude_id is not None:
         stmt = stmt.where(User.id != exclude_id)
     if db.session.scalar(stmt) is not None:
-        raise FieldError("email", "An account with this e-mail address already exists.")
+        raise EmailTaken("email", "An account with this e-mail address already exists.")
 
 
 def check_registration(data: Registration, *, allow_reserved: bool = False) -> str:
@@ -117,8 +122,16 @@ def register(data: Registration, role: Role = Role.MEMBER, *, allow_reserved: bo
         bio_html="",
         email_verified_at=utcnow() if verified else None,
     )
-    db.session.add(user)
-    db.session.flush()
+    try:
+        # A savepoint: two sign-ups with the same name or address at the same moment both pass
+        # the checks above; the unique constraints pick one, and the other gets the usual refusal.
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError:
+        if db.session.scalar(select(User.id).where(User.username_key == username.lower())) is not None:
+            raise FieldError("username", "That username is taken.") from None
+        raise EmailTaken("email", "An account with this e-mail address already exists.") from None
     return user
 
 

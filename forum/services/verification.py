@@ -47,7 +47,12 @@ def sign_up(data: accounts.Registration) -> str:
         if mail_throttle.allow([("EMAIL_VERIFY_THROTTLE_PER_ACCOUNT", "sign-up-taken", f"user:{owner.id}")]):
             publish(SignUpWithTakenEmail(user_id=owner.id))
         return email
-    user = accounts.register(data, password_hash=password_hash)
+    try:
+        user = accounts.register(data, password_hash=password_hash)
+    except accounts.EmailTaken:
+        # Registered by someone else a moment ago (the check above saw it free): the same
+        # answer as any taken address.
+        return email
     publish(EmailVerificationRequested(user_id=user.id, address=user.email))
     return email
 
