@@ -10,7 +10,7 @@ from forum.extensions import db
 from forum.models import Answer, Question, User, Vote
 from forum.services import curation, votes
 from forum.services.errors import FieldError, NotFound, PermissionDenied
-from tests.support import run_together
+from tests.support import run_together, set_reputation
 
 
 def test_database_refuses_a_second_vote_by_the_same_member(make_question, make_user) -> None:
@@ -165,6 +165,10 @@ def test_thirty_members_voting_at_once_all_count(app: Flask, make_question, make
 def test_two_members_downvoting_each_other_at_once_never_deadlock(app: Flask, make_question, make_answer, make_user) -> None:
     q = make_question()
     a_user, b_user = make_user(), make_user()
+    # Enough reputation that whichever downvote lands first cannot take the other voter below
+    # the voting privilege: this test is about locks, not privileges.
+    set_reputation(a_user, 100)
+    set_reputation(b_user, 100)
     answers = {a_user.id: make_answer(q, author=a_user).id, b_user.id: make_answer(q, author=b_user).id}
     pairs = [(a_user.id, answers[b_user.id]), (b_user.id, answers[a_user.id])] * 5
 
