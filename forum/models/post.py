@@ -52,6 +52,11 @@ class SoftDeleteMixin:
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
 
+    @property
+    def awaits_review(self) -> bool:
+        """Held in the review queue (a new member's link, a watched word) until a moderator decides."""
+        return self.hidden_at is not None and self.hidden_reason == "review"
+
     @hybrid_property
     def is_visible(self) -> bool:
         """Neither deleted nor hidden: the one definition, in Python (``post.is_visible``) and in

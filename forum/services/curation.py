@@ -18,8 +18,8 @@ from ..models.base import utcnow
 from . import reputation
 from .audit import log_action
 from .errors import FieldError, InvalidState
+from .moderation.common import clean_reason
 from .permissions import require
-from .posts import without_nul
 
 CLOSE_REASONS = {
     "duplicate": "Duplicate of another question",
@@ -128,9 +128,7 @@ def set_locked(actor: User, question: Question, locked: bool, reason: str = "") 
     """Lock a thread (no comments, votes, answers or edits until unlocked), with the reason shown
     on it. Raises PermissionDenied, FieldError when the reason is longer than LOCK_REASON_MAX."""
     require(actor, "lock" if locked else "unlock", question)
-    reason = " ".join(without_nul(reason).split())
-    if len(reason) > LOCK_REASON_MAX:
-        raise FieldError("reason", f"Keep the reason under {LOCK_REASON_MAX} characters (this is {len(reason)}).")
+    reason = clean_reason(reason, required=False, limit=LOCK_REASON_MAX)
     question.locked_at = utcnow() if locked else None
     question.locked_by_id = actor.id if locked else None
     question.lock_reason = reason if locked else ""

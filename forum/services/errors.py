@@ -38,6 +38,10 @@ class FieldError(ServiceError):
         super().__init__(message)
         self.field = field
 
+    def each(self) -> tuple[FieldError, ...]:
+        """Every field error this refusal carries: itself (FieldErrors: one per bad field)."""
+        return (self,)
+
 
 class FieldErrors(FieldError):
     """Several fields are invalid at once (``errors``, one per field, in the form's order), so a
@@ -46,6 +50,9 @@ class FieldErrors(FieldError):
     def __init__(self, errors: Sequence[FieldError]) -> None:
         super().__init__(errors[0].field, errors[0].message)
         self.errors: tuple[FieldError, ...] = tuple(errors)
+
+    def each(self) -> tuple[FieldError, ...]:
+        return self.errors
 
 
 def check_fields(*checks: Callable[[], Any]) -> list[Any]:
@@ -59,11 +66,8 @@ def check_fields(*checks: Callable[[], Any]) -> list[Any]:
     for check in checks:
         try:
             results.append(check())
-        except FieldErrors as exc:
-            failed.extend(exc.errors)
-            results.append(None)
         except FieldError as exc:
-            failed.append(exc)
+            failed.extend(exc.each())
             results.append(None)
     if len(failed) == 1:
         raise failed[0]

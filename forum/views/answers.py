@@ -36,7 +36,7 @@ def create(question_id: int) -> ResponseReturnValue:
         except RateLimited as exc:  # the answer typed comes back with the wait
             return too_fast(form, exc, lambda: render_thread(question, answer_form=form))
         if answer is not NOT_SAVED:
-            if answer.hidden_reason == "review":
+            if answer.awaits_review:
                 flash(held_message("answer"), "warning")
             else:
                 flash("Thanks for answering!", "success")

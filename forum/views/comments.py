@@ -31,7 +31,7 @@ def _create(question: Question, target: Question | Answer) -> ResponseReturnValu
         except RateLimited as exc:  # the comment typed comes back with the wait
             return too_fast(form, exc, lambda: render_thread(question, comment_forms={_comment_key(target): form}))
         if comment is not NOT_SAVED:
-            if comment.hidden_reason == "review":
+            if comment.awaits_review:
                 flash(held_message("comment"), "warning")
             return redirect(question_url(question, _anchor=f"comment-{comment.id}"))
     return render_thread(question, comment_forms={_comment_key(target): form}, status=400)

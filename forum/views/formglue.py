@@ -152,7 +152,7 @@ def show_error(form: FlaskForm, exc: ServiceError, rename: dict[str, str] | None
     service's field names to this form's; FieldErrors: each beside its own), anything else (or
     an unknown field) above the form."""
     if isinstance(exc, FieldErrors):
-        for error in exc.errors:
+        for error in exc.each():
             show_error(form, error, rename)
         return
     field = getattr(form, (rename or {}).get(exc.field, exc.field), None) if isinstance(exc, FieldError) else None
@@ -171,7 +171,7 @@ def check_rest(form: FlaskForm, check: Callable[[], object]) -> None:
     try:
         check()
     except FieldError as exc:
-        for error in exc.errors if isinstance(exc, FieldErrors) else (exc,):
+        for error in exc.each():
             field = getattr(form, error.field, None)
             if field is not None and not field.errors:
                 field.errors = [*field.errors, error.message]

@@ -51,9 +51,10 @@ def ask() -> ResponseReturnValue:
                 current_user, svc.QuestionInput(form.title.data, form.body.data, form.tags.data)))
         except RateLimited as exc:  # posting too fast: the question typed comes back with the wait
             return too_fast(form, exc, lambda: render_template(
-                "questions/ask.html", form=form, announcements=active_announcements()))
+                "questions/ask.html", form=form, announcements=active_announcements(),
+                links_held=links_held(current_user)))
         if question is not NOT_SAVED:
-            if question.hidden_reason == "review":
+            if question.awaits_review:
                 flash(held_message("question"), "warning")
             else:
                 flash("Your question is posted. You'll see answers here.", "success")

@@ -6,11 +6,12 @@ from ..errors import FieldError
 REASON_MAX = 500
 
 
-def clean_reason(reason: str, *, required: bool = True) -> str:
-    """The reason on one line. Raises FieldError("reason") when missing (if required) or too long."""
-    reason = " ".join((reason or "").split())
+def clean_reason(reason: str, *, required: bool = True, limit: int = REASON_MAX) -> str:
+    """The reason on one line, without NULs. Raises FieldError("reason") when missing (if
+    required) or longer than ``limit``."""
+    reason = " ".join((reason or "").replace("\x00", "").split())
     if required and not reason:
         raise FieldError("reason", "Give a reason; it is kept in the moderation log.")
-    if len(reason) > REASON_MAX:
-        raise FieldError("reason", f"Keep the reason under {REASON_MAX} characters.")
+    if len(reason) > limit:
+        raise FieldError("reason", f"Keep the reason under {limit} characters (this is {len(reason)}).")
     return reason
