@@ -138,6 +138,7 @@ class Config:
     CASE_MESSAGE_MAX_LENGTH = 10_000
     CASE_RESOLUTION_MIN_LENGTH = 20
     CASE_RESOLUTION_MAX_LENGTH = 10_000
+    CASE_REOPEN_DAYS = 14  # the customer may reply to a resolved case (reopening it) for this long
     CANNED_REPLY_MAX_LENGTH = 10_000
     # Notifications and e-mail (forum/services/notifications.py, forum/mail.py, forum/jobs.py).
     # SITE_URL (above) is also the base of absolute links in e-mails, which are read outside the site.

@@ -369,6 +369,17 @@ class CaseStatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CaseReopened(Event):
+    """The customer replied to a resolved case within ``CASE_REOPEN_DAYS``: it is open again
+    (published after the CaseMessageAdded of that reply, ``case_event_id``)."""
+
+    name: ClassVar[str] = "case_reopened"
+    case_id: int
+    case_event_id: int
+    actor_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SuggestionApproved(Event):
     """A reviewer approved a suggested edit; the edit itself is announced as PostEdited."""
 

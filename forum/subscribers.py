@@ -22,6 +22,7 @@ from .events import (
     BadgeAwarded,
     CaseMessageAdded,
     CaseOpened,
+    CaseReopened,
     CaseResolved,
     CaseStatusChanged,
     CommentAdded,
@@ -101,6 +102,7 @@ def init_app(app: Flask) -> None:
     subscribe(CaseMessageAdded, cases.message_added)
     subscribe(CaseStatusChanged, cases.status_changed)
     subscribe(CaseResolved, cases.case_resolved)
+    subscribe(CaseReopened, cases.case_reopened)
 
     subscribe(ArticleWritten, links.record_body_links)
     subscribe(ArticleWritten, mentions.record_body_mentions)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -62,3 +62,5 @@ class ResolveForm(FlaskForm):
     summary = TextAreaField("Public resolution summary", validators=[InputRequired(), max_length_from("CASE_RESOLUTION_MAX_LENGTH")],
                             description="Posted on the public question as your official answer, and sent to everyone "
                                         "who follows it. Leave out anything private.")
+    # The confirm step's "Resolve anyway" button (confirm=1), shown while the customer's reply is unanswered.
+    confirm = BooleanField("Resolve anyway")

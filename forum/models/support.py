@@ -129,6 +129,7 @@ class SupportCase(Model):
     question: Mapped[Question] = relationship(lazy="joined", innerjoin=True)
     asker: Mapped[User] = relationship(foreign_keys=[asker_id], lazy="joined", innerjoin=True)
     opened_by: Mapped[User] = relationship(foreign_keys=[opened_by_id], lazy="joined", innerjoin=True)
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id], lazy="joined")
 
     @property
     def is_resolved(self) -> bool:
@@ -148,7 +149,8 @@ class CaseEvent(Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("support_cases.id", ondelete="CASCADE"))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(10))
-    # A status change or resolution: the new status; a message: empty.
+    # A status change or resolution: the new status ("reopened": the customer's reply reopened
+    # a resolved case, which is "open" again); a message: empty.
     status: Mapped[str] = mapped_column(String(10), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")

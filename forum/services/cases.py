@@ -5,16 +5,23 @@ privately (and the case status), never what was said. A case resolves with a pub
 posted on the question as an official answer by the resolving agent; everyone following the
 question hears of it. Every step lands on the case timeline. Cases are never indexed for search.
 
+Resolving also accepts the resolution answer (a staff acceptance), so the public question is
+solved and shows it first. The customer may reply to a resolved case for ``CASE_REOPEN_DAYS``,
+which reopens it; an agent resolving while the customer's latest message is unanswered must
+confirm. One write tells each person once (``notifications.coalesced``).
+
 The services write and announce (CaseOpened, CaseMessageAdded, CaseStatusChanged,
-CaseResolved); the subscribers at the end tell the parties (forum/subscribers.py).
+CaseResolved, CaseReopened); the subscribers at the end tell the parties (forum/subscribers.py).
 """
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..events import CaseMessageAdded, CaseOpened, CaseResolved, CaseStatusChanged, publish
+from ..events import CaseMessageAdded, CaseOpened, CaseReopened, CaseResolved, CaseStatusChanged, publish
 from ..extensions import db
 from ..markup import RENDER_VERSION, render_markdown
 from ..models import CASE_STATUSES, Answer, CaseEvent, Question, SupportCase, User
@@ -22,13 +29,39 @@ from ..models.base import utcnow
 from . import notifications
 from .answers import post_answer
 from .audit import log_action
-from .curation import set_official
+from .curation import accept_answer, set_official
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .pagination import Page, paginate
-from .permissions import can, require
+from .permissions import can, case_reopen_until, require
 from .posts import check_body
 
 STATUS_LABELS = {"open": "Open", "waiting": "Waiting for the customer", "resolved": "Resolved"}
+
+
+class ReplyPending(InvalidState):
+    """Resolving while the customer's latest message has no staff reply: the agent must confirm
+    (``reply`` is that message)."""
+
+    def __init__(self, reply: CaseEvent) -> None:
+        super().__init__(f"{reply.actor.name} wrote after the support team's last message. "
+                         "Read the reply below, then answer it or resolve anyway.")
+        self.reply = reply
+
+
+def reopen_until(case: SupportCase) -> datetime | None:
+    """Until when the customer's reply reopens this resolved case (None: not resolved)."""
+    return case_reopen_until(case)
+
+
+def pending_reply(case: SupportCase, events: list[CaseEvent] | None = None) -> CaseEvent | None:
+    """The customer's message that no staff message followed yet (the latest message, when the
+    customer wrote it), or None. ``events``: the timeline, when already loaded."""
+    if events is None:
+        latest = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "message")
+                                   .order_by(CaseEvent.created_at.desc(), CaseEvent.id.desc()).limit(1))
+    else:
+        latest = next((e for e in reversed(events) if e.kind == "message"), None)
+    return latest if latest is not None and not latest.actor.is_staff else None
 
 
 def case_url(case: SupportCase) -> str:
@@ -107,18 +140,34 @@ def timeline(case: SupportCase) -> list[CaseEvent]:
 
 
 def add_message(actor: User, case: SupportCase, body: str) -> CaseEvent:
-    """Post a private message. Raises PermissionDenied (not a party, or resolved), FieldError.
+    """Post a private message. Raises PermissionDenied (not a party; staff on a resolved case),
+    InvalidState (the customer replying after the ``CASE_REOPEN_DAYS`` window), FieldError.
 
-    When the customer writes on a case waiting for them, it goes back to "open".
+    When the customer writes on a case waiting for them, it goes back to "open"; on a resolved
+    case (within the window) their reply reopens it (CaseReopened, the agents are told).
     """
+    if case.is_resolved and actor.id == case.asker_id and can(actor, "view_case", case) \
+            and not can(actor, "write_case", case):
+        raise InvalidState(f"This case was resolved more than {current_app.config['CASE_REOPEN_DAYS']} days ago and "
+                           "takes no more replies. Ask a new question and our support team will pick it up.")
     require(actor, "write_case", case, "This case takes no new messages.")
     body = check_body(body, limit_key="CASE_MESSAGE_MAX_LENGTH")
-    event = _event(case, actor, "message", body=body)
-    if not actor.is_staff and case.status == "waiting":
-        case.status = "open"
-        _event(case, actor, "status", status="open")
-    db.session.flush()
-    publish(CaseMessageAdded(question_id=case.question_id, case_id=case.id, case_event_id=event.id, actor_id=actor.id))
+    with notifications.coalesced():
+        event = _event(case, actor, "message", body=body)
+        reopened = case.is_resolved
+        if reopened:
+            case.status = "open"
+            _event(case, actor, "status", status="reopened")
+        elif not actor.is_staff and case.status == "waiting":
+            case.status = "open"
+            _event(case, actor, "status", status="open")
+        db.session.flush()
+        publish(CaseMessageAdded(question_id=case.question_id, case_id=case.id, case_event_id=event.id,
+                                 actor_id=actor.id))
+        if reopened:
+            log_action(actor, "reopen_case", "question", case.question_id, after={"case_id": case.id})
+            publish(CaseReopened(question_id=case.question_id, case_id=case.id, case_event_id=event.id,
+                                 actor_id=actor.id))
     return event
 
 
@@ -135,11 +184,15 @@ def set_status(actor: User, case: SupportCase, status: str) -> None:
     publish(CaseStatusChanged(question_id=case.question_id, case_id=case.id, actor_id=actor.id, status=status))
 
 
-def resolve_case(actor: User, case: SupportCase, summary: str) -> Answer:
-    """Resolve with a public summary: posted on the question as this agent's official answer.
+def resolve_case(actor: User, case: SupportCase, summary: str, *, confirm: bool = False) -> Answer:
+    """Resolve with a public summary: posted on the question as this agent's official answer and
+    accepted by them (a staff acceptance, replacing any earlier one), so the question is solved
+    and shows the resolution first. Everyone concerned is told once (``notifications.coalesced``).
 
     Raises PermissionDenied (staff only, once), FieldError for a missing, short or long summary,
-    InvalidState when the question no longer takes answers (closed, locked or deleted).
+    InvalidState when the question no longer takes answers (closed, locked or deleted), and
+    ReplyPending (an InvalidState) when the customer's latest message has no staff reply and
+    ``confirm`` is False.
     """
     require(actor, "manage_case", case, "Only staff resolve a case, and only once.")
     cfg = current_app.config
@@ -148,16 +201,22 @@ def resolve_case(actor: User, case: SupportCase, summary: str) -> Answer:
     question = case.question
     if not question.is_visible or question.is_closed or question.is_locked:
         raise InvalidState("The question is closed, locked or deleted: reopen it to post the public resolution.")
-    answer = post_answer(actor, question, summary)
-    if not answer.is_visible:
-        raise InvalidState("The resolution was held for review; it must be public. Ask a moderator.")
-    set_official(actor, answer, True)
-    now = utcnow()
-    case.status, case.resolved_at, case.resolved_by_id, case.resolution_answer_id = "resolved", now, actor.id, answer.id
-    _event(case, actor, "resolved", status="resolved", body=summary)
-    log_action(actor, "resolve_case", "question", question.id, after={"case_id": case.id, "answer_id": answer.id})
-    db.session.flush()
-    publish(CaseResolved(question_id=question.id, case_id=case.id, actor_id=actor.id, answer_id=answer.id))
+    pending = pending_reply(case)
+    if pending is not None and not confirm:
+        raise ReplyPending(pending)
+    with notifications.coalesced():
+        answer = post_answer(actor, question, summary)
+        if not answer.is_visible:
+            raise InvalidState("The resolution was held for review; it must be public. Ask a moderator.")
+        set_official(actor, answer, True)
+        accept_answer(actor, answer)
+        now = utcnow()
+        case.status, case.resolved_at, case.resolved_by_id, case.resolution_answer_id = "resolved", now, actor.id, answer.id
+        _event(case, actor, "resolved", status="resolved", body=summary)
+        log_action(actor, "resolve_case", "question", question.id,
+                   after={"case_id": case.id, "answer_id": answer.id, "confirmed_pending_reply": pending is not None})
+        db.session.flush()
+        publish(CaseResolved(question_id=question.id, case_id=case.id, actor_id=actor.id, answer_id=answer.id))
     return answer
 
 
@@ -199,6 +258,14 @@ def message_added(event: CaseMessageAdded) -> None:
 def status_changed(event: CaseStatusChanged) -> None:
     case, actor = _case_and_actor(event.case_id, event.actor_id)
     _tell(case, actor, f"Your support case is now: {STATUS_LABELS[event.status].lower()}")
+
+
+def case_reopened(event: CaseReopened) -> None:
+    """The agents on the case hear "case": the customer's reply reopened it (with its start)."""
+    case, actor = _case_and_actor(event.case_id, event.actor_id)
+    message = db.session.get(CaseEvent, event.case_event_id)
+    _tell(case, actor, f"{actor.name} replied and reopened the resolved support case: {case.context_title}",
+          message.body if message else "")
 
 
 def case_resolved(event: CaseResolved) -> None:

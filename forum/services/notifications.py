@@ -49,6 +49,11 @@ DEFAULTS: dict[str, tuple[bool, bool]] = {
 }
 DIGEST_DEFAULT = True
 NO_EMAIL = "forum.notify.no_email"
+COALESCING = "forum.notify.coalescing"  # session.info: the deliveries held back by ``coalesced()``
+# What a member hears when one write has several things to tell them (``coalesced``): the
+# first event of this list that they were to hear of.
+COALESCE_RANK = ("case", "accepted", "answer", "comment", "mention", "review", "flag", "invite", "sla", "badge",
+                 "follow")
 # session.info key: (user_id, url) -> the event that member was told of in this transaction.
 NOTIFIED = "forum.notify.notified"
 LABELS = {
@@ -104,6 +109,20 @@ def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, 
         _notify(recipients, event, actor=actor, subject=subject, url=url, text=text)
 
 
+@dataclass(frozen=True)
+class _Delivery:
+    """One member to tell of one thing, their preferences for its event already read."""
+
+    user: User
+    event: str
+    actor: User | None
+    subject: str
+    url: str
+    text: str
+    in_app: bool
+    email: bool
+
+
 def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None, subject: str, url: str,
             text: str, followers_of: int | None = None) -> None:
     """``notify``; with ``followers_of`` the recipients are that question's followers, chosen
@@ -131,21 +150,36 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
             .where(who, User.deleted_at.is_(None))):  # a deleted account is told nothing
         users[user.id] = (user, default[0] if in_app is None else in_app, default[1] if email is None else email)
     subject, text = " ".join(subject.split())[:300], text[:500]
-    bell: list[dict[str, object]] = []
-    composed = False
+    deliveries: list[_Delivery] = []
     for uid in ids if ids is not None else sorted(users):
         found = users.get(uid)
         if found is None or found[0].is_suspended(now) or notified.get((uid, url), event) != event:
             continue
         user, in_app, email = found
         notified[(uid, url)] = event
-        if in_app:
-            bell.append({"user_id": uid, "event": event, "actor_id": actor_id, "subject": subject, "url": url,
-                         "text": text, "created_at": now})
         # An unconfirmed address gets account mail only (services/verification.py).
-        if email and user.email_verified and not db.session.info.get(NO_EMAIL):
+        email = email and user.email_verified and not db.session.info.get(NO_EMAIL)
+        if in_app or email:
+            deliveries.append(_Delivery(user, event, actor, subject, url, text, in_app, email))
+    buffer: list[_Delivery] | None = db.session.info.get(COALESCING)
+    if buffer is not None:
+        buffer.extend(deliveries)
+    else:
+        _deliver(deliveries)
+
+
+def _deliver(deliveries: list[_Delivery]) -> None:
+    """Write the bell rows (one INSERT) and compose the e-mails of ``deliveries``."""
+    now = utcnow()
+    bell: list[dict[str, object]] = []
+    composed = False
+    for d in deliveries:
+        if d.in_app:
+            bell.append({"user_id": d.user.id, "event": d.event, "actor_id": d.actor.id if d.actor else None,
+                         "subject": d.subject, "url": d.url, "text": d.text, "created_at": now})
+        if d.email:
             with stage("mail"):
-                compose(user, event, subject, {"link": absolute_url(url), "text": text, "actor": actor})
+                compose(d.user, d.event, d.subject, {"link": absolute_url(d.url), "text": d.text, "actor": d.actor})
             composed = True
     if bell:
         # One INSERT for every bell row, without an ORM object per member (a thread with
@@ -153,6 +187,42 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
         db.session.execute(insert(Notification), bell)
     if composed:
         db.session.flush()
+
+
+def _most_meaningful(deliveries: list[_Delivery]) -> list[_Delivery]:
+    """One delivery per member, in the order members were first told: their highest-ranked
+    event (``COALESCE_RANK``); between two of the same event the later one, since a write that
+    raises several events publishes the one that sums it up last (CaseResolved after the
+    AnswerPosted of its summary, CaseReopened after the CaseMessageAdded of the reply)."""
+    best: dict[int, _Delivery] = {}
+    for d in deliveries:
+        kept = best.get(d.user.id)
+        if kept is None or COALESCE_RANK.index(d.event) <= COALESCE_RANK.index(kept.event):
+            best[d.user.id] = d
+    return list(best.values())
+
+
+@contextmanager
+def coalesced() -> Iterator[None]:
+    """Inside the block, tell each member at most once: every ``notify`` and
+    ``notify_followers`` is held back, and when the block ends each member gets one bell entry
+    and at most one e-mail, for the most meaningful thing they were to hear (``_most_meaningful``).
+
+    For a write that raises several events about one thing (resolving a case posts an answer,
+    accepts it and resolves the case; a customer's reply reopens a case). Nested blocks join
+    the outer one. When the block raises, nothing held back is written (the write fails as a whole).
+    """
+    if db.session.info.get(COALESCING) is not None:
+        yield
+        return
+    buffer: list[_Delivery] = []
+    db.session.info[COALESCING] = buffer
+    try:
+        yield
+    finally:
+        db.session.info.pop(COALESCING, None)
+    with stage("notify"):
+        _deliver(_most_meaningful(buffer))
 
 
 @contextmanager

@@ -6,11 +6,12 @@ Each function returns everything its template renders, so templates run no query
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..models import CannedReply, CaseEvent, Question, SupportCase, Tag, User
 from . import badges
 from .canned import all_replies
-from .cases import timeline
+from .cases import pending_reply, reopen_until, timeline
 from .curation import pinned_questions
 from .following import follows_tag
 from .moderation import UserTools, user_tools
@@ -57,12 +58,17 @@ class CasePage:
     case: SupportCase
     events: list[CaseEvent]
     canned_replies: list[CannedReply]  # staff: the reply picker's library
+    pending_reply: CaseEvent | None  # the customer's message no staff message answered yet
+    reopen_until: datetime | None  # a resolved case: the customer's reply reopens it until then
 
 
 def case_page(case: SupportCase, viewer: User | None) -> CasePage:
-    """A private support case: its timeline, and the reply library for staff who may still write."""
+    """A private support case: its timeline, the reply library for staff who may still write, the
+    customer's unanswered reply and, once resolved, until when a reply reopens it."""
     replies: list[CannedReply] = []
     if viewer is not None and can(viewer, "support") and can(viewer, "write_case", case):
         replies = all_replies(viewer)
-    return CasePage(case=case, events=timeline(case), canned_replies=replies)
+    events = timeline(case)
+    return CasePage(case=case, events=events, canned_replies=replies, pending_reply=pending_reply(case, events),
+                    reopen_until=reopen_until(case))
 

@@ -17,7 +17,7 @@ queue. ``missing_privilege`` tells a refusal caused only by reputation from any 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -190,8 +190,24 @@ def _party_to_case(user: Any, obj: Any) -> bool:
     return obj is not None and (_staff(user) or (_signed_in(user) and obj.asker_id == user.id))
 
 
+def case_reopen_until(case: Any) -> datetime | None:
+    """Until when the customer may reply to a resolved case to reopen it (``CASE_REOPEN_DAYS``
+    after it was resolved); None for a case that is not resolved."""
+    resolved_at: datetime | None = case.resolved_at
+    if not case.is_resolved or resolved_at is None:
+        return None
+    return resolved_at + timedelta(days=int(current_app.config["CASE_REOPEN_DAYS"]))
+
+
 def _can_write_case(user: Any, obj: Any) -> bool:
-    return _party_to_case(user, obj) and not obj.is_resolved and (_staff(user) or _may_post(user))
+    """Staff and the asker write on an open or waiting case; on a resolved one only the asker,
+    whose reply reopens it, and only within ``CASE_REOPEN_DAYS``."""
+    if not _party_to_case(user, obj) or not (_staff(user) or _may_post(user)):
+        return False
+    if not obj.is_resolved:
+        return True
+    until = case_reopen_until(obj)
+    return obj.asker_id == user.id and until is not None and utcnow() <= until
 
 
 def _can_open_case(user: Any, obj: Any) -> bool:

@@ -6,12 +6,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms.support import CaseMessageForm, CaseStatusForm, ResolveForm
-from ..models import CASE_STATUSES, SupportCase
+from ..models import CASE_STATUSES, CaseEvent, SupportCase
 from ..services import cases as svc
+from ..services.errors import ServiceError
 from ..services.pages import case_page
 from ..services.pagination import clamp_page
 from ..services.questions import get_question
-from .formglue import NOT_SAVED, flashed, save, writes
+from .formglue import NOT_SAVED, flashed, save, show_error, writes
 from .questions import question_url
 from .support import composer_form
 
@@ -42,11 +43,14 @@ def index() -> ResponseReturnValue:
 
 
 def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = None,
-                resolve_form: ResolveForm | None = None, status: int = 200) -> tuple[str, int]:
+                resolve_form: ResolveForm | None = None, confirm_reply: CaseEvent | None = None,
+                status: int = 200) -> tuple[str, int]:
+    """The case page; ``confirm_reply``: the resolve form comes back asking to confirm over it."""
     data = case_page(case, current_user)
     return render_template(
         "cases/show.html", case=case, events=data.events, canned_replies=data.canned_replies,
-        statuses=svc.STATUS_LABELS,
+        statuses=svc.STATUS_LABELS, pending_reply=data.pending_reply, reopen_until=data.reopen_until,
+        confirm_reply=confirm_reply,
         message_form=message_form or composer_form(case.question, CaseMessageForm),
         status_form=CaseStatusForm(formdata=None, status=case.status),
         resolve_form=resolve_form or ResolveForm(formdata=None),
@@ -91,9 +95,18 @@ def status(case_id: int) -> ResponseReturnValue:
 def resolve(case_id: int) -> ResponseReturnValue:
     case = svc.get_case(case_id, current_user)
     form = ResolveForm()
+    pending: list[CaseEvent] = []
+
+    def refused(exc: ServiceError) -> None:
+        if isinstance(exc, svc.ReplyPending):
+            pending.append(exc.reply)
+        show_error(form, exc)
+
     if form.validate_on_submit():
-        answer = save(form, lambda: svc.resolve_case(current_user, case, form.summary.data))
+        answer = save(form, lambda: svc.resolve_case(current_user, case, form.summary.data, confirm=form.confirm.data),
+                      refused=refused)
         if answer is not NOT_SAVED:
-            flash("Case resolved. The summary is posted on the question as the official answer.", "success")
+            flash("Case resolved. The summary is posted and accepted on the question as the official answer.",
+                  "success")
             return redirect(url_for("cases.show", case_id=case.id))
-    return render_case(case, resolve_form=form, status=400)
+    return render_case(case, resolve_form=form, confirm_reply=pending[0] if pending else None, status=400)

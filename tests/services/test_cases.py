@@ -123,7 +123,7 @@ def test_resolution_posts_an_official_answer_and_tells_followers(setting, calls,
     db.session.rollback()
     calls.clear()
     summary = "A cloud sync bug removed the automations; we restored them from the nightly backup."
-    answer = cases.resolve_case(agent, case, summary)
+    answer = cases.resolve_case(agent, case, summary, confirm=True)  # over the asker's unanswered message
     db.session.commit()
     assert answer.author_id == agent.id and answer.is_official and answer.body == summary
     assert (case.status, case.resolution_answer_id, case.resolved_by_id) == ("resolved", answer.id, agent.id)
@@ -132,8 +132,8 @@ def test_resolution_posts_an_official_answer_and_tells_followers(setting, calls,
     assert ("notify", "case", [asker.id]) in [c[:3] for c in calls]
     with pytest.raises(PermissionDenied):
         cases.resolve_case(agent, case, summary)
-    with pytest.raises(PermissionDenied):
-        cases.add_message(asker, case, "One more thing")
+    with pytest.raises(PermissionDenied):  # only the customer's reply reopens a resolved case
+        cases.add_message(agent, case, "One more thing")
     assert SECRET not in db.session.scalars(select(Answer.body)).all()
 
 
