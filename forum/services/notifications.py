@@ -15,6 +15,8 @@ target), "invite" (a question in my tags waits for an answer).
 Within one transaction a member hears about one ``url`` under one event only: call the most
 specific event first ("answer" to the asker), then ``notify_followers`` ("follow"), and the
 asker is not told twice. Repeated calls with the same event (two badges at once) all count.
+A write that raises several events about one thing runs inside ``coalesced()``: each member
+then hears once, of the most meaningful kind (``COALESCE_RANK``), with at most one e-mail.
 """
 from __future__ import annotations
 
