@@ -130,3 +130,37 @@ def test_customer_agent_resolution_then_the_customer_reopens(new_page: Callable[
 
     visitor.reload()
     expect(visitor.locator(".notice-case")).to_contain_text("helping privately again")
+
+
+def test_after_the_reopen_window_the_customer_is_pointed_to_a_new_question(
+        live, new_page: Callable[..., Page], people: dict[str, str], artifacts_dir: Path) -> None:
+    from datetime import timedelta
+
+    from forum.extensions import db
+    from forum.models import Question, User
+    from forum.models.base import utcnow
+    from forum.services import cases
+
+    with live.app.test_request_context():
+        try:
+            agent = db.session.scalars(db.select(User).where(User.username == people["agent"])).one()
+            question = db.session.scalars(db.select(Question).where(Question.title == TITLE)
+                                          .order_by(Question.id.desc())).first()
+            case = cases.open_case(agent, question)
+            cases.resolve_case(agent, case, SUMMARY)
+            case.resolved_at = utcnow() - timedelta(days=live.app.config["CASE_REOPEN_DAYS"] + 1)
+            db.session.commit()
+            case_url = f"/cases/{case.id}"
+        finally:
+            db.session.remove()
+
+    customer = new_page(width=360)
+    log_in(customer, people["asker"])
+    customer.goto(case_url)
+    closed = customer.locator(".case-closed")
+    expect(closed).to_contain_text("This case is closed")
+    expect(customer.get_by_label("Message")).to_have_count(0)
+    closed.get_by_role("link", name="Ask a new question").click()
+    expect(customer).to_have_url(re.compile(r"/questions/ask$"))
+    customer.goto(case_url)
+    _shot(customer, artifacts_dir / "case-resolution-closed-360.png", 360)
