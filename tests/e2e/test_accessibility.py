@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.a11y import Finding, axe_source, run_axe
+from tests.e2e.a11y import Finding, run_axe
 from tests.support import IN_CI
 
 try:
@@ -258,14 +258,9 @@ def contexts(browser: Browser, site: Site) -> Iterator[dict[str, BrowserContext]
             context.close()
 
 
-@pytest.fixture(scope="module")
-def axe() -> str:
-    return axe_source()
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_no_serious_or_critical_violation(role: str, site: Site, contexts: dict[str, BrowserContext],
-                                          axe: str) -> None:
+                                          axe_script: str) -> None:
     """Each page is loaded once and checked at every width (narrowest first: the viewport is
     resized in place, so layout and the scripts' resize handlers follow, as on a real phone
     turned sideways)."""
@@ -285,7 +280,7 @@ def test_no_serious_or_critical_violation(role: str, site: Site, contexts: dict[
         for width in WIDTHS:
             if width != WIDTHS[0]:
                 page.set_viewport_size({"width": width, "height": HEIGHT})
-            findings += run_axe(page, axe, f"{role} {width}px {stop.path}")
+            findings += run_axe(page, axe_script, f"{role} {width}px {stop.path}")
         walked += 1
     page.close()
     problems = [*wrong_status, *map(str, findings)]
@@ -307,7 +302,7 @@ FORMS_WITH_ERRORS: tuple[tuple[str, str, dict[str, str], str], ...] = (
 @pytest.mark.parametrize("role,path,typed,button", FORMS_WITH_ERRORS, ids=[f[1] for f in FORMS_WITH_ERRORS])
 def test_forms_with_errors_have_no_serious_violation(role: str, path: str, typed: dict[str, str], button: str,
                                                      site: Site, contexts: dict[str, BrowserContext],
-                                                     axe: str) -> None:
+                                                     axe_script: str) -> None:
     page = contexts[role].new_page()
     page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
     page.goto(path)
@@ -320,7 +315,7 @@ def test_forms_with_errors_have_no_serious_violation(role: str, path: str, typed
     findings: list[Finding] = []
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": HEIGHT})
-        findings += run_axe(page, axe, f"{role} {width}px {path} (with errors)")
+        findings += run_axe(page, axe_script, f"{role} {width}px {path} (with errors)")
     page.close()
     assert not findings, "\n".join(map(str, findings))
 
