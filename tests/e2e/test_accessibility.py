@@ -137,7 +137,7 @@ def _build(app: Any) -> tuple[tuple[Stop, ...], dict[str, str]]:
             Stop(u("questions.index", tab="unanswered")),
             Stop(u("questions.index", tab="solved")),
             *(Stop(question_url(q)) for q in (qs[0], closed, duplicate, locked)),
-            Stop(question_url(held), SIGNED_IN[1:]),  # held for review: its author and staff see it
+            Stop(question_url(held), STAFF),  # held for review: only its author and staff see it
             Stop(question_url(deleted), STAFF),
             Stop(question_url(case.question)),
             Stop(u("questions.history", question_id=qs[0].id)),
