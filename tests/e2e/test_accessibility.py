@@ -23,7 +23,7 @@ from tests.e2e.a11y import Finding, run_axe
 from tests.support import IN_CI
 
 try:
-    from playwright.sync_api import Browser, BrowserContext
+    from playwright.sync_api import Browser, BrowserContext, expect
 except ImportError:
     if IN_CI:
         raise
@@ -333,6 +333,28 @@ def test_forms_with_errors_have_no_serious_violation(role: str, path: str, typed
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": HEIGHT})
         findings += run_axe(page, axe_script, f"{role} {width}px {path} (with errors)")
+    page.close()
+    assert not findings, "\n".join(map(str, findings))
+
+
+def test_comment_shown_again_with_an_error_has_no_serious_violation(site: Site, contexts: dict[str, BrowserContext],
+                                                                     axe_script: str) -> None:
+    """A comment refused by the server comes back in its post's form, under the answer form:
+    its label, hint and error must be its own (they pointed at the answer's field)."""
+    page = contexts["member"].new_page()
+    page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
+    page.goto(next(s.path for s in site.stops if s.path.startswith("/questions/") and s.path.count("/") == 3))
+    page.locator("details.comment-form-wrap > summary").first.click()
+    form = page.locator("form.comment-form").first
+    form.evaluate("f => { f.noValidate = true; f.querySelector('textarea').removeAttribute('maxlength'); }")
+    form.locator("textarea").fill("x" * 700)  # over COMMENT_MAX_LENGTH: refused by the server
+    form.get_by_role("button", name="Add comment").click()
+    expect(page.locator("form.comment-form .field-error")).to_contain_text("under 600 characters")
+    expect(page.get_by_label("Comment", exact=True).first).to_have_value("x" * 700)
+    findings: list[Finding] = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": HEIGHT})
+        findings += run_axe(page, axe_script, f"member {width}px comment with an error")
     page.close()
     assert not findings, "\n".join(map(str, findings))
 
