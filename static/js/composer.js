@@ -44,16 +44,24 @@
       self.list.appendChild(li);
     });
     this.list.hidden = items.length === 0;
-    this.field.setAttribute("aria-expanded", items.length ? "true" : "false");
+    this.setExpanded(items.length > 0);
     this.move(items.length ? 0 : -1);
   };
   Listbox.prototype.hide = function () {
     this.items = [];
     this.list.hidden = true;
     this.list.textContent = "";
-    this.field.setAttribute("aria-expanded", "false");
+    this.setExpanded(false);
     this.field.removeAttribute("aria-activedescendant");
     this.active = -1;
+  };
+  // aria-expanded belongs to a combobox (the link picker's field); a textarea (the composer,
+  // for @mentions) is a textbox, which may not carry it: it has aria-controls and
+  // aria-activedescendant only.
+  Listbox.prototype.setExpanded = function (open) {
+    if (this.field.getAttribute("role") === "combobox") {
+      this.field.setAttribute("aria-expanded", open ? "true" : "false");
+    }
   };
   Listbox.prototype.isOpen = function () { return !this.list.hidden && this.items.length > 0; };
   Listbox.prototype.move = function (index) {
@@ -110,7 +118,6 @@
     textarea.insertAdjacentElement("afterend", list);
     textarea.setAttribute("aria-autocomplete", "list");
     textarea.setAttribute("aria-controls", list.id);
-    textarea.setAttribute("aria-expanded", "false");
     var pending = null;
     var box = new Listbox(textarea, list, function (user) {
       if (!pending) { return; }

@@ -7,6 +7,8 @@
   where they fail: CI must run them.
 * ``new_page`` / ``page``: a fresh browser context per page (own cookies, so two pages are two
   customers); on failure every page of the test is screenshotted into test-artifacts/e2e/.
+* ``axe_script`` (session): axe-core's source for accessibility checks, installed from npm into
+  tests/e2e/axe on first use (``tests/e2e/a11y.py``; fails without npm under CI=true).
 
 Every test collected under tests/e2e/ gets the ``browser`` marker (``-m "not browser"`` skips
 them all).
@@ -202,6 +204,13 @@ def new_page(browser: Any, live_server: str, request: pytest.FixtureRequest) -> 
 def page(new_page: Callable[..., Any]) -> Any:
     """One page, 1280x900, in a fresh context."""
     return new_page()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> str:
+    """axe-core's source, from tests/e2e/axe (``npm ci`` there first if needed; tests/e2e/a11y.py)."""
+    from tests.e2e.a11y import axe_source
+    return axe_source()
 
 
 @pytest.fixture
