@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from . import search_sync
 from .demo import seeding as demo
 from .extensions import db
+from .markup.highlight import stylesheet
 from .models import Role
 from .services import accounts, badges, fraud, maintenance, related, reputation, sla, verification
 from .services.errors import FieldError, InvalidState, NotFound, PermissionDenied
@@ -99,8 +100,6 @@ def rerender(everything: bool) -> None:
 @click.option("--write", is_flag=True, help="Write static/css/code.css instead of printing it.")
 def code_css(write: bool) -> None:
     """The stylesheet of highlighted code, light and dark palettes (static/css/code.css, committed)."""
-    from .markup.highlight import stylesheet
-
     css = stylesheet()
     if write:
         path = Path(current_app.static_folder or "static") / "css" / "code.css"
