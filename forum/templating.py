@@ -30,6 +30,7 @@ from .services.moderation import format_until, hidden_label, posting_block
 from .services.permissions import can, privilege_note
 from .services.questions import slugify
 from .services.support import SEVERITY_LABELS, TYPE_LABELS
+from .sharing import article_share, question_share
 from .theme import current_theme
 
 # ---------------------------------------------------------------- URLs
@@ -168,6 +169,9 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "page_cache_shared": page_cache_shared,
     # light | dark | system, from the visitor's cookie (forum/theme.py, docs/theming.md).
     "current_theme": current_theme,
+    # Open Graph / Twitter tags and QAPage JSON-LD from rows the page already loaded (forum/sharing.py).
+    "question_share": question_share,
+    "article_share": article_share,
     # Single sign-on, from configuration: the button's text ("" when off) and "SSO only" mode.
     "sso_label": sso.button_label,
     "sso_only": sso.sso_only,
