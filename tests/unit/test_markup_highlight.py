@@ -9,6 +9,7 @@ from pathlib import Path
 
 from forum.markup import render_inline, render_markdown, to_plain_text
 from forum.markup.highlight import TOKEN_CLASSES, stylesheet
+from forum.markup.sanitise import BLOCK_TAGS, INLINE_TAGS, new_cleaner, sanitise_html
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,3 +102,12 @@ def test_committed_stylesheet_is_the_generated_one():
     assert '[data-theme="dark"] pre > code .k {' in css and "prefers-color-scheme: dark" in css
     for cls in ("k", "s2", "c1", "nf"):
         assert f":root pre > code .{cls} {{" in css
+
+
+def test_bleach_keeps_only_token_classes_on_spans():
+    cleaner = new_cleaner(INLINE_TAGS | BLOCK_TAGS | {"span"})
+    out = sanitise_html(cleaner, '<pre><code class="language-python"><span class="k">def</span> '
+                                 '<span class="evil" style="color:red" onclick="x()">f</span>'
+                                 '<span class="k s2">g</span></code></pre>')
+    assert out == ('<pre><code class="language-python"><span class="k">def</span> '
+                   "<span>f</span><span>g</span></code></pre>")

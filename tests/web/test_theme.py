@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
 from forum import pagecache
-from tests.support import Auth
+from tests.support import Auth, redis_url_or_skip
 
 
 def html_theme(html: str) -> str:
@@ -82,13 +83,22 @@ def test_signed_in_members_need_the_csrf_token(client: FlaskClient, auth: Auth,
     assert html_theme(html) == "dark" and 'name="csrf_token"' in html
 
 
-@pytest.fixture
-def cached(app: Flask) -> Iterator[Flask]:
+@pytest.fixture(params=["memory", "redis"])
+def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
+    """The page cache on: in this process (generations in the database), or in Redis."""
     app.config["PAGE_CACHE_ENABLED"] = True
-    app.config["PAGE_CACHE_PREFIX"] = f"test:pagecache:{uuid.uuid4().hex}:"
+    prefix = f"test:pagecache:{uuid.uuid4().hex}:"
+    if request.param == "redis":
+        app.config["REDIS_URL"] = redis_url_or_skip()
+        app.config["PAGE_CACHE_PREFIX"] = prefix
     pagecache.init_app(app)
     yield app
     app.extensions["pagecache"].close()
+    if request.param == "redis":
+        client = redis.Redis.from_url(app.config["REDIS_URL"])
+        for name in client.scan_iter(match=prefix + "*"):
+            client.delete(name)
+        client.close()
 
 
 def test_the_page_cache_keeps_one_page_per_theme(cached: Flask, client: FlaskClient) -> None:
@@ -110,3 +120,11 @@ def test_the_page_cache_keeps_one_page_per_theme(cached: Flask, client: FlaskCli
     assert get() == ("system", "HIT")
     r = client.post("/theme", data={"theme": "light", "next": "/"}, follow_redirects=True)
     assert html_theme(r.get_data(as_text=True)) == "light" and r.headers["X-Cache"] == "MISS"
+
+
+def test_highlighted_code_and_its_stylesheet_are_served(client: FlaskClient, make_question: Callable[..., Any]) -> None:
+    q = make_question(title="Pairing script fails on the hub", body="My script:\n\n```python\nimport time\n```\n")
+    html = client.get(f"/questions/{q.id}", follow_redirects=True).get_data(as_text=True)
+    assert '<pre><code class="language-python"><span class="kn">import </span>' in html
+    with client.get("/static/css/code.css") as css:
+        assert css.status_code == 200 and b'[data-theme="dark"] pre > code .kn' in css.data
