@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from . import search_sync
 from .demo import seeding as demo
 from .extensions import db
+from .markup.highlight import stylesheet
 from .models import Role
 from .services import accounts, badges, fraud, maintenance, related, reputation, sla, verification
 from .services.errors import FieldError, InvalidState, NotFound, PermissionDenied
@@ -92,6 +94,19 @@ def rerender(everything: bool) -> None:
     counts = maintenance.rerender(everything)
     db.session.commit()
     click.echo("Re-rendered: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@forum_cli.command("code-css")
+@click.option("--write", is_flag=True, help="Write static/css/code.css instead of printing it.")
+def code_css(write: bool) -> None:
+    """The stylesheet of highlighted code, light and dark palettes (static/css/code.css, committed)."""
+    css = stylesheet()
+    if write:
+        path = Path(current_app.static_folder or "static") / "css" / "code.css"
+        path.write_text(css, encoding="utf-8")
+        click.echo(f"Wrote {path}")
+    else:
+        click.echo(css, nl=False)
 
 
 @forum_cli.command("related")

@@ -30,6 +30,8 @@ from .services.moderation import format_until, hidden_label, posting_block
 from .services.permissions import can, privilege_note
 from .services.questions import slugify
 from .services.support import SEVERITY_LABELS, TYPE_LABELS
+from .sharing import article_share, question_share
+from .theme import current_theme
 
 # ---------------------------------------------------------------- URLs
 
@@ -165,6 +167,11 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "now_utc": utcnow,
     # True while a page is rendered for the shared anonymous cache: leave out the CSRF token.
     "page_cache_shared": page_cache_shared,
+    # light | dark | system, from the visitor's cookie (forum/theme.py, docs/theming.md).
+    "current_theme": current_theme,
+    # Open Graph / Twitter tags and QAPage JSON-LD from rows the page already loaded (forum/sharing.py).
+    "question_share": question_share,
+    "article_share": article_share,
     # Single sign-on, from configuration: the button's text ("" when off) and "SSO only" mode.
     "sso_label": sso.button_label,
     "sso_only": sso.sso_only,

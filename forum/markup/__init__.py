@@ -17,7 +17,8 @@ Policy (templates and CSS depend on it):
   owns ``<h1>`` (title) and ``<h2>`` (sections), and the levels users type stay distinct.
 * No ``style`` attribute anywhere (strict CSP): table alignment becomes
   ``class="align-left|align-center|align-right"`` on ``th``/``td``.
-* Fenced code: ``<code class="language-xxx">`` with xxx reduced to ``[a-z0-9+#-]``.
+* Fenced code: ``<code class="language-xxx">`` with xxx reduced to ``[a-z0-9+#-]``; in a
+  language Pygments knows, ``<span class="k">`` token classes inside (forum.markup.highlight).
 * ``rel="nofollow ugc noopener"`` on links that leave the site (a scheme or ``//``);
   relative links (``/questions/12``, ``#answer-3``) stay as they are, without ``rel``.
 * Links: http, https, mailto and relative. Images: absolute http(s) only (no ``data:``, no
@@ -48,6 +49,7 @@ import bleach
 from markdown import Markdown
 
 from .guards import TooComplex
+from .highlight import highlight_code
 from .links import LinkResolver, Resolved
 from .parser import ForumMarkdown
 from .sanitise import BLOCK_TAGS, INLINE_TAGS, new_cleaner, sanitise_html
@@ -59,7 +61,7 @@ __all__ = ["RENDER_VERSION", "LinkResolver", "Rendered", "Resolved", "render_mar
 #: Bump whenever the allowlist, the extensions or the output shape change; it is stored beside
 #: ``body_html`` so that ``flask rerender`` knows which rows are stale.
 #: 2: links to this site's threads, ``#123`` and ``@mentions`` (forum.markup.links).
-RENDER_VERSION: int = 2
+RENDER_VERSION: int = 3  # 3: fenced code highlighted (forum.markup.highlight)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def _pipeline(inline: bool) -> tuple[Markdown, bleach.Cleaner]:
         if not inline:
             extensions = ["tables", "sane_lists", *extensions]
         md = Markdown(extensions=extensions, output_format="html")
-        pipeline = (md, new_cleaner(INLINE_TAGS if inline else INLINE_TAGS | BLOCK_TAGS))
+        pipeline = (md, new_cleaner(INLINE_TAGS if inline else INLINE_TAGS | BLOCK_TAGS | {"span"}))
         setattr(_local, key, pipeline)
     pipeline[0].reset()
     return pipeline
@@ -156,7 +158,7 @@ def render_markdown(src: str) -> str:
     if not src.strip():
         return ""
     md, cleaner = _pipeline(inline=False)
-    body = sanitise_html(cleaner, _convert_linked(md, src, inline=False))
+    body = sanitise_html(cleaner, highlight_code(_convert_linked(md, src, inline=False)))
     if body is None:
         _local.found = None
         return f"<pre>{html.escape(src, quote=False)}</pre>"

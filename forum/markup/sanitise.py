@@ -16,6 +16,7 @@ from bleach.html5lib_shim import Filter, getTreeWalker  # type: ignore[attr-defi
 from bleach.linkifier import LinkifyFilter
 
 from .guards import MAX_SANITISER_WORK
+from .highlight import allow_span_class
 
 INLINE_TAGS = frozenset({"a", "strong", "em", "del", "code", "kbd", "sup", "sub"})
 BLOCK_TAGS = frozenset(
@@ -91,6 +92,8 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
         return name in ("alt", "title") or (name == "src" and _scheme(value) in ("http", "https"))
     if tag == "code":
         return name == "class"  # reduced to a language class by _TidyFilter
+    if tag == "span":  # only ever inside highlighted code
+        return allow_span_class(name, value)
     if tag in ("th", "td"):
         return name == "class" and value in _ALIGN_CLASSES
     if tag == "ol":

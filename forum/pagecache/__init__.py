@@ -48,6 +48,7 @@ from sqlalchemy.orm import Mapper
 
 from ..extensions import db
 from ..models import Announcement
+from ..theme import current_theme
 from . import writes
 from .keys import BANNERS, ENDPOINT_KEYS, GLOBAL, HEADER, IRRELEVANT, SEQ, keys_for_row
 from .store import DbGenerations, PageCache, current_cache
@@ -70,7 +71,8 @@ def _cache_key() -> str | None:
     query = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
     # Banners an anonymous visitor dismissed live in their session: one variant per set.
     dismissed = ",".join(str(i) for i in sorted(session.get("dismissed", [])))
-    return f"{request.host}{request.path}?{query}|d={dismissed}"
+    # The theme is written into <html data-theme> server-side (forum/theme.py): one variant each.
+    return f"{request.host}{request.path}?{query}|d={dismissed}|t={current_theme()}"
 
 
 def page_cache_shared() -> bool:
