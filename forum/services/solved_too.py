@@ -70,6 +70,13 @@ def _check_daily_limit(user: User) -> None:
                       "00:00 UTC; taking back a mark still works.", retry_after=max(1, math.ceil(seconds)))
 
 
+def _lock_question(question_id: int) -> None:
+    """A no-op UPDATE: the row lock on PostgreSQL, the write lock on SQLite."""
+    db.session.execute(update(Question).where(Question.id == question_id)
+                       .values(solved_too_count=Question.solved_too_count)
+                       .execution_options(synchronize_session=False))
+
+
 def _credited(question_id: int, accepted_answer_id: int | None) -> int | None:
     if accepted_answer_id is None:
         return None
@@ -88,10 +95,7 @@ def toggle(user: User, question_id: int) -> SolvedTooResult:
     if question is None or not can(user, "view", question):
         raise NotFound("That question does not exist or was deleted.")
     require(user, "solved_too", question, "You can't mark this question.")
-    # The counter UPDATE takes the question's row lock; the accepted answer is read under it.
-    db.session.execute(update(Question).where(Question.id == question.id)
-                       .values(solved_too_count=Question.solved_too_count)
-                       .execution_options(synchronize_session=False))
+    _lock_question(question.id)  # the accepted answer is read under the question's row lock
     accepted_id = db.session.scalar(select(Question.accepted_answer_id).where(Question.id == question.id))
     author_id = _credited(question.id, accepted_id)
     reputation.lock_users(user.id, *([author_id] if author_id is not None else []))
@@ -138,7 +142,10 @@ def _marks_by_others(question_id: int, author_id: int) -> int:
 
 
 def _transfer(question_id: int, from_answer_id: int | None, to_answer_id: int | None) -> None:
-    """Move the question's marks from one accepted answer's author to another's (either None)."""
+    """Move the question's marks from one accepted answer's author to another's (either None).
+    The question's row is locked first (a no-op if the acceptance change already holds it), so
+    a mark made at the same moment is counted either here or by ``toggle``, never both."""
+    _lock_question(question_id)
     old = _credited(question_id, from_answer_id)
     new = _credited(question_id, to_answer_id)
     if old == new:
