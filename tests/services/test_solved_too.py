@@ -227,3 +227,14 @@ def test_marks_racing_with_moves_of_the_acceptance_leave_every_count_right(app, 
     accepted = db.session.get(Question, qid).accepted_answer_id
     credited = db.session.get(Answer, accepted).author_id
     assert _helped(credited) == 10
+
+
+def test_the_recount_command_reports_and_fixes_drift(app, runner, thread, make_user) -> None:
+    asker, q, first, _ = thread
+    curation.accept_answer(asker, first)
+    _toggle(make_user(), q.id)
+    db.session.execute(User.__table__.update().where(User.id == first.author_id).values(helped_count=0))
+    db.session.commit()
+    result = runner.invoke(args=["forum", "recount-helped"])
+    assert result.exit_code == 0 and "1 members' counts were wrong" in result.output
+    assert _helped(first.author_id) == 1
