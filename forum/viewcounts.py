@@ -16,10 +16,12 @@ Where the counts wait:
 
 ``flush()`` adds what waited to ``questions.view_count`` / ``articles.view_count`` with one
 executemany UPDATE per table (``view_count = view_count + n``, rows in id order) on a
-connection of its own, in one short transaction: never inside a request's transaction, and
-not through the request session, so the page cache is not invalidated by views (the count on
-a cached page may lag by up to PAGE_CACHE_TTL, like its "5 minutes ago"). If the UPDATE fails
-the counts are given back to the store for the next flush. A background thread per web
+connection of its own, in one short transaction, never inside a request's transaction. The
+pages of the flushed questions and articles are then bumped in the page cache (in that
+transaction with database generations, after it with Redis), so a cached page shows its count
+at most one flush late; each viewed page costs one cache miss per flush, not one per view
+(lists that show a flushed question are re-rendered too). If the UPDATE fails the counts are
+given back to the store for the next flush. A background thread per web
 process flushes every VIEW_FLUSH_SECONDS (started by the first counted view in that process,
 so forked workers each get their own); ``flask views flush`` flushes on demand (with Redis,
 every host's views; without, only its own process's, which is none: use it with Redis or in
@@ -46,6 +48,7 @@ from sqlalchemy import bindparam, update
 
 from .extensions import db
 from .models import Article, Question
+from .pagecache.store import DbGenerations, RedisGenerations, current_cache
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +194,8 @@ def flush() -> int:
     taken = counts.store.take()
     if not taken:
         return 0
+    cache = current_cache()
+    pages = {f"{MODELS[kind].__tablename__}:{ident}" for kind, ident in taken}
     try:
         with db.engine.begin() as connection:
             for kind in KINDS:
@@ -199,9 +204,16 @@ def flush() -> int:
                 if rows:
                     connection.execute(update(model).where(model.id == bindparam("ident"))
                                        .values(view_count=model.view_count + bindparam("n")), rows)
+            if cache is not None and isinstance(cache.generations, DbGenerations):
+                cache.generations.bump(connection, pages)
     except Exception:
         counts.store.give_back(taken)
         raise
+    if cache is not None and isinstance(cache.generations, RedisGenerations):
+        try:
+            cache.generations.bump(db.session(), pages)
+        except Exception:  # the counts are written; the cached pages show them within PAGE_CACHE_TTL
+            log.warning("page cache: bump after the view flush failed", exc_info=True)
     return sum(taken.values())
 
 

@@ -92,8 +92,13 @@ def test_head_requests_redirects_and_missing_pages_are_not_counted_but_headless_
     assert viewcounts.flush() == 1
 
 
-def test_pages_served_from_the_anonymous_cache_are_counted(app: Flask, browser, question) -> None:
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_pages_served_from_the_anonymous_cache_are_counted(app: Flask, browser, question, store: str) -> None:
     app.config["PAGE_CACHE_ENABLED"] = True
+    prefix = f"test:{uuid.uuid4().hex}"
+    if store == "redis":
+        app.config.update(REDIS_URL=redis_url_or_skip(), REDIS_KEY_PREFIX=prefix, PAGE_CACHE_PREFIX=f"{prefix}:pc:")
+        app.extensions["viewcounts"] = viewcounts.ViewCounts(app)
     pagecache.init_app(app)
     try:
         assert browser.get(question["url"]).headers["X-Cache"] == "MISS"
@@ -101,8 +106,17 @@ def test_pages_served_from_the_anonymous_cache_are_counted(app: Flask, browser, 
         assert hits == ["HIT"] * 3
         assert viewcounts.flush() == 4
         assert _views(Question, question["id"]) == 4
+        # The flush bumps the page: the next visitor sees the new count, not the cached "0 views".
+        fresh = browser.get(question["url"])
+        assert fresh.headers["X-Cache"] == "MISS" and 'class="view-count">4 views<' in fresh.get_data(as_text=True)
+        assert browser.get(question["url"]).headers["X-Cache"] == "HIT"
     finally:
         app.extensions["pagecache"].close()
+        if store == "redis":
+            client = redis.Redis.from_url(app.config["REDIS_URL"])
+            for name in client.scan_iter(match=f"{prefix}:*"):
+                client.delete(name)
+            client.close()
 
 
 def test_article_views_are_counted_and_shown(app: Flask, browser, make_user) -> None:
