@@ -77,7 +77,8 @@ def _lock_question(question_id: int) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def _credited(question_id: int, accepted_answer_id: int | None) -> int | None:
+def _credited(accepted_answer_id: int | None) -> int | None:
+    """The author of the accepted answer (None: nothing accepted)."""
     if accepted_answer_id is None:
         return None
     return db.session.scalar(select(Answer.author_id).where(Answer.id == accepted_answer_id))
@@ -97,7 +98,7 @@ def toggle(user: User, question_id: int) -> SolvedTooResult:
     require(user, "solved_too", question, "You can't mark this question.")
     _lock_question(question.id)  # the accepted answer is read under the question's row lock
     accepted_id = db.session.scalar(select(Question.accepted_answer_id).where(Question.id == question.id))
-    author_id = _credited(question.id, accepted_id)
+    author_id = _credited(accepted_id)
     reputation.lock_users(user.id, *([author_id] if author_id is not None else []))
     mark = db.session.scalar(select(SolvedToo).where(SolvedToo.user_id == user.id,
                                                      SolvedToo.question_id == question.id))
@@ -146,8 +147,8 @@ def _transfer(question_id: int, from_answer_id: int | None, to_answer_id: int | 
     The question's row is locked first (a no-op if the acceptance change already holds it), so
     a mark made at the same moment is counted either here or by ``toggle``, never both."""
     _lock_question(question_id)
-    old = _credited(question_id, from_answer_id)
-    new = _credited(question_id, to_answer_id)
+    old = _credited(from_answer_id)
+    new = _credited(to_answer_id)
     if old == new:
         return
     reputation.lock_users(*[u for u in (old, new) if u is not None])

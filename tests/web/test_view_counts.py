@@ -195,3 +195,11 @@ def test_two_hosts_count_in_redis_and_concurrent_flushes_write_each_view_once(re
     written = run_together(4, flush_on)
     assert sum(written) == 7
     assert _views(Question, question["id"]) == 7
+
+
+def test_the_job_workers_periodic_tick_flushes_too(app: Flask, browser, question) -> None:
+    from forum import jobs
+
+    browser.get(question["url"])
+    jobs.periodic(app, None)
+    assert _views(Question, question["id"]) == 1
