@@ -238,3 +238,27 @@ def test_the_recount_command_reports_and_fixes_drift(app, runner, thread, make_u
     result = runner.invoke(args=["forum", "recount-helped"])
     assert result.exit_code == 0 and "1 members' counts were wrong" in result.output
     assert _helped(first.author_id) == 1
+
+
+def test_two_answers_accepted_at_the_same_moment_leave_one_acceptance_paid(app, thread) -> None:
+    """The lock this feature added to curation: both accepts used to see "nothing accepted
+    before", so the answer accepted first kept its +15 after the second replaced it."""
+    from forum.models import Answer
+    from tests.support import run_together
+
+    asker, q, first, second = thread
+    qid, asker_id, answers = q.id, asker.id, (first.id, second.id)
+
+    def accept(i: int) -> None:
+        with app.app_context():
+            curation.accept_answer(db.session.get(User, asker_id), db.session.get(Answer, answers[i]))
+            db.session.commit()
+            db.session.remove()
+
+    run_together(2, accept)
+    db.session.expire_all()
+    accepted = db.session.get(Question, qid).accepted_answer_id
+    winner = db.session.get(Answer, accepted).author_id
+    loser = (set((first.author_id, second.author_id)) - {winner}).pop()
+    assert db.session.get(User, winner).reputation == 1 + 15
+    assert db.session.get(User, loser).reputation == 1
