@@ -84,8 +84,11 @@ def _credited(accepted_answer_id: int | None) -> int | None:
     return db.session.scalar(select(Answer.author_id).where(Answer.id == accepted_answer_id))
 
 
-def toggle(user: User, question_id: int) -> SolvedTooResult:
+def toggle(user: User, question_id: int, want: bool | None = None) -> SolvedTooResult:
     """Mark the question as having solved ``user``'s problem too, or take the mark back.
+
+    ``want`` None flips the member's mark; True or False asks for that state, and asking for
+    the state it is already in changes nothing (a double-submitted form must not undo itself).
 
     Raises NotFound (no such question, or one the member cannot see), PermissionDenied (own
     question, locked or hidden thread, a member who may not post), RateLimited (a new mark
@@ -102,6 +105,9 @@ def toggle(user: User, question_id: int) -> SolvedTooResult:
     reputation.lock_users(user.id, *([author_id] if author_id is not None else []))
     mark = db.session.scalar(select(SolvedToo).where(SolvedToo.user_id == user.id,
                                                      SolvedToo.question_id == question.id))
+    if want is not None and want == (mark is not None):
+        count = db.session.scalar(select(Question.solved_too_count).where(Question.id == question.id)) or 0
+        return SolvedTooResult(question, want, count)
     if mark is None:
         _check_daily_limit(user)
         db.session.add(SolvedToo(user_id=user.id, question_id=question.id))

@@ -38,9 +38,12 @@ def vote(kind: str, post_id: int) -> ResponseReturnValue:
 @login_required
 @writes
 def solved_too(question_id: int) -> ResponseReturnValue:
-    """"This solved my problem too": a toggle. A plain form redirects back to the mark; the
-    script (static/js/solved_too.js) asks for JSON and updates the count in place."""
-    result = solved_too_svc.toggle(current_user, question_id)
+    """"This solved my problem too": ``mark`` 1 or 0 asks for that state (the button sends the
+    opposite of what it shows, so a double submit doesn't undo itself), absent flips it. A plain
+    form redirects back to the mark; the script (static/js/solved_too.js) asks for JSON and
+    updates the count in place."""
+    want = {"1": True, "0": False}.get(request.form.get("mark", ""))  # absent: flip
+    result = solved_too_svc.toggle(current_user, question_id, want)
     if wants_json():
         return jsonify(marked=result.marked, count=result.count)
     if result.marked:

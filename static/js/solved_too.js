@@ -23,6 +23,8 @@
         count.textContent = "Had the same problem? Say so when this thread solves it.";
       }
     }
+    var mark = box.querySelector("[data-solved-too-mark]");
+    if (mark) { mark.value = json.marked ? "0" : "1"; }
     if (button) {
       button.classList.toggle("is-active", json.marked);
       button.setAttribute("aria-pressed", json.marked ? "true" : "false");

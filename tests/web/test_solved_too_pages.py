@@ -136,3 +136,17 @@ def test_a_mark_shows_at_once_on_the_cached_anonymous_page(app: Flask, client, a
     fresh = anonymous.get(url)
     assert fresh.headers["X-Cache"] == "MISS" and "<strong>1</strong> person" in fresh.get_data(as_text=True)
     app.extensions["pagecache"].close()
+
+
+def test_a_double_submitted_form_does_not_undo_itself(client, auth, thread) -> None:
+    auth.login("member")
+    html = client.get(thread["url"], follow_redirects=True).get_data(as_text=True)
+    assert 'name="mark" value="1"' in _box(html)
+    for _ in range(2):  # the same form sent twice (a double click without the script)
+        auth.post(f"/questions/{thread['q']}/solved-too", data={"mark": "1"})
+    assert _count(thread["q"]) == 1
+    html = client.get(thread["url"], follow_redirects=True).get_data(as_text=True)
+    assert 'name="mark" value="0"' in _box(html)
+    for _ in range(2):
+        auth.post(f"/questions/{thread['q']}/solved-too", data={"mark": "0"})
+    assert _count(thread["q"]) == 0
