@@ -169,6 +169,14 @@ class Config:
     VOTES_PER_DAY = 40
     SERIAL_VOTE_MIN_VOTES = 5
     SERIAL_VOTE_WINDOW_HOURS = 24
+    # --- thanks (docs/solved-too.md) ---
+    # New "This solved my problem too" marks per member per UTC day (0: unlimited).
+    SOLVED_TOO_PER_DAY = 40
+    # Page views are counted in Redis (REDIS_URL) or in process memory and added to the
+    # questions' and articles' view_count every this many seconds by a thread in each web
+    # process (0: only by `flask views flush`). Crawlers and HEAD requests are not counted.
+    VIEW_COUNTS_ENABLED = True
+    VIEW_FLUSH_SECONDS = 60
     # --- Several hosts (docs/deploy.md) -------------------------------------------------------
     # Sign-in throttle (forum/services/throttle.py): failed sign-ins counted in a moving window,
     # in Redis when REDIS_URL is set (shared by every host and worker), in process memory
@@ -267,6 +275,8 @@ class TestingConfig(Config):
     MAIL_DIR = os.path.join(tempfile.gettempdir(), "forum-test-mail")
     # Pages from the cache would hide what most tests check; tests/web/test_page_cache.py turns it on.
     PAGE_CACHE_ENABLED = False
+    # Tests flush view counts themselves (forum/viewcounts.py).
+    VIEW_FLUSH_SECONDS = 0
 
 
 class ProductionConfig(Config):

@@ -15,6 +15,7 @@ from .extensions import db
 from .markup.highlight import stylesheet
 from .models import Role
 from .services import accounts, badges, fraud, maintenance, related, reputation, sla, verification
+from .services import solved_too as thanks
 from .services.errors import FieldError, InvalidState, NotFound, PermissionDenied
 
 users_cli = AppGroup("users", help="Create accounts, set roles, confirm e-mail addresses.")
@@ -116,6 +117,14 @@ def related_refresh(everything: bool) -> None:
     ids = None if everything else related.missing_ids()
     done = related.refresh_all(ids, progress=lambda n: click.echo(f"  {n:,} questions"))
     click.echo(f"Related questions stored for {done:,} questions.")
+
+
+@forum_cli.command("recount-helped")
+def recount_helped() -> None:
+    """Set every "solved too" count and member's "helped" count from the marks (docs/solved-too.md)."""
+    wrong = thanks.recount_helped()
+    db.session.commit()
+    click.echo(f"Helped counts recounted; {wrong:,} members' counts were wrong.")
 
 
 def init_app(app: Flask) -> None:

@@ -403,6 +403,19 @@ class BadgeAwarded(Event):
     announce: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SolvedTooChanged(Event):
+    """A member marked (``marked``) or took back "This solved my problem too" on a question;
+    ``count`` is the question's count after it, ``credited_id`` whose "helped" count moved
+    (the accepted answer's author; None: no accepted answer, or the member is that author)."""
+
+    name: ClassVar[str] = "solved_too_changed"
+    user_id: int
+    marked: bool
+    count: int
+    credited_id: int | None
+
+
 # ---------------------------------------------------------------- the dispatcher
 
 E = TypeVar("E", bound=Event)

@@ -22,7 +22,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from sqlalchemy.orm import Session
 
-from . import mail, search_sync
+from . import mail, search_sync, viewcounts
 from .database import after_real_commit
 from .extensions import db
 from .models import OutboxMail
@@ -127,7 +127,8 @@ def make_worker(app: Flask, *, simple: bool = True, name: str | None = None) -> 
 
 def periodic(app: Flask, last_sla: float | None) -> float | None:
     """One tick of the worker's housekeeping: hand over due mails, write queued search keys
-    (left by a failed index write or a process killed between commit and index write), and run
+    (left by a failed index write or a process killed between commit and index write), write
+    the page views waiting in Redis (forum/viewcounts.py), and run
     the support desk's SLA sweep (invitations, breach alerts) when SUPPORT_SWEEP_SECONDS have
     passed since ``last_sla`` (None: never). Returns when the SLA sweep last ran. Never raises:
     the next tick tries again."""
@@ -140,6 +141,10 @@ def periodic(app: Flask, last_sla: float | None) -> float | None:
             search_sync.drain()
         except Exception:
             log.warning("search queue drain failed", exc_info=True)
+        try:
+            viewcounts.flush()  # every host's waiting views (Redis), also when web processes don't flush
+        except Exception:
+            log.warning("view count flush failed", exc_info=True)
         now = time.monotonic()
         if last_sla is not None and now - last_sla < float(app.config["SUPPORT_SWEEP_SECONDS"]):
             return last_sla

@@ -17,6 +17,7 @@ from . import pagecache, search_sync
 from .events import (
     AnswerAccepted,
     AnswerPosted,
+    AnswerUnaccepted,
     ArticleRated,
     ArticleWritten,
     BadgeAwarded,
@@ -45,6 +46,7 @@ from .events import (
     subscribe,
 )
 from .services import account_mail, activity, cases, flags, following, links, mentions, notifications, related, support
+from .services import solved_too as thanks
 from .services.badges import awards as badges
 
 _wired = False
@@ -116,6 +118,11 @@ def init_app(app: Flask) -> None:
     subscribe(SignUpWithTakenEmail, account_mail.tell_owner_of_sign_up)
     subscribe(PasswordResetRequested, account_mail.send_reset_link)
     subscribe(PasswordResetDone, account_mail.tell_password_reset)
+
+    # ---- thanks: "This solved my problem too" credits follow the accepted answer (services/solved_too.py).
+    # SolvedTooChanged itself needs no line: the page cache and search hear every event (below).
+    subscribe(AnswerAccepted, thanks.answer_accepted)
+    subscribe(AnswerUnaccepted, thanks.answer_unaccepted)
 
     # ---- search: every event's question (or article) is re-indexed after the commit. The
     # keys are noted (and queued in search_pending) inside the transaction; the index write

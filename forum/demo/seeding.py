@@ -35,6 +35,7 @@ from ..services import (
     notifications,
     questions,
     reputation,
+    solved_too,
     suggestions,
     votes,
 )
@@ -122,6 +123,7 @@ def _seed() -> dict[str, int]:
         for spec_user in [u for u in content.USERS if u["role"] == "member"][:3]:
             articles.rate_article(users[spec_user["username"]], article, True)
     counts["comments"] += _seed_thread_links(users, now)
+    counts["solved-too marks"] = _seed_solved_too(list(users.values()))
     counts.update(support_desk.seed(users))
     for username, names in content.TAG_FOLLOWS.items():
         for name in names:
@@ -213,6 +215,23 @@ def _seed_votes(members: list[User], now: datetime) -> int:
             ReputationEvent.post_type == "answer", ReputationEvent.post_id == q.accepted_answer_id,
             ReputationEvent.reason.in_(("accepted", "accept"))).values(created_at=q.accepted_at))
     return cast
+
+
+def _seed_solved_too(members: list[User]) -> int:
+    """A few members say each solved thread solved their problem too (through the service, so
+    the helped counts are right), and every question and article gets a plausible view count
+    (views are written in bulk anyway: forum/viewcounts.py)."""
+    marked = 0
+    solved = list(db.session.scalars(select(Question).where(Question.accepted_answer_id.is_not(None))
+                                      .order_by(Question.id)))
+    for n, question in enumerate(solved):
+        for m in [m for m in members if can(m, "solved_too", question)][n % 3: n % 3 + (n * 5) % 4 + 1]:
+            solved_too.toggle(m, question.id, True)
+            marked += 1
+    db.session.execute(update(Question).values(
+        view_count=12 + (Question.id * 37) % 240 + 9 * Question.score + 15 * Question.solved_too_count))
+    db.session.execute(update(Article).values(view_count=140 + (Article.id * 53) % 400))
+    return marked
 
 
 def _seed_serial_voter(target: User) -> int:

@@ -44,6 +44,8 @@ class Article(Model):
                                                            unique=True)
     helpful_yes: Mapped[int] = mapped_column(default=0)
     helpful_no: Mapped[int] = mapped_column(default=0)
+    # Page views, added in batches (forum/viewcounts.py).
+    view_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=article_tags, order_by=Tag.name)

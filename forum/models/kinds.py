@@ -15,6 +15,8 @@ Action = Literal[
     "view", "view_history", "ask", "answer", "comment",
     # Votes: "vote" may vote here at all (and withdraw); up and down need their privileges
     "vote", "vote_up", "vote_down",
+    # "This solved my problem too" (services/solved_too.py)
+    "solved_too",
     # Editing and deleting posts
     "edit", "suggest_edit", "review_edits", "delete", "restore", "edit_comment", "delete_comment",
     "see_deleted", "set_role",

@@ -100,6 +100,10 @@ class Question(SoftDeleteMixin, Model):
     render_version: Mapped[int] = mapped_column(default=0)
     score: Mapped[int] = mapped_column(default=0)
     answer_count: Mapped[int] = mapped_column(default=0)
+    # "This solved my problem too" marks (services/solved_too.py), moved with atomic UPDATEs.
+    solved_too_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Page views, counted in Redis or memory and added here in batches (forum/viewcounts.py).
+    view_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -52,6 +52,9 @@ class User(UserMixin, Model):
     # Part of the login cookie; rotating it signs out every session of this user.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     reputation: Mapped[int] = mapped_column(default=1)
+    # Other members who marked "This solved my problem too" on threads where this member's
+    # answer is accepted (services/solved_too.py keeps it; `flask forum recount-helped` checks it).
+    helped_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Moderation: a suspended user cannot sign in; a silenced one can read but not post.
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

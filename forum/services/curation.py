@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ..events import AnswerAccepted, AnswerUnaccepted, QuestionClosed, QuestionReopened, publish
@@ -35,10 +35,22 @@ def _log(actor: User, action: str, question: Question, reason: str = "", **chang
     log_action(actor, action, "question", question.id, reason=reason, before=before, after=after)
 
 
+def _lock_acceptance(question: Question) -> None:
+    """Serialise acceptance changes on one question: a no-op UPDATE takes the row lock on
+    PostgreSQL and the write lock on SQLite, then the acceptance is read as it is now. Without
+    it two concurrent accepts both saw the same "previous" answer, so the ledger and the
+    helped counts (services/solved_too.py) reversed nothing for the one accepted in between."""
+    db.session.execute(update(Question).where(Question.id == question.id)
+                       .values(accepted_answer_id=Question.accepted_answer_id)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(question, ["accepted_answer_id", "accepted_by_id", "accepted_at"])
+
+
 def accept_answer(actor: User, answer: Answer) -> None:
     """Accept ``answer`` (replacing any earlier one). Raises PermissionDenied."""
     require(actor, "accept", answer, "Only the asker or staff can accept an answer.")
     question = answer.question
+    _lock_acceptance(question)
     previous = question.accepted_answer_id
     if previous == answer.id:
         return
@@ -55,6 +67,7 @@ def accept_answer(actor: User, answer: Answer) -> None:
 
 def unaccept_answer(actor: User, question: Question) -> None:
     """Withdraw the acceptance. Raises InvalidState when nothing is accepted."""
+    _lock_acceptance(question)
     if question.accepted_answer_id is None:
         raise InvalidState("No answer is accepted.")
     answer = db.session.get(Answer, question.accepted_answer_id)

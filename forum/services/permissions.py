@@ -177,6 +177,13 @@ def _can_vote_down(user: Any, obj: Any) -> bool:
     return _can_vote(user, obj) and has_privilege(user, "downvote")
 
 
+def _can_mark_solved_too(user: Any, obj: Any) -> bool:
+    """"This solved my problem too": any member who may post, on someone else's visible question
+    that is not locked (closed ones too: closing stops answers, not thanks); no reputation needed."""
+    return (_may_post(user) and isinstance(obj, Question) and obj.is_visible and not obj.is_locked
+            and not _is_author(user, obj))
+
+
 def _can_flag(user: Any, obj: Any) -> bool:
     return _may_post(user) and obj is not None and obj.is_visible and not _is_author(user, obj)
 
@@ -222,6 +229,7 @@ RULES: dict[Action, Callable[[Any, Any], bool]] = {
     "vote": _can_vote,  # may vote here at all (and withdraw a vote)
     "vote_up": _can_vote_up,
     "vote_down": _can_vote_down,
+    "solved_too": _can_mark_solved_too,  # mark and take back
     "comment": _can_comment,
     "edit": _can_edit_post,
     "suggest_edit": _can_suggest_edit,

@@ -21,6 +21,7 @@ from .permissions import can
 from .questions import get_question, load_thread
 from .related import RelatedLink, stored_related
 from .search import similar_questions
+from .solved_too import has_marked
 from .support import all_playbooks, due_at, triage_of
 from .votes import my_votes
 
@@ -45,6 +46,7 @@ class ThreadPage:
     staff_panel: StaffPanel | None  # staff only
     article: Article | None  # the article promoted from it (any state for staff, published for others)
     following: bool  # whether the viewer follows the question
+    solved_too: bool  # whether the viewer said "This solved my problem too"
     canned_replies: list[CannedReply]  # staff composing an answer: the reply picker's library
 
 
@@ -90,5 +92,6 @@ def thread_page(question_id: int, viewer: User | None) -> ThreadPage:
         staff_panel=staff_panel(question) if staff and question.is_visible else None,
         article=article_for_question(question.id, viewer),
         following=can(viewer, "follow", question) and follows_question(viewer, question),
+        solved_too=has_marked(viewer, question.id),
         canned_replies=all_replies(viewer) if staff and viewer is not None and can(viewer, "answer", question) else [],
     )
