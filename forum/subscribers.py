@@ -43,7 +43,19 @@ from .events import (
     VoteCast,
     subscribe,
 )
-from .services import account_mail, activity, cases, flags, following, links, mentions, notifications, related, support
+from .services import (
+    account_mail,
+    activity,
+    cases,
+    flags,
+    following,
+    links,
+    mentions,
+    notifications,
+    related,
+    support,
+    uploads,
+)
 from .services.badges import awards as badges
 
 _wired = False
@@ -114,6 +126,14 @@ def init_app(app: Flask) -> None:
     subscribe(SignUpWithTakenEmail, account_mail.tell_owner_of_sign_up)
     subscribe(PasswordResetRequested, account_mail.send_reset_link)
     subscribe(PasswordResetDone, account_mail.tell_password_reset)
+
+    # ---- uploads: which posts reference which images (orphans are deleted by `flask uploads cleanup`).
+    subscribe(QuestionAsked, uploads.record_body_refs)
+    subscribe(AnswerPosted, uploads.record_body_refs)
+    subscribe(CommentAdded, uploads.record_body_refs)
+    subscribe(PostEdited, uploads.record_body_refs)
+    subscribe(ArticleWritten, uploads.record_body_refs)
+    subscribe(CaseMessageAdded, uploads.record_case_message_refs)
 
     # ---- search: every event's question (or article) is re-indexed after the commit. The
     # keys are noted (and queued in search_pending) inside the transaction; the index write
