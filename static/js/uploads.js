@@ -32,6 +32,7 @@
     var lead = before && !/\s$/.test(before) ? " " : "";
     input.setRangeText(lead + text, start, end, "end");
     input.dispatchEvent(new Event("input", { bubbles: true }));  // the live preview follows
+    return lead;
   }
 
   function replaceText(input, oldText, newText) {
@@ -76,7 +77,8 @@
       }
       counter += 1;
       var placeholder = "![Uploading " + altText(name) + " (" + counter + ")…]()";
-      insertAtCursor(input, placeholder);
+      var lead = insertAtCursor(input, placeholder);  // a failed upload takes its space away too
+      placeholder = lead + placeholder;
       pending += 1;
       editor.classList.add("is-uploading");
       say("Uploading " + name + "…");
@@ -99,7 +101,7 @@
         var json = null;
         try { json = JSON.parse(xhr.responseText); } catch (e) { json = null; }
         if (xhr.status === 201 && json && json.url) {
-          replaceText(input, placeholder, "![" + altText(name) + "](" + json.url + ")");
+          replaceText(input, placeholder, lead + "![" + altText(name) + "](" + json.url + ")");
           say(name + " added.");
         } else {
           replaceText(input, placeholder, "");
