@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
+from forum import pagecache
 from tests.support import Auth
 
 PNG_SIZE = (40, 20)
@@ -149,3 +150,20 @@ def test_a_question_shows_its_uploaded_image_and_links_remote_ones(client: Flask
     assert f'<img alt="hub light" src="{url}" loading="lazy">' in html
     assert "tracker.example" in html and '<img alt="tracker"' not in html
     assert re.search(r'<a href="https://tracker.example/p.png"[^>]*>tracker</a>', html)
+
+
+def test_an_upload_does_not_empty_the_page_cache(app: Flask, make_user: Any, make_question: Any) -> None:
+    # Uploads are no page's data: storing one must not invalidate every cached page ("global").
+    app.config["PAGE_CACHE_ENABLED"] = True
+    pagecache.init_app(app)  # as tests/web/test_page_cache.py does (in-process pages)
+    q = make_question()
+    visitor, writer = app.test_client(), app.test_client()
+    path = visitor.get(f"/questions/{q.id}", follow_redirects=True).request.path
+    assert visitor.get(path).headers["X-Cache"] in ("MISS", "HIT")
+    assert visitor.get(path).headers["X-Cache"] == "HIT"
+    app.extensions["pagecache"].close()
+    user = make_user()
+    Auth(writer).login(user.username)
+    assert post_file(writer, png(), Auth(writer).csrf_token("/questions/ask")).status_code == 201
+    assert visitor.get(path).headers["X-Cache"] == "HIT"
+    app.extensions["pagecache"].close()
