@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from PIL import Image, PngImagePlugin
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forum.extensions import db
-from forum.models import Upload, UploadRef
+from forum.models import CaseEvent, Upload, UploadRef
 from forum.models.base import utcnow
 from forum.services import answers, cases, questions, uploads
 from forum.services.errors import NotFound, PermissionDenied, ServiceError
@@ -234,3 +234,21 @@ def test_cleanup_deletes_only_old_unreferenced_uploads(app: Flask, make_user: An
     db.session.expire_all()
     assert set(db.session.scalars(select(Upload.id))) == {ids[1], ids[2]}
     assert {p.stem for p in tmp_path.rglob("*.png")} == ({ids[1], ids[2]} if store == "fs" else set())
+
+
+def test_rerender_turns_remote_images_in_stored_case_messages_into_links(app: Flask, make_user: Any,
+                                                                         make_question: Any, runner: Any) -> None:
+    agent, asker = make_user(role="agent"), make_user()
+    case = cases.open_case(agent, make_question(author=asker))
+    message_id = cases.add_message(asker, case, "![pixel](https://tracker.example/p.png)").id
+    db.session.commit()
+    # As the previous renderer stored it: an image every reader's browser would fetch.
+    db.session.execute(update(CaseEvent).where(CaseEvent.id == message_id).values(
+        body_html='<p><img alt="pixel" src="https://tracker.example/p.png"></p>', render_version=2))
+    db.session.commit()
+
+    result = runner.invoke(args=["forum", "rerender"])
+    assert result.exit_code == 0 and "1 case messages" in result.output
+    db.session.expire_all()
+    html = db.session.get(CaseEvent, message_id).body_html
+    assert "<img" not in html and 'href="https://tracker.example/p.png"' in html

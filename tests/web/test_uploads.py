@@ -167,3 +167,11 @@ def test_an_upload_does_not_empty_the_page_cache(app: Flask, make_user: Any, mak
     assert post_file(writer, png(), Auth(writer).csrf_token("/questions/ask")).status_code == 201
     assert visitor.get(path).headers["X-Cache"] == "HIT"
     app.extensions["pagecache"].close()
+
+
+def test_with_remote_images_allowed_other_hosts_images_show(app: Flask, client: FlaskClient,
+                                                           make_question: Any) -> None:
+    app.config["REMOTE_IMAGES"] = True
+    q = make_question(body="Theirs: ![chart](https://status.example/chart.png)")
+    html = client.get(f"/questions/{q.id}", follow_redirects=True).get_data(as_text=True)
+    assert '<img alt="chart" src="https://status.example/chart.png" loading="lazy">' in html
