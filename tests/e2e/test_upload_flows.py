@@ -99,3 +99,36 @@ def test_a_pasted_screenshot_and_a_chosen_image_appear_in_the_posted_question(
     widths = page.eval_on_selector_all(".post-body img", "els => els.map(e => e.naturalWidth)")
     assert widths == [120, 80]
     screenshot_at_widths(page, artifacts_dir, "uploads-question")
+
+
+# Drags a PNG file, built in the page, over the textarea and drops it there.
+DROP_PNG = """([selector, b64]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], "wiring.png", { type: "image/png" }));
+  const target = document.querySelector(selector);
+  const over = new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true });
+  target.dispatchEvent(over);
+  const outlined = target.closest(".editor").classList.contains("is-dropping");
+  const drop = new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true });
+  target.dispatchEvent(drop);
+  return [over.defaultPrevented, outlined, drop.defaultPrevented];
+}"""
+
+
+def test_an_image_dropped_on_the_answer_composer_is_posted_with_the_answer(page: Page, seed_question) -> None:
+    thread = seed_question("Hub light orange after the firmware update",
+                           "The hub light is orange since the update and the app says offline.")
+    register(page, "dropper")
+    page.goto(thread)
+    answer = page.locator("#body")
+    answer.fill("Check the cable like this: ")
+    accepted = page.evaluate(DROP_PNG, ["#body", base64.b64encode(png((40, 160, 60), (64, 32))).decode()])
+    assert accepted == [True, True, True]
+    expect(page.locator("[data-upload-status]")).to_have_text("wiring.png added.")
+    assert UPLOADED.search(answer.input_value())
+    page.get_by_role("button", name="Post your answer").click()
+    image = page.locator(".post-answer .post-body img")
+    expect(image).to_have_attribute("alt", "wiring")
+    page.wait_for_function("() => { const i = document.querySelector('.post-answer .post-body img');"
+                           " return i && i.complete && i.naturalWidth === 64; }")
