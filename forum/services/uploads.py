@@ -242,12 +242,18 @@ def upload_image(user: User, data: bytes, filename: str) -> Upload:
     return upload
 
 
-def read_upload(upload_id: str, ext: str) -> tuple[Upload, bytes]:
-    """The upload and its bytes. Raises NotFound for an unknown id, another extension than
-    its own, or bytes missing from the store."""
+def get_upload(upload_id: str, ext: str) -> Upload:
+    """The upload row. Raises NotFound for an unknown id or another extension than its own."""
     upload = db.session.get(Upload, upload_id) if len(upload_id) <= 32 else None
     if upload is None or upload.ext != ext:
         raise NotFound("No such image.")
+    return upload
+
+
+def read_upload(upload_id: str, ext: str) -> tuple[Upload, bytes]:
+    """The upload and its bytes. Raises NotFound for an unknown id, another extension than
+    its own, or bytes missing from the store."""
+    upload = get_upload(upload_id, ext)
     data = get_store().get(upload)
     if data is None:
         raise NotFound("No such image.")

@@ -175,3 +175,31 @@ def test_with_remote_images_allowed_other_hosts_images_show(app: Flask, client: 
     q = make_question(body="Theirs: ![chart](https://status.example/chart.png)")
     html = client.get(f"/questions/{q.id}", follow_redirects=True).get_data(as_text=True)
     assert '<img alt="chart" src="https://status.example/chart.png" loading="lazy">' in html
+
+
+def test_without_javascript_the_upload_page_gives_the_markdown_to_paste(client: FlaskClient, member: str) -> None:
+    page = client.get("/uploads/new").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and 'name="file"' in page
+    response = client.post("/uploads", data={"file": (io.BytesIO(png()), "router.png"), "csrf_token": member},
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200 and response.request.path == "/uploads/new"
+    html = response.get_data(as_text=True)
+    markdown = re.search(r'value="(!\[router\]\((/uploads/[A-Za-z0-9_-]{22}\.png)\))"', html)
+    assert markdown, html
+    assert client.get(markdown.group(2)).status_code == 200
+
+    refused = client.post("/uploads", data={"file": (io.BytesIO(b"plain text"), "notes.png"), "csrf_token": member},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 415
+    assert "not an image we accept" in refused.get_data(as_text=True)
+
+
+def test_the_composer_links_to_the_upload_page_for_browsers_without_javascript(client: FlaskClient,
+                                                                                member: str) -> None:
+    html = client.get("/questions/ask").get_data(as_text=True)
+    assert re.search(r'<noscript>.*href="/uploads/new"', html, re.S)
+
+
+def test_signed_out_visitors_are_sent_to_sign_in_from_the_upload_page(client: FlaskClient) -> None:
+    response = client.get("/uploads/new")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
