@@ -203,3 +203,22 @@ def test_the_composer_links_to_the_upload_page_for_browsers_without_javascript(c
 def test_signed_out_visitors_are_sent_to_sign_in_from_the_upload_page(client: FlaskClient) -> None:
     response = client.get("/uploads/new")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_every_post_composer_offers_images(client: FlaskClient, auth: Auth, make_user: Any,
+                                           make_question: Any) -> None:
+    from forum.extensions import db
+    from forum.services import cases
+
+    agent, asker = make_user(role="agent"), make_user()
+    q = make_question(author=asker)
+    case = cases.open_case(agent, q)
+    db.session.commit()
+    auth.login(agent.username)
+    pages = {"answer": f"/questions/{q.id}", "question edit": f"/questions/{q.id}/edit",
+             "case message": f"/cases/{case.id}", "article": "/articles/new"}
+    for name, path in pages.items():
+        html = client.get(path, follow_redirects=True).get_data(as_text=True)
+        assert 'data-upload-url="/uploads"' in html, name
+    profile = client.get("/settings/profile")
+    assert profile.status_code == 200 and "data-upload-url" not in profile.get_data(as_text=True)  # a bio: none
