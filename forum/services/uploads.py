@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from sqlalchemy import delete, exists, select
 
 from ..events import BodyEvent, CaseMessageAdded
@@ -41,8 +41,10 @@ from ..models.base import utcnow
 from .errors import NotFound, ServiceError
 from .permissions import require
 
-#: Pillow format -> (format written, extension). GIF keeps its first frame, as a PNG.
-FORMATS = {"PNG": ("PNG", "png"), "JPEG": ("JPEG", "jpg"), "GIF": ("PNG", "png"), "WEBP": ("WEBP", "webp")}
+#: Pillow format -> (format written, extension). GIF keeps its first frame, as a PNG; MPO is
+#: the JPEG some cameras write (several pictures; the first is the photo).
+FORMATS = {"PNG": ("PNG", "png"), "JPEG": ("JPEG", "jpg"), "MPO": ("JPEG", "jpg"), "GIF": ("PNG", "png"),
+           "WEBP": ("WEBP", "webp")}
 #: An upload's path, as it appears in a post's Markdown or HTML.
 UPLOAD_PATH_RE = re.compile(r"/uploads/([A-Za-z0-9_-]{22})\.(png|jpg|gif|webp)\b")
 _FILENAME_NOISE_RE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -99,7 +101,7 @@ def reencode(data: bytes, *, max_bytes: int, max_pixels: int) -> Encoded:
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
         except Image.DecompressionBombError:
             raise UploadTooLarge("The image has too many pixels.") from None
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        except Exception:  # noqa: BLE001 - Pillow's parsers raise many kinds on hostile input: a 415, never a 500
             raise NotAnImage("That file is not an image we accept: use PNG, JPEG, GIF or WebP.") from None
         with image:
             width, height = image.size
@@ -107,13 +109,15 @@ def reencode(data: bytes, *, max_bytes: int, max_pixels: int) -> Encoded:
                 raise UploadTooLarge(f"The image is {width} × {height} pixels; images up to "
                                      f"{max_pixels / 1_000_000:g} megapixels are accepted.")
             source_format = str(image.format)
+            if source_format not in FORMATS:
+                raise NotAnImage("That file is not an image we accept: use PNG, JPEG, GIF or WebP.")
             try:
                 image.seek(0)
                 image.load()
                 upright = ImageOps.exif_transpose(image)
             except Image.DecompressionBombError:
                 raise UploadTooLarge("The image has too many pixels.") from None
-            except (OSError, ValueError, SyntaxError, EOFError):
+            except Exception:  # noqa: BLE001 - as above: damaged pixels or EXIF are the sender's problem, a 415
                 raise NotAnImage("That image is damaged or incomplete; save it again and retry.") from None
     out_format, ext = FORMATS[source_format]
     pixels = _plain_pixels(upright, out_format)
