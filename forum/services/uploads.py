@@ -45,6 +45,8 @@ from .permissions import require
 #: the JPEG some cameras write (several pictures; the first is the photo).
 FORMATS = {"PNG": ("PNG", "png"), "JPEG": ("JPEG", "jpg"), "MPO": ("JPEG", "jpg"), "GIF": ("PNG", "png"),
            "WEBP": ("WEBP", "webp")}
+#: The openers Pillow may try (its JPEG opener also reads MPO).
+OPENERS = ["PNG", "JPEG", "GIF", "WEBP"]
 #: An upload's path, as it appears in a post's Markdown or HTML.
 UPLOAD_PATH_RE = re.compile(r"/uploads/([A-Za-z0-9_-]{22})\.(png|jpg|gif|webp)\b")
 _FILENAME_NOISE_RE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -98,7 +100,7 @@ def reencode(data: bytes, *, max_bytes: int, max_pixels: int) -> Encoded:
         # warning threshold must not print, and its error threshold is a bomb (413) too.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+            image = Image.open(io.BytesIO(data), formats=OPENERS)
         except Image.DecompressionBombError:
             raise UploadTooLarge("The image has too many pixels.") from None
         except Exception:  # noqa: BLE001 - Pillow's parsers raise many kinds on hostile input: a 415, never a 500
