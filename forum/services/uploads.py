@@ -78,7 +78,17 @@ class Encoded:
 
 
 def _megabytes(n: int) -> str:
+    """A size as people read it: "5 MB", "7.2 MB", "300 KB"."""
+    if n < 1024 * 1024:
+        return f"{max(1, round(n / 1024))} KB"
     return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+
+
+def too_large_message(max_bytes: int, size: int | None = None) -> str:
+    """What a refusal for size says: the limit, and the file's size when known."""
+    if size is None:
+        return f"The image is larger than {_megabytes(max_bytes)}, the most we accept."
+    return f"The image is {_megabytes(size)}; images up to {_megabytes(max_bytes)} are accepted."
 
 
 def reencode(data: bytes, *, max_bytes: int, max_pixels: int) -> Encoded:
@@ -94,7 +104,7 @@ def reencode(data: bytes, *, max_bytes: int, max_pixels: int) -> Encoded:
     if not data:
         raise ServiceError("The file is empty. Choose an image (PNG, JPEG, GIF or WebP).")
     if len(data) > max_bytes:
-        raise UploadTooLarge(f"The image is {_megabytes(len(data))}; images up to {_megabytes(max_bytes)} are accepted.")
+        raise UploadTooLarge(too_large_message(max_bytes, len(data)))
     with warnings.catch_warnings():
         # Our own pixel limit is checked below, before anything is decoded; Pillow's global
         # warning threshold must not print, and its error threshold is a bomb (413) too.

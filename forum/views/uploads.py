@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..models import Upload
 from ..ratelimit import limited
@@ -14,12 +16,30 @@ from .formglue import writes
 
 bp = Blueprint("uploads", __name__)
 
+
+@bp.record_once
+def _check_settings(state: BlueprintSetupState) -> None:
+    """A mistyped UPLOAD_* setting stops the start, not the first upload (raises ValueError)."""
+    cfg = state.app.config
+    if str(cfg["UPLOAD_STORE"]).lower() not in ("db", "fs"):
+        raise ValueError(f"UPLOAD_STORE={cfg['UPLOAD_STORE']!r}: use 'db' (the database) or 'fs' (UPLOAD_DIR)")
+    for name in ("UPLOAD_MAX_BYTES", "UPLOAD_MAX_PIXELS", "UPLOAD_ORPHAN_HOURS"):
+        if not float(cfg[name]) > 0:
+            raise ValueError(f"{name}={cfg[name]!r} must be a positive number")
+
 #: A year: an upload's URL never changes content (a new image is a new id).
 CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 
 def _page(error: str = "", added: Upload | None = None) -> str:
     return render_template("uploads/new.html", error=error, added=added)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """Far over the limit, werkzeug stops reading the upload: say what the limit is."""
+    message = svc.too_large_message(int(current_app.config["UPLOAD_MAX_BYTES"]))
+    return error_response(413, message) if wants_json() else (_page(error=message), 413)
 
 
 @bp.route("/uploads", methods=["POST"], endpoint="create")

@@ -116,7 +116,8 @@ def test_an_image_over_the_limit_is_413_with_the_limit_said(app: Flask, client: 
     assert "are accepted" in response.get_json()["error"]["message"]
     app.config["UPLOAD_MAX_BYTES"] = 1024  # far over: werkzeug stops reading, still a JSON 413
     response = post_file(client, png((400, 400), noise=True), member)
-    assert response.status_code == 413 and response.get_json()["error"]["status"] == 413
+    assert response.status_code == 413
+    assert response.get_json()["error"]["message"] == "The image is larger than 1 KB, the most we accept."
 
 
 def test_uploads_are_rate_limited_per_account(app: Flask, client: FlaskClient, member: str) -> None:
@@ -222,3 +223,11 @@ def test_every_post_composer_offers_images(client: FlaskClient, auth: Auth, make
         assert 'data-upload-url="/uploads"' in html, name
     profile = client.get("/settings/profile")
     assert profile.status_code == 200 and "data-upload-url" not in profile.get_data(as_text=True)  # a bio: none
+
+
+@pytest.mark.parametrize(("setting", "value"), [("UPLOAD_STORE", "s3"), ("UPLOAD_MAX_BYTES", 0)])
+def test_a_mistyped_upload_setting_stops_the_start(setting: str, value: object) -> None:
+    from forum import create_app
+
+    with pytest.raises(ValueError, match=setting):
+        create_app("testing", {setting: value})
