@@ -246,6 +246,20 @@ class Config:
     PAGE_CACHE_TTL = 300
     PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024  # about 1,600 question pages; counts towards each worker's RSS
     PAGE_CACHE_PREFIX = "forum:pagecache:"
+    # --- uploads: images in posts (forum/services/uploads.py, docs/uploads.md). Stored in the
+    # database ("db", every web host sees them) or in a directory every host mounts ("fs",
+    # UPLOAD_DIR; default instance/uploads). Files over UPLOAD_MAX_BYTES or UPLOAD_MAX_PIXELS are
+    # refused; uploads no post references are deleted by `flask uploads cleanup` once older than
+    # UPLOAD_ORPHAN_HOURS. REMOTE_IMAGES: Markdown images from other hosts show as images (and the
+    # CSP allows https: images) instead of links, so readers' browsers fetch from those hosts.
+    UPLOAD_STORE = "db"
+    UPLOAD_DIR: str | None = None
+    UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    UPLOAD_MAX_PIXELS = 40_000_000
+    UPLOAD_ORPHAN_HOURS = 24
+    REMOTE_IMAGES = False
+    RATE_LIMIT_UPLOAD_PER_IP = "30 per minute; 300 per hour"
+    RATE_LIMIT_UPLOAD_PER_ACCOUNT = "20 per minute; 200 per day"
 
 
 class DevelopmentConfig(Config):

@@ -14,7 +14,7 @@ from .demo import seeding as demo
 from .extensions import db
 from .markup.highlight import stylesheet
 from .models import Role
-from .services import accounts, badges, fraud, maintenance, related, reputation, sla, verification
+from .services import accounts, badges, fraud, maintenance, related, reputation, sla, uploads, verification
 from .services import solved_too as thanks
 from .services.errors import FieldError, InvalidState, NotFound, PermissionDenied
 
@@ -134,6 +134,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reputation_cli)
     app.cli.add_command(support_cli)
     app.cli.add_command(badges_cli)
+    app.cli.add_command(uploads_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")
@@ -269,3 +270,16 @@ def badges_award(notify: bool) -> None:
     awarded = badges.award_all(notify=notify)
     db.session.commit()
     click.echo(f"Awarded {awarded} badges.")
+
+
+# --- uploads (docs/uploads.md) ---
+uploads_cli = AppGroup("uploads", help="Images uploaded for posts.")
+
+
+@uploads_cli.command("cleanup")
+def uploads_cleanup() -> None:
+    """Delete uploads no post references that are older than UPLOAD_ORPHAN_HOURS (run hourly)."""
+    deleted = uploads.cleanup()
+    db.session.commit()
+    uploads.forget_bytes()
+    click.echo(f"Deleted {deleted} unused upload{'s' if deleted != 1 else ''}.")

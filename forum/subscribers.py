@@ -45,7 +45,19 @@ from .events import (
     VoteCast,
     subscribe,
 )
-from .services import account_mail, activity, cases, flags, following, links, mentions, notifications, related, support
+from .services import (
+    account_mail,
+    activity,
+    cases,
+    flags,
+    following,
+    links,
+    mentions,
+    notifications,
+    related,
+    support,
+    uploads,
+)
 from .services import solved_too as thanks
 from .services.badges import awards as badges
 
@@ -123,6 +135,14 @@ def init_app(app: Flask) -> None:
     # SolvedTooChanged itself needs no line: the page cache and search hear every event (below).
     subscribe(AnswerAccepted, thanks.answer_accepted)
     subscribe(AnswerUnaccepted, thanks.answer_unaccepted)
+
+    # ---- uploads: which posts reference which images (orphans are deleted by `flask uploads cleanup`).
+    subscribe(QuestionAsked, uploads.record_body_refs)
+    subscribe(AnswerPosted, uploads.record_body_refs)
+    subscribe(CommentAdded, uploads.record_body_refs)
+    subscribe(PostEdited, uploads.record_body_refs)
+    subscribe(ArticleWritten, uploads.record_body_refs)
+    subscribe(CaseMessageAdded, uploads.record_case_message_refs)
 
     # ---- search: every event's question (or article) is re-indexed after the commit. The
     # keys are noted (and queued in search_pending) inside the transaction; the index write

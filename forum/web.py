@@ -23,9 +23,15 @@ from .views import private
 from .views.errorpages import error_response, wants_json
 
 CSP = (
-    "default-src 'self'; img-src 'self' https: ; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+# With REMOTE_IMAGES on, posts show images from other hosts (docs/uploads.md).
+CSP_REMOTE_IMAGES = CSP.replace("img-src 'self';", "img-src 'self' https:;")
+# Uploaded images are larger than any form: the upload route reads up to this much more than
+# UPLOAD_MAX_BYTES (multipart framing), so a file a little over the limit gets the service's
+# clear 413 and anything larger werkzeug's.
+UPLOAD_FORM_SLACK = 64 * 1024
 
 
 class ForumRequest(Request):
@@ -35,6 +41,17 @@ class ForumRequest(Request):
     SQLite would store it), and some parsers treat it as an end of string. Cleaning it at
     the boundary protects every form, present and future.
     """
+
+    @property
+    def max_content_length(self) -> int | None:
+        """MAX_CONTENT_LENGTH, except for the image upload route (UPLOAD_MAX_BYTES)."""
+        if self.url_rule is not None and self.url_rule.endpoint == "uploads.create" and current_app:
+            return int(current_app.config["UPLOAD_MAX_BYTES"]) + UPLOAD_FORM_SLACK
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
@@ -172,7 +189,7 @@ def init_app(app: Flask) -> None:
     def _security_headers(response: Response) -> Response:
         headers = response.headers
         if app.config["CSP_ENABLED"]:
-            headers.setdefault("Content-Security-Policy", CSP)
+            headers.setdefault("Content-Security-Policy", CSP_REMOTE_IMAGES if app.config["REMOTE_IMAGES"] else CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")

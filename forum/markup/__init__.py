@@ -21,8 +21,11 @@ Policy (templates and CSS depend on it):
   language Pygments knows, ``<span class="k">`` token classes inside (forum.markup.highlight).
 * ``rel="nofollow ugc noopener"`` on links that leave the site (a scheme or ``//``);
   relative links (``/questions/12``, ``#answer-3``) stay as they are, without ``rel``.
-* Links: http, https, mailto and relative. Images: absolute http(s) only (no ``data:``, no
-  same-origin GET from an ``<img>``); an image whose ``src`` is refused shows its alt text.
+* Links: http, https, mailto and relative. Images: this site's uploads (``/uploads/<id>.<ext>``,
+  forum.services.uploads) as ``<img loading="lazy">``; images from other hosts (absolute
+  http(s)) become links to them (``class="remote-image"``, the alt text as the link's text)
+  unless the caller passes ``remote_images=True`` (setting REMOTE_IMAGES); no ``data:`` and no
+  other same-origin GET from an ``<img>``. An image whose ``src`` is refused shows its alt text.
 * Bare URLs are linkified only when written with ``http://``, ``https://`` or ``www.``.
 * ``~~strike~~`` (GFM) -> ``<del>``. No nl2br: a single newline is not a line break.
 * A post whose output would take too long to sanitise renders as its escaped source in a
@@ -52,7 +55,7 @@ from .guards import TooComplex
 from .highlight import highlight_code
 from .links import LinkResolver, Resolved
 from .parser import ForumMarkdown
-from .sanitise import BLOCK_TAGS, INLINE_TAGS, new_cleaner, sanitise_html
+from .sanitise import BLOCK_TAGS, INLINE_TAGS, new_cleaner, options, sanitise_html
 from .text import clean_source, excerpt, to_plain_text
 
 __all__ = ["RENDER_VERSION", "LinkResolver", "Rendered", "Resolved", "render_markdown", "render_inline",
@@ -61,7 +64,9 @@ __all__ = ["RENDER_VERSION", "LinkResolver", "Rendered", "Resolved", "render_mar
 #: Bump whenever the allowlist, the extensions or the output shape change; it is stored beside
 #: ``body_html`` so that ``flask rerender`` knows which rows are stale.
 #: 2: links to this site's threads, ``#123`` and ``@mentions`` (forum.markup.links).
-RENDER_VERSION: int = 3  # 3: fenced code highlighted (forum.markup.highlight)
+#: 3: fenced code highlighted (forum.markup.highlight); uploaded images (``<img loading="lazy">``),
+#: images from other hosts as links (REMOTE_IMAGES).
+RENDER_VERSION: int = 3
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,8 @@ def _links_state(md: Markdown) -> Any:
     return next(ext.links for ext in md.registeredExtensions if isinstance(ext, ForumMarkdown))
 
 
-def render_post(src: str, resolver: LinkResolver | None, *, inline: bool = False) -> Rendered:
+def render_post(src: str, resolver: LinkResolver | None, *, inline: bool = False,
+                remote_images: bool = False) -> Rendered:
     """Render a body (``inline``: a comment) and collect its site links and mentions.
 
     Same output as :func:`render_markdown` / :func:`render_inline`, plus: links to this
@@ -124,7 +130,7 @@ def render_post(src: str, resolver: LinkResolver | None, *, inline: bool = False
     """
     _local.resolver, _local.found = resolver, None
     try:
-        html_out = render_inline(src) if inline else render_markdown(src)
+        html_out = render_inline(src) if inline else render_markdown(src, remote_images=remote_images)
         found = getattr(_local, "found", None)
     finally:
         _local.resolver = None
@@ -142,11 +148,12 @@ def _convert_linked(md: Markdown, src: str, inline: bool) -> str | None:
     return out
 
 
-def render_markdown(src: str) -> str:
+def render_markdown(src: str, *, remote_images: bool = False) -> str:
     """Render a post body (question, answer, article, bio) to sanitised HTML.
 
     python-markdown (fenced code, tables, sane lists; no nl2br, as on StackOverflow) ->
     bleach allowlist -> linkify, ``rel="nofollow ugc noopener"`` on external links.
+    Images from other hosts show as images only with ``remote_images``, else as links.
     Control characters are dropped and lone surrogates replaced by U+FFFD first. Never
     fails on a ``str``: a source too costly to render comes back escaped in a ``<pre>``.
 
@@ -158,7 +165,11 @@ def render_markdown(src: str) -> str:
     if not src.strip():
         return ""
     md, cleaner = _pipeline(inline=False)
-    body = sanitise_html(cleaner, highlight_code(_convert_linked(md, src, inline=False)))
+    options.remote_images = remote_images
+    try:
+        body = sanitise_html(cleaner, highlight_code(_convert_linked(md, src, inline=False)))
+    finally:
+        options.remote_images = False
     if body is None:
         _local.found = None
         return f"<pre>{html.escape(src, quote=False)}</pre>"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from functools import partial
 from typing import Any
 
@@ -30,6 +31,16 @@ _ALIGN_CLASSES = frozenset({"align-left", "align-center", "align-right"})
 _LINK_CLASSES = frozenset({"post-link", "mention"})
 _DATA_LINK_RE = re.compile(r"(?:question|article):[0-9]{1,9}")
 _DIGITS_RE = re.compile(r"[0-9]{1,9}")
+#: An image uploaded to this site (forum/services/uploads.py): the only relative image source.
+LOCAL_IMAGE_RE = re.compile(r"/uploads/[A-Za-z0-9_-]{22}\.(?:png|jpg|gif|webp)")
+
+#: Per-render options, set by forum.markup around each render (the cleaners are per thread).
+options = threading.local()
+
+
+def remote_images_shown() -> bool:
+    """Whether this render shows images from other hosts (else they become links)."""
+    return bool(getattr(options, "remote_images", False))
 
 
 # ----------------------------------------------------------------------------- sanitising
@@ -89,7 +100,8 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
             return _DIGITS_RE.fullmatch(value) is not None
         return name == "title" or (name == "href" and _is_safe_href(value))
     if tag == "img":
-        return name in ("alt", "title") or (name == "src" and _scheme(value) in ("http", "https"))
+        return name in ("alt", "title") or (name == "src" and (
+            _scheme(value) in ("http", "https") or LOCAL_IMAGE_RE.fullmatch(value) is not None))
     if tag == "code":
         return name == "class"  # reduced to a language class by _TidyFilter
     if tag == "span":  # only ever inside highlighted code
@@ -109,19 +121,42 @@ def _language_class(value: str) -> str | None:
     return None
 
 
+def _image_tokens(attrs: dict[Any, str], in_link: bool) -> list[dict[str, Any]]:
+    """What an allowed ``<img>`` becomes: this site's uploads (and, with REMOTE_IMAGES, any
+    image) an ``<img loading="lazy">``; an image from another host a link to it (its alt
+    text, or the address), or just that text inside a link, so no reader's browser fetches
+    from that host (it would learn who reads the page, a private case included)."""
+    src = attrs[(None, "src")]
+    if LOCAL_IMAGE_RE.fullmatch(src) or remote_images_shown():
+        attrs[(None, "loading")] = "lazy"
+        return [{"type": "EmptyTag", "name": "img", "data": attrs}]
+    text = {"type": "Characters", "data": attrs.get((None, "alt")) or src}
+    if in_link:
+        return [text]
+    return [{"type": "StartTag", "name": "a", "data": {(None, "href"): src, (None, "class"): "remote-image"}},
+            text, {"type": "EndTag", "name": "a"}]
+
+
 class _TidyFilter(Filter):  # type: ignore[misc]  # Filter is untyped (see the import)
-    """Post-sanitiser touch-ups: code language class; refused images become alt text."""
+    """Post-sanitiser touch-ups: code language class; refused images become alt text; images
+    from other hosts become links (see _image_tokens)."""
 
     def __iter__(self) -> Any:
+        links = 0
         for token in super().__iter__():
             kind, name, attrs = token["type"], token.get("name"), token.get("data") or {}
+            if name == "a" and kind in ("StartTag", "EndTag"):
+                links = links + 1 if kind == "StartTag" else max(0, links - 1)
             if kind == "StartTag" and name == "code" and attrs:
                 language = _language_class(attrs.pop((None, "class"), ""))
                 if language:
                     attrs[(None, "class")] = language
-            elif kind == "EmptyTag" and name == "img" and (None, "src") not in attrs:
-                if attrs.get((None, "alt")):
-                    yield {"type": "Characters", "data": attrs[(None, "alt")]}
+            elif kind == "EmptyTag" and name == "img":
+                if (None, "src") not in attrs:
+                    if attrs.get((None, "alt")):
+                        yield {"type": "Characters", "data": attrs[(None, "alt")]}
+                    continue
+                yield from _image_tokens(attrs, links > 0)
                 continue
             yield token
 

@@ -41,6 +41,7 @@ from .support import (
     SupportAlert,
     SupportCase,
 )
+from .upload import UPLOAD_SOURCES, UPLOAD_TYPES, Upload, UploadRef
 from .user import STAFF_ROLES, Role, User
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "SuggestedEdit", "Tag", "User", "UserBadge", "UserIdentity", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
     "SupportAlert", "SupportCase", "PageCacheGeneration", "UserSession",
+    "UPLOAD_SOURCES", "UPLOAD_TYPES", "Upload", "UploadRef",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
     "SolvedToo",
 ]

@@ -211,7 +211,7 @@ def update_profile(user: User, display_name: str, bio: str, *, allow_reserved: b
         user.display_name = display_name
         user.display_name_skeleton = names.skeleton(display_name)
     user.bio = bio
-    user.bio_html = render_markdown(bio) if bio.strip() else ""
+    user.bio_html = render_markdown(bio, remote_images=bool(current_app.config["REMOTE_IMAGES"])) if bio.strip() else ""
     user.render_version = RENDER_VERSION
     db.session.flush()
 

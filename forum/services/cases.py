@@ -31,6 +31,7 @@ from .answers import post_answer
 from .audit import log_action
 from .curation import accept_answer, set_official
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
+from .links import remote_images
 from .pagination import Page, paginate
 from .permissions import can, case_reopen_until, require
 from .posts import check_body
@@ -70,7 +71,7 @@ def case_url(case: SupportCase) -> str:
 
 def _event(case: SupportCase, actor: User, kind: str, *, status: str = "", body: str = "") -> CaseEvent:
     event = CaseEvent(case_id=case.id, actor_id=actor.id, kind=kind, status=status, body=body,
-                      body_html=render_markdown(body) if body else "", render_version=RENDER_VERSION,
+                      body_html=render_markdown(body, remote_images=remote_images()) if body else "", render_version=RENDER_VERSION,
                       created_at=utcnow())
     db.session.add(event)
     return event

@@ -67,9 +67,14 @@ def link_hosts() -> frozenset[str]:
     return _Resolver().hosts
 
 
+def remote_images() -> bool:
+    """Whether bodies show images from other hosts (setting REMOTE_IMAGES; docs/uploads.md)."""
+    return bool(current_app.config["REMOTE_IMAGES"])
+
+
 def render_body(body: str, *, inline: bool = False) -> Rendered:
     """Render a post body (``inline``: a comment) with its site links and mentions resolved."""
-    return render_post(body, _Resolver(), inline=inline)
+    return render_post(body, _Resolver(), inline=inline, remote_images=remote_images())
 
 
 def source_of(post: Post) -> tuple[str, int, int | None]:

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..markup import RENDER_VERSION, render_markdown
-from ..models import Answer, Article, Comment, Question, User
-from .links import record_links, render_body, source_of
+from ..models import Answer, Article, CaseEvent, Comment, Question, User
+from .links import record_links, remote_images, render_body, source_of
 from .mentions import record_mentions
 
 
@@ -51,9 +51,20 @@ def rerender(everything: bool = False, batch: int = 500) -> dict[str, int]:
         users = users.where(User.render_version < RENDER_VERSION)
     n = 0
     for user in db.session.scalars(users.execution_options(yield_per=batch)):
-        user.bio_html = render_markdown(user.bio) if user.bio.strip() else ""
+        user.bio_html = render_markdown(user.bio, remote_images=remote_images()) if user.bio.strip() else ""
         user.render_version = RENDER_VERSION
         n += 1
     db.session.flush()
     counts["bios"] = n
+    # Case messages (private: a remote image there would tell its host who reads the case).
+    messages = select(CaseEvent).where(CaseEvent.body != "")
+    if not everything:
+        messages = messages.where(CaseEvent.render_version < RENDER_VERSION)
+    n = 0
+    for message in db.session.scalars(messages.execution_options(yield_per=batch)):
+        message.body_html = render_markdown(message.body, remote_images=remote_images())
+        message.render_version = RENDER_VERSION
+        n += 1
+    db.session.flush()
+    counts["case messages"] = n
     return counts

@@ -23,6 +23,7 @@ from . import (
     sso,  # single sign-on (OpenID Connect) and linked accounts
     suggestions,  # suggested edits and their review
     support,  # support desk: queue, triage, playbooks, canned replies
+    uploads,  # images in posts
     users,
     votes,  # up/down votes (reputation)
 )
@@ -31,7 +32,8 @@ from .formglue import guard_reads
 # The order the blueprints have always been registered in: their context processors and
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
-                     votes, help, suggestions, links, support, cases, notifications, badges, account, sso)
+                     votes, help, suggestions, links, support, cases, notifications, badges, account, sso,
+                     uploads)
 
 
 def init_app(app: Flask) -> None:

@@ -22,7 +22,7 @@ from forum.markup import RENDER_VERSION, excerpt, render_inline, render_markdown
 # --------------------------------------------------------------------------- the oracle
 
 INLINE_ALLOWED = {
-    "a": {"href", "title", "rel"}, "strong": set(), "em": set(), "del": set(),
+    "a": {"href", "title", "rel", "class"}, "strong": set(), "em": set(), "del": set(),
     "code": {"class"}, "kbd": set(), "sup": set(), "sub": set(),
 }
 # <span class="k"> only inside highlighted fenced code (forum.markup.highlight).
@@ -30,7 +30,7 @@ INLINE_ALLOWED_SPAN = {"span": {"class"}}
 BLOCK_ALLOWED = INLINE_ALLOWED | {
     tag: set() for tag in ("p", "br", "hr", "h3", "h4", "h5", "h6", "pre", "blockquote",
                            "ul", "li", "table", "thead", "tbody", "tr")
-} | {"ol": {"start"}, "th": {"class"}, "td": {"class"}, "img": {"src", "alt", "title"}} | INLINE_ALLOWED_SPAN
+} | {"ol": {"start"}, "th": {"class"}, "td": {"class"}, "img": {"src", "alt", "title", "loading"}} | INLINE_ALLOWED_SPAN
 FORBIDDEN = {"script", "iframe", "object", "embed", "svg", "math", "style", "form", "input",
              "meta", "link", "base"}
 URL_ATTRIBUTES = {"href", "src", "srcset", "action", "formaction", "poster", "background",
@@ -159,8 +159,9 @@ def test_bare_url_keeps_balanced_parentheses_but_not_the_enclosing_one():
 
 
 def test_images_need_an_absolute_http_url():
-    out = render_markdown('![ok](https://e.com/a.png "t") ![d](data:image/png;base64,AA) ![r](/r)')
-    assert '<img alt="ok" src="https://e.com/a.png" title="t">' in out
+    # Shown as images only with remote_images (REMOTE_IMAGES); tests/unit/test_markup_images.py has the default.
+    out = render_markdown('![ok](https://e.com/a.png "t") ![d](data:image/png;base64,AA) ![r](/r)', remote_images=True)
+    assert '<img alt="ok" src="https://e.com/a.png" title="t" loading="lazy">' in out
     assert out.count("<img") == 1 and " d " in out and "r</p>" in out  # refused: alt text
 
 
