@@ -12,7 +12,7 @@ from . import search_sync
 from .demo import seeding as demo
 from .extensions import db
 from .models import Role
-from .services import accounts, badges, fraud, maintenance, related, reputation, sla, verification
+from .services import accounts, badges, drafts, fraud, maintenance, related, reputation, sla, verification
 from .services.errors import FieldError, InvalidState, NotFound, PermissionDenied
 
 users_cli = AppGroup("users", help="Create accounts, set roles, confirm e-mail addresses.")
@@ -110,6 +110,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reputation_cli)
     app.cli.add_command(support_cli)
     app.cli.add_command(badges_cli)
+    app.cli.add_command(drafts_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")
@@ -245,3 +246,20 @@ def badges_award(notify: bool) -> None:
     awarded = badges.award_all(notify=notify)
     db.session.commit()
     click.echo(f"Awarded {awarded} badges.")
+
+
+drafts_cli = AppGroup("drafts", help="Members' unsent drafts.")
+
+
+@drafts_cli.command("purge")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Remove drafts not saved for this many days (default: DRAFT_MAX_AGE_DAYS).")
+def drafts_purge(days: int | None) -> None:
+    """Remove drafts nobody came back to (run daily from cron).
+
+    Cron line: 17 3 * * * cd /srv/forum && .venv/bin/flask drafts purge
+    """
+    removed = drafts.purge(days)
+    db.session.commit()
+    age = current_app.config["DRAFT_MAX_AGE_DAYS"] if days is None else days
+    click.echo(f"Removed {removed} drafts not saved for {age} days.")

@@ -43,7 +43,19 @@ from .events import (
     VoteCast,
     subscribe,
 )
-from .services import account_mail, activity, cases, flags, following, links, mentions, notifications, related, support
+from .services import (
+    account_mail,
+    activity,
+    cases,
+    drafts,
+    flags,
+    following,
+    links,
+    mentions,
+    notifications,
+    related,
+    support,
+)
 from .services.badges import awards as badges
 
 _wired = False
@@ -107,6 +119,13 @@ def init_app(app: Flask) -> None:
     subscribe(ArticleRated, badges.article_rated)
 
     subscribe(BadgeAwarded, badges.announce_award)
+
+    # ---- drafts: the composer's draft is discarded with the post it became (services/drafts.py).
+    subscribe(QuestionAsked, drafts.post_written)
+    subscribe(AnswerPosted, drafts.post_written)
+    subscribe(CommentAdded, drafts.post_written)
+    subscribe(CaseMessageAdded, drafts.post_written)
+    subscribe(CaseResolved, drafts.post_written)
 
     # ---- account mail: links and security notices, sent whether or not the address is confirmed.
     subscribe(EmailVerificationRequested, account_mail.send_verification_link)  # and EmailChangeRequested

@@ -2,6 +2,7 @@
 from .article import ARTICLE_STATES, Article, ArticleFeedback, article_tags
 from .badge import UserBadge
 from .device import UserSession
+from .draft import Draft
 from .identity import UserIdentity
 from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
 from .moderation import (
@@ -49,5 +50,6 @@ __all__ = [
     "SuggestedEdit", "Tag", "User", "UserBadge", "UserIdentity", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
     "SupportAlert", "SupportCase", "PageCacheGeneration", "UserSession",
+    "Draft",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
 ]

@@ -28,6 +28,7 @@ IRRELEVANT = frozenset({
     "flags", "moderation_log", "user_notes", "watched_words", "post_mentions", "support_playbooks",
     "support_on_duty", "support_alerts", "canned_replies", "case_events", "support_cases", "suggested_edits",
     "revisions", "question_triage", "user_identities", "user_sessions",
+    "drafts",  # a member's unsent text: only ever on their own (never cached) pages
 })
 
 # Columns a row's keys are computed from (selected before an UPDATE or DELETE runs).

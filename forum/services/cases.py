@@ -148,7 +148,7 @@ def resolve_case(actor: User, case: SupportCase, summary: str) -> Answer:
     question = case.question
     if not question.is_visible or question.is_closed or question.is_locked:
         raise InvalidState("The question is closed, locked or deleted: reopen it to post the public resolution.")
-    answer = post_answer(actor, question, summary)
+    answer = post_answer(actor, question, summary, case_resolution=True)
     if not answer.is_visible:
         raise InvalidState("The resolution was held for review; it must be public. Ask a moderator.")
     set_official(actor, answer, True)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import CannedReply, CaseEvent, Question, SupportCase, Tag, User
+from ..models import CannedReply, CaseEvent, Draft, Question, SupportCase, Tag, User
 from . import badges
 from .canned import all_replies
 from .cases import timeline
 from .curation import pinned_questions
+from .drafts import drafts_for
 from .following import follows_tag
 from .moderation import UserTools, user_tools
 from .pagination import Page
@@ -57,6 +58,7 @@ class CasePage:
     case: SupportCase
     events: list[CaseEvent]
     canned_replies: list[CannedReply]  # staff: the reply picker's library
+    drafts: dict[str, Draft]  # the viewer's unsent message ("case:<id>") and summary ("resolve:<id>")
 
 
 def case_page(case: SupportCase, viewer: User | None) -> CasePage:
@@ -64,5 +66,6 @@ def case_page(case: SupportCase, viewer: User | None) -> CasePage:
     replies: list[CannedReply] = []
     if viewer is not None and can(viewer, "support") and can(viewer, "write_case", case):
         replies = all_replies(viewer)
-    return CasePage(case=case, events=timeline(case), canned_replies=replies)
+    return CasePage(case=case, events=timeline(case), canned_replies=replies,
+                    drafts=drafts_for(viewer, [f"case:{case.id}", f"resolve:{case.id}"]))
 

@@ -11,6 +11,7 @@ from ..services import cases as svc
 from ..services.pages import case_page
 from ..services.pagination import clamp_page
 from ..services.questions import get_question
+from .drafts import posted
 from .formglue import NOT_SAVED, flashed, save, writes
 from .questions import question_url
 from .support import composer_form
@@ -44,12 +45,22 @@ def index() -> ResponseReturnValue:
 def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = None,
                 resolve_form: ResolveForm | None = None, status: int = 200) -> tuple[str, int]:
     data = case_page(case, current_user)
+    if message_form is None:
+        message_form = composer_form(case.question, CaseMessageForm)
+        draft = data.drafts.get(f"case:{case.id}")
+        if draft is not None and not message_form.body.data:  # the message they were typing
+            message_form.body.data = draft.body
+    if resolve_form is None:
+        resolve_form = ResolveForm(formdata=None)
+        draft = data.drafts.get(f"resolve:{case.id}")
+        if draft is not None:
+            resolve_form.summary.data = draft.body
     return render_template(
         "cases/show.html", case=case, events=data.events, canned_replies=data.canned_replies,
-        statuses=svc.STATUS_LABELS,
-        message_form=message_form or composer_form(case.question, CaseMessageForm),
+        statuses=svc.STATUS_LABELS, drafts=data.drafts,
+        message_form=message_form,
         status_form=CaseStatusForm(formdata=None, status=case.status),
-        resolve_form=resolve_form or ResolveForm(formdata=None),
+        resolve_form=resolve_form,
     ), status
 
 
@@ -66,6 +77,7 @@ def message(case_id: int) -> ResponseReturnValue:
     case = svc.get_case(case_id, current_user)
     form = CaseMessageForm()
     if form.validate_on_submit() and save(form, lambda: svc.add_message(current_user, case, form.body.data)) is not NOT_SAVED:
+        posted(f"case:{case.id}")
         return redirect(url_for("cases.show", case_id=case.id, _anchor="timeline-end"))
     form.prefill_note = ""
     return render_case(case, message_form=form, status=400)
@@ -94,6 +106,7 @@ def resolve(case_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         answer = save(form, lambda: svc.resolve_case(current_user, case, form.summary.data))
         if answer is not NOT_SAVED:
+            posted(f"resolve:{case.id}")
             flash("Case resolved. The summary is posted on the question as the official answer.", "success")
             return redirect(url_for("cases.show", case_id=case.id))
     return render_case(case, resolve_form=form, status=400)
