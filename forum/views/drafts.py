@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..services import drafts as svc
+from ..templating import DRAFTS_POSTED as POSTED
 from .errorpages import wants_json
 from .formglue import NOT_SAVED, flashed, save, writes
 from .private import no_store
@@ -23,7 +24,6 @@ from .redirects import safe_next
 
 bp = Blueprint("drafts", __name__)
 
-POSTED = "drafts_posted"  # session key: composers whose post was stored, for drafts.js to forget
 
 
 @bp.route("/drafts/<string:key>", methods=["POST"])
@@ -49,11 +49,3 @@ def posted(key: str) -> None:
     """Note that the post written in composer ``key`` is stored (call once the view succeeded)."""
     keys = [k for k in session.get(POSTED, []) if k != key][-9:]
     session[POSTED] = [*keys, key]
-
-
-@bp.app_template_global()
-def drafts_posted() -> str:
-    """The composers whose post was just stored (space-separated; read once)."""
-    if not current_user.is_authenticated or POSTED not in session:
-        return ""
-    return " ".join(session.pop(POSTED, []))
