@@ -32,14 +32,17 @@
     if (store) { try { store.removeItem(name); } catch (e) { /* ignore */ } }
   }
 
-  // Forget browser copies nobody came back to within 30 days (the server purges its own too).
+  // Forget browser copies of the composers whose post was just stored (this page may not show
+  // that composer: the ask page lands on the question) and those nobody came back to within
+  // 30 days (the server purges its own too).
   if (store) {
     var now = Date.now();
     for (var i = store.length - 1; i >= 0; i--) {
       var name = store.key(i);
       if (name && name.indexOf(PREFIX) === 0) {
         var old = readLocal(name);
-        if (!old || !old.at || now - old.at > MAX_AGE_MS) { dropLocal(name); }
+        var ofKey = name.slice(name.indexOf(".", PREFIX.length) + 1);
+        if (!old || !old.at || now - old.at > MAX_AGE_MS || posted.indexOf(ofKey) >= 0) { dropLocal(name); }
       }
     }
   }
@@ -113,9 +116,11 @@
         if (!response.ok) { return refused(response); }
         return response.json().then(function (json) {
           saved = text;
-          if (same(read(), text)) { dropLocal(local); }
           showDiscard(!!json.saved);
-          say(json.saved ? "Draft saved" : "Draft discarded");
+          if (same(read(), text)) {  // else more was typed meanwhile: the next save says it
+            dropLocal(local);
+            say(json.saved ? "Draft saved" : "Draft discarded");
+          }
         });
       }).catch(function () {
         say("Offline: the draft is kept in this browser and sent when you're back.");
@@ -137,8 +142,8 @@
     // unless the page shows the form again after a refusal (it holds what was just sent).
     var copy = readLocal(local);
     var refusedForm = form.querySelector(".form-errors, .field-invalid") !== null;
-    if (posted.indexOf(key) >= 0) {
-      dropLocal(local);
+    if (posted.indexOf(key) >= 0 || (copy && same(copy, read()) && serverAt > 0)) {
+      dropLocal(local);  // posted, or the server got it after all (the save sent on leaving)
     } else if (copy && !same(copy, read()) && !refusedForm && (copy.at || 0) > serverAt &&
                (empty(read()) || serverAt > 0)) {
       ["title", "body", "tags"].forEach(function (name) {
