@@ -113,6 +113,8 @@ class Config:
     DRAFT_MAX_BYTES = 128 * 1024  # per draft (title + body + tags, UTF-8): a 30,000-character post fits
     DRAFT_MAX_PER_MEMBER = 50  # saving one more drops the member's least recently saved draft
     DRAFT_MAX_AGE_DAYS = 30  # `flask drafts purge` removes drafts not saved for this long
+    RATE_LIMIT_DRAFTS_PER_IP = "240 per minute"  # autosaves (drafts.js sends at most ~1 a second while typing)
+    RATE_LIMIT_DRAFTS_PER_ACCOUNT = "120 per minute"
     # Held posts don't count toward the posting rate limit; instead a member with this many posts
     # waiting for a moderator can't send another that would be held (429, the text kept). 0: no cap.
     REVIEW_MAX_PENDING_PER_MEMBER = 3

@@ -15,6 +15,7 @@ from flask import Blueprint, flash, jsonify, redirect, request, session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ..ratelimit import limited
 from ..services import drafts as svc
 from ..templating import DRAFTS_POSTED as POSTED
 from .errorpages import wants_json
@@ -25,8 +26,8 @@ from .redirects import safe_next
 bp = Blueprint("drafts", __name__)
 
 
-
 @bp.route("/drafts/<string:key>", methods=["POST"])
+@limited("drafts", json=True)
 @no_store
 @writes
 def save_draft(key: str) -> ResponseReturnValue:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from forum.extensions import db
 from forum.models import Draft, Question
 from forum.models.base import utcnow
-from forum.services import answers, cases, comments, drafts, questions, safety
+from forum.services import account_data, answers, cases, comments, drafts, questions, safety
 from forum.services.drafts import DraftText
 from forum.services.errors import FieldError, PermissionDenied, RateLimited
 
@@ -261,3 +261,13 @@ def test_zero_turns_the_cap_off(reviewing, make_user) -> None:
     user = make_user()
     for n in range(5):
         assert _ask(user, n, link=True).awaits_review
+
+
+def test_deleting_the_account_deletes_its_drafts(make_user) -> None:
+    user, other = make_user(), make_user()
+    drafts.save_draft(user, "ask", DraftText(body="private words"))
+    drafts.save_draft(other, "ask", DraftText(body="someone else's"))
+    db.session.commit()
+    account_data.delete_account(user, "correct-horse-battery")
+    db.session.commit()
+    assert keys_of(user) == set() and keys_of(other) == {"ask"}

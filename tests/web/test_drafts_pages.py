@@ -74,6 +74,16 @@ def test_saving_needs_the_csrf_token(client, member) -> None:
     assert keys_of(member) == set()
 
 
+def test_autosaves_are_rate_limited_as_json(app, auth, member) -> None:
+    app.config.update(RATE_LIMITS_ENABLED=True, LOGIN_THROTTLE_ENABLED=False, RATE_LIMIT_DRAFTS_PER_ACCOUNT="2 per minute")
+    for n in range(2):
+        assert auth.post("/drafts/ask", {"body": f"version {n}"}, headers=JSON).status_code == 200
+    refused = auth.post("/drafts/ask", {"body": "version 3"}, headers=JSON)
+    assert refused.status_code == 429 and refused.headers.get("Retry-After")
+    assert "kept in this browser" in refused.json["error"]["message"]
+    assert drafts.draft_for(member, "ask").body == "version 1"
+
+
 def test_discard_button_without_javascript_goes_back(auth, client, member) -> None:
     drafts.save_draft(member, "ask", DraftText(body="to throw away"))
     db.session.commit()
