@@ -191,11 +191,16 @@
         keepLocally(read());
       }
     });
+    var sentOnLeaving = null;  // beforeunload and pagehide both fire: send the text once
     function leaving() {
       if (submitting) { return; }
-      keepLocally(read());
+      var text = read();
+      keepLocally(text);
+      if (sentOnLeaving && same(sentOnLeaving, text)) { return; }
+      sentOnLeaving = text;
       push(true);
     }
+    window.addEventListener("pageshow", function () { sentOnLeaving = null; submitting = false; });
     window.addEventListener("pagehide", leaving);
     window.addEventListener("beforeunload", leaving);
     window.addEventListener("online", function () { if (!same(read(), saved)) { push(false); } });

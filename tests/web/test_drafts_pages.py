@@ -132,11 +132,14 @@ def test_question_page_prefills_the_answer_and_comment_boxes(client, member, mak
     a = make_answer(q)
     drafts.save_draft(member, f"answer:{q.id}", DraftText(body="Try holding reset for ten seconds"))
     drafts.save_draft(member, f"comment:a{a.id}", DraftText(body="Which firmware version?"))
+    drafts.save_draft(member, f"comment:q{q.id}", DraftText(body="Is the hub on 2.4 GHz?"))
     db.session.commit()
     text = page(client.get(f"/questions/{q.id}/x", follow_redirects=True))
     assert "Try holding reset for ten seconds</textarea>" in text
     assert "Which firmware version?</textarea>" in text
+    assert "Is the hub on 2.4 GHz?</textarea>" in text
     assert f'data-draft="answer:{q.id}"' in text and f'data-draft="comment:a{a.id}"' in text
+    assert f'data-draft="comment:q{q.id}"' in text
 
 
 def test_anonymous_question_page_has_no_draft_composers(client, make_question) -> None:
@@ -179,6 +182,14 @@ def test_posting_an_answer_discards_its_draft(auth, member, make_question) -> No
     auth.post(f"/drafts/answer:{q.id}", {"body": "Hold the reset button for ten seconds."}, headers=JSON)
     assert auth.post(f"/questions/{q.id}/answers", {"body": "Hold the reset button for ten seconds."}).status_code == 302
     assert keys_of(member) == set()
+
+
+def test_posting_a_comment_discards_its_draft_and_tells_the_next_page(auth, client, member, make_question) -> None:
+    q = make_question()
+    auth.post(f"/drafts/comment:q{q.id}", {"body": "Is the hub on 2.4 GHz?"}, headers=JSON)
+    posted = auth.post(f"/questions/{q.id}/comments", {"body": "Is the hub on 2.4 GHz?"})
+    assert posted.status_code == 302 and keys_of(member) == set()
+    assert f'<meta name="drafts-posted" content="comment:q{q.id}">' in page(client.get(posted.headers["Location"]))
 
 
 def test_a_refused_question_keeps_its_draft(auth, client, member) -> None:
