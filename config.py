@@ -109,6 +109,15 @@ class Config:
     POST_RATE_MEMBER_ANSWERS = 20
     POST_RATE_MEMBER_COMMENTS = 30
     SUSPEND_MAX_DAYS = 365
+    # --- drafts (docs/drafts.md): what a member types in a composer is kept on the server.
+    DRAFT_MAX_BYTES = 128 * 1024  # per draft (title + body + tags, UTF-8): a 30,000-character post fits
+    DRAFT_MAX_PER_MEMBER = 50  # saving one more drops the member's least recently saved draft
+    DRAFT_MAX_AGE_DAYS = 30  # `flask drafts purge` removes drafts not saved for this long
+    RATE_LIMIT_DRAFTS_PER_IP = "240 per minute"  # autosaves (drafts.js sends at most ~1 a second while typing)
+    RATE_LIMIT_DRAFTS_PER_ACCOUNT = "120 per minute"
+    # Held posts don't count toward the posting rate limit; instead a member with this many posts
+    # waiting for a moderator can't send another that would be held (429, the text kept). 0: no cap.
+    REVIEW_MAX_PENDING_PER_MEMBER = 3
     # Privileges (forum/services/privileges.py): the reputation at which a member may do more.
     # Staff have every privilege. Below PRIVILEGE_EDIT_OTHERS an edit to someone else's post
     # is a suggested edit that waits for a member with PRIVILEGE_REVIEW_EDITS (or staff).

@@ -14,7 +14,7 @@ from .demo import seeding as demo
 from .extensions import db
 from .markup.highlight import stylesheet
 from .models import Role
-from .services import accounts, badges, fraud, maintenance, related, reputation, sla, uploads, verification
+from .services import accounts, badges, drafts, fraud, maintenance, related, reputation, sla, uploads, verification
 from .services import solved_too as thanks
 from .services.errors import FieldError, InvalidState, NotFound, PermissionDenied
 
@@ -135,6 +135,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(support_cli)
     app.cli.add_command(badges_cli)
     app.cli.add_command(uploads_cli)
+    app.cli.add_command(drafts_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")
@@ -283,3 +284,21 @@ def uploads_cleanup() -> None:
     db.session.commit()
     uploads.forget_bytes()
     click.echo(f"Deleted {deleted} unused upload{'s' if deleted != 1 else ''}.")
+
+
+# --- drafts (docs/drafts.md) ---
+drafts_cli = AppGroup("drafts", help="Members' unsent drafts.")
+
+
+@drafts_cli.command("purge")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Remove drafts not saved for this many days (default: DRAFT_MAX_AGE_DAYS).")
+def drafts_purge(days: int | None) -> None:
+    """Remove drafts nobody came back to (run daily from cron).
+
+    Cron line: 17 3 * * * cd /srv/forum && .venv/bin/flask drafts purge
+    """
+    removed = drafts.purge(days)
+    db.session.commit()
+    age = current_app.config["DRAFT_MAX_AGE_DAYS"] if days is None else days
+    click.echo(f"Removed {removed} drafts not saved for {age} days.")

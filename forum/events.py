@@ -111,6 +111,7 @@ class AnswerPosted(Event):
     author_id: int
     published: bool  # False: held for review
     body: Body
+    case_resolution: bool = False  # the public summary of a private case (cases.resolve_case)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -61,6 +61,7 @@ LIMITS: dict[str, str] = {
     "search": "You're searching faster than we can answer.",
     "similar": "Too many lookups of similar questions.",
     "upload": "You're adding images faster than we accept them.",
+    "drafts": "Your draft is being saved too often; it is kept in this browser meanwhile.",
 }
 SCOPES = ("PER_IP", "PER_ACCOUNT")
 ATTRIBUTE = "_forum_rate_limit"

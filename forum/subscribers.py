@@ -49,6 +49,7 @@ from .services import (
     account_mail,
     activity,
     cases,
+    drafts,
     flags,
     following,
     links,
@@ -123,6 +124,13 @@ def init_app(app: Flask) -> None:
     subscribe(ArticleRated, badges.article_rated)
 
     subscribe(BadgeAwarded, badges.announce_award)
+
+    # ---- drafts: the composer's draft is discarded with the post it became (services/drafts.py).
+    subscribe(QuestionAsked, drafts.post_written)
+    subscribe(AnswerPosted, drafts.post_written)
+    subscribe(CommentAdded, drafts.post_written)
+    subscribe(CaseMessageAdded, drafts.post_written)
+    subscribe(CaseResolved, drafts.post_written)
 
     # ---- account mail: links and security notices, sent whether or not the address is confirmed.
     subscribe(EmailVerificationRequested, account_mail.send_verification_link)  # and EmailChangeRequested

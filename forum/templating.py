@@ -152,6 +152,17 @@ LAYOUT_QUERIES: dict[str, Callable[..., Any]] = {
 # Pure: they read their arguments (objects the view already loaded), the request and the clock.
 # ``can`` and ``privilege_note`` decide over attributes (role, reputation, suspension dates);
 # ``posting_block`` reads the suspension and silence dates.
+DRAFTS_POSTED = "drafts_posted"  # session key: composers whose post was just stored (views/drafts.posted)
+
+
+def drafts_posted() -> str:
+    """The composers whose post was just stored, space-separated, read once: drafts.js forgets
+    its browser copies of them (docs/drafts.md)."""
+    if not current_user.is_authenticated or DRAFTS_POSTED not in session:
+        return ""
+    return " ".join(session.pop(DRAFTS_POSTED, []))
+
+
 HELPERS: dict[str, Callable[..., Any]] = {
     "can": can,
     "privilege_note": privilege_note,
@@ -175,6 +186,8 @@ HELPERS: dict[str, Callable[..., Any]] = {
     # Single sign-on, from configuration: the button's text ("" when off) and "SSO only" mode.
     "sso_label": sso.button_label,
     "sso_only": sso.sso_only,
+    # Drafts: the composers whose post was just stored (reads and clears a session key).
+    "drafts_posted": drafts_posted,
 }
 
 LABELS: dict[str, dict[str, str]] = {

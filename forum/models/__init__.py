@@ -2,6 +2,7 @@
 from .article import ARTICLE_STATES, Article, ArticleFeedback, article_tags
 from .badge import UserBadge
 from .device import UserSession
+from .draft import Draft
 from .identity import UserIdentity
 from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
 from .moderation import (
@@ -51,6 +52,7 @@ __all__ = [
     "SuggestedEdit", "Tag", "User", "UserBadge", "UserIdentity", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
     "SupportAlert", "SupportCase", "PageCacheGeneration", "UserSession",
+    "Draft",
     "UPLOAD_SOURCES", "UPLOAD_TYPES", "Upload", "UploadRef",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
     "SolvedToo",

@@ -29,6 +29,7 @@ IRRELEVANT = frozenset({
     "support_on_duty", "support_alerts", "canned_replies", "case_events", "support_cases", "suggested_edits",
     "revisions", "question_triage", "user_identities", "user_sessions",
     "uploads", "upload_refs",  # no page loads them: an image is its own response (docs/uploads.md)
+    "drafts",  # a member's unsent text: only ever on their own (never cached) pages
 })
 
 # Columns a row's keys are computed from (selected before an UPDATE or DELETE runs).

@@ -21,6 +21,7 @@ from ..models import (
     Answer,
     Comment,
     DigestSent,
+    Draft,
     Notification,
     NotificationPreference,
     OutboxMail,
@@ -115,7 +116,7 @@ def delete_account(user: User, password: str) -> None:
         raise FieldError("password", "That is not your password.")
     audit.log_action(user, "delete_account", "user", user.id, reason="Deleted by the member.")
     for model in (Notification, NotificationPreference, QuestionFollow, TagFollow, DigestSent,
-                  AnnouncementDismissal, OnDuty, UserSession, OutboxMail, UserIdentity):
+                  AnnouncementDismissal, OnDuty, UserSession, OutboxMail, UserIdentity, Draft):
         db.session.execute(delete(model).where(model.user_id == user.id))
     db.session.execute(delete(playbook_watchers).where(playbook_watchers.c.user_id == user.id))
     placeholder = f"deleted_{user.id}"

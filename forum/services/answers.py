@@ -15,12 +15,13 @@ from .safety import check_edited_post, check_new_post
 from .visibility import delete_post, hide_post, undelete_post
 
 
-def post_answer(author: User, question: Question, body: str) -> Answer:
+def post_answer(author: User, question: Question, body: str, *, case_resolution: bool = False) -> Answer:
     """Add an answer (held for review when the safety checks say so) and announce it
     (AnswerPosted: links, mentions, first response, following, notifications, badges follow).
 
     Raises PermissionDenied on a question that takes no answers, FieldError for bad input,
-    RateLimited when the author posts too fast.
+    RateLimited when the author posts too fast. ``case_resolution``: the public summary of a
+    private case (said in the event, so the agent's own answer draft is not taken for it).
     """
     with stage("rules"):
         require(author, "answer", question, "This question no longer takes answers.")
@@ -39,7 +40,8 @@ def post_answer(author: User, question: Question, body: str) -> Answer:
     db.session.flush()
     with stage("subscribers"):
         publish(AnswerPosted(question_id=question.id, answer_id=answer.id, author_id=author.id,
-                             published=verdict == "publish", body=Body.of("answer", answer.id, author.id, rendered)))
+                             published=verdict == "publish", body=Body.of("answer", answer.id, author.id, rendered),
+                             case_resolution=case_resolution))
     return answer
 
 

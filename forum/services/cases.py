@@ -206,7 +206,7 @@ def resolve_case(actor: User, case: SupportCase, summary: str, *, confirm: bool 
     if pending is not None and not confirm:
         raise ReplyPending(pending)
     with notifications.coalesced():
-        answer = post_answer(actor, question, summary)
+        answer = post_answer(actor, question, summary, case_resolution=True)
         if not answer.is_visible:
             raise InvalidState("The resolution was held for review; it must be public. Ask a moderator.")
         set_official(actor, answer, True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..models import CannedReply, CaseEvent, Question, SupportCase, Tag, User
+from ..models import CannedReply, CaseEvent, Draft, Question, SupportCase, Tag, User
 from . import badges
 from .canned import all_replies
 from .cases import pending_reply, reopen_until, timeline
 from .curation import pinned_questions
+from .drafts import drafts_for
 from .following import follows_tag
 from .moderation import UserTools, user_tools
 from .pagination import Page
@@ -60,6 +61,7 @@ class CasePage:
     canned_replies: list[CannedReply]  # staff: the reply picker's library
     pending_reply: CaseEvent | None  # the customer's message no staff message answered yet
     reopen_until: datetime | None  # a resolved case: the customer's reply reopens it until then
+    drafts: dict[str, Draft]  # the viewer's unsent message ("case:<id>") and summary ("resolve:<id>")
 
 
 def case_page(case: SupportCase, viewer: User | None) -> CasePage:
@@ -70,5 +72,6 @@ def case_page(case: SupportCase, viewer: User | None) -> CasePage:
         replies = all_replies(viewer)
     events = timeline(case)
     return CasePage(case=case, events=events, canned_replies=replies, pending_reply=pending_reply(case, events),
-                    reopen_until=reopen_until(case))
+                    reopen_until=reopen_until(case),
+                    drafts=drafts_for(viewer, [f"case:{case.id}", f"resolve:{case.id}"]))
 

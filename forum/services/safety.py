@@ -12,12 +12,17 @@ is absolute (``[x](ftp://…)``, ``[x](//host)``); relative links into the forum
 (``[guide](/articles/x)``) are not held.
 
 Rate limits count the author's posts of the same kind created in the last
-``POST_RATE_WINDOW_MINUTES`` (deleted and hidden ones included) straight from the database,
+``POST_RATE_WINDOW_MINUTES`` (deleted and hidden ones included, except those still held for
+review) straight from the database,
 so they hold across processes and hosts without Redis. The count is exact under concurrency:
 before counting, the posting transaction takes a lock per author (``lock_author``) that it
 holds until it commits, so the posts of one author are counted one after another and 20 sent
-at once with a limit of 10 store exactly 10. Posts held for review count too: otherwise
-a spammer whose every post is held could fill the moderators' queue without limit.
+at once with a limit of 10 store exactly 10. Posts still held for review don't count: a new
+member whose link is waiting for a moderator is not slowed down by it. The review queue has a
+cap of its own instead: a member with ``REVIEW_MAX_PENDING_PER_MEMBER`` posts (of any kind)
+waiting for review can't send another post that would be held (RateLimited, the text kept),
+so a spammer whose every post is held cannot fill the moderators' queue. Posts that publish
+at once are not refused by it. Both counts are taken under the author's lock.
 
 Watched words match case-insensitively, as whole words or phrases (``"free money"`` matches
 "FREE  money!" but not "freemoney"). "block" refuses the post with a FieldError on the body;
@@ -154,8 +159,9 @@ def check_rate(user: User, kind: str) -> None:
     model = KIND_MODELS[kind]
     now = utcnow()
     window = timedelta(minutes=minutes)
+    held = (model.hidden_at.is_not(None)) & (model.hidden_reason == "review")
     recent = list(db.session.scalars(
-        select(model.created_at).where(model.author_id == user.id, model.created_at > now - window)
+        select(model.created_at).where(model.author_id == user.id, model.created_at > now - window, ~held)
         .order_by(model.created_at.desc()).limit(limit)
     ))
     if len(recent) < limit:
@@ -171,12 +177,47 @@ def check_rate(user: User, kind: str) -> None:
     )
 
 
+def held_count(user: User) -> int:
+    """How many of ``user``'s questions, answers and comments wait for a moderator."""
+    total = 0
+    for model in KIND_MODELS.values():
+        total += db.session.scalar(
+            select(func.count()).select_from(model)
+            .where(model.author_id == user.id, model.hidden_at.is_not(None), model.hidden_reason == "review")) or 0
+    return total
+
+
+def check_review_cap(user: User) -> None:
+    """Raise RateLimited when ``user`` already has REVIEW_MAX_PENDING_PER_MEMBER posts held for
+    review (a post that would be held too can't be sent until a moderator gets to them).
+
+    Takes the author's lock first (``lock_author``), so two held posts sent at once are counted
+    one after the other.
+    """
+    cap = int(current_app.config.get("REVIEW_MAX_PENDING_PER_MEMBER", 0) or 0)
+    if cap <= 0 or user.is_staff:
+        return
+    lock_author(user.id)
+    waiting = held_count(user)
+    if waiting < cap:
+        return
+    hours = int(current_app.config["REVIEW_USUAL_WAIT_HOURS"])
+    raise RateLimited(
+        f"You already have {_plural(waiting, 'post')} waiting for a moderator, the most a member can have. "
+        f"This one would wait for review too, so it can't be sent until they're reviewed "
+        f"(usually within {_plural(hours, 'hour')}). Your text is kept here; posts without links to other "
+        f"sites are not held.",
+        retry_after=hours * 3600,
+    )
+
+
 def check_new_post(author: User, text: str, *, kind: str) -> Verdict:
     """Decide what happens to a new post of ``kind`` ("question", "answer", "comment").
 
     Returns "publish", or "review" to hold it hidden in the review queue.
-    Raises RateLimited (429) when the author posts faster than their role allows, and
-    FieldError("body") when a watched "block" word appears, so the text stays in the form.
+    Raises RateLimited (429) when the author posts faster than their role allows, or when the
+    post would be held while the author already has REVIEW_MAX_PENDING_PER_MEMBER held posts;
+    and FieldError("body") when a watched "block" word appears, so the text stays in the form.
     """
     if kind not in KIND_MODELS:
         raise ValueError(f"unknown post kind {kind!r}")
@@ -191,6 +232,8 @@ def check_new_post(author: User, text: str, *, kind: str) -> Verdict:
         verdict = "review"
     elif current_app.config["NEW_MEMBER_LINK_REVIEW"] and has_link(text) and is_new_member(author):
         verdict = "review"
+    if verdict == "review":
+        check_review_cap(author)
     return verdict
 
 

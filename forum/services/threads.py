@@ -11,10 +11,11 @@ from datetime import datetime
 from flask import current_app
 
 from ..markup import excerpt
-from ..models import Answer, Article, CannedReply, Comment, Question, QuestionTriage, SupportCase, User
+from ..models import Answer, Article, CannedReply, Comment, Draft, Question, QuestionTriage, SupportCase, User
 from .articles import article_for_question
 from .canned import all_replies
 from .cases import case_for_question
+from .drafts import drafts_for, thread_keys
 from .following import follows_question
 from .links import PageLinks, thread_links
 from .permissions import can
@@ -48,6 +49,7 @@ class ThreadPage:
     following: bool  # whether the viewer follows the question
     solved_too: bool  # whether the viewer said "This solved my problem too"
     canned_replies: list[CannedReply]  # staff composing an answer: the reply picker's library
+    drafts: dict[str, Draft]  # the viewer's unsent answer and comments here, by composer key
 
 
 def related_questions(viewer: User | None, question: Question) -> list[RelatedLink]:
@@ -94,4 +96,5 @@ def thread_page(question_id: int, viewer: User | None) -> ThreadPage:
         following=can(viewer, "follow", question) and follows_question(viewer, question),
         solved_too=has_marked(viewer, question.id),
         canned_replies=all_replies(viewer) if staff and viewer is not None and can(viewer, "answer", question) else [],
+        drafts=drafts_for(viewer, thread_keys(question, answers)),
     )

@@ -13,6 +13,7 @@ from . import (
     cases,  # support desk: private cases
     comments,
     curation,
+    drafts,  # composers' drafts: autosave and discard
     help,  # privileges page
     links,  # composer helpers: link picker, @username suggestions
     main,
@@ -33,7 +34,7 @@ from .formglue import guard_reads
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
                      votes, help, suggestions, links, support, cases, notifications, badges, account, sso,
-                     uploads)
+                     uploads, drafts)
 
 
 def init_app(app: Flask) -> None:

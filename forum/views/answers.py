@@ -13,6 +13,7 @@ from ..services.errors import RateLimited
 from ..services.membership import held_message
 from ..services.posts import revisions_of
 from ..services.questions import get_question
+from .drafts import posted
 from .formglue import NOT_SAVED, form_status, save, too_fast, writes
 from .history import revision_diffs
 from .questions import SUGGESTED, question_url, render_thread
@@ -36,6 +37,7 @@ def create(question_id: int) -> ResponseReturnValue:
         except RateLimited as exc:  # the answer typed comes back with the wait
             return too_fast(form, exc, lambda: render_thread(question, answer_form=form))
         if answer is not NOT_SAVED:
+            posted(f"answer:{question.id}")
             if answer.awaits_review:
                 flash(held_message("answer"), "warning")
             else:

@@ -12,6 +12,7 @@ from ..services.errors import ServiceError
 from ..services.pages import case_page
 from ..services.pagination import clamp_page
 from ..services.questions import get_question
+from .drafts import posted
 from .formglue import NOT_SAVED, flashed, save, show_error, writes
 from .questions import question_url
 from .support import composer_form
@@ -47,13 +48,23 @@ def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = Non
                 status: int = 200) -> tuple[str, int]:
     """The case page; ``confirm_reply``: the resolve form comes back asking to confirm over it."""
     data = case_page(case, current_user)
+    if message_form is None:
+        message_form = composer_form(case.question, CaseMessageForm)
+        draft = data.drafts.get(f"case:{case.id}")
+        if draft is not None and not message_form.body.data:  # the message they were typing
+            message_form.body.data = draft.body
+    if resolve_form is None:
+        resolve_form = ResolveForm(formdata=None)
+        draft = data.drafts.get(f"resolve:{case.id}")
+        if draft is not None:
+            resolve_form.summary.data = draft.body
     return render_template(
         "cases/show.html", case=case, events=data.events, canned_replies=data.canned_replies,
         statuses=svc.STATUS_LABELS, pending_reply=data.pending_reply, reopen_until=data.reopen_until,
         confirm_reply=confirm_reply,
-        message_form=message_form or composer_form(case.question, CaseMessageForm),
+        drafts=data.drafts, message_form=message_form,
         status_form=CaseStatusForm(formdata=None, status=case.status),
-        resolve_form=resolve_form or ResolveForm(formdata=None),
+        resolve_form=resolve_form,
     ), status
 
 
@@ -70,6 +81,7 @@ def message(case_id: int) -> ResponseReturnValue:
     case = svc.get_case(case_id, current_user)
     form = CaseMessageForm()
     if form.validate_on_submit() and save(form, lambda: svc.add_message(current_user, case, form.body.data)) is not NOT_SAVED:
+        posted(f"case:{case.id}")
         return redirect(url_for("cases.show", case_id=case.id, _anchor="timeline-end"))
     form.prefill_note = ""
     return render_case(case, message_form=form, status=400)
@@ -106,6 +118,7 @@ def resolve(case_id: int) -> ResponseReturnValue:
         answer = save(form, lambda: svc.resolve_case(current_user, case, form.summary.data, confirm=form.confirm.data),
                       refused=refused)
         if answer is not NOT_SAVED:
+            posted(f"resolve:{case.id}")
             flash("Case resolved. The summary is posted and accepted on the question as the official answer.",
                   "success")
             return redirect(url_for("cases.show", case_id=case.id))

@@ -13,6 +13,7 @@ from ..services.errors import RateLimited
 from ..services.membership import held_message
 from ..services.permissions import require
 from ..services.questions import get_question
+from .drafts import posted
 from .formglue import NOT_SAVED, form_status, save, too_fast, writes
 from .questions import question_url, render_thread
 
@@ -31,6 +32,7 @@ def _create(question: Question, target: Question | Answer) -> ResponseReturnValu
         except RateLimited as exc:  # the comment typed comes back with the wait
             return too_fast(form, exc, lambda: render_thread(question, comment_forms={_comment_key(target): form}))
         if comment is not NOT_SAVED:
+            posted(f"comment:{'q' if isinstance(target, Question) else 'a'}{target.id}")
             if comment.awaits_review:
                 flash(held_message("comment"), "warning")
             return redirect(question_url(question, _anchor=f"comment-{comment.id}"))

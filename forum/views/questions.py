@@ -9,7 +9,7 @@ from ..forms import AnswerForm, CommentForm, QuestionForm
 from ..forms.support import triage_form_for
 from ..models import Question
 from ..ratelimit import limited
-from ..services import editing, suggestions
+from ..services import drafts, editing, suggestions
 from ..services import links as links_svc
 from ..services import questions as svc
 from ..services.announcements import active as active_announcements
@@ -20,6 +20,7 @@ from ..services.pagination import clamp_page
 from ..services.posts import revisions_of
 from ..services.threads import thread_page
 from ..templating import question_url
+from .drafts import posted
 from .formglue import NOT_SAVED, check_rest, form_status, save, too_fast, writes
 from .history import revision_diffs
 from .support import composer_form
@@ -43,8 +44,12 @@ def index() -> ResponseReturnValue:
 @writes
 def ask() -> ResponseReturnValue:
     form = QuestionForm()
-    if request.method == "GET" and request.args.get("title"):
-        form.title.data = request.args["title"][:current_app.config["TITLE_MAX_LENGTH"]]
+    draft = drafts.draft_for(current_user, "ask")
+    if request.method == "GET":
+        if draft is not None:  # the question they were typing, without JavaScript too
+            form.title.data, form.body.data, form.tags.data = draft.title, draft.body, draft.tags
+        if request.args.get("title") and not form.title.data:
+            form.title.data = request.args["title"][:current_app.config["TITLE_MAX_LENGTH"]]
     if form.validate_on_submit():
         try:
             question = save(form, lambda: svc.ask_question(
@@ -52,8 +57,9 @@ def ask() -> ResponseReturnValue:
         except RateLimited as exc:  # posting too fast: the question typed comes back with the wait
             return too_fast(form, exc, lambda: render_template(
                 "questions/ask.html", form=form, announcements=active_announcements(),
-                links_held=links_held(current_user)))
+                links_held=links_held(current_user), draft=draft))
         if question is not NOT_SAVED:
+            posted("ask")
             if question.awaits_review:
                 flash(held_message("question"), "warning")
             else:
@@ -63,7 +69,7 @@ def ask() -> ResponseReturnValue:
         check_rest(form, lambda: svc.check_question_input(
             svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or "")))
     return render_template("questions/ask.html", form=form, announcements=active_announcements(),
-                           links_held=links_held(current_user)), form_status(form)
+                           links_held=links_held(current_user), draft=draft), form_status(form)
 
 
 @bp.route("/questions/<int:question_id>")
@@ -86,11 +92,16 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
     # Building a form puts a CSRF token in the visitor's session. Anonymous visitors may not
     # post here, and their page is shared through the page cache (forum/pagecache/): no forms.
     signed_in = current_user.is_authenticated
+    if answer_form is None and signed_in:
+        answer_form = composer_form(question)
+        draft = thread.drafts.get(f"answer:{question.id}")
+        if draft is not None and not answer_form.body.data:  # the answer they were typing
+            answer_form.body.data = draft.body
     return render_template(
         "questions/show.html",
         thread=thread,
         question=thread.question,
-        answer_form=answer_form or (composer_form(question) if signed_in else None),
+        answer_form=answer_form,
         comment_forms=comment_forms or {},
         triage_form=triage_form_for(panel.triage) if panel else None,
         may_be_held=signed_in and may_be_held(current_user),

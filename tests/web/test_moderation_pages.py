@@ -277,12 +277,13 @@ def test_profile_notes_are_only_for_moderators(client, auth, make_user, world) -
 # --- posting rules over HTTP -----------------------------------------------------------------
 
 
-def test_rate_limited_posting_answers_429_with_the_message(client, auth, make_user) -> None:
+def test_rate_limited_posting_answers_429_with_the_message(app, client, auth, make_user) -> None:
+    app.config["NEW_MEMBER_POSTS"] = 100  # stays a new member after three published questions
     make_user("fresh")
     auth.login("fresh")
     for i in range(3):
-        r = auth.post("/questions/ask", {"title": f"Spammy question number {i}", "tags": "setup",
-                                         "body": "Buy now at https://cheap.example/hub please"})
+        r = auth.post("/questions/ask", {"title": f"Plain question number {i}", "tags": "setup",
+                                         "body": "The hub blinks orange after the update, again."})
         assert r.status_code == 302
     r = auth.post("/questions/ask", {"title": "One more question today", "tags": "setup",
                                      "body": "The hub blinks orange after the update."})
@@ -290,6 +291,22 @@ def test_rate_limited_posting_answers_429_with_the_message(client, auth, make_us
     assert r.status_code == 429
     assert "at most 3 questions per 10 minutes for new members. Try again in 10 minutes." in html
     assert 'class="site-header"' in html  # the error page is in the layout
+
+
+def test_held_posts_are_capped_instead_of_rate_limited(client, auth, make_user) -> None:
+    make_user("fresh")
+    auth.login("fresh")
+    for i in range(3):
+        r = auth.post("/questions/ask", {"title": f"Spammy question number {i}", "tags": "setup",
+                                         "body": "Buy now at https://cheap.example/hub please"})
+        assert r.status_code == 302
+    r = auth.post("/questions/ask", {"title": "Yet another spammy question", "tags": "setup",
+                                     "body": "Buy now at https://cheap.example/hub please"})
+    assert r.status_code == 429
+    assert "You already have 3 posts waiting for a moderator" in r.get_data(as_text=True).replace("&#39;", "'")
+    # Held posts don't count toward the rate limit: a post without links still goes in.
+    assert auth.post("/questions/ask", {"title": "One more question today", "tags": "setup",
+                                        "body": "The hub blinks orange after the update."}).status_code == 302
 
 
 def test_new_members_link_waits_for_review_then_is_approved(client, auth, make_user) -> None:
