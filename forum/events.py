@@ -392,6 +392,16 @@ class BadgeAwarded(Event):
     announce: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TagEdited(Event):
+    """Staff changed a tag's description (its wiki): the tag page, the tags index and every
+    list that shows the excerpt are stale."""
+
+    name: ClassVar[str] = "tag_edited"
+    tag_id: int
+    actor_id: int
+
+
 # ---------------------------------------------------------------- the dispatcher
 
 E = TypeVar("E", bound=Event)

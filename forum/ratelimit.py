@@ -60,6 +60,7 @@ LIMITS: dict[str, str] = {
     "preview": "The preview is updating too often.",
     "search": "You're searching faster than we can answer.",
     "similar": "Too many lookups of similar questions.",
+    "tag_suggestions": "Too many tag lookups.",
 }
 SCOPES = ("PER_IP", "PER_ACCOUNT")
 ATTRIBUTE = "_forum_rate_limit"
