@@ -127,6 +127,10 @@ class Config:
     PRIVILEGE_EDIT_OTHERS = 2000
     # Reviewing needs the same trust as editing directly: approving applies the edit.
     PRIVILEGE_REVIEW_EDITS = 2000
+    # Creating a tag nobody used before (docs/tags.md); below it, members pick existing tags.
+    PRIVILEGE_CREATE_TAG = 300
+    TAG_WIKI_MAX_LENGTH = 5000  # a tag's description, Markdown, edited by staff
+    TAG_SUGGESTIONS_MAX = 8  # tags /tag-suggestions answers per prefix
     # Linked threads and mentions (forum/services/links.py). Full URLs on SITE_URL's host, or
     # on any host in LINK_HOSTS (comma-separated "host[:port]"), count as links to this site.
     SITE_URL = "http://127.0.0.1:5000"
@@ -214,6 +218,8 @@ class Config:
     RATE_LIMIT_SEARCH_PER_ACCOUNT = "60 per minute; 1000 per hour"
     RATE_LIMIT_SIMILAR_PER_IP = "120 per minute"
     RATE_LIMIT_SIMILAR_PER_ACCOUNT = "60 per minute"
+    RATE_LIMIT_TAG_SUGGESTIONS_PER_IP = "300 per minute"  # the tag box asks once per word typed
+    RATE_LIMIT_TAG_SUGGESTIONS_PER_ACCOUNT = "180 per minute"
     # Account mail (forum/services/account_mail.py, verification.py, password_reset.py). A reset
     # link works once and for PASSWORD_RESET_MAX_AGE seconds; a confirmation link for
     # EMAIL_VERIFY_MAX_AGE seconds. Requests for either are counted like sign-in failures (same
@@ -294,6 +300,9 @@ class TestingConfig(Config):
     PRIVILEGE_UPVOTE = 1
     PRIVILEGE_COMMENT_EVERYWHERE = 1
     PRIVILEGE_DOWNVOTE = 1
+    # Most tests tag questions with names nobody used before; tests/services/test_tags.py
+    # and tests/web/test_tags_pages.py put the production threshold back.
+    PRIVILEGE_CREATE_TAG = 1
     # Mails from ordinary tests go to a scratch folder, not the checkout's instance/.
     MAIL_DIR = os.path.join(tempfile.gettempdir(), "forum-test-mail")
     # Pages from the cache would hide what most tests check; tests/web/test_page_cache.py turns it on.

@@ -417,6 +417,15 @@ class SolvedTooChanged(Event):
     credited_id: int | None
 
 
+class TagEdited(Event):
+    """Staff changed a tag's description (its wiki): the tag page, the tags index and every
+    list that shows the excerpt are stale."""
+
+    name: ClassVar[str] = "tag_edited"
+    tag_id: int
+    actor_id: int
+
+
 # ---------------------------------------------------------------- the dispatcher
 
 E = TypeVar("E", bound=Event)

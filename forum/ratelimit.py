@@ -62,6 +62,7 @@ LIMITS: dict[str, str] = {
     "similar": "Too many lookups of similar questions.",
     "upload": "You're adding images faster than we accept them.",
     "drafts": "Your draft is being saved too often; it is kept in this browser meanwhile.",
+    "tag_suggestions": "Too many tag lookups.",
 }
 SCOPES = ("PER_IP", "PER_ACCOUNT")
 ATTRIBUTE = "_forum_rate_limit"

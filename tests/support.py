@@ -72,11 +72,16 @@ class Auth:
 HUB_BODY = "After the firmware update the hub blinks orange and the app cannot find it."
 
 
-def production_privileges(app: Any) -> None:
-    """Put the production PRIVILEGE_* thresholds back (TestingConfig lowers some to 1)."""
+def production_privileges(app: Any, *, create_tag: bool = False) -> None:
+    """Put the production PRIVILEGE_* thresholds back (TestingConfig lowers some to 1).
+
+    Creating tags stays at the test value unless ``create_tag``: fixtures ask questions with
+    new tags from fresh accounts (tests/services/test_tags.py checks that threshold).
+    """
     from config import Config
 
-    app.config.update({k: getattr(Config, k) for k in dir(Config) if k.startswith("PRIVILEGE_")})
+    keys = [k for k in dir(Config) if k.startswith("PRIVILEGE_") and (create_tag or k != "PRIVILEGE_CREATE_TAG")]
+    app.config.update({k: getattr(Config, k) for k in keys})
 
 
 def set_reputation(user: Any, reputation: int) -> Any:

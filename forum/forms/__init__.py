@@ -41,8 +41,15 @@ class QuestionForm(FlaskForm):
     body = TextAreaField("Details", validators=[InputRequired(), max_length_from("BODY_MAX_LENGTH")],
                          description="Markdown: **bold**, `code`, ``` fenced blocks ```, lists, links.")
     tags = StringField("Tags", validators=[InputRequired(), Length(max=250)],
-                       description="1-5 tags separated by spaces or commas, e.g. setup wifi")
+                       description="1-5 tags separated by spaces; join the words of one tag with hyphens, "
+                                   "e.g. hub-offline wifi. Pick from the suggestions as you type.")
     summary = StringField("Edit summary", validators=[Length(max=200)])
+
+
+class TagWikiForm(FlaskForm):
+    wiki = TextAreaField("Description", validators=[max_length_from("TAG_WIKI_MAX_LENGTH")],
+                         description="Markdown. What the tag is for and when to use it; the first sentences "
+                                     "are shown in the tag list and the suggestions while people type tags.")
 
 
 class AnswerForm(FlaskForm):

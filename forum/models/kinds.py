@@ -22,7 +22,7 @@ Action = Literal[
     "see_deleted", "set_role",
     # Curation: staff
     "accept", "mark_official", "close", "reopen", "lock", "unlock", "pin", "unpin",
-    "write_article", "edit_article", "promote_to_article", "rate_article", "announce",
+    "write_article", "edit_article", "promote_to_article", "rate_article", "announce", "create_tag", "edit_tag",
     # Notifications and mail
     "follow", "manage_mail",
     # Moderation

@@ -28,10 +28,20 @@ question_tags = Table(
 
 class Tag(Model):
     __tablename__ = "tags"
+    # Prefix lookups for the tag suggestions (``name LIKE 'hub%'``): on PostgreSQL the unique
+    # index uses the database collation, which LIKE cannot use; text_pattern_ops compares
+    # byte-wise, so a prefix is one index range (services/tags.py, suggest_tags).
+    __table_args__ = (Index("ix_tags_name_prefix", "name", postgresql_ops={"name": "text_pattern_ops"}),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(35), unique=True)
+    # Plain-text excerpt of the wiki (shown in lists and suggestions); kept by services/tags.py.
     description: Mapped[str] = mapped_column(Text, default="")
+    # What the tag is for, in Markdown, written by staff (/tags/<name>/edit), and its HTML as
+    # rendered by forum/markup when it was saved.
+    wiki: Mapped[str] = mapped_column(Text, default="", server_default="")
+    wiki_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    wiki_edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # Visible (not deleted) questions carrying the tag; moved with atomic UPDATEs.
     question_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from sqlalchemy import Delete, Insert, TextClause, Update, event, inspect, selec
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..database import after_real_commit
-from ..events import ArticleChanged, Event
+from ..events import ArticleChanged, Event, TagEdited
 from ..extensions import db
 from .keys import (
     ARTICLES,
@@ -32,7 +32,8 @@ def note(session: Session, keys: Iterable[str] | None) -> None:
 
 
 def on_event(event: Event) -> None:
-    """Subscriber of every domain event: its question's page and the lists, or its article."""
+    """Subscriber of every domain event: its question's page and the lists, its article, or its
+    tag (TagEdited: the tag page and the lists)."""
     if not cache_enabled():
         return
     keys: set[str] = set()
@@ -40,6 +41,8 @@ def on_event(event: Event) -> None:
         keys |= {f"questions:{event.question_id}", LISTS}
     if isinstance(event, ArticleChanged):
         keys |= {f"articles:{event.article_id}", ARTICLES}
+    if isinstance(event, TagEdited):
+        keys |= {f"tags:{event.tag_id}", LISTS}
     if keys:
         note(db.session(), keys)
 

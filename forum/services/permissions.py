@@ -254,6 +254,9 @@ RULES: dict[Action, Callable[[Any, Any], bool]] = {
     "promote_to_article": lambda user, obj: _staff(user) and obj.is_visible and obj.is_solved,
     "rate_article": lambda user, obj: _signed_in(user) and obj.is_published,
     "announce": lambda user, obj: _staff(user),
+    # Tags: a tag nobody used yet needs the privilege (questions.check_new_tags); staff describe tags.
+    "create_tag": lambda user, obj: _signed_in(user) and has_privilege(user, "create_tag"),
+    "edit_tag": lambda user, obj: _staff(user),
     # Notifications: any member follows a tag, or a question they can see.
     "follow": lambda user, obj: _signed_in(user) and (isinstance(obj, Tag) or _can_view(user, obj)),
     "manage_mail": lambda user, obj: _signed_in(user) and user.role == Role.ADMIN,
@@ -288,6 +291,7 @@ PRIVILEGED: dict[Action, tuple[Callable[[Any, Any], bool], str]] = {
     "vote_up": (_can_vote, "upvote"),
     "vote_down": (_can_vote, "downvote"),
     "comment": (_may_comment_on, "comment_everywhere"),
+    "create_tag": (lambda user, obj: _signed_in(user), "create_tag"),
 }
 
 

@@ -46,6 +46,9 @@ PRIVILEGES: tuple[Privilege, ...] = (
     Privilege("review_edits", "Review suggested edits", "PRIVILEGE_REVIEW_EDITS",
               "Approve or reject the edits other members suggest, in the suggested-edits queue.",
               "Reviewing suggested edits"),
+    Privilege("create_tag", "Create tags", "PRIVILEGE_CREATE_TAG",
+              "Tag a question with a tag nobody has used yet. Before this, pick from the existing tags "
+              "the tag box suggests as you type.", "Creating new tags"),
 )
 BY_KEY = {p.key: p for p in PRIVILEGES}
 

@@ -19,6 +19,7 @@ from .errors import FieldError, InvalidState, NotFound, check_fields
 from .pagination import Page, paginate, paginate_bounded
 from .permissions import can, require
 from .posts import add_revision, check_body, move_tag_counts, set_body, touch_question, without_nul
+from .privileges import threshold
 from .safety import check_edited_post, check_new_post
 from .visibility import delete_post, hide_post, undelete_post
 
@@ -62,6 +63,35 @@ def parse_tags(raw: str) -> list[str]:
     if len(names) > cfg["TAGS_MAX"]:
         raise FieldError("tags", f"Use at most {cfg['TAGS_MAX']} tags.")
     return names
+
+
+def unknown_tags(names: list[str]) -> list[str]:
+    """The names among ``names`` that no tag has yet, in their order (one indexed query)."""
+    if not names:
+        return []
+    known = set(db.session.scalars(select(Tag.name).where(Tag.name.in_(names))))
+    return [n for n in names if n not in known]
+
+
+def check_new_tags(creator: User | None, names: list[str]) -> list[str]:
+    """``names`` unchanged when ``creator`` may use them all: existing tags, or new ones with the
+    ``create_tag`` privilege (staff always). ``None`` skips the check (the caller has none to judge).
+
+    Raises FieldError("tags") naming every unknown tag and the reputation needed, so the member
+    picks an existing tag instead of silently splitting the topic into new ones.
+    """
+    if creator is None or can(creator, "create_tag"):
+        return names
+    unknown = unknown_tags(names)
+    if not unknown:
+        return names
+    quoted = ", ".join(repr(n) for n in unknown)
+    what = f"{quoted} is not a tag yet" if len(unknown) == 1 else f"{quoted} are not tags yet"
+    message = (f"{what}; you need {threshold('create_tag'):,} reputation to create tags "
+               f"(you have {int(creator.reputation):,}) — pick an existing tag.")
+    if len(unknown) > 1:
+        message += f" Tags are separated by spaces: for one tag of several words use hyphens ({'-'.join(unknown[:2])})."
+    raise FieldError("tags", message)
 
 
 def _check_title(title: str) -> str:
@@ -110,7 +140,7 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     RateLimited when the author posts too fast.
     """
     require(author, "ask")
-    title, body, names = check_question_input(data)
+    title, body, names = check_question_input(data, creator=author)
     verdict = check_new_post(author, f"{title}\n{body}", kind="question")
     tags = tags_for(names)
     now = utcnow()
@@ -130,13 +160,14 @@ def ask_question(author: User, data: QuestionInput) -> Question:
     return question
 
 
-def check_question_input(data: QuestionInput) -> tuple[str, str, list[str]]:
+def check_question_input(data: QuestionInput, creator: User | None = None) -> tuple[str, str, list[str]]:
     """(title, body, tag names) cleaned and checked; raises FieldError (FieldErrors when several
-    fields are wrong: all of them are reported at once)."""
+    fields are wrong: all of them are reported at once). With ``creator``, tags that do not
+    exist yet need their ``create_tag`` privilege (check_new_tags)."""
     title, body, names = check_fields(
         lambda: _check_title(data.title),
         lambda: check_body(data.body, limit_key="BODY_MAX_LENGTH", minimum=20),
-        lambda: parse_tags(data.tags),
+        lambda: check_new_tags(creator, parse_tags(data.tags)),
     )
     return title, body, names
 
@@ -160,7 +191,7 @@ def apply_question_edit(author: User, question: Question, data: QuestionInput, s
     The caller checked who may do it: edit_question, or the approval of a suggested edit.
     Raises FieldError for bad input and InvalidState when nothing changed.
     """
-    title, body, names = check_question_input(data)
+    title, body, names = check_question_input(data, creator=checked_by or author)
     old_names = [t.name for t in question.tags]
     if title == question.title and body == question.body and names == old_names:
         raise InvalidState("Nothing changed.")

@@ -95,7 +95,7 @@ def suggest_question_edit(proposer: User, question: Question, data: QuestionInpu
     edit to this question is already pending.
     """
     require(proposer, "suggest_edit", question, "You can't suggest an edit to this question.")
-    title, body, names = check_question_input(data)
+    title, body, names = check_question_input(data, creator=proposer)
     if title == question.title and body == question.body and names == [t.name for t in question.tags]:
         raise InvalidState("Nothing changed.")
     return _create(proposer, question, title, body, " ".join(names), summary)

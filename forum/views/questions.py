@@ -5,18 +5,20 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..forms import AnswerForm, CommentForm, QuestionForm
+from ..forms import AnswerForm, CommentForm, QuestionForm, TagWikiForm
 from ..forms.support import triage_form_for
 from ..models import Question
 from ..ratelimit import limited
 from ..services import drafts, editing, suggestions
 from ..services import links as links_svc
 from ..services import questions as svc
+from ..services import tags as tags_svc
 from ..services.announcements import active as active_announcements
 from ..services.errors import RateLimited
 from ..services.membership import held_message, links_held, may_be_held
 from ..services.pages import tag_page
 from ..services.pagination import clamp_page
+from ..services.permissions import require
 from ..services.posts import revisions_of
 from ..services.threads import thread_page
 from ..templating import question_url
@@ -67,7 +69,7 @@ def ask() -> ResponseReturnValue:
             return redirect(question_url(question))
     else:
         check_rest(form, lambda: svc.check_question_input(
-            svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or "")))
+            svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or ""), creator=current_user))
     return render_template("questions/ask.html", form=form, announcements=active_announcements(),
                            links_held=links_held(current_user), draft=draft), form_status(form)
 
@@ -125,7 +127,7 @@ def edit(question_id: int) -> ResponseReturnValue:
             return redirect(question_url(question))
     else:
         check_rest(form, lambda: svc.check_question_input(
-            svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or "")))
+            svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or ""), creator=current_user))
     return render_template("questions/edit.html", form=form, question=question,
                            suggest=mode is editing.EditMode.SUGGEST,
                            pending=suggestions.pending_for(question) if mode is editing.EditMode.SUGGEST else None),\
@@ -176,6 +178,40 @@ def tag(name: str) -> ResponseReturnValue:
     data = tag_page(name, tab, clamp_page(request.args.get("page")), current_user)
     return render_template("questions/index.html", page=data.questions, tab=tab, tabs=svc.TABS, tag=data.tag,
                            pinned=data.pinned, following_tag=data.following)
+
+
+@bp.route("/tags/<name>/edit", methods=["GET", "POST"])
+@login_required
+@writes
+def edit_tag(name: str) -> ResponseReturnValue:
+    """Staff write what a tag is for (Markdown), shown on its page, the tags index and in suggestions."""
+    tag = svc.get_tag(name)
+    require(current_user, "edit_tag", tag)
+    form = TagWikiForm(obj=tag if request.method == "GET" else None)
+    if form.validate_on_submit():
+        saved = save(form, lambda: tags_svc.edit_tag_wiki(current_user, tag, form.wiki.data or ""))
+        if saved is not NOT_SAVED:
+            flash(f"The description of {tag.name} is saved.", "success")
+            return redirect(url_for("questions.tag", name=tag.name))
+    return render_template("questions/tag_edit.html", form=form, tag=tag), form_status(form)
+
+
+@bp.route("/tag-suggestions")
+@limited("tag_suggestions", staff_exempt=True, json=True)
+def tag_suggestions() -> ResponseReturnValue:
+    """Existing tags starting with ``q`` as JSON, for the tag box (static/js/tags.js).
+
+    The same for every visitor, so browsers may keep an answer a minute (a description edited
+    meanwhile shows on the next minute's lookups).
+    """
+    found = tags_svc.suggest_tags(request.args.get("q", ""))
+    response = jsonify(
+        query=tags_svc.normalise_prefix(request.args.get("q", "")),
+        tags=[{"name": t.name, "excerpt": t.excerpt, "count": t.count,
+               "url": url_for("questions.tag", name=t.name)} for t in found],
+    )
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
 
 
 @bp.route("/preview", methods=["POST"])

@@ -243,6 +243,10 @@
     });
   }
 
+  // Shared with static/js/tags.js (the tag box), which runs after this file.
+  window.Forum.Listbox = Listbox;
+  window.Forum.newListbox = newList;
+
   document.querySelectorAll("[data-composer]").forEach(function (container) {
     var textarea = container.querySelector("textarea");
     if (!textarea) { return; }

@@ -9,7 +9,7 @@ from forum.services import answers, comments, questions, suggestions, votes
 from forum.services.errors import PermissionDenied
 from forum.services.permissions import can
 from forum.services.privileges import PrivilegeRequired, has_privilege, ladder
-from tests.support import set_reputation
+from tests.support import production_privileges, set_reputation
 
 pytestmark = pytest.mark.usefixtures("production_thresholds")
 
@@ -140,7 +140,8 @@ def test_anonymous_visitors_have_no_privilege(thread) -> None:
     assert ladder(None).next is None and ladder(None).reputation is None
 
 
-def test_the_ladder_shows_the_next_privilege_and_how_far_it_is(make_user) -> None:
+def test_the_ladder_shows_the_next_privilege_and_how_far_it_is(app, make_user) -> None:
+    production_privileges(app, create_tag=True)
     member = set_reputation(make_user(), 40)
     result = ladder(member)
     assert [r.threshold for r in result.rows] == sorted(r.threshold for r in result.rows)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Question, SuggestedEdit, User
-from tests.support import HUB_BODY, set_reputation
+from tests.support import HUB_BODY, production_privileges, set_reputation
 
 pytestmark = pytest.mark.usefixtures("production_thresholds")
 
@@ -92,6 +92,7 @@ def test_privileges_page_for_anonymous_visitors(client, thread) -> None:
 
 
 def test_privileges_page_for_a_new_member_shows_progress_and_the_new_member_limits(app, client, auth, make_user) -> None:
+    production_privileges(app, create_tag=True)
     app.config.update(POST_RATE_NEW_MEMBER_QUESTIONS=7, NEW_MEMBER_LINK_REVIEW=True, POST_RATE_LIMITS_ENABLED=True)
     make_user("fresh")
     auth.login("fresh")
@@ -116,17 +117,18 @@ def test_new_member_limits_lift_at_the_documented_reputation(app, client, auth, 
     assert q2.is_visible
 
 
-def test_privileges_page_for_a_2000_member_and_for_staff(client, auth, make_user) -> None:
+def test_privileges_page_for_a_2000_member_and_for_staff(app, client, auth, make_user) -> None:
+    production_privileges(app, create_tag=True)
     set_reputation(make_user("veteran"), 2000)
     auth.login("veteran")
     text = _text(client.get("/help/privileges").get_data(as_text=True))
-    assert text.count("✓ you have this") == 5 and "You have every privilege" in text
+    assert text.count("✓ you have this") == 6 and "You have every privilege" in text
     assert "These limits no longer apply to you" in text
     auth.logout()
     make_user("sam", role="agent")
     auth.login("sam")
     text = _text(client.get("/help/privileges").get_data(as_text=True))
-    assert text.count("✓ staff") == 5 and "you have this" not in text and "Staff you have every privilege" in text
+    assert text.count("✓ staff") == 6 and "you have this" not in text and "Staff you have every privilege" in text
 
 
 # ---------------------------------------------------------------- suggested edits
