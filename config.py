@@ -237,6 +237,13 @@ class Config:
     PAGE_CACHE_TTL = 300
     PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024  # about 1,600 question pages; counts towards each worker's RSS
     PAGE_CACHE_PREFIX = "forum:pagecache:"
+    # --- admin ---
+    # The footer's line after the site name ("": "customers helping customers, with the
+    # COMPANY_NAME support team"); admins may change it at /admin/settings, like the other
+    # settings listed in forum/services/site_settings.py (docs/admin.md). Each process reloads
+    # changed settings at most this often, so every host has a change within it.
+    SITE_TAGLINE = ""
+    SITE_SETTINGS_REFRESH_SECONDS = 5.0
 
 
 class DevelopmentConfig(Config):

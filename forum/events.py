@@ -392,6 +392,29 @@ class BadgeAwarded(Event):
     announce: bool
 
 
+# --- admin ---
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteSettingChanged(Event):
+    """An admin changed a run-time site setting (services/site_settings.py); ``on_pages``: the
+    setting shows on pages, so cached anonymous pages holding the old value must go."""
+
+    name: ClassVar[str] = "site_setting_changed"
+    key: str
+    actor_id: int
+    on_pages: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleChanged(Event):
+    """An admin (``actor_id`` None: the command line) changed a member's role."""
+
+    name: ClassVar[str] = "role_changed"
+    user_id: int
+    actor_id: int | None
+    old: str
+    new: str
+
+
 # ---------------------------------------------------------------- the dispatcher
 
 E = TypeVar("E", bound=Event)

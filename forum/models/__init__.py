@@ -27,6 +27,7 @@ from .pagecache import PageCacheGeneration
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .related import RelatedQuestion
 from .reputation import ReputationEvent, Vote
+from .site_setting import SiteSetting
 from .suggestion import SUGGESTION_STATES, SuggestedEdit
 from .support import (
     CASE_STATUSES,
@@ -50,4 +51,5 @@ __all__ = [
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
     "SupportAlert", "SupportCase", "PageCacheGeneration", "UserSession",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
+    "SiteSetting",
 ]

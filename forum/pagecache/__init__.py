@@ -48,6 +48,7 @@ from sqlalchemy.orm import Mapper
 
 from ..extensions import db
 from ..models import Announcement
+from ..services import site_settings
 from . import writes
 from .keys import BANNERS, ENDPOINT_KEYS, GLOBAL, HEADER, IRRELEVANT, SEQ, keys_for_row
 from .store import DbGenerations, PageCache, current_cache
@@ -70,7 +71,11 @@ def _cache_key() -> str | None:
     query = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
     # Banners an anonymous visitor dismissed live in their session: one variant per set.
     dismissed = ",".join(str(i) for i in sorted(session.get("dismissed", [])))
-    return f"{request.host}{request.path}?{query}|d={dismissed}"
+    key = f"{request.host}{request.path}?{query}|d={dismissed}"
+    # Pages rendered with other stored site settings (the tagline) are other pages: a process
+    # that has not reloaded a change yet neither serves nor stores under the new values' key.
+    version = site_settings.pages_version()
+    return f"{key}|s={version}" if version else key
 
 
 def page_cache_shared() -> bool:

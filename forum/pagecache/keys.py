@@ -28,6 +28,7 @@ IRRELEVANT = frozenset({
     "flags", "moderation_log", "user_notes", "watched_words", "post_mentions", "support_playbooks",
     "support_on_duty", "support_alerts", "canned_replies", "case_events", "support_cases", "suggested_edits",
     "revisions", "question_triage", "user_identities", "user_sessions",
+    "site_settings",  # a setting shown on pages bumps ``global`` through SiteSettingChanged
 })
 
 # Columns a row's keys are computed from (selected before an UPDATE or DELETE runs).
