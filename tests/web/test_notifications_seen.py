@@ -9,6 +9,7 @@ from forum.extensions import db
 from forum.models import Notification
 from forum.services import cases, notifications
 from tests.web.test_notifications_pages import bell
+from tests.web.test_page_cache import cached  # noqa: F401 - the page cache fixture
 
 
 def unread_urls(user) -> list[str]:
@@ -108,10 +109,11 @@ def test_the_list_shows_new_and_earlier_apart_and_reading_it_marks_nothing(clien
     assert bell(client.get("/notifications").get_data(as_text=True)) == "2"  # the list marked nothing
 
 
-def test_signed_in_thread_pages_are_not_page_cached(app, client, auth, make_user, make_question) -> None:
-    app.config["PAGE_CACHE_ENABLED"] = True
+def test_signed_in_thread_pages_are_not_page_cached(cached, client, auth, make_user, make_question) -> None:
     make_user("cached_reader")
     q = make_question()
+    client.get(f"/questions/{q.id}/x", follow_redirects=True)
+    assert client.get(f"/questions/{q.id}/x", follow_redirects=True).headers["X-Cache"] == "HIT"  # anonymous
     auth.login("cached_reader")
     first = client.get(f"/questions/{q.id}/x", follow_redirects=True)
     second = client.get(f"/questions/{q.id}/x", follow_redirects=True)

@@ -1,0 +1,85 @@
+"""The admin area's rules: role changes (logged, last-admin guard) and member search (issue 13, item 11)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from forum.events import RoleChanged
+from forum.extensions import db
+from forum.models import ModerationLog, Role
+from forum.services import admin
+from forum.services.errors import FieldError, InvalidState, PermissionDenied
+
+
+def role_log(user) -> list[ModerationLog]:
+    return list(db.session.scalars(select(ModerationLog).where(
+        ModerationLog.action == "set_role", ModerationLog.target_id == user.id).order_by(ModerationLog.id)))
+
+
+def test_an_admin_changes_a_role_with_a_reason_kept_in_the_log(make_user, monkeypatch) -> None:
+    boss, member = make_user("boss", role="admin"), make_user("helpful_hana")
+    heard: list[RoleChanged] = []
+    monkeypatch.setattr(admin, "publish", heard.append)
+    old = admin.change_role(boss, member, "moderator", "  Runs the   community calls ")
+    db.session.commit()
+    assert old == "member" and member.role == Role.MODERATOR
+    [entry] = role_log(member)
+    assert entry.actor_id == boss.id and entry.reason == "Runs the community calls"
+    assert json.loads(entry.before) == {"role": "member"} and json.loads(entry.after) == {"role": "moderator"}
+    assert [(e.user_id, e.old, e.new) for e in heard] == [(member.id, "member", "moderator")]
+
+
+def test_refusals_change_nothing_and_log_nothing(make_user) -> None:
+    boss, other_admin = make_user("boss2", role="admin"), make_user("second_admin", role="admin")
+    mod, member = make_user("mod_m", role="moderator"), make_user("plain_p")
+    with pytest.raises(PermissionDenied):
+        admin.change_role(mod, member, "agent", "because")
+    with pytest.raises(PermissionDenied, match="your own role"):
+        admin.change_role(boss, boss, "member", "oops")
+    with pytest.raises(FieldError) as err:
+        admin.change_role(boss, member, "agent", "   ")
+    assert err.value.field == "reason"
+    with pytest.raises(FieldError) as err:
+        admin.change_role(boss, member, "owner", "because")
+    assert err.value.field == "role"
+    with pytest.raises(InvalidState, match="already"):
+        admin.change_role(boss, other_admin, "admin", "because")
+    db.session.rollback()
+    assert member.role == "member" and boss.role == "admin" and not role_log(member) and not role_log(boss)
+
+
+def test_the_last_admin_cannot_be_demoted(make_user) -> None:
+    only = make_user("only_admin", role="admin")
+    with pytest.raises(InvalidState, match="last admin"):
+        admin.change_role(None, only, "moderator", "from the command line")
+    db.session.rollback()
+    helper = make_user("new_admin")
+    admin.change_role(only, helper, "admin", "a second admin")
+    db.session.commit()
+    # Now there are two: the newcomer can demote the first, who is then not the last.
+    admin.change_role(helper, only, "moderator", "handing over")
+    db.session.commit()
+    assert only.role == "moderator"
+    with pytest.raises(InvalidState, match="last admin"):
+        admin.change_role(None, helper, "member", "command line")
+    db.session.rollback()
+    assert admin.admin_count() == 1
+
+
+def test_members_are_found_by_name_or_email_and_role_paginated(app, make_user) -> None:
+    boss = make_user("boss3", role="admin")
+    make_user("marta_k", email="marta@shop.example")
+    make_user("anders", email="a.lind@marta-fans.example")
+    make_user("agent_marta", role="agent")
+    make_user("percent", email="100%@example.com")
+    found = admin.members(boss, "MARTA", "", 1)
+    assert [u.username for u in found.page.items] == ["agent_marta", "anders", "marta_k"]
+    assert [u.username for u in admin.members(boss, "marta", "agent", 1).page.items] == ["agent_marta"]
+    assert [u.username for u in admin.members(boss, "%", "", 1).page.items] == ["percent"]  # % is a character
+    app.config["PER_PAGE"] = 2
+    first, second = admin.members(boss, "", "", 1), admin.members(boss, "", "", 2)
+    assert len(first.page.items) == 2 and first.page.has_next and second.page.items[0] not in first.page.items
+    with pytest.raises(PermissionDenied):
+        admin.members(make_user("not_admin", role="moderator"), "", "", 1)
