@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from ..services.admin import ROLE_LABELS
@@ -10,7 +11,7 @@ from ..services.site_settings import SETTINGS
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("New role", choices=list(ROLE_LABELS.items()))
+    role = SelectField("New role", choices=[SelectChoice(k, v) for k, v in ROLE_LABELS.items()])
     reason = TextAreaField("Reason", validators=[Length(max=500)],
                            description="Required; kept in the moderation log with the change.")
 

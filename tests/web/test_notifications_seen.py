@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from sqlalchemy import select
 
 from forum.extensions import db
@@ -109,7 +111,8 @@ def test_the_list_shows_new_and_earlier_apart_and_reading_it_marks_nothing(clien
     assert bell(client.get("/notifications").get_data(as_text=True)) == "2"  # the list marked nothing
 
 
-def test_signed_in_thread_pages_are_not_page_cached(cached, client, auth, make_user, make_question) -> None:
+@pytest.mark.usefixtures("cached")
+def test_signed_in_thread_pages_are_not_page_cached(client, auth, make_user, make_question) -> None:
     make_user("cached_reader")
     q = make_question()
     client.get(f"/questions/{q.id}/x", follow_redirects=True)
