@@ -83,3 +83,33 @@ def test_members_are_found_by_name_or_email_and_role_paginated(app, make_user) -
     assert len(first.page.items) == 2 and first.page.has_next and second.page.items[0] not in first.page.items
     with pytest.raises(PermissionDenied):
         admin.members(make_user("not_admin", role="moderator"), "", "", 1)
+
+
+def test_the_command_line_logs_role_changes_and_keeps_the_last_admin(runner, make_user) -> None:
+    make_user("cli_admin", role="admin")
+    helper = make_user("cli_helper")
+    result = runner.invoke(args=["users", "set-role", "cli_helper", "agent", "--reason", "joined support"])
+    assert result.exit_code == 0, result.output
+    [entry] = role_log(helper)
+    assert entry.actor_id is None and entry.reason == "joined support"
+    result = runner.invoke(args=["users", "set-role", "cli_admin", "member"])
+    assert result.exit_code != 0 and "last admin" in result.output
+    assert admin.admin_count() == 1
+
+
+def test_a_setting_shown_on_pages_bumps_every_cached_page_and_others_do_not(app) -> None:
+    from forum import pagecache
+    from forum.events import SiteSettingChanged
+    from forum.pagecache.keys import BUMPS, GLOBAL
+
+    app.config["PAGE_CACHE_ENABLED"] = True
+    pagecache.init_app(app)
+    try:
+        db.session.info.pop(BUMPS, None)
+        pagecache.on_event(SiteSettingChanged(key="VOTES_PER_DAY", actor_id=1, on_pages=False))
+        assert GLOBAL not in db.session.info.get(BUMPS, set())
+        pagecache.on_event(SiteSettingChanged(key="SITE_TAGLINE", actor_id=1, on_pages=True))
+        assert GLOBAL in db.session.info[BUMPS]
+    finally:
+        db.session.info.pop(BUMPS, None)
+        app.extensions["pagecache"].close()
