@@ -113,3 +113,39 @@ def test_a_setting_shown_on_pages_bumps_every_cached_page_and_others_do_not(app)
     finally:
         db.session.info.pop(BUMPS, None)
         app.extensions["pagecache"].close()
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, make_user, database_url) -> None:
+    import threading
+
+    from forum.models import User
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks: SQLite runs one writer at a time anyway")
+    first, second = make_user("adm_first", role="admin"), make_user("adm_second", role="admin")
+    first_id, second_id = first.id, second.id
+    admin.change_role(first, second, "moderator", "reorganising")  # not committed yet
+    outcome: dict[str, str] = {}
+
+    def the_other_admin() -> None:
+        with app.app_context():  # its own session and connection, like another request
+            try:
+                actor, target = db.session.get(User, second_id), db.session.get(User, first_id)
+                admin.change_role(actor, target, "moderator", "reorganising too")
+                db.session.commit()
+                outcome["done"] = "demoted"
+            except InvalidState as exc:
+                db.session.rollback()
+                outcome["refused"] = exc.message
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=the_other_admin)
+    thread.start()
+    thread.join(1.0)
+    assert thread.is_alive()  # waits for the first change's locks
+    db.session.commit()
+    thread.join(10)
+    assert "last admin" in outcome.get("refused", "")
+    db.session.expire_all()
+    assert admin.admin_count() == 1 and db.session.get(User, first_id).role == "admin"
