@@ -86,6 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
             group="Posting limits"),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(s.group for s in SETTINGS))  # in the order above
 TRUE, FALSE = "true", "false"
 
 

@@ -91,4 +91,4 @@ def settings() -> ResponseReturnValue:
                 return redirect(url_for("admin.settings"))
         else:
             check_rest(form, lambda: site_settings.check_settings(values))
-    return render_template("admin/settings.html", form=form, rows=rows), form_status(form)
+    return render_template("admin/settings.html", form=form, rows=rows, groups=site_settings.GROUPS), form_status(form)
