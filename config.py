@@ -276,6 +276,14 @@ class Config:
     RATE_LIMIT_UPLOAD_PER_IP = "30 per minute; 300 per hour"
     RATE_LIMIT_UPLOAD_PER_ACCOUNT = "20 per minute; 200 per day"
 
+    # --- admin ---
+    # The footer's line after the site name ("": "customers helping customers, with the
+    # COMPANY_NAME support team"); admins may change it at /admin/settings, like the other
+    # settings listed in forum/services/site_settings.py (docs/admin.md). Each process reloads
+    # changed settings at most this often, so every host has a change within it.
+    SITE_TAGLINE = ""
+    SITE_SETTINGS_REFRESH_SECONDS = 5.0
+
 
 class DevelopmentConfig(Config):
     DEBUG = False  # `make run` serves without the debugger so it is safe on a shared LAN

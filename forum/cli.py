@@ -14,7 +14,19 @@ from .demo import seeding as demo
 from .extensions import db
 from .markup.highlight import stylesheet
 from .models import Role
-from .services import accounts, badges, drafts, fraud, maintenance, related, reputation, sla, uploads, verification
+from .services import (
+    accounts,
+    admin,
+    badges,
+    drafts,
+    fraud,
+    maintenance,
+    related,
+    reputation,
+    sla,
+    uploads,
+    verification,
+)
 from .services import solved_too as thanks
 from .services.errors import FieldError, InvalidState, NotFound, PermissionDenied
 
@@ -43,12 +55,13 @@ def create_user(username: str, email: str, password: str, role: str) -> None:
 @users_cli.command("set-role")
 @click.argument("username")
 @click.argument("role", type=click.Choice(["member", "agent", "moderator", "admin"]))
-def set_role(username: str, role: str) -> None:
-    """Change a user's role."""
+@click.option("--reason", default="", help="Kept in the moderation log (the site's admin area asks for one).")
+def set_role(username: str, role: str, reason: str) -> None:
+    """Change a user's role (logged; the last admin can't be demoted)."""
     try:
         user = accounts.find_user(username)
-        accounts.set_role(None, user, role)
-    except (NotFound, FieldError) as exc:
+        admin.change_role(None, user, role, reason or "Changed from the command line.")
+    except (NotFound, FieldError, InvalidState) as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     db.session.commit()

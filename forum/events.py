@@ -417,6 +417,7 @@ class SolvedTooChanged(Event):
     credited_id: int | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TagEdited(Event):
     """Staff changed a tag's description (its wiki): the tag page, the tags index and every
     list that shows the excerpt are stale."""
@@ -424,6 +425,29 @@ class TagEdited(Event):
     name: ClassVar[str] = "tag_edited"
     tag_id: int
     actor_id: int
+
+
+# --- admin ---
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteSettingChanged(Event):
+    """An admin changed a run-time site setting (services/site_settings.py); ``on_pages``: the
+    setting shows on pages, so cached anonymous pages holding the old value must go."""
+
+    name: ClassVar[str] = "site_setting_changed"
+    key: str
+    actor_id: int
+    on_pages: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleChanged(Event):
+    """An admin (``actor_id`` None: the command line) changed a member's role."""
+
+    name: ClassVar[str] = "role_changed"
+    user_id: int
+    actor_id: int | None
+    old: str
+    new: str
 
 
 # ---------------------------------------------------------------- the dispatcher

@@ -28,6 +28,7 @@ from .pagecache import PageCacheGeneration
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
 from .related import RelatedQuestion
 from .reputation import ReputationEvent, Vote
+from .site_setting import SiteSetting
 from .solved_too import SolvedToo
 from .suggestion import SUGGESTION_STATES, SuggestedEdit
 from .support import (
@@ -56,4 +57,5 @@ __all__ = [
     "UPLOAD_SOURCES", "UPLOAD_TYPES", "Upload", "UploadRef",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
     "SolvedToo",
+    "SiteSetting",
 ]

@@ -20,6 +20,8 @@ Action = Literal[
     # Editing and deleting posts
     "edit", "suggest_edit", "review_edits", "delete", "restore", "edit_comment", "delete_comment",
     "see_deleted", "set_role",
+    # The admin area (/admin): members and roles, mail, site settings
+    "administer",
     # Curation: staff
     "accept", "mark_official", "close", "reopen", "lock", "unlock", "pin", "unpin",
     "write_article", "edit_article", "promote_to_article", "rate_article", "announce", "create_tag", "edit_tag",

@@ -17,10 +17,12 @@ class Notification(Model):
     """One line in a member's notification list; unread while ``read_at`` is empty."""
 
     __tablename__ = "notifications"
-    # (user_id, read_at) answers the bell's unread count; (user_id, created_at) the newest-first list.
+    # (user_id, read_at) answers the bell's unread count; (user_id, created_at) the newest-first list;
+    # (user_id, target) finds what a member's visit to a thread, case or article marks read.
     __table_args__ = (
         Index("ix_notifications_user_read", "user_id", "read_at"),
         Index("ix_notifications_user_created", "user_id", "created_at"),
+        Index("ix_notifications_user_target", "user_id", "target"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +34,9 @@ class Notification(Model):
     text: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # What the notification is about, as "question:12", "case:3" or "article:4" (None: a badge,
+    # a flag's outcome): viewing that page marks the member's unread ones about it read.
+    target: Mapped[str | None] = mapped_column(String(40), default=None)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
 

@@ -48,6 +48,7 @@ from sqlalchemy.orm import Mapper
 
 from ..extensions import db
 from ..models import Announcement
+from ..services import site_settings
 from ..theme import current_theme
 from . import writes
 from .keys import BANNERS, ENDPOINT_KEYS, GLOBAL, HEADER, IRRELEVANT, SEQ, keys_for_row
@@ -72,7 +73,11 @@ def _cache_key() -> str | None:
     # Banners an anonymous visitor dismissed live in their session: one variant per set.
     dismissed = ",".join(str(i) for i in sorted(session.get("dismissed", [])))
     # The theme is written into <html data-theme> server-side (forum/theme.py): one variant each.
-    return f"{request.host}{request.path}?{query}|d={dismissed}|t={current_theme()}"
+    key = f"{request.host}{request.path}?{query}|d={dismissed}|t={current_theme()}"
+    # Pages rendered with other stored site settings (the tagline) are other pages: a process
+    # that has not reloaded a change yet neither serves nor stores under the new values' key.
+    version = site_settings.pages_version()
+    return f"{key}|s={version}" if version else key
 
 
 def page_cache_shared() -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import Delete, Insert, TextClause, Update, event, inspect, selec
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..database import after_real_commit
-from ..events import ArticleChanged, Event, TagEdited
+from ..events import ArticleChanged, Event, SiteSettingChanged, TagEdited
 from ..extensions import db
 from .keys import (
     ARTICLES,
@@ -43,6 +43,8 @@ def on_event(event: Event) -> None:
         keys |= {f"articles:{event.article_id}", ARTICLES}
     if isinstance(event, TagEdited):
         keys |= {f"tags:{event.tag_id}", LISTS}
+    if isinstance(event, SiteSettingChanged) and event.on_pages:
+        keys.add(GLOBAL)  # every page shows it (the footer's tagline)
     if keys:
         note(db.session(), keys)
 

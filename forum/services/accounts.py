@@ -15,8 +15,7 @@ from ..models import Role, User
 from ..models.base import utcnow
 from ..models.user import new_session_token
 from . import devices, names
-from .errors import FieldError, NotFound, PermissionDenied
-from .permissions import require
+from .errors import FieldError, NotFound
 from .posts import without_nul
 
 USERNAME_RE = names.USERNAME_RE
@@ -228,23 +227,6 @@ def find_user(username: str) -> User:
     if user is None:
         raise NotFound(f"No user named {username!r}.")
     return user
-
-
-def set_role(actor: User | None, user: User, role: str) -> None:
-    """Change a user's role; ``actor`` None means the command line.
-
-    Raises PermissionDenied unless the actor is an admin, FieldError for an unknown role.
-    """
-    if actor is not None:
-        require(actor, "set_role", user)
-        if actor.id == user.id:
-            raise PermissionDenied("Admins cannot change their own role.")
-    try:
-        new_role = Role(role)
-    except ValueError:
-        raise FieldError("role", f"Unknown role {role!r}; use one of {', '.join(r.value for r in Role)}.") from None
-    user.role = new_role.value
-    db.session.flush()
 
 
 def count_users() -> int:

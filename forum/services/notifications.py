@@ -20,13 +20,14 @@ then hears once, of the most meaningful kind (``COALESCE_RANK``), with at most o
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -97,18 +98,31 @@ def _ids(recipients: Iterable[User | int], actor: User | None) -> list[int]:
 
 
 def notify(recipients: Iterable[User | int], event: str, *, actor: User | None, subject: str, url: str,
-           text: str = "") -> None:
+           text: str = "", target: str | None = None) -> None:
     """Tell each recipient (users or user ids) about ``event``; the actor is never told of their own act.
 
     ``subject`` is one line ("maria_k answered your question"), ``url`` a site-relative link to
     the thing itself, ``text`` an optional plain-text excerpt. Recipients are de-duplicated,
     suspended members and deleted accounts are skipped, and each member's preferences for ``event`` decide between
-    a bell entry, an e-mail, both or nothing. Raises ValueError for an unknown event.
+    a bell entry, an e-mail, both or nothing. ``target`` is the page whose viewing marks the
+    bell entry read ("question:12"); by default ``target_of(url)``. Raises ValueError for an
+    unknown event.
     """
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
     with stage("notify"):
-        _notify(recipients, event, actor=actor, subject=subject, url=url, text=text)
+        _notify(recipients, event, actor=actor, subject=subject, url=url, text=text, target=target)
+
+
+_TARGETS = re.compile(r"^/(questions|cases|articles)/(\d+)(?:[/?#]|$)")
+_TARGET_KINDS = {"questions": "question", "cases": "case", "articles": "article"}
+
+
+def target_of(url: str) -> str | None:
+    """The page a notification's site-relative ``url`` is about: "question:12" for
+    ``/questions/12/slug#answer-3``, "case:3", "article:4"; None for anything else."""
+    found = _TARGETS.match(url)
+    return f"{_TARGET_KINDS[found.group(1)]}:{found.group(2)}" if found else None
 
 
 @dataclass(frozen=True)
@@ -123,10 +137,11 @@ class _Delivery:
     text: str
     in_app: bool
     email: bool
+    target: str | None = None  # the page whose viewing marks the bell entry read
 
 
 def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None, subject: str, url: str,
-            text: str, followers_of: int | None = None) -> None:
+            text: str, followers_of: int | None = None, target: str | None = None) -> None:
     """``notify``; with ``followers_of`` the recipients are that question's followers, chosen
     by the same query that reads the members and their preferences."""
     notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
@@ -152,6 +167,7 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
             .where(who, User.deleted_at.is_(None))):  # a deleted account is told nothing
         users[user.id] = (user, default[0] if in_app is None else in_app, default[1] if email is None else email)
     subject, text = " ".join(subject.split())[:300], text[:500]
+    target = target or target_of(url)
     deliveries: list[_Delivery] = []
     for uid in ids if ids is not None else sorted(users):
         found = users.get(uid)
@@ -162,7 +178,7 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
         # An unconfirmed address gets account mail only (services/verification.py).
         email = email and user.email_verified and not db.session.info.get(NO_EMAIL)
         if in_app or email:
-            deliveries.append(_Delivery(user, event, actor, subject, url, text, in_app, email))
+            deliveries.append(_Delivery(user, event, actor, subject, url, text, in_app, email, target))
     buffer: list[_Delivery] | None = db.session.info.get(COALESCING)
     if buffer is not None:
         buffer.extend(deliveries)
@@ -178,7 +194,8 @@ def _deliver(deliveries: list[_Delivery]) -> None:
     for d in deliveries:
         if d.in_app:
             bell.append({"user_id": d.user.id, "event": d.event, "actor_id": d.actor.id if d.actor else None,
-                         "subject": d.subject, "url": d.url, "text": d.text, "created_at": now})
+                         "subject": d.subject, "url": d.url, "text": d.text, "created_at": now,
+                         "target": d.target})
         if d.email:
             with stage("mail"):
                 compose(d.user, d.event, d.subject, {"link": absolute_url(d.url), "text": d.text, "actor": d.actor})
@@ -239,11 +256,13 @@ def without_email() -> Iterator[None]:
 
 def notify_followers(question: Question, event: str, *, actor: User | None, subject: str, url: str,
                      text: str = "") -> None:
-    """``notify`` everyone who follows ``question`` (see ``notify`` for the arguments)."""
+    """``notify`` everyone who follows ``question`` (see ``notify`` for the arguments); the
+    bell entries are about the question, whatever ``url`` says."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
     with stage("notify"):
-        _notify((), event, actor=actor, subject=subject, url=url, text=text, followers_of=question.id)
+        _notify((), event, actor=actor, subject=subject, url=url, text=text, followers_of=question.id,
+                target=f"question:{question.id}")
 
 
 # ---------------------------------------------------------------- preferences
@@ -347,9 +366,31 @@ def unread_count(user: User) -> int:
 
 
 def inbox(user: User, page: int) -> Page[Notification]:
-    """The member's notifications, newest first, one bounded page."""
-    stmt = select(Notification).where(Notification.user_id == user.id).order_by(Notification.created_at.desc(), Notification.id.desc())
+    """The member's notifications, one bounded page: the unread ones first ("New"), then the
+    read ones ("Earlier"), each newest first. Reading the list marks nothing read."""
+    unread_first = case((Notification.read_at.is_(None), 0), else_=1)
+    stmt = (select(Notification).where(Notification.user_id == user.id)
+            .order_by(unread_first, Notification.created_at.desc(), Notification.id.desc()))
     return paginate(stmt, page, current_app.config["NOTIFICATIONS_PER_PAGE"])
+
+
+def read_target(user: User, target: str, unread: int) -> int:
+    """The member is viewing ``target`` ("question:12", "case:3", "article:4"): mark their
+    unread notifications about it read and return how many.
+
+    ``unread`` is the member's unread count as already known (the bell's, read once per
+    request): with none unread nothing is sent at all; otherwise one conditional UPDATE, on a
+    connection of its own and committed at once, because the page is a GET and GET requests
+    never commit the request's session (``views/formglue.guard_reads``). The condition on
+    ``read_at`` makes a second tab or process that got there first a no-op.
+    """
+    if unread <= 0:
+        return 0
+    with db.engine.begin() as conn:
+        result = conn.execute(update(Notification).where(
+            Notification.user_id == user.id, Notification.target == target, Notification.read_at.is_(None))
+            .values(read_at=utcnow()))
+    return result.rowcount or 0
 
 
 def mark_all_read(user: User) -> int:

@@ -240,6 +240,7 @@ RULES: dict[Action, Callable[[Any, Any], bool]] = {
     "delete_comment": _can_delete_comment,
     "see_deleted": lambda user, obj: _staff(user),
     "set_role": lambda user, obj: _signed_in(user) and user.role == Role.ADMIN,
+    "administer": lambda user, obj: _signed_in(user) and user.role == Role.ADMIN,
     # Curation: staff
     "accept": _can_accept,
     "mark_official": lambda user, obj: _staff(user) and obj.is_visible and obj.author.is_staff,

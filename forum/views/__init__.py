@@ -6,6 +6,7 @@ from flask import Flask
 
 from . import (
     account,  # password reset, confirming e-mail addresses, devices, data download, deletion
+    admin,  # admin area: members and roles, site settings (links /admin/mail)
     answers,
     articles,  # knowledge-base articles
     auth,
@@ -34,7 +35,7 @@ from .formglue import guard_reads
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
                      votes, help, suggestions, links, support, cases, notifications, badges, account, sso,
-                     uploads, drafts)
+                     uploads, drafts, admin)
 
 
 def init_app(app: Flask) -> None:

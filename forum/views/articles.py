@@ -14,6 +14,7 @@ from ..services.questions import get_question
 from ..templating import article_url
 from .formglue import NOT_SAVED, check_rest, form_status, save, writes
 from .history import revision_diffs
+from .notifications import mark_seen
 
 bp = Blueprint("articles", __name__)
 
@@ -61,6 +62,7 @@ def show(article_id: int, slug: str | None = None) -> ResponseReturnValue:
         query = request.query_string.decode()
         target = url_for("articles.show", article_id=article.id, slug=canonical)
         return redirect(f"{target}?{query}" if query else target, code=301)
+    mark_seen(f"article:{article.id}")
     return render_template("articles/show.html", article=article, extra=svc.article_page(article, current_user),
                            links=links_svc.article_links(article, current_user))
 

@@ -14,6 +14,7 @@ from ..services.pagination import clamp_page
 from ..services.questions import get_question
 from .drafts import posted
 from .formglue import NOT_SAVED, flashed, save, show_error, writes
+from .notifications import mark_seen
 from .questions import question_url
 from .support import composer_form
 
@@ -71,7 +72,9 @@ def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = Non
 @bp.route("/cases/<int:case_id>")
 @login_required
 def show(case_id: int) -> ResponseReturnValue:
-    return render_case(svc.get_case(case_id, current_user))
+    case = svc.get_case(case_id, current_user)
+    mark_seen(f"case:{case.id}")
+    return render_case(case)
 
 
 @bp.route("/cases/<int:case_id>/messages", methods=["POST"])

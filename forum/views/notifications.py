@@ -1,7 +1,7 @@
 """The bell, the notification list, notification settings, following and one-click unsubscribe."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -18,6 +18,23 @@ from .formglue import form_status, writes
 from .redirects import safe_next
 
 bp = Blueprint("notifications", __name__)
+
+
+def mark_seen(target: str) -> None:
+    """A signed-in member is viewing ``target`` (a thread, case or article): their unread
+    notifications about it are read now. Costs nothing when the bell (read once per request,
+    so no extra query) shows none unread, else one UPDATE; the bell then shows what is left.
+    A failure is logged and the page still shows: being marked read is a convenience."""
+    if not current_user.is_authenticated:
+        return
+    unread = unread_notifications()
+    try:
+        n = svc.read_target(current_user, target, unread)
+    except Exception:  # the page must not fail for it
+        current_app.logger.warning("could not mark notifications about %s read", target, exc_info=True)
+        return
+    if n:
+        g.unread_notifications = max(unread - n, 0)
 
 
 @bp.route("/notifications")

@@ -25,6 +25,7 @@ from ..templating import question_url
 from .drafts import posted
 from .formglue import NOT_SAVED, check_rest, form_status, save, too_fast, writes
 from .history import revision_diffs
+from .notifications import mark_seen
 from .support import composer_form
 
 bp = Blueprint("questions", __name__)
@@ -83,6 +84,7 @@ def show(question_id: int, slug: str | None = None) -> ResponseReturnValue:
         query = request.query_string.decode()
         target = url_for("questions.show", question_id=question.id, slug=canonical)
         return redirect(f"{target}?{query}" if query else target, code=301)
+    mark_seen(f"question:{question.id}")
     return render_thread(question)
 
 

@@ -1,7 +1,7 @@
 """drafts: what members typed in a composer and have not posted yet
 
 Revision ID: e2e2a1b2c3d4
-Revises: a9a9a1b2c3d4
+Revises: e1e1a1b2c3d4
 Create Date: 2026-12-06 01:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e2e2a1b2c3d4'
-down_revision = 'a9a9a1b2c3d4'
+down_revision = 'e1e1a1b2c3d4'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """'This solved my problem too' marks and counts, helped counts, view counts
 
 Revision ID: e3e3a1b2c3d4
-Revises: a9a9a1b2c3d4
+Revises: e2e2a1b2c3d4
 Create Date: 2026-12-06 01:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e3e3a1b2c3d4'
-down_revision = 'a9a9a1b2c3d4'
+down_revision = 'e2e2a1b2c3d4'
 branch_labels = None
 depends_on = None
 

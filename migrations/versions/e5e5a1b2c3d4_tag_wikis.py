@@ -1,7 +1,7 @@
 """tag wikis (Markdown, HTML, edit time) and a prefix index on tags.name for the suggestions
 
 Revision ID: e5e5a1b2c3d4
-Revises: a9a9a1b2c3d4
+Revises: e3e3a1b2c3d4
 Create Date: 2026-12-06 01:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5e5a1b2c3d4'
-down_revision = 'a9a9a1b2c3d4'
+down_revision = 'e3e3a1b2c3d4'
 branch_labels = None
 depends_on = None
 

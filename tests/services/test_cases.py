@@ -172,13 +172,13 @@ def test_the_database_refuses_a_second_case_for_a_question(setting) -> None:
 
 def test_an_agent_made_a_member_no_longer_hears_the_case(setting, make_user, calls) -> None:
     """Private text travels in notifications and e-mail: only those who may still read the case get it."""
-    from forum.services import accounts
+    from forum.services import admin
 
     asker, agent, q = setting
     other = make_user("case_agent_two", role="agent")
     case = cases.open_case(agent, q)
     cases.add_message(other, case, "I'm taking over from here.")
-    accounts.set_role(None, agent, "member")
+    admin.change_role(None, agent, "member", "")
     db.session.commit()
     calls.clear()
     cases.add_message(asker, case, f"Sure: {SECRET}")

@@ -12,7 +12,7 @@ from ..flags import PostRef, load_posts
 from ..pagination import Page
 from ..permissions import require
 
-LOG_TARGET_TYPES = ("question", "answer", "comment", "user", "watched_word", "tag")
+LOG_TARGET_TYPES = ("question", "answer", "comment", "user", "watched_word", "tag", "site")
 
 
 @dataclass
