@@ -28,7 +28,7 @@
     var url = input.getAttribute("data-tag-suggest");
     var canCreate = input.getAttribute("data-tag-create") === "yes";
     var createNote = input.getAttribute("data-tag-create-note") || "";
-    var list = Forum.newListbox("tag-list", "Existing tags");
+    var list = Forum.newListbox("tag-list", "Tag suggestions");
     input.insertAdjacentElement("afterend", list);
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");

@@ -64,7 +64,7 @@ def test_a_new_member_picks_existing_tags_from_the_keyboard(page: Page, seed_que
     tags.click()
     tags.press_sequentially(f"zw{n}", delay=30)
 
-    listbox = page.get_by_role("listbox", name="Existing tags")
+    listbox = page.get_by_role("listbox", name="Tag suggestions")
     expect(listbox).to_be_visible()
     expect(tags).to_have_attribute("aria-expanded", "true")
     options = listbox.get_by_role("option")
