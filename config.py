@@ -294,6 +294,10 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only-not-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SEARCH_INDEX_DIR = ":memory:"  # an in-memory index per app
+    # One load of the stored site settings per test app (a change expires it in its own
+    # process): a reload every few seconds would add a statement to whichever request it
+    # fell on and make query-count budgets flaky. Tests of the refresh set their own interval.
+    SITE_SETTINGS_REFRESH_SECONDS = 3600.0
     # Fast hashes in tests; a dedicated test checks the production parameters.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

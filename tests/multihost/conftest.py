@@ -139,6 +139,8 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosts]:
         "FORUM_SESSION_COOKIE_SECURE": "false",
         "FORUM_REMEMBER_COOKIE_SECURE": "false",
         "FORUM_PROXY_FIX_X_FOR": "1",
+        # Fresh members tag their questions with new tags here (the privilege has its own tests).
+        "FORUM_PRIVILEGE_CREATE_TAG": "1",
         "FORUM_LOGIN_THROTTLE_PER_IP": f"{THROTTLE_PER_IP} per 15 minutes",
         "FORUM_LOGIN_THROTTLE_PER_ACCOUNT": f"{THROTTLE_PER_ACCOUNT} per 5 minutes",
         # Search shared through the database (the pgsearch branch adds the setting; until then

@@ -193,7 +193,7 @@ def test_case_message_and_resolution_discard_their_drafts_and_keep_the_agents_an
     cases.add_message(asker, case, "Here are more details about the hub.")
     db.session.commit()
     assert keys_of(asker) == set()
-    cases.resolve_case(agent, case, "Resolved: the hub needed a factory reset and a new pairing.")
+    cases.resolve_case(agent, case, "Resolved: the hub needed a factory reset and a new pairing.", confirm=True)
     db.session.commit()
     assert keys_of(agent) == {f"answer:{q.id}"}
 

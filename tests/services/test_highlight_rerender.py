@@ -27,4 +27,5 @@ def test_rerender_highlights_code_stored_by_the_previous_renderer(make_question:
     assert RENDER_VERSION == 3 and question.render_version == answer.render_version == 3
     assert '<span class="kn">import </span>' in question.body_html
     assert '<span class="nb">echo </span>hi' in answer.body_html
-    assert maintenance.rerender() == {"questions": 0, "answers": 0, "comments": 0, "articles": 0, "bios": 0}
+    assert maintenance.rerender() == {"questions": 0, "answers": 0, "comments": 0, "articles": 0, "bios": 0,
+                                    "case messages": 0}

@@ -121,6 +121,7 @@ def test_badges_page_query_count_does_not_grow_with_awards(client, auth, make_us
 
 def test_badge_page_query_count_is_fixed_whatever_the_page_holds(client, make_user, count_queries) -> None:
     _award(make_user(), "helper")
+    client.get("/badges/helper")  # the app's first request also loads the stored site settings once
     with count_queries() as one:
         client.get("/badges/helper")
     for _ in range(8):
