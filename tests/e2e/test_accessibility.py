@@ -12,9 +12,12 @@ it until it is added to one or the other. See docs/accessibility.md.
 """
 from __future__ import annotations
 
+import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +33,9 @@ except ImportError:
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
 ROLES = ("anonymous", "member", "admin")
+# FORUM_A11Y_SCREENSHOTS=<dir>: the walk also saves a full-page screenshot of every page at
+# every width there (not asserted; for looking at every page as a user would).
+SHOTS = Path(os.environ["FORUM_A11Y_SCREENSHOTS"]) if os.environ.get("FORUM_A11Y_SCREENSHOTS") else None
 WIDTHS = (360, 1440)
 HEIGHT = 900
 # Who signs in for each role (demo accounts, forum/demo/data/users.toml). The member is the
@@ -290,6 +296,9 @@ def test_no_serious_or_critical_violation(role: str, site: Site, contexts: dict[
             if width != WIDTHS[0]:
                 page.set_viewport_size({"width": width, "height": HEIGHT})
             findings += run_axe(page, axe_script, f"{role} {width}px {stop.path}")
+            if SHOTS:  # for people to look at every page (docs/accessibility.md)
+                name = re.sub(r"[^A-Za-z0-9]+", "_", stop.path).strip("_") or "home"
+                page.screenshot(path=str(SHOTS / f"{role}-{walked:03d}-{name[:80]}-{width}.png"), full_page=True)
         walked += 1
     page.close()
     problems = [*wrong_status, *map(str, findings)]
