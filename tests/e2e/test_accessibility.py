@@ -296,6 +296,9 @@ def test_no_serious_or_critical_violation(role: str, site: Site, contexts: dict[
             if width != WIDTHS[0]:
                 page.set_viewport_size({"width": width, "height": HEIGHT})
             findings += run_axe(page, axe_script, f"{role} {width}px {stop.path}")
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if wide > width:  # issue 13 item 5: no page scrolls sideways, at 360 px either
+                wrong_status.append(f"{role} {stop.path}: {wide} px wide at {width} px")
             if SHOTS:  # for people to look at every page (docs/accessibility.md)
                 name = re.sub(r"[^A-Za-z0-9]+", "_", stop.path).strip("_") or "home"
                 page.screenshot(path=str(SHOTS / f"{role}-{walked:03d}-{name[:80]}-{width}.png"), full_page=True)
