@@ -15,32 +15,14 @@ except ImportError:  # the conftest's browser fixture explains; CI must have Pla
         raise
     pytest.skip("Playwright is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
-from tests.e2e.helpers import PASSWORD, unique_username
-from tests.e2e.test_browser_flows import account_menu, horizontal_overflow, log_in
-
-
-def member(live: Any, role: str, prefix: str) -> str:
-    """An account with ``role`` made through the service, committed; returns its username."""
-    from forum.extensions import db
-    from forum.models import Role
-    from forum.services import accounts
-
-    username = unique_username(prefix)
-    with live.app.test_request_context():
-        try:
-            accounts.register(accounts.Registration(username, f"{username}@example.com", PASSWORD),
-                              role=Role(role), allow_reserved=True)
-            db.session.commit()
-        finally:
-            db.session.remove()
-    return username
+from tests.e2e.test_browser_flows import _member, account_menu, horizontal_overflow, log_in
 
 
 @pytest.mark.parametrize("width", [1440, 360])
 def test_an_admin_finds_a_member_promotes_them_and_sees_the_log_entry(
         new_page: Callable[..., Page], live: Any, width: int) -> None:
-    boss = member(live, "admin", "e2e_boss")
-    helper = member(live, "member", "e2e_helper")
+    boss = _member(live, "e2e_boss", "admin")
+    helper = _member(live, "e2e_helper", "member")
     page = new_page(width=width, height=900)
     log_in(page, boss)
     account_menu(page).get_by_role("link", name="Admin").click()

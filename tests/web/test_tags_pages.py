@@ -3,20 +3,16 @@ descriptions staff write (page, log, cached pages)."""
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
-from flask import Flask
 from sqlalchemy import select
 
-from forum import pagecache
 from forum.extensions import db
 from forum.models import ModerationLog, Question
 from forum.services import questions, tags
-from tests.support import HUB_BODY, production_privileges, redis_url_or_skip, set_reputation
+from tests.support import HUB_BODY, production_privileges, set_reputation
+from tests.web.test_page_cache import cached  # noqa: F401 - the page cache fixture
 
 
 def _text(html: str) -> str:
@@ -147,24 +143,9 @@ def test_members_may_not_edit_descriptions(client, auth, make_user, tagged) -> N
     assert client.get("/tags/nope/edit").status_code in (403, 404)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
-    """The page cache on (pages in this process and generations in the database, or both in Redis)."""
-    app.config["PAGE_CACHE_ENABLED"] = True
-    if request.param == "redis":
-        app.config["REDIS_URL"] = redis_url_or_skip()
-        app.config["PAGE_CACHE_PREFIX"] = f"test:pagecache:{uuid.uuid4().hex}:"
-    pagecache.init_app(app)
-    yield app
-    app.extensions["pagecache"].close()
-    if request.param == "redis":
-        client = redis.Redis.from_url(app.config["REDIS_URL"])
-        for name in client.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
-            client.delete(name)
-        client.close()
 
-
-def test_an_edited_description_shows_on_cached_pages_at_once(app, cached, staff, tagged) -> None:
+@pytest.mark.usefixtures("cached")
+def test_an_edited_description_shows_on_cached_pages_at_once(app, staff, tagged) -> None:
     visitor = app.test_client()
     for path in ("/tags/wifi", "/tags"):
         visitor.get(path)

@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis
-from flask import Flask
 from flask.testing import FlaskClient
 
-from forum import pagecache
-from tests.support import Auth, redis_url_or_skip
+from tests.support import Auth
+from tests.web.test_page_cache import cached  # noqa: F401 - the page cache fixture
 
 
 def html_theme(html: str) -> str:
@@ -83,25 +80,9 @@ def test_signed_in_members_need_the_csrf_token(client: FlaskClient, auth: Auth,
     assert html_theme(html) == "dark" and 'name="csrf_token"' in html
 
 
-@pytest.fixture(params=["memory", "redis"])
-def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
-    """The page cache on: in this process (generations in the database), or in Redis."""
-    app.config["PAGE_CACHE_ENABLED"] = True
-    prefix = f"test:pagecache:{uuid.uuid4().hex}:"
-    if request.param == "redis":
-        app.config["REDIS_URL"] = redis_url_or_skip()
-        app.config["PAGE_CACHE_PREFIX"] = prefix
-    pagecache.init_app(app)
-    yield app
-    app.extensions["pagecache"].close()
-    if request.param == "redis":
-        client = redis.Redis.from_url(app.config["REDIS_URL"])
-        for name in client.scan_iter(match=prefix + "*"):
-            client.delete(name)
-        client.close()
 
-
-def test_the_page_cache_keeps_one_page_per_theme(cached: Flask, client: FlaskClient) -> None:
+@pytest.mark.usefixtures("cached")
+def test_the_page_cache_keeps_one_page_per_theme(client: FlaskClient) -> None:
     def get() -> tuple[str, str]:
         r = client.get("/")
         assert r.status_code == 200
