@@ -86,6 +86,9 @@ class Question(SoftDeleteMixin, Model):
     __tablename__ = "questions"
     __table_args__ = (
         Index("ix_questions_created", "created_at", "id"),
+        # /insights: time to an accepted answer, over questions accepted in a range.
+        Index("ix_questions_accepted_at", "accepted_at",
+              postgresql_where=text("accepted_at IS NOT NULL"), sqlite_where=text("accepted_at IS NOT NULL")),
         Index("ix_questions_activity", "last_activity_at", "id"),
         # The support queue: questions still waiting for a first response.
         Index("ix_questions_first_response", "first_response_at", "created_at"),
@@ -123,6 +126,9 @@ class Question(SoftDeleteMixin, Model):
         ForeignKey("answers.id", use_alter=True, name="fk_questions_accepted_answer_id_answers"), default=None)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # view_count when the current answer was accepted: views since then are the people it
+    # reached (services/reach.py); None while no answer is accepted.
+    views_at_accept: Mapped[int | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     close_reason: Mapped[str | None] = mapped_column(String(30), default=None)

@@ -110,6 +110,8 @@ class SupportCase(Model):
         UniqueConstraint("question_id", name="uq_support_cases_question_id"),
         CheckConstraint(_in("status", CASE_STATUSES), name="status"),
         Index("ix_support_cases_status_opened", "status", "opened_at"),
+        # /insights counts escalations opened in a date range.
+        Index("ix_support_cases_opened", "opened_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
