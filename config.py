@@ -190,6 +190,19 @@ class Config:
     # process (0: only by `flask views flush`). Crawlers and HEAD requests are not counted.
     VIEW_COUNTS_ENABLED = True
     VIEW_FLUSH_SECONDS = 60
+    # --- Insights (docs/insights.md) ----------------------------------------------------------
+    # Deflection: moments a visitor found an answer instead of asking (services/deflection.py).
+    # All five can be changed at run time on /admin/settings.
+    INSIGHTS_ENABLED = True
+    # An opened suggestion or search result counts once this many minutes pass with no question
+    # from the same visitor.
+    DEFLECTION_WINDOW_MINUTES = 30
+    # Raw events are deleted after this many days; the daily counts stay.
+    INSIGHTS_RETENTION_DAYS = 30
+    # Estimated savings per deflection: an assisted contact (a call, a ticket) minus a
+    # self-service answer, in cents (industry midpoints: $2-5 and $0.25-0.40).
+    INSIGHTS_COST_ASSISTED_CENTS = 350
+    INSIGHTS_COST_SELF_SERVICE_CENTS = 35
     # --- Several hosts (docs/deploy.md) -------------------------------------------------------
     # Sign-in throttle (forum/services/throttle.py): failed sign-ins counted in a moving window,
     # in Redis when REDIS_URL is set (shared by every host and worker), in process memory

@@ -84,6 +84,18 @@ SETTINGS: tuple[Setting, ...] = (
             group="Posting limits"),
     Setting("VOTES_PER_DAY", "Votes per member per day", "0 means unlimited.", "int", 0, 10_000,
             group="Posting limits"),
+    Setting("INSIGHTS_ENABLED", "Measure deflection",
+            "Count the moments visitors find an answer instead of asking (no personal data is kept).", "bool",
+            group="Insights"),
+    Setting("DEFLECTION_WINDOW_MINUTES", "Deflection window (minutes)",
+            "An opened suggestion or search result counts when no question follows from that visitor within this time.",
+            "int", 1, 1440, group="Insights"),
+    Setting("INSIGHTS_RETENTION_DAYS", "Keep raw events (days)", "Daily counts are kept; raw events are deleted after this.",
+            "int", 1, 365, group="Insights"),
+    Setting("INSIGHTS_COST_ASSISTED_CENTS", "Cost of an assisted contact (cents)",
+            "A call or ticket handled by staff. Industry figures: 200 to 500.", "int", 0, 100_000, group="Insights"),
+    Setting("INSIGHTS_COST_SELF_SERVICE_CENTS", "Cost of a self-service answer (cents)",
+            "An answer found online. Industry figures: 25 to 40.", "int", 0, 100_000, group="Insights"),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(s.group for s in SETTINGS))  # in the order above
