@@ -4,7 +4,7 @@ from .badge import UserBadge
 from .device import UserSession
 from .draft import Draft
 from .identity import UserIdentity
-from .insight import EVENT_STATES, DeflectionEvent, InsightDaily, SearchMissDaily
+from .insight import EVENT_STATES, DeflectionEvent, InsightDaily, InsightMailSent, SearchMissDaily
 from .links import LINK_SOURCES, LINK_TARGETS, PostLink, PostMention
 from .moderation import (
     FLAG_REASONS,
@@ -59,5 +59,5 @@ __all__ = [
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
     "SolvedToo",
     "SiteSetting",
-    "EVENT_STATES", "DeflectionEvent", "InsightDaily", "SearchMissDaily",
+    "EVENT_STATES", "DeflectionEvent", "InsightDaily", "InsightMailSent", "SearchMissDaily",
 ]

@@ -72,3 +72,15 @@ class SearchMissDaily(Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     query: Mapped[str] = mapped_column(String(100), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class InsightMailSent(Model):
+    """One row per member, mail kind and period sent: the primary key makes the weekly staff
+    report ("weekly_report") and the monthly helpers' mail ("helped_monthly") idempotent."""
+
+    __tablename__ = "insight_mails_sent"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

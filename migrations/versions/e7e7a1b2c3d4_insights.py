@@ -58,6 +58,15 @@ def upgrade():
         batch_op.create_index('ix_deflection_events_user', ['user_id'], unique=False)
         batch_op.create_index('ix_deflection_events_visitor', ['visitor'], unique=False)
 
+    op.create_table('insight_mails_sent',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_insight_mails_sent_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'kind', 'period_start', name=op.f('pk_insight_mails_sent'))
+    )
+
     with op.batch_alter_table('flags', schema=None) as batch_op:
         batch_op.create_index('ix_flags_created', ['created_at'], unique=False)
 
@@ -93,6 +102,7 @@ def downgrade():
         batch_op.drop_index('ix_deflection_events_created')
 
     op.drop_table('deflection_events')
+    op.drop_table('insight_mails_sent')
     with op.batch_alter_table('search_misses_daily', schema=None) as batch_op:
         batch_op.drop_index('ix_search_misses_daily_query')
 
