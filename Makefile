@@ -42,8 +42,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Two processes by default (pytest-xdist; each has a PostgreSQL database of its own, tests/support.py).
+# Whole files go to one worker (--dist loadfile): module fixtures such as live servers start once.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The page benchmark (tools/bench/run.py); needs wrk (`apt-get install -y wrk`).
 bench: install

@@ -14,9 +14,29 @@ from flask.testing import FlaskClient
 T = TypeVar("T")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL", "")
+PG_URL_GIVEN = os.environ.get("FORUM_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "")
 REPO = Path(__file__).resolve().parents[1]
+#: The pytest-xdist worker running this process ("gw0", "gw1", ...), or None in a plain run.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Each pytest-xdist worker gets a database of its own beside the given one (``<name>_gw0``),
+    created on first use, so workers never wipe each other's tables. In a plain run: ``url``.
+    .ci/run drops the workers' databases with its own."""
+    if not url or not WORKER:
+        return url
+    base, _, rest = url.rpartition("/")
+    name, sep, query = rest.partition("?")
+    mine = f"{name}_{WORKER}"
+    import psycopg  # only when PostgreSQL is configured
+
+    server = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", base)
+    with psycopg.connect(f"{server}/postgres{sep}{query}", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (mine,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{mine}"')
+    return f"{base}/{mine}{sep}{query}"
 
 
 def shared_data_dir() -> Path | None:
@@ -41,6 +61,9 @@ def pg_url_or_skip() -> str:
 
 def normalise_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+
+
+PG_URL = _database_of_this_worker(PG_URL_GIVEN)
 
 
 class Auth:
