@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from ..events import AccountDeleted, publish
 from ..extensions import db
@@ -20,14 +20,17 @@ from ..models import (
     AnnouncementDismissal,
     Answer,
     Comment,
+    DeflectionEvent,
     DigestSent,
     Draft,
+    InsightMailSent,
     Notification,
     NotificationPreference,
     OutboxMail,
     Question,
     QuestionFollow,
     Role,
+    SolvedToo,
     Tag,
     TagFollow,
     User,
@@ -63,7 +66,8 @@ def export(user: User) -> dict[str, Any]:
     """Everything the forum keeps that ``user`` wrote or set, as JSON-ready data.
 
     Their profile, questions, answers and comments (deleted and hidden ones too: they are still
-    theirs), votes, follows and signed-in devices. Other members' data is not included.
+    theirs), votes, "solved my problem too" marks, follows, unsent drafts and signed-in
+    devices. Other members' data is not included.
     """
     questions = db.session.scalars(select(Question).where(Question.author_id == user.id).order_by(Question.id)).all()
     answers = db.session.scalars(select(Answer).where(Answer.author_id == user.id).order_by(Answer.id)).all()
@@ -73,6 +77,8 @@ def export(user: User) -> dict[str, Any]:
                                   .order_by(QuestionFollow.question_id)).all()
     tags = db.session.scalars(select(Tag.name).join(TagFollow, TagFollow.tag_id == Tag.id)
                               .where(TagFollow.user_id == user.id).order_by(Tag.name)).all()
+    marks = db.session.scalars(select(SolvedToo).where(SolvedToo.user_id == user.id).order_by(SolvedToo.id)).all()
+    drafts = db.session.scalars(select(Draft).where(Draft.user_id == user.id).order_by(Draft.id)).all()
     return {
         "format": EXPORT_FORMAT,
         "exported_at": utcnow().isoformat(),
@@ -90,6 +96,9 @@ def export(user: User) -> dict[str, Any]:
                       "created_at": _when(c.created_at), "state": _state(c)} for c in comments],
         "votes": [{"post_type": v.post_type, "post_id": v.post_id, "value": v.value, "created_at": _when(v.created_at)}
                   for v in votes],
+        "solved_too": [{"question_id": m.question_id, "created_at": _when(m.created_at)} for m in marks],
+        "drafts": [{"key": d.key, "title": d.title, "body": d.body, "tags": d.tags, "updated_at": _when(d.updated_at)}
+                   for d in drafts],
         "following": {"questions": list(followed), "tags": list(tags)},
         "devices": [{"browser": d.browser, "os": d.os, "network": d.ip_prefix, "signed_in_at": _when(d.created_at),
                      "last_seen_at": _when(d.last_seen_at)} for d in devices.list_devices(user)],
@@ -116,8 +125,11 @@ def delete_account(user: User, password: str) -> None:
         raise FieldError("password", "That is not your password.")
     audit.log_action(user, "delete_account", "user", user.id, reason="Deleted by the member.")
     for model in (Notification, NotificationPreference, QuestionFollow, TagFollow, DigestSent,
-                  AnnouncementDismissal, OnDuty, UserSession, OutboxMail, UserIdentity, Draft):
+                  AnnouncementDismissal, OnDuty, UserSession, OutboxMail, UserIdentity, Draft, InsightMailSent):
         db.session.execute(delete(model).where(model.user_id == user.id))
+    # A pending deflection keeps counting, but no longer says whose it was.
+    db.session.execute(update(DeflectionEvent).where(DeflectionEvent.user_id == user.id)
+                       .values(user_id=None, visitor=None))
     db.session.execute(delete(playbook_watchers).where(playbook_watchers.c.user_id == user.id))
     placeholder = f"deleted_{user.id}"
     user.username = placeholder

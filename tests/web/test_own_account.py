@@ -16,7 +16,7 @@ from forum.extensions import db
 from forum.mail import unsubscribe_token
 from forum.models import ModerationLog, Notification, OutboxMail, QuestionFollow, User, UserSession
 from forum.models.base import utcnow
-from forum.services import comments, following, votes
+from forum.services import comments, curation, drafts, following, solved_too, votes
 from tests.support import Auth
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -141,6 +141,11 @@ def test_download_my_data(client, auth, make_user, make_question, make_answer) -
     a = make_answer(theirs, author=alice, body="Reset the thermostat from its menu, then pair again.")
     comments.add_comment(alice, theirs, "Which firmware version do you have?")
     votes.cast_vote(alice, "question", theirs.id, 1)
+    solved = make_question(author=bob, title="Bob's bridge drops off the network")
+    fix = make_answer(solved, author=make_user("carol"), body="Give the bridge a fixed address in the router.")
+    curation.accept_answer(bob, fix)
+    solved_too.toggle(alice, solved.id)
+    drafts.save_draft(alice, f"answer:{solved.id}", drafts.DraftText(body="Half-written: mine also needed"))
     db.session.commit()
     auth.login("alice")
     r = client.get("/settings/data/export.json")
@@ -154,6 +159,8 @@ def test_download_my_data(client, auth, make_user, make_question, make_answer) -
     assert [(x["id"], x["question_id"]) for x in data["answers"]] == [(a.id, theirs.id)]
     assert [x["body"] for x in data["comments"]] == ["Which firmware version do you have?"]
     assert [(v["post_type"], v["post_id"], v["value"]) for v in data["votes"]] == [("question", theirs.id, 1)]
+    assert [m["question_id"] for m in data["solved_too"]] == [solved.id]
+    assert [(d["key"], d["body"]) for d in data["drafts"]] == [(f"answer:{solved.id}", "Half-written: mine also needed")]
     assert len(data["devices"]) == 1
     assert "bob" not in json.dumps(data["profile"]) and "Bob asks" not in json.dumps(data)
     # The settings page offers it.
