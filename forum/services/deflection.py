@@ -161,12 +161,17 @@ def add_daily(rows: Counter[tuple[date, str, str, int]], bind: Session | Connect
             set_={"count": table.c.count + stmt.excluded.count}))
 
 
-def _add_miss(connection: Connection, day: date, query: str) -> None:
-    insert = _insert_for(connection)
+def add_misses(rows: Counter[tuple[date, str]], bind: Session | Connection | None = None) -> None:
+    """Add counts to search_misses_daily: ``{(day, normalised query): n}`` (atomic upserts)."""
+    if not rows:
+        return
+    target = bind if bind is not None else db.session()
+    insert = _insert_for(target)
     table = SearchMissDaily.__table__
-    stmt = insert(table).values(day=day, query=query, count=1)
-    connection.execute(stmt.on_conflict_do_update(index_elements=["day", "query"],
-                                                  set_={"count": table.c.count + 1}))
+    for (day, query), n in sorted(rows.items()):
+        stmt = insert(table).values(day=day, query=query, count=n)
+        target.execute(stmt.on_conflict_do_update(index_elements=["day", "query"],
+                                                  set_={"count": table.c.count + stmt.excluded.count}))
 
 
 # ---------------------------------------------------------------- the beacon
@@ -298,7 +303,7 @@ def record_search(viewer: Any, query: str, found: bool, user_agent: str | None,
     with db.engine.begin() as connection:
         add_daily(Counter({(today, SEARCHES, "", 0): 1}), connection)
         if missed:
-            _add_miss(connection, today, missed)
+            add_misses(Counter({(today, missed): 1}), connection)
     return True
 
 
