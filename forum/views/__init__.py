@@ -14,6 +14,7 @@ from . import (
     cases,  # support desk: private cases
     comments,
     curation,
+    deflection,  # insights: the deflection beacon, searches counted after the response
     drafts,  # composers' drafts: autosave and discard
     help,  # privileges page
     links,  # composer helpers: link picker, @username suggestions
@@ -35,7 +36,7 @@ from .formglue import guard_reads
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
                      votes, help, suggestions, links, support, cases, notifications, badges, account, sso,
-                     uploads, drafts, admin)
+                     uploads, drafts, admin, deflection)
 
 
 def init_app(app: Flask) -> None:

@@ -108,6 +108,10 @@
             a.textContent = item.title;
             a.target = "_blank";
             a.rel = "noopener";
+            // static/js/deflection.js reports an opened suggestion (docs/insights.md).
+            a.setAttribute("data-deflect", "suggestion");
+            a.setAttribute("data-target-type", item.kind === "article" ? "article" : "question");
+            a.setAttribute("data-target-id", String(item.id));
             li.appendChild(a);
             if (item.kind === "article") {
               var off = document.createElement("span");
