@@ -43,6 +43,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .. import viewcounts
 from ..events import ArticleRated, QuestionAsked, SolvedTooChanged
 from ..extensions import db
 from ..models import Article, DeflectionEvent, InsightDaily, Question, SearchMissDaily, User
@@ -293,14 +294,19 @@ def record_search(viewer: Any, query: str, found: bool, user_agent: str | None,
     """Count one search (kind "searches") and, when it found nothing, its normalised query in
     search_misses_daily. Returns whether it was counted (not: setting off, crawler, staff).
 
-    Written on a connection of its own in one short transaction: it runs after the response
-    of a GET, which never commits the request's session. Raises the database's error.
+    Never a database write per search: the counts wait with the page views (Redis or this
+    process, ``viewcounts.count_search``) and reach the tables with their flush. Only without
+    that store (VIEW_COUNTS_ENABLED off) is it written at once, on a connection of its own
+    (this runs after a GET, which never commits the request's session). Raises the database's
+    or Redis's error.
     """
     if not counts_for(viewer, user_agent):
         return False
     today = today or utcnow().date()
     missed = normalise_query(query) if not found else ""
-    with db.engine.begin() as connection:
+    if viewcounts.count_search(today, missed):
+        return True
+    with db.engine.begin() as connection:  # no batching here (VIEW_COUNTS_ENABLED off): write now
         add_daily(Counter({(today, SEARCHES, "", 0): 1}), connection)
         if missed:
             add_misses(Counter({(today, missed): 1}), connection)
