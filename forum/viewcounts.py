@@ -1,4 +1,5 @@
-"""Page views of questions and articles, counted without a database write per view.
+"""Page views of questions and articles, counted without a database write per view (and, the
+same way, searches per day and the searches that found nothing: ``count_search``).
 
 A view is counted after the response is built (an ``after_request`` hook), so a page served
 from the anonymous page cache (its ``before_request`` hook answers before the view runs) counts
