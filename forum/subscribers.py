@@ -55,6 +55,7 @@ from .services import (
     links,
     mentions,
     notifications,
+    reach,
     related,
     support,
     uploads,
@@ -143,6 +144,10 @@ def init_app(app: Flask) -> None:
     # SolvedTooChanged itself needs no line: the page cache and search hear every event (below).
     subscribe(AnswerAccepted, thanks.answer_accepted)
     subscribe(AnswerUnaccepted, thanks.answer_unaccepted)
+
+    # ---- people reached: views since the acceptance count for the accepted answer's author (services/reach.py).
+    subscribe(AnswerAccepted, reach.answer_accepted)
+    subscribe(AnswerUnaccepted, reach.answer_unaccepted)
 
     # ---- uploads: which posts reference which images (orphans are deleted by `flask uploads cleanup`).
     subscribe(QuestionAsked, uploads.record_body_refs)
