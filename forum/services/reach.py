@@ -124,13 +124,19 @@ class Reach:
     deflections: int  # deflections this calendar month
 
 
-def reach_of(user_id: int, today: date) -> Reach:
-    """``people_reached`` and ``deflections_this_month`` in one query (the profile page)."""
+def reach_columns(user_id: int, today: date) -> tuple[Any, Any]:
+    """People reached and this month's deflections as two scalar subqueries, for a caller to put
+    in a query of its own (the profile's stats query, services/profiles.py)."""
     people = (_accepted_by(Answer.author_id == user_id, _reached_filter())
               .with_only_columns(_reached_sum()).scalar_subquery())
     deflected = (_deflections(month_start(today), today + timedelta(days=1), Answer.author_id == user_id)
                  .with_only_columns(func.coalesce(func.sum(InsightDaily.count), 0)).scalar_subquery())
-    row = db.session.execute(select(people, deflected)).one()
+    return people, deflected
+
+
+def reach_of(user_id: int, today: date) -> Reach:
+    """``people_reached`` and ``deflections_this_month`` in one query."""
+    row = db.session.execute(select(*reach_columns(user_id, today))).one()
     return Reach(int(row[0] or 0), int(row[1] or 0))
 
 
