@@ -1,4 +1,5 @@
-"""``flask insights``: the deflection sweep (cron) and the export of the daily counts.
+"""``flask insights``: the deflection sweep (cron), the export of the daily counts, and the
+monthly e-mail to members whose answers helped people (services/reach.py).
 
 The group is defined here so that other insight commands can be added to it
 (``@insights_cli.command(...)`` in this module); forum/cli.py registers it.
@@ -13,9 +14,9 @@ import click
 from flask.cli import AppGroup
 
 from .extensions import db
-from .services import deflection
+from .services import deflection, reach
 
-insights_cli = AppGroup("insights", help="Deflection and the other insights: sweep, export.")
+insights_cli = AppGroup("insights", help="Insights: deflection, response times, the people helpers reached.")
 
 
 @insights_cli.command("sweep")
@@ -50,3 +51,18 @@ def insights_export(since: datetime, fmt: str, table: str, output: str | None) -
                                         cast(deflection.ExportTable, table))
         click.echo(f"Wrote {n} rows to {output}.", err=True)
     db.session.rollback()
+
+
+@insights_cli.command("monthly-helpers")
+@click.option("--now", "now_text", default=None, metavar="YYYY-MM-DD[THH:MM]",
+              help="Run as if it were this UTC time (default: now); the month before it is reported.")
+def monthly_helpers(now_text: str | None) -> None:
+    """E-mail last month's figures to the members who turned the monthly helped mail on (from the 1st to the 7th)."""
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else None
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD or YYYY-MM-DDTHH:MM", param_hint="--now") from None
+    run = reach.send_monthly_helper_mail(now.replace(tzinfo=None) if now else None)
+    db.session.commit()
+    click.echo(f"Monthly helped mail: {run.sent} sent, {run.already_sent} already sent this month, "
+               f"{run.helped_nobody} opted in but helped nobody last month.")

@@ -57,6 +57,7 @@ from .services import (
     links,
     mentions,
     notifications,
+    reach,
     related,
     support,
     uploads,
@@ -151,6 +152,10 @@ def init_app(app: Flask) -> None:
     subscribe(QuestionAsked, deflection.question_asked)
     subscribe(SolvedTooChanged, deflection.solved_too_changed)
     subscribe(ArticleRated, deflection.article_rated)
+
+    # ---- people reached: views since the acceptance count for the accepted answer's author (services/reach.py).
+    subscribe(AnswerAccepted, reach.answer_accepted)
+    subscribe(AnswerUnaccepted, reach.answer_unaccepted)
 
     # ---- uploads: which posts reference which images (orphans are deleted by `flask uploads cleanup`).
     subscribe(QuestionAsked, uploads.record_body_refs)

@@ -29,6 +29,7 @@ from .services.flags import REASON_LABELS, Post, PostRef
 from .services.moderation import format_until, hidden_label, posting_block
 from .services.permissions import can, privilege_note
 from .services.questions import slugify
+from .services.reach import about
 from .services.support import SEVERITY_LABELS, TYPE_LABELS
 from .sharing import article_share, question_share
 from .theme import current_theme
@@ -197,7 +198,7 @@ LABELS: dict[str, dict[str, str]] = {
     "severity_labels": SEVERITY_LABELS,
 }
 
-FILTERS: dict[str, Callable[..., Any]] = {"timeago": timeago, "time_tag": time_tag}
+FILTERS: dict[str, Callable[..., Any]] = {"timeago": timeago, "time_tag": time_tag, "about": about}
 
 
 def brand(app: Flask) -> dict[str, str]:

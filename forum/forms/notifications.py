@@ -14,3 +14,6 @@ class NotificationSettingsForm(FlaskForm):
     in_app = SelectMultipleField("In the app", choices=[SelectChoice(e, e) for e in EVENTS], validate_choice=True)
     email = SelectMultipleField("By e-mail", choices=[SelectChoice(e, e) for e in EVENTS], validate_choice=True)
     digest = BooleanField("A daily e-mail with new unanswered questions in the tags I follow")
+    helped_monthly = BooleanField("A monthly e-mail with how many people my answers helped",
+                                  description="Sent early each month when your accepted answers helped someone "
+                                              "the month before. Off unless you turn it on.")

@@ -43,6 +43,10 @@ from .pagination import Page, paginate
 NOTIFIED = "forum.notify.notified"  # popped after commit by forum/jobs.py, which keeps the same key
 EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite", "review")
 DIGEST = "digest"  # the daily digest's switch lives in the preferences under this pseudo-event
+# The monthly "people your answers helped" mail (services/reach.py): a pseudo-event too, off
+# unless the member turned it on (no row: off).
+HELPED_MONTHLY = "helped_monthly"
+HELPED_MONTHLY_LABEL = "The monthly e-mail about the people my answers helped"
 
 # (in-app, e-mail) when a member has not chosen. Following is chatty: in-app only by default.
 DEFAULTS: dict[str, tuple[bool, bool]] = {
@@ -289,6 +293,7 @@ class Preference:
 class Preferences:
     events: list[Preference]
     digest: bool
+    helped_monthly: bool
 
 
 def preferences(user: User) -> Preferences:
@@ -301,20 +306,26 @@ def preferences(user: User) -> Preferences:
         in_app, email = (row.in_app, row.email) if row else DEFAULTS[event]
         events.append(Preference(event, LABELS[event], in_app, email))
     digest = rows[DIGEST].email if DIGEST in rows else DIGEST_DEFAULT
-    return Preferences(events, digest)
+    helped = rows[HELPED_MONTHLY].email if HELPED_MONTHLY in rows else False
+    return Preferences(events, digest, helped)
 
 
-def save_preferences(user: User, in_app: Iterable[str], email: Iterable[str], digest: bool) -> None:
-    """Store a choice for every event: those named in ``in_app`` / ``email`` on, the rest off.
+def save_preferences(user: User, in_app: Iterable[str], email: Iterable[str], digest: bool,
+                     helped_monthly: bool = False) -> None:
+    """Store a choice for every event: those named in ``in_app`` / ``email`` on, the rest off,
+    and the digest and monthly-helped switches. Rows of other pseudo-events are kept.
 
     Unknown event names are ignored (the form only offers known ones).
     """
     in_app, email = set(in_app), set(email)
-    db.session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
+    db.session.execute(delete(NotificationPreference).where(
+        NotificationPreference.user_id == user.id,
+        NotificationPreference.event.in_([*EVENTS, DIGEST, HELPED_MONTHLY])))
     for event in EVENTS:
         db.session.add(NotificationPreference(user_id=user.id, event=event, in_app=event in in_app,
                                               email=event in email))
     db.session.add(NotificationPreference(user_id=user.id, event=DIGEST, in_app=False, email=digest))
+    db.session.add(NotificationPreference(user_id=user.id, event=HELPED_MONTHLY, in_app=False, email=helped_monthly))
     db.session.flush()
 
 
@@ -343,9 +354,10 @@ def read_unsubscribe(token: str) -> Unsubscription:
     except BadToken as exc:
         raise BadUnsubscribeLink(f"{exc} Change your e-mail choices in your notification settings instead.") from exc
     user = db.session.get(User, user_id)
-    if user is None or (event not in EVENTS and event != DIGEST):
+    if user is None or (event not in EVENTS and event not in (DIGEST, HELPED_MONTHLY)):
         raise BadUnsubscribeLink("This unsubscribe link is not valid.")
-    label = "The daily digest" if event == DIGEST else LABELS[event]
+    label = ("The daily digest" if event == DIGEST else HELPED_MONTHLY_LABEL if event == HELPED_MONTHLY
+             else LABELS[event])
     return Unsubscription(user, event, label)
 
 

@@ -20,6 +20,7 @@ from .pagination import Page
 from .permissions import can
 from .profiles import Profile, get_profile
 from .questions import get_tag, list_questions
+from .reach import Helper, top_helpers
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class TagPage:
     questions: Page[Question]
     pinned: list[Question]  # shown above the first page only
     following: bool  # whether the viewer follows the tag
+    top_helpers: list[Helper]  # most accepted answers in the tag lately (services/reach.py)
 
 
 def tag_page(name: str, tab: str, page: int, viewer: User | None) -> TagPage:
@@ -51,7 +53,8 @@ def tag_page(name: str, tab: str, page: int, viewer: User | None) -> TagPage:
     questions = list_questions(tab, page, tag=tag)
     return TagPage(tag=tag, questions=questions,
                    pinned=pinned_questions(tag_id=tag.id) if questions.page == 1 else [],
-                   following=can(viewer, "follow", tag) and follows_tag(viewer, tag))
+                   following=can(viewer, "follow", tag) and follows_tag(viewer, tag),
+                   top_helpers=top_helpers(tag.id))
 
 
 @dataclass(frozen=True)

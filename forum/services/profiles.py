@@ -19,6 +19,7 @@ from ..models.base import utcnow
 from .errors import NotFound
 from .pagination import Page, paginate
 from .questions import questions_by
+from .reach import Reach, reach_columns
 from .reputation import day_start
 
 PERIODS = ("week", "month", "all")
@@ -42,6 +43,7 @@ class ProfileStats:
     answers: int
     accepted: int
     questions: int
+    reach: Reach = Reach(0, 0)  # people reached, deflections this month (services/reach.py)
 
 
 @dataclass(frozen=True)
@@ -152,14 +154,16 @@ def _visible_answers(user: User) -> Select[Answer]:
                    Question.is_visible))
 
 
-def profile_stats(user: User) -> ProfileStats:
-    """Visible answers, how many of them are accepted, and visible questions (one query)."""
+def profile_stats(user: User, today: date | None = None) -> ProfileStats:
+    """Visible answers, how many of them are accepted, visible questions, and the people the
+    member's answers reached and this month's deflections (services/reach.py), in one query."""
     answers = _visible_answers(user).with_only_columns(func.count(Answer.id)).scalar_subquery()
     accepted = (_visible_answers(user).with_only_columns(func.count(Answer.id))
                 .where(Question.accepted_answer_id == Answer.id).scalar_subquery())
     asked = (select(func.count(Question.id)).where(Question.author_id == user.id, Question.is_visible).scalar_subquery())
-    row = db.session.execute(select(answers, accepted, asked)).one()
-    return ProfileStats(int(row[0]), int(row[1]), int(row[2]))
+    people, deflected = reach_columns(user.id, today or utcnow().date())
+    row = db.session.execute(select(answers, accepted, asked, people, deflected)).one()
+    return ProfileStats(int(row[0]), int(row[1]), int(row[2]), Reach(int(row[3] or 0), int(row[4] or 0)))
 
 
 def answers_by(user: User, page: int) -> Page[Answer]:
@@ -229,4 +233,5 @@ def get_profile(user_id: int, tab: str, page: int, now: datetime | None = None) 
         raise NotFound("No such user.")
     tab = tab if tab in PROFILE_TABS else "answers"
     items = answers_by(user, page) if tab == "answers" else questions_by(user, page)
-    return Profile(user, profile_stats(user), top_tags(user), reputation_history(user, now), tab, items)
+    return Profile(user, profile_stats(user, (now or utcnow()).date()), top_tags(user), reputation_history(user, now),
+                   tab, items)

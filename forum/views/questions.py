@@ -179,7 +179,7 @@ def tag(name: str) -> ResponseReturnValue:
         tab = "newest"
     data = tag_page(name, tab, clamp_page(request.args.get("page")), current_user)
     return render_template("questions/index.html", page=data.questions, tab=tab, tabs=svc.TABS, tag=data.tag,
-                           pinned=data.pinned, following_tag=data.following)
+                           pinned=data.pinned, following_tag=data.following, top_helpers=data.top_helpers)
 
 
 @bp.route("/tags/<name>/edit", methods=["GET", "POST"])

@@ -38,7 +38,8 @@ def render_profile(user_id: int, tab: str = "answers", page: int = 1, **context:
     info = data.profile
     chart = line_chart(info.history.days, info.history.totals)
     return render_template("users/show.html", user=info.user, profile=info, page=info.page, chart=chart,
-                           user_badges=data.badges, moderator_tools=data.moderator_tools, **context)
+                           user_badges=data.badges, moderator_tools=data.moderator_tools, reach=info.stats.reach,
+                           **context)
 
 
 @bp.route("/settings", methods=["GET"])
