@@ -1,0 +1,215 @@
+"""/insights figures against hand computations (SQLite and PostgreSQL), the filter's checks,
+the query budget, and the weekly report e-mail."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, update
+
+from forum.extensions import db
+from forum.models import (
+    Flag,
+    InsightDaily,
+    Question,
+    SearchMissDaily,
+    SupportCase,
+)
+from forum.services import insights
+from forum.services.errors import FieldError, FieldErrors
+
+DAY = date(2026, 3, 2)  # a Monday
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+H = 3600.0
+
+
+def _at(q: Any, created: datetime, first: float | None = None, accepted: float | None = None) -> None:
+    """Put a question at ``created`` with a first response and acceptance ``first``/``accepted`` hours later."""
+    db.session.execute(update(Question).where(Question.id == q.id).values(
+        created_at=created, first_response_at=None if first is None else created + timedelta(hours=first),
+        accepted_at=None if accepted is None else created + timedelta(hours=accepted)))
+    db.session.commit()
+
+
+def _filter(start: date = DAY, end: date | None = None, tags: tuple[str, ...] = ()) -> insights.InsightsFilter:
+    return insights.parse_filter(start.isoformat(), (end or start + timedelta(days=6)).isoformat(), " ".join(tags))
+
+
+@pytest.fixture
+def five(make_user: Callable[..., Any], make_question: Callable[..., Any]) -> list[Any]:
+    """Five questions on Monday 2 March 2026 answered after 1, 2, 3, 4 and 10 hours."""
+    qs = [make_question(tags="setup") for _ in range(5)]
+    for i, (q, h) in enumerate(zip(qs, (1, 2, 3, 4, 10), strict=True)):
+        _at(q, T0 + timedelta(minutes=i), first=h)
+    return qs
+
+
+def test_first_response_median_and_p90_by_hand(five: list[Any], make_question: Callable[..., Any]) -> None:
+    # Unanswered and outside the range: counted as asked / not counted at all.
+    _at(make_question(tags="setup"), T0 + timedelta(hours=1))
+    _at(make_question(tags="setup"), T0 - timedelta(days=1), first=100)
+    page = insights.insights_page(_filter())
+    assert page.asked == 6 and page.responded == 5
+    # Sorted 1, 2, 3, 4, 10 h: median the 3rd; p90 at position 0.9 × 4 = 3.6 → 4 + 0.6 × (10 − 4) = 7.6 h.
+    assert page.first_response_median == pytest.approx(3 * H)
+    assert page.first_response_p90 == pytest.approx(7.6 * H)
+    assert insights.hours(page.first_response_p90) == "7.6 h"
+
+
+def test_even_count_interpolates_and_both_backends_agree(make_question: Callable[..., Any]) -> None:
+    for i, h in enumerate((1, 2, 4, 8)):
+        _at(make_question(), T0 + timedelta(minutes=i), first=h)
+    page = insights.insights_page(_filter())
+    assert page.first_response_median == pytest.approx(3 * H)  # between 2 and 4
+    assert page.first_response_p90 == pytest.approx(6.8 * H)  # 0.9 × 3 = 2.7 → 4 + 0.7 × 4
+
+
+def test_outcomes_targets_and_community_share(make_user: Callable[..., Any], make_question: Callable[..., Any],
+                                              make_answer: Callable[..., Any]) -> None:
+    agent = make_user(role="agent")
+    member = make_user()
+    # Default playbook (untriaged: question/normal) is 24 h.
+    quick, slow, solved_by_staff, solved_by_member = (make_question() for _ in range(4))
+    a_staff = make_answer(solved_by_staff, author=agent)
+    a_member = make_answer(solved_by_member, author=member)
+    for q, a in ((solved_by_staff, a_staff), (solved_by_member, a_member)):
+        db.session.execute(update(Question).where(Question.id == q.id).values(accepted_answer_id=a.id))
+    _at(quick, T0, first=2)
+    _at(slow, T0, first=30)
+    _at(solved_by_staff, T0, first=1, accepted=5)
+    _at(solved_by_member, T0, first=3, accepted=9)
+    hidden = make_question()
+    _at(hidden, T0, first=1)
+    db.session.execute(update(Question).where(Question.id == hidden.id).values(hidden_at=T0))
+    db.session.commit()
+    page = insights.insights_page(_filter())
+    assert page.asked == 4  # the hidden one is not counted
+    assert page.within_target == 3 and page.within_target_share == pytest.approx(0.75)
+    assert page.unanswered == 2 and page.solved == 2
+    assert page.community_accepted == 1 and page.community_share == pytest.approx(0.5)
+    assert page.accepted_median == pytest.approx(7 * H)  # 5 h and 9 h
+
+
+def test_escalations_and_flags(make_user: Callable[..., Any], make_question: Callable[..., Any]) -> None:
+    agent = make_user(role="agent")
+    q = make_question()
+    _at(q, T0)
+    for opened, resolved in ((T0, T0 + timedelta(hours=4)), (T0 + timedelta(days=1), None),
+                             (T0 - timedelta(days=3), T0)):
+        on = make_question()  # one case per question
+        db.session.add(SupportCase(question_id=on.id, asker_id=on.author_id, opened_by_id=agent.id, opened_at=opened,
+                                   resolved_at=resolved, status="resolved" if resolved else "open",
+                                   context_title="t", context_body="b", context_body_html="<p>b</p>"))
+    for i, (status, outcome) in enumerate((("pending", ""), ("actioned", "A moderator hid the post."),
+                                           ("actioned", "A moderator hid the post."))):
+        db.session.add(Flag(post_type="question", post_id=q.id, flagger_id=make_user().id, reason="spam",
+                            status=status, outcome=outcome, created_at=T0 + timedelta(hours=i)))
+    db.session.commit()
+    page = insights.insights_page(_filter())
+    assert (page.escalations, page.escalations_resolved) == (2, 1)
+    assert page.resolution_median == pytest.approx(4 * H)
+    assert [(r.status, r.outcome, r.count) for r in page.flags] == [
+        ("actioned", "A moderator hid the post.", 2), ("pending", "", 1)]
+
+
+def _daily(kind: str, n: int, day: date = DAY, target_type: str = "", target_id: int = 0) -> None:
+    db.session.execute(insert(InsightDaily).values(day=day, kind=kind, target_type=target_type, target_id=target_id,
+                                                   count=n))
+
+
+def test_deflection_rate_and_savings_to_the_cent(make_question: Callable[..., Any]) -> None:
+    """20 asks, 10 deflections: rate 10 ÷ 30 = 33.3%, savings 10 × ($3.50 − $0.35) = $31.50."""
+    qs = [make_question() for _ in range(20)]
+    for q in qs:
+        _at(q, T0)
+    _daily("suggestion", 4, target_type="question", target_id=qs[0].id)
+    _daily("search", 3, DAY + timedelta(days=2), "question", qs[1].id)
+    _daily("abandon", 3)
+    _daily("searches", 50)
+    _daily("suggestion", 99, DAY + timedelta(days=7), "question", qs[0].id)  # outside the range
+    db.session.commit()
+    page = insights.insights_page(_filter(), insights.Costs(350, 35))
+    assert page.deflected == 10 and page.searches == 50
+    assert insights.percent(page.deflection_rate) == "33.3%"
+    assert page.savings_cents == 3150
+    assert insights.savings_formula(page) == "10 × ($3.50 − $0.35) = $31.50"
+    assert [(t.target_id, t.count) for t in page.top_targets] == [(qs[0].id, 4), (qs[1].id, 3)]
+    assert page.top_targets[0].path and page.top_targets[0].path.startswith(f"/questions/{qs[0].id}")
+    assert [w.deflected for w in page.weeks] == [10]
+
+
+def test_tag_filter(make_question: Callable[..., Any]) -> None:
+    hub = [make_question(tags="hub") for _ in range(2)]
+    other = make_question(tags="billing")
+    for i, q in enumerate([*hub, other]):
+        _at(q, T0, first=i + 1)
+    _daily("suggestion", 5, target_type="question", target_id=hub[0].id)
+    _daily("suggestion", 7, target_type="question", target_id=other.id)
+    _daily("abandon", 11)
+    db.session.commit()
+    page = insights.insights_page(_filter(tags=("hub",)))
+    assert page.asked == 2 and page.first_response_median == pytest.approx(1.5 * H)
+    assert page.deflected == 5 and page.searches is None  # untargeted kinds need no tag filter
+    everything = insights.insights_page(_filter())
+    assert everything.asked == 3 and everything.deflected == 23
+
+
+def test_slow_tags_zero_results_and_weeks(make_question: Callable[..., Any]) -> None:
+    for h in (1, 2, 3):
+        _at(make_question(tags="hub"), T0, first=h)
+    for h in (5, 6, 9):
+        _at(make_question(tags="billing"), T0 + timedelta(days=7), first=h)
+    _at(make_question(tags="rare"), T0, first=50)  # one response: below the minimum sample
+    for day, query, n in ((DAY, "zigbee", 3), (DAY + timedelta(days=8), "zigbee", 2), (DAY, "warranty", 4),
+                          (DAY - timedelta(days=1), "old", 9)):
+        db.session.execute(insert(SearchMissDaily).values(day=day, query=query, count=n))
+    db.session.commit()
+    page = insights.insights_page(_filter(end=DAY + timedelta(days=13)))
+    assert [(t.tag, t.median_seconds / H, t.responded) for t in page.slow_tags] == [("billing", 6, 3), ("hub", 2, 3)]
+    assert page.zero_results == [("zigbee", 5), ("warranty", 4)]
+    assert [(w.week, w.asked, w.median_first_response) for w in page.weeks] == [
+        (DAY, 4, 2.5 * H), (DAY + timedelta(days=7), 3, 6 * H)]
+
+
+def test_tables_follow_the_page(five: list[Any]) -> None:
+    page = insights.insights_page(_filter())
+    t = insights.tables(page)
+    assert list(t) == list(insights.TABLE_NAMES)
+    summary = dict((str(a), str(b)) for a, b in t["summary"].rows)
+    assert summary["Time to first response, median"] == "3.0 h"
+    assert insights.csv_rows(t["weekly"])[0][0] == "Week (Monday)"
+
+
+def test_query_budget_does_not_grow_with_the_range(five: list[Any], count_queries: Callable[[], Any]) -> None:
+    f_week = _filter()
+    f_year = _filter(start=DAY - timedelta(days=300), end=DAY + timedelta(days=60))
+    with count_queries() as short:
+        insights.insights_page(f_week)
+    with count_queries() as long:
+        insights.insights_page(f_year)
+    assert short.count == long.count <= 14, long.statements
+
+
+@pytest.mark.parametrize(("start", "end", "tags", "field", "words"), [
+    ("2026-02-30", "", "", "start", "YYYY-MM-DD"),
+    ("2026-03-09", "2026-03-02", "", "end", "before the start"),
+    ("2025-01-01", "2026-03-02", "", "end", "at most 366 days"),
+    ("", "", "nosuchtag", "tags", "No tag named"),
+])
+def test_bad_filters(app: Any, start: str, end: str, tags: str, field: str, words: str) -> None:
+    with pytest.raises(FieldError) as caught:
+        insights.parse_filter(start, end, tags)
+    assert caught.value.field == field and words in caught.value.message
+
+
+def test_several_bad_fields_at_once(app: Any) -> None:
+    with pytest.raises(FieldErrors) as caught:
+        insights.parse_filter("yesterday", "soon", "")
+    assert [e.field for e in caught.value.each()] == ["start", "end"]
+
+
+def test_default_range_is_the_last_28_days(app: Any) -> None:
+    f = insights.parse_filter(today=date(2026, 3, 28))
+    assert (f.start, f.end, f.days) == (date(2026, 3, 1), date(2026, 3, 28), 28)
