@@ -58,7 +58,7 @@ from ..models.base import utcnow
 from .articles import article_slug
 from .errors import FieldError, check_fields
 from .questions import slugify
-from .support import _target_hours_sql, all_playbooks
+from .support import all_playbooks, target_hours_sql
 
 # What counts as a deflection in insight_daily (services/deflection.py records them; until it is
 # merged, this is the one place that names them).
@@ -396,7 +396,7 @@ def insights_page(f: InsightsFilter, costs: Costs | None = None) -> InsightsPage
             func.coalesce(func.sum(case((Question.answer_count == 0, 1), else_=0)), 0),
             func.coalesce(func.sum(case((Question.accepted_answer_id.is_not(None), 1), else_=0)), 0),
             func.coalesce(func.sum(case((and_(Question.first_response_at.is_not(None),
-                                              first_secs <= _target_hours_sql(books) * 3600), 1), else_=0)), 0),
+                                              first_secs <= target_hours_sql(books) * 3600), 1), else_=0)), 0),
             func.coalesce(func.sum(case((and_(Question.accepted_answer_id.is_not(None),
                                               User.role.not_in([str(r) for r in STAFF_ROLES])), 1), else_=0)), 0),
         ).select_from(Question)
@@ -550,6 +550,13 @@ def savings_formula(page: InsightsPage) -> str:
     """The savings spelled out: "10 × ($3.50 − $0.35) = $31.50"."""
     return (f"{page.deflected:,} × ({dollars(page.costs.assisted_cents)} − {dollars(page.costs.self_service_cents)})"
             f" = {dollars(page.savings_cents)}")
+
+
+def glance(page: InsightsPage) -> list[tuple[str, str]]:
+    """The key figures above the tables."""
+    return [("Questions asked", f"{page.asked:,}"), ("Median first response", hours(page.first_response_median)),
+            ("Solved", percent(page.solved_share)), ("Deflection rate", percent(page.deflection_rate)),
+            ("Estimated savings", dollars(page.savings_cents))]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from . import (
     curation,
     drafts,  # composers' drafts: autosave and discard
     help,  # privileges page
+    insights,  # staff: response times, deflection, savings (/insights)
     links,  # composer helpers: link picker, @username suggestions
     main,
     moderation,  # flags, review queue, suspensions, watched words, log
@@ -35,7 +36,7 @@ from .formglue import guard_reads
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
                      votes, help, suggestions, links, support, cases, notifications, badges, account, sso,
-                     uploads, drafts, admin)
+                     uploads, drafts, admin, insights)
 
 
 def init_app(app: Flask) -> None:
