@@ -578,6 +578,7 @@ class Table:
     title: str
     headers: tuple[str, ...]
     rows: list[tuple[Cell, ...]]
+    wrap: tuple[int, ...] = ()  # columns of words that may wrap on a phone (the others stay on one line)
 
 
 TABLE_NAMES = ("summary", "deflection", "top-content", "zero-results", "slow-tags", "flags", "weekly")
@@ -603,7 +604,8 @@ def tables(page: InsightsPage) -> dict[str, Table]:
     deflection: list[tuple[Cell, ...]] = [(DEFLECTION_LABELS[k], f"{n:,}") for k, n in p.deflections.items()]
     deflection += [("Deflected in all", f"{p.deflected:,}"), ("Questions asked", f"{p.asked:,}"),
                    ("Deflection rate", percent(p.deflection_rate)),
-                   ("Estimated savings", savings_formula(p))]
+                   ("Estimated savings", dollars(p.savings_cents)),
+                   ("Savings, worked out", savings_formula(p))]
     if p.searches is not None:
         deflection.insert(len(p.deflections), ("Searches", f"{p.searches:,}"))
     top: list[tuple[Cell, ...]] = [
@@ -612,14 +614,15 @@ def tables(page: InsightsPage) -> dict[str, Table]:
     flag_rows: list[tuple[Cell, ...]] = [(r.status.capitalize(), r.outcome or "–", f"{r.count:,}") for r in p.flags]
     return {
         "summary": Table("Response times and outcomes", ("Figure", "Value"), summary),
-        "deflection": Table("Deflection", ("Figure", "Value"), deflection),
-        "top-content": Table("Threads and articles that deflect most", ("Kind", "ID", "Title", "Deflections"), top),
+        "deflection": Table("Deflection", ("Figure", "Value"), deflection, wrap=(1,)),
+        "top-content": Table("Threads and articles that deflect most", ("Kind", "ID", "Title", "Deflections"), top,
+                             wrap=(2,)),
         "zero-results": Table("Searches that found nothing", ("Search", "Times"),
-                              [(q, f"{n:,}") for q, n in p.zero_results]),
+                              [(q, f"{n:,}") for q, n in p.zero_results], wrap=(0,)),
         "slow-tags": Table(f"Tags with the slowest first response (median, at least {MIN_TAG_SAMPLE} responses)",
                            ("Tag", "Median first response", "Questions responded to"),
                            [(t.tag, hours(t.median_seconds), f"{t.responded:,}") for t in p.slow_tags]),
-        "flags": Table("Flags raised, by outcome", ("Status", "Outcome", "Flags"), flag_rows),
+        "flags": Table("Flags raised, by outcome", ("Status", "Outcome", "Flags"), flag_rows, wrap=(1,)),
         "weekly": Table("Week by week", ("Week (Monday)", "Questions asked", "Deflections", "Solved",
                                          "Median first response"),
                         [(w.week.isoformat(), f"{w.asked:,}", f"{w.deflected:,}", percent(w.solved_share),
