@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from . import search_sync
+from . import cli_insights_report, search_sync
 from .demo import seeding as demo
 from .extensions import db
 from .markup.highlight import stylesheet
@@ -149,6 +149,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(badges_cli)
     app.cli.add_command(uploads_cli)
     app.cli.add_command(drafts_cli)
+    cli_insights_report.init_app(app)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")

@@ -14,3 +14,5 @@ class NotificationSettingsForm(FlaskForm):
     in_app = SelectMultipleField("In the app", choices=[SelectChoice(e, e) for e in EVENTS], validate_choice=True)
     email = SelectMultipleField("By e-mail", choices=[SelectChoice(e, e) for e in EVENTS], validate_choice=True)
     digest = BooleanField("A daily e-mail with new unanswered questions in the tags I follow")
+    # Shown to staff only (templates/notifications/settings.html).
+    weekly_report = BooleanField("A weekly insights report on Mondays: last week against the week before")

@@ -43,6 +43,9 @@ from .pagination import Page, paginate
 NOTIFIED = "forum.notify.notified"  # popped after commit by forum/jobs.py, which keeps the same key
 EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite", "review")
 DIGEST = "digest"  # the daily digest's switch lives in the preferences under this pseudo-event
+# Staff opt in to the weekly insights report (services/insights_report.py): a row with email=True
+# under this pseudo-event; no row (or email=False) is off.
+WEEKLY_REPORT = "weekly_report"
 
 # (in-app, e-mail) when a member has not chosen. Following is chatty: in-app only by default.
 DEFAULTS: dict[str, tuple[bool, bool]] = {
@@ -289,6 +292,7 @@ class Preference:
 class Preferences:
     events: list[Preference]
     digest: bool
+    weekly_report: bool = False
 
 
 def preferences(user: User) -> Preferences:
@@ -301,13 +305,15 @@ def preferences(user: User) -> Preferences:
         in_app, email = (row.in_app, row.email) if row else DEFAULTS[event]
         events.append(Preference(event, LABELS[event], in_app, email))
     digest = rows[DIGEST].email if DIGEST in rows else DIGEST_DEFAULT
-    return Preferences(events, digest)
+    return Preferences(events, digest, WEEKLY_REPORT in rows and rows[WEEKLY_REPORT].email)
 
 
-def save_preferences(user: User, in_app: Iterable[str], email: Iterable[str], digest: bool) -> None:
+def save_preferences(user: User, in_app: Iterable[str], email: Iterable[str], digest: bool,
+                     weekly_report: bool = False) -> None:
     """Store a choice for every event: those named in ``in_app`` / ``email`` on, the rest off.
 
-    Unknown event names are ignored (the form only offers known ones).
+    Unknown event names are ignored (the form only offers known ones). ``weekly_report`` is
+    kept only for staff (who alone may read insights); for anyone else it is off.
     """
     in_app, email = set(in_app), set(email)
     db.session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
@@ -315,6 +321,8 @@ def save_preferences(user: User, in_app: Iterable[str], email: Iterable[str], di
         db.session.add(NotificationPreference(user_id=user.id, event=event, in_app=event in in_app,
                                               email=event in email))
     db.session.add(NotificationPreference(user_id=user.id, event=DIGEST, in_app=False, email=digest))
+    if weekly_report and user.is_staff:
+        db.session.add(NotificationPreference(user_id=user.id, event=WEEKLY_REPORT, in_app=False, email=True))
     db.session.flush()
 
 
@@ -343,9 +351,9 @@ def read_unsubscribe(token: str) -> Unsubscription:
     except BadToken as exc:
         raise BadUnsubscribeLink(f"{exc} Change your e-mail choices in your notification settings instead.") from exc
     user = db.session.get(User, user_id)
-    if user is None or (event not in EVENTS and event != DIGEST):
+    if user is None or (event not in EVENTS and event not in (DIGEST, WEEKLY_REPORT)):
         raise BadUnsubscribeLink("This unsubscribe link is not valid.")
-    label = "The daily digest" if event == DIGEST else LABELS[event]
+    label = {DIGEST: "The daily digest", WEEKLY_REPORT: "The weekly insights report"}.get(event) or LABELS[event]
     return Unsubscription(user, event, label)
 
 

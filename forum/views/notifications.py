@@ -70,8 +70,10 @@ def settings() -> ResponseReturnValue:
     form = NotificationSettingsForm()
     if request.method == "GET":
         form.digest.data = prefs.digest
+        form.weekly_report.data = prefs.weekly_report
     if form.validate_on_submit():
-        svc.save_preferences(current_user, form.in_app.data or [], form.email.data or [], bool(form.digest.data))
+        svc.save_preferences(current_user, form.in_app.data or [], form.email.data or [], bool(form.digest.data),
+                             bool(form.weekly_report.data))
         flash("Notification settings saved.", "success")
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form, prefs=prefs, section="notifications",

@@ -13,12 +13,16 @@ from forum.extensions import db
 from forum.models import (
     Flag,
     InsightDaily,
+    InsightMailSent,
+    NotificationPreference,
+    OutboxMail,
     Question,
     SearchMissDaily,
     SupportCase,
 )
-from forum.services import insights
+from forum.services import insights, notifications
 from forum.services.errors import FieldError, FieldErrors
+from forum.services.insights_report import reported_week, send_weekly_reports
 
 DAY = date(2026, 3, 2)  # a Monday
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -213,3 +217,50 @@ def test_several_bad_fields_at_once(app: Any) -> None:
 def test_default_range_is_the_last_28_days(app: Any) -> None:
     f = insights.parse_filter(today=date(2026, 3, 28))
     assert (f.start, f.end, f.days) == (date(2026, 3, 1), date(2026, 3, 28), 28)
+
+
+# --------------------------------------------------------------------------- the weekly report
+
+def test_weekly_report_sent_once_to_opted_in_staff_with_the_figures(
+        make_user: Callable[..., Any], make_question: Callable[..., Any]) -> None:
+    reader = make_user("reader", role="agent")
+    notifications.save_preferences(reader, in_app=[], email=[], digest=False, weekly_report=True)
+    make_user("quiet", role="agent")  # never opted in
+    member = make_user("nosy")
+    db.session.add(NotificationPreference(user_id=member.id, event="weekly_report", in_app=False, email=True))
+    db.session.commit()
+    last, before = DAY + timedelta(days=7), DAY  # weeks of 9 and 2 March 2026
+    for i, h in enumerate((1, 3)):
+        _at(make_question(), datetime.combine(last, T0.timetz()) + timedelta(hours=i), first=h)
+    _at(make_question(), T0, first=4)
+    _daily("search", 5, last + timedelta(days=1), "question", 1)
+    _daily("search", 2, before + timedelta(days=3), "question", 1)
+    db.session.commit()
+
+    now = datetime(2026, 3, 16, 6, 0, tzinfo=timezone.utc)  # the Monday after
+    assert reported_week(now) == last
+    run = send_weekly_reports(now)
+    db.session.commit()
+    assert (run.week, run.sent) == (last, 1)
+    mails = db.session.query(OutboxMail).filter_by(event="weekly_report").all()
+    assert [m.user_id for m in mails] == [reader.id]
+    text = mails[0].text
+    assert "Questions asked: 2 (week before: 1; change +1)" in text
+    assert "First response, median: 2.0 h (week before: 4.0 h; change −2.0 h)" in text
+    assert "Deflected: 5 (week before: 2; change +3)" in text
+    assert "Deflection rate: 71.4% (week before: 66.7%; change +4.8 points)" in text
+    assert "Estimated savings: $15.75 (week before: $6.30; change +$9.45)" in text
+    assert "5 × ($3.50 − $0.35) = $15.75" in text
+    # Later runs that week (the worker's Monday ticks, cron) send nothing more.
+    assert send_weekly_reports(now + timedelta(hours=5)).sent == 0
+    db.session.commit()
+    assert db.session.query(OutboxMail).filter_by(event="weekly_report").count() == 1
+    assert db.session.query(InsightMailSent).filter_by(user_id=reader.id, kind="weekly_report",
+                                                       period_start=last).count() == 1
+    # The next week's report is a new one.
+    assert send_weekly_reports(now + timedelta(days=7)).sent == 1
+
+
+def test_weekly_report_command(runner: Any, make_user: Callable[..., Any]) -> None:
+    result = runner.invoke(args=["insights", "weekly-report"])
+    assert result.exit_code == 0 and "sent 0" in result.output

@@ -151,3 +151,23 @@ def test_default_range_shown_in_the_form(staff_client: FlaskClient) -> None:
     html = staff_client.get("/insights").get_data(as_text=True)
     today = datetime.now(timezone.utc).date()
     assert f'value="{(today - timedelta(days=27)).isoformat()}"' in html and f'value="{today.isoformat()}"' in html
+
+
+def test_staff_opt_in_to_the_weekly_report_in_their_settings(client: FlaskClient,
+                                                             make_user: Callable[..., Any]) -> None:
+    from forum.services import notifications
+
+    agent = make_user("agent2", role="agent")
+    auth = Auth(client)
+    auth.login("agent2")
+    assert "weekly insights report" in client.get("/settings/notifications").get_data(as_text=True)
+    assert auth.post("/settings/notifications", {"weekly_report": "y", "digest": "y"}).status_code == 302
+    assert notifications.preferences(agent).weekly_report is True
+    assert auth.post("/settings/notifications", {"digest": "y"}).status_code == 302
+    assert notifications.preferences(agent).weekly_report is False
+    auth.logout()
+    member = make_user("member2")
+    auth.login("member2")
+    assert "weekly insights report" not in client.get("/settings/notifications").get_data(as_text=True)
+    auth.post("/settings/notifications", {"weekly_report": "y"})
+    assert notifications.preferences(member).weekly_report is False  # staff only
