@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import event, insert, text, update
 
 from forum.extensions import db
 from forum.models import (
@@ -23,6 +23,7 @@ from forum.models import (
 from forum.services import insights, notifications
 from forum.services.errors import FieldError, FieldErrors
 from forum.services.insights_report import reported_week, send_weekly_reports
+from tests.support import Auth
 
 DAY = date(2026, 3, 2)  # a Monday
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -264,3 +265,122 @@ def test_weekly_report_sent_once_to_opted_in_staff_with_the_figures(
 def test_weekly_report_command(runner: Any, make_user: Callable[..., Any]) -> None:
     result = runner.invoke(args=["insights", "weekly-report"])
     assert result.exit_code == 0 and "sent 0" in result.output
+
+
+# --------------------------------------------------------------------------- a year at 100k questions
+
+BIG_QUESTIONS = 100_000
+EVENT_TABLES = ("deflection_events", "insight_daily", "search_misses_daily")
+
+
+def _nodes(plan: dict[str, Any]) -> Any:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+@pytest.mark.postgres  # the [sqlite] copy is deselected (tests/conftest.py)
+def test_a_year_at_100k_questions_reads_no_event_table_sequentially(
+        app: Any, client: Any, make_user: Callable[..., Any]) -> None:
+    """Every statement /insights sends (default range and with a tag) uses indexes on the event
+    tables: EXPLAIN shows no Seq Scan of deflection_events, insight_daily or search_misses_daily."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("EXPLAIN plans are checked on PostgreSQL")
+    try:
+        _a_year_of_data(make_user)
+        _explain_every_statement(client)
+    finally:  # DELETE of 40k answers checks each against questions.accepted_answer_id (no index): truncate
+        db.session.rollback()
+        with db.engine.begin() as c:
+            c.execute(text("TRUNCATE questions, answers, comments, question_tags, tags, support_cases, flags, "
+                           + ", ".join(EVENT_TABLES) + " CASCADE"))
+
+
+def _a_year_of_data(make_user: Callable[..., Any]) -> None:
+    author, agent = make_user(), make_user("bigagent", role="agent")
+    conn = db.session.connection()
+    conn.execute(text("INSERT INTO tags (name, description, question_count, created_at) "
+                      "SELECT 'tag' || t, '', :n / 20, now() FROM generate_series(1, 20) t"), {"n": BIG_QUESTIONS})
+    # A year of questions, newest now; 90% answered after 0-49 h, every 50th unanswered.
+    conn.execute(text("""
+        INSERT INTO questions (author_id, title, body, body_html, render_version, score, answer_count,
+                               created_at, last_activity_at, close_note, hidden_reason, lock_reason,
+                               first_response_at)
+        SELECT :author, 'Question number ' || g, 'Body', '<p>Body</p>', 0, 0, CASE WHEN g % 10 = 0 THEN 0 ELSE 1 END,
+               now() at time zone 'utc' - g * interval '315 seconds', now() at time zone 'utc', '', '', '',
+               CASE WHEN g % 10 <> 0 THEN now() at time zone 'utc' - g * interval '315 seconds'
+                                          + (g % 50) * interval '1 hour' END
+        FROM generate_series(1, :n) g"""), {"author": author.id, "n": BIG_QUESTIONS})
+    conn.execute(text("INSERT INTO question_tags (question_id, tag_id, created_at) "
+                      "SELECT q.id, t.id, q.created_at FROM questions q JOIN tags t ON t.name = 'tag' || (1 + q.id % 20)"))
+    # 40% solved, by staff or the community.
+    conn.execute(text("""
+        INSERT INTO answers (question_id, author_id, body, body_html, render_version, score, created_at, hidden_reason)
+        SELECT id, CASE WHEN id % 2 = 0 THEN :agent ELSE :author END, 'A', '<p>A</p>', 0, 0, first_response_at, ''
+        FROM questions WHERE id % 5 < 2 AND first_response_at IS NOT NULL"""),
+                 {"agent": agent.id, "author": author.id})
+    conn.execute(text("UPDATE questions q SET accepted_answer_id = a.id, accepted_at = a.created_at + interval '2 hours' "
+                      "FROM answers a WHERE a.question_id = q.id"))
+    conn.execute(text("""
+        INSERT INTO support_cases (question_id, asker_id, opened_by_id, status, opened_at, resolved_at,
+                                   context_title, context_body, context_body_html, context_tags)
+        SELECT id, author_id, :agent, 'resolved', created_at + interval '1 hour', created_at + interval '9 hours',
+               't', 'b', '<p>b</p>', '' FROM questions WHERE id % 50 = 7"""), {"agent": agent.id})
+    conn.execute(text("""
+        INSERT INTO flags (post_type, post_id, flagger_id, reason, note, status, outcome, created_at)
+        SELECT 'question', id, :agent, 'spam', '', 'pending', '', created_at FROM questions WHERE id % 20 = 3"""),
+                 {"agent": agent.id})
+    # A year of daily counts: 5 kinds x 60 threads, plus searches, and 150 missed queries a day.
+    conn.execute(text("""
+        INSERT INTO insight_daily (day, kind, target_type, target_id, count)
+        SELECT d::date, k, CASE WHEN k = 'abandon' THEN '' ELSE 'question' END,
+               CASE WHEN k = 'abandon' THEN 0 ELSE (SELECT min(id) FROM questions) + t * 97 END, 1 + t % 4
+        FROM generate_series(current_date - 365, current_date, interval '1 day') d,
+             unnest(ARRAY['suggestion', 'search', 'solved_too', 'article_helpful', 'abandon']) k,
+             generate_series(1, 60) t
+        ON CONFLICT DO NOTHING"""))
+    conn.execute(text("INSERT INTO insight_daily (day, kind, target_type, target_id, count) "
+                      "SELECT d::date, 'searches', '', 0, 500 "
+                      "FROM generate_series(current_date - 365, current_date, interval '1 day') d"))
+    conn.execute(text("INSERT INTO search_misses_daily (day, query, count) "
+                      "SELECT d::date, 'missing query ' || q, 1 + q % 5 "
+                      "FROM generate_series(current_date - 365, current_date, interval '1 day') d, "
+                      "generate_series(1, 150) q"))
+    conn.execute(text("""
+        INSERT INTO deflection_events (created_at, kind, status, target_type, target_id)
+        SELECT now() at time zone 'utc' - g * interval '10 minutes', 'search', 'deflected', 'question', g
+        FROM generate_series(1, 20000) g"""))
+    db.session.commit()
+    with db.engine.connect() as c:
+        for table in ("questions", "question_tags", "answers", "users", "support_cases", "flags", "tags",
+                      *EVENT_TABLES):
+            c.execute(text(f"ANALYZE {table}"))
+        c.commit()
+
+
+
+def _explain_every_statement(client: Any) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH", "(SELECT")):
+            seen.append((statement, parameters))
+
+    Auth(client).login("bigagent")
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for path in ("/insights", "/insights?tags=tag3+tag7"):
+            answer = client.get(path)
+            assert answer.status_code == 200, path
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert any("insight_daily" in s for s, _ in seen) and any("search_misses_daily" in s for s, _ in seen)
+    plans = db.session.connection()
+    indexed: set[str] = set()
+    for statement, parameters in seen:
+        plan = plans.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()[0]["Plan"]
+        scans = [n["Relation Name"] for n in _nodes(plan)
+                 if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in EVENT_TABLES]
+        assert not scans, (scans, statement)
+        indexed |= {n["Relation Name"] for n in _nodes(plan) if n.get("Relation Name") in EVENT_TABLES}
+    assert indexed == {"insight_daily", "search_misses_daily"}  # read, through their indexes
