@@ -21,13 +21,19 @@ class Tick:
 
 
 @dataclass(frozen=True)
-class LineChart:
+class Frame:
+    """The drawing's size and the plot area inside it (room for the labels around)."""
+
     width: int
     height: int
     left: float
     right: float
     top: float
     bottom: float
+
+
+@dataclass(frozen=True)
+class LineChart(Frame):
     line: str  # SVG path data
     area: str
     last: tuple[float, float]
@@ -88,13 +94,7 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class BarChart:
-    width: int
-    height: int
-    left: float
-    right: float
-    top: float
-    bottom: float
+class BarChart(Frame):
     bars: list[Bar]  # one per label; a missing value is a bar of height 0
     x_ticks: list[Tick]
     y_ticks: list[Tick]

@@ -384,3 +384,13 @@ def _explain_every_statement(client: Any) -> None:
         assert not scans, (scans, statement)
         indexed |= {n["Relation Name"] for n in _nodes(plan) if n.get("Relation Name") in EVENT_TABLES}
     assert indexed == {"insight_daily", "search_misses_daily"}  # read, through their indexes
+
+
+def test_bar_chart_geometry() -> None:
+    from forum.charts import bar_chart
+
+    chart = bar_chart(["02 Mar", "09 Mar", "16 Mar"], [4.0, None, 8.0])
+    assert [t.label for t in chart.y_ticks][0] == "0" and chart.y_ticks[-1].label == "8"
+    full = chart.bottom - chart.top
+    assert [round(b.height / full, 2) for b in chart.bars] == [0.5, 0.0, 1.0]
+    assert [t.label for t in chart.x_ticks] == ["02 Mar", "09 Mar", "16 Mar"]
