@@ -71,7 +71,6 @@ DEFLECTION_LABELS: dict[str, str] = {
     "abandon": "Left the ask page after reading suggestions",
 }
 SEARCHES_KIND = "searches"  # insight_daily: every search, per day (untargeted)
-UNTARGETED_KINDS = ("abandon",)  # no thread or article: counted only without a tag filter
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
