@@ -21,13 +21,19 @@ class Tick:
 
 
 @dataclass(frozen=True)
-class LineChart:
+class Frame:
+    """The drawing's size and the plot area inside it (room for the labels around)."""
+
     width: int
     height: int
     left: float
     right: float
     top: float
     bottom: float
+
+
+@dataclass(frozen=True)
+class LineChart(Frame):
     line: str  # SVG path data
     area: str
     last: tuple[float, float]
@@ -77,3 +83,39 @@ def line_chart(days: list[date], values: list[int], width: int = WIDTH, height: 
     x_ticks = [Tick(x(i), f"{days[i]:%d %b}", "start" if i == 0 else "end" if i == n - 1 else "middle")
                for i in picks] if n > 1 else [Tick((left + right) / 2, f"{days[0]:%d %b}")]
     return LineChart(width, height, left, right, top, bottom, line, area, points[-1], x_ticks, y_ticks)
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class BarChart(Frame):
+    bars: list[Bar]  # one per label; a missing value is a bar of height 0
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+
+
+def bar_chart(labels: list[str], values: list[float | None], width: int = WIDTH, height: int = HEIGHT) -> BarChart:
+    """Lay out one bar per label (weeks): y axis from 0 to a round number above the maximum, at
+    most five labels on the x axis. Raises ValueError when labels and values differ in length."""
+    if len(labels) != len(values):
+        raise ValueError("one value per label")
+    left, right, top, bottom = LEFT, width - RIGHT, TOP, height - BOTTOM
+    hi = max([v for v in values if v is not None] or [0.0])
+    step = nice_step(hi) if hi > 0 else 1
+    y1 = max(math.ceil(hi / step) * step, step)
+    slot = (right - left) / max(len(values), 1)
+    bars = []
+    for i, v in enumerate(values):
+        h = 0.0 if v is None else (bottom - top) * max(v, 0.0) / y1
+        bars.append(Bar(left + i * slot + slot * 0.15, bottom - h, slot * 0.7, h))
+    n = len(labels)
+    picks = sorted({round(k * (n - 1) / 4) for k in range(5)}) if n > 1 else [0]
+    x_ticks = [Tick(left + i * slot + slot / 2, labels[i]) for i in picks] if labels else []
+    y_ticks = [Tick(bottom - (bottom - top) * v / y1, f"{v:,}") for v in range(0, int(y1) + 1, int(step))]
+    return BarChart(width, height, left, right, top, bottom, bars, x_ticks, y_ticks)

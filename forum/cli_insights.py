@@ -1,5 +1,6 @@
 """``flask insights``: the deflection sweep (cron), the export of the daily counts, and the
-monthly e-mail to members whose answers helped people (services/reach.py).
+monthly e-mail to members whose answers helped people (services/reach.py), and the weekly
+report to staff (services/insights_report.py).
 
 The group is defined here so that other insight commands can be added to it
 (``@insights_cli.command(...)`` in this module); forum/cli.py registers it.
@@ -14,7 +15,7 @@ import click
 from flask.cli import AppGroup
 
 from .extensions import db
-from .services import deflection, reach
+from .services import deflection, insights_report, reach
 
 insights_cli = AppGroup("insights", help="Insights: deflection, response times, the people helpers reached.")
 
@@ -66,3 +67,12 @@ def monthly_helpers(now_text: str | None) -> None:
     db.session.commit()
     click.echo(f"Monthly helped mail: {run.sent} sent, {run.already_sent} already sent this month, "
                f"{run.helped_nobody} opted in but helped nobody last month.")
+
+
+@insights_cli.command("weekly-report")
+def weekly_report() -> None:
+    """Queue last ISO week's report for opted-in staff (cron on Mondays; once per member and week)."""
+    run = insights_report.send_weekly_reports()
+    db.session.commit()
+    click.echo(f"Weekly report for the week of {run.week.isoformat()}: sent {run.sent}; "
+               f"already sent {run.already_sent}.")

@@ -26,7 +26,8 @@ from . import mail, search_sync, viewcounts
 from .database import after_real_commit
 from .extensions import db
 from .models import OutboxMail
-from .services import deflection, reach, sla
+from .models.base import utcnow
+from .services import deflection, insights_report, reach, sla
 from .stages import stage
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,9 @@ def periodic(app: Flask, last_sla: float | None) -> float | None:
     (left by a failed index write or a process killed between commit and index write), write
     the page views waiting in Redis (forum/viewcounts.py), count the deflections whose window
     closed and delete old raw insight events (services/deflection.py), send the monthly helped
-    mail (services/reach.py; it does nothing after the first days of a month), and run
+    mail (services/reach.py; it does nothing after the first days of a month), on Mondays queue
+    the weekly insights report for opted-in staff (services/insights_report.py, idempotent per
+    member and week), and run
     the support desk's SLA sweep (invitations, breach alerts) when SUPPORT_SWEEP_SECONDS have
     passed since ``last_sla`` (None: never). Returns when the SLA sweep last ran. Never raises:
     the next tick tries again."""
@@ -159,6 +162,13 @@ def periodic(app: Flask, last_sla: float | None) -> float | None:
         except Exception:
             db.session.rollback()
             log.warning("monthly helped mail failed", exc_info=True)
+        if utcnow().weekday() == 0:  # Mondays: last week's insights report (once per member and week)
+            try:
+                insights_report.send_weekly_reports()
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.warning("weekly insights report failed", exc_info=True)
         now = time.monotonic()
         if last_sla is not None and now - last_sla < float(app.config["SUPPORT_SWEEP_SECONDS"]):
             return last_sla

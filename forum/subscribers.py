@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import pagecache, search_sync
+from . import pagecache, search_sync, viewcounts
 from .events import (
     AnswerAccepted,
     AnswerPosted,
@@ -152,6 +152,8 @@ def init_app(app: Flask) -> None:
     subscribe(QuestionAsked, deflection.question_asked)
     subscribe(SolvedTooChanged, deflection.solved_too_changed)
     subscribe(ArticleRated, deflection.article_rated)
+    # Not an event: searches are counted off the request and written with the view counts.
+    viewcounts.also_flush(deflection.flush_searches)
 
     # ---- people reached: views since the acceptance count for the accepted answer's author (services/reach.py).
     subscribe(AnswerAccepted, reach.answer_accepted)

@@ -38,6 +38,7 @@ import re
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Literal, Protocol, cast
 
@@ -195,15 +196,16 @@ def record(kind: Kind, ident: int) -> None:
 
 
 def flush() -> int:
-    """Add every waiting view to the database, and the waiting search counts (``flush_searches``);
-    returns how many views were written.
+    """Add every waiting view to the database, after the writers of ``ALSO_FLUSH`` (the search
+    counts); returns how many views were written.
 
     Raises the database's error (the counts are given back to their store first) or Redis's.
     """
     counts = _counts()
     if counts is None:
         return 0
-    flush_searches(counts)
+    for writer in ALSO_FLUSH:
+        writer()
     fields = counts.store.take()
     if not fields:
         return 0
@@ -251,33 +253,27 @@ def count_search(day: date, missed_query: str) -> bool:
     return True
 
 
-def flush_searches(counts: ViewCounts | None = None) -> int:
-    """Write the waiting search counts; returns how many searches. Raises the database's error
-    (the counts are given back first)."""
-    from .services.deflection import SEARCHES, add_daily, add_misses  # it imports is_bot from here
+def take_searches() -> Counter[Field]:
+    """The waiting search counts, taken from their store (give them back if writing fails)."""
+    counts = _counts()
+    return counts.searches.take() if counts is not None else Counter()
 
-    counts = counts or _counts()
-    if counts is None:
-        return 0
-    taken = counts.searches.take()
-    if not taken:
-        return 0
-    daily: Counter[tuple[date, str, str, int]] = Counter()
-    misses: Counter[tuple[date, str]] = Counter()
-    for (kind, field), n in taken.items():
-        if kind == "searches":
-            daily[(date.fromisoformat(field), SEARCHES, "", 0)] += n
-        else:
-            day, _, query = field.partition("\t")
-            misses[(date.fromisoformat(day), query)] += n
-    try:
-        with db.engine.begin() as connection:
-            add_daily(daily, connection)
-            add_misses(misses, connection)
-    except Exception:
+
+def give_back_searches(taken: Counter[Field]) -> None:
+    counts = _counts()
+    if counts is not None:
         counts.searches.give_back(taken)
-        raise
-    return sum(daily.values())
+
+
+#: Run by every flush after the views (services/deflection.py adds its search counts' writer,
+#: wired in forum/subscribers.py; this module must not import the services).
+ALSO_FLUSH: list[Callable[[], object]] = []
+
+
+def also_flush(writer: Callable[[], object]) -> None:
+    """Have every flush also call ``writer`` (once, however often the app is created)."""
+    if writer not in ALSO_FLUSH:
+        ALSO_FLUSH.append(writer)
 
 
 def _flush_quietly(app: Flask) -> None:

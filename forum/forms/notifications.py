@@ -17,3 +17,5 @@ class NotificationSettingsForm(FlaskForm):
     helped_monthly = BooleanField("A monthly e-mail with how many people my answers helped",
                                   description="Sent early each month when your accepted answers helped someone "
                                               "the month before. Off unless you turn it on.")
+    # Shown to staff only (templates/notifications/settings.html).
+    weekly_report = BooleanField("A weekly insights report on Mondays: last week against the week before")

@@ -31,6 +31,8 @@ Action = Literal[
     "flag", "moderate", "hide", "suspend", "note_user", "view_moderation_log", "manage_watched_words",
     # Support desk
     "support", "edit_playbooks", "open_case", "view_case", "write_case", "manage_case",
+    # Insights (/insights, the weekly report): staff
+    "view_insights",
 ]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 

@@ -58,11 +58,11 @@ WINDOW_KINDS: tuple[str, ...] = ("suggestion", "search", "abandon")
 #: insight_daily kind holding the number of searches per day (target ""/0): the denominator.
 SEARCHES = "searches"
 KIND_LABELS: dict[str, str] = {
-    "suggestion": "Suggestion opened on the ask page",
-    "search": "Search led to an answer",
-    "solved_too": "“This solved my problem too”",
-    "article_helpful": "Article rated helpful",
-    "abandon": "Question abandoned after suggestions",
+    "suggestion": "Read a suggested thread while asking, then did not ask",
+    "search": "Found an answer through search",
+    "solved_too": "Marked “This solved my problem too”",
+    "article_helpful": "Rated an article helpful",
+    "abandon": "Left the ask page after reading suggestions",
     SEARCHES: "Searches",
 }
 TARGET_TYPES: tuple[str, ...] = ("question", "article")
@@ -311,6 +311,31 @@ def record_search(viewer: Any, query: str, found: bool, user_agent: str | None,
         if missed:
             add_misses(Counter({(today, missed): 1}), connection)
     return True
+
+
+def flush_searches() -> int:
+    """Write the search counts waiting in viewcounts' store (called by every view-count flush,
+    ``viewcounts.also_flush``); returns how many searches. Raises the database's error (the
+    counts are given back first)."""
+    taken = viewcounts.take_searches()
+    if not taken:
+        return 0
+    daily: Counter[tuple[date, str, str, int]] = Counter()
+    misses: Counter[tuple[date, str]] = Counter()
+    for (kind, field), n in taken.items():
+        if kind == "searches":
+            daily[(date.fromisoformat(field), SEARCHES, "", 0)] += n
+        else:
+            day, _, query = field.partition("\t")
+            misses[(date.fromisoformat(day), query)] += n
+    try:
+        with db.engine.begin() as connection:
+            add_daily(daily, connection)
+            add_misses(misses, connection)
+    except Exception:
+        viewcounts.give_back_searches(taken)
+        raise
+    return sum(daily.values())
 
 
 # ---------------------------------------------------------------- sweep and purge

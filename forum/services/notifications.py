@@ -47,6 +47,9 @@ DIGEST = "digest"  # the daily digest's switch lives in the preferences under th
 # unless the member turned it on (no row: off).
 HELPED_MONTHLY = "helped_monthly"
 HELPED_MONTHLY_LABEL = "The monthly e-mail about the people my answers helped"
+# Staff opt in to the weekly insights report (services/insights_report.py): a row with email=True
+# under this pseudo-event; no row (or email=False) is off.
+WEEKLY_REPORT = "weekly_report"
 
 # (in-app, e-mail) when a member has not chosen. Following is chatty: in-app only by default.
 DEFAULTS: dict[str, tuple[bool, bool]] = {
@@ -294,6 +297,7 @@ class Preferences:
     events: list[Preference]
     digest: bool
     helped_monthly: bool
+    weekly_report: bool = False
 
 
 def preferences(user: User) -> Preferences:
@@ -307,25 +311,28 @@ def preferences(user: User) -> Preferences:
         events.append(Preference(event, LABELS[event], in_app, email))
     digest = rows[DIGEST].email if DIGEST in rows else DIGEST_DEFAULT
     helped = rows[HELPED_MONTHLY].email if HELPED_MONTHLY in rows else False
-    return Preferences(events, digest, helped)
+    return Preferences(events, digest, helped, WEEKLY_REPORT in rows and rows[WEEKLY_REPORT].email)
 
 
 def save_preferences(user: User, in_app: Iterable[str], email: Iterable[str], digest: bool,
-                     helped_monthly: bool = False) -> None:
+                     helped_monthly: bool = False, weekly_report: bool = False) -> None:
     """Store a choice for every event: those named in ``in_app`` / ``email`` on, the rest off,
-    and the digest and monthly-helped switches. Rows of other pseudo-events are kept.
+    and the digest, monthly-helped and weekly-report switches. Rows of other pseudo-events are kept.
 
-    Unknown event names are ignored (the form only offers known ones).
+    Unknown event names are ignored (the form only offers known ones). ``weekly_report`` is
+    kept only for staff (who alone may read insights); for anyone else it is off.
     """
     in_app, email = set(in_app), set(email)
     db.session.execute(delete(NotificationPreference).where(
         NotificationPreference.user_id == user.id,
-        NotificationPreference.event.in_([*EVENTS, DIGEST, HELPED_MONTHLY])))
+        NotificationPreference.event.in_([*EVENTS, DIGEST, HELPED_MONTHLY, WEEKLY_REPORT])))
     for event in EVENTS:
         db.session.add(NotificationPreference(user_id=user.id, event=event, in_app=event in in_app,
                                               email=event in email))
     db.session.add(NotificationPreference(user_id=user.id, event=DIGEST, in_app=False, email=digest))
     db.session.add(NotificationPreference(user_id=user.id, event=HELPED_MONTHLY, in_app=False, email=helped_monthly))
+    if weekly_report and user.is_staff:
+        db.session.add(NotificationPreference(user_id=user.id, event=WEEKLY_REPORT, in_app=False, email=True))
     db.session.flush()
 
 
@@ -354,10 +361,10 @@ def read_unsubscribe(token: str) -> Unsubscription:
     except BadToken as exc:
         raise BadUnsubscribeLink(f"{exc} Change your e-mail choices in your notification settings instead.") from exc
     user = db.session.get(User, user_id)
-    if user is None or (event not in EVENTS and event not in (DIGEST, HELPED_MONTHLY)):
+    if user is None or (event not in EVENTS and event not in (DIGEST, HELPED_MONTHLY, WEEKLY_REPORT)):
         raise BadUnsubscribeLink("This unsubscribe link is not valid.")
-    label = ("The daily digest" if event == DIGEST else HELPED_MONTHLY_LABEL if event == HELPED_MONTHLY
-             else LABELS[event])
+    label = {DIGEST: "The daily digest", HELPED_MONTHLY: HELPED_MONTHLY_LABEL,
+             WEEKLY_REPORT: "The weekly insights report"}.get(event) or LABELS[event]
     return Unsubscription(user, event, label)
 
 

@@ -276,6 +276,8 @@ RULES: dict[Action, Callable[[Any, Any], bool]] = {
     "view_case": _party_to_case,
     "write_case": _can_write_case,
     "manage_case": lambda user, obj: _staff(user) and obj is not None and not obj.is_resolved,
+    # Insights: response times, deflection and savings are for staff.
+    "view_insights": lambda user, obj: _staff(user),
 }
 
 

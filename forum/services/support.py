@@ -317,7 +317,8 @@ def _due_pg(element: Any, compiler: Any, **kw: Any) -> str:
     return f"(EXTRACT(EPOCH FROM {compiler.process(created, **kw)}) + {compiler.process(hours, **kw)} * 3600.0)"
 
 
-def _target_hours_sql(books: dict[tuple[str, str], PlaybookView]) -> ColumnElement[Any]:
+def target_hours_sql(books: dict[tuple[str, str], PlaybookView]) -> ColumnElement[Any]:
+    """The target hours of each question's playbook, in SQL (needs question_triage outer-joined)."""
     key = func.coalesce(QuestionTriage.type, literal(UNTRIAGED[0])) + "/" + func.coalesce(
         QuestionTriage.severity, literal(UNTRIAGED[1]))
     return case({f"{t}/{s}": b.target_hours for (t, s), b in books.items()}, value=key,
@@ -362,7 +363,7 @@ def queue(viewer: User, filters: QueueFilters, page: int) -> Page[QueueRow]:
         stmt = stmt.where(QuestionTriage.type == filters.type)
     if filters.severity in SEVERITIES:
         stmt = stmt.where(QuestionTriage.severity == filters.severity)
-    stmt = stmt.order_by(_DueEpoch(Question.created_at, _target_hours_sql(books)), Question.created_at, Question.id)
+    stmt = stmt.order_by(_DueEpoch(Question.created_at, target_hours_sql(books)), Question.created_at, Question.id)
     result = paginate(stmt, page, per_page=current_app.config["SUPPORT_QUEUE_PER_PAGE"])
     ids = [q.id for q in result.items]
     triages = {t.question_id: t for t in db.session.scalars(

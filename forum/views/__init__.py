@@ -17,6 +17,7 @@ from . import (
     deflection,  # insights: the deflection beacon, searches counted after the response
     drafts,  # composers' drafts: autosave and discard
     help,  # privileges page
+    insights,  # staff: response times, deflection, savings (/insights)
     links,  # composer helpers: link picker, @username suggestions
     main,
     moderation,  # flags, review queue, suspensions, watched words, log
@@ -36,7 +37,7 @@ from .formglue import guard_reads
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
                      votes, help, suggestions, links, support, cases, notifications, badges, account, sso,
-                     uploads, drafts, admin, deflection)
+                     uploads, drafts, admin, deflection, insights)
 
 
 def init_app(app: Flask) -> None:

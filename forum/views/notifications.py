@@ -71,9 +71,10 @@ def settings() -> ResponseReturnValue:
     if request.method == "GET":
         form.digest.data = prefs.digest
         form.helped_monthly.data = prefs.helped_monthly
+        form.weekly_report.data = prefs.weekly_report
     if form.validate_on_submit():
         svc.save_preferences(current_user, form.in_app.data or [], form.email.data or [], bool(form.digest.data),
-                             bool(form.helped_monthly.data))
+                             bool(form.helped_monthly.data), bool(form.weekly_report.data))
         flash("Notification settings saved.", "success")
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form, prefs=prefs, section="notifications",

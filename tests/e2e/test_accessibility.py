@@ -47,6 +47,7 @@ ADMIN = "admin_chris"
 NOT_PAGES: dict[str, str] = {
     "/static/<path:filename>": "static files",
     "/settings/data/export.json": "JSON download (the member's data)",
+    "/insights/<name>.csv": "CSV download of a table of /insights",
     "/links/search": "JSON for the composer's link picker",
     "/users/suggest": "JSON for the composer's @mention picker",
     "/search/similar": "JSON for the ask form's similar questions",
@@ -168,6 +169,8 @@ def _build(app: Any) -> tuple[tuple[Stop, ...], dict[str, str]]:
             Stop(u("support.playbooks"), STAFF),
             Stop(u("support.edit_playbook", type_="outage", severity="critical"), STAFF),
             Stop(u("support.replies"), STAFF),
+            Stop(u("insights.index"), STAFF),
+            Stop(u("insights.index", start="2026-02-30"), STAFF, 400),
             Stop(u("support.edit_reply"), STAFF),
             Stop(u("curation.close", question_id=qs[0].id), STAFF),
             Stop(u("curation.announcements"), STAFF),

@@ -239,13 +239,13 @@ def test_the_monthly_mail_is_off_by_default_and_its_unsubscribe_link_turns_it_of
 def test_saving_the_other_choices_keeps_rows_of_pseudo_events_it_does_not_know(thread) -> None:
     _, _, first, _ = thread
     helper = db.session.get(User, first.author_id)
-    db.session.add(NotificationPreference(user_id=helper.id, event="weekly_report", in_app=False,
+    db.session.add(NotificationPreference(user_id=helper.id, event="future_switch", in_app=False,
                                                         email=True))
     db.session.commit()
     _opt_in(helper)
     assert db.session.scalar(select(func.count()).select_from(NotificationPreference).where(
         NotificationPreference.user_id == helper.id,
-        NotificationPreference.event == "weekly_report")) == 1
+        NotificationPreference.event == "future_switch")) == 1
 
 
 def test_the_job_workers_tick_sends_the_monthly_mail(app: Flask, thread, monkeypatch) -> None:

@@ -118,7 +118,7 @@ def test_pages_run_no_query_while_their_template_renders(app: Flask, client, aut
                    f"/flag/answer/{answer.id}"],
         "desk_agent": [world["url"], f"/cases/{world['case'].id}", "/cases", "/support/queue", "/support/playbooks",
                        "/support/replies", "/announcements", "/articles?state=draft", "/moderation/log",
-                       f"/questions/{q.id}/close"],
+                       f"/questions/{q.id}/close", "/insights"],
         "mod_mia": [world["url"], f"/users/{world['member'].id}", "/moderation", "/review/edits", "/moderation/words"],
     }
     for who, paths in pages.items():
