@@ -15,6 +15,7 @@ from . import (
     comments,
     curation,
     drafts,  # composers' drafts: autosave and discard
+    feeds,  # Atom feeds of the lists, a question, articles and a member
     help,  # privileges page
     links,  # composer helpers: link picker, @username suggestions
     main,
@@ -35,7 +36,7 @@ from .formglue import guard_reads
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
                      votes, help, suggestions, links, support, cases, notifications, badges, account, sso,
-                     uploads, drafts, admin)
+                     uploads, drafts, admin, feeds)
 
 
 def init_app(app: Flask) -> None:
