@@ -196,6 +196,14 @@ def test_pages_link_their_feeds(client: FlaskClient, world: dict[str, Any]) -> N
         assert _feed(client, feed).entries, feed
 
 
+def test_tag_names_with_dots_and_hashes(client: FlaskClient, make_question: Callable[..., Any]) -> None:
+    make_question(title="Calling the hub API from node and C sharp", tags="node.js c#")
+    html = client.get("/tags/c%23").get_data(as_text=True)
+    assert 'href="/feeds/tags/c%23.atom"' in html
+    for path in ("/feeds/tags/c%23.atom", "/feeds/tags/node.js.atom"):
+        assert [e.title for e in _feed(client, path).entries] == ["Calling the hub API from node and C sharp"]
+
+
 def test_title_with_markup_is_escaped_and_parses(client: FlaskClient, make_user: Callable[..., Any]) -> None:
     title = "Why does <script>alert(1)</script> & <b>bold</b> break pairing?"
     q = questions.ask_question(make_user("marker"), questions.QuestionInput(
@@ -328,6 +336,16 @@ def test_writes_show_on_the_next_anonymous_fetch(client: FlaskClient, cached: Fl
         "A brand new question about pairing", "The app never finds the hub.", "setup"))
     db.session.commit()
     assert _fresh(client, newest).entries[0].title == "A brand new question about pairing"
+
+    _primed(client, "/feeds/articles.atom")
+    staff = db.session.get(User, world["staff"].id)
+    article = articles.create_article(staff, articles.ArticleInput(
+        "Moving the hub to a new router", "Pair it again from the app after the move.", "setup"))
+    db.session.commit()
+    assert "Moving the hub" not in _texts(_fresh(client, "/feeds/articles.atom"))  # a draft
+    articles.set_state(staff, article, "published")
+    db.session.commit()
+    assert _fresh(client, "/feeds/articles.atom").entries[0].title == "Moving the hub to a new router"
 
     _primed(client, member)
     user = db.session.get(User, helper.id)
