@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import feedparser
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from forum import pagecache
 from forum.extensions import db
 from forum.models import Answer, Question, User
 from forum.services import account_data, answers, articles, cases, moderation, questions, visibility
-from tests.support import redis_url_or_skip
+
+# The page cache on, in this process or in Redis (a parametrised fixture).
+from tests.web.test_page_cache import cached  # noqa: F401
 
 ATOM = "application/atom+xml; charset=utf-8"
 LIST_FEEDS = ("/feeds/questions.atom", "/feeds/unanswered.atom", "/feeds/tags/setup.atom", "/feeds/articles.atom")
@@ -270,27 +270,6 @@ def test_query_budget_does_not_grow_with_the_feed(client: FlaskClient, make_user
 # ---------------------------------------------------------------- the page cache
 
 
-@pytest.fixture(params=["memory", "redis"])
-def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
-    """The page cache on (as in tests/web/test_page_cache.py): in this process, or in Redis."""
-    import uuid
-
-    import redis
-
-    app.config["PAGE_CACHE_ENABLED"] = True
-    if request.param == "redis":
-        app.config["REDIS_URL"] = redis_url_or_skip()
-        app.config["PAGE_CACHE_PREFIX"] = f"test:pagecache:{uuid.uuid4().hex}:"
-    pagecache.init_app(app)
-    yield app
-    app.extensions["pagecache"].close()
-    if request.param == "redis":
-        conn = redis.Redis.from_url(app.config["REDIS_URL"])
-        for name in conn.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
-            conn.delete(name)
-        conn.close()
-
-
 def _primed(client: FlaskClient, path: str) -> Any:
     """Fetch ``path`` twice; the second answer must be a cache hit, still a valid feed."""
     client.get(path)
@@ -306,7 +285,8 @@ def _fresh(client: FlaskClient, path: str) -> Any:
     return _feed(client, path)
 
 
-def test_writes_show_on_the_next_anonymous_fetch(client: FlaskClient, cached: Flask, world: dict[str, Any],
+@pytest.mark.usefixtures("cached")
+def test_writes_show_on_the_next_anonymous_fetch(client: FlaskClient, world: dict[str, Any],
                                                  make_user: Callable[..., Any]) -> None:
     q, helper = world["answered"], world["helper"]
     thread, member, newest = f"/questions/{q.id}/feed.atom", f"/users/{helper.id}/feed.atom", "/feeds/questions.atom"
