@@ -233,6 +233,9 @@ class Config:
     RATE_LIMIT_SIMILAR_PER_ACCOUNT = "60 per minute"
     RATE_LIMIT_TAG_SUGGESTIONS_PER_IP = "300 per minute"  # the tag box asks once per word typed
     RATE_LIMIT_TAG_SUGGESTIONS_PER_ACCOUNT = "180 per minute"
+    # Deflection beacons (static/js/deflection.js): a few per page at most.
+    RATE_LIMIT_BEACON_PER_IP = "120 per minute; 1000 per hour"
+    RATE_LIMIT_BEACON_PER_ACCOUNT = "60 per minute"
     # Account mail (forum/services/account_mail.py, verification.py, password_reset.py). A reset
     # link works once and for PASSWORD_RESET_MAX_AGE seconds; a confirmation link for
     # EMAIL_VERIFY_MAX_AGE seconds. Requests for either are counted like sign-in failures (same

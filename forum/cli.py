@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from . import search_sync
+from .cli_insights import insights_cli
 from .demo import seeding as demo
 from .extensions import db
 from .markup.highlight import stylesheet
@@ -149,6 +150,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(badges_cli)
     app.cli.add_command(uploads_cli)
     app.cli.add_command(drafts_cli)
+    app.cli.add_command(insights_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")

@@ -26,7 +26,7 @@ from . import mail, search_sync, viewcounts
 from .database import after_real_commit
 from .extensions import db
 from .models import OutboxMail
-from .services import sla
+from .services import deflection, sla
 from .stages import stage
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,8 @@ def make_worker(app: Flask, *, simple: bool = True, name: str | None = None) -> 
 def periodic(app: Flask, last_sla: float | None) -> float | None:
     """One tick of the worker's housekeeping: hand over due mails, write queued search keys
     (left by a failed index write or a process killed between commit and index write), write
-    the page views waiting in Redis (forum/viewcounts.py), and run
+    the page views waiting in Redis (forum/viewcounts.py), count the deflections whose window
+    closed and delete old raw insight events (services/deflection.py), and run
     the support desk's SLA sweep (invitations, breach alerts) when SUPPORT_SWEEP_SECONDS have
     passed since ``last_sla`` (None: never). Returns when the SLA sweep last ran. Never raises:
     the next tick tries again."""
@@ -145,6 +146,12 @@ def periodic(app: Flask, last_sla: float | None) -> float | None:
             viewcounts.flush()  # every host's waiting views (Redis), also when web processes don't flush
         except Exception:
             log.warning("view count flush failed", exc_info=True)
+        try:
+            deflection.sweep()  # deflections whose window closed; raw events past the retention
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.warning("insights sweep failed", exc_info=True)
         now = time.monotonic()
         if last_sla is not None and now - last_sla < float(app.config["SUPPORT_SWEEP_SECONDS"]):
             return last_sla

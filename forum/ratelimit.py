@@ -63,6 +63,7 @@ LIMITS: dict[str, str] = {
     "upload": "You're adding images faster than we accept them.",
     "drafts": "Your draft is being saved too often; it is kept in this browser meanwhile.",
     "tag_suggestions": "Too many tag lookups.",
+    "beacon": "Too many reports from this page.",
 }
 SCOPES = ("PER_IP", "PER_ACCOUNT")
 ATTRIBUTE = "_forum_rate_limit"

@@ -42,6 +42,7 @@ from .events import (
     PostRestored,
     QuestionAsked,
     SignUpWithTakenEmail,
+    SolvedTooChanged,
     VoteCast,
     subscribe,
 )
@@ -49,6 +50,7 @@ from .services import (
     account_mail,
     activity,
     cases,
+    deflection,
     drafts,
     flags,
     following,
@@ -143,6 +145,12 @@ def init_app(app: Flask) -> None:
     # SolvedTooChanged itself needs no line: the page cache and search hear every event (below).
     subscribe(AnswerAccepted, thanks.answer_accepted)
     subscribe(AnswerUnaccepted, thanks.answer_unaccepted)
+
+    # ---- insights: asking cancels the asker's pending deflections; "solved too" marks and
+    # helpful articles count at once (services/deflection.py, docs/insights.md).
+    subscribe(QuestionAsked, deflection.question_asked)
+    subscribe(SolvedTooChanged, deflection.solved_too_changed)
+    subscribe(ArticleRated, deflection.article_rated)
 
     # ---- uploads: which posts reference which images (orphans are deleted by `flask uploads cleanup`).
     subscribe(QuestionAsked, uploads.record_body_refs)

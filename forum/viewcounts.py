@@ -1,4 +1,5 @@
-"""Page views of questions and articles, counted without a database write per view.
+"""Page views of questions and articles, counted without a database write per view (and, the
+same way, searches per day and the searches that found nothing: ``count_search``).
 
 A view is counted after the response is built (an ``after_request`` hook), so a page served
 from the anonymous page cache (its ``before_request`` hook answers before the view runs) counts
@@ -37,7 +38,8 @@ import re
 import threading
 import uuid
 from collections import Counter
-from typing import Literal, Protocol
+from datetime import date
+from typing import Literal, Protocol, cast
 
 import click
 from flask import Flask, Response, current_app, request
@@ -55,6 +57,7 @@ log = logging.getLogger(__name__)
 Kind = Literal["question", "article"]
 Key = tuple[Kind, int]
 KINDS: tuple[Kind, ...] = ("question", "article")
+SEARCH_KINDS: tuple[str, ...] = ("searches", "misses")
 MODELS: dict[Kind, type[Question] | type[Article]] = {"question": Question, "article": Article}
 # The pages whose views count: endpoint -> (kind, the view argument holding the id).
 PAGES: dict[str, tuple[Kind, str]] = {"questions.show": ("question", "question_id"),
@@ -71,68 +74,73 @@ def is_bot(user_agent: str | None) -> bool:
     return not (user_agent or "").strip() or BOT_PATTERN.search(user_agent or "") is not None
 
 
+Field = tuple[str, str]  # (kind, field): ("question", "12"), or ("misses", "2026-12-06\tquery")
+
+
 class Store(Protocol):
-    def add(self, kind: Kind, ident: int) -> None: ...
+    def add(self, kind: str, field: str) -> None: ...
 
-    def take(self) -> Counter[Key]: ...
+    def take(self) -> Counter[Field]: ...
 
-    def give_back(self, counts: Counter[Key]) -> None: ...
+    def give_back(self, counts: Counter[Field]) -> None: ...
 
 
 class MemoryStore:
-    """This process's views, under a lock."""
+    """This process's counts, under a lock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts: Counter[Key] = Counter()
+        self._counts: Counter[Field] = Counter()
 
-    def add(self, kind: Kind, ident: int) -> None:
+    def add(self, kind: str, field: str) -> None:
         with self._lock:
-            self._counts[(kind, ident)] += 1
+            self._counts[(kind, field)] += 1
 
-    def take(self) -> Counter[Key]:
+    def take(self) -> Counter[Field]:
         with self._lock:
             taken, self._counts = self._counts, Counter()
         return taken
 
-    def give_back(self, counts: Counter[Key]) -> None:
+    def give_back(self, counts: Counter[Field]) -> None:
         with self._lock:
             self._counts.update(counts)
 
 
 class RedisStore:
-    """Views in one Redis hash per kind, shared by every process and host."""
+    """Counts in one Redis hash per kind (``<prefix>:<name>:<kind>``), shared by every process
+    and host."""
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, name: str, kinds: tuple[str, ...]) -> None:
         self.redis = Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
-        self.prefix = f"{prefix}:views"
+        self.prefix = f"{prefix}:{name}"
+        self.kinds = kinds
 
-    def _key(self, kind: Kind) -> str:
+    def _key(self, kind: str) -> str:
         return f"{self.prefix}:{kind}"
 
-    def add(self, kind: Kind, ident: int) -> None:
-        self.redis.hincrby(self._key(kind), str(ident), 1)
+    def add(self, kind: str, field: str) -> None:
+        self.redis.hincrby(self._key(kind), field, 1)
 
-    def take(self) -> Counter[Key]:
-        taken: Counter[Key] = Counter()
-        for kind in KINDS:
+    def take(self) -> Counter[Field]:
+        taken: Counter[Field] = Counter()
+        for kind in self.kinds:
             moving = f"{self.prefix}:flushing:{kind}:{uuid.uuid4().hex}"
             try:
                 self.redis.rename(self._key(kind), moving)
-            except ResponseError:  # "no such key": no views of this kind since the last flush
+            except ResponseError:  # "no such key": nothing of this kind since the last flush
                 continue
             pipe = self.redis.pipeline()
             pipe.hgetall(moving)
             pipe.delete(moving)
             fields, _ = pipe.execute()
-            for ident, n in fields.items():
-                taken[(kind, int(ident))] += int(n)
+            for field, n in fields.items():
+                taken[(kind, field.decode())] += int(n)
         return taken
 
-    def give_back(self, counts: Counter[Key]) -> None:
+    def give_back(self, counts: Counter[Field]) -> None:
         pipe = self.redis.pipeline()
-        for (kind, ident), n in counts.items():
-            pipe.hincrby(self._key(kind), str(ident), n)
+        for (kind, field), n in counts.items():
+            pipe.hincrby(self._key(kind), field, n)
         pipe.execute()
 
 
@@ -141,7 +149,10 @@ class ViewCounts:
 
     def __init__(self, app: Flask) -> None:
         url = app.config.get("REDIS_URL")
-        self.store: Store = RedisStore(url, app.config["REDIS_KEY_PREFIX"]) if url else MemoryStore()
+        prefix = app.config["REDIS_KEY_PREFIX"]
+        self.store: Store = RedisStore(url, prefix, "views", KINDS) if url else MemoryStore()
+        # Searches per day and the queries that found nothing (services/deflection.py).
+        self.searches: Store = RedisStore(url, prefix, "searches", SEARCH_KINDS) if url else MemoryStore()
         self.every = float(app.config.get("VIEW_FLUSH_SECONDS") or 0)
         self._thread_pid: int | None = None
         self._lock = threading.Lock()
@@ -161,7 +172,7 @@ class ViewCounts:
                     _flush_quietly(app)
 
             threading.Thread(target=loop, name="forum-view-flush", daemon=True).start()
-            if isinstance(self.store, MemoryStore):
+            if isinstance(self.store, MemoryStore) or isinstance(self.searches, MemoryStore):
                 atexit.register(_flush_quietly, app)
 
 
@@ -176,7 +187,7 @@ def record(kind: Kind, ident: int) -> None:
     if counts is None:
         return
     try:
-        counts.store.add(kind, ident)
+        counts.store.add(kind, str(ident))
     except Exception:  # Redis down: the page matters more than its count
         log.warning("view count unavailable", exc_info=True)
         return
@@ -184,16 +195,19 @@ def record(kind: Kind, ident: int) -> None:
 
 
 def flush() -> int:
-    """Add every waiting view to the database; returns how many views were written.
+    """Add every waiting view to the database, and the waiting search counts (``flush_searches``);
+    returns how many views were written.
 
-    Raises the database's error (the views are given back to the store first) or Redis's.
+    Raises the database's error (the counts are given back to their store first) or Redis's.
     """
     counts = _counts()
     if counts is None:
         return 0
-    taken = counts.store.take()
-    if not taken:
+    flush_searches(counts)
+    fields = counts.store.take()
+    if not fields:
         return 0
+    taken: Counter[Key] = Counter({(cast(Kind, kind), int(ident)): n for (kind, ident), n in fields.items()})
     cache = current_cache()
     pages = {f"{MODELS[kind].__tablename__}:{ident}" for kind, ident in taken}
     try:
@@ -207,7 +221,7 @@ def flush() -> int:
             if cache is not None and isinstance(cache.generations, DbGenerations):
                 cache.generations.bump(connection, pages)
     except Exception:
-        counts.store.give_back(taken)
+        counts.store.give_back(fields)
         raise
     if cache is not None and isinstance(cache.generations, RedisGenerations):
         try:
@@ -215,6 +229,55 @@ def flush() -> int:
         except Exception:  # the counts are written; the cached pages show them within PAGE_CACHE_TTL
             log.warning("page cache: bump after the view flush failed", exc_info=True)
     return sum(taken.values())
+
+
+# ---------------------------------------------------------------- searches
+# A search results page may come from the page cache thousands of times a second in a crisis:
+# counting it must not write to the database per request either. The counts wait beside the
+# views and go to insight_daily ("searches") and search_misses_daily with the same flush.
+
+
+def count_search(day: date, missed_query: str) -> bool:
+    """Count one search on ``day`` and, when ``missed_query`` is not empty, one search that found
+    nothing for it. Returns False when counts are off here (the caller writes at once instead).
+    Raises Redis's error."""
+    counts = _counts()
+    if counts is None:
+        return False
+    counts.searches.add("searches", day.isoformat())
+    if missed_query:
+        counts.searches.add("misses", f"{day.isoformat()}\t{missed_query}")
+    counts.start_flusher(current_app._get_current_object())  # type: ignore[attr-defined]
+    return True
+
+
+def flush_searches(counts: ViewCounts | None = None) -> int:
+    """Write the waiting search counts; returns how many searches. Raises the database's error
+    (the counts are given back first)."""
+    from .services.deflection import SEARCHES, add_daily, add_misses  # it imports is_bot from here
+
+    counts = counts or _counts()
+    if counts is None:
+        return 0
+    taken = counts.searches.take()
+    if not taken:
+        return 0
+    daily: Counter[tuple[date, str, str, int]] = Counter()
+    misses: Counter[tuple[date, str]] = Counter()
+    for (kind, field), n in taken.items():
+        if kind == "searches":
+            daily[(date.fromisoformat(field), SEARCHES, "", 0)] += n
+        else:
+            day, _, query = field.partition("\t")
+            misses[(date.fromisoformat(day), query)] += n
+    try:
+        with db.engine.begin() as connection:
+            add_daily(daily, connection)
+            add_misses(misses, connection)
+    except Exception:
+        counts.searches.give_back(taken)
+        raise
+    return sum(daily.values())
 
 
 def _flush_quietly(app: Flask) -> None:

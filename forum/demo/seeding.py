@@ -41,6 +41,7 @@ from ..services import (
 )
 from ..services.permissions import can
 from . import content, support_desk
+from . import insights as demo_insights
 
 
 def seed() -> dict[str, int]:
@@ -125,6 +126,7 @@ def _seed() -> dict[str, int]:
     counts["comments"] += _seed_thread_links(users, now)
     counts["solved-too marks"] = _seed_solved_too(list(users.values()))
     counts.update(support_desk.seed(users))
+    counts.update(demo_insights.seed(now))  # a month of deflection counts for /insights
     for username, names in content.TAG_FOLLOWS.items():
         for name in names:
             following.follow_tag(users[username], questions.get_tag(name))

@@ -42,6 +42,7 @@ IRRELEVANT = frozenset({
     "uploads", "upload_refs",  # no page loads them: an image is its own response (docs/uploads.md)
     "drafts",  # a member's unsent text: only ever on their own (never cached) pages
     "site_settings",  # a setting shown on pages bumps ``global`` through SiteSettingChanged
+    "deflection_events", "insight_daily", "search_misses_daily",  # insights: on no anonymous page
 })
 
 # Columns a row's keys are computed from (selected before an UPDATE or DELETE runs).

@@ -14,6 +14,7 @@ from . import (
     cases,  # support desk: private cases
     comments,
     curation,
+    deflection,  # insights: the deflection beacon, searches counted after the response
     drafts,  # composers' drafts: autosave and discard
     feeds,  # Atom feeds of the lists, a question, articles and a member
     help,  # privileges page
@@ -36,7 +37,7 @@ from .formglue import guard_reads
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
                      votes, help, suggestions, links, support, cases, notifications, badges, account, sso,
-                     uploads, drafts, admin, feeds)
+                     uploads, drafts, admin, deflection, feeds)
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,7 @@ from ..forms import ActionForm, LoginForm, RegisterForm
 from ..models import User
 from ..models.base import utcnow
 from ..ratelimit import form_page, limited
-from ..services import accounts, devices, sso, throttle, verification
+from ..services import accounts, deflection, devices, sso, throttle, verification
 from ..services.moderation import suspension_message
 from .formglue import NOT_SAVED, form_status, save, writes
 from .redirects import next_from_request
@@ -22,7 +22,9 @@ def start_session(user: User, remember: bool) -> None:
     (services/devices.py), whose key the session and remember-me cookies carry. Call it from a
     @writes view (the row commits with it), also to stay signed in after ``end_sessions``."""
     # A fresh session at sign-in: nothing planted before login (fixation) survives it.
+    visitor = deflection.current_visitor()  # random, grants nothing: a question asked next still cancels
     session.clear()
+    deflection.keep_visitor(visitor)
     devices.start(user, request.headers.get("User-Agent", ""), request.remote_addr)
     login_user(user, remember=remember)
 

@@ -108,6 +108,10 @@
             a.textContent = item.title;
             a.target = "_blank";
             a.rel = "noopener";
+            // static/js/deflection.js reports an opened suggestion (docs/insights.md).
+            a.setAttribute("data-deflect", "suggestion");
+            a.setAttribute("data-target-type", item.kind === "article" ? "article" : "question");
+            a.setAttribute("data-target-id", String(item.id));
             li.appendChild(a);
             if (item.kind === "article") {
               var off = document.createElement("span");
@@ -187,11 +191,28 @@
     }
   }
 
+  // Forms that post in the background and update their box in place; without JavaScript
+  // (or when the answer is not JSON, e.g. signed out) they are plain POST forms. Other
+  // scripts add a kind with Forum.inPlace(attribute, boxSelector, show, explain); show(box,
+  // json) updates the box, explain(box, error) shows a refusal ({"message", "help_url"}).
+  var inPlaceKinds = [];
+
+  function inPlace(attribute, boxSelector, onShow, onExplain) {
+    inPlaceKinds.push({ attribute: attribute, box: boxSelector, show: onShow, explain: onExplain });
+  }
+
+  window.Forum = window.Forum || {};
+  window.Forum.inPlace = inPlace;
+  inPlace("data-vote", "[data-vote-box]", show, explain);
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.hasAttribute || !form.hasAttribute("data-vote") || event.defaultPrevented) { return; }
+    if (!form.hasAttribute || event.defaultPrevented) { return; }
+    var kind = null;
+    inPlaceKinds.forEach(function (k) { if (!kind && form.hasAttribute(k.attribute)) { kind = k; } });
+    if (!kind) { return; }
     event.preventDefault();
-    var box = form.closest("[data-vote-box]");
+    var box = form.closest(kind.box);
     if (!box || box.getAttribute("aria-busy") === "true") { return; }
     box.setAttribute("aria-busy", "true");
     fetch(form.action, {
@@ -205,9 +226,9 @@
       })
       .then(function (res) {
         if (res.ok && res.json) {
-          show(box, res.json);
+          kind.show(box, res.json);
         } else if (res.json && res.json.error) {
-          explain(box, res.json.error);
+          kind.explain(box, res.json.error);
         } else {
           form.submit();  // fall back to the plain form (e.g. signed out)
         }

@@ -1,11 +1,8 @@
-// "This solved my problem too": the form posts in the background and the count and the
-// button's pressed state change in place. Without this script it is a plain POST form that
-// redirects back to the thread.
+// "This solved my problem too": the form posts in the background (app.js's in-place forms) and
+// the count and the button's pressed state change here. Without scripts it is a plain POST
+// form that redirects back to the thread.
 (function () {
   "use strict";
-  var meta = document.querySelector('meta[name="csrf-token"]');
-  var token = meta ? meta.getAttribute("content") : "";
-
   function show(box, json) {
     var count = box.querySelector("[data-solved-too-count]");
     var button = box.querySelector(".solved-too-button");
@@ -43,32 +40,12 @@
     note.textContent = message;
   }
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.hasAttribute || !form.hasAttribute("data-solved-too") || event.defaultPrevented) { return; }
-    event.preventDefault();
-    var box = form.closest("[data-solved-too-box]");
-    if (!box || box.getAttribute("aria-busy") === "true") { return; }
-    box.setAttribute("aria-busy", "true");
-    fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": token }
-    })
-      .then(function (r) {
-        return r.json().catch(function () { return null; }).then(function (json) { return { ok: r.ok, json: json }; });
-      })
-      .then(function (res) {
-        if (res.ok && res.json) {
-          show(box, res.json);
-        } else if (res.json && res.json.error) {
-          explain(box, res.json.error.message);
-        } else {
-          form.submit();  // fall back to the plain form (e.g. signed out)
-        }
-      })
-      .catch(function () { form.submit(); })
-      .then(function () { box.removeAttribute("aria-busy"); });
+  // app.js (loaded after this script, both deferred) posts the form and calls these.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.Forum && window.Forum.inPlace) {
+      window.Forum.inPlace("data-solved-too", "[data-solved-too-box]", show, function (box, error) {
+        explain(box, error.message);
+      });
+    }
   });
 })();

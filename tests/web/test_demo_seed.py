@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Answer, Comment, Question, RelatedQuestion, User
+from forum.models import Answer, Comment, InsightDaily, Question, RelatedQuestion, SearchMissDaily, User
+from forum.services.deflection import DEFLECTION_KINDS, SEARCHES
 
 
 def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:
@@ -24,6 +25,16 @@ def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:
     with_neighbours = db.session.scalar(select(func.count(func.distinct(RelatedQuestion.question_id)))
                                         .where(RelatedQuestion.rank >= 0))
     assert with_neighbours >= count(Question) // 2
+    # A month of insight data: every kind on each of the 30 days before today, credited to
+    # solved questions and published articles, and a few searches that found nothing.
+    days = db.session.execute(select(InsightDaily.kind, func.count(func.distinct(InsightDaily.day)))
+                              .group_by(InsightDaily.kind)).all()
+    assert {kind: n for kind, n in days if n >= 30}.keys() == {*DEFLECTION_KINDS, SEARCHES}
+    unsolved = db.session.scalar(select(func.count()).select_from(InsightDaily).join(
+        Question, (InsightDaily.target_type == "question") & (InsightDaily.target_id == Question.id))
+        .where(Question.accepted_answer_id.is_(None)))
+    assert unsolved == 0
+    assert db.session.scalar(select(func.count()).select_from(SearchMissDaily)) >= 10
     before = count(Question)
     again = runner.invoke(args=["forum", "seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "already has users" in again.output

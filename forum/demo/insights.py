@@ -1,0 +1,62 @@
+"""A plausible month of insight data for the demo: daily deflection counts credited to the demo's
+solved questions and articles, the searches behind them, and a few searches that found nothing.
+
+Deterministic (a seeded random), and fast: one upsert per daily row, about 500 in all. Weekdays
+are busier than weekends, as support traffic is. Today is left to what the demo's own marks
+and ratings count as they are seeded (services/deflection.py's subscribers).
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Article, Question
+from ..services import deflection
+
+DAYS = 30
+# What customers typed that found nothing: content the support team could write next.
+MISSED_QUERIES = (
+    "hub firmware 5.1 rollback", "thermostat matter support", "doorbell chime volume schedule",
+    "camera night mode ir flicker", "family sharing guest pin code", "hub battery backup replace",
+    "sensor zigbee channel 26", "export energy report csv",
+)
+
+
+def seed(now: datetime) -> dict[str, int]:
+    """Add DAYS days of insight_daily rows (every kind, every day before today) and search misses.
+    Returns what was added, for the seeding summary."""
+    rng = random.Random(14)
+    solved = list(db.session.scalars(select(Question.id).where(Question.accepted_answer_id.is_not(None),
+                                                               Question.is_visible).order_by(Question.id)))
+    guides = list(db.session.scalars(select(Article.id).where(Article.state == "published").order_by(Article.id)))
+    answers = [("question", i) for i in solved] + [("article", i) for i in guides]
+    if not solved or not guides:
+        return {"insight days": 0}
+    daily: Counter[tuple[date, str, str, int]] = Counter()
+    misses: Counter[tuple[date, str]] = Counter()
+    # A few threads deflect far more than the rest: weight them, as the long tail does in practice.
+    weights = [1.0 / (1 + n % 7) for n in range(len(answers))]
+    for back in range(1, DAYS + 1):
+        day = now.date() - timedelta(days=back)
+        busy = 1.0 if day.weekday() < 5 else 0.55
+        searches = int(rng.randint(150, 260) * busy)
+        daily[(day, deflection.SEARCHES, "", 0)] += searches
+        for target in rng.choices(answers, weights, k=int(rng.randint(10, 22) * busy)):
+            daily[(day, "search", *target)] += 1
+        for target in rng.choices(answers, weights, k=int(rng.randint(6, 14) * busy)):
+            daily[(day, "suggestion", *target)] += 1
+        for question_id in rng.sample(solved, k=min(len(solved), rng.randint(1, 4))):
+            daily[(day, "solved_too", "question", question_id)] += 1
+        for article_id in rng.choices(guides, k=int(rng.randint(2, 7) * busy)):
+            daily[(day, "article_helpful", "article", article_id)] += 1
+        daily[(day, "abandon", "", 0)] += max(1, int(rng.randint(3, 9) * busy))
+        for query in rng.sample(MISSED_QUERIES, k=rng.randint(0, 3)):
+            misses[(day, query)] += rng.randint(1, 4)
+    deflection.add_daily(daily)
+    deflection.add_misses(misses)
+    return {"insight days": DAYS, "deflections": sum(n for (_, kind, _, _), n in daily.items()
+                                                     if kind in deflection.DEFLECTION_KINDS)}
