@@ -4,7 +4,7 @@ Serving: a ``before_request`` hook answers an anonymous GET of a cacheable page 
 lists, tags, a question, articles, search) from the cache, before the view, Flask-Login or any
 page query runs. Signed-in visitors (a session with ``_user_id`` or a remember-me cookie), a
 pending flash message, and every other method bypass it. An ``after_request`` hook stores a
-200 HTML answer that set no cookie (a session write would mean the page was personal).
+200 HTML (or Atom feed) answer that set no cookie (a session write would mean the page was personal).
 
 Correctness: each stored page keeps the *generation* of everything it read: keys such as
 ``questions:12``, ``answers:40``, ``users:7``, ``lists``, ``articles``, ``banners`` and ``global``.
@@ -51,7 +51,7 @@ from ..models import Announcement
 from ..services import site_settings
 from ..theme import current_theme
 from . import writes
-from .keys import BANNERS, ENDPOINT_KEYS, GLOBAL, HEADER, IRRELEVANT, SEQ, keys_for_row
+from .keys import BANNERS, CACHEABLE_TYPES, ENDPOINT_KEYS, GLOBAL, HEADER, IRRELEVANT, SEQ, keys_for_row
 from .store import DbGenerations, PageCache, current_cache
 from .writes import note, on_event
 
@@ -160,7 +160,7 @@ def _store_page(response: Response) -> Response:
     if pending is None or cache is None:
         return response
     response.headers[HEADER] = "MISS"
-    if (response.status_code != 200 or response.mimetype != "text/html" or response.direct_passthrough
+    if (response.status_code != 200 or response.mimetype not in CACHEABLE_TYPES or response.direct_passthrough
             or session.modified or "Set-Cookie" in response.headers or _signed_in()
             or "no-store" in response.headers.get("Cache-Control", "")):  # a private page (views/private.py)
         return response

@@ -19,7 +19,18 @@ ENDPOINT_KEYS: dict[str, tuple[str, ...]] = {
     "articles.index": (ARTICLES,),
     "articles.show": (ARTICLES, "articles:{article_id}"),
     "search.index": (LISTS, ARTICLES),
+    # Atom feeds (forum/views/feeds.py): the keys of the page each follows.
+    "feeds.questions": (LISTS,),
+    "feeds.unanswered": (LISTS,),
+    "feeds.tag": (LISTS,),
+    "feeds.question": ("questions:{question_id}",),
+    "feeds.articles": (ARTICLES,),
+    # A member's questions and answers: any of them written, edited or hidden bumps ``lists``
+    # (and its question); a changed name bumps the member's row.
+    "feeds.member": (LISTS, "users:{user_id}"),
 }
+# What the cache stores: pages, and the feeds of forum/views/feeds.py.
+CACHEABLE_TYPES = frozenset({"text/html", "application/atom+xml"})
 
 # Tables whose rows no anonymous page shows: per-user state, staff-only data, queues and logs.
 IRRELEVANT = frozenset({

@@ -301,8 +301,9 @@ def visible_state(viewer: User | None, state: str) -> str:
     return state if state in STATE_FILTERS and can(viewer, "write_article") else "published"
 
 
-def list_articles(viewer: User | None, page: int, state: str = "published", tag: str | None = None) -> Page[Article]:
-    """One page of articles, newest first with id as tie-breaker.
+def list_articles(viewer: User | None, page: int, state: str = "published", tag: str | None = None, *,
+                  per_page: int | None = None) -> Page[Article]:
+    """One page of articles (``per_page``, PER_PAGE by default), newest first with id as tie-breaker.
 
     Only staff see drafts and archived articles; everyone else gets the published ones
     whatever ``state`` says. An unknown tag gives an empty page.
@@ -317,7 +318,7 @@ def list_articles(viewer: User | None, page: int, state: str = "published", tag:
         stmt = stmt.order_by(Article.published_at.desc(), Article.id.desc())
     else:
         stmt = stmt.order_by(Article.updated_at.desc(), Article.id.desc())
-    return paginate(stmt, page)
+    return paginate(stmt, page, per_page)
 
 
 def revisions_of(article: Article) -> list[Revision]:

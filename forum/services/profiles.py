@@ -148,7 +148,9 @@ def _members(start: datetime | None, page: int, query: str) -> Page[Member]:
     return Page([Member(u, int(sums.get(u.id, 0))) for u in users.items], users.page, users.per_page, users.total)
 
 
-def _visible_answers(user: User) -> Select[Answer]:
+def visible_answers(user: User) -> Select[Answer]:
+    """The member's answers anyone may see: the answer and its question both visible (the
+    profile and the member's feed, services/feeds.py)."""
     return (select(Answer).join(Question, Question.id == Answer.question_id)
             .where(Answer.author_id == user.id, Answer.is_visible,
                    Question.is_visible))
@@ -157,8 +159,8 @@ def _visible_answers(user: User) -> Select[Answer]:
 def profile_stats(user: User, today: date | None = None) -> ProfileStats:
     """Visible answers, how many of them are accepted, visible questions, and the people the
     member's answers reached and this month's deflections (services/reach.py), in one query."""
-    answers = _visible_answers(user).with_only_columns(func.count(Answer.id)).scalar_subquery()
-    accepted = (_visible_answers(user).with_only_columns(func.count(Answer.id))
+    answers = visible_answers(user).with_only_columns(func.count(Answer.id)).scalar_subquery()
+    accepted = (visible_answers(user).with_only_columns(func.count(Answer.id))
                 .where(Question.accepted_answer_id == Answer.id).scalar_subquery())
     asked = (select(func.count(Question.id)).where(Question.author_id == user.id, Question.is_visible).scalar_subquery())
     people, deflected = reach_columns(user.id, today or utcnow().date())
@@ -168,7 +170,7 @@ def profile_stats(user: User, today: date | None = None) -> ProfileStats:
 
 def answers_by(user: User, page: int) -> Page[Answer]:
     """The member's visible answers, best first (score, then newest), with their questions."""
-    stmt = (_visible_answers(user).options(contains_eager(Answer.question))
+    stmt = (visible_answers(user).options(contains_eager(Answer.question))
             .order_by(Answer.score.desc(), Answer.created_at.desc(), Answer.id.desc()))
     return paginate(stmt, page)
 
@@ -177,7 +179,7 @@ def top_tags(user: User, limit: int = 8) -> list[TagScore]:
     """Tags where the member's visible answers earned the most score, with the answer count."""
     score = func.sum(Answer.score).label("score")
     count = func.count(Answer.id).label("answers")
-    stmt = (_visible_answers(user).with_only_columns(Tag.name, score, count)
+    stmt = (visible_answers(user).with_only_columns(Tag.name, score, count)
             .join(question_tags, question_tags.c.question_id == Question.id)
             .join(Tag, Tag.id == question_tags.c.tag_id)
             .group_by(Tag.id, Tag.name).order_by(score.desc(), count.desc(), Tag.name).limit(limit))

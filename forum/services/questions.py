@@ -329,6 +329,7 @@ def list_tags(page: int, sort: str = "popular") -> Page[Tag]:
     return paginate(stmt, page, per_page=60)
 
 
-def questions_by(user: User, page: int) -> Page[Question]:
+def questions_by(user: User, page: int, per_page: int | None = None) -> Page[Question]:
+    """The member's visible questions, newest first (the profile's tab and the member's feed)."""
     stmt = _visible_questions().where(Question.author_id == user.id)
-    return paginate(stmt.order_by(Question.created_at.desc(), Question.id.desc()), page)
+    return paginate(stmt.order_by(Question.created_at.desc(), Question.id.desc()), page, per_page)

@@ -16,6 +16,7 @@ from . import (
     curation,
     deflection,  # insights: the deflection beacon, searches counted after the response
     drafts,  # composers' drafts: autosave and discard
+    feeds,  # Atom feeds of the lists, a question, articles and a member
     help,  # privileges page
     insights,  # staff: response times, deflection, savings (/insights)
     links,  # composer helpers: link picker, @username suggestions
@@ -37,7 +38,7 @@ from .formglue import guard_reads
 # template globals are added in this order.
 BLUEPRINT_MODULES = (main, auth, users, questions, answers, comments, search, curation, articles, moderation,
                      votes, help, suggestions, links, support, cases, notifications, badges, account, sso,
-                     uploads, drafts, admin, deflection, insights)
+                     uploads, drafts, admin, deflection, insights, feeds)
 
 
 def init_app(app: Flask) -> None:

@@ -63,6 +63,12 @@ NOT_PAGES: dict[str, str] = {
     "/settings/linked-accounts/link": "redirects to the identity provider; tests/oidc",
     "/tag-suggestions": "JSON for the tags field's suggestions",
     "/uploads/<string:upload_id>.<any(png, jpg, gif, webp):ext>": "an uploaded image file",
+    "/feeds/questions.atom": "Atom feed for feed readers (tests/web/test_feeds.py)",
+    "/feeds/unanswered.atom": "Atom feed for feed readers (tests/web/test_feeds.py)",
+    "/feeds/tags/<name>.atom": "Atom feed for feed readers (tests/web/test_feeds.py)",
+    "/feeds/articles.atom": "Atom feed for feed readers (tests/web/test_feeds.py)",
+    "/questions/<int:question_id>/feed.atom": "Atom feed for feed readers (tests/web/test_feeds.py)",
+    "/users/<int:user_id>/feed.atom": "Atom feed for feed readers (tests/web/test_feeds.py)",
 }
 
 
