@@ -302,6 +302,14 @@ class ArticleWritten(ArticleChanged):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ArticlePublished(ArticleChanged):
+    """An article was published (``articles.set_state``; a re-publication too)."""
+
+    name: ClassVar[str] = "article_published"
+    actor_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ArticleRated(ArticleChanged):
     """A member's "Was this helpful?" answer was stored or changed to ``helpful``."""
 
@@ -378,6 +386,19 @@ class CaseReopened(Event):
     case_id: int
     case_event_id: int
     actor_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlaBreached(Event):
+    """The SLA sweep found a question past its first-response target (once per question).
+
+    ``question_id`` stays None on purpose: a breach changes no page or search document, so the
+    search and page-cache subscribers (which hear every event) have nothing to do for it.
+    """
+
+    name: ClassVar[str] = "sla_breached"
+    breached_question_id: int
+    target_hours: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

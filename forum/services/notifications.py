@@ -41,14 +41,15 @@ from .errors import NotFound, ServiceError
 from .pagination import Page, paginate
 
 NOTIFIED = "forum.notify.notified"  # popped after commit by forum/jobs.py, which keeps the same key
-EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite", "review")
+EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite", "review",
+          "webhook")
 DIGEST = "digest"  # the daily digest's switch lives in the preferences under this pseudo-event
 
 # (in-app, e-mail) when a member has not chosen. Following is chatty: in-app only by default.
 DEFAULTS: dict[str, tuple[bool, bool]] = {
     "answer": (True, True), "comment": (True, True), "accepted": (True, True), "mention": (True, True),
     "follow": (True, False), "flag": (True, False), "badge": (True, False), "case": (True, True),
-    "sla": (True, True), "invite": (True, True), "review": (True, True),
+    "sla": (True, True), "invite": (True, True), "review": (True, True), "webhook": (True, True),
 }
 DIGEST_DEFAULT = True
 NO_EMAIL = "forum.notify.no_email"
@@ -56,7 +57,7 @@ COALESCING = "forum.notify.coalescing"  # session.info: the deliveries held back
 # What a member hears when one write has several things to tell them (``coalesced``): the
 # first event of this list that they were to hear of.
 COALESCE_RANK = ("case", "accepted", "answer", "comment", "mention", "review", "flag", "invite", "sla", "badge",
-                 "follow")
+                 "follow", "webhook")
 # session.info key: (user_id, url) -> the event that member was told of in this transaction.
 NOTIFIED = "forum.notify.notified"
 LABELS = {
@@ -65,6 +66,7 @@ LABELS = {
     "badge": "I earn a badge", "case": "My private support cases change", "sla": "A question misses its response target",
     "invite": "I am invited to answer",
     "review": "A post of mine held for review is published or declined",
+    "webhook": "A webhook endpoint is disabled after failing for a day (admins)",
 }
 
 
