@@ -10,7 +10,7 @@ react in one of two phases:
   the writer, so the whole request fails as one.
 - ``AFTER_COMMIT``: called once the outermost transaction has really committed, never when
   it rolls back (``forum.database.after_real_commit``). For work outside the database
-  (search index writes, later webhooks; mail keeps its own outbox hook, forum/jobs.py). The data is already
+  (search index writes; mail and webhooks keep their own outbox hook, forum/jobs.py). The data is already
   committed then, so an exception is logged and does not reach the user; each such
   subscriber must leave something durable to retry from (``search_pending``, the outbox).
 

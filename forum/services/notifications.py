@@ -10,7 +10,8 @@ Events (``event`` argument): "answer" (an answer on my question), "comment" (a c
 post), "accepted" (my answer was accepted), "mention" (@me), "follow" (activity on a
 question I follow), "flag" (the outcome of my flag), "badge" (I earned a badge), "case"
 (a private support case I am party to changed), "sla" (a question breached its first-response
-target), "invite" (a question in my tags waits for an answer).
+target), "invite" (a question in my tags waits for an answer), "webhook" (admins: a webhook
+endpoint was disabled after failing for a day, services/webhooks.py).
 
 Within one transaction a member hears about one ``url`` under one event only: call the most
 specific event first ("answer" to the asker), then ``notify_followers`` ("follow"), and the
