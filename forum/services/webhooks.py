@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
-from sqlalchemy import CursorResult, and_, exists, func, select, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from ..events import (
@@ -250,6 +250,11 @@ def create_endpoint(actor: User, data: EndpointInput) -> tuple[WebhookEndpoint, 
     return endpoint, secret
 
 
+def admin_only(viewer: User) -> None:
+    """Raises PermissionDenied unless the viewer is an admin (the pages check it before reading a form)."""
+    require(viewer, "administer")
+
+
 def get_endpoint(viewer: User, endpoint_id: int) -> WebhookEndpoint:
     """Raises PermissionDenied unless the viewer is an admin, NotFound for an unknown id."""
     require(viewer, "administer")
@@ -298,6 +303,10 @@ def delete_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     """Delete it and its delivery log. Raises PermissionDenied unless the actor is an admin."""
     require(actor, "administer")
     log_action(actor, "delete_webhook", "webhook", endpoint.id, before={"url": endpoint.url})
+    # Explicitly, not only by the foreign key's ON DELETE CASCADE, which SQLite ignores unless
+    # its foreign keys are switched on.
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id),
+                       execution_options={"synchronize_session": False})
     db.session.delete(endpoint)
     db.session.flush()
 
@@ -512,11 +521,12 @@ def case_opened(event: CaseOpened) -> None:
 
 def case_message(event: CaseMessageAdded) -> None:
     """CaseMessageAdded → case.message: who wrote and when, with the case; not the text."""
-    message = db.session.get(CaseEvent, event.case_event_id)
-    at = message.created_at.isoformat() if message is not None else None
-    emit("case.message", _case_data(event.case_id, event.actor_id, message={"id": event.case_event_id,
-                                                                          "created_at": at}),
-         _case_line("got a message"))
+    def data() -> dict[str, Any]:
+        message = db.session.get(CaseEvent, event.case_event_id)
+        at = message.created_at.isoformat() if message is not None else None
+        return _case_data(event.case_id, event.actor_id, message={"id": event.case_event_id, "created_at": at})()
+
+    emit("case.message", data, _case_line("got a message"))
 
 
 def case_resolved(event: CaseResolved) -> None:

@@ -113,10 +113,9 @@ def _render_webhooks(form: WebhookForm | None = None, status: int = 200, *, secr
 def webhooks_page() -> ResponseReturnValue:
     """The endpoints and the form to add one. After a successful POST the page (not a redirect)
     shows the new secret, the only time it is shown."""
+    webhooks.admin_only(current_user)  # 403 before the form is read
     if request.method == "GET":
-        webhooks.list_endpoints(current_user)  # 403 before anything else for non-admins
         return _render_webhooks()
-    webhooks.list_endpoints(current_user)
     form = WebhookForm()
     data = webhooks.EndpointInput(form.url.data or "", list(form.events.data or []), form.format.data or "")
     if form.validate_on_submit():

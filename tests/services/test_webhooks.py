@@ -16,6 +16,7 @@ from forum.extensions import db
 from forum.models import Notification, WebhookDelivery, WebhookEndpoint
 from forum.services import answers, cases, curation, sla, webhooks
 from forum.services.errors import FieldError
+from tests.services.test_jobs_redis import redis_app  # noqa: F401 - the Redis app fixture
 from tests.webhook_receiver import receiver, signature_ok
 
 SECRET_CASE = "TOPSECRET-4242 the customer's serial number"
@@ -292,4 +293,29 @@ def test_redeliver_and_ping_queue_new_deliveries(hooks, make_user, make_question
         webhooks.send_ping(admin, hook)
         db.session.commit()
         assert rec.requests[2].headers["X-Forum-Event"] == "ping"
+        assert all(signature_ok(secret, r.headers, r.body) for r in rec.requests)
+
+
+@pytest.mark.usefixtures("redis_app")
+def test_with_redis_the_request_queues_and_a_worker_delivers_and_retries(app, make_user, make_question, clock) -> None:
+    # redis_app: REDIS_URL and a queue of its own (tests/services/test_jobs_redis.py)
+    app.config.update(WEBHOOKS_ALLOW_PRIVATE=True, WEBHOOK_TIMEOUT_SECONDS=1.0)
+    admin = make_user("root", role="admin")
+    queue = jobs.get_jobs(app).queue
+    with receiver([500, 200]) as rec:
+        _, secret = endpoint(admin, rec.url, ["question.created"])
+        make_question()
+        assert queue.count == 1 and rec.requests == []  # the request only queued it
+        assert rows()[0].status == "pending"
+
+        jobs.make_worker(app).work(burst=True)
+        [row] = rows()
+        assert (row.status, row.attempts, len(rec.requests)) == ("failed", 1, 1)
+        assert len(queue.scheduled_job_registry.get_job_ids()) == 1  # the job scheduled its own retry
+
+        clock["now"] += timedelta(minutes=2)
+        assert jobs.sweep_webhooks() == (1, 0)  # the sweep queues the due row too
+        jobs.make_worker(app).work(burst=True)
+        [row] = rows()
+        assert (row.status, row.attempts, len(rec.requests)) == ("delivered", 2, 2)
         assert all(signature_ok(secret, r.headers, r.body) for r in rec.requests)
