@@ -42,6 +42,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -49,8 +50,13 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
+from requests.adapters import HTTPAdapter
 from sqlalchemy import CursorResult, and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 from ..events import (
     AnswerAccepted,
@@ -149,6 +155,12 @@ def check_url(url: str, *, allow_private: bool | None = None) -> str:
     is too long, its host does not resolve, or any address it resolves to is forbidden
     (``forbidden_address``) while WEBHOOKS_ALLOW_PRIVATE is off.
     """
+    return _checked(url, allow_private)[0]
+
+
+def _checked(url: str, allow_private: bool | None) -> tuple[str, list[ipaddress.IPv4Address | ipaddress.IPv6Address]]:
+    """``check_url``, also returning the addresses it checked (a delivery connects to the
+    first, so a name that resolves elsewhere a moment later cannot redirect it)."""
     url = url.strip()
     if not url:
         raise FieldError("url", "Enter the address that receives the webhooks.")
@@ -174,7 +186,7 @@ def check_url(url: str, *, allow_private: bool | None = None) -> str:
                 raise FieldError("url", f"{parts.hostname} is {ip}, a loopback, private, link-local or reserved "
                                         "address. Webhooks go to public addresses only, unless an admin allows "
                                         "private ones in the site settings (Integrations).")
-    return url
+    return url, addresses
 
 
 # ---------------------------------------------------------------- signing
@@ -575,29 +587,80 @@ class Attempt:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> Attempt:
+# ---- connecting to the checked address only (DNS rebinding) ----------------------------------
+# requests would resolve the host name again to connect; these connection classes connect to
+# the address check_url approved instead (``_PINNED``), while the Host header, TLS SNI and the
+# certificate check keep using the name.
+_PINNED: ContextVar[str | None] = ContextVar("forum_webhook_address", default=None)
+
+
+class _PinnedConnect:
+    def _new_conn(self) -> socket.socket:
+        conn = cast(HTTPConnection, self)
+        address = _PINNED.get()
+        if address is None:
+            raise NewConnectionError(conn, "No checked address to connect to.")
+        try:
+            return create_connection((address, conn.port), conn.timeout, source_address=conn.source_address,
+                                     socket_options=conn.socket_options)
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out.") from exc
+        except OSError as exc:
+            raise NewConnectionError(conn, f"Failed to connect to {address}: {exc}") from exc
+
+
+class _PinnedHTTPConnection(_PinnedConnect, HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_PinnedConnect, HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
+
+
+class _PinnedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
+
+
+def _post(url: str, address: str, body: bytes, headers: dict[str, str]) -> Attempt:
     timeout = float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
     started = time.monotonic()
 
     def took() -> int:
         return int((time.monotonic() - started) * 1000)
 
+    token = _PINNED.set(address)
     try:
-        with requests.post(url, data=body, headers=headers, timeout=(timeout, timeout), allow_redirects=False,
+        with requests.Session() as http:
+            http.trust_env = False  # no proxy from the environment: the checked address is the one reached
+            http.mount("http://", _PinnedAdapter())
+            http.mount("https://", _PinnedAdapter())
+            with http.post(url, data=body, headers=headers, timeout=(timeout, timeout), allow_redirects=False,
                            stream=True) as resp:
-            raw = resp.raw.read(EXCERPT_MAX * 4, decode_content=True) or b""
-            return Attempt(resp.status_code, took(), raw.decode("utf-8", "replace")[:EXCERPT_MAX])
+                raw = resp.raw.read(EXCERPT_MAX * 4, decode_content=True) or b""
+                return Attempt(resp.status_code, took(), raw.decode("utf-8", "replace")[:EXCERPT_MAX])
     except requests.Timeout:
         return Attempt(None, took(), f"No answer within {timeout:g} s.")
     except (requests.RequestException, OSError) as exc:
         return Attempt(None, took(), f"{type(exc).__name__}: {exc}"[:EXCERPT_MAX])
+    finally:
+        _PINNED.reset(token)
 
 
 def attempt(endpoint: WebhookEndpoint, row: WebhookDelivery, at: datetime) -> Attempt:
     """One POST of ``row`` to ``endpoint`` (the address checked again first). Never raises."""
     site_settings.refresh_if_due()  # the worker serves no request: load a changed setting here
     try:
-        check_url(endpoint.url)
+        _, addresses = _checked(endpoint.url, None)
     except FieldError as exc:
         return Attempt(None, 0, f"Refused: {exc.message}"[:EXCERPT_MAX])
     body = row.payload.encode()
@@ -605,7 +668,7 @@ def attempt(endpoint: WebhookEndpoint, row: WebhookDelivery, at: datetime) -> At
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Forum-Event": row.event,
                "X-Forum-Delivery": row.event_id, "X-Forum-Timestamp": str(timestamp),
                "X-Forum-Signature": sign(endpoint.secret, timestamp, body)}
-    return _post(endpoint.url, body, headers)
+    return _post(endpoint.url, str(addresses[0]), body, headers)
 
 
 def deliver(delivery_id: int, at: datetime | None = None) -> timedelta | None:

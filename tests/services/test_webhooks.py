@@ -319,3 +319,27 @@ def test_with_redis_the_request_queues_and_a_worker_delivers_and_retries(app, ma
         [row] = rows()
         assert (row.status, row.attempts, len(rec.requests)) == ("delivered", 2, 2)
         assert all(signature_ok(secret, r.headers, r.body) for r in rec.requests)
+
+
+def test_the_delivery_connects_to_the_address_that_was_checked(hooks, make_user, make_question,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The name is resolved once, checked, and that address is the one connected to: requests
+    never resolves it again (here it could not: the name exists only for the check)."""
+    import ipaddress
+
+    resolved: list[str] = []
+
+    def fake_resolve(host: str, port: int) -> list[Any]:
+        resolved.append(host)
+        return [ipaddress.ip_address("127.0.0.1")] if host == "hooks.internal.test" else []
+
+    monkeypatch.setattr(webhooks, "_resolve", fake_resolve)
+    admin = make_user("root", role="admin")
+    with receiver() as rec:
+        url = rec.url.replace("127.0.0.1", "hooks.internal.test")
+        _, secret = endpoint(admin, url, ["question.created"])
+        make_question()
+        [got] = rec.requests
+        assert got.headers["Host"] == url.split("/")[2]  # the name in the Host header, the checked address dialled
+        assert signature_ok(secret, got.headers, got.body) and rows()[0].status == "delivered"
+        assert resolved == ["hooks.internal.test", "hooks.internal.test"]  # on saving, and before the attempt
