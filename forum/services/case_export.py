@@ -40,7 +40,8 @@ def _timeline_entry(e: CaseEvent) -> dict[str, Any]:
 
 def cases(since: datetime | None = None) -> Iterator[dict[str, Any]]:
     """Every case opened at or after ``since`` (all without it), oldest first, as a dict with
-    its timeline (opened, messages, status changes, the resolution)."""
+    its timeline (opened, messages, status changes, the resolution). Expunges the session
+    after each batch (bounded memory): meant for the command line, not inside a write."""
     last_id = 0
     while True:
         stmt = select(SupportCase).where(SupportCase.id > last_id).order_by(SupportCase.id).limit(BATCH)
