@@ -203,6 +203,23 @@ class Config:
     # self-service answer, in cents (industry midpoints: $2-5 and $0.25-0.40).
     INSIGHTS_COST_ASSISTED_CENTS = 350
     INSIGHTS_COST_SELF_SERVICE_CENTS = 35
+    # --- Integrations (docs/webhooks.md, docs/support.md "CRM") ------------------------------
+    # Webhook targets on loopback, private, link-local, multicast or reserved addresses are
+    # refused unless this is on (run-time setting; tests turn it on for their 127.0.0.1 receiver).
+    WEBHOOKS_ALLOW_PRIVATE = False
+    # Connect and read timeout of one delivery attempt, in seconds.
+    WEBHOOK_TIMEOUT_SECONDS = 5.0
+    # A failed delivery waits BASE * 2**(attempts-1) seconds, at most MAX, until it is
+    # WEBHOOK_GIVE_UP_HOURS old; an endpoint failing without a success for
+    # WEBHOOK_DISABLE_AFTER_HOURS is disabled and its admins told.
+    WEBHOOK_RETRY_BASE_SECONDS = 60
+    WEBHOOK_RETRY_MAX_SECONDS = 3600
+    WEBHOOK_GIVE_UP_HOURS = 24
+    WEBHOOK_DISABLE_AFTER_HOURS = 24
+    # A claimed delivery whose worker died is due again after this many seconds.
+    WEBHOOK_CLAIM_SECONDS = 120
+    # Link a case's external reference: "https://crm.example.com/tickets/{ref}" (empty: plain text).
+    CRM_CASE_URL = ""
     # --- Several hosts (docs/deploy.md) -------------------------------------------------------
     # Sign-in throttle (forum/services/throttle.py): failed sign-ins counted in a moving window,
     # in Redis when REDIS_URL is set (shared by every host and worker), in process memory

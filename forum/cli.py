@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from .services import (
     accounts,
     admin,
     badges,
+    case_export,
     drafts,
     fraud,
     maintenance,
@@ -147,6 +149,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(reputation_cli)
     app.cli.add_command(support_cli)
+    app.cli.add_command(cases_cli)
     app.cli.add_command(badges_cli)
     app.cli.add_command(uploads_cli)
     app.cli.add_command(drafts_cli)
@@ -227,6 +230,24 @@ def reputation_recompute(dry_run: bool) -> None:
 
 
 support_cli = AppGroup("support", help="The support desk's first-response targets.")
+cases_cli = AppGroup("cases", help="Private support cases: export for a CRM or ticket system.")
+
+
+@cases_cli.command("export")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only cases opened on or after this date (UTC).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="JSON lines (one case a line, timeline inside) or CSV (one row per timeline event).")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="File to write (default: standard output).")
+def cases_export(since: datetime | None, fmt: str, output: str) -> None:
+    """Write every case with its timeline (opened, messages, status changes, resolution)."""
+    since_utc = since.replace(tzinfo=timezone.utc) if since is not None else None
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        n = case_export.write(out, fmt, since_utc)
+    db.session.rollback()
+    if output != "-":
+        click.echo(f"Exported {n} cases to {output}.")
 
 
 @support_cli.command("sweep")

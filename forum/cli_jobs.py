@@ -15,6 +15,7 @@ from .services import digest as digest_svc
 jobs_cli = AppGroup("jobs", help="Run the background job worker (needs FORUM_REDIS_URL).")
 mail_cli = AppGroup("mail", help="The e-mail outbox: retry due mails, show failures.")
 notifications_cli = AppGroup("notifications", help="Daily digest.")
+webhooks_cli = AppGroup("webhooks", help="Outbound webhooks: retry due deliveries, disable failing endpoints.")
 
 
 @jobs_cli.command("worker")
@@ -69,6 +70,16 @@ def digest() -> None:
                f"nothing new: {run.nothing_new}.")
 
 
+@webhooks_cli.command("retry")
+def webhooks_retry() -> None:
+    """Send (inline) or queue (Redis) every webhook delivery whose retry is due, and disable
+    endpoints failing for a day (their admins are told). Cron, every few minutes:
+    */5 * * * * cd /srv/forum && .venv/bin/flask webhooks retry
+    """
+    handed, disabled = jobs.sweep_webhooks()
+    click.echo(f"Handed over {handed} due webhook deliveries; disabled {disabled} failing endpoints.")
+
+
 def init_app(app: Flask) -> None:
-    for group in (jobs_cli, mail_cli, notifications_cli):
+    for group in (jobs_cli, mail_cli, notifications_cli, webhooks_cli):
         app.cli.add_command(group)

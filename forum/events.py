@@ -10,7 +10,7 @@ react in one of two phases:
   the writer, so the whole request fails as one.
 - ``AFTER_COMMIT``: called once the outermost transaction has really committed, never when
   it rolls back (``forum.database.after_real_commit``). For work outside the database
-  (search index writes, later webhooks; mail keeps its own outbox hook, forum/jobs.py). The data is already
+  (search index writes; mail and webhooks keep their own outbox hook, forum/jobs.py). The data is already
   committed then, so an exception is logged and does not reach the user; each such
   subscriber must leave something durable to retry from (``search_pending``, the outbox).
 
@@ -302,6 +302,14 @@ class ArticleWritten(ArticleChanged):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ArticlePublished(ArticleChanged):
+    """An article was published (``articles.set_state``; a re-publication too)."""
+
+    name: ClassVar[str] = "article_published"
+    actor_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ArticleRated(ArticleChanged):
     """A member's "Was this helpful?" answer was stored or changed to ``helpful``."""
 
@@ -378,6 +386,19 @@ class CaseReopened(Event):
     case_id: int
     case_event_id: int
     actor_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlaBreached(Event):
+    """The SLA sweep found a question past its first-response target (once per question).
+
+    ``question_id`` stays None on purpose: a breach changes no page or search document, so the
+    search and page-cache subscribers (which hear every event) have nothing to do for it.
+    """
+
+    name: ClassVar[str] = "sla_breached"
+    breached_question_id: int
+    target_hours: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

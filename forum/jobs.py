@@ -7,6 +7,11 @@ rolled-back request sends nothing (the same pattern as search_sync).
 
 If Redis is unreachable the mail still sits in the outbox as "pending": ``flask mail retry``
 (cron) and the worker's periodic sweep pick up every due row, so nothing is silently dropped.
+
+Webhook deliveries (services/webhooks.py) take the same road: new ``webhook_deliveries`` rows
+are collected at flush, handed over after the real commit (``deliver_webhook``, inline without
+Redis), and ``flask webhooks retry`` or the worker's periodic sweep sends the due retries and
+disables endpoints failing for a day.
 """
 from __future__ import annotations
 
@@ -25,14 +30,16 @@ from sqlalchemy.orm import Session
 from . import mail, search_sync, viewcounts
 from .database import after_real_commit
 from .extensions import db
-from .models import OutboxMail
+from .models import OutboxMail, WebhookDelivery
 from .models.base import utcnow
-from .services import deflection, insights_report, reach, sla
+from .services import deflection, insights_report, reach, sla, webhooks
 from .stages import stage
 
 log = logging.getLogger(__name__)
 NEW_MAIL = "forum.jobs.new_mail"
 DELIVER = "forum.jobs.deliver_mail"
+NEW_WEBHOOKS = "forum.jobs.new_webhooks"
+DELIVER_WEBHOOK = "forum.jobs.deliver_webhook"
 
 
 class Jobs:
@@ -108,6 +115,39 @@ def sweep() -> int:
     return len(ids)
 
 
+def deliver_webhook(delivery_id: int) -> None:
+    """The job: send one webhook delivery; after a failure, schedule the retry (Redis) or leave it to the sweep."""
+    delay = webhooks.deliver(delivery_id)
+    if delay is not None and get_jobs().queue is not None:
+        enqueue(DELIVER_WEBHOOK, delivery_id, delay=delay)
+
+
+def hand_over_webhooks(ids: list[int]) -> None:
+    """Queue (or send inline) these committed deliveries; a Redis failure leaves them to the sweep."""
+    with stage("webhooks"):
+        for delivery_id in ids:
+            try:
+                enqueue(DELIVER_WEBHOOK, delivery_id)
+            except Exception:
+                log.warning("could not queue webhook delivery %s; it stays pending for the sweep", delivery_id,
+                            exc_info=True)
+                return
+
+
+def sweep_webhooks() -> tuple[int, int]:
+    """Hand over every due webhook delivery, then disable the endpoints failing for a day (and
+    tell the admins; committed here). Returns (deliveries handed over, endpoints disabled)."""
+    ids = webhooks.due_ids()
+    hand_over_webhooks(ids)
+    try:
+        disabled = webhooks.disable_failing()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(ids), len(disabled)
+
+
 # ---------------------------------------------------------------- worker
 
 
@@ -127,7 +167,8 @@ def make_worker(app: Flask, *, simple: bool = True, name: str | None = None) -> 
 
 
 def periodic(app: Flask, last_sla: float | None) -> float | None:
-    """One tick of the worker's housekeeping: hand over due mails, write queued search keys
+    """One tick of the worker's housekeeping: hand over due mails and webhook deliveries (and
+    disable endpoints failing for a day), write queued search keys
     (left by a failed index write or a process killed between commit and index write), write
     the page views waiting in Redis (forum/viewcounts.py), count the deflections whose window
     closed and delete old raw insight events (services/deflection.py), send the monthly helped
@@ -142,6 +183,10 @@ def periodic(app: Flask, last_sla: float | None) -> float | None:
             sweep()
         except Exception:
             log.warning("mail sweep failed", exc_info=True)
+        try:
+            sweep_webhooks()
+        except Exception:
+            log.warning("webhook sweep failed", exc_info=True)
         try:
             search_sync.drain()
         except Exception:
@@ -202,14 +247,22 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     new = [obj.id for obj in session.new if isinstance(obj, OutboxMail)]
     if new:
         session.info.setdefault(NEW_MAIL, []).extend(new)
+    hooks = [obj.id for obj in session.new if isinstance(obj, WebhookDelivery)]
+    if hooks:
+        session.info.setdefault(NEW_WEBHOOKS, []).extend(hooks)
 
 
 def _after_commit(session: Session) -> None:
     ids = session.info.pop(NEW_MAIL, None)
-    if ids and has_app_context() and "jobs" in current_app.extensions:
+    hooks = session.info.pop(NEW_WEBHOOKS, None)
+    if not (has_app_context() and "jobs" in current_app.extensions):
+        return
+    if ids:
         hand_over(ids)
+    if hooks:
+        hand_over_webhooks(hooks)
 
 
 def init_app(app: Flask) -> None:
     app.extensions["jobs"] = Jobs(app)
-    after_real_commit("jobs", _after_flush, _after_commit, (NEW_MAIL,))
+    after_real_commit("jobs", _after_flush, _after_commit, (NEW_MAIL, NEW_WEBHOOKS))

@@ -18,6 +18,7 @@ from .events import (
     AnswerAccepted,
     AnswerPosted,
     AnswerUnaccepted,
+    ArticlePublished,
     ArticleRated,
     ArticleWritten,
     BadgeAwarded,
@@ -42,6 +43,7 @@ from .events import (
     PostRestored,
     QuestionAsked,
     SignUpWithTakenEmail,
+    SlaBreached,
     SolvedTooChanged,
     VoteCast,
     subscribe,
@@ -61,6 +63,7 @@ from .services import (
     related,
     support,
     uploads,
+    webhooks,
 )
 from .services import solved_too as thanks
 from .services.badges import awards as badges
@@ -166,6 +169,19 @@ def init_app(app: Flask) -> None:
     subscribe(PostEdited, uploads.record_body_refs)
     subscribe(ArticleWritten, uploads.record_body_refs)
     subscribe(CaseMessageAdded, uploads.record_case_message_refs)
+
+    # ---- webhooks: one outbox row per subscribed active endpoint, in the transaction; forum/jobs.py
+    # hands the new rows to the job queue after the commit (services/webhooks.py, docs/webhooks.md).
+    subscribe(QuestionAsked, webhooks.question_created)
+    subscribe(AnswerPosted, webhooks.answer_created)
+    subscribe(PostApproved, webhooks.post_approved)
+    subscribe(AnswerAccepted, webhooks.answer_accepted)
+    subscribe(CaseOpened, webhooks.case_opened)
+    subscribe(CaseMessageAdded, webhooks.case_message)
+    subscribe(CaseResolved, webhooks.case_resolved)
+    subscribe(FlagRaised, webhooks.flag_created)
+    subscribe(SlaBreached, webhooks.sla_breached)
+    subscribe(ArticlePublished, webhooks.article_published)
 
     # ---- search: every event's question (or article) is re-indexed after the commit. The
     # keys are noted (and queued in search_pending) inside the transaction; the index write

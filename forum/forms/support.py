@@ -58,6 +58,12 @@ class CaseStatusForm(FlaskForm):
                                             SelectChoice("waiting", "Waiting for the customer")])
 
 
+class ExternalRefForm(FlaskForm):
+    """Shape only: services/cases.py checks the reference (length, printable characters)."""
+
+    external_ref = StringField("Ticket or CRM reference", description="Empty removes it. Case webhooks carry it.")
+
+
 class ResolveForm(FlaskForm):
     summary = TextAreaField("Public resolution summary", validators=[InputRequired(), max_length_from("CASE_RESOLUTION_MAX_LENGTH")],
                             description="Posted on the public question as your official answer, and sent to everyone "

@@ -46,6 +46,7 @@ from .support import (
 )
 from .upload import UPLOAD_SOURCES, UPLOAD_TYPES, Upload, UploadRef
 from .user import STAFF_ROLES, Role, User
+from .webhook import DELIVERY_STATES, WEBHOOK_FORMATS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
@@ -58,6 +59,7 @@ __all__ = [
     "UPLOAD_SOURCES", "UPLOAD_TYPES", "Upload", "UploadRef",
     "DigestSent", "MAIL_STATES", "Notification", "NotificationPreference", "OutboxMail", "QuestionFollow", "TagFollow",
     "SolvedToo",
+    "DELIVERY_STATES", "WEBHOOK_FORMATS", "WebhookDelivery", "WebhookEndpoint",
     "SiteSetting",
     "EVENT_STATES", "DeflectionEvent", "InsightDaily", "InsightMailSent", "SearchMissDaily",
 ]

@@ -127,6 +127,9 @@ class SupportCase(Model):
     context_body: Mapped[str] = mapped_column(Text)
     context_body_html: Mapped[str] = mapped_column(Text)
     context_tags: Mapped[str] = mapped_column(String(200), default="")
+    # The ticket or CRM id this case has elsewhere (staff or a JSON client set it; case
+    # webhooks carry it; the page links it through the CRM_CASE_URL site setting).
+    external_ref: Mapped[str | None] = mapped_column(String(100), default=None)
 
     question: Mapped[Question] = relationship(lazy="joined", innerjoin=True)
     asker: Mapped[User] = relationship(foreign_keys=[asker_id], lazy="joined", innerjoin=True)

@@ -41,6 +41,7 @@ IRRELEVANT = frozenset({
     "revisions", "question_triage", "user_identities", "user_sessions",
     "uploads", "upload_refs",  # no page loads them: an image is its own response (docs/uploads.md)
     "drafts",  # a member's unsent text: only ever on their own (never cached) pages
+    "webhook_endpoints", "webhook_deliveries",  # admin pages and the outbox only
     "site_settings",  # a setting shown on pages bumps ``global`` through SiteSettingChanged
     "deflection_events", "insight_daily", "search_misses_daily",  # insights: on no anonymous page
 })

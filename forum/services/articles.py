@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from ..events import ArticleChanged, ArticleRated, ArticleWritten, Body, publish
+from ..events import ArticleChanged, ArticlePublished, ArticleRated, ArticleWritten, Body, publish
 from ..extensions import db
 from ..markup import RENDER_VERSION, Rendered
 from ..models import ARTICLE_STATES, Answer, Article, ArticleFeedback, Question, Revision, Tag, User
@@ -171,7 +171,8 @@ def set_state(actor: User, article: Article, state: str) -> Article:
         article.published_at = now  # the first publication; re-publishing keeps it
     db.session.flush()
     log_action(actor, STATE_ACTIONS[state], "article", article.id, before=before, after=_snapshot(article))
-    publish(ArticleChanged(article_id=article.id))
+    publish(ArticlePublished(article_id=article.id, actor_id=actor.id) if state == "published"
+            else ArticleChanged(article_id=article.id))
     return article
 
 

@@ -15,7 +15,9 @@ CaseResolved, CaseReopened); the subscribers at the end tell the parties (forum/
 """
 from __future__ import annotations
 
+import string
 from datetime import datetime
+from urllib.parse import quote
 
 from flask import current_app
 from sqlalchemy import select
@@ -119,6 +121,55 @@ def open_case(actor: User, question: Question) -> SupportCase:
     db.session.flush()
     publish(CaseOpened(question_id=question.id, case_id=case.id, actor_id=actor.id))
     return case
+
+
+EXTERNAL_REF_MAX = 100
+
+
+def check_external_ref(ref: str) -> str | None:
+    """The cleaned reference (None for an empty one). Raises FieldError("external_ref") when it
+    is longer than EXTERNAL_REF_MAX or holds anything but printable characters (no line breaks
+    or control characters: it ends up in URLs, CSV files and other systems)."""
+    ref = (ref or "").strip()
+    if not ref:
+        return None
+    if len(ref) > EXTERNAL_REF_MAX:
+        raise FieldError("external_ref", f"Keep the reference under {EXTERNAL_REF_MAX} characters (this is {len(ref)}).")
+    if not all(ch.isprintable() and (ch not in string.whitespace or ch == " ") for ch in ref):
+        raise FieldError("external_ref", "Use printable characters only (no line breaks or tabs).")
+    return ref
+
+
+def set_external_ref(actor: User, case: SupportCase, ref: str) -> str | None:
+    """Set (or clear, with an empty ``ref``) the case's ticket or CRM id; returns it. Staff
+    only, on any case they can see, resolved too (the CRM side may be linked afterwards);
+    logged as ``set_case_ref``. Later case webhooks carry it.
+
+    Raises PermissionDenied for anyone but staff, FieldError("external_ref") (see
+    ``check_external_ref``), InvalidState when it is unchanged.
+    """
+    require(actor, "view_case", case)
+    require(actor, "support", None, "Only the support team can link a case to another system.")
+    new = check_external_ref(ref)
+    if new == case.external_ref:
+        raise InvalidState("The case already has that reference." if new else "The case has no reference to remove.")
+    before = case.external_ref
+    case.external_ref = new
+    db.session.flush()
+    log_action(actor, "set_case_ref", "question", case.question_id,
+               before={"case_id": case.id, "external_ref": before}, after={"case_id": case.id, "external_ref": new})
+    return new
+
+
+def crm_url(case: SupportCase) -> str | None:
+    """The link to the case's external reference: the CRM_CASE_URL site setting with ``{ref}``
+    replaced by the URL-quoted reference; None without a reference, without a setting, or when
+    the setting is not an http(s) address (the page shows the reference as plain text)."""
+    template = str(current_app.config.get("CRM_CASE_URL") or "")
+    if not case.external_ref or not template.startswith(("https://", "http://")):
+        return None
+    ref = quote(case.external_ref, safe="")
+    return template.replace("{ref}", ref) if "{ref}" in template else template + ref
 
 
 def case_for_question(question_id: int) -> SupportCase | None:

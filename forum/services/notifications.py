@@ -10,7 +10,8 @@ Events (``event`` argument): "answer" (an answer on my question), "comment" (a c
 post), "accepted" (my answer was accepted), "mention" (@me), "follow" (activity on a
 question I follow), "flag" (the outcome of my flag), "badge" (I earned a badge), "case"
 (a private support case I am party to changed), "sla" (a question breached its first-response
-target), "invite" (a question in my tags waits for an answer).
+target), "invite" (a question in my tags waits for an answer), "webhook" (admins: a webhook
+endpoint was disabled after failing for a day, services/webhooks.py).
 
 Within one transaction a member hears about one ``url`` under one event only: call the most
 specific event first ("answer" to the asker), then ``notify_followers`` ("follow"), and the
@@ -41,7 +42,8 @@ from .errors import NotFound, ServiceError
 from .pagination import Page, paginate
 
 NOTIFIED = "forum.notify.notified"  # popped after commit by forum/jobs.py, which keeps the same key
-EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite", "review")
+EVENTS = ("answer", "comment", "accepted", "mention", "follow", "flag", "badge", "case", "sla", "invite", "review",
+          "webhook")
 DIGEST = "digest"  # the daily digest's switch lives in the preferences under this pseudo-event
 # The monthly "people your answers helped" mail (services/reach.py): a pseudo-event too, off
 # unless the member turned it on (no row: off).
@@ -55,7 +57,7 @@ WEEKLY_REPORT = "weekly_report"
 DEFAULTS: dict[str, tuple[bool, bool]] = {
     "answer": (True, True), "comment": (True, True), "accepted": (True, True), "mention": (True, True),
     "follow": (True, False), "flag": (True, False), "badge": (True, False), "case": (True, True),
-    "sla": (True, True), "invite": (True, True), "review": (True, True),
+    "sla": (True, True), "invite": (True, True), "review": (True, True), "webhook": (True, True),
 }
 DIGEST_DEFAULT = True
 NO_EMAIL = "forum.notify.no_email"
@@ -63,7 +65,7 @@ COALESCING = "forum.notify.coalescing"  # session.info: the deliveries held back
 # What a member hears when one write has several things to tell them (``coalesced``): the
 # first event of this list that they were to hear of.
 COALESCE_RANK = ("case", "accepted", "answer", "comment", "mention", "review", "flag", "invite", "sla", "badge",
-                 "follow")
+                 "follow", "webhook")
 # session.info key: (user_id, url) -> the event that member was told of in this transaction.
 NOTIFIED = "forum.notify.notified"
 LABELS = {
@@ -72,6 +74,7 @@ LABELS = {
     "badge": "I earn a badge", "case": "My private support cases change", "sla": "A question misses its response target",
     "invite": "I am invited to answer",
     "review": "A post of mine held for review is published or declined",
+    "webhook": "A webhook endpoint is disabled after failing for a day (admins)",
 }
 
 

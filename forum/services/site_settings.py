@@ -96,6 +96,14 @@ SETTINGS: tuple[Setting, ...] = (
             "A call or ticket handled by staff. Industry figures: 200 to 500.", "int", 0, 100_000, group="Insights"),
     Setting("INSIGHTS_COST_SELF_SERVICE_CENTS", "Cost of a self-service answer (cents)",
             "An answer found online. Industry figures: 25 to 40.", "int", 0, 100_000, group="Insights"),
+    Setting("WEBHOOKS_ALLOW_PRIVATE", "Allow webhooks to private addresses",
+            "Off: webhook URLs on loopback, private, link-local or reserved addresses are refused, so "
+            "nobody can aim the forum at internal services. Turn on only for a receiver inside your network.",
+            "bool", group="Integrations"),
+    Setting("CRM_CASE_URL", "CRM link for a case",
+            "A case's external reference becomes a link to this address, {ref} replaced by the reference "
+            "(e.g. https://crm.example.com/tickets/{ref}). Empty: shown as plain text.", "text", high=300,
+            group="Integrations"),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(s.group for s in SETTINGS))  # in the order above

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
+from ..events import SlaBreached, publish
 from ..extensions import db
 from ..models import Answer, Question, QuestionTriage, Role, SupportAlert, User, question_tags
 from ..models.base import table_of, utcnow
@@ -91,7 +92,8 @@ def _claim(question_id: int, kind: str, recipients: int) -> bool:
 
 
 def sweep(now: datetime | None = None) -> SweepReport:
-    """Send due invitations and breach alerts (flushed; the caller commits)."""
+    """Send due invitations and breach alerts (flushed; the caller commits); each breach also
+    publishes SlaBreached (webhooks hear it)."""
     now = now or utcnow()
     cfg = current_app.config
     books = all_playbooks()
@@ -129,6 +131,7 @@ def sweep(now: datetime | None = None) -> SweepReport:
             people = recipients[key]
             if _claim(question.id, "breach", len(people)):
                 breached += 1
+                publish(SlaBreached(breached_question_id=question.id, target_hours=book.target_hours))
                 if people:
                     notifications.notify(people, "sla", actor=None, url=url, text=question.title,
                                          subject=f"No first response after {book.target_hours} h: {question.title}")

@@ -1,4 +1,5 @@
-"""The admin area (admins only): members and their roles, the mail queue, run-time site settings.
+"""The admin area (admins only): members and their roles, the mail queue, run-time site settings,
+outbound webhooks (docs/webhooks.md).
 
 Every page checks the "administer" rule through its service, so anyone else gets the 403
 page. The mail queue lives at /admin/mail (views/notifications.py); this module links it.
@@ -12,10 +13,10 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..forms.admin import RoleForm, SettingsForm
+from ..forms.admin import RoleForm, SettingsForm, WebhookForm
 from ..models import User
 from ..services import admin as svc
-from ..services import site_settings
+from ..services import site_settings, webhooks
 from ..services.pagination import clamp_page
 from .formglue import NOT_SAVED, check_rest, form_status, save, writes
 
@@ -92,3 +93,88 @@ def settings() -> ResponseReturnValue:
         else:
             check_rest(form, lambda: site_settings.check_settings(values))
     return render_template("admin/settings.html", form=form, rows=rows, groups=site_settings.GROUPS), form_status(form)
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+def _render_webhooks(form: WebhookForm | None = None, status: int = 200, *, secret: str | None = None,
+                     created: int | None = None) -> tuple[str, int]:
+    if form is None:
+        form = WebhookForm(formdata=None, format="json")
+    return render_template("admin/webhooks.html", rows=webhooks.list_endpoints(current_user), form=form,
+                           secret=secret, created=created, labels=webhooks.EVENT_LABELS,
+                           formats=webhooks.FORMAT_LABELS), status
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+@login_required
+@writes
+def webhooks_page() -> ResponseReturnValue:
+    """The endpoints and the form to add one. After a successful POST the page (not a redirect)
+    shows the new secret, the only time it is shown."""
+    webhooks.admin_only(current_user)  # 403 before the form is read
+    if request.method == "GET":
+        return _render_webhooks()
+    form = WebhookForm()
+    data = webhooks.EndpointInput(form.url.data or "", list(form.events.data or []), form.format.data or "")
+    if form.validate_on_submit():
+        made = save(form, lambda: webhooks.create_endpoint(current_user, data))
+        if made is not NOT_SAVED:
+            endpoint, secret = made
+            return _render_webhooks(secret=secret, created=endpoint.id)
+    else:
+        check_rest(form, lambda: webhooks.check_endpoint_input(data))
+    return _render_webhooks(form, form_status(form))
+
+
+@bp.route("/webhooks/<int:endpoint_id>")
+@login_required
+def webhook(endpoint_id: int) -> ResponseReturnValue:
+    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    log = webhooks.delivery_log(current_user, endpoint, clamp_page(request.args.get("page")))
+    return render_template("admin/webhook.html", endpoint=endpoint, log=log, labels=webhooks.EVENT_LABELS,
+                           formats=webhooks.FORMAT_LABELS)
+
+
+@bp.route("/webhooks/<int:endpoint_id>/active", methods=["POST"])
+@login_required
+@writes
+def webhook_active(endpoint_id: int) -> ResponseReturnValue:
+    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    active = request.form.get("active") == "1"
+    if save(None, lambda: webhooks.set_active(current_user, endpoint, active)) is not NOT_SAVED:
+        flash("Endpoint enabled." if active else "Endpoint disabled: nothing is sent to it.", "success")
+    return redirect(url_for("admin.webhook", endpoint_id=endpoint_id))
+
+
+@bp.route("/webhooks/<int:endpoint_id>/delete", methods=["POST"])
+@login_required
+@writes
+def webhook_delete(endpoint_id: int) -> ResponseReturnValue:
+    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    url = endpoint.url
+    webhooks.delete_endpoint(current_user, endpoint)
+    flash(f"Endpoint {url} deleted, with its delivery log.", "success")
+    return redirect(url_for("admin.webhooks_page"))
+
+
+@bp.route("/webhooks/<int:endpoint_id>/ping", methods=["POST"])
+@login_required
+@writes
+def webhook_ping(endpoint_id: int) -> ResponseReturnValue:
+    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    if save(None, lambda: webhooks.send_ping(current_user, endpoint)) is not NOT_SAVED:
+        flash("Test ping queued: its result appears in the log below.", "success")
+    return redirect(url_for("admin.webhook", endpoint_id=endpoint_id))
+
+
+@bp.route("/webhooks/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
+@login_required
+@writes
+def webhook_redeliver(delivery_id: int) -> ResponseReturnValue:
+    again = save(None, lambda: webhooks.redeliver(current_user, delivery_id))
+    if again is NOT_SAVED:
+        return redirect(url_for("admin.webhooks_page"))
+    flash("Redelivery queued: its result appears at the top of the log.", "success")
+    return redirect(url_for("admin.webhook", endpoint_id=again.endpoint_id))

@@ -1,11 +1,11 @@
 """Private support cases: open from a question, the private conversation, status, resolution."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..forms.support import CaseMessageForm, CaseStatusForm, ResolveForm
+from ..forms.support import CaseMessageForm, CaseStatusForm, ExternalRefForm, ResolveForm
 from ..models import CASE_STATUSES, CaseEvent, SupportCase
 from ..services import cases as svc
 from ..services.errors import ServiceError
@@ -13,6 +13,7 @@ from ..services.pages import case_page
 from ..services.pagination import clamp_page
 from ..services.questions import get_question
 from .drafts import posted
+from .errorpages import wants_json
 from .formglue import NOT_SAVED, flashed, save, show_error, writes
 from .notifications import mark_seen
 from .questions import question_url
@@ -46,7 +47,7 @@ def index() -> ResponseReturnValue:
 
 def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = None,
                 resolve_form: ResolveForm | None = None, confirm_reply: CaseEvent | None = None,
-                status: int = 200) -> tuple[str, int]:
+                ref_form: ExternalRefForm | None = None, status: int = 200) -> tuple[str, int]:
     """The case page; ``confirm_reply``: the resolve form comes back asking to confirm over it."""
     data = case_page(case, current_user)
     if message_form is None:
@@ -66,6 +67,8 @@ def render_case(case: SupportCase, *, message_form: CaseMessageForm | None = Non
         drafts=data.drafts, message_form=message_form,
         status_form=CaseStatusForm(formdata=None, status=case.status),
         resolve_form=resolve_form,
+        ref_form=ref_form or ExternalRefForm(formdata=None, external_ref=case.external_ref or ""),
+        crm_url=svc.crm_url(case),
     ), status
 
 
@@ -126,3 +129,21 @@ def resolve(case_id: int) -> ResponseReturnValue:
                   "success")
             return redirect(url_for("cases.show", case_id=case.id))
     return render_case(case, resolve_form=form, confirm_reply=pending[0] if pending else None, status=400)
+
+
+@bp.route("/cases/<int:case_id>/external-ref", methods=["POST"])
+@login_required
+@writes
+def external_ref(case_id: int) -> ResponseReturnValue:
+    """Staff set the case's ticket or CRM id (a form field ``external_ref``; JSON clients get
+    ``{"case_id", "external_ref"}`` or the error object)."""
+    case = svc.get_case(case_id, current_user)
+    form = ExternalRefForm()
+    if form.validate_on_submit():
+        ref = save(form, lambda: svc.set_external_ref(current_user, case, form.external_ref.data or ""))
+        if ref is not NOT_SAVED:
+            if wants_json():
+                return jsonify({"case_id": case.id, "external_ref": ref})
+            flash(f"Reference set: {ref}." if ref else "Reference removed.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_case(case, ref_form=form, status=400)

@@ -102,9 +102,9 @@ def _build(app: Any) -> tuple[tuple[Stop, ...], dict[str, str]]:
     from forum.demo import seeding
     from forum.extensions import db
     from forum.mail import unsubscribe_token
-    from forum.models import Answer, Article, Comment, Question, SupportCase, Tag, User
+    from forum.models import Answer, Article, Comment, Question, SupportCase, Tag, User, WebhookDelivery
     from forum.models.badge import UserBadge
-    from forum.services import announcements, canned, curation, flags, visibility
+    from forum.services import announcements, canned, curation, flags, visibility, webhooks
     from forum.services.account_mail import reset_token, verify_token
     from forum.templating import article_url, question_url
 
@@ -135,6 +135,13 @@ def _build(app: Any) -> tuple[tuple[Stop, ...], dict[str, str]]:
         answer = db.session.scalars(select(Answer).where(Answer.author_id == member.id)).first() or flagged
         comment_id = db.session.scalars(select(Comment.id).order_by(Comment.id)).first()
         tag = db.session.scalars(select(Tag.name).order_by(Tag.question_count.desc())).first()
+        hook, _ = webhooks.create_endpoint(admin, webhooks.EndpointInput("https://93.184.215.14/hooks",
+                                                                         ["question.created", "case.opened"], "json"))
+        # Given up, so committing it sends nothing (no network in tests).
+        db.session.add(WebhookDelivery(endpoint_id=hook.id, event="question.created", event_id="0" * 36, payload="{}",
+                                       status="gave_up", attempts=2, last_status_code=500, last_response_ms=120,
+                                       last_response_excerpt="Internal Server Error"))
+        db.session.flush()
         db.session.commit()
 
         def u(endpoint: str, **values: Any) -> str:
@@ -214,6 +221,8 @@ def _build(app: Any) -> tuple[tuple[Stop, ...], dict[str, str]]:
             Stop(u("admin.members"), STAFF),
             Stop(u("admin.member", user_id=member.id), STAFF),
             Stop(u("admin.settings"), STAFF),
+            Stop(u("admin.webhooks_page"), STAFF),
+            Stop(u("admin.webhook", endpoint_id=hook.id), STAFF),
             Stop(u("admin.members"), ("member",), 403),
             Stop(u("questions.edit_tag", name=tag), STAFF),
             Stop(u("uploads.new"), SIGNED_IN),
