@@ -23,6 +23,7 @@ from search.errors import SearchError
 from search.index import SearchIndex
 from search.postgres import SEARCH_TABLES, PgSearchIndex
 from search.protocol import SearchBackend
+from search.vectors import VECTOR_TABLE
 
 from .extensions import db
 from .services.errors import ServiceError
@@ -96,7 +97,7 @@ def _session_connection() -> Iterator[Connection]:
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic's hook: leave the postgres search backend's tables (not ORM models) out of comparisons."""
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-    return not (reflected and compare_to is None and table in SEARCH_TABLES)
+    return not (reflected and compare_to is None and (table in SEARCH_TABLES or table == VECTOR_TABLE))
 
 
 def get_handle(app: Flask | None = None) -> IndexHandle:
