@@ -14,6 +14,7 @@ SemEval-2016 dev split only (docs/search.md, "Meaning").
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import math
@@ -41,6 +42,7 @@ __all__ = [
     "cosine",
     "document_texts",
     "query_text",
+    "vector_fingerprint",
     "fuse",
     "model_location",
     "pack",
@@ -216,6 +218,14 @@ def document_texts(doc: Document) -> Texts:
     answers = (doc.accepted or doc.answers).strip()[:ANSWER_CHARS]
     title = doc.title.strip()
     return Texts(title=title, full=f"{title}\n{doc.body.strip()}".strip(), answers=answers)
+
+
+def vector_fingerprint(doc: Document, model: str) -> str:
+    """What a document's vectors were computed from: the model's name and the encoded texts
+    (not votes or counts, which change no vector), hashed; `search.vectors.stale` compares it."""
+    texts = document_texts(doc)
+    digest = hashlib.sha256("\x1f".join((model, texts.title, texts.full, texts.answers)).encode("utf-8"))
+    return digest.hexdigest()[:32]
 
 
 def query_text(title: str, body: str = "") -> str:

@@ -1,8 +1,9 @@
 """Where each document's vectors are kept, beside its search document, and re-ranking with them.
 
 A `VectorRow` holds a document's vectors (title; title and body; answers: the accepted answer,
-else all answers) as float32 bytes, with the `Document.fingerprint()` of the text they were
-computed from, so a check can tell a stale row from a current one (`stale`). Two stores:
+else all answers) as float32 bytes, with the `search.semantic.vector_fingerprint` of the model
+and texts they were computed from, so a check can tell a stale row from a current one (`stale`)
+and a vote (which changes no text) costs no encoding. Two stores:
 
 * `SqliteVectorStore`: the Whoosh backend's side store, one SQLite file beside the index
   (``vectors.sqlite3`` in the index directory; in memory for an in-memory index);
@@ -88,8 +89,9 @@ def vectors_for(docs: Sequence[Document], encoder: Encoder) -> list[VectorRow]:
     full = encoder.encode([t.full for t in texts])
     answered = [i for i, t in enumerate(texts) if t.answers]
     answers = dict(zip(answered, encoder.encode([texts[i].answers for i in answered])))
+    model = encoder.manifest.name
     return [
-        VectorRow(key=d.key, fingerprint=d.fingerprint(), title=titles[i].astype("<f4").tobytes(),
+        VectorRow(key=d.key, fingerprint=semantic.vector_fingerprint(d, model), title=titles[i].astype("<f4").tobytes(),
                   full=full[i].astype("<f4").tobytes(),
                   answers=answers[i].astype("<f4").tobytes() if i in answers else None)
         for i, d in enumerate(docs)

@@ -78,7 +78,8 @@ def test_vectors_written_then_a_paraphrase_is_lifted_on_both_stores(store: Vecto
     assert [r.answers is not None for r in rows] == [False, False, True]
     assert all(len(r.full) == 384 * 4 for r in rows)
     store.put(rows)
-    assert stale({d.key: d.fingerprint() for d in docs}, store.fingerprints()) == ([], [])
+    assert stale({d.key: semantic.vector_fingerprint(d, encoder.manifest.name) for d in docs},
+                 store.fingerprints()) == ([], [])
 
     index = SearchIndex.open(None)
     index.upsert(docs)
