@@ -53,6 +53,7 @@ test: lint
 bench: install
 	$(BIN)/python -m tools.bench.run $(BENCH_ARGS)
 	$(BIN)/python -m tools.bench.writes $(WRITES_ARGS)
+	$(BIN)/python -m tools.search.semantic_bench $(SEMANTIC_ARGS)
 
 # The write benchmark (tools/bench/writes.py); docs/performance.md "Writes".
 bench-writes: install

@@ -78,3 +78,18 @@ def test_meaning_off_writes_no_vectors(app, make_user, make_question) -> None:
     assert semantic_sync.refreshed_ids([q.id]) == []
     assert semantic_sync.write_vectors([q.id]) == 0
     assert semantic.FULL_WEIGHTS.weight > 0
+
+
+def test_flask_search_rebuild_and_check_cover_vectors(app, runner, make_user, make_question) -> None:
+    _meaning_on(app)
+    q = make_question(author=make_user(), title="Laptop does not turn on", body="Black screen when I press power.")
+    db.session.commit()
+    semantic_sync.flush()
+    get_handle(app).vectors.clear()
+    checked = runner.invoke(args=["search", "check", "--no-repair"])
+    assert "vectors missing or stale: 1, extra: 0" in checked.output and checked.exit_code == 1
+    rebuilt = runner.invoke(args=["search", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "Vectors: 1 questions" in rebuilt.output and "Encoded 1 questions" in rebuilt.output
+    assert semantic_sync.refreshed_ids([q.id]) == [q.id]
+    assert "vectors missing or stale: 0, extra: 0" in runner.invoke(args=["search", "check"]).output
