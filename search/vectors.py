@@ -119,11 +119,27 @@ def rerank(hits: Sequence[Hit], query: Sequence[float], store: VectorStore,
     rows = store.get(h.key for h in hits)
     if not rows:
         return list(hits)
-    full = {k: semantic.cosine(query, semantic.unpack(r.full)) for k, r in rows.items()}
-    answers = {k: semantic.cosine(query, semantic.unpack(r.answers)) for k, r in rows.items() if r.answers}
+    full = _cosines(query, {k: r.full for k, r in rows.items()})
+    answers = _cosines(query, {k: r.answers for k, r in rows.items() if r.answers})
     fused = semantic.fuse({h.key: h.score for h in hits}, full, answers, weights)
     ranked = sorted(hits, key=lambda h: -fused[h.key])  # stable: ties keep BM25F's order
     return [dataclasses.replace(h, score=fused[h.key]) for h in ranked]
+
+
+def _cosines(query: Sequence[float], blobs: Mapping[str, bytes]) -> dict[str, float]:
+    """Cosine of `query` to each packed vector: one numpy product when the extra is there
+    (about 0.1 ms for 20 candidates), plain Python otherwise (a few ms)."""
+    if not blobs:
+        return {}
+    try:
+        import numpy as np
+    except ImportError:
+        return {k: semantic.cosine(query, semantic.unpack(b)) for k, b in blobs.items()}
+    matrix = np.frombuffer(b"".join(blobs.values()), dtype="<f4").reshape(len(blobs), -1)
+    vector = np.asarray(query, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vector))
+    scores = (matrix @ vector) / np.where(norms > 0, norms, 1.0)
+    return {k: float(x) for k, x in zip(blobs, scores)}
 
 
 class SqliteVectorStore:

@@ -91,3 +91,14 @@ def test_vectors_written_then_a_paraphrase_is_lifted_on_both_stores(store: Vecto
     order = [h.key for h in fused]
     assert order.index("question:2") == len(order) - 1  # words alike, meaning not
     index.close()
+
+
+def test_cosines_of_packed_vectors_match_the_plain_python_ones() -> None:
+    pytest.importorskip("numpy")
+    from search.vectors import _cosines
+
+    blobs = {"a": semantic.pack([1.0, 0.0, 2.0]), "b": semantic.pack([0.0, 0.0, 0.0]), "c": semantic.pack([-1.0, 3.0, 0.5])}
+    query = [0.5, 1.0, -1.0]
+    got = _cosines(query, blobs)
+    assert got == pytest.approx({k: semantic.cosine(query, semantic.unpack(b)) for k, b in blobs.items()}, abs=1e-6)
+    assert _cosines(query, {}) == {}
