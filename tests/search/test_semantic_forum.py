@@ -93,3 +93,28 @@ def test_flask_search_rebuild_and_check_cover_vectors(app, runner, make_user, ma
     assert "Vectors: 1 questions" in rebuilt.output and "Encoded 1 questions" in rebuilt.output
     assert semantic_sync.refreshed_ids([q.id]) == [q.id]
     assert "vectors missing or stale: 0, extra: 0" in runner.invoke(args=["search", "check"]).output
+
+
+def test_with_redis_the_vectors_are_an_rq_job_the_worker_runs(app, make_user, make_question) -> None:
+    import uuid
+
+    from forum import jobs
+    from tests.support import redis_url_or_skip
+
+    _meaning_on(app)
+    app.config.update(REDIS_URL=redis_url_or_skip(), JOBS_QUEUE=f"test-{uuid.uuid4().hex[:12]}")
+    jobs.init_app(app)
+    queue = jobs.get_jobs(app).queue
+    try:
+        q = make_question(author=make_user(), title="Laptop does not turn on", body="Black screen when I press power.")
+        db.session.commit()
+        assert semantic_sync.refreshed_ids([q.id]) == []  # the request only queued the job
+        assert any(job.func_name == semantic_sync.JOB for job in queue.jobs)
+        assert jobs.make_worker(app).work(burst=True) is True
+        assert semantic_sync.refreshed_ids([q.id]) == [q.id]
+    finally:
+        queue.empty()
+        for registry in (queue.failed_job_registry, queue.finished_job_registry):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
+        queue.connection.close()
