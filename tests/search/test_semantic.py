@@ -59,10 +59,9 @@ def test_encode_gives_one_unit_row_per_text_the_same_each_time(encoder: Any) -> 
 
 
 def test_the_packaged_model_reproduces_the_published_similarity(encoder: Any) -> None:
-    # sentence-transformers' documentation gives 0.7553 for this pair with all-MiniLM-L6-v2.
-    a, b, c = encoder.encode(["A man is eating food.", "A man is eating a piece of bread.", "The new movie is awesome."])
-    assert float(a @ b) == pytest.approx(0.7553, abs=5e-4)
-    assert float(a @ c) < 0.2
+    # sentence-transformers' quickstart gives these similarities for all-MiniLM-L6-v2.
+    a, b, c = encoder.encode(["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."])
+    assert [float(a @ b), float(a @ c), float(b @ c)] == pytest.approx([0.6660, 0.1046, 0.1411], abs=5e-4)
 
 
 def test_meaning_ranks_a_paraphrase_above_a_word_match(encoder: Any) -> None:
