@@ -1,6 +1,6 @@
 """Vectors at write time, off the request, and related questions fused with them.
 
-Every flushed Question or Answer row notes its question. After the real commit the noted ids
+Every flushed Question or Answer row notes its question, every Article row its article. After the real commit the noted ids
 go to the job queue (an RQ job with Redis; without it, a background thread of the process,
 `InlineWriter`: the job uses the ORM session, which the committing session's own hook must not
 reuse), whose job (`write_vectors`) builds the questions' search documents, encodes those whose texts changed
@@ -27,17 +27,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from search import semantic
+from search.document import Document
 from search.vectors import stale, vectors_for
 
 from . import jobs, search_index, search_sync
 from .database import after_real_commit
 from .extensions import db
-from .models import Answer, Question
+from .models import Answer, Article, Question
 from .services import related
 
 log = logging.getLogger(__name__)
 
-NOTED = "semantic_questions"
+NOTED = "semantic_keys"
 JOB = "forum.semantic_sync.write_vectors"
 BATCH = 64
 
@@ -49,12 +50,14 @@ def _on() -> bool:
 def _collect(session: Session, flush_context: Any) -> None:
     if not _on():
         return
-    noted: set[int] = session.info.setdefault(NOTED, set())
+    noted: set[str] = session.info.setdefault(NOTED, set())
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Question) and obj.id is not None:
-            noted.add(obj.id)
+            noted.add(f"{search_sync.QUESTION}:{obj.id}")
         elif isinstance(obj, Answer) and obj.question_id is not None:
-            noted.add(obj.question_id)
+            noted.add(f"{search_sync.QUESTION}:{obj.question_id}")
+        elif isinstance(obj, Article) and obj.id is not None:
+            noted.add(f"{search_sync.ARTICLE}:{obj.id}")
 
 
 class InlineWriter:
@@ -63,33 +66,33 @@ class InlineWriter:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.queue: queue.Queue[list[int]] = queue.Queue()
+        self.queue: queue.Queue[list[str]] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
-    def add(self, ids: list[int]) -> None:
+    def add(self, keys: list[str]) -> None:
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="forum-vectors", daemon=True)
                 self.thread.start()
-        self.queue.put(ids)
+        self.queue.put(keys)
 
     def _run(self) -> None:
         while True:
-            ids = self.queue.get()
+            keys = self.queue.get()
             try:
                 with self.app.app_context():
                     try:
-                        write_vectors(ids)
+                        write_vectors(keys)
                     finally:
                         db.session.remove()
             except Exception:
-                log.exception("vectors of questions %s not written; `flask search check` will compute them", ids)
+                log.exception("vectors of %s not written; `flask search check` will compute them", keys)
             finally:
                 self.queue.task_done()
 
     def flush(self) -> None:
-        """Wait until every handed-over id is written (tests, shutdown)."""
+        """Wait until every handed-over key is written (tests, shutdown)."""
         self.queue.join()
 
 
@@ -108,30 +111,40 @@ def flush() -> None:
 
 
 def _after_commit(session: Session) -> None:
-    ids: set[int] | None = session.info.pop(NOTED, None)
-    if ids and _on():
+    keys: set[str] | None = session.info.pop(NOTED, None)
+    if keys and _on():
         try:
             if jobs.get_jobs().queue is None:
-                _inline_writer(current_app._get_current_object()).add(sorted(ids))  # type: ignore[attr-defined]
+                _inline_writer(current_app._get_current_object()).add(sorted(keys))  # type: ignore[attr-defined]
             else:
-                jobs.enqueue(JOB, sorted(ids))
+                jobs.enqueue(JOB, sorted(keys))
         except Exception:
-            log.exception("vectors of questions %s not queued; `flask search check` will compute them", sorted(ids))
+            log.exception("vectors of %s not queued; `flask search check` will compute them", sorted(keys))
 
 
-def write_vectors(question_ids: list[int]) -> int:
-    """Job: compute and store the vectors of these questions whose texts changed, drop those of
-    questions no longer indexed, and refresh the related lists of the written ones with them.
-    Returns how many were encoded (0 when meaning is off)."""
+def _ids(keys: Iterable[str], kind: str) -> list[int]:
+    return [int(k.split(":", 1)[1]) for k in keys if k.split(":", 1)[0] == kind]
+
+
+def write_vectors(keys: list[str]) -> int:
+    """Job: compute and store the vectors of these documents ("question:12", "article:3") whose
+    texts changed, drop those no longer indexed, and refresh the related lists of the written
+    questions with them. Returns how many were encoded (0 when meaning is off)."""
     found = search_index.meaning()
     if found is None:
         return 0
     encoder, store = found
+    questions, articles = _ids(keys, search_sync.QUESTION), _ids(keys, search_sync.ARTICLE)
     # The index write of the same commit may still be under way in the committing process: do it
     # (or wait for it) first, so the related lists below see these questions' documents.
-    search_sync.sync(question_ids)
+    search_sync.sync(questions, articles)
+    docs: list[Document] = []
+    gone: list[str] = []
     with Session(db.engine) as session:
-        docs, gone = search_sync.BUILDERS[search_sync.QUESTION](session, question_ids)
+        for kind, ids in ((search_sync.QUESTION, questions), (search_sync.ARTICLE, articles)):
+            kind_docs, kind_gone = search_sync.BUILDERS[kind](session, ids)
+            docs += kind_docs
+            gone += kind_gone
     current = store.get(d.key for d in docs)
     model = encoder.manifest.name
     changed = [d for d in docs if (row := current.get(d.key)) is None
@@ -141,8 +154,9 @@ def write_vectors(question_ids: list[int]) -> int:
     store.delete(gone)
     fresh = {r.key: r for r in rows} | {k: r for k, r in current.items() if k not in {r.key for r in rows}}
     for doc in changed:
-        vector = list(semantic.unpack(fresh[doc.key].full))
-        related.refresh_related(doc.id, both_ways=True, query_vector=vector)
+        if doc.kind == search_sync.QUESTION:
+            vector = list(semantic.unpack(fresh[doc.key].full))
+            related.refresh_related(doc.id, both_ways=True, query_vector=vector)
     db.session.commit()
     return len(rows)
 
@@ -158,7 +172,7 @@ def check(repair: bool = False, progress: Callable[[int], None] | None = None) -
     encoder, store = found
     model = encoder.manifest.name
     with Session(db.engine) as session:
-        docs = {d.key: d for d in search_sync.all_documents(session) if d.kind == search_sync.QUESTION}
+        docs = {d.key: d for d in search_sync.all_documents(session)}
     missing, extra = stale({k: semantic.vector_fingerprint(d, model) for k, d in docs.items()}, store.fingerprints())
     if repair:
         for start in range(0, len(missing), BATCH):

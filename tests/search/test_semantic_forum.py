@@ -76,7 +76,7 @@ def test_meaning_off_writes_no_vectors(app, make_user, make_question) -> None:
     db.session.commit()
     semantic_sync.flush()
     assert semantic_sync.refreshed_ids([q.id]) == []
-    assert semantic_sync.write_vectors([q.id]) == 0
+    assert semantic_sync.write_vectors([f"question:{q.id}"]) == 0
     assert semantic.FULL_WEIGHTS.weight > 0
 
 
@@ -118,3 +118,16 @@ def test_with_redis_the_vectors_are_an_rq_job_the_worker_runs(app, make_user, ma
             for job_id in registry.get_job_ids():
                 registry.remove(job_id, delete_job=True)
         queue.connection.close()
+
+
+def test_published_articles_get_vectors_too(app, make_user) -> None:
+    from forum.services import articles
+
+    _meaning_on(app)
+    staff = make_user(role="agent")
+    guide = articles.create_article(staff, articles.ArticleInput("Resetting the Lumen hub", "Hold the button " * 5, "setup"))
+    articles.set_state(staff, guide, "published")
+    db.session.commit()
+    semantic_sync.flush()
+    assert f"article:{guide.id}" in get_handle(app).vectors.fingerprints()
+    assert semantic_sync.check() == {"missing": [], "extra": []}
