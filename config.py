@@ -40,6 +40,13 @@ class Config:
     # each commit, in the request). With a delay, a background thread per process writes every
     # key noted meanwhile in one Whoosh commit (forum/search_sync.py, docs/performance.md "Writes").
     SEARCH_WRITE_DELAY = 0.0
+    # Meaning (docs/search.md "Meaning"): with the `semantic` extra installed, similar-as-you-type
+    # and related questions fuse BM25F with sentence-embedding cosines; vectors are computed by the
+    # job queue after each commit. EMBEDDING_MODEL (FORUM_EMBEDDING_MODEL) is a model directory;
+    # empty: the packaged all-MiniLM-L6-v2. EMBEDDING_THREADS bounds each encode's CPU threads.
+    SEMANTIC_SEARCH = True
+    EMBEDDING_MODEL = ""
+    EMBEDDING_THREADS = 1
     # The names the pages say (templates read them through forum/templating.py): the site, the
     # company whose support team answers, and the products customers own.
     SITE_NAME = "Lumen Community"
@@ -327,6 +334,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only-not-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SEARCH_INDEX_DIR = ":memory:"  # an in-memory index per app
+    SEMANTIC_SEARCH = False  # loading the model costs seconds: the tests of meaning turn it on
     # One load of the stored site settings per test app (a change expires it in its own
     # process): a reload every few seconds would add a statement to whichever request it
     # fell on and make query-count budgets flaky. Tests of the refresh set their own interval.

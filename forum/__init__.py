@@ -9,7 +9,7 @@ from flask import Flask
 
 from config import CONFIGS, ROOT, development_secret_key, settings_from_env
 
-from . import cli, cli_jobs, database, events, jobs, pagecache, search_sync, subscribers, viewcounts, web
+from . import cli, cli_jobs, database, events, jobs, pagecache, search_sync, semantic_sync, subscribers, viewcounts, web
 from .extensions import csrf, db, login_manager, migrate
 
 
@@ -43,6 +43,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     events.init_app()
     subscribers.init_app(app)
     search_sync.init_app(app)
+    semantic_sync.init_app(app)
     jobs.init_app(app)
     web.init_app(app)
     pagecache.init_app(app)

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from . import search_sync
+from . import search_index, search_sync, semantic_sync
 from .cli_insights import insights_cli
 from .demo import seeding as demo
 from .extensions import db
@@ -180,6 +180,22 @@ def search_rebuild() -> None:
         count = search_sync.rebuild(progress=progress)
     elapsed = time.monotonic() - started
     click.echo(f"Indexed {count:,} documents in {elapsed:.1f} s ({count / max(elapsed, 1e-6):,.0f} docs/s).")
+    _rebuild_vectors()
+
+
+def _rebuild_vectors() -> None:
+    """Vectors and fused related lists, when meaning is on (docs/search.md, "Meaning")."""
+    if not search_index.get_handle().semantic:
+        return
+    started = time.monotonic()
+
+    def progress(n: int) -> None:
+        click.echo(f"Vectors: {n:,} questions ({n / max(time.monotonic() - started, 1e-6):,.1f}/s)")
+
+    count = semantic_sync.rebuild(progress=progress)
+    elapsed = time.monotonic() - started
+    click.echo(f"Encoded {count:,} questions and refreshed related lists in {elapsed:.1f} s "
+               f"({count / max(elapsed, 1e-6):,.1f} questions/s).")
 
 
 @search_cli.command("ensure")
@@ -202,7 +218,10 @@ def search_check(repair: bool) -> None:
         keys = report[kind]
         shown = ", ".join(keys[:10]) + (" …" if len(keys) > 10 else "")
         click.echo(f"{kind}: {len(keys)}" + (f" ({shown})" if keys else ""))
-    problems = sum(len(v) for v in report.values())
+    vectors = semantic_sync.check(repair=repair)
+    if search_index.get_handle().semantic:
+        click.echo(f"vectors missing or stale: {len(vectors['missing'])}, extra: {len(vectors['extra'])}")
+    problems = sum(len(v) for v in report.values()) + sum(len(v) for v in vectors.values())
     if problems and repair:
         click.echo(f"Repaired {problems} documents.")
     elif not problems:

@@ -14,18 +14,23 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import Connection
 
+from search import semantic
 from search.errors import SearchError
 from search.index import SearchIndex
 from search.postgres import SEARCH_TABLES, PgSearchIndex
 from search.protocol import SearchBackend
+from search.vectors import VECTOR_TABLE, PgVectorStore, SqliteVectorStore, VectorStore
 
 from .extensions import db
 from .services.errors import ServiceError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from search.embedding import Encoder
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,11 @@ class IndexHandle:
         self.cache_budget = int(app.config["SEARCH_CACHE_MIB"]) * 1024 * 1024
         self._index: SearchBackend | None = None
         self._lock = threading.Lock()
+        self.semantic = bool(app.config.get("SEMANTIC_SEARCH")) and semantic.available()
+        self.embedding_model: str | None = app.config.get("EMBEDDING_MODEL") or None
+        self.embedding_threads = int(app.config.get("EMBEDDING_THREADS") or 1)
+        self._vectors: VectorStore | None = None
+        self._encoder_failed = False
 
     @property
     def in_database(self) -> bool:
@@ -73,10 +83,40 @@ class IndexHandle:
                         self._index = SearchIndex.open(self.path, cache_budget=self.cache_budget)
         return self._index
 
+    def encoder(self) -> Encoder | None:
+        """The process's encoder when meaning is on and a model loads; None otherwise (a model
+        that fails to load or to verify is logged once and meaning stays off in this process)."""
+        if not self.semantic or self._encoder_failed:
+            return None
+        try:
+            return semantic.shared_encoder(self.embedding_model, self.embedding_threads)
+        except SearchError:
+            self._encoder_failed = True
+            log.exception("embedding model not loaded: related questions and similar titles use BM25F alone")
+            return None
+
+    @property
+    def vectors(self) -> VectorStore:
+        """The vector store beside the index: a SQLite file in the Whoosh index directory (memory
+        for an in-memory index), or table search_vectors with the postgres backend.
+
+        Raises:
+            SearchError: the store cannot be opened.
+        """
+        if self._vectors is None:
+            with self._lock:
+                if self._vectors is None:
+                    self._vectors = (PgVectorStore(db.engine) if self.in_database
+                                     else SqliteVectorStore.beside(self.path))
+        return self._vectors
+
     def close(self) -> None:
         if self._index is not None:
             self._index.close()
             self._index = None
+        if self._vectors is not None:
+            self._vectors.close()
+            self._vectors = None
 
 
 BACKENDS = ("whoosh", "postgres")
@@ -96,7 +136,7 @@ def _session_connection() -> Iterator[Connection]:
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic's hook: leave the postgres search backend's tables (not ORM models) out of comparisons."""
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-    return not (reflected and compare_to is None and table in SEARCH_TABLES)
+    return not (reflected and compare_to is None and (table in SEARCH_TABLES or table == VECTOR_TABLE))
 
 
 def get_handle(app: Flask | None = None) -> IndexHandle:
@@ -107,6 +147,13 @@ class SearchUnavailable(ServiceError):
     """The index cannot be read (outdated schema, unreadable files): 503 until rebuilt."""
 
     status = 503
+
+
+def meaning() -> tuple[Encoder, VectorStore] | None:
+    """The encoder and vector store when meaning is on in this app (and the model loaded), else None."""
+    handle = get_handle()
+    encoder = handle.encoder()
+    return (encoder, handle.vectors) if encoder is not None else None
 
 
 def get_index() -> SearchBackend:

