@@ -1,7 +1,7 @@
 """A plausible month of insight data for the demo: daily deflection counts credited to the demo's
 solved questions and articles, the searches behind them, and a few searches that found nothing.
 
-Deterministic (a seeded random), and fast: one upsert per daily row, about 500 in all. Weekdays
+Deterministic (a seeded random), and fast: one upsert per daily row, about 80 in all. Weekdays
 are busier than weekends, as support traffic is. Today is left to what the demo's own marks
 and ratings count as they are seeded (services/deflection.py's subscribers).
 """
@@ -27,7 +27,8 @@ MISSED_QUERIES = (
 
 
 def seed(now: datetime) -> dict[str, int]:
-    """Add DAYS days of insight_daily rows (every kind, every day before today) and search misses.
+    """Add DAYS days of insight_daily rows (searches every day before today, each kind of
+    deflection on some of them) and search misses.
     Returns what was added, for the seeding summary."""
     rng = random.Random(14)
     solved = list(db.session.scalars(select(Question.id).where(Question.accepted_answer_id.is_not(None),
@@ -40,22 +41,26 @@ def seed(now: datetime) -> dict[str, int]:
     misses: Counter[tuple[date, str]] = Counter()
     # A few threads deflect far more than the rest: weight them, as the long tail does in practice.
     weights = [1.0 / (1 + n % 7) for n in range(len(answers))]
+    # Sized to the demo's traffic (a question or so a day): about two in three people who came
+    # with a problem found it answered, a plausible rate for a community with a help centre.
+    chances = {"search": 0.5, "suggestion": 0.4, "solved_too": 0.2, "article_helpful": 0.2, "abandon": 0.2}
     for back in range(1, DAYS + 1):
         day = now.date() - timedelta(days=back)
         busy = 1.0 if day.weekday() < 5 else 0.55
-        searches = int(rng.randint(150, 260) * busy)
-        daily[(day, deflection.SEARCHES, "", 0)] += searches
-        for target in rng.choices(answers, weights, k=int(rng.randint(10, 22) * busy)):
-            daily[(day, "search", *target)] += 1
-        for target in rng.choices(answers, weights, k=int(rng.randint(6, 14) * busy)):
-            daily[(day, "suggestion", *target)] += 1
-        for question_id in rng.sample(solved, k=min(len(solved), rng.randint(1, 4))):
-            daily[(day, "solved_too", "question", question_id)] += 1
-        for article_id in rng.choices(guides, k=int(rng.randint(2, 7) * busy)):
-            daily[(day, "article_helpful", "article", article_id)] += 1
-        daily[(day, "abandon", "", 0)] += max(1, int(rng.randint(3, 9) * busy))
-        for query in rng.sample(MISSED_QUERIES, k=rng.randint(0, 3)):
-            misses[(day, query)] += rng.randint(1, 4)
+        daily[(day, deflection.SEARCHES, "", 0)] += int(rng.randint(15, 30) * busy)
+        for kind, chance in chances.items():
+            if rng.random() >= chance * busy:
+                continue
+            if kind == "abandon":
+                daily[(day, kind, "", 0)] += 1
+            elif kind == "solved_too":
+                daily[(day, kind, "question", rng.choice(solved))] += 1
+            elif kind == "article_helpful":
+                daily[(day, kind, "article", rng.choice(guides))] += 1
+            else:
+                daily[(day, kind, *rng.choices(answers, weights)[0])] += 1
+        for query in rng.sample(MISSED_QUERIES, k=rng.choice((0, 0, 1, 1, 2))):
+            misses[(day, query)] += 1
     deflection.add_daily(daily)
     deflection.add_misses(misses)
     return {"insight days": DAYS, "deflections": sum(n for (_, kind, _, _), n in daily.items()

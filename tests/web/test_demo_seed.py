@@ -1,10 +1,13 @@
 """`flask forum seed-demo` builds a browsable community, once."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Answer, Comment, InsightDaily, Question, RelatedQuestion, SearchMissDaily, User
+from forum.models.base import utcnow
 from forum.services.deflection import DEFLECTION_KINDS, SEARCHES
 
 
@@ -25,16 +28,21 @@ def test_seed_demo_loads_a_community_and_pages_render(runner, client) -> None:
     with_neighbours = db.session.scalar(select(func.count(func.distinct(RelatedQuestion.question_id)))
                                         .where(RelatedQuestion.rank >= 0))
     assert with_neighbours >= count(Question) // 2
-    # A month of insight data: every kind on each of the 30 days before today, credited to
-    # solved questions and published articles, and a few searches that found nothing.
-    days = db.session.execute(select(InsightDaily.kind, func.count(func.distinct(InsightDaily.day)))
-                              .group_by(InsightDaily.kind)).all()
-    assert {kind: n for kind, n in days if n >= 30}.keys() == {*DEFLECTION_KINDS, SEARCHES}
+    # A month of insight data: searches on each of the 30 days before today, every kind of
+    # deflection, credited to solved questions and published articles, at a plausible rate
+    # against the questions asked that month, and a few searches that found nothing.
+    days = dict(db.session.execute(select(InsightDaily.kind, func.count(func.distinct(InsightDaily.day)))
+                                   .group_by(InsightDaily.kind)).all())  # type: ignore[arg-type]
+    assert days[SEARCHES] == 30 and set(days) == {*DEFLECTION_KINDS, SEARCHES}
+    month = utcnow() - timedelta(days=30)
+    deflected = db.session.scalar(select(func.sum(InsightDaily.count)).where(InsightDaily.kind.in_(DEFLECTION_KINDS)))
+    asked = db.session.scalar(select(func.count()).select_from(Question).where(Question.created_at >= month))
+    assert 0.4 <= deflected / (deflected + asked) <= 0.85, (deflected, asked)
     unsolved = db.session.scalar(select(func.count()).select_from(InsightDaily).join(
         Question, (InsightDaily.target_type == "question") & (InsightDaily.target_id == Question.id))
         .where(Question.accepted_answer_id.is_(None)))
     assert unsolved == 0
-    assert db.session.scalar(select(func.count()).select_from(SearchMissDaily)) >= 10
+    assert db.session.scalar(select(func.count()).select_from(SearchMissDaily)) >= 5
     before = count(Question)
     again = runner.invoke(args=["forum", "seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "already has users" in again.output

@@ -39,7 +39,7 @@ def _ask(client: FlaskClient, n: int) -> int:
 
 @pytest.mark.parametrize("window", [30])
 def test_a_scripted_week_gives_the_rate_and_the_savings_to_the_cent(
-        app: Flask, threads: dict[str, int], make_user: Callable[..., Any], monkeypatch: pytest.MonkeyPatch,
+        app: Flask, threads: dict[str, int], make_user: Callable[..., Any], monkeypatch: pytest.MonkeyPatch,  # noqa: F811
         window: int) -> None:
     monday = utcnow().date() - timedelta(days=9)
     days = [monday + timedelta(days=i) for i in range(7)]
