@@ -2,8 +2,9 @@
 solved questions and articles, the searches behind them, and a few searches that found nothing.
 
 Deterministic (a seeded random), and fast: one upsert per daily row, about 80 in all. Weekdays
-are busier than weekends, as support traffic is. Today is left to what the demo's own marks
-and ratings count as they are seeded (services/deflection.py's subscribers).
+are busier than weekends, as support traffic is. The demo's own "solved too" marks and helpful
+ratings (counted today by services/deflection.py's subscribers as they are seeded) are spread
+over the month.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Article, Question
+from ..models import Article, InsightDaily, Question
 from ..services import deflection
 
 DAYS = 30
@@ -43,7 +44,16 @@ def seed(now: datetime) -> dict[str, int]:
     weights = [1.0 / (1 + n % 7) for n in range(len(answers))]
     # Sized to the demo's traffic (a question or so a day): about two in three people who came
     # with a problem found it answered, a plausible rate for a community with a help centre.
-    chances = {"search": 0.5, "suggestion": 0.4, "solved_too": 0.2, "article_helpful": 0.2, "abandon": 0.2}
+    chances = {"search": 0.35, "suggestion": 0.3, "article_helpful": 0.1, "abandon": 0.15}
+    # The demo's own "solved too" marks and helpful ratings were just made, so they all count
+    # today: spread them over the month as real ones would have come in.
+    made_today = db.session.execute(select(InsightDaily).where(
+        InsightDaily.day == now.date(), InsightDaily.kind.in_(("solved_too", "article_helpful")))).scalars().all()
+    for row in made_today:
+        for _ in range(row.count):
+            daily[(now.date() - timedelta(days=rng.randint(1, DAYS)), row.kind, row.target_type, row.target_id)] += 1
+        db.session.delete(row)
+    db.session.flush()
     for back in range(1, DAYS + 1):
         day = now.date() - timedelta(days=back)
         busy = 1.0 if day.weekday() < 5 else 0.55
@@ -53,8 +63,6 @@ def seed(now: datetime) -> dict[str, int]:
                 continue
             if kind == "abandon":
                 daily[(day, kind, "", 0)] += 1
-            elif kind == "solved_too":
-                daily[(day, kind, "question", rng.choice(solved))] += 1
             elif kind == "article_helpful":
                 daily[(day, kind, "article", rng.choice(guides))] += 1
             else:
