@@ -38,8 +38,9 @@ ARTIFACTS = REPO / "test-artifacts" / "e2e"
 CHROMIUM = os.environ.get("FORUM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 900}
-# Fail fast: every page here answers in milliseconds, so 5 s means something is wrong.
-DEFAULT_TIMEOUT_MS = 5_000
+# Fail fast: every page here answers in milliseconds; 15 s leaves room for two test workers
+# sharing two cores with the OpenID provider and the live servers.
+DEFAULT_TIMEOUT_MS = 15_000
 
 _log = logging.getLogger("tests.e2e.server")
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()

@@ -50,7 +50,9 @@ def test_system_theme_follows_prefers_color_scheme(new_page: Callable[..., Any])
     assert background(page) == LIGHT_BG
     # An explicit choice wins over the system's.
     page.emulate_media(color_scheme="dark")
-    page.get_by_role("button", name="Light").click()
+    # The choice is stored by a background POST (its cookie): reload only once it has answered.
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.get_by_role("button", name="Light").click()
     page.wait_for_function(f"getComputedStyle(document.body).backgroundColor === '{LIGHT_BG}'")
     page.reload()
     assert background(page) == LIGHT_BG
