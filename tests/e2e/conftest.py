@@ -20,6 +20,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,46 @@ class _QuietHandler(WSGIRequestHandler):
     def log(self, type: str, message: str, *args: Any) -> None:
         _log.log(logging.ERROR if type == "error" else logging.INFO, message.rstrip(), *args)
 
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        # Werkzeug's dev server skips closing the response body when the browser hangs up
+        # while it drains the socket (run_wsgi's ``finally``), which leaks a static file's
+        # handle; a page navigating away mid-download does exactly that.
+        body = (environ or {}).get(_BODY_KEY)
+        if body is not None and hasattr(body, "close"):
+            body.close()
+
+
+_BODY_KEY = "tests.e2e.response_body"
+
+
+def _remember_body(app: Flask) -> Callable[[dict[str, Any], Any], Any]:
+    """The app as WSGI, keeping each response body on its environ for ``connection_dropped``."""
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        body = app(environ, start_response)
+        environ[_BODY_KEY] = body
+        return body
+    return wsgi
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free port in a daemon thread; yields the base URL and, on exit, stops
+    the server and closes the app's pooled database connections (else ResourceWarning)."""
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, _remember_body(app), threaded=True,
+                                         request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()  # serve_forever() returns and closes the listening socket itself
+        thread.join(timeout=10)
+        server.server_close()  # idempotent; covers a thread that never got going
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
 
 @dataclass(frozen=True)
 class LiveServer:
@@ -93,19 +134,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     })
     with app.app_context():
         db.create_all()
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              name="e2e-live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()  # serve_forever() returns and closes the listening socket itself
-        thread.join(timeout=10)
-        server.server_close()  # idempotent; covers a thread that never got going
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()  # close pooled SQLite connections (else ResourceWarning)
+    with serving(app) as url:
+        yield LiveServer(app, url)
 
 
 @pytest.fixture(scope="session")

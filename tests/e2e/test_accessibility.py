@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,11 +235,9 @@ def _build(app: Any) -> tuple[tuple[Stop, ...], dict[str, str]]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Its own server on its own database, seeded with the demo community (the shared e2e
     server's data is left alone)."""
-    from werkzeug.serving import make_server
-
     from forum import create_app
     from forum.extensions import db
-    from tests.e2e.conftest import _QuietHandler
+    from tests.e2e.conftest import serving
 
     tmp = tmp_path_factory.mktemp("a11y")
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/a11y.db",
@@ -248,18 +245,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with app.app_context():
         db.create_all()
     stops, logins = _build(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", app, stops, logins)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serving(app) as url:
+        yield Site(url, app, stops, logins)
 
 
 # --------------------------------------------------------------------------- browser
