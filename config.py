@@ -227,6 +227,17 @@ class Config:
     WEBHOOK_CLAIM_SECONDS = 120
     # Link a case's external reference: "https://crm.example.com/tickets/{ref}" (empty: plain text).
     CRM_CASE_URL = ""
+    # --- REST API (docs/api.md) ----------------------------------------------------------------
+    # Personal access tokens: at most this many live tokens per member; expiry chosen at creation
+    # (days, at most API_TOKEN_MAX_DAYS); "last used" written at most once per this many seconds.
+    API_TOKENS_PER_USER = 20
+    API_TOKEN_MAX_DAYS = 365
+    API_TOKEN_LAST_USED_SECONDS = 60
+    # A create retried with the same Idempotency-Key within this many hours gets the first answer.
+    API_IDEMPOTENCY_HOURS = 24
+    # Items per page of a list (?limit=, at most API_PAGE_MAX).
+    API_PAGE_SIZE = 20
+    API_PAGE_MAX = 100
     # --- Several hosts (docs/deploy.md) -------------------------------------------------------
     # Sign-in throttle (forum/services/throttle.py): failed sign-ins counted in a moving window,
     # in Redis when REDIS_URL is set (shared by every host and worker), in process memory
@@ -260,6 +271,9 @@ class Config:
     # Deflection beacons (static/js/deflection.js): a few per page at most.
     RATE_LIMIT_BEACON_PER_IP = "120 per minute; 1000 per hour"
     RATE_LIMIT_BEACON_PER_ACCOUNT = "60 per minute"
+    # The REST API: every call per client IP, and per token ("PER_ACCOUNT" counts the token).
+    RATE_LIMIT_API_PER_IP = "600 per minute"
+    RATE_LIMIT_API_PER_ACCOUNT = "300 per minute; 5000 per hour"
     # Account mail (forum/services/account_mail.py, verification.py, password_reset.py). A reset
     # link works once and for PASSWORD_RESET_MAX_AGE seconds; a confirmation link for
     # EMAIL_VERIFY_MAX_AGE seconds. Requests for either are counted like sign-in failures (same

@@ -9,7 +9,20 @@ from flask import Flask
 
 from config import CONFIGS, ROOT, development_secret_key, settings_from_env
 
-from . import cli, cli_jobs, database, events, jobs, pagecache, search_sync, semantic_sync, subscribers, viewcounts, web
+from . import (
+    api,
+    cli,
+    cli_jobs,
+    database,
+    events,
+    jobs,
+    pagecache,
+    search_sync,
+    semantic_sync,
+    subscribers,
+    viewcounts,
+    web,
+)
 from .extensions import csrf, db, login_manager, migrate
 
 
@@ -46,6 +59,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     semantic_sync.init_app(app)
     jobs.init_app(app)
     web.init_app(app)
+    api.init_app(app)
     pagecache.init_app(app)
     viewcounts.init_app(app)  # after the page cache: its hits are counted too (after_request)
     cli.init_app(app)

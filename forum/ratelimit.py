@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_login import current_user
@@ -64,6 +64,7 @@ LIMITS: dict[str, str] = {
     "drafts": "Your draft is being saved too often; it is kept in this browser meanwhile.",
     "tag_suggestions": "Too many tag lookups.",
     "beacon": "Too many reports from this page.",
+    "api": "Too many API calls.",
 }
 SCOPES = ("PER_IP", "PER_ACCOUNT")
 ATTRIBUTE = "_forum_rate_limit"
@@ -98,6 +99,10 @@ def _is_staff() -> bool:
 
 
 def _account_key() -> str:
+    # An API call counts against its token, not the member's pages (forum/api/auth.py).
+    token = g.get("api_token")
+    if token is not None:
+        return f"token:{token.id}"
     return f"account:{current_user.id}"
 
 

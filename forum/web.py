@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import ratelimit, templating, views
+from .api.core import ApiError
 from .extensions import db, login_manager
 from .models import User
 from .models.base import utcnow
@@ -20,7 +21,7 @@ from .services.moderation import suspension_message
 from .services.sso import check_settings as check_sso_settings
 from .services.throttle import parse_limits
 from .views import private
-from .views.errorpages import error_response, wants_json
+from .views.errorpages import error_response, is_api, wants_json
 
 CSP = (
     "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
@@ -106,6 +107,22 @@ def _sign_out_suspended(user: User) -> None:
     flash(suspension_message(user), "error")
 
 
+def _first_invalid(exc: HTTPException) -> tuple[str, None, str | None]:
+    """The message and field of the first error webargs found, e.g. ("Missing data for required
+    field.", None, "title"), from ``{"json": {"title": ["Missing data ..."]}}``."""
+    messages: Any = (getattr(exc, "data", None) or {}).get("messages") or {}
+    path: list[str] = []
+    while isinstance(messages, dict) and messages:
+        key, messages = next(iter(messages.items()))
+        path.append(str(key))
+    while isinstance(messages, list) and messages:
+        messages = messages[0]
+    location = path[0] if path and path[0] in ("json", "query", "form", "headers", "view_args", "path") else None
+    field = ".".join(path[1:] if location else path) or None
+    text = messages if isinstance(messages, str) else "The request's data is not valid."
+    return (f"{field}: {text}" if field else text), None, field
+
+
 PROXY_FIX_HEADERS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
 
 
@@ -146,7 +163,9 @@ def init_app(app: Flask) -> None:
         # A refusal for lack of reputation links to the page listing the privileges.
         help_url = url_for("help.privileges") if getattr(exc, "privilege", None) else None
         field = exc.field if isinstance(exc, FieldError) else None
-        response = make_response(error_response(exc.status, exc.message or None, help_url, field))
+        # The API answers every invalid input with 422 "invalid", the schema's and the rules' alike.
+        status = 422 if field is not None and is_api() else exc.status
+        response = make_response(error_response(status, exc.message or None, help_url, field))
         retry_after = getattr(exc, "retry_after", None)
         if exc.status == 429 and retry_after:
             response.headers["Retry-After"] = str(retry_after)
@@ -159,12 +178,19 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         spec, message, wait = ratelimit.refusal()
         if spec is not None and spec.json:
-            response = make_response(jsonify(error={"status": 429, "message": message}), 429)
+            response = make_response(jsonify(error={"code": "rate_limited", "status": 429, "message": message}), 429)
         elif spec is not None and spec.page is not None and not wants_json():
             response = make_response(spec.page(message), 429)
         else:
             response = make_response(error_response(429, message))
         response.headers["Retry-After"] = str(wait)
+        return response
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        db.session.rollback()
+        response = make_response(error_response(exc.status, exc.message, field=exc.field, code=exc.code))
+        response.headers.update(exc.headers)
         return response
 
     @app.errorhandler(CSRFError)
@@ -179,6 +205,8 @@ def init_app(app: Flask) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         db.session.rollback()
+        if exc.code == 422 and is_api():  # the API's input schema refused (webargs): name the first field
+            return error_response(422, *_first_invalid(exc))
         response = error_response(exc.code, None)
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             body, status = response

@@ -1,4 +1,5 @@
 """Plain SQLAlchemy models: no commits, no url_for, no request handling."""
+from .api_token import TOKEN_SCOPES, ApiIdempotencyKey, ApiToken
 from .article import ARTICLE_STATES, Article, ArticleFeedback, article_tags
 from .badge import UserBadge
 from .device import UserSession
@@ -49,6 +50,9 @@ from .user import STAFF_ROLES, Role, User
 from .webhook import DELIVERY_STATES, WEBHOOK_FORMATS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "TOKEN_SCOPES",
+    "ApiIdempotencyKey",
+    "ApiToken",
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
     "FLAG_REASONS", "Flag", "LINK_SOURCES", "LINK_TARGETS", "ModerationLog", "POST_TYPES", "PostLink", "PostMention",
     "Question", "RelatedQuestion", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",

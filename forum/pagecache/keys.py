@@ -44,6 +44,7 @@ IRRELEVANT = frozenset({
     "webhook_endpoints", "webhook_deliveries",  # admin pages and the outbox only
     "site_settings",  # a setting shown on pages bumps ``global`` through SiteSettingChanged
     "deflection_events", "insight_daily", "search_misses_daily",  # insights: on no anonymous page
+    "api_tokens", "api_idempotency_keys",  # the API's own rows: settings page and replays only
 })
 
 # Columns a row's keys are computed from (selected before an UPDATE or DELETE runs).

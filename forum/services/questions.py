@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Select, case, select, update
@@ -311,6 +312,38 @@ def list_questions(tab: str, page: int, tag: Tag | None = None, *, per_page: int
     else:
         stmt = stmt.order_by(Question.created_at.desc(), Question.id.desc())
     return paginate_bounded(stmt, page, per_page, count=count)
+
+
+@dataclass(frozen=True)
+class QuestionFilter:
+    """What the API's question list asks for; every filter is optional."""
+
+    tag: str | None = None
+    solved: bool | None = None
+    unanswered: bool | None = None
+    since: datetime | None = None  # activity at or after (naive UTC)
+
+
+def questions_after(filters: QuestionFilter, before_id: int | None, limit: int) -> list[Question]:
+    """Up to ``limit`` visible questions matching ``filters``, newest first, with ids below
+    ``before_id`` (a keyset cursor: the walk down the primary key costs the same on page 1 and
+    page 1,000). An unknown tag matches nothing. Raises nothing."""
+    stmt = _visible_questions()
+    if filters.tag is not None:
+        tag_id = db.session.scalar(select(Tag.id).where(Tag.name == filters.tag.lower()))
+        if tag_id is None:
+            return []
+        stmt = stmt.where(Question.id.in_(select(question_tags.c.question_id).where(question_tags.c.tag_id == tag_id)))
+    if filters.solved is not None:
+        stmt = stmt.where(Question.accepted_answer_id.is_not(None) if filters.solved
+                          else Question.accepted_answer_id.is_(None))
+    if filters.unanswered is not None:
+        stmt = stmt.where(Question.answer_count == 0 if filters.unanswered else Question.answer_count > 0)
+    if filters.since is not None:
+        stmt = stmt.where(Question.last_activity_at >= filters.since)
+    if before_id is not None:
+        stmt = stmt.where(Question.id < before_id)
+    return list(db.session.scalars(stmt.order_by(Question.id.desc()).limit(limit)))
 
 
 def get_tag(name: str) -> Tag:

@@ -32,6 +32,7 @@ from ..extensions import csrf
 from ..ratelimit import limited
 from ..services import deflection as svc
 from ..services.errors import FieldError
+from .errorpages import ERROR_CODES
 from .formglue import writes
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,8 @@ SEARCH_TOTAL = re.compile(rb'data-search-total="(\d+)"')
 
 def _json_error(status: int, message: str, field: str | None = None) -> tuple[Response, int]:
     # Always JSON: a beacon sends no Accept header, and nobody reads an error page here.
-    error: dict[str, object] = {"status": status, "message": message}
-    if field:
-        error["field"] = field
+    error: dict[str, object] = {"code": ERROR_CODES.get(status, "error"), "status": status, "message": message,
+                                "field": field}
     return jsonify(error=error), status
 
 

@@ -217,7 +217,7 @@ def test_cross_site_and_malformed_beacons_are_refused(browser, threads) -> None:
     same = {"Sec-Fetch-Site": "same-origin", "Origin": "null"}  # the fetch metadata decides when sent
     assert beacon(browser, "search", "question", threads["solved"], **same).status_code == 204
     r = beacon(browser, "click", "question", threads["solved"])
-    assert r.status_code == 400 and r.get_json() == {"error": {"status": 400, "message": "Unknown kind.",
+    assert r.status_code == 400 and r.get_json() == {"error": {"code": "bad_request", "status": 400, "message": "Unknown kind.",
                                                                "field": "kind"}}
     assert beacon(browser, "search", "user", 1).status_code == 400
     assert beacon(browser, "search", "question", "12abc").status_code == 400

@@ -32,7 +32,8 @@ def test_a_refused_vote_explains_itself_in_json_for_the_script(client, auth, mak
     r = client.post(f"/answers/{a.id}/vote", data={"value": "-1", "csrf_token": auth.csrf_token("/")},
                     headers={"Accept": "application/json"})
     assert r.status_code == 403
-    assert r.get_json()["error"] == {"status": 403, "message": "Downvoting needs 125 reputation; you have 20.",
+    assert r.get_json()["error"] == {"code": "forbidden", "status": 403, "field": None,
+                                     "message": "Downvoting needs 125 reputation; you have 20.",
                                      "help_url": "/help/privileges"}
     ok = client.post(f"/answers/{a.id}/vote", data={"value": "1", "csrf_token": auth.csrf_token("/")},
                      headers={"Accept": "application/json"})

@@ -156,7 +156,7 @@ def test_json_clients_get_refusals_as_json(client, maria, make_user, make_questi
     # A refusal a form would show beside its field.
     r = _ask(client, maria, body=BODY + " Is this a refund scam?", **json)
     assert r.status_code == 400 and r.is_json
-    assert r.get_json()["error"] == {"status": 400, "field": "body",
+    assert r.get_json()["error"] == {"code": "bad_request", "status": 400, "field": "body",
                                      "message": "Your post contains a blocked word: “refund scam”. Please rephrase it."}
     assert _count(Question) == 1  # only the asker's
     # Input the view itself refuses, and a member trying a staff action.

@@ -1,0 +1,6 @@
+"""API resource: staff (being written)."""
+from __future__ import annotations
+
+from .core import api_blueprint
+
+bp = api_blueprint("staff", "staff")

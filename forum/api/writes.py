@@ -1,0 +1,6 @@
+"""API resource: writes (being written)."""
+from __future__ import annotations
+
+from .core import api_blueprint
+
+bp = api_blueprint("writes", "writes")
