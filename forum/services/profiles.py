@@ -18,7 +18,7 @@ from ..models import Answer, Question, ReputationEvent, Tag, User, question_tags
 from ..models.base import utcnow
 from .errors import NotFound
 from .pagination import Page, paginate
-from .questions import questions_by
+from .questions import newer_first_after, questions_by
 from .reach import Reach, reach_columns
 from .reputation import day_start
 
@@ -175,6 +175,26 @@ def answers_by(user: User, page: int) -> Page[Answer]:
     return paginate(stmt, page)
 
 
+def answers_by_after(user: User, after: tuple[datetime, int] | None, limit: int) -> list[Answer]:
+    """Up to ``limit`` of the member's visible answers, newest first, after the one whose
+    (created_at, id) is ``after`` (a keyset cursor: the API's list of a member's answers)."""
+    stmt = visible_answers(user).options(contains_eager(Answer.question))
+    if after is not None:
+        stmt = stmt.where(newer_first_after(Answer.created_at, Answer.id, after))
+    return list(db.session.scalars(stmt.order_by(Answer.created_at.desc(), Answer.id.desc()).limit(limit)))
+
+
+def get_member(user_id: int) -> User:
+    """A member whose profile anyone may see (deleted ones too: "Deleted member").
+
+    Raises NotFound for an unknown id.
+    """
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
 def top_tags(user: User, limit: int = 8) -> list[TagScore]:
     """Tags where the member's visible answers earned the most score, with the answer count."""
     score = func.sum(Answer.score).label("score")
@@ -230,9 +250,7 @@ def get_profile(user_id: int, tab: str, page: int, now: datetime | None = None) 
 
     Raises NotFound for an unknown member. An unknown ``tab`` means "answers".
     """
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
+    user = get_member(user_id)
     tab = tab if tab in PROFILE_TABS else "answers"
     items = answers_by(user, page) if tab == "answers" else questions_by(user, page)
     return Profile(user, profile_stats(user, (now or utcnow()).date()), top_tags(user), reputation_history(user, now),

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Select, case, select, update
+from sqlalchemy import ColumnElement, Select, case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, defer, selectinload
 
 from ..events import Body, PostEdited, QuestionAsked, publish
 from ..extensions import db
@@ -353,16 +353,50 @@ def get_tag(name: str) -> Tag:
     return tag
 
 
-def list_tags(page: int, sort: str = "popular") -> Page[Tag]:
+TAG_SORTS = ("popular", "name")
+
+
+def _listed_tags(sort: str) -> Select[Tag]:
+    """Tags with visible questions, the most used first (ties by name) or by name."""
     stmt = select(Tag).where(Tag.question_count > 0)
     if sort == "name":
-        stmt = stmt.order_by(Tag.name)
-    else:
-        stmt = stmt.order_by(Tag.question_count.desc(), Tag.name)
-    return paginate(stmt, page, per_page=60)
+        return stmt.order_by(Tag.name)
+    return stmt.order_by(Tag.question_count.desc(), Tag.name)
+
+
+def list_tags(page: int, sort: str = "popular") -> Page[Tag]:
+    return paginate(_listed_tags(sort), page, per_page=60)
+
+
+def tags_after(sort: str, after: tuple[int, str] | None, limit: int) -> list[Tag]:
+    """Up to ``limit`` tags of the tags page's list in its order (``sort``: "popular" or "name"),
+    after the tag whose (question_count, name) is ``after`` (a keyset cursor). Raises nothing."""
+    stmt = _listed_tags(sort)
+    if after is not None:
+        count, name = after
+        if sort == "name":
+            stmt = stmt.where(Tag.name > name)
+        else:
+            stmt = stmt.where((Tag.question_count < count) | ((Tag.question_count == count) & (Tag.name > name)))
+    return list(db.session.scalars(stmt.limit(limit)))
 
 
 def questions_by(user: User, page: int, per_page: int | None = None) -> Page[Question]:
     """The member's visible questions, newest first (the profile's tab and the member's feed)."""
     stmt = _visible_questions().where(Question.author_id == user.id)
     return paginate(stmt.order_by(Question.created_at.desc(), Question.id.desc()), page, per_page)
+
+
+def questions_by_after(user: User, after: tuple[datetime, int] | None, limit: int) -> list[Question]:
+    """Up to ``limit`` of the member's visible questions, newest first, after the one whose
+    (created_at, id) is ``after`` (a keyset cursor: the API's list of a member's questions)."""
+    stmt = _visible_questions().where(Question.author_id == user.id)
+    if after is not None:
+        stmt = stmt.where(newer_first_after(Question.created_at, Question.id, after))
+    return list(db.session.scalars(stmt.order_by(Question.created_at.desc(), Question.id.desc()).limit(limit)))
+
+
+def newer_first_after(created: InstrumentedAttribute[datetime], ident: InstrumentedAttribute[int],
+                      after: tuple[datetime, int]) -> ColumnElement[bool]:
+    """The rows after ``after`` = (created_at, id) in the order created_at desc, id desc."""
+    return (created < after[0]) | ((created == after[0]) & (ident < after[1]))

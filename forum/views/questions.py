@@ -167,7 +167,7 @@ def history(question_id: int) -> ResponseReturnValue:
 @bp.route("/tags")
 def tags() -> ResponseReturnValue:
     sort = request.args.get("sort", "popular")
-    sort = sort if sort in ("popular", "name") else "popular"
+    sort = sort if sort in svc.TAG_SORTS else "popular"
     page = svc.list_tags(clamp_page(request.args.get("page")), sort)
     return render_template("questions/tags.html", page=page, sort=sort)
 
