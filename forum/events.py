@@ -275,6 +275,15 @@ class PasswordResetDone(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordChanged(Event):
+    """``user_id`` has a new password (changed in settings, or set by a reset link, which also
+    announces PasswordResetDone); every session has ended."""
+
+    name: ClassVar[str] = "password_changed"
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountDeleted(Event):
     """A member deleted their account: personal data removed, posts kept under "Deleted member"."""
 

@@ -15,6 +15,7 @@ from flask import Flask
 
 from . import pagecache, search_sync, viewcounts
 from .events import (
+    AccountDeleted,
     AnswerAccepted,
     AnswerPosted,
     AnswerUnaccepted,
@@ -33,6 +34,7 @@ from .events import (
     Event,
     FlagRaised,
     FlagsResolved,
+    PasswordChanged,
     PasswordResetDone,
     PasswordResetRequested,
     Phase,
@@ -45,12 +47,14 @@ from .events import (
     SignUpWithTakenEmail,
     SlaBreached,
     SolvedTooChanged,
+    UserSuspended,
     VoteCast,
     subscribe,
 )
 from .services import (
     account_mail,
     activity,
+    api_tokens,
     cases,
     deflection,
     drafts,
@@ -144,6 +148,12 @@ def init_app(app: Flask) -> None:
     subscribe(SignUpWithTakenEmail, account_mail.tell_owner_of_sign_up)
     subscribe(PasswordResetRequested, account_mail.send_reset_link)
     subscribe(PasswordResetDone, account_mail.tell_password_reset)
+
+    # ---- API tokens: a new password (settings or a reset link), a deleted account or a suspension
+    # revokes every token of the member, as it ends their sessions (services/api_tokens.py).
+    subscribe(PasswordChanged, api_tokens.credentials_changed)
+    subscribe(AccountDeleted, api_tokens.credentials_changed)
+    subscribe(UserSuspended, api_tokens.credentials_changed)
 
     # ---- thanks: "This solved my problem too" credits follow the accepted answer (services/solved_too.py).
     # SolvedTooChanged itself needs no line: the page cache and search hear every event (below).

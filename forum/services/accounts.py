@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..events import PasswordChanged, publish
 from ..extensions import db
 from ..markup import RENDER_VERSION, render_markdown
 from ..models import Role, User
@@ -180,7 +181,8 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def set_password(user: User, new: str, field: str = "password") -> None:
-    """Store a new password and end every session and remember-me cookie of ``user``.
+    """Store a new password and end every session and remember-me cookie of ``user``; announces
+    PasswordChanged (its subscribers revoke the member's API tokens).
 
     Raises FieldError(``field``) when the new password is too short or too long.
     """
@@ -188,6 +190,7 @@ def set_password(user: User, new: str, field: str = "password") -> None:
     user.password_hash = hash_password(new)
     end_sessions(user)
     db.session.flush()
+    publish(PasswordChanged(user_id=user.id))
 
 
 def password_matches(user: User, password: str) -> bool:

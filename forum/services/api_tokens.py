@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
+from ..events import AccountDeleted, PasswordChanged, UserSuspended
 from ..extensions import db
 from ..models import TOKEN_SCOPES, ApiIdempotencyKey, ApiToken, User
 from ..models.base import utcnow
@@ -66,6 +67,23 @@ def _check_days(days: int) -> int:
     return days
 
 
+def check_token_input(user: User, name: str, scopes: list[str], expires_in_days: int) -> tuple[str, str, int]:
+    """The cleaned name, the scopes as stored and the days, checked whole and writing nothing
+    (the settings form checks the rest with it when its own validation failed).
+
+    Raises FieldErrors, one per bad field: name, scopes, expires_in_days.
+    """
+    clean_name, scope_text, days = check_fields(lambda: _check_name(name), lambda: _check_scopes(user, scopes),
+                                                lambda: _check_days(expires_in_days))
+    return clean_name, scope_text, days
+
+
+def expiry_choices() -> list[int]:
+    """The expiries the settings page offers, in days (0: never), within API_TOKEN_MAX_DAYS."""
+    limit = int(current_app.config["API_TOKEN_MAX_DAYS"])
+    return [d for d in EXPIRY_CHOICES if d <= limit]
+
+
 def create_token(user: User, name: str, scopes: list[str], expires_in_days: int,
                  now: datetime | None = None) -> tuple[ApiToken, str]:
     """Create a token for ``user``; returns it and its secret, which is never shown again.
@@ -75,8 +93,7 @@ def create_token(user: User, name: str, scopes: list[str], expires_in_days: int,
     member already has ``API_TOKENS_PER_USER`` live tokens.
     """
     now = now or utcnow()
-    clean_name, scope_text, days = check_fields(lambda: _check_name(name), lambda: _check_scopes(user, scopes),
-                                                lambda: _check_days(expires_in_days))
+    clean_name, scope_text, days = check_token_input(user, name, scopes, expires_in_days)
     live = db.session.scalar(select(func.count()).select_from(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
         (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now)))
@@ -116,6 +133,15 @@ def revoke_all(user: User, now: datetime | None = None) -> int:
     result = db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                                 .values(revoked_at=now or utcnow()))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def credentials_changed(event: PasswordChanged | AccountDeleted | UserSuspended) -> None:
+    """Subscriber: a new password, a deleted account or a suspension revokes every live token
+    of the member, as it ends their sessions (a token must not outlive the password that let
+    someone create it; a suspension lifted later does not bring the tokens back)."""
+    user = db.session.get(User, event.user_id)
+    if user is not None:
+        revoke_all(user)
 
 
 def authenticate(secret: str, now: datetime | None = None) -> ApiToken | None:

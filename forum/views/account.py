@@ -1,5 +1,5 @@
 """The member's account outside the profile: forgotten passwords, confirming e-mail addresses
-(and staff vouching for one), signed-in devices, "Download my data", "Delete my account".
+(and staff vouching for one), signed-in devices, API tokens, "Download my data", "Delete my account".
 
 Links in mails open a page with one button (GET changes nothing: mail scanners follow links);
 the button's POST uses the link. Throttled requests (429) show the form again with what was
@@ -15,11 +15,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
 from ..forms import ActionForm, EmailForm
-from ..forms.account import DeleteAccountForm, ForgotPasswordForm, ResetPasswordForm
-from ..services import account_data, accounts, devices, password_reset, verification
+from ..forms.account import ApiTokenForm, DeleteAccountForm, ForgotPasswordForm, ResetPasswordForm
+from ..models import ApiToken
+from ..models.base import utcnow
+from ..services import account_data, accounts, api_tokens, devices, password_reset, verification
 from ..services.account_mail import BadLink
 from ..services.mail_throttle import MailThrottled
-from .formglue import NOT_SAVED, flashed, form_status, save, writes
+from .formglue import NOT_SAVED, check_rest, flashed, form_status, save, writes
 
 bp = Blueprint("account", __name__)
 
@@ -147,6 +149,58 @@ def end_other_sessions() -> ResponseReturnValue:
         if ended is not NOT_SAVED:
             flash(f"Signed out {ended} other device{'s' if ended != 1 else ''}.", "success")
     return redirect(url_for("account.sessions"))
+
+
+def _render_tokens(form: ApiTokenForm | None = None, status: int = 200, *, secret: str | None = None,
+                   created: ApiToken | None = None) -> tuple[str, int]:
+    if form is None:
+        form = ApiTokenForm(formdata=None, staff=current_user.is_staff)
+    return render_template("users/settings_tokens.html", form=form, tokens=api_tokens.tokens_of(current_user),
+                           secret=secret, created=created, now=utcnow(), section="tokens"), status
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+@writes
+def tokens() -> ResponseReturnValue:
+    """The member's API tokens and the form to create one. After a successful POST the page (not
+    a redirect) shows the new secret, the only time it is shown: only its hash is stored."""
+    if request.method == "GET":
+        return _render_tokens()
+    form = ApiTokenForm(staff=current_user.is_staff)
+    name, scopes = form.name.data or "", list(form.scopes.data or [])
+    days = form.expires_in_days.data if isinstance(form.expires_in_days.data, int) else 0
+    if form.validate_on_submit():
+        made = save(form, lambda: api_tokens.create_token(current_user, name, scopes, days))
+        if made is not NOT_SAVED:
+            token, secret = made
+            return _render_tokens(secret=secret, created=token)
+    else:
+        check_rest(form, lambda: api_tokens.check_token_input(current_user, name, scopes, days))
+    return _render_tokens(form, form_status(form))
+
+
+@bp.route("/settings/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+@writes
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    """Revoke one token (NotFound, a 404, for a token that is not the member's)."""
+    if ActionForm().validate_on_submit():
+        token = save(None, lambda: api_tokens.revoke_token(current_user, token_id), refused=flashed("error"))
+        if token is not NOT_SAVED:
+            flash(f"\u201c{token.name}\u201d is revoked: programs using it are refused from now on.", "success")
+    return redirect(url_for("account.tokens"))
+
+
+@bp.route("/settings/tokens/revoke-all", methods=["POST"])
+@login_required
+@writes
+def revoke_all_tokens() -> ResponseReturnValue:
+    if ActionForm().validate_on_submit():
+        revoked = save(None, lambda: api_tokens.revoke_all(current_user))
+        if revoked is not NOT_SAVED:
+            flash(f"Revoked {revoked} token{'s' if revoked != 1 else ''}.", "success")
+    return redirect(url_for("account.tokens"))
 
 
 @bp.route("/settings/data")
