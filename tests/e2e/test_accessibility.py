@@ -204,6 +204,7 @@ def _build(app: Any) -> tuple[tuple[Stop, ...], dict[str, str]]:
             Stop(u("users.change_password"), SIGNED_IN),
             Stop(u("users.change_email"), SIGNED_IN),
             Stop(u("account.sessions"), SIGNED_IN),
+            Stop(u("account.tokens"), SIGNED_IN),
             Stop(u("account.data"), SIGNED_IN),
             Stop(u("account.delete"), SIGNED_IN),
             Stop(u("sso.linked_accounts"), SIGNED_IN),
