@@ -14,6 +14,7 @@ from ..services import questions as questions_service
 from ..services import search as search_service
 from ..services.pagination import clamp_page
 from ..templating import article_url
+from ..views.search import similar_results
 from .core import api_blueprint, decode_cursor, encode_cursor, page_limit, page_of, reads, viewer
 from .schemas import Cursor, Error, QuestionSummary, Utc
 
@@ -127,7 +128,7 @@ class Similar(ma.Schema):
     title = fields.String(required=True)
     url = fields.String(required=True)
     score = fields.Integer(required=True)
-    answer_count = fields.Integer(required=True)
+    answer_count = fields.Integer(required=True, attribute="answers")
     solved = fields.Boolean(required=True)
 
 
@@ -178,8 +179,8 @@ def search(cursor: str | None, q: str, tag: list[str], solved: bool | None, kind
            sort: str, as_typed: bool) -> dict[str, Any]:
     """Visible questions and published articles matching ``q``, best first, as on the search page."""
     after = decode_cursor(cursor, (int,))
-    tags = tuple(dict.fromkeys(t.strip().lower() for t in tag if t.strip()))[:5]
-    if not q.strip() and not tags and solved is None and kind is None:
+    tags = search_service.tag_filters(tag)
+    if not search_service.asks_anything(q, tags, solved, kind):
         return {"query": "", "corrected_from": None, "suggestion": None, "total": 0, "items": [], "next_cursor": None}
     page = search_service.search_posts(viewer(), q, sort=sort, page=clamp_page(after[0] if after else 1),
                                        tags=tags, solved=solved, kind=kind, correct=not as_typed)
@@ -198,10 +199,4 @@ def search(cursor: str | None, q: str, tag: list[str], solved: bool | None, kind
 def similar(title: str) -> dict[str, Any]:
     """Questions (and official articles) like a title, as the ask form suggests while typing."""
     rows = search_service.similar_questions(viewer(), title, with_articles=True)
-    return {"items": [
-        {"kind": "article", "id": r.id, "title": r.title, "url": article_url(r, _external=True), "score": 0,
-         "answer_count": 0, "solved": False}
-        if isinstance(r, Article) else
-        {"kind": "question", "id": r.id, "title": r.title, "score": r.score, "answer_count": r.answer_count,
-         "solved": r.is_solved, "url": url_for("questions.show", question_id=r.id, _external=True)}
-        for r in rows]}
+    return {"items": similar_results(rows, external=True)}

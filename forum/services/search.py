@@ -70,6 +70,17 @@ class SearchPage:
         return self.page < self.pages
 
 
+def tag_filters(raw: Sequence[str]) -> tuple[str, ...]:
+    """The tag filters as asked (``?tag=``): trimmed, lowercased, once each, at most five."""
+    return tuple(dict.fromkeys(t.strip().lower() for t in raw if t.strip()))[:5]
+
+
+def asks_anything(query: str, tags: tuple[str, ...], solved: bool | None, kind: str | None) -> bool:
+    """Whether a search names anything to look for; without, the search page shows its empty
+    form and the API an empty result, and the index is not asked."""
+    return bool(query.strip() or tags or solved is not None or kind is not None)
+
+
 def _load_visible(keys: list[tuple[str, int]], viewer: Any) -> dict[tuple[str, int], Question | Article]:
     """Rows for index keys that anyone may see: visible questions, published articles (one query per kind)."""
     rows: dict[tuple[str, int], Question | Article] = {}

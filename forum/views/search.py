@@ -1,11 +1,13 @@
 """The search page and the similar-questions endpoint used while typing a title."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ..models import Article
+from ..models import Article, Question
 from ..ratelimit import limited
 from ..services import search as svc
 from ..services.pagination import clamp_page
@@ -30,10 +32,10 @@ def _limited_page(message: str) -> ResponseReturnValue:
 @limited("search", staff_exempt=True, page=_limited_page)
 def index() -> ResponseReturnValue:
     query = request.args.get("q", "")[:500]
-    tags = tuple(dict.fromkeys(t.strip().lower() for t in request.args.getlist("tag") if t.strip()))[:5]
+    tags = svc.tag_filters(request.args.getlist("tag"))
     solved = _solved_arg()
     kind = request.args.get("kind") if request.args.get("kind") in svc.KINDS else None
-    if not query.strip() and not tags and solved is None and kind is None:
+    if not svc.asks_anything(query, tags, solved, kind):
         return render_template("search/index.html", page=None, query="")
     page = svc.search_posts(current_user, query, sort=request.args.get("sort", "relevance"),
                             page=clamp_page(request.args.get("page")), tags=tags, solved=solved, kind=kind,
@@ -47,11 +49,16 @@ def index() -> ResponseReturnValue:
 def similar() -> ResponseReturnValue:
     title = request.args.get("title", "")[:300]
     rows = svc.similar_questions(current_user, title, with_articles=True)
-    return jsonify(results=[
-        {"id": r.id, "title": r.title, "url": article_url(r), "score": 0, "answers": 0, "solved": False,
-         "kind": "article"}
+    return jsonify(results=similar_results(rows))
+
+
+def similar_results(rows: list[Question | Article], *, external: bool = False) -> list[dict[str, Any]]:
+    """The similar questions and articles as JSON objects (this endpoint's and the API's)."""
+    return [
+        {"id": r.id, "title": r.title, "url": article_url(r, _external=external), "score": 0, "answers": 0,
+         "solved": False, "kind": "article"}
         if isinstance(r, Article) else
-        {"id": r.id, "title": r.title, "url": question_url(r), "score": r.score,
+        {"id": r.id, "title": r.title, "url": question_url(r, _external=external), "score": r.score,
          "answers": r.answer_count, "solved": r.is_solved, "kind": "question"}
         for r in rows
-    ])
+    ]
