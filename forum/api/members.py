@@ -14,9 +14,9 @@ from ..services import profiles
 from ..services.pages import ProfilePage, profile_page
 from ..services.questions import questions_by_after
 from ..templating import question_url
-from .core import api_blueprint, decode_cursor, page_limit, page_of, reads, viewer
+from .core import api_blueprint, page_limit, page_of, reads, viewer
 from .schemas import Cursor, QuestionPage, Utc
-from .search import errors
+from .search import errors, read_cursor
 
 bp = api_blueprint("members", "Members' public profiles and activity.")
 
@@ -112,11 +112,11 @@ def _profile(data: ProfilePage) -> dict[str, Any]:
 
 
 def _after(cursor: str | None) -> tuple[datetime, int] | None:
-    after = decode_cursor(cursor, (datetime, int))
+    after = read_cursor(cursor, (datetime, int))
     return (after[0], after[1]) if after else None
 
 
-@bp.route("/users/<int:user_id>", methods=["GET"])
+@bp.route("/users/<int(max=2147483647):user_id>", methods=["GET"])
 @reads()
 @bp.response(200, ProfileOut)
 @errors((404, "No member has this id."))
@@ -126,7 +126,7 @@ def get_user(user_id: int) -> dict[str, Any]:
     return _profile(profile_page(user_id, "answers", 1, viewer()))
 
 
-@bp.route("/users/<int:user_id>/questions", methods=["GET"])
+@bp.route("/users/<int(max=2147483647):user_id>/questions", methods=["GET"])
 @reads()
 @bp.arguments(Cursor, location="query", as_kwargs=True)
 @bp.response(200, QuestionPage)
@@ -139,7 +139,7 @@ def member_questions(user_id: int, cursor: str | None, limit: int | None) -> dic
     return page_of(rows, size, lambda q: (q.created_at, q.id))
 
 
-@bp.route("/users/<int:user_id>/answers", methods=["GET"])
+@bp.route("/users/<int(max=2147483647):user_id>/answers", methods=["GET"])
 @reads()
 @bp.arguments(Cursor, location="query", as_kwargs=True)
 @bp.response(200, AnswerRefPage)

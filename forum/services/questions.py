@@ -347,7 +347,9 @@ def questions_after(filters: QuestionFilter, before_id: int | None, limit: int) 
 
 
 def get_tag(name: str) -> Tag:
-    tag = db.session.scalar(select(Tag).where(Tag.name == name.lower()))
+    """The tag named ``name`` (any case). Raises NotFound for an unknown name, also one no tag
+    could have (a NUL, which PostgreSQL would refuse to compare: a 500 instead of a 404)."""
+    tag = db.session.scalar(select(Tag).where(Tag.name == name.lower())) if "\x00" not in name else None
     if tag is None:
         raise NotFound(f"No tag named {name!r}.")
     return tag

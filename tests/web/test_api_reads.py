@@ -212,3 +212,28 @@ def test_similar_is_the_ask_forms_list_without_hidden_questions(app: Flask, clie
 def test_the_openapi_document_lists_each_read_with_its_errors(client: FlaskClient, path: str) -> None:
     operation = client.get("/api/v1/openapi.json").get_json()["paths"][path]["get"]
     assert {"200", "401", "403", "422"} <= set(operation["responses"])
+
+
+def _cursor(values: list[Any]) -> str:
+    import base64
+    import json
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/tags?cursor=" + _cursor([2**40, "hub"]),
+    "/api/v1/tags?cursor=" + _cursor([1, "hub\u0000"]),
+    "/api/v1/search?q=hub&cursor=" + _cursor([-1]),
+    "/api/v1/users/{uid}/answers?cursor=" + _cursor(["2026-01-01T00:00:00", 2**40]),
+    "/api/v1/users/{uid}/questions?cursor=" + _cursor(["0001-01-01T00:00:00+05:00", 1]),
+])
+def test_a_cursor_no_row_can_have_is_400_on_every_database(client: FlaskClient, make_user: Callable[..., Any],
+                                                           path: str) -> None:
+    maria = make_user("maria")
+    r = client.get(path.replace("{uid}", str(maria.id)))
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "cursor"
+
+
+def test_names_and_ids_no_row_can_have_are_404(client: FlaskClient) -> None:
+    for path in ("/api/v1/tags/%00", "/tags/%00", f"/api/v1/users/{10**20}", f"/api/v1/users/{10**20}/answers"):
+        assert client.get(path).status_code == 404, path
