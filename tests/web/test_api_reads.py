@@ -237,3 +237,14 @@ def test_a_cursor_no_row_can_have_is_400_on_every_database(client: FlaskClient, 
 def test_names_and_ids_no_row_can_have_are_404(client: FlaskClient) -> None:
     for path in ("/api/v1/tags/%00", "/tags/%00", f"/api/v1/users/{10**20}", f"/api/v1/users/{10**20}/answers"):
         assert client.get(path).status_code == 404, path
+
+
+def test_the_search_pages_rate_limit_applies_to_the_api_too(app: Flask, client: FlaskClient) -> None:
+    app.config.update(RATE_LIMITS_ENABLED=True, RATE_LIMIT_SEARCH_PER_IP="2 per minute",
+                      RATE_LIMIT_API_PER_IP="", RATE_LIMIT_API_PER_ACCOUNT="")
+    ip = {"REMOTE_ADDR": "198.51.100.61"}
+    for _ in range(2):
+        assert client.get("/api/v1/search?q=hub", environ_base=ip).status_code == 200
+    r = client.get("/api/v1/search?q=hub", environ_base=ip)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert r.get_json()["error"]["code"] == "rate_limited" and r.get_json()["error"]["field"] is None
