@@ -119,7 +119,7 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
 @bp.route("/users/<int(max=2147483647):user_id>", methods=["GET"])
 @reads()
 @bp.response(200, ProfileOut)
-@errors((404, "No member has this id."))
+@errors((404, "No member has this id."), query=False)
 def get_user(user_id: int) -> dict[str, Any]:
     """A member's public profile, as the profile page shows it to anyone (never private data such
     as the e-mail address, nor moderators' notes)."""

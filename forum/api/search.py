@@ -22,18 +22,18 @@ from .schemas import Cursor, Error, QuestionSummary, Utc
 
 bp = api_blueprint("search", "Tags, search and similar questions.")
 
-#: The statuses every read here can answer besides 200 (a bad token, a token without ``read``,
-#: a query parameter out of range, a cursor not handed out by this API).
-READ_ERRORS = ((400, "A cursor this API did not hand out."),
-               (401, "The token is unknown, revoked or expired."),
-               (403, "The token lacks the read scope."),
-               (422, "A query parameter is not valid (`field` names it)."))
+#: The statuses every read here can answer besides 200: a bad token, a token without ``read``.
+READ_ERRORS = ((401, "The token is unknown, revoked or expired."),
+               (403, "The token lacks the read scope."))
+#: And those of a read with query parameters: one out of range, a cursor not handed out here.
+QUERY_ERRORS = ((400, "A cursor this API did not hand out."),
+                (422, "A query parameter is not valid (`field` names it)."))
 
 
-def errors(*extra: tuple[int, str]) -> Any:
+def errors(*extra: tuple[int, str], query: bool = True) -> Any:
     """Document the error statuses of a read (Error shape) in the OpenAPI."""
     def decorate(view: Any) -> Any:
-        for status, description in (*READ_ERRORS, *extra):
+        for status, description in (*READ_ERRORS, *(QUERY_ERRORS if query else ()), *extra):
             view = bp.alt_response(status, schema=Error, description=description)(view)
         return view
     return decorate
@@ -185,7 +185,7 @@ def list_tags(cursor: str | None, limit: int | None, sort: str) -> dict[str, Any
 @bp.route("/tags/<name>", methods=["GET"])
 @reads()
 @bp.response(200, TagDetail)
-@errors((404, "No tag has this name."))
+@errors((404, "No tag has this name."), query=False)
 def get_tag(name: str) -> Tag:
     """One tag with its description."""
     return questions_service.get_tag(name)
