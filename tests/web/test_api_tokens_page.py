@@ -60,6 +60,7 @@ def test_a_token_is_created_shown_once_listed_and_works(app: Flask, client: Flas
     again = client.get("/settings/tokens").get_data(as_text=True)
     assert secret not in again and SECRET_RE.search(again) is None  # never shown again
     assert secret[:10] in again  # its first characters tell it apart
+    assert "last used never" not in again and re.search(r"last used <time datetime=", again)
     [token] = _tokens(app, "alice")
     assert token.scope_list == ["read", "write"] and token.expires_at is not None
     assert (token.expires_at - token.created_at).days == 90
