@@ -228,6 +228,7 @@ def _build(app: Any) -> tuple[tuple[Stop, ...], dict[str, str]]:
             Stop(u("admin.settings"), STAFF),
             Stop(u("admin.webhooks_page"), STAFF),
             Stop(u("admin.webhook", endpoint_id=hook.id), STAFF),
+            Stop(u("admin.webhook_edit", endpoint_id=hook.id), STAFF),
             Stop(u("admin.members"), ("member",), 403),
             Stop(u("questions.edit_tag", name=tag), STAFF),
             Stop(u("uploads.new"), SIGNED_IN),
