@@ -20,7 +20,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..events import CaseMessageAdded, CaseOpened, CaseReopened, CaseResolved, CaseStatusChanged, publish
@@ -176,12 +176,15 @@ def case_for_question(question_id: int) -> SupportCase | None:
     return db.session.scalar(select(SupportCase).where(SupportCase.question_id == question_id))
 
 
-def get_case(case_id: int, viewer: User) -> SupportCase:
-    """Raises NotFound for a missing case, PermissionDenied for anyone but the asker and staff."""
+def get_case(case_id: int, viewer: User, *, conceal: bool = False) -> SupportCase:
+    """Raises NotFound for a missing case, PermissionDenied for anyone but the asker and staff
+    (NotFound with ``conceal``: the API does not tell that someone else's case exists)."""
     case = db.session.get(SupportCase, case_id)
     if case is None:
         raise NotFound("That case does not exist.")
     if not can(viewer, "view_case", case):
+        if conceal:
+            raise NotFound("That case does not exist.")
         raise PermissionDenied("Only the customer and the support team can see this case.")
     return case
 
@@ -272,8 +275,9 @@ def resolve_case(actor: User, case: SupportCase, summary: str, *, confirm: bool 
     return answer
 
 
-def list_cases(viewer: User, status: str, page: int) -> Page[SupportCase]:
-    """Staff see every case; a member sees the cases opened on their own questions."""
+def _cases_of(viewer: User, status: str) -> Select[SupportCase]:
+    """Staff see every case; a member sees the cases opened on their own questions. Raises
+    PermissionDenied for an anonymous viewer."""
     if not getattr(viewer, "is_authenticated", False):
         raise PermissionDenied("Sign in to see your support cases.")
     stmt = select(SupportCase)
@@ -281,7 +285,23 @@ def list_cases(viewer: User, status: str, page: int) -> Page[SupportCase]:
         stmt = stmt.where(SupportCase.asker_id == viewer.id)
     if status in CASE_STATUSES:
         stmt = stmt.where(SupportCase.status == status)
-    return paginate(stmt.order_by(SupportCase.opened_at.desc(), SupportCase.id.desc()), page)
+    return stmt
+
+
+def list_cases(viewer: User, status: str, page: int) -> Page[SupportCase]:
+    """One page of the viewer's cases (``_cases_of``), the newest first."""
+    return paginate(_cases_of(viewer, status).order_by(SupportCase.opened_at.desc(), SupportCase.id.desc()), page)
+
+
+def cases_after(viewer: User, status: str, before: tuple[datetime, int] | None, limit: int) -> list[SupportCase]:
+    """Up to ``limit`` of the viewer's cases (``_cases_of``), the newest first, after the keyset
+    position ``before`` (opened_at, id). Raises PermissionDenied for an anonymous viewer."""
+    stmt = _cases_of(viewer, status)
+    if before is not None:
+        opened, case_id = before
+        stmt = stmt.where(or_(SupportCase.opened_at < opened,
+                              and_(SupportCase.opened_at == opened, SupportCase.id < case_id)))
+    return list(db.session.scalars(stmt.order_by(SupportCase.opened_at.desc(), SupportCase.id.desc()).limit(limit)))
 
 
 # ---------------------------------------------------------------- subscribers: who hears of it

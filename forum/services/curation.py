@@ -121,6 +121,16 @@ def close_question(actor: User, question: Question, reason: str, *, note: str = 
                            duplicate_of_id=question.duplicate_of_id))
 
 
+def close_by_ref(actor: User, question: Question, reason: str, *, note: str = "", duplicate_ref: str = "") -> None:
+    """Close as ``close_question``, a duplicate's original named as typed on the page ("42",
+    "#42", a link) or as the API's id: looked up only when the reason is "duplicate".
+
+    Raises FieldError (the reason, an unknown or unavailable original), PermissionDenied.
+    """
+    original = find_question_ref(duplicate_ref) if reason == "duplicate" else None
+    close_question(actor, question, reason, note=note, duplicate_of=original)
+
+
 def reopen_question(actor: User, question: Question) -> None:
     require(actor, "reopen", question)
     before = question.close_reason
