@@ -266,7 +266,8 @@ def resolve_case(actor: User, case: SupportCase, summary: str, *, confirm: bool 
         set_official(actor, answer, True)
         accept_answer(actor, answer)
         now = utcnow()
-        case.status, case.resolved_at, case.resolved_by_id, case.resolution_answer_id = "resolved", now, actor.id, answer.id
+        # The relationship, not only the id: the API answers with this object, resolver included.
+        case.status, case.resolved_at, case.resolved_by, case.resolution_answer_id = "resolved", now, actor, answer.id
         _event(case, actor, "resolved", status="resolved", body=summary)
         log_action(actor, "resolve_case", "question", question.id,
                    after={"case_id": case.id, "answer_id": answer.id, "confirmed_pending_reply": pending is not None})
