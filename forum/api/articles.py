@@ -43,7 +43,8 @@ class ArticleSummary(ma.Schema):
         return url_for("articles.show", article_id=article.id, slug=svc.article_slug(article.title), _external=True)
 
     def _tags(self, article: Article) -> list[str]:
-        return [t.name for t in article.tags]
+        # By name, as the relationship loads them (a just-edited article holds them as given).
+        return sorted(t.name for t in article.tags)
 
 
 class ArticleOut(ArticleSummary):
