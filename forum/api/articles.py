@@ -15,7 +15,7 @@ from ..services import articles as svc
 from ..services.permissions import require
 from .core import api_blueprint, changes, decode_cursor, idempotent, member, page_limit, page_of, reads, viewer
 from .refusals import BAD_CURSOR, FORBIDDEN, UNAUTHORIZED, documents
-from .schemas import Author, Cursor, Utc
+from .schemas import AskIn, Author, Cursor, Utc
 
 bp = api_blueprint("articles", "Knowledge-base articles written by the support team.")
 
@@ -65,24 +65,15 @@ class ArticleFilters(Cursor):
                                                    "published articles."})
 
 
-class ArticleIn(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+class ArticleIn(AskIn):
+    """An article: a title, a Markdown body and its tags, checked as a question's are."""
 
-    title = fields.String(required=True, validate=validate.Length(max=1000))
-    body = fields.String(required=True, validate=validate.Length(max=100_000))
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=35)), required=True,
-                       validate=validate.Length(max=5))
     summary = fields.String(load_default="", validate=validate.Length(max=200),
                             metadata={"description": "What this revision changed (the history shows it)."})
 
 
 class ArticleEditIn(ArticleIn):
-    """An edit: the fields left out keep their current value."""
-
-    title = fields.String(validate=validate.Length(max=1000))
-    body = fields.String(validate=validate.Length(max=100_000))
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=35)), validate=validate.Length(max=5))
+    """An edit (loaded partial): the fields left out keep their current value."""
 
 
 class StateIn(ma.Schema):
@@ -116,8 +107,9 @@ def located(article: Article, status: int) -> tuple[Article, int, dict[str, str]
 @bp.response(200, ArticlePage)
 @documents(bp, BAD_CURSOR)
 def list_articles(cursor: str | None, limit: int | None, tag: str | None, state: str) -> dict[str, Any]:
-    """Published articles, the latest published first (staff may ask for drafts, archived or all,
-    the latest changed first)."""
+    """Published articles, the latest published first.
+
+    Staff may ask for drafts, archived or all articles (``state``), the latest changed first."""
     before = decode_cursor(cursor, (datetime, int))
     size = page_limit(limit)
     rows, when = svc.articles_after(viewer(), state, tag, (before[0], before[1]) if before else None, size + 1)
@@ -146,14 +138,14 @@ def create_article(data: dict[str, Any]) -> tuple[Article, int, dict[str, str]]:
 
 @bp.route("/articles/<int:article_id>", methods=["PATCH"])
 @changes("staff")
-@bp.arguments(ArticleEditIn)
+@bp.arguments(ArticleEditIn(partial=True))
 @bp.response(200, ArticleOut)
 @documents(bp, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, (409, "Nothing changed."))
 def edit_article(data: dict[str, Any], article_id: int) -> Article:
     """Edit an article in any state (staff), as a new revision."""
     require(member(), "edit_article", message="Only staff edit articles.")
     article = svc.get_article(article_id, member())
-    return svc.edit_article(member(), article, article_input(data, article), data["summary"])
+    return svc.edit_article(member(), article, article_input(data, article), data.get("summary", ""))
 
 
 @bp.route("/articles/<int:article_id>/state", methods=["POST"])

@@ -153,8 +153,9 @@ def party_case(case_id: int) -> SupportCase:
 @documents(bp, UNAUTHORIZED, FORBIDDEN, (404, "No such question, or one the member may not see."),
            (409, "The question already has a case."))
 def open_case(question_id: int) -> tuple[With, int, dict[str, str]]:
-    """Continue a question privately (staff; not on one's own question): the customer is told, and the
-    question shows that support is helping privately."""
+    """Continue a question privately (staff; not on one's own question).
+
+    The customer is told, and the question shows that support is helping privately."""
     return located(svc.open_case(member(), get_question(question_id, member())), 201)
 
 
@@ -187,8 +188,10 @@ def get_case(case_id: int) -> With:
 @bp.response(201, CaseEventOut)
 @documents(bp, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT)
 def post_message(data: dict[str, str], case_id: int) -> tuple[Any, int, dict[str, str]]:
-    """Write on the case (its customer or staff). The customer's reply to a waiting case opens it
-    again, and to a resolved one (within CASE_REOPEN_DAYS) reopens it; later it is 409."""
+    """Write on the case (its customer or staff).
+
+    The customer's reply to a waiting case opens it again, and to a resolved one (within
+    CASE_REOPEN_DAYS) reopens it; later it is 409."""
     case = party_case(case_id)
     event = svc.add_message(member(), case, data["body"])
     return event, 201, {"Location": url_for("api_cases.get_case", case_id=case.id, _external=True)}
@@ -214,8 +217,10 @@ def set_status(data: dict[str, str], case_id: int) -> With:
            (409, "The question is closed, locked or deleted, or the customer's latest message has no staff "
                  "reply and `confirm` is false."))
 def resolve(data: dict[str, Any], case_id: int) -> With:
-    """Resolve with a public summary (staff, once): posted on the question as the agent's official
-    answer and accepted, so the question is solved; the parties and followers are told."""
+    """Resolve with a public summary (staff, once).
+
+    The summary is posted on the question as the agent's official answer and accepted, so the
+    question is solved; the parties and the question's followers are told."""
     case = party_case(case_id)
     svc.resolve_case(member(), case, data["summary"], confirm=data["confirm"])
     return full(case)

@@ -3,12 +3,13 @@ reopen, lock and unlock, pin and unpin. Each is the page's service call, with it
 check: a token's ``staff`` scope never stands in for the member's role."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..models import SEVERITIES, TRIAGE_TYPES, QuestionTriage
+from ..models import SEVERITIES, TRIAGE_TYPES, Question, QuestionTriage, User
 from ..services import curation, support
 from ..services.curation import CLOSE_REASONS, LOCK_REASON_MAX
 from ..services.questions import get_question
@@ -93,16 +94,6 @@ def close(data: dict[str, Any], question_id: int) -> With:
     return thread(question_id)
 
 
-@bp.route("/questions/<int:question_id>/reopen", methods=["POST"])
-@changes("staff")
-@bp.response(200, QuestionOut)
-@refusals
-def reopen(question_id: int) -> With:
-    """Reopen a closed question; 403 when it is not closed."""
-    curation.reopen_question(member(), get_question(question_id, member()))
-    return thread(question_id)
-
-
 @bp.route("/questions/<int:question_id>/lock", methods=["POST"])
 @changes("staff")
 @bp.arguments(LockIn, required=False)
@@ -114,31 +105,22 @@ def lock(data: dict[str, Any], question_id: int) -> With:
     return thread(question_id)
 
 
-@bp.route("/questions/<int:question_id>/unlock", methods=["POST"])
-@changes("staff")
-@bp.response(200, QuestionOut)
-@refusals
-def unlock(question_id: int) -> With:
-    """Unlock a thread; 403 when it is not locked."""
-    curation.set_locked(member(), get_question(question_id, member()), False)
-    return thread(question_id)
+def _switch(action: str, summary: str, apply: Callable[[User, Question], None]) -> None:
+    """Register the body-less action ``POST /questions/{id}/<action>``: ``apply`` (the page's
+    service call) to the question, which the answer shows as it is now."""
+    def view(question_id: int) -> With:
+        apply(member(), get_question(question_id, member()))
+        return thread(question_id)
+    view.__name__ = action
+    view.__doc__ = summary
+    route = bp.route(f"/questions/<int:question_id>/{action}", methods=["POST"])
+    route(changes("staff")(bp.response(200, QuestionOut)(refusals(view))))
 
 
-@bp.route("/questions/<int:question_id>/pin", methods=["POST"])
-@changes("staff")
-@bp.response(200, QuestionOut)
-@refusals
-def pin(question_id: int) -> With:
-    """Pin to the top of the home page and the question's tags; 403 when already pinned or not visible."""
-    curation.set_pinned(member(), get_question(question_id, member()), True)
-    return thread(question_id)
-
-
-@bp.route("/questions/<int:question_id>/unpin", methods=["POST"])
-@changes("staff")
-@bp.response(200, QuestionOut)
-@refusals
-def unpin(question_id: int) -> With:
-    """Unpin; 403 when it is not pinned."""
-    curation.set_pinned(member(), get_question(question_id, member()), False)
-    return thread(question_id)
+_switch("reopen", "Reopen a closed question; 403 when it is not closed.", curation.reopen_question)
+_switch("unlock", "Unlock a thread; 403 when it is not locked.",
+        lambda actor, question: curation.set_locked(actor, question, False))
+_switch("pin", "Pin to the top of the home page and the question's tags; 403 when already pinned or not visible.",
+        lambda actor, question: curation.set_pinned(actor, question, True))
+_switch("unpin", "Unpin; 403 when it is not pinned.",
+        lambda actor, question: curation.set_pinned(actor, question, False))
