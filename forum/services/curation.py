@@ -127,6 +127,7 @@ def close_by_ref(actor: User, question: Question, reason: str, *, note: str = ""
 
     Raises FieldError (the reason, an unknown or unavailable original), PermissionDenied.
     """
+    require(actor, "close", question)  # before the lookup: whoever may not close learns nothing of other ids
     original = find_question_ref(duplicate_ref) if reason == "duplicate" else None
     close_question(actor, question, reason, note=note, duplicate_of=original)
 

@@ -88,6 +88,8 @@ def test_close_as_duplicate_and_reopen(app: Flask, client: FlaskClient, make_use
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "duplicate_of"
     r = client.post(url, json={"reason": "duplicate", "duplicate_of": q.id + 999}, headers=_bearer(secret))
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "duplicate_of"
+    r = client.post(url, json={"reason": "duplicate", "duplicate_of": q.id + 999}, headers=_bearer(demoted(app, make_user)))
+    assert r.status_code == 403  # the role is checked before the original is looked up, as on the page
     r = client.post(url, json={"reason": "because"}, headers=_bearer(secret))
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "reason"
     r = client.post(url, json={"reason": "duplicate", "duplicate_of": original.id, "note": "See the first one."},
