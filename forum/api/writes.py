@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import marshmallow as ma
-from flask import Response, jsonify, url_for
+from flask import Response, jsonify, request, url_for
 from marshmallow import fields, validate
 
 from ..models import FLAG_REASONS, Answer, Question
@@ -172,27 +172,17 @@ def answer(data: dict[str, Any], question_id: int) -> tuple[With, int, dict[str,
 
 # --------------------------------------------------------------------------- comments
 
-@bp.route("/questions/<int:question_id>/comments", methods=["POST"])
+@bp.route("/<any(questions, answers):kind>/<int:post_id>/comments", methods=["POST"])
 @changes("write")
 @idempotent
 @bp.arguments(BodyIn)
 @bp.response(201, CommentOut)
 @documents(401, 403, 404, 429)
-def comment_on_question(data: dict[str, Any], question_id: int) -> tuple[Any, int]:
-    """Comment on a question (below the comment privilege: only on one's own thread)."""
-    question = questions_service.get_question(question_id, member())
-    return comments_service.add_comment(member(), question, data["body"]), 201
-
-
-@bp.route("/answers/<int:answer_id>/comments", methods=["POST"])
-@changes("write")
-@idempotent
-@bp.arguments(BodyIn)
-@bp.response(201, CommentOut)
-@documents(401, 403, 404, 429)
-def comment_on_answer(data: dict[str, Any], answer_id: int) -> tuple[Any, int]:
-    """Comment on an answer (below the comment privilege: only on one's own thread)."""
-    target = answers_service.get_answer(answer_id, member())
+def comment(data: dict[str, Any], kind: str, post_id: int) -> tuple[Any, int]:
+    """Comment on a question or an answer (below the comment privilege: only on one's own
+    thread; not in a locked thread but as staff)."""
+    target: Question | Answer = (questions_service.get_question(post_id, member()) if kind == "questions"
+                                 else answers_service.get_answer(post_id, member()))
     return comments_service.add_comment(member(), target, data["body"]), 201
 
 
@@ -245,55 +235,36 @@ def edit_comment(data: dict[str, Any], comment_id: int) -> Any:
 
 # --------------------------------------------------------------------------- votes
 
-def _vote(post_type: str, post_id: int, value: int) -> dict[str, int]:
-    result = votes_service.cast_vote(member(), post_type, post_id, value)
+#: The path's plural, as the post type the services name.
+POSTS = {"questions": "question", "answers": "answer", "comments": "comment"}
+
+
+def _vote(kind: str, post_id: int, value: int) -> dict[str, int]:
+    result = votes_service.cast_vote(member(), POSTS[kind], post_id, value)
     return {"score": result.score, "my_vote": result.my_vote}
 
 
-@bp.route("/questions/<int:question_id>/vote", methods=["PUT"])
+@bp.route("/<any(questions, answers):kind>/<int:post_id>/vote", methods=["PUT"])
 @changes("write")
 @bp.arguments(VoteIn)
 @bp.response(200, VoteOut)
 @documents(401, 403, 404, 409, 429)
-def vote_question(data: dict[str, Any], question_id: int) -> dict[str, int]:
-    """Set the caller's vote on the question: 1 up, -1 down, 0 withdraw.
+def vote(data: dict[str, Any], kind: str, post_id: int) -> dict[str, int]:
+    """Set the caller's vote on a question or an answer: 1 up, -1 down, 0 withdraw.
 
     403 on one's own post, in a locked thread, or below the reputation the privileges page
-    lists for up or down votes; 429 past the daily vote limit.
+    lists for up or down votes (with ``help_url``); 429 past the daily vote limit.
     """
-    return _vote("question", question_id, data["value"])
+    return _vote(kind, post_id, data["value"])
 
 
-@bp.route("/questions/<int:question_id>/vote", methods=["DELETE"])
+@bp.route("/<any(questions, answers):kind>/<int:post_id>/vote", methods=["DELETE"])
 @changes("write")
 @bp.response(200, VoteOut)
 @documents(401, 403, 404, 409)
-def unvote_question(question_id: int) -> dict[str, int]:
+def unvote(kind: str, post_id: int) -> dict[str, int]:
     """Withdraw the caller's vote (no privilege needed)."""
-    return _vote("question", question_id, 0)
-
-
-@bp.route("/answers/<int:answer_id>/vote", methods=["PUT"])
-@changes("write")
-@bp.arguments(VoteIn)
-@bp.response(200, VoteOut)
-@documents(401, 403, 404, 409, 429)
-def vote_answer(data: dict[str, Any], answer_id: int) -> dict[str, int]:
-    """Set the caller's vote on the answer: 1 up, -1 down, 0 withdraw.
-
-    403 on one's own post, in a locked thread, or below the reputation the privileges page
-    lists for up or down votes; 429 past the daily vote limit.
-    """
-    return _vote("answer", answer_id, data["value"])
-
-
-@bp.route("/answers/<int:answer_id>/vote", methods=["DELETE"])
-@changes("write")
-@bp.response(200, VoteOut)
-@documents(401, 403, 404, 409)
-def unvote_answer(answer_id: int) -> dict[str, int]:
-    """Withdraw the caller's vote (no privilege needed)."""
-    return _vote("answer", answer_id, 0)
+    return _vote(kind, post_id, 0)
 
 
 # --------------------------------------------------------------------------- acceptance
@@ -328,89 +299,46 @@ def unaccept(answer_id: int) -> dict[str, int | None]:
 
 # --------------------------------------------------------------------------- flags
 
-def _flag(post_type: str, post_id: int, data: dict[str, Any]) -> tuple[Any, int]:
-    return flags_service.flag_post(member(), post_type, post_id, data["reason"], data["note"]), 201
-
-
-@bp.route("/questions/<int:question_id>/flags", methods=["POST"])
+@bp.route("/<any(questions, answers, comments):kind>/<int:post_id>/flags", methods=["POST"])
 @changes("write")
 @idempotent
 @bp.arguments(FlagIn)
 @bp.response(201, FlagOut)
 @documents(401, 403, 404, 409)
-def flag_question(data: dict[str, Any], question_id: int) -> tuple[Any, int]:
-    """Flag the question for the moderators (a note is required for "other").
+def flag(data: dict[str, Any], kind: str, post_id: int) -> tuple[Any, int]:
+    """Flag a question, an answer or a comment for the moderators (a note is required for "other").
 
     403 on one's own post; 409 when the caller flagged it before.
     """
-    return _flag("question", question_id, data)
-
-
-@bp.route("/answers/<int:answer_id>/flags", methods=["POST"])
-@changes("write")
-@idempotent
-@bp.arguments(FlagIn)
-@bp.response(201, FlagOut)
-@documents(401, 403, 404, 409)
-def flag_answer(data: dict[str, Any], answer_id: int) -> tuple[Any, int]:
-    """Flag the answer for the moderators (a note is required for "other").
-
-    403 on one's own post; 409 when the caller flagged it before.
-    """
-    return _flag("answer", answer_id, data)
-
-
-@bp.route("/comments/<int:comment_id>/flags", methods=["POST"])
-@changes("write")
-@idempotent
-@bp.arguments(FlagIn)
-@bp.response(201, FlagOut)
-@documents(401, 403, 404, 409)
-def flag_comment(data: dict[str, Any], comment_id: int) -> tuple[Any, int]:
-    """Flag the comment for the moderators (a note is required for "other").
-
-    403 on one's own post; 409 when the caller flagged it before.
-    """
-    return _flag("comment", comment_id, data)
+    return flags_service.flag_post(member(), POSTS[kind], post_id, data["reason"], data["note"]), 201
 
 
 # --------------------------------------------------------------------------- following
 
-@bp.route("/questions/<int:question_id>/follow", methods=["PUT"])
+@bp.route("/questions/<int:question_id>/follow", methods=["PUT", "DELETE"])
 @changes("write")
 @bp.response(200, FollowOut)
 @documents(401, 403, 404)
 def follow_question(question_id: int) -> dict[str, bool]:
-    """Follow a question: its new answers and comments notify the caller (idempotent)."""
-    following.follow_question(member(), questions_service.get_question(question_id, member()))
-    return {"following": True}
+    """PUT follows a question (its new answers and comments notify the caller), DELETE stops; both idempotent."""
+    question = questions_service.get_question(question_id, member())
+    if request.method == "DELETE":
+        following.unfollow_question(member(), question)
+    else:
+        following.follow_question(member(), question)
+    return {"following": request.method == "PUT"}
 
 
-@bp.route("/questions/<int:question_id>/follow", methods=["DELETE"])
-@changes("write")
-@bp.response(200, FollowOut)
-@documents(401, 403, 404)
-def unfollow_question(question_id: int) -> dict[str, bool]:
-    """Stop following a question (idempotent)."""
-    following.unfollow_question(member(), questions_service.get_question(question_id, member()))
-    return {"following": False}
-
-
-@bp.route("/tags/<name>/follow", methods=["PUT"])
+@bp.route("/tags/<name>/follow", methods=["PUT", "DELETE"])
 @changes("write")
 @bp.response(200, FollowOut)
 @documents(401, 403, 404)
 def follow_tag(name: str) -> dict[str, bool]:
-    """Follow a tag: its new unanswered questions come in the caller's daily digest (idempotent)."""
-    following.follow_tag(member(), questions_service.get_tag(name))
-    return {"following": True}
-
-
-@bp.route("/tags/<name>/follow", methods=["DELETE"])
-@changes("write")
-@bp.response(200, FollowOut)
-@documents(401, 403, 404)
-def unfollow_tag(name: str) -> dict[str, bool]:
-    """Stop following a tag (idempotent)."""
-    following.unfollow_tag(member(), questions_service.get_tag(name))
-    return {"following": False}
+    """PUT follows a tag (its new unanswered questions come in the caller's daily digest), DELETE
+    stops; both idempotent."""
+    tag = questions_service.get_tag(name)
+    if request.method == "DELETE":
+        following.unfollow_tag(member(), tag)
+    else:
+        following.follow_tag(member(), tag)
+    return {"following": request.method == "PUT"}

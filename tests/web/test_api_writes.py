@@ -2,6 +2,7 @@
 follow, and one answer; each refused where the page refuses it, with the page's rules."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -117,8 +118,13 @@ def test_every_write_on_an_unknown_or_hidden_post_is_404(app: Flask, client: Fla
 def test_the_openapi_document_lists_each_write_with_its_errors(client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
     for method, path, _ in WRITES:
-        templated = path.replace("{q}", "{question_id}").replace("{a}", "{answer_id}") \
-            .replace("{c}", "{comment_id}").replace("{tag}", "{name}")
+        if path.endswith(("/vote", "/flags", "/comments")):  # one operation for each kind of post: {kind} names it
+            kind, templated = path.split("/")[3], re.sub(r"/api/v1/\w+/\{\w\}", "/api/v1/{kind}/{post_id}", path)
+            parameter = next(p for p in spec["paths"][templated]["parameters"] if p["name"] == "kind")
+            assert kind in parameter["schema"]["enum"]
+        else:
+            templated = path.replace("{q}", "{question_id}").replace("{a}", "{answer_id}") \
+                .replace("{c}", "{comment_id}").replace("{tag}", "{name}")
         operation = spec["paths"][templated][method.lower()]
         assert {"401", "404"} <= set(operation["responses"]), (method, path)
         assert operation["security"] == [{"bearerAuth": []}]
