@@ -21,7 +21,6 @@ from ..services import curation, editing, following
 from ..services import flags as flags_service
 from ..services import questions as questions_service
 from ..services import votes as votes_service
-from ..services.errors import InvalidState
 from ..services.flags import NOTE_MAX
 from ..services.questions import QuestionInput
 from ..views.questions import SUGGESTED
@@ -148,7 +147,7 @@ def suggested(outcome: editing.EditOutcome) -> Response:
 @bp.route("/answers/<int:answer_id>", methods=["GET"])
 @reads()
 @bp.response(200, AnswerOut)
-@documents(404)
+@documents(401, 404)
 def get_answer(answer_id: int) -> With:
     """One answer with its visible comments."""
     return answer_with_comments(answers_service.get_answer(answer_id, viewer()))
@@ -291,9 +290,7 @@ def accept(answer_id: int) -> dict[str, int | None]:
 def unaccept(answer_id: int) -> dict[str, int | None]:
     """Withdraw the acceptance of this answer (the asker or staff). 409 when it is not the accepted one."""
     post = answers_service.get_answer(answer_id, member())
-    if post.question.accepted_answer_id != post.id:
-        raise InvalidState("This answer is not the accepted one.")
-    curation.unaccept_answer(member(), post.question)
+    curation.unaccept_answer(member(), post.question, post)
     return _acceptance(post.question)
 
 

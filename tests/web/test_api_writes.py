@@ -354,7 +354,7 @@ def test_votes_are_refused_as_on_the_page(app: Flask, client: FlaskClient, make_
 # --------------------------------------------------------------------------- acceptance
 
 def test_the_asker_accepts_and_unaccepts_others_may_not(app: Flask, client: FlaskClient, make_user: Maker,
-                                                        thread: tuple[Any, Any]) -> None:
+                                                        make_answer: Maker, thread: tuple[Any, Any]) -> None:
     q, a = thread
     other = _writer(app, make_user, "maria")
     error = _error(client.put(f"/api/v1/answers/{a.id}/accepted", headers=_bearer(other)), 403)
@@ -373,6 +373,9 @@ def test_the_asker_accepts_and_unaccepts_others_may_not(app: Flask, client: Flas
     assert client.put(f"/api/v1/answers/{a.id}/accepted", headers=_bearer(staff)).status_code == 200
     with app.app_context():
         assert db.session.get(Question, q.id).accepted_answer_id == a.id  # type: ignore[union-attr]
+    other_answer = make_answer(db.session.get(Question, q.id), body="Try another power adapter first.")
+    error = _error(client.delete(f"/api/v1/answers/{other_answer.id}/accepted", headers=_bearer(asker)), 409)
+    assert error["message"] == "This answer is not the accepted one."
 
 
 # --------------------------------------------------------------------------- flags
