@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Answer, Comment, Flag, Question, QuestionFollow, SuggestedEdit, Tag, TagFollow, Vote
+from forum.models.base import utcnow
 from forum.services import answers, comments, curation
 from forum.services.posts import revisions_of
 from tests.support import production_privileges
@@ -426,3 +427,21 @@ def test_following_a_question_and_a_tag(app: Flask, client: FlaskClient, make_us
         assert _count(app, TagFollow, TagFollow.user_id == maria.id, TagFollow.tag_id == tag.id) == 1
     assert client.delete("/api/v1/tags/setup/follow", headers=_bearer(secret)).get_json() == {"following": False}
     assert _count(app, TagFollow) == 0
+
+
+def test_a_silenced_member_reads_and_follows_but_may_not_post_vote_or_flag(app: Flask, client: FlaskClient,
+                                                                          make_user: Maker, ids: dict[str, Any]) -> None:
+    helper = db.session.get(Answer, ids["a"]).author  # type: ignore[union-attr]
+    secret = _token(app, helper, ["read", "write"])[1]
+    helper.silenced_until = utcnow() + timedelta(days=1)
+    db.session.commit()
+    refused = [(method, path, body) for method, path, body in WRITES
+               if not path.endswith(("/follow", "/accepted")) and method != "DELETE"]
+    for method, path, body in refused:
+        error = _error(_call(client, method, path.format(**ids), body, _bearer(secret)), 403)
+        assert error["code"] == "forbidden", (method, path)
+    for method, path, body in WRITES:
+        if path.endswith("/follow"):
+            assert _call(client, method, path.format(**ids), body, _bearer(secret)).status_code == 200, path
+    assert client.get(f"/api/v1/answers/{ids['a']}", headers=_bearer(secret)).status_code == 200
+    assert _count(app, Answer) == 1 and _count(app, Comment) == 1 and _count(app, Vote) == 0 and _count(app, Flag) == 0
