@@ -65,11 +65,14 @@ def accept_answer(actor: User, answer: Answer) -> None:
                            previous_answer_id=previous))
 
 
-def unaccept_answer(actor: User, question: Question) -> None:
-    """Withdraw the acceptance. Raises InvalidState when nothing is accepted."""
+def unaccept_answer(actor: User, question: Question, answer: Answer | None = None) -> None:
+    """Withdraw the acceptance (of ``answer`` only, when given). Raises InvalidState when
+    nothing is accepted, or another answer than ``answer`` is, and PermissionDenied."""
     _lock_acceptance(question)
     if question.accepted_answer_id is None:
         raise InvalidState("No answer is accepted.")
+    if answer is not None and question.accepted_answer_id != answer.id:
+        raise InvalidState("This answer is not the accepted one.")
     answer = db.session.get(Answer, question.accepted_answer_id)
     require(actor, "accept", answer, "Only the asker or staff can change the accepted answer.")
     previous = question.accepted_answer_id
