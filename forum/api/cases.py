@@ -20,7 +20,8 @@ from .schemas import Author, Cursor, Utc, With
 
 bp = api_blueprint("cases", "Private support cases between a customer and the support team.")
 
-NOT_FOUND = (404, "No such case, or one the member is not a party to (only its customer and staff see a case).")
+NOT_FOUND = (404, "No such case.")
+NOT_A_PARTY = (403, "Only the case's customer and staff see a case (as on its page), or the token lacks the scope.")
 CONFLICT = (409, "The case is not in a state that allows this (the message says why).")
 
 
@@ -140,8 +141,9 @@ def located(case: SupportCase, status: int) -> tuple[With, int, dict[str, str]]:
 
 
 def party_case(case_id: int) -> SupportCase:
-    """The case, for its customer and staff. Raises NotFound for anyone else and no such id."""
-    return svc.get_case(case_id, member(), conceal=True)
+    """The case, for its customer and staff. Raises PermissionDenied (403) for anyone else, as
+    the case page does, and NotFound for no such id."""
+    return svc.get_case(case_id, member())
 
 
 # --------------------------------------------------------------------------- views
@@ -175,7 +177,7 @@ def list_cases(cursor: str | None, limit: int | None, status: str) -> dict[str, 
 @bp.route("/cases/<int:case_id>", methods=["GET"])
 @private_read
 @bp.response(200, CaseOut)
-@documents(bp, UNAUTHORIZED, FORBIDDEN, NOT_FOUND)
+@documents(bp, UNAUTHORIZED, NOT_A_PARTY, NOT_FOUND)
 def get_case(case_id: int) -> With:
     """One case with its timeline."""
     return full(party_case(case_id))
@@ -186,7 +188,7 @@ def get_case(case_id: int) -> With:
 @idempotent
 @bp.arguments(MessageIn)
 @bp.response(201, CaseEventOut)
-@documents(bp, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT)
+@documents(bp, UNAUTHORIZED, NOT_A_PARTY, NOT_FOUND, CONFLICT)
 def post_message(data: dict[str, str], case_id: int) -> tuple[Any, int, dict[str, str]]:
     """Write on the case (its customer or staff).
 

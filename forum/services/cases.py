@@ -176,15 +176,12 @@ def case_for_question(question_id: int) -> SupportCase | None:
     return db.session.scalar(select(SupportCase).where(SupportCase.question_id == question_id))
 
 
-def get_case(case_id: int, viewer: User, *, conceal: bool = False) -> SupportCase:
-    """Raises NotFound for a missing case, PermissionDenied for anyone but the asker and staff
-    (NotFound with ``conceal``: the API does not tell that someone else's case exists)."""
+def get_case(case_id: int, viewer: User) -> SupportCase:
+    """Raises NotFound for a missing case, PermissionDenied for anyone but the asker and staff."""
     case = db.session.get(SupportCase, case_id)
     if case is None:
         raise NotFound("That case does not exist.")
     if not can(viewer, "view_case", case):
-        if conceal:
-            raise NotFound("That case does not exist.")
         raise PermissionDenied("Only the customer and the support team can see this case.")
     return case
 

@@ -81,11 +81,11 @@ def test_only_the_customer_and_staff_see_a_case(app: Flask, client: FlaskClient,
         r = client.get(f"/api/v1/cases/{case_id}", headers=_bearer(world[who]))
         assert r.status_code == 200 and r.get_json()["id"] == case_id
     r = client.get(f"/api/v1/cases/{case_id}", headers=_bearer(world["other"]))
-    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"  # as the case page answers
     assert client.get(f"/api/v1/cases/{case_id + 999}", headers=_bearer(world["agent"])).status_code == 404
     r = client.post(f"/api/v1/cases/{case_id}/messages", json={"body": "Let me in, I am curious."},
                     headers=_bearer(world["other"]))
-    assert r.status_code == 404
+    assert r.status_code == 403
     # A second case on another member's question: the asker lists only theirs, staff all.
     second = make_question(author=make_user("someone"))
     assert client.post(f"/api/v1/questions/{second.id}/case", headers=_bearer(world["agent"])).status_code == 201
