@@ -24,9 +24,10 @@ from ..services import votes as votes_service
 from ..services.flags import NOTE_MAX
 from ..services.questions import QuestionInput
 from ..views.questions import SUGGESTED
+from . import refusals
 from .core import api_blueprint, changes, idempotent, member, reads, viewer
 from .questions import thread
-from .schemas import AnswerOut, CommentOut, Error, QuestionOut, Utc, With
+from .schemas import AnswerOut, CommentOut, QuestionOut, Utc, With
 
 bp = api_blueprint("writes", "What members do: answer, comment, edit, vote, accept, flag, follow.")
 
@@ -42,12 +43,8 @@ ERRORS = {
 
 
 def documents(*statuses: int) -> Callable[[F], F]:
-    """Publish the error statuses an operation can answer, each in the one error shape."""
-    def decorate(view: F) -> F:
-        for status in statuses:
-            view = bp.alt_response(status, schema=Error, description=ERRORS[status])(view)
-        return view
-    return decorate
+    """Publish the error statuses an operation can answer (described by ERRORS), each in the one error shape."""
+    return refusals.documents(bp, *((status, ERRORS[status]) for status in statuses))
 
 
 # --------------------------------------------------------------------------- shapes
