@@ -11,12 +11,10 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_smorest import Api
-from werkzeug.routing import IntegerConverter
 
 from .. import ratelimit
 from ..extensions import csrf
 from . import articles, cases, docs, members, questions, search, staff, writes
-from .core import ID_MAX
 from .schemas import Error
 
 #: The resource modules, in the order their tags appear in the OpenAPI document.
@@ -91,16 +89,10 @@ def _rate_limit(bp: Any) -> None:
                                    exempt_when=lambda: _limits_off("PER_ACCOUNT") or g.get("api_token") is None)(bp)
 
 
-def _id_schema(converter: IntegerConverter) -> dict[str, Any]:
-    """An ``<int:…>`` in a path is an id: 0 to ID_MAX (a larger one is 404, core.ids_in_range)."""
-    return {"type": "integer", "minimum": 0, "maximum": ID_MAX}
-
-
 def init_app(app: Flask) -> None:
     """Register the API's blueprints, its OpenAPI document and its docs page."""
     _settings(app)
     api = ForumApi(app)
-    api.register_converter(IntegerConverter, _id_schema)
     for module in RESOURCES:
         _rate_limit(module.bp)
         csrf.exempt(module.bp)

@@ -41,9 +41,6 @@ R = TypeVar("R")
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255
-#: The largest id a row can have (PostgreSQL's ``integer``). A larger one in a path names no row:
-#: 404, where the database would refuse the query (a 500). The OpenAPI says so too (``__init__.py``).
-ID_MAX = 2**31 - 1
 
 
 class ApiError(Exception):
@@ -92,7 +89,7 @@ def api_blueprint(name: str, description: str) -> Blueprint:
     blueprints have the plain names) and its OpenAPI tag."""
     bp = ApiBlueprint(f"api_{name}", __name__, url_prefix="/api/v1", description=description)
     bp.before_request(authenticate)
-    bp.before_request(ids_in_range)
+    bp.before_request(no_nul_in_path)
     bp.after_request(finish)
     return bp
 
@@ -127,11 +124,12 @@ def authenticate() -> None:
         g.api_token_touch = token.id
 
 
-def ids_in_range() -> None:
-    """before_request: raises ApiError(404) for an id in the path beyond :data:`ID_MAX`, or a
-    path segment with a NUL character (no name has one; PostgreSQL would refuse the query)."""
+def no_nul_in_path() -> None:
+    """before_request: raises ApiError(404) for a path segment with a NUL character (no name has
+    one, and PostgreSQL would refuse the query: a 500). ``<int:…>`` parts are bounded by the
+    site's converter (``web.BoundedInt``)."""
     for value in (request.view_args or {}).values():
-        if (isinstance(value, int) and value > ID_MAX) or (isinstance(value, str) and "\x00" in value):
+        if isinstance(value, str) and "\x00" in value:
             raise ApiError(404, "not_found", "There is nothing here.")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from forum.api.core import ID_MAX
+from forum.web import ID_MAX
 
 
 def test_every_operation_lists_its_statuses_and_none_falls_back_to_a_default(client: FlaskClient) -> None:
@@ -28,11 +28,11 @@ def test_every_operation_lists_its_statuses_and_none_falls_back_to_a_default(cli
             seen += 1
     assert seen >= 3
     ids = spec["paths"]["/api/v1/questions/{question_id}"]["parameters"][0]["schema"]
-    assert ids == {"type": "integer", "minimum": 0, "maximum": ID_MAX}
+    assert ids == {"type": "integer", "minimum": 0, "maximum": ID_MAX}  # web.BoundedInt
 
 
 def test_an_id_beyond_the_databases_range_is_404_not_a_database_error(client: FlaskClient) -> None:
-    r = client.get(f"/api/v1/questions/{ID_MAX + 1}")
+    r = client.get(f"/api/v1/questions/{ID_MAX + 1}")  # PostgreSQL refused it: integer out of range
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
     assert client.get(f"/api/v1/questions/{10**30}").status_code == 404
 
