@@ -24,8 +24,9 @@ DESCRIPTION = """\
 The community's questions, answers, articles and members, and the actions members and staff
 take on them, as JSON.
 
-**Authentication.** Create a personal access token in Settings → API tokens and send it as
-`Authorization: Bearer <token>`. Public reads work without one. Scopes: `read` (GET), `write`
+**Authentication.** Create a personal access token in Settings → API tokens (or, on the server,
+`flask api-token create --user <name> --name <what> --scopes read,write`) and send it as
+`Authorization: Bearer <token>` (the Authorize button here). Public reads work without one. Scopes: `read` (GET), `write`
 (ask, answer, comment, edit, vote, accept, flag, follow), `staff` (triage, close, lock, pin,
 cases, articles; staff only). A token never does more than its member may do on the pages.
 
