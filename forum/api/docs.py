@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from flask import Blueprint, Response, abort, render_template, send_from_directory, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, send_from_directory, url_for
 
 from ..web import CSP
 
@@ -26,7 +26,8 @@ DOCS_CSP = CSP.replace("img-src 'self';", "img-src 'self' data:;")
 @bp.route("/api/docs")
 def index() -> Response:
     response = Response(render_template("api/docs.html", spec_url=url_for("api-docs.openapi_json")))
-    response.headers["Content-Security-Policy"] = DOCS_CSP
+    if current_app.config["CSP_ENABLED"]:
+        response.headers["Content-Security-Policy"] = DOCS_CSP
     return response
 
 
