@@ -50,6 +50,15 @@ class ForumApi(Api):
     def _register_error_handlers(self) -> None:
         pass
 
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """Register as flask-smorest does, then name the resource's tag by its title (its
+        operations carry that tag: ``core.ApiBlueprint.route``)."""
+        super().register_blueprint(blp, parameters=parameters, **options)
+        title = getattr(blp, "title", None)
+        for tag in self.spec._tags if title else ():
+            if tag["name"] == blp.name:
+                tag["name"] = title
+
 
 def _settings(app: Flask) -> None:
     app.config.setdefault("API_TITLE", f"{app.config.get('SITE_NAME') or 'Community'} API")

@@ -23,6 +23,7 @@ from flask import Request, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Blueprint
+from flask_smorest.utils import load_info_from_docstring
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from webargs.flaskparser import FlaskParser
@@ -81,13 +82,24 @@ class _Parser(FlaskParser):
 
 
 class ApiBlueprint(Blueprint):
+    """A resource of the API: its operations are tagged ``title`` in the OpenAPI document (and
+    grouped under it on /api/docs) rather than by the blueprint's endpoint prefix."""
+
     ARGUMENTS_PARSER = _Parser()
 
+    def __init__(self, name: str, import_name: str, *, title: str, **options: Any) -> None:
+        super().__init__(name, import_name, **options)
+        self.title = title
 
-def api_blueprint(name: str, description: str) -> Blueprint:
+    def route(self, rule: str, *, parameters: Any = None, tags: Any = None, **options: Any) -> Any:
+        return super().route(rule, parameters=parameters, tags=tags or [self.title], **options)
+
+
+def api_blueprint(name: str, description: str, title: str | None = None) -> Blueprint:
     """A blueprint of the API under /api/v1; ``api_<name>`` is its endpoint prefix (the site's
-    blueprints have the plain names) and its OpenAPI tag."""
-    bp = ApiBlueprint(f"api_{name}", __name__, url_prefix="/api/v1", description=description)
+    blueprints have the plain names); ``title`` (default: the name, capitalised) its OpenAPI tag."""
+    bp = ApiBlueprint(f"api_{name}", __name__, title=title or name.capitalize(), url_prefix="/api/v1",
+                      description=description)
     bp.before_request(authenticate)
     bp.before_request(no_nul_in_path)
     bp.after_request(finish)
@@ -253,7 +265,10 @@ def _documented(view: Callable[P, R], scopes: Sequence[str], *, anonymous: bool,
             view = _errors_doc.alt_response(status, schema=Error, **doc)(view)
     if read and 304 not in documented:
         view = _errors_doc.alt_response(304, description="Not Modified: the If-None-Match ETag is current.")(view)
-    return Blueprint.doc(security=security, description=note)(view)
+    # The scopes lead the operation's description; the docstring's paragraphs after its first
+    # line (which flask-smorest makes the summary) follow them instead of being replaced.
+    details = load_info_from_docstring(view.__doc__ or "").get("description")
+    return Blueprint.doc(security=security, description=f"{note}\n\n{details}" if details else note)(view)
 
 
 # --------------------------------------------------------------------------- cursors

@@ -18,7 +18,8 @@ from .questions import thread
 from .refusals import FORBIDDEN, UNAUTHORIZED, documents
 from .schemas import Author, QuestionOut, Utc, With
 
-bp = api_blueprint("staff", "Staff actions on questions: triage, close, lock, pin (the `staff` scope, staff only).")
+bp = api_blueprint("staff", "Staff actions on questions: triage, close, lock, pin (the `staff` scope, staff only).",
+                   "Staff actions")
 
 #: The errors every staff action can answer.
 refusals = documents(bp, UNAUTHORIZED, FORBIDDEN, (404, "No such question, or one the member may not see."))

@@ -29,7 +29,8 @@ from .core import api_blueprint, changes, idempotent, member, reads, viewer
 from .questions import thread
 from .schemas import AnswerOut, CommentOut, QuestionOut, Utc, With
 
-bp = api_blueprint("writes", "What members do: answer, comment, edit, vote, accept, flag, follow.")
+bp = api_blueprint("writes", "What members do: answer, comment, edit, vote, accept, flag, follow.",
+                   "Member actions")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
