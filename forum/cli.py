@@ -19,6 +19,7 @@ from .models import Role
 from .services import (
     accounts,
     admin,
+    api_tokens,
     badges,
     case_export,
     drafts,
@@ -35,6 +36,7 @@ from .services.errors import FieldError, InvalidState, NotFound, PermissionDenie
 
 users_cli = AppGroup("users", help="Create accounts, set roles, confirm e-mail addresses.")
 forum_cli = AppGroup("forum", help="Demo data and maintenance.")
+api_token_cli = AppGroup("api-token", help="Personal access tokens for the REST API (/api/v1), for scripts.")
 
 
 @users_cli.command("create")
@@ -83,6 +85,35 @@ def verify_email(username: str) -> None:
         raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"{user.username}'s address {user.email} is confirmed.")
+
+
+@api_token_cli.command("create")
+@click.option("--user", "username", required=True, help="The member the token acts as (username or e-mail).")
+@click.option("--name", required=True, help="What uses it, such as the script's name (shown in Settings → API tokens).")
+@click.option("--scopes", default="read", show_default=True, help="Comma-separated: read, write, staff (staff only).")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=0),
+              help="Days until it expires (at most API_TOKEN_MAX_DAYS; 0: never).")
+@click.option("--secret-only", is_flag=True, help="Print only the secret (for scripts: TOKEN=$(flask api-token ...)).")
+def api_token_create(username: str, name: str, scopes: str, days: int, secret_only: bool) -> None:
+    """Create a personal access token for a member, with the settings page's checks, and print
+    its secret (shown only this once; only its hash is kept)."""
+    wanted = [s.strip() for s in scopes.split(",") if s.strip()]
+    try:
+        token, secret = api_tokens.create_token(accounts.find_user(username), name, wanted, days)
+    except FieldError as exc:
+        db.session.rollback()
+        raise click.ClickException("; ".join(f"{e.field}: {e.message}" for e in exc.each())) from None
+    except NotFound as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message or f"No user {username}.") from None
+    db.session.commit()
+    if secret_only:
+        click.echo(secret)
+        return
+    expires = f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "never expires"
+    click.echo(f"Token {token.id} \"{token.name}\" for {token.user.username} ({token.scopes.replace(' ', ', ')}; "
+               f"{expires}). Secret, shown once: {secret}")
+    click.echo(f"Use it as: curl -H 'Authorization: Bearer {secret}' ...")
 
 
 @forum_cli.command("seed-demo")
@@ -145,6 +176,7 @@ def recount_helped() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(api_token_cli)
     app.cli.add_command(forum_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(reputation_cli)

@@ -10,7 +10,9 @@ from flask.cli import AppGroup
 
 from . import jobs, mail
 from .extensions import db
+from .services import accounts, webhooks
 from .services import digest as digest_svc
+from .services.errors import FieldError, FieldErrors, NotFound, PermissionDenied
 
 jobs_cli = AppGroup("jobs", help="Run the background job worker (needs FORUM_REDIS_URL).")
 mail_cli = AppGroup("mail", help="The e-mail outbox: retry due mails, show failures.")
@@ -78,6 +80,40 @@ def webhooks_retry() -> None:
     """
     handed, disabled = jobs.sweep_webhooks()
     click.echo(f"Handed over {handed} due webhook deliveries; disabled {disabled} failing endpoints.")
+
+
+@webhooks_cli.command("add")
+@click.option("--admin", "admin_name", required=True, help="The admin registering it (kept in the moderation log).")
+@click.option("--url", required=True, help="Where deliveries are POSTed.")
+@click.option("--events", required=True,
+              help="Comma-separated: " + ", ".join(webhooks.EVENTS) + ".")
+@click.option("--format", "fmt", default="json", show_default=True, type=click.Choice(["json", "slack"]))
+@click.option("--secret-only", is_flag=True, help="Print only the secret (for scripts).")
+def webhooks_add(admin_name: str, url: str, events: str, fmt: str, secret_only: bool) -> None:
+    """Register a webhook endpoint, as Admin → Webhooks does, and print its secret (shown only
+    this once). The same checks apply: a loopback or private address is refused unless
+    WEBHOOKS_ALLOW_PRIVATE is on (FORUM_WEBHOOKS_ALLOW_PRIVATE=true, or the admin setting)."""
+    chosen = [e.strip() for e in events.split(",") if e.strip()]
+    unknown = [e for e in chosen if e not in webhooks.EVENTS]
+    if unknown:
+        raise click.BadParameter(f"unknown event {', '.join(unknown)}; choose from {', '.join(webhooks.EVENTS)}",
+                                 param_hint="--events")
+    try:
+        endpoint, secret = webhooks.create_endpoint(accounts.find_user(admin_name),
+                                                    webhooks.EndpointInput(url=url, events=chosen, format=fmt))
+    except FieldError as exc:
+        db.session.rollback()
+        each = exc.each() if isinstance(exc, FieldErrors) else (exc,)
+        raise click.ClickException("; ".join(f"{e.field}: {e.message}" for e in each)) from None
+    except (NotFound, PermissionDenied) as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message or "Only an admin may register webhooks.") from None
+    db.session.commit()
+    if secret_only:
+        click.echo(secret)
+    else:
+        click.echo(f"Endpoint {endpoint.id} → {endpoint.url} for {endpoint.events.replace(' ', ', ')}; "
+                   f"secret (shown once): {secret}")
 
 
 def init_app(app: Flask) -> None:

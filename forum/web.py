@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from . import ratelimit, templating, views
 from .api.core import ApiError
@@ -138,8 +139,24 @@ def install_proxy_fix(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]
 
 
+#: The largest id a row can have: the keys are SQL ``INTEGER`` (32-bit in PostgreSQL, which
+#: refuses a larger value in ``WHERE id = %s::INTEGER`` with an error).
+ID_MAX = 2**31 - 1
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` in a path, at most :data:`ID_MAX`: a longer number is a 404 like any unknown
+    id, where the database would refuse the query (a 500) and the OpenAPI document would promise
+    ids no column can hold."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, ID_MAX if max is None else max, signed)
+
+
 def init_app(app: Flask) -> None:
     app.request_class = ForumRequest
+    app.url_map.converters["int"] = BoundedInt  # before any rule is added
     install_proxy_fix(app)
     parse_limits(app.config)  # a mistyped LOGIN_THROTTLE_PER_* stops the start, not a sign-in
     ratelimit.init_app(app)  # the same for RATE_LIMIT_*

@@ -24,8 +24,9 @@ DESCRIPTION = """\
 The community's questions, answers, articles and members, and the actions members and staff
 take on them, as JSON.
 
-**Authentication.** Create a personal access token in Settings → API tokens and send it as
-`Authorization: Bearer <token>`. Public reads work without one. Scopes: `read` (GET), `write`
+**Authentication.** Create a personal access token in Settings → API tokens (or, on the server,
+`flask api-token create --user <name> --name <what> --scopes read,write`) and send it as
+`Authorization: Bearer <token>` (the Authorize button here). Public reads work without one. Scopes: `read` (GET), `write`
 (ask, answer, comment, edit, vote, accept, flag, follow), `staff` (triage, close, lock, pin,
 cases, articles; staff only). A token never does more than its member may do on the pages.
 
@@ -42,9 +43,21 @@ class ForumApi(Api):
     the API's in its one shape (``errorpages.error_response``)."""
 
     ERROR_SCHEMA = Error
+    #: No catch-all "default" response: every status an operation can answer is listed (core.py
+    #: documents the ones every call shares), so schemathesis's status check means something.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
         pass
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """Register as flask-smorest does, then name the resource's tag by its title (its
+        operations carry that tag: ``core.ApiBlueprint.route``)."""
+        super().register_blueprint(blp, parameters=parameters, **options)
+        title = getattr(blp, "title", None)
+        for tag in self.spec._tags if title else ():
+            if tag["name"] == blp.name:
+                tag["name"] = title
 
 
 def _settings(app: Flask) -> None:

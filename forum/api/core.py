@@ -19,18 +19,22 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Response, current_app, g, request
+from flask import Request, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Blueprint
+from flask_smorest.utils import load_info_from_docstring
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import ImmutableMultiDict
 
 from ..extensions import db, login_manager
 from ..models import ApiIdempotencyKey, User
 from ..models.base import utcnow
 from ..services import api_tokens
 from ..views.formglue import writes
+from .schemas import Error
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -54,11 +58,50 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def api_blueprint(name: str, description: str) -> Blueprint:
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+class _Parser(FlaskParser):
+    """webargs' parser, with NUL characters dropped from the query's and the JSON body's strings,
+    as ``ForumRequest`` drops them from forms: no text a person types has one, and PostgreSQL
+    refuses them (a 500 where SQLite would store them)."""
+
+    def load_json(self, req: Request, schema: Any) -> Any:
+        return _without_nul(super().load_json(req, schema))
+
+    def load_querystring(self, req: Request, schema: Any) -> Any:
+        return self._makeproxy(ImmutableMultiDict([(_without_nul(k), _without_nul(v))
+                                                   for k, v in req.args.items(multi=True)]), schema)
+
+
+class ApiBlueprint(Blueprint):
+    """A resource of the API: its operations are tagged ``title`` in the OpenAPI document (and
+    grouped under it on /api/docs) rather than by the blueprint's endpoint prefix."""
+
+    ARGUMENTS_PARSER = _Parser()
+
+    def __init__(self, name: str, import_name: str, *, title: str, **options: Any) -> None:
+        super().__init__(name, import_name, **options)
+        self.title = title
+
+    def route(self, rule: str, *, parameters: Any = None, tags: Any = None, **options: Any) -> Any:
+        return super().route(rule, parameters=parameters, tags=tags or [self.title], **options)
+
+
+def api_blueprint(name: str, description: str, title: str | None = None) -> Blueprint:
     """A blueprint of the API under /api/v1; ``api_<name>`` is its endpoint prefix (the site's
-    blueprints have the plain names) and its OpenAPI tag."""
-    bp = Blueprint(f"api_{name}", __name__, url_prefix="/api/v1", description=description)
+    blueprints have the plain names); ``title`` (default: the name, capitalised) its OpenAPI tag."""
+    bp = ApiBlueprint(f"api_{name}", __name__, title=title or name.capitalize(), url_prefix="/api/v1",
+                      description=description)
     bp.before_request(authenticate)
+    bp.before_request(no_nul_in_path)
     bp.after_request(finish)
     return bp
 
@@ -91,6 +134,15 @@ def authenticate() -> None:
     g._login_user = token.user
     if api_tokens.touch_due(token, now):
         g.api_token_touch = token.id
+
+
+def no_nul_in_path() -> None:
+    """before_request: raises ApiError(404) for a path segment with a NUL character (no name has
+    one, and PostgreSQL would refuse the query: a 500). ``<int:…>`` parts are bounded by the
+    site's converter (``web.BoundedInt``)."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and "\x00" in value:
+            raise ApiError(404, "not_found", "There is nothing here.")
 
 
 def finish(response: Response) -> Response:
@@ -146,7 +198,7 @@ def reads(scopes: Sequence[str] = ("read",)) -> Callable[[Callable[P, R]], Calla
             if "read" not in scopes:
                 raise RuntimeError("a read needs the read scope")
             return view(*args, **kwargs)
-        return _documented(run, scopes, anonymous=tuple(scopes) == ("read",))
+        return _documented(run, scopes, anonymous=tuple(scopes) == ("read",), read=True)
     return decorate
 
 
@@ -160,14 +212,63 @@ def changes(scope: str = "write") -> Callable[[Callable[P, ResponseReturnValue]]
         def run(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
             _require_scope(scope)
             return committed(*args, **kwargs)
-        return _documented(run, (scope,), anonymous=False)
+        return _documented(run, (scope,), anonymous=False, read=False)
     return decorate
 
 
-def _documented(view: Callable[P, R], scopes: Sequence[str], *, anonymous: bool) -> Callable[P, R]:
+#: Documents responses only: ``alt_response`` is a Blueprint method, and these are every view's.
+_errors_doc = Blueprint("api_errors_doc", __name__)
+
+_WWW_AUTHENTICATE = {"WWW-Authenticate": {"description": "`Bearer realm=\"api\", error=\"…\"`",
+                                          "schema": {"type": "string"}}}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                "schema": {"type": "string"}}}
+#: What any call can be answered, whatever the view: documented once here (schemathesis checks
+#: every status the API answers against the document).
+_COMMON_ERRORS: dict[int, dict[str, Any]] = {
+    401: {"description": "The Authorization header is malformed, or the token is unknown, revoked or expired "
+                         "(for a write, also: no token).", "headers": _WWW_AUTHENTICATE},
+    403: {"description": "The token lacks a scope this call needs (`insufficient_scope`), or the member may "
+                         "not do this (as on the pages).", "headers": _WWW_AUTHENTICATE},
+    429: {"description": "Too many calls from this token or address (`rate_limited`).", "headers": _RETRY_AFTER},
+}
+_INPUT_ERRORS: dict[int, dict[str, Any]] = {
+    400: {"description": "A body that is not JSON, a cursor this API did not hand out, or a bad "
+                         f"{IDEMPOTENCY_HEADER} (`invalid`, naming the `field`)."},
+    422: {"description": "Invalid input (`invalid`, naming the `field`)."},
+}
+_BODY_ERRORS: dict[int, dict[str, Any]] = {
+    413: {"description": "The body is larger than the site accepts (`too_large`)."},
+}
+
+
+def _documented(view: Callable[P, R], scopes: Sequence[str], *, anonymous: bool, read: bool) -> Callable[P, R]:
+    """The view's scopes, security and the error responses every such call may get.
+
+    Reads answer 304 to a matching If-None-Match; a view that takes input may answer 400 and
+    422 (a write always may: its service's FieldErrors are 422). flask-smorest documents 422
+    itself for a view with ``@bp.arguments``, so it is not added twice.
+    """
     note = "Scopes: " + ", ".join(f"`{s}`" for s in scopes) + (" (or no token: public data only)." if anonymous else ".")
     security: list[dict[str, list[str]]] = ([{}] + BEARER) if anonymous else BEARER
-    return Blueprint.doc(security=security, description=note)(view)
+    apidoc = getattr(view, "_apidoc", {})
+    takes_input = bool(apidoc.get("arguments")) or not anonymous
+    documented = {int(status) for part in ("response", "arguments")
+                  for status in apidoc.get(part, {}).get("responses", {}) if str(status).isdigit()}
+    errors = dict(_COMMON_ERRORS)
+    if takes_input:
+        errors.update(_INPUT_ERRORS)
+    if not read:
+        errors.update(_BODY_ERRORS)
+    for status, doc in sorted(errors.items()):
+        if status not in documented:
+            view = _errors_doc.alt_response(status, schema=Error, **doc)(view)
+    if read and 304 not in documented:
+        view = _errors_doc.alt_response(304, description="Not Modified: the If-None-Match ETag is current.")(view)
+    # The scopes lead the operation's description; the docstring's paragraphs after its first
+    # line (which flask-smorest makes the summary) follow them instead of being replaced.
+    details = load_info_from_docstring(view.__doc__ or "").get("description")
+    return Blueprint.doc(security=security, description=f"{note}\n\n{details}" if details else note)(view)
 
 
 # --------------------------------------------------------------------------- cursors

@@ -9,14 +9,19 @@ from flask import url_for
 from ..services import questions as questions_service
 from ..services.questions import QuestionFilter, QuestionInput
 from .core import api_blueprint, changes, decode_cursor, idempotent, member, page_limit, page_of, reads, viewer
-from .schemas import AskIn, QuestionFilters, QuestionOut, QuestionPage, With
+from .schemas import AskIn, Error, QuestionFilters, QuestionOut, QuestionPage, With
 
 bp = api_blueprint("questions", "Questions with their answers and comments.")
 
 
 def naive_utc(value: datetime | None) -> datetime | None:
     """A client's aware time as the naive UTC the database stores."""
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value is not None else None
+    if value is None:
+        return None
+    try:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # within hours of year 1 or 9999: as early (or late) as a time can be
+        return datetime.min if value.year == 1 else datetime.max
 
 
 def thread(question_id: int) -> With:
@@ -49,6 +54,7 @@ def list_questions(cursor: str | None, limit: int | None, tag: str | None, solve
 @bp.route("/questions/<int:question_id>", methods=["GET"])
 @reads()
 @bp.response(200, QuestionOut)
+@bp.alt_response(404, schema=Error, description="No such question, or one the caller may not see.")
 def get_question(question_id: int) -> With:
     """One question with its answers (accepted first, then by score) and comments."""
     return thread(question_id)

@@ -111,6 +111,21 @@ class CaseSpec(TypedDict):
     messages: list[CaseMessageSpec]
 
 
+class FlagSpec(TypedDict):
+    """A flag raised on the question titled ``on`` (or on the first comment there by
+    ``comment_by``), left pending (``moderator`` "") or resolved with ``action``."""
+
+    flagger: str
+    on: str
+    comment_by: str
+    reason: str
+    note: str
+    moderator: str
+    action: str
+    days_ago: float
+    hours_later: float
+
+
 class SupportDeskSpec(TypedDict):
     """The support desk: who does what, canned replies, triage and one private case."""
 
@@ -143,4 +158,6 @@ ARTICLES = cast(list[ArticleSpec], _load("articles.toml")["articles"])
 SUGGESTED_EDITS = cast(list[SuggestedEditSpec], _curation["suggested_edits"])
 # Linked threads and @mentions (seeded after the questions and articles, so ids are known).
 THREAD_LINKS = cast(list[LinkSpec], _curation["thread_links"])
+# Flags in the moderators' queue and in /insights: one dismissed, one waiting.
+FLAGS = cast(list[FlagSpec], _curation["flags"])
 SUPPORT_DESK = cast(SupportDeskSpec, _load("support.toml"))

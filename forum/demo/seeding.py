@@ -10,6 +10,7 @@ from ..models import (
     Answer,
     Article,
     Comment,
+    Flag,
     Notification,
     Question,
     ReputationEvent,
@@ -30,6 +31,7 @@ from ..services import (
     badges,
     comments,
     curation,
+    flags,
     following,
     fraud,
     notifications,
@@ -39,6 +41,7 @@ from ..services import (
     suggestions,
     votes,
 )
+from ..services.moderation import act_on_flags
 from ..services.permissions import can
 from . import content, support_desk
 from . import insights as demo_insights
@@ -124,6 +127,7 @@ def _seed() -> dict[str, int]:
         for spec_user in [u for u in content.USERS if u["role"] == "member"][:3]:
             articles.rate_article(users[spec_user["username"]], article, True)
     counts["comments"] += _seed_thread_links(users, now)
+    counts["flags"] = _seed_flags(users, now)
     counts["solved-too marks"] = _seed_solved_too(list(users.values()))
     counts.update(support_desk.seed(users))
     counts.update(demo_insights.seed(now))  # a month of deflection counts for /insights
@@ -177,6 +181,27 @@ def _seed_thread_links(users: dict[str, User], now: datetime) -> int:
         db.session.execute(update(Question).where(Question.id == on.id).values(last_activity_at=max(before, when)))
         n += 1
     return n
+
+
+def _seed_flags(users: dict[str, User], now: datetime) -> int:
+    """Flags through the real services (content.FLAGS), backdated: the queue and /insights show them."""
+    threads = {q.title: q for q in db.session.scalars(select(Question))}
+    for spec in content.FLAGS:
+        question = threads[spec["on"]]
+        post: Question | Comment = question
+        if spec["comment_by"]:
+            post = db.session.scalars(select(Comment).where(
+                Comment.question_id == question.id, Comment.author_id == users[spec["comment_by"]].id)
+                .order_by(Comment.id).limit(1)).one()
+        kind = flags.post_type_of(post)
+        flag = flags.flag_post(users[spec["flagger"]], kind, post.id, spec["reason"], spec["note"])
+        raised = now - timedelta(days=spec["days_ago"])
+        resolved: dict[str, object] = {}
+        if spec["moderator"]:
+            act_on_flags(users[spec["moderator"]], kind, post.id, spec["action"])
+            resolved = {"resolved_at": raised + timedelta(hours=spec["hours_later"])}
+        db.session.execute(update(Flag).where(Flag.id == flag.id).values(created_at=raised, **resolved))
+    return len(content.FLAGS)
 
 
 def _seed_votes(members: list[User], now: datetime) -> int:

@@ -9,9 +9,11 @@ ArticleWritten / ArticleRated): link and mention bookkeeping, badges and search 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -309,17 +311,33 @@ def list_articles(viewer: User | None, page: int, state: str = "published", tag:
     Only staff see drafts and archived articles; everyone else gets the published ones
     whatever ``state`` says. An unknown tag gives an empty page.
     """
+    stmt, when = _articles_of(viewer, state, tag)
+    return paginate(stmt.order_by(when.desc(), Article.id.desc()), page, per_page)
+
+
+def _articles_of(viewer: User | None, state: str, tag: str | None) -> tuple[Select[Article], Any]:
+    """The articles ``list_articles`` shows, and the time column they are sorted by (newest
+    first, then by id): the publication for the published ones, else the last change."""
     state = visible_state(viewer, state)
-    stmt: Select[Article] = select(Article).options(selectinload(Article.tags))
+    stmt = select(Article).options(selectinload(Article.tags))
     if state != "all":
         stmt = stmt.where(Article.state == state)
     if tag:
         stmt = stmt.where(Article.tags.any(Tag.name == tag.lower()))
-    if state == "published":
-        stmt = stmt.order_by(Article.published_at.desc(), Article.id.desc())
-    else:
-        stmt = stmt.order_by(Article.updated_at.desc(), Article.id.desc())
-    return paginate(stmt, page, per_page)
+    return stmt, Article.published_at if state == "published" else Article.updated_at
+
+
+def articles_after(viewer: User | None, state: str, tag: str | None, before: tuple[datetime, int] | None,
+                   limit: int) -> tuple[list[Article], str]:
+    """Up to ``limit`` articles as ``list_articles`` filters and orders them, after the keyset
+    position ``before`` (sort time, id), with the name of the sort time's attribute
+    ("published_at" or "updated_at") for the next position. Raises nothing."""
+    stmt, when = _articles_of(viewer, state, tag)
+    if before is not None:
+        at, article_id = before
+        stmt = stmt.where(or_(when < at, and_(when == at, Article.id < article_id)))
+    rows = list(db.session.scalars(stmt.order_by(when.desc(), Article.id.desc()).limit(limit)))
+    return rows, when.key
 
 
 def revisions_of(article: Article) -> list[Revision]:

@@ -20,7 +20,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..events import CaseMessageAdded, CaseOpened, CaseReopened, CaseResolved, CaseStatusChanged, publish
@@ -263,7 +263,8 @@ def resolve_case(actor: User, case: SupportCase, summary: str, *, confirm: bool 
         set_official(actor, answer, True)
         accept_answer(actor, answer)
         now = utcnow()
-        case.status, case.resolved_at, case.resolved_by_id, case.resolution_answer_id = "resolved", now, actor.id, answer.id
+        # The relationship, not only the id: the API answers with this object, resolver included.
+        case.status, case.resolved_at, case.resolved_by, case.resolution_answer_id = "resolved", now, actor, answer.id
         _event(case, actor, "resolved", status="resolved", body=summary)
         log_action(actor, "resolve_case", "question", question.id,
                    after={"case_id": case.id, "answer_id": answer.id, "confirmed_pending_reply": pending is not None})
@@ -272,8 +273,9 @@ def resolve_case(actor: User, case: SupportCase, summary: str, *, confirm: bool 
     return answer
 
 
-def list_cases(viewer: User, status: str, page: int) -> Page[SupportCase]:
-    """Staff see every case; a member sees the cases opened on their own questions."""
+def _cases_of(viewer: User, status: str) -> Select[SupportCase]:
+    """Staff see every case; a member sees the cases opened on their own questions. Raises
+    PermissionDenied for an anonymous viewer."""
     if not getattr(viewer, "is_authenticated", False):
         raise PermissionDenied("Sign in to see your support cases.")
     stmt = select(SupportCase)
@@ -281,7 +283,23 @@ def list_cases(viewer: User, status: str, page: int) -> Page[SupportCase]:
         stmt = stmt.where(SupportCase.asker_id == viewer.id)
     if status in CASE_STATUSES:
         stmt = stmt.where(SupportCase.status == status)
-    return paginate(stmt.order_by(SupportCase.opened_at.desc(), SupportCase.id.desc()), page)
+    return stmt
+
+
+def list_cases(viewer: User, status: str, page: int) -> Page[SupportCase]:
+    """One page of the viewer's cases (``_cases_of``), the newest first."""
+    return paginate(_cases_of(viewer, status).order_by(SupportCase.opened_at.desc(), SupportCase.id.desc()), page)
+
+
+def cases_after(viewer: User, status: str, before: tuple[datetime, int] | None, limit: int) -> list[SupportCase]:
+    """Up to ``limit`` of the viewer's cases (``_cases_of``), the newest first, after the keyset
+    position ``before`` (opened_at, id). Raises PermissionDenied for an anonymous viewer."""
+    stmt = _cases_of(viewer, status)
+    if before is not None:
+        opened, case_id = before
+        stmt = stmt.where(or_(SupportCase.opened_at < opened,
+                              and_(SupportCase.opened_at == opened, SupportCase.id < case_id)))
+    return list(db.session.scalars(stmt.order_by(SupportCase.opened_at.desc(), SupportCase.id.desc()).limit(limit)))
 
 
 # ---------------------------------------------------------------- subscribers: who hears of it

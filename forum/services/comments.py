@@ -8,10 +8,12 @@ from ..extensions import db
 from ..markup import RENDER_VERSION
 from ..models import Answer, Comment, Question, User
 from ..models.base import utcnow
+from .answers import get_answer
 from .errors import FieldError, InvalidState, NotFound, PermissionDenied
 from .links import render_body
 from .permissions import can, require
 from .posts import refuse_placeholders, touch_question, without_nul
+from .questions import get_question
 from .safety import check_edited_post, check_new_post
 from .visibility import delete_post, hide_post
 
@@ -59,6 +61,20 @@ def add_comment(author: User, target: Question | Answer, body: str) -> Comment:
 def get_comment(comment_id: int) -> Comment:
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.is_deleted:
+        raise NotFound("That comment does not exist or was deleted.")
+    return comment
+
+
+def get_visible_comment(comment_id: int, viewer: User | None) -> Comment:
+    """The comment if ``viewer`` may see it, its question and (for a comment on an answer) its answer.
+
+    Raises NotFound otherwise: missing, deleted, or hidden from the viewer (no existence leak).
+    """
+    comment = get_comment(comment_id)
+    get_question(comment.question_id, viewer)
+    if comment.answer_id is not None:
+        get_answer(comment.answer_id, viewer)
+    if not can(viewer, "view", comment):
         raise NotFound("That comment does not exist or was deleted.")
     return comment
 

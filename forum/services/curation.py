@@ -65,11 +65,14 @@ def accept_answer(actor: User, answer: Answer) -> None:
                            previous_answer_id=previous))
 
 
-def unaccept_answer(actor: User, question: Question) -> None:
-    """Withdraw the acceptance. Raises InvalidState when nothing is accepted."""
+def unaccept_answer(actor: User, question: Question, answer: Answer | None = None) -> None:
+    """Withdraw the acceptance (of ``answer`` only, when given). Raises InvalidState when
+    nothing is accepted, or another answer than ``answer`` is, and PermissionDenied."""
     _lock_acceptance(question)
     if question.accepted_answer_id is None:
         raise InvalidState("No answer is accepted.")
+    if answer is not None and question.accepted_answer_id != answer.id:
+        raise InvalidState("This answer is not the accepted one.")
     answer = db.session.get(Answer, question.accepted_answer_id)
     require(actor, "accept", answer, "Only the asker or staff can change the accepted answer.")
     previous = question.accepted_answer_id
@@ -119,6 +122,17 @@ def close_question(actor: User, question: Question, reason: str, *, note: str = 
          duplicate_of_id=(None, question.duplicate_of_id))
     publish(QuestionClosed(question_id=question.id, actor_id=actor.id, reason=reason,
                            duplicate_of_id=question.duplicate_of_id))
+
+
+def close_by_ref(actor: User, question: Question, reason: str, *, note: str = "", duplicate_ref: str = "") -> None:
+    """Close as ``close_question``, a duplicate's original named as typed on the page ("42",
+    "#42", a link) or as the API's id: looked up only when the reason is "duplicate".
+
+    Raises FieldError (the reason, an unknown or unavailable original), PermissionDenied.
+    """
+    require(actor, "close", question)  # before the lookup: whoever may not close learns nothing of other ids
+    original = find_question_ref(duplicate_ref) if reason == "duplicate" else None
+    close_question(actor, question, reason, note=note, duplicate_of=original)
 
 
 def reopen_question(actor: User, question: Question) -> None:

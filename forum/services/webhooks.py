@@ -262,6 +262,37 @@ def create_endpoint(actor: User, data: EndpointInput) -> tuple[WebhookEndpoint, 
     return endpoint, secret
 
 
+def update_endpoint(actor: User, endpoint: WebhookEndpoint, data: EndpointInput) -> bool:
+    """Change an endpoint's URL, events and format, with the checks registration makes (the
+    private-address rule included). Returns False when nothing changed. Deliveries still
+    waiting for a retry go to the new URL, each with the body it was made with.
+
+    Raises PermissionDenied unless the actor is an admin, FieldErrors (one per bad field).
+    """
+    require(actor, "administer")
+    url, events, fmt = check_endpoint_input(data)
+    before = {"url": endpoint.url, "events": endpoint.event_list, "format": endpoint.format}
+    after = {"url": url, "events": events, "format": fmt}
+    if before == after:
+        return False
+    endpoint.url, endpoint.events, endpoint.format = url, " ".join(events), fmt
+    db.session.flush()
+    log_action(actor, "edit_webhook", "webhook", endpoint.id, before=before, after=after)
+    return True
+
+
+def rotate_secret(actor: User, endpoint: WebhookEndpoint) -> str:
+    """Give the endpoint a new secret and return it (the only time it is returned): every
+    delivery from now on, retries included, is signed with it. Raises PermissionDenied unless
+    the actor is an admin."""
+    require(actor, "administer")
+    secret = new_secret()
+    endpoint.secret = secret
+    db.session.flush()
+    log_action(actor, "rotate_webhook_secret", "webhook", endpoint.id)
+    return secret
+
+
 def admin_only(viewer: User) -> None:
     """Raises PermissionDenied unless the viewer is an admin (the pages check it before reading a form)."""
     require(viewer, "administer")

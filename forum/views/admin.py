@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..forms.admin import RoleForm, SettingsForm, WebhookForm
-from ..models import User
+from ..models import User, WebhookEndpoint
 from ..services import admin as svc
 from ..services import site_settings, webhooks
 from ..services.pagination import clamp_page
@@ -135,6 +135,44 @@ def webhook(endpoint_id: int) -> ResponseReturnValue:
     log = webhooks.delivery_log(current_user, endpoint, clamp_page(request.args.get("page")))
     return render_template("admin/webhook.html", endpoint=endpoint, log=log, labels=webhooks.EVENT_LABELS,
                            formats=webhooks.FORMAT_LABELS)
+
+
+def _render_edit(endpoint: WebhookEndpoint, form: WebhookForm | None = None, status: int = 200) -> tuple[str, int]:
+    if form is None:
+        form = WebhookForm(formdata=None, url=endpoint.url, events=endpoint.event_list, format=endpoint.format)
+    return render_template("admin/webhook_edit.html", endpoint=endpoint, form=form), status
+
+
+@bp.route("/webhooks/<int:endpoint_id>/edit", methods=["GET", "POST"])
+@login_required
+@writes
+def webhook_edit(endpoint_id: int) -> ResponseReturnValue:
+    """Change the URL, events or format, with the registration form's checks."""
+    endpoint = webhooks.get_endpoint(current_user, endpoint_id)  # 403/404 before the form is read
+    if request.method == "GET":
+        return _render_edit(endpoint)
+    form = WebhookForm()
+    data = webhooks.EndpointInput(form.url.data or "", list(form.events.data or []), form.format.data or "")
+    if form.validate_on_submit():
+        changed = save(form, lambda: webhooks.update_endpoint(current_user, endpoint, data))
+        if changed is not NOT_SAVED:
+            flash("Endpoint updated." if changed else "Nothing changed.", "success" if changed else "info")
+            return redirect(url_for("admin.webhook", endpoint_id=endpoint.id))
+    else:
+        check_rest(form, lambda: webhooks.check_endpoint_input(data))
+    return _render_edit(endpoint, form, form_status(form))
+
+
+@bp.route("/webhooks/<int:endpoint_id>/secret", methods=["POST"])
+@login_required
+@writes
+def webhook_rotate_secret(endpoint_id: int) -> ResponseReturnValue:
+    """A new secret, shown on the page this once (not a redirect: it is never shown again)."""
+    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    secret = webhooks.rotate_secret(current_user, endpoint)
+    log = webhooks.delivery_log(current_user, endpoint, 1)
+    return render_template("admin/webhook.html", endpoint=endpoint, log=log, labels=webhooks.EVENT_LABELS,
+                           formats=webhooks.FORMAT_LABELS, secret=secret)
 
 
 @bp.route("/webhooks/<int:endpoint_id>/active", methods=["POST"])

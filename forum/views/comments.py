@@ -59,7 +59,7 @@ def on_answer(answer_id: int) -> ResponseReturnValue:
 @login_required
 @writes
 def edit(comment_id: int) -> ResponseReturnValue:
-    comment = svc.get_comment(comment_id)
+    comment = svc.get_visible_comment(comment_id, current_user)
     question = get_question(comment.question_id, current_user)
     require(current_user, "edit_comment", comment, "Comments can only be edited by their author for five minutes.")
     form = CommentForm(obj=comment if request.method == "GET" else None)

@@ -61,15 +61,12 @@ def close(question_id: int) -> ResponseReturnValue:
     question = get_question(question_id, current_user)
     require(current_user, "close", question)
     form = CloseForm()
-    if form.validate_on_submit() and save(form, lambda: _close(question, form)) is not NOT_SAVED:
+    if form.validate_on_submit() and save(form, lambda: svc.close_by_ref(
+            current_user, question, form.reason.data, note=form.note.data or "",
+            duplicate_ref=form.duplicate_of.data or "")) is not NOT_SAVED:
         flash("Question closed.", "info")
         return _back_to(question)
     return render_template("curation/close.html", form=form, question=question), form_status(form)
-
-
-def _close(question: Question, form: CloseForm) -> None:
-    original = svc.find_question_ref(form.duplicate_of.data) if form.reason.data == "duplicate" else None
-    svc.close_question(current_user, question, form.reason.data, note=form.note.data or "", duplicate_of=original)
 
 
 @bp.route("/questions/<int:question_id>/reopen", methods=["POST"])

@@ -256,14 +256,17 @@ def test_answers_from_customers_and_agents() -> None:
 def test_accepted_answers() -> None:
     answered = [q for q in QUESTIONS if q["answers"]]
     with_accepted = 0
+    by_role: Counter[str] = Counter()
     for q in answered:
         accepted = [a for a in q["answers"] if "accepted" in a]
         for a in accepted:
             assert a["accepted"] is True
-            assert ROLE_OF[a["author"]] == "agent", q["title"]
+            by_role[ROLE_OF[a["author"]]] += 1
         assert len(accepted) <= 1, q["title"]
         with_accepted += len(accepted)
     assert 0.35 <= with_accepted / len(answered) <= 0.65
+    # Customers help customers: /insights' "accepted answers written by the community" is not 0.
+    assert by_role["agent"] > by_role["member"] >= 1
 
 
 def test_score_hints() -> None:
