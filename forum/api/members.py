@@ -15,8 +15,8 @@ from ..services.pages import ProfilePage, profile_page
 from ..services.questions import questions_by_after
 from ..templating import question_url
 from .core import api_blueprint, page_limit, page_of, reads, viewer
-from .schemas import Cursor, QuestionPage, Utc
-from .search import errors, read_cursor
+from .schemas import Cursor, Error, QuestionPage, Utc
+from .search import read_cursor
 
 bp = api_blueprint("members", "Members' public profiles and activity.")
 
@@ -116,21 +116,21 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
     return (after[0], after[1]) if after else None
 
 
-@bp.route("/users/<int(max=2147483647):user_id>", methods=["GET"])
+@bp.route("/users/<int:user_id>", methods=["GET"])
 @reads()
 @bp.response(200, ProfileOut)
-@errors((404, "No member has this id."), query=False)
+@bp.alt_response(404, schema=Error, description="No member has this id.")
 def get_user(user_id: int) -> dict[str, Any]:
     """A member's public profile, as the profile page shows it to anyone (never private data such
     as the e-mail address, nor moderators' notes)."""
     return _profile(profile_page(user_id, "answers", 1, viewer()))
 
 
-@bp.route("/users/<int(max=2147483647):user_id>/questions", methods=["GET"])
+@bp.route("/users/<int:user_id>/questions", methods=["GET"])
 @reads()
 @bp.arguments(Cursor, location="query", as_kwargs=True)
 @bp.response(200, QuestionPage)
-@errors((404, "No member has this id."))
+@bp.alt_response(404, schema=Error, description="No member has this id.")
 def member_questions(user_id: int, cursor: str | None, limit: int | None) -> dict[str, Any]:
     """The member's visible questions, newest first."""
     user: User = profiles.get_member(user_id)
@@ -139,11 +139,11 @@ def member_questions(user_id: int, cursor: str | None, limit: int | None) -> dic
     return page_of(rows, size, lambda q: (q.created_at, q.id))
 
 
-@bp.route("/users/<int(max=2147483647):user_id>/answers", methods=["GET"])
+@bp.route("/users/<int:user_id>/answers", methods=["GET"])
 @reads()
 @bp.arguments(Cursor, location="query", as_kwargs=True)
 @bp.response(200, AnswerRefPage)
-@errors((404, "No member has this id."))
+@bp.alt_response(404, schema=Error, description="No member has this id.")
 def member_answers(user_id: int, cursor: str | None, limit: int | None) -> dict[str, Any]:
     """The member's visible answers (in visible questions), newest first."""
     user = profiles.get_member(user_id)

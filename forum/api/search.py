@@ -20,24 +20,7 @@ from ..views.search import similar_results
 from .core import ApiError, api_blueprint, decode_cursor, encode_cursor, page_limit, page_of, reads, viewer
 from .schemas import Cursor, Error, QuestionSummary, Utc
 
-bp = api_blueprint("search", "Tags, search and similar questions.")
-
-#: The statuses every read here can answer besides 200: a bad token, a token without ``read``.
-READ_ERRORS = ((401, "The token is unknown, revoked or expired."),
-               (403, "The token lacks the read scope."))
-#: And those of a read with query parameters: one out of range, a cursor not handed out here.
-QUERY_ERRORS = ((400, "A cursor this API did not hand out."),
-                (422, "A query parameter is not valid (`field` names it)."))
-
-
-def errors(*extra: tuple[int, str], query: bool = True) -> Any:
-    """Document the error statuses of a read (Error shape) in the OpenAPI."""
-    def decorate(view: Any) -> Any:
-        for status, description in (*READ_ERRORS, *(QUERY_ERRORS if query else ()), *extra):
-            view = bp.alt_response(status, schema=Error, description=description)(view)
-        return view
-    return decorate
-
+bp = api_blueprint("search", "Tags, search and similar questions.", title="Tags and search")
 
 #: What a cursor's numbers may be: the database's INTEGER (ids, counts, pages) holds no more.
 CURSOR_INT_MAX = 2**31 - 1
@@ -173,7 +156,6 @@ class SimilarOut(ma.Schema):
 @reads()
 @bp.arguments(TagFilters, location="query", as_kwargs=True)
 @bp.response(200, TagPage)
-@errors()
 def list_tags(cursor: str | None, limit: int | None, sort: str) -> dict[str, Any]:
     """Tags with questions, as the tags page lists them: the most used first, or by name."""
     after = read_cursor(cursor, (int, str))
@@ -185,7 +167,7 @@ def list_tags(cursor: str | None, limit: int | None, sort: str) -> dict[str, Any
 @bp.route("/tags/<name>", methods=["GET"])
 @reads()
 @bp.response(200, TagDetail)
-@errors((404, "No tag has this name."), query=False)
+@bp.alt_response(404, schema=Error, description="No tag has this name.")
 def get_tag(name: str) -> Tag:
     """One tag with its description."""
     return questions_service.get_tag(name)
@@ -205,7 +187,6 @@ def _hit(result: search_service.Result) -> dict[str, Any]:
 @limited("search", staff_exempt=True)
 @bp.arguments(SearchArgs, location="query", as_kwargs=True)
 @bp.response(200, SearchOut)
-@errors((429, "Too many searches; wait Retry-After seconds."))
 def search(cursor: str | None, q: str, tag: list[str], solved: bool | None, kind: str | None,
            sort: str, as_typed: bool) -> dict[str, Any]:
     """Visible questions and published articles matching ``q``, best first, as on the search page."""
@@ -226,7 +207,6 @@ def search(cursor: str | None, q: str, tag: list[str], solved: bool | None, kind
 @limited("similar", staff_exempt=True)
 @bp.arguments(SimilarArgs, location="query", as_kwargs=True)
 @bp.response(200, SimilarOut)
-@errors((429, "Too many lookups; wait Retry-After seconds."))
 def similar(title: str) -> dict[str, Any]:
     """Questions (and official articles) like a title, as the ask form suggests while typing."""
     rows = search_service.similar_questions(viewer(), title, with_articles=True)

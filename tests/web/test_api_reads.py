@@ -213,6 +213,7 @@ def test_the_openapi_document_lists_each_read_with_its_errors(client: FlaskClien
     operation = client.get("/api/v1/openapi.json").get_json()["paths"][path]["get"]
     assert {"200", "401", "403"} <= set(operation["responses"])
     assert ("422" in operation["responses"]) == ("{" not in path or path.endswith(("questions", "answers")))
+    assert ("404" in operation["responses"]) == ("{" in path)
 
 
 def _cursor(values: list[Any]) -> str:
