@@ -164,7 +164,7 @@ def list_tags(cursor: str | None, limit: int | None, sort: str) -> dict[str, Any
     return page_of(rows, size, lambda t: (t.question_count, t.name))
 
 
-@bp.route("/tags/<name>", methods=["GET"])
+@bp.route("/tags/<string(minlength=1, maxlength=35):name>", methods=["GET"])
 @reads()
 @bp.response(200, TagDetail)
 @bp.alt_response(404, schema=Error, description="No tag has this name.")
