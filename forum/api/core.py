@@ -15,7 +15,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -279,6 +279,10 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+#: The largest number a cursor may hold: the database's INTEGER (ids, counts, scores).
+CURSOR_INT_MAX = 2**31 - 1
+
+
 def decode_cursor(cursor: str | None, types: Sequence[type]) -> list[Any] | None:
     """The sort key a cursor holds, each value checked against ``types`` (int, str or datetime).
 
@@ -295,14 +299,18 @@ def decode_cursor(cursor: str | None, types: Sequence[type]) -> list[Any] | None
         raise bad
     values: list[Any] = []
     for value, kind in zip(raw, types, strict=True):
+        # Only what a column can hold: PostgreSQL refuses to compare an INTEGER with a larger
+        # number, or text with a NUL (a 500 instead of this 400), and a time must have a UTC.
         if kind is datetime and isinstance(value, str):
             try:
-                values.append(datetime.fromisoformat(value))
-            except ValueError:
+                when = datetime.fromisoformat(value)
+                values.append(when if when.tzinfo is None else when.astimezone(timezone.utc))
+            except (ValueError, OverflowError):
                 raise bad from None
-        elif kind is int and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**62:
+        elif (kind is int and isinstance(value, int) and not isinstance(value, bool)
+              and -CURSOR_INT_MAX <= value <= CURSOR_INT_MAX):
             values.append(value)
-        elif kind is str and isinstance(value, str):
+        elif kind is str and isinstance(value, str) and "\x00" not in value:
             values.append(value)
         else:
             raise bad

@@ -14,9 +14,8 @@ from ..services import profiles
 from ..services.pages import ProfilePage, profile_page
 from ..services.questions import questions_by_after
 from ..templating import question_url
-from .core import api_blueprint, page_limit, page_of, reads, viewer
+from .core import api_blueprint, decode_cursor, page_limit, page_of, reads, viewer
 from .schemas import Cursor, Error, QuestionPage, Utc
-from .search import read_cursor
 
 bp = api_blueprint("members", "Members' public profiles and activity.")
 
@@ -112,7 +111,7 @@ def _profile(data: ProfilePage) -> dict[str, Any]:
 
 
 def _after(cursor: str | None) -> tuple[datetime, int] | None:
-    after = read_cursor(cursor, (datetime, int))
+    after = decode_cursor(cursor, (datetime, int))
     return (after[0], after[1]) if after else None
 
 

@@ -2,8 +2,6 @@
 and the ask form's similar questions."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 import marshmallow as ma
@@ -17,39 +15,10 @@ from ..services import search as search_service
 from ..services.pagination import clamp_page
 from ..templating import article_url
 from ..views.search import similar_results
-from .core import ApiError, api_blueprint, decode_cursor, encode_cursor, page_limit, page_of, reads, viewer
+from .core import api_blueprint, decode_cursor, encode_cursor, page_limit, page_of, reads, viewer
 from .schemas import Cursor, Error, QuestionSummary, Utc
 
 bp = api_blueprint("search", "Tags, search and similar questions.", title="Tags and search")
-
-#: What a cursor's numbers may be: the database's INTEGER (ids, counts, pages) holds no more.
-CURSOR_INT_MAX = 2**31 - 1
-
-
-def read_cursor(cursor: str | None, types: Sequence[type]) -> list[Any] | None:
-    """``decode_cursor``, also refusing values no row of ours can have (a number beyond an
-    INTEGER, a text with NUL), which PostgreSQL would refuse to compare (a 500 instead of a 400).
-
-    Raises ApiError(400, field "cursor") for a cursor this API did not hand out.
-    """
-    values = decode_cursor(cursor, types)
-    if values is not None and not all(map(_storable, values)):
-        raise ApiError(400, "invalid", "This cursor is not valid; start again from the first page.", "cursor")
-    return values
-
-
-def _storable(value: Any) -> bool:
-    if isinstance(value, int):
-        return 0 <= value <= CURSOR_INT_MAX
-    if isinstance(value, str):
-        return "\x00" not in value
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        try:
-            value.astimezone(timezone.utc)  # as the column stores it; year 1 at +05:00 has no UTC
-        except OverflowError:
-            return False
-    return True
-
 
 # --------------------------------------------------------------------------- schemas
 
@@ -158,7 +127,7 @@ class SimilarOut(ma.Schema):
 @bp.response(200, TagPage)
 def list_tags(cursor: str | None, limit: int | None, sort: str) -> dict[str, Any]:
     """Tags with questions, as the tags page lists them: the most used first, or by name."""
-    after = read_cursor(cursor, (int, str))
+    after = decode_cursor(cursor, (int, str))
     size = page_limit(limit)
     rows = questions_service.tags_after(sort, (after[0], after[1]) if after else None, size + 1)
     return page_of(rows, size, lambda t: (t.question_count, t.name))
@@ -190,7 +159,7 @@ def _hit(result: search_service.Result) -> dict[str, Any]:
 def search(cursor: str | None, q: str, tag: list[str], solved: bool | None, kind: str | None,
            sort: str, as_typed: bool) -> dict[str, Any]:
     """Visible questions and published articles matching ``q``, best first, as on the search page."""
-    after = read_cursor(cursor, (int,))
+    after = decode_cursor(cursor, (int,))
     tags = search_service.tag_filters(tag)
     if not search_service.asks_anything(q, tags, solved, kind):
         return {"query": "", "corrected_from": None, "suggestion": None, "total": 0, "items": [], "next_cursor": None}

@@ -225,7 +225,8 @@ def _cursor(values: list[Any]) -> str:
 @pytest.mark.parametrize("path", [
     "/api/v1/tags?cursor=" + _cursor([2**40, "hub"]),
     "/api/v1/tags?cursor=" + _cursor([1, "hub\u0000"]),
-    "/api/v1/search?q=hub&cursor=" + _cursor([-1]),
+    "/api/v1/search?q=hub&cursor=" + _cursor([2**40]),
+    "/api/v1/questions?cursor=" + _cursor([2**40]),
     "/api/v1/users/{uid}/answers?cursor=" + _cursor(["2026-01-01T00:00:00", 2**40]),
     "/api/v1/users/{uid}/questions?cursor=" + _cursor(["0001-01-01T00:00:00+05:00", 1]),
 ])
