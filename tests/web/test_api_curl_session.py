@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -22,19 +23,24 @@ from tests.support import IN_CI
 from tests.support_http import REPO, free_port, gunicorn
 
 DOC = REPO / "docs" / "api.md"
+README = REPO / "README.md"
 MARKER = "<!-- curl-session:"
 
 
-def session_block() -> str:
-    """The ```sh block right after the curl-session marker in docs/api.md."""
-    text = DOC.read_text(encoding="utf-8")
-    after = text[text.index(MARKER):]
-    match = re.search(r"```sh\n(.*?)```", after, re.S)
-    assert match is not None, "docs/api.md lost its curl session block"
-    return match.group(1)
+def session_block(doc: Path) -> str:
+    """The ```sh block of ``doc`` that runs the webhook receiver (docs/api.md's follows its
+    curl-session marker; the README's sits in a list item, indented)."""
+    text = doc.read_text(encoding="utf-8")
+    if doc == DOC:
+        text = text[text.index(MARKER):]
+    blocks = [textwrap.dedent(b) for b in re.findall(r"^ *```sh\n(.*?)^ *```", text, re.S | re.M)
+              if "webhook_receiver.py" in b]
+    assert blocks, f"{doc.name} lost its curl session block"
+    return blocks[0]
 
 
-def test_the_documented_curl_session_asks_and_the_receiver_gets_a_signed_webhook(tmp_path: Path) -> None:
+@pytest.mark.parametrize("doc", [DOC, README], ids=["docs-api", "readme"])
+def test_the_documented_curl_session_asks_and_the_receiver_gets_a_signed_webhook(tmp_path: Path, doc: Path) -> None:
     if shutil.which("curl") is None:
         if IN_CI:
             raise AssertionError("curl is needed for the documented session")
@@ -50,7 +56,7 @@ def test_the_documented_curl_session_asks_and_the_receiver_gets_a_signed_webhook
                        timeout=300)
     hook_port = free_port()
     with gunicorn(env, workers=1, log=tmp_path / "server.log") as base:
-        script = (session_block().replace("http://127.0.0.1:5000", base)
+        script = (session_block(doc).replace("http://127.0.0.1:5000", base)
                   .replace("127.0.0.1:9000", f"127.0.0.1:{hook_port}").replace("--port 9000", f"--port {hook_port}")
                   .replace(".venv/bin/", f"{bin_dir}/"))
         run = subprocess.run(["bash", "-e", "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
@@ -58,10 +64,10 @@ def test_the_documented_curl_session_asks_and_the_receiver_gets_a_signed_webhook
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     asked = json.loads(next(line for line in lines if line.startswith('{"')))
-    assert asked["author"]["username"] == "maria_k" and asked["tags"] == ["firmware", "wifi"]
-    assert asked["title"] == "Hub light blinks orange after the firmware update"
-    listed = json.loads([line for line in lines if line.startswith('{"items"')][0])
-    assert [q["id"] for q in listed["items"]] == [asked["id"]]
+    assert asked["author"]["username"] == "maria_k" and "firmware" in asked["tags"]
+    assert asked["title"].startswith("Hub light blinks orange after the")
+    for listed in [json.loads(line) for line in lines if line.startswith('{"items"')]:
+        assert [q["id"] for q in listed["items"]] == [asked["id"]]
     [delivery] = [line for line in lines if line.startswith("question.created:")]
     assert delivery.startswith("question.created: signature ok: ")
     body = json.loads(delivery.split(": ", 2)[2])
