@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from search.document import Document
+from search.query import ParsedQuery
 
 if TYPE_CHECKING:  # pragma: no cover
     from search.embedding import Encoder
@@ -42,6 +43,8 @@ __all__ = [
     "cosine",
     "document_texts",
     "query_text",
+    "reads_as_sentence",
+    "SENTENCE_MIN_WORDS",
     "vector_fingerprint",
     "fuse",
     "model_location",
@@ -73,6 +76,21 @@ class FusionWeights:
 # a bare title (similar as you type) and a title with its body (related questions).
 TITLE_WEIGHTS = FusionWeights(weight=0.8, answer_share=0.0)
 FULL_WEIGHTS = FusionWeights(weight=0.7, answer_share=0.35)
+
+
+#: A search-box query of this many words (or ending in "?") reads as a sentence, not keywords.
+SENTENCE_MIN_WORDS = 4
+
+
+def reads_as_sentence(parsed: ParsedQuery) -> bool:
+    """Whether a search-box query is a sentence ("why does my hub drop off every night?") that
+    meaning may re-rank, rather than keywords or operators a searcher means literally: no
+    phrase, no ``OR``, no ``-word``, and at least `SENTENCE_MIN_WORDS` words or a question mark.
+    Filters (``tag:``, ``is:``) do not count either way."""
+    if parsed.excluded or any(len(clause) > 1 or clause[0].phrase for clause in parsed.clauses):
+        return False
+    words = [w for w in parsed.raw.split() if ":" not in w]
+    return len(words) >= SENTENCE_MIN_WORDS or (bool(words) and parsed.raw.rstrip().endswith("?"))
 
 
 def available() -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from search import semantic
 from search.errors import SearchError
+from search.results import Hit, SearchResults
 from search.vectors import rerank
 
 from ..extensions import db
@@ -103,15 +104,34 @@ def _result(row: Question | Article, title_html: str, snippet_html: str) -> Resu
     return Result(row, title_html, snippet_html)
 
 
+def _by_meaning(res: SearchResults) -> list[Hit]:
+    """The first page of a relevance search in fused order when meaning is on and the query
+    reads as a sentence (``semantic.reads_as_sentence``): the page's BM25F hits (PER_PAGE, as
+    many as FUSION_CANDIDATES) re-ranked by their stored vectors' cosines to the query, encoded
+    once. Later pages keep BM25F's order, so paging neither repeats nor skips a hit."""
+    found = meaning()
+    if found is None or len(res.hits) < 2 or not semantic.reads_as_sentence(res.parsed):
+        return res.hits
+    encoder, vectors = found
+    try:
+        vector = encoder.encode([semantic.query_text(" ".join(res.parsed.words())[:300])])[0].tolist()
+        return rerank(res.hits, vector, vectors, semantic.TITLE_WEIGHTS)
+    except SearchError:
+        log.warning("vectors unreadable: BM25F order kept", exc_info=True)
+        return res.hits
+
+
 def search_posts(viewer: Any, query: str, *, sort: str = "relevance", page: int = 1,
                  tags: tuple[str, ...] = (), solved: bool | None = None, kind: str | None = None,
-                 correct: bool = True) -> SearchPage:
+                 correct: bool = True, use_meaning: bool = True) -> SearchPage:
     """One page of search results the viewer may see. Never raises for a malformed query.
 
     ``kind`` ("question" or "article") narrows the results like ``is:<kind>`` in the query.
     When the query finds nothing and the index suggests a spelling that finds something, the
     page holds the corrected query's results (``corrected_from`` is the query as typed), as
-    search engines do; ``correct=False`` searches exactly what was typed.
+    search engines do; ``correct=False`` searches exactly what was typed. A sentence-like
+    query's first page is re-ranked by meaning when it is on (``_by_meaning``; not with
+    ``use_meaning=False``).
     """
     sort = sort if sort in SORTS else "relevance"
     kind = kind if kind in KINDS else None
@@ -120,9 +140,10 @@ def search_posts(viewer: Any, query: str, *, sort: str = "relevance", page: int 
         with reading() as index:
             res = index.search(q, sort=sort, page=page, per_page=PER_PAGE, tags=tags, solved=solved,
                                kinds=(kind,) if kind else None)
-        rows = _load_visible([(h.kind, h.id) for h in res.hits], viewer)
+        hits = _by_meaning(res) if use_meaning and sort == "relevance" and res.page == 1 else res.hits
+        rows = _load_visible([(h.kind, h.id) for h in hits], viewer)
         results = [_result(rows[(h.kind, h.id)], h.title_html, h.snippet_html)
-                   for h in res.hits if (h.kind, h.id) in rows]
+                   for h in hits if (h.kind, h.id) in rows]
         return SearchPage(query=q, results=results, total=res.total, page=res.page, pages=res.pages, sort=sort,
                           tag_counts=list(res.tag_counts)[:20], suggestion=res.suggestion, tags=tags,
                           solved=solved, kind=kind)

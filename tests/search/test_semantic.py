@@ -235,3 +235,18 @@ print("ok")
 """)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.parametrize(("query", "sentence"), [
+    ("why does my hub drop off every night", True),
+    ("hub offline?", True),
+    ("tag:wifi my hub keeps dropping off", True),
+    ("hub offline night", False),
+    ('"hub offline" every night since update', False),
+    ("hub OR bridge drops off every night", False),
+    ("hub drops off every night -zigbee", False),
+    ("tag:wifi is:solved", False),
+])
+def test_which_search_queries_read_as_sentences(query: str, sentence: bool) -> None:
+    from search.query import parse_query
+    assert semantic.reads_as_sentence(parse_query(query)) is sentence

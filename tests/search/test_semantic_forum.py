@@ -131,3 +131,31 @@ def test_published_articles_get_vectors_too(app, make_user) -> None:
     semantic_sync.flush()
     assert f"article:{guide.id}" in get_handle(app).vectors.fingerprints()
     assert semantic_sync.check() == {"missing": [], "extra": []}
+
+
+def test_a_search_that_reads_as_a_sentence_is_ranked_by_meaning(app, make_user, make_question) -> None:
+    _meaning_on(app)
+    author = make_user()
+    made = {
+        "dark": make_question(author=author, title="How do I turn on dark mode in the app",
+                              body="Looking for the setting to turn on dark mode at night, the screen is too bright."),
+        "dead": make_question(author=author, title="Notebook will not boot after the update",
+                              body="It stays dead: nothing happens when I press power, the fan is silent."),
+        "laptop": make_question(author=author, title="Laptop does not turn on",
+                                body="Black screen when I press the power button, no lights at all."),
+    }
+    db.session.commit()
+    semantic_sync.flush()
+    name = {q.id: key for key, q in made.items()}
+
+    def order(query: str, **kw) -> list[str]:
+        return [name[r.question.id] for r in search.search_posts(None, query, **kw).results]
+
+    # BM25F ranks the dark-mode question second for its "turn on"; meaning puts the laptop that
+    # does not turn on there, under the dead notebook.
+    sentence = "my computer stays dead when I turn it on"
+    assert order(sentence, use_meaning=False) == ["dead", "dark", "laptop"]
+    assert order(sentence) == ["dead", "laptop", "dark"]
+    # Keywords, a phrase or an exclusion are meant literally: BM25F's order stays.
+    for literal in ("turn on screen", '"turn on" computer stays dead', "computer stays dead -update turn on"):
+        assert order(literal) == order(literal, use_meaning=False), literal
