@@ -66,7 +66,7 @@ bench-search: install
 # make eval EVAL_DATABASE=postgresql://... (defaults to FORUM_TEST_DATABASE_URL); Whoosh alone otherwise.
 EVAL_DATABASE ?= $(FORUM_TEST_DATABASE_URL)
 eval: install
-	$(BIN)/python -m tools.search.eval semeval ../shared/data/qa-retrieval/semeval2016-task3-cqa-ql-subtaskB --split test --query title+body \
+	$(BIN)/python -m search.eval semeval ../shared/data/qa-retrieval/semeval2016-task3-cqa-ql-subtaskB --split test --query title+body \
 		$(if $(EVAL_DATABASE),--backend both --database $(EVAL_DATABASE),--backend whoosh)
 
 clean:

@@ -42,7 +42,7 @@ __all__ = [
 
 # Weight of one token of each section in the BM25F `text` field (an accepted answer that
 # the caller also left in `answers` weighs answers + accepted).  Tuned on the SemEval-2016
-# dev split, which has titles, bodies and answers (see tools/search/eval.py).
+# dev split, which has titles, bodies and answers (see search/eval.py).
 SECTION_WEIGHTS: Final[dict[str, float]] = {
     "title": 3.0,
     "body": 1.0,

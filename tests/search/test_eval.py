@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import pg_url_or_skip
-from tools.search.eval import (
+from search.eval import (
     SemEvalData,
     average_precision,
     average_recall,
@@ -26,6 +25,7 @@ from tools.search.eval import (
     score_run,
     write_run,
 )
+from tests.support import pg_url_or_skip
 
 SUBDIR = Path("qa-retrieval") / "semeval2016-task3-cqa-ql-subtaskB"
 TARGET_TEST_MAP = 74.75  # the official search-engine baseline on the test split

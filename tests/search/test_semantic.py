@@ -18,8 +18,8 @@ import pytest
 
 from search import semantic
 from search.document import Document
+from search.eval import main
 from tests.search.test_eval import semeval_dir
-from tools.search.eval import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -219,7 +219,7 @@ def test_search_works_and_imports_nothing_of_the_extra_without_it() -> None:
     result = _run_without_extra("""
 from datetime import datetime, timezone
 from search import SearchIndex, Document, semantic
-import forum, tools.search.eval
+import forum, search.eval
 assert not semantic.available() and semantic.shared_encoder() is None and semantic.model_location() is None
 index = SearchIndex.open(None)
 index.upsert([Document(kind="question", id=1, title="Printer offline", body="after update",

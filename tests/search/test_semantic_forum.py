@@ -148,7 +148,7 @@ def test_a_search_that_reads_as_a_sentence_is_ranked_by_meaning(app, make_user, 
     semantic_sync.flush()
     name = {q.id: key for key, q in made.items()}
 
-    def order(query: str, **kw) -> list[str]:
+    def order(query: str, **kw: bool) -> list[str]:
         return [name[r.question.id] for r in search.search_posts(None, query, **kw).results]
 
     # BM25F ranks the dark-mode question second for its "turn on"; meaning puts the laptop that

@@ -1,2 +1,2 @@
-"""Checks on the `search` package: relevance (`tools.search.eval`), speed (`tools.search.bench`) and the
+"""Checks on the `search` package (its relevance is `search.eval`, inside the package): speed (`tools.search.bench`) and the
 synthetic posts both use (`tools.search.synthetic`)."""

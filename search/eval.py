@@ -1,6 +1,6 @@
 """Relevance evaluation of `SearchIndex.similar` on SemEval-2016 Task 3, subtask B.
 
-    python -m tools.search.eval semeval DATA_DIR --split dev|test [--query title|title+body]
+    python -m search.eval semeval DATA_DIR --split dev|test [--query title|title+body]
                                            [--out RUN.tsv] [--score-run RUN.tsv]
                                            [--backend whoosh|postgres|both --database URL]
                                            [--semantic] [--limit N]
@@ -285,7 +285,7 @@ def write_run(path: Path, run: Run) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the process exit status."""
-    parser = argparse.ArgumentParser(prog="python -m tools.search.eval", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m search.eval", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="benchmark", required=True)
     sem = sub.add_parser("semeval", help="SemEval-2016 Task 3 subtask B (question similarity)")
     sem.add_argument("data_dir", type=Path)
