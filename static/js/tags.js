@@ -115,7 +115,8 @@
           preview.appendChild(chip);
           preview.appendChild(document.createTextNode(" "));
         });
-        var note = canCreate ? "— it will be created when you post." : "— " + createNote + " Pick an existing tag.";
+        var note = canCreate ? (fresh.length === 1 ? "— it will be created when you post." : "— they will be created when you post.")
+          : "— " + createNote + " Pick an existing tag.";
         if (fresh.length > 1) {
           note += " Several words of one tag are joined with hyphens (" + fresh.slice(0, 2).join("-") + ").";
         }
@@ -145,7 +146,17 @@
 
     input.addEventListener("input", function () { suggest(); later(); });
     input.addEventListener("keydown", function (event) { box.key(event, ["Enter", "Tab"]); });
-    input.addEventListener("blur", function () { box.hide(); showPreview(); });
+    var pressing = false;  // a mouse button or finger is down somewhere on the page
+    document.addEventListener("pointerdown", function () { pressing = true; }, true);
+    document.addEventListener("pointerup", function () { pressing = false; }, true);
+    input.addEventListener("blur", function () {
+      function redraw() { if (document.activeElement !== input) { box.hide(); showPreview(); } }
+      if (!pressing) { redraw(); return; }  // Tab, or a script moved the focus
+      // A press elsewhere (the submit button takes the focus on mousedown): closing the list or
+      // growing the note before the release would move the button from under the pointer, and
+      // the click (the post) would never happen. Redraw once the click has been dispatched.
+      document.addEventListener("pointerup", function () { setTimeout(redraw, 0); }, { once: true });
+    });
     if (input.value) { showPreview(); }
   }
 

@@ -182,9 +182,12 @@ def browser(live_server: str) -> Iterator[Any]:
     # closes its keep-alive connections before the server shuts down.
     try:
         from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError as exc:
         _unavailable(f"Playwright is not importable: {exc}")
+    # Assertions wait as long as actions do (their own default is 5 s): a POST that answers in
+    # milliseconds alone can take seconds while the other test worker loads both cores.
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         _unavailable(f"no Chromium at {CHROMIUM} (set FORUM_CHROMIUM)")
     playwright = sync_playwright().start()
