@@ -12,7 +12,7 @@ from . import jobs, mail
 from .extensions import db
 from .services import accounts, webhooks
 from .services import digest as digest_svc
-from .services.errors import FieldError, FieldErrors, NotFound, PermissionDenied
+from .services.errors import FieldError, NotFound, PermissionDenied
 
 jobs_cli = AppGroup("jobs", help="Run the background job worker (needs FORUM_REDIS_URL).")
 mail_cli = AppGroup("mail", help="The e-mail outbox: retry due mails, show failures.")
@@ -103,8 +103,7 @@ def webhooks_add(admin_name: str, url: str, events: str, fmt: str, secret_only: 
                                                     webhooks.EndpointInput(url=url, events=chosen, format=fmt))
     except FieldError as exc:
         db.session.rollback()
-        each = exc.each() if isinstance(exc, FieldErrors) else (exc,)
-        raise click.ClickException("; ".join(f"{e.field}: {e.message}" for e in each)) from None
+        raise click.ClickException("; ".join(f"{e.field}: {e.message}" for e in exc.each())) from None
     except (NotFound, PermissionDenied) as exc:
         db.session.rollback()
         raise click.ClickException(exc.message or "Only an admin may register webhooks.") from None

@@ -39,21 +39,38 @@ def session_block(doc: Path) -> str:
     return blocks[0]
 
 
+def _env(home: Path) -> dict[str, str]:
+    """`make run`'s settings (development, SQLite, the on-disk index, no Redis: the delivery is
+    sent after the commit), with the forum in ``home`` and webhooks to 127.0.0.1 allowed."""
+    env = {**os.environ, "FORUM_ENV": "development", "FLASK_APP": "forum:create_app",
+           "FORUM_INSTANCE_PATH": str(home / "instance"),
+           "FORUM_DATABASE_URL": f"sqlite:///{home / 'forum.db'}", "FORUM_INDEX_DIR": str(home / "index"),
+           "FORUM_WEBHOOKS_ALLOW_PRIVATE": "true", "PYTHONPATH": str(REPO)}
+    env.pop("FORUM_REDIS_URL", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo_forum(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo community, migrated and seeded once for both sessions (each runs on a copy)."""
+    home = tmp_path_factory.mktemp("demo-forum")
+    for step in (["db", "upgrade"], ["forum", "seed-demo", "--if-empty"]):
+        subprocess.run([str(Path(sys.executable).parent / "flask"), *step], cwd=REPO, env=_env(home), check=True,
+                       capture_output=True, timeout=300)
+    return home
+
+
 @pytest.mark.parametrize("doc", [DOC, README], ids=["docs-api", "readme"])
-def test_the_documented_curl_session_asks_and_the_receiver_gets_a_signed_webhook(tmp_path: Path, doc: Path) -> None:
+def test_the_documented_curl_session_asks_and_the_receiver_gets_a_signed_webhook(tmp_path: Path, doc: Path,
+                                                                                 demo_forum: Path) -> None:
     if shutil.which("curl") is None:
         if IN_CI:
             raise AssertionError("curl is needed for the documented session")
         pytest.skip("curl is not installed")
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "FORUM_ENV": "development", "FLASK_APP": "forum:create_app",
-           "FORUM_INSTANCE_PATH": str(tmp_path / "instance"),
-           "FORUM_DATABASE_URL": f"sqlite:///{tmp_path / 'forum.db'}", "FORUM_INDEX_DIR": str(tmp_path / "index"),
-           "FORUM_WEBHOOKS_ALLOW_PRIVATE": "true", "PYTHONPATH": str(REPO)}
-    env.pop("FORUM_REDIS_URL", None)  # as make run: no Redis, the delivery is sent after the commit
-    for step in (["db", "upgrade"], ["forum", "seed-demo", "--if-empty"]):
-        subprocess.run([str(bin_dir / "flask"), *step], cwd=REPO, env=env, check=True, capture_output=True,
-                       timeout=300)
+    home = tmp_path / "forum"
+    shutil.copytree(demo_forum, home)
+    env = _env(home)
     hook_port = free_port()
     with gunicorn(env, workers=1, log=tmp_path / "server.log") as base:
         script = (session_block(doc).replace("http://127.0.0.1:5000", base)
