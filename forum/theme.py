@@ -20,5 +20,9 @@ def current_theme() -> str:
     """This visitor's theme; anything but a known value (no cookie, a forged one) is "system"."""
     if not has_request_context():
         return DEFAULT
-    value = request.cookies.get(COOKIE, DEFAULT)
-    return value if value in THEMES else DEFAULT
+    return theme_of(request.cookies.get(COOKIE))
+
+
+def theme_of(cookie: str | None) -> str:
+    """The theme a ``theme`` cookie's value names ("system" for none or an unknown value)."""
+    return cookie if cookie in THEMES else DEFAULT

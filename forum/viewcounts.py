@@ -181,10 +181,12 @@ def _counts(app: Flask | None = None) -> ViewCounts | None:
     return (app or current_app).extensions.get("viewcounts")
 
 
-def record(kind: Kind, ident: int) -> None:
-    """Count one view of a question or article. Never raises: a store that cannot be reached
+def record(kind: Kind, ident: int, app: Flask | None = None) -> None:
+    """Count one view of a question or article for ``app`` (default: the current one; the page
+    cache's WSGI fast path has no app context). Never raises: a store that cannot be reached
     loses the view (logged), never the page."""
-    counts = _counts()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    counts = _counts(app)
     if counts is None:
         return
     try:
@@ -192,7 +194,7 @@ def record(kind: Kind, ident: int) -> None:
     except Exception:  # Redis down: the page matters more than its count
         log.warning("view count unavailable", exc_info=True)
         return
-    counts.start_flusher(current_app._get_current_object())  # type: ignore[attr-defined]
+    counts.start_flusher(app)
 
 
 def flush() -> int:

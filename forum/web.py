@@ -1,6 +1,7 @@
 """HTTP wiring: blueprints, error handlers, security headers and sign-in (template globals: templating.py)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, flash, g, jsonify, make_response, session, url_for
@@ -124,6 +125,18 @@ def _first_invalid(exc: HTTPException) -> tuple[str, None, str | None]:
     return (f"{field}: {text}" if field else text), None, field
 
 
+def security_headers(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The headers every response carries unless its view set its own (CSP, framing, sniffing,
+    referrer, HSTS behind HTTPS); also sent by the page cache's WSGI fast path (forum/pagecache/fast.py)."""
+    headers = []
+    if config["CSP_ENABLED"]:
+        headers.append(("Content-Security-Policy", CSP_REMOTE_IMAGES if config["REMOTE_IMAGES"] else CSP))
+    headers += [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")]
+    if config.get("SESSION_COOKIE_SECURE"):
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    return headers
+
+
 PROXY_FIX_HEADERS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
 
 
@@ -232,12 +245,6 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        headers = response.headers
-        if app.config["CSP_ENABLED"]:
-            headers.setdefault("Content-Security-Policy", CSP_REMOTE_IMAGES if app.config["REMOTE_IMAGES"] else CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        for name, value in security_headers(app.config):
+            response.headers.setdefault(name, value)
         return response

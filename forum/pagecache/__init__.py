@@ -48,9 +48,10 @@ from sqlalchemy.orm import Mapper
 
 from ..extensions import db
 from ..models import Announcement
-from ..services import site_settings
 from ..theme import current_theme
 from . import writes
+from .hits import install as install_fast_hits
+from .hits import lookup, page_key
 from .keys import BANNERS, CACHEABLE_TYPES, ENDPOINT_KEYS, GLOBAL, HEADER, IRRELEVANT, SEQ, keys_for_row
 from .store import DbGenerations, PageCache, current_cache
 from .writes import note, on_event
@@ -69,15 +70,7 @@ def _cache_key() -> str | None:
         return None
     if _signed_in() or session.get("_flashes"):
         return None
-    query = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
-    # Banners an anonymous visitor dismissed live in their session: one variant per set.
-    dismissed = ",".join(str(i) for i in sorted(session.get("dismissed", [])))
-    # The theme is written into <html data-theme> server-side (forum/theme.py): one variant each.
-    key = f"{request.host}{request.path}?{query}|d={dismissed}|t={current_theme()}"
-    # Pages rendered with other stored site settings (the tagline) are other pages: a process
-    # that has not reloaded a change yet neither serves nor stores under the new values' key.
-    version = site_settings.pages_version()
-    return f"{key}|s={version}" if version else key
+    return page_key(request, session.get("dismissed", []), current_theme())
 
 
 def page_cache_shared() -> bool:
@@ -110,14 +103,11 @@ def _serve_or_mark() -> Response | None:
     key = _cache_key() if cache is not None else None
     if cache is None or key is None:
         return None
-    raw = cache.pages.get(key)
-    if raw is not None:
-        head, _, body = raw.partition(b"\n")
-        meta = json.loads(head)
-        if meta["until"] > time.time() and cache.generations.read(meta["deps"]) == meta["deps"]:
-            response = Response(body, status=200, content_type=meta["type"])
-            response.headers[HEADER] = "HIT"
-            return response
+    found = lookup(cache, key)
+    if found is not None:
+        response = Response(found[0], status=200, content_type=found[1])
+        response.headers[HEADER] = "HIT"
+        return response
     g.page_cache = {"key": key, "deps": _own_keys(), "seq": cache.generations.read([SEQ])[SEQ]}
     return None
 
@@ -223,3 +213,4 @@ def init_app(app: Flask) -> None:
     app.extensions["pagecache"] = PageCache(app)
     app.before_request(_serve)
     app.after_request(_store)
+    install_fast_hits(app)

@@ -5,6 +5,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TTLCache
@@ -22,8 +23,11 @@ from .keys import SEQ
 class DbGenerations:
     """The ``page_cache_generations`` table: read with one SELECT, bumped in the writer's transaction."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
         self.local = threading.local()
+        # The driver's placeholder, known once the engine exists (the first read, in an app context).
+        self.mark: str | None = None
 
     def read(self, keys: Iterable[str]) -> dict[str, int]:
         """One SELECT on a connection this thread keeps for it (autocommit: it holds no snapshot).
@@ -33,11 +37,12 @@ class DbGenerations:
         wanted = sorted(set(keys))
         # Driver-level SQL on a connection of its own: this runs on every hit, and through the
         # session it cost a pool checkout, a pre-ping, a compile of the IN list and a rollback,
-        # more than the query itself (profiled).
-        mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
-        sql = f"SELECT key, generation FROM page_cache_generations WHERE key IN ({', '.join([mark] * len(wanted))})"
+        # more than the query itself (profiled). No app context is needed once the thread has
+        # its connection (the WSGI fast path runs without one: hits.FastHits).
         for attempt in (1, 2):
             connection = self._connection()
+            sql = (f"SELECT key, generation FROM page_cache_generations "
+                   f"WHERE key IN ({', '.join([self.mark or '?'] * len(wanted))})")
             try:
                 cursor = connection.cursor()
                 cursor.execute(sql, tuple(wanted))
@@ -53,10 +58,13 @@ class DbGenerations:
     def _connection(self) -> Any:
         held = getattr(self.local, "connection", None)
         if held is None or getattr(self.local, "pid", None) != os.getpid():
-            raw = db.engine.raw_connection()
+            with self.app.app_context():
+                engine = db.engine
+            self.mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+            raw = engine.raw_connection()
             driver: Any = raw.driver_connection
             raw.detach()  # ours for the life of the thread, outside the pool
-            if db.engine.dialect.name == "sqlite":
+            if engine.dialect.name == "sqlite":
                 driver.isolation_level = None  # autocommit: every SELECT sees the latest commit
             else:
                 driver.autocommit = True
@@ -167,9 +175,26 @@ class TwoLevelPages:
         self.shared.clear()
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A stored page this process found exact when ``seq`` read ``seq`` (``hits.lookup``)."""
+
+    raw: bytes  # the stored entry itself (identity tells it is the same one)
+    offset: int  # where the body starts, after the JSON header line
+    content_type: str
+    until: float
+    deps: dict[str, int]
+    seq: int
+
+
+#: How many checked pages a process remembers; past it the memory starts again (pages stay stored).
+CHECKED_MAX = 4096
+
+
 class PageCache:
     def __init__(self, app: Flask) -> None:
         cfg = app.config
+        self.checked: dict[str, Checked] = {}
         self.ttl = int(cfg["PAGE_CACHE_TTL"])
         local = MemoryPages(int(cfg["PAGE_CACHE_MAX_BYTES"]), self.ttl)
         self.pages: MemoryPages | TwoLevelPages
@@ -183,7 +208,12 @@ class PageCache:
             self.generations = RedisGenerations(client, prefix + "gen:")
         else:
             self.pages = local
-            self.generations = DbGenerations()
+            self.generations = DbGenerations(app)
+
+    def remember(self, key: str, checked: Checked) -> None:
+        if len(self.checked) >= CHECKED_MAX:
+            self.checked = {}  # a plain dict replaced whole: safe under threads without a lock
+        self.checked[key] = checked
 
     def close(self) -> None:
         """Close this thread's connection for generations (tests; a process exit does it otherwise)."""

@@ -181,13 +181,14 @@ def refresh_if_due(app: Flask | None = None) -> None:
     if cache.loaded_at is not None and now - cache.loaded_at < interval:
         return
     cache.loaded_at = now
-    try:
-        with db.engine.connect() as conn:
-            rows = conn.execute(select(SiteSetting.key, SiteSetting.value)).all()
-    except Exception:  # settings keep their last values; pages still work
-        app.logger.warning("site settings could not be loaded", exc_info=True)
-        return
-    _apply(app, cache, {key: value for key, value in rows})
+    with app.app_context():  # the page cache's fast path calls this outside one
+        try:
+            with db.engine.connect() as conn:
+                rows = conn.execute(select(SiteSetting.key, SiteSetting.value)).all()
+        except Exception:  # settings keep their last values; pages still work
+            app.logger.warning("site settings could not be loaded", exc_info=True)
+            return
+        _apply(app, cache, {key: value for key, value in rows})
 
 
 def _apply(app: Flask, cache: _Cache, rows: Mapping[str, str]) -> None:
@@ -215,11 +216,13 @@ def expire(app: Flask | None = None) -> None:
     _cache(app or current_app._get_current_object()).loaded_at = None  # type: ignore[attr-defined]
 
 
-def pages_version() -> str:
+def pages_version(app: Flask | None = None) -> str:
     """A digest of the stored settings shown on pages ("" when none is stored): part of the
-    page cache's key, so pages rendered with other values are neither served nor stored."""
-    refresh_if_due()
-    return _cache(current_app._get_current_object()).version  # type: ignore[attr-defined]
+    page cache's key, so pages rendered with other values are neither served nor stored.
+    ``app`` defaults to the current one (the page cache's WSGI fast path has no app context)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    refresh_if_due(app)
+    return _cache(app).version
 
 
 def default_of(key: str) -> Any:
