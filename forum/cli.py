@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import search_index, search_sync, semantic_sync
 from .cli_insights import insights_cli
+from .cli_semantic import semantic_cli
 from .demo import seeding as demo
 from .extensions import db
 from .markup.highlight import stylesheet
@@ -186,6 +187,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(uploads_cli)
     app.cli.add_command(drafts_cli)
     app.cli.add_command(insights_cli)
+    app.cli.add_command(semantic_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")

