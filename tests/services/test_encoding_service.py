@@ -334,3 +334,32 @@ def test_a_hanging_service_costs_one_timeout_then_nothing(app: Flask, make_user,
     finally:
         listener.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- small parts -----------------------------------------------------------------------------
+
+
+def test_plain_python_cosines_equal_cosine() -> None:
+    """What re-ranking computes in a worker without numpy (search.vectors._cosines)."""
+    query = [0.3, -1.2, 2.0, 0.0, 0.5]
+    vectors = [semantic.unpack(semantic.pack(v)) for v in
+               ([0.3, -1.2, 2.0, 0.0, 0.5], [-0.3, 1.2, -2.0, 0.0, -0.5], [1.0, 0.0, 0.0, 0.0, 0.0], [0.0] * 5)]
+    found = semantic.cosines(query, vectors)
+    assert found == pytest.approx([semantic.cosine(query, v) for v in vectors], abs=1e-12)
+    assert found[0] == pytest.approx(1.0) and found[1] == pytest.approx(-1.0) and found[3] == 0.0
+    assert semantic.cosines([0.0] * 5, vectors) == [0.0] * 4
+
+
+def test_a_row_from_the_service_reads_like_a_numpy_row() -> None:
+    row = Vector.from_le_bytes(semantic.pack([0.25, -1.5, 3.0]))
+    assert row.tolist() == [0.25, -1.5, 3.0]
+    assert row.astype("<f4").tobytes() == semantic.pack([0.25, -1.5, 3.0])
+    with pytest.raises(TypeError):
+        row.astype("float64")
+
+
+def test_serve_needs_an_address(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["semantic", "serve"])
+    assert result.exit_code != 0 and "FORUM_EMBEDDING_SERVICE" in result.output
+    result = app.test_cli_runner().invoke(args=["semantic", "serve", "--bind", "nowhere"])
+    assert result.exit_code != 0 and "unix:/path" in result.output
