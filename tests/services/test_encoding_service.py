@@ -363,3 +363,47 @@ def test_serve_needs_an_address(app: Flask) -> None:
     assert result.exit_code != 0 and "FORUM_EMBEDDING_SERVICE" in result.output
     result = app.test_cli_runner().invoke(args=["semantic", "serve", "--bind", "nowhere"])
     assert result.exit_code != 0 and "unix:/path" in result.output
+
+
+def test_with_redis_a_dead_service_reschedules_the_vector_job(app: Flask, service: str, make_user, make_question,
+                                                              no_model: None) -> None:
+    """The job worker's path: the failed job enqueues itself again with a delay (RQ's scheduler)."""
+    import uuid
+
+    from forum import jobs
+    from tests.support import redis_url_or_skip
+
+    app.config.update(REDIS_URL=redis_url_or_skip(), JOBS_QUEUE=f"test-{uuid.uuid4().hex[:12]}", SECRET_KEY=SECRET)
+    jobs.init_app(app)
+    queue = jobs.get_jobs(app).queue
+    workdir = Path(tempfile.mkdtemp(prefix="enc-rq-"))
+    try:
+        _use_service(app, f"unix:{workdir / 'nobody.sock'}")
+        q = make_question(author=make_user(), title=LAPTOP[0], body=LAPTOP[1])
+        assert jobs.make_worker(app).work(burst=True)
+        assert semantic_sync.refreshed_ids([q.id]) == []
+        scheduled = [queue.fetch_job(i) for i in queue.scheduled_job_registry.get_job_ids()]
+        [retry] = [j for j in scheduled if j is not None and j.func_name == semantic_sync.JOB]
+        assert retry.args == ([f"question:{q.id}"], 1)
+        assert semantic_sync.RETRY_DELAYS[0] - 5 <= (queue.scheduled_job_registry.get_scheduled_time(retry)
+                                                     - datetime.now(UTC)).total_seconds() <= semantic_sync.RETRY_DELAYS[0]
+        _use_service(app, service)
+        assert semantic_sync.write_vectors(*retry.args) == 1  # what the scheduler will run
+        assert semantic_sync.refreshed_ids([q.id]) == [q.id]
+    finally:
+        queue.empty()
+        for registry in (queue.scheduled_job_registry, queue.failed_job_registry, queue.finished_job_registry):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
+        queue.connection.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_flask_search_check_says_the_service_is_down(app: Flask) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="enc-cli-"))
+    try:
+        _use_service(app, f"unix:{workdir / 'nobody.sock'}")
+        result = app.test_cli_runner().invoke(args=["search", "check"])
+        assert result.exit_code == 1 and "vectors not checked: the encoding service" in result.output
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
