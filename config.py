@@ -47,6 +47,14 @@ class Config:
     SEMANTIC_SEARCH = True
     EMBEDDING_MODEL = ""
     EMBEDDING_THREADS = 1
+    # The encoding service (docs/search.md "The encoding service"): with an address
+    # (FORUM_EMBEDDING_SERVICE="unix:/run/forum/encoder.sock" or "127.0.0.1:8765"), web workers and
+    # vector writers never load the model; they ask the one process `flask semantic serve` runs.
+    # A query waits EMBEDDING_SERVICE_TIMEOUT seconds at most, then searches without meaning.
+    # EMBEDDING_SERVICE_KEY authenticates the clients; empty: derived from SECRET_KEY.
+    EMBEDDING_SERVICE = ""
+    EMBEDDING_SERVICE_TIMEOUT = 2.0
+    EMBEDDING_SERVICE_KEY: str | None = None
     # The names the pages say (templates read them through forum/templating.py): the site, the
     # company whose support team answers, and the products customers own.
     SITE_NAME = "Lumen Community"

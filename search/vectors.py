@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -33,9 +34,6 @@ from search import semantic
 from search.document import Document
 from search.errors import SearchError
 from search.results import Hit
-
-if TYPE_CHECKING:  # pragma: no cover
-    from search.embedding import Encoder
 
 __all__ = ["VECTOR_TABLE", "PgVectorStore", "SqliteVectorStore", "VectorRow", "VectorStore", "rerank", "stale", "vectors_for"]
 
@@ -82,7 +80,7 @@ class VectorStore(Protocol):
         ...
 
 
-def vectors_for(docs: Sequence[Document], encoder: Encoder) -> list[VectorRow]:
+def vectors_for(docs: Sequence[Document], encoder: semantic.SentenceEncoder) -> list[VectorRow]:
     """Encode `docs` (in the encoder's batches): the work the job queue does after a commit."""
     texts = [semantic.document_texts(d) for d in docs]
     titles = encoder.encode([t.title for t in texts])
@@ -127,14 +125,15 @@ def rerank(hits: Sequence[Hit], query: Sequence[float], store: VectorStore,
 
 
 def _cosines(query: Sequence[float], blobs: Mapping[str, bytes]) -> dict[str, float]:
-    """Cosine of `query` to each packed vector: one numpy product when the extra is there
-    (about 0.1 ms for 20 candidates), plain Python otherwise (a few ms)."""
+    """Cosine of `query` to each packed vector: one numpy product when this process has loaded
+    numpy anyway (the in-process model did; about 0.1 ms for 30 vectors), plain Python
+    otherwise (`semantic.cosines`, about 1 ms): a web worker that leaves encoding to the encoding service
+    (search.encoding_service) saves the 21 MiB numpy would add to it."""
     if not blobs:
         return {}
-    try:
-        import numpy as np
-    except ImportError:
-        return {k: semantic.cosine(query, semantic.unpack(b)) for k, b in blobs.items()}
+    np = sys.modules.get("numpy")
+    if np is None:
+        return dict(zip(blobs, semantic.cosines(query, [semantic.unpack(b) for b in blobs.values()])))
     matrix = np.frombuffer(b"".join(blobs.values()), dtype="<f4").reshape(len(blobs), -1)
     vector = np.asarray(query, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vector))

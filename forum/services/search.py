@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from search import semantic
+from search.encoding_service import EncoderUnavailable
 from search.errors import SearchError
 from search.results import Hit, SearchResults
 from search.vectors import rerank
@@ -116,6 +117,8 @@ def _by_meaning(res: SearchResults) -> list[Hit]:
     try:
         vector = encoder.encode([semantic.query_text(" ".join(res.parsed.words())[:300])])[0].tolist()
         return rerank(res.hits, vector, vectors, semantic.TITLE_WEIGHTS)
+    except EncoderUnavailable:  # the client logged the outage once; every query meanwhile goes without meaning
+        return res.hits
     except SearchError:
         log.warning("vectors unreadable: BM25F order kept", exc_info=True)
         return res.hits
@@ -181,10 +184,12 @@ def similar_questions(viewer: Any, title: str, *, body: str = "", exclude: Quest
                              exclude=skip)
     if found is not None and len(hits) > 1:
         encoder, vectors = found
-        if query_vector is None:
-            query_vector = encoder.encode([semantic.query_text(title[:300], body[:2000])])[0].tolist()
         try:
+            if query_vector is None:
+                query_vector = encoder.encode([semantic.query_text(title[:300], body[:2000])])[0].tolist()
             hits = rerank(hits, query_vector, vectors, semantic.FULL_WEIGHTS if body else semantic.TITLE_WEIGHTS)
+        except EncoderUnavailable:  # the client logged the outage once; BM25F's order meanwhile
+            pass
         except SearchError:
             log.warning("vectors unreadable: BM25F order kept", exc_info=True)
     if not with_articles:

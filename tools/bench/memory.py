@@ -1,7 +1,7 @@
 """Per-worker peak memory: every benchmark page loaded, beside a Flask hello-world.
 
     python -m tools.bench.memory --workdir DIR [--posts 200000] [--reuse] [--seconds 2]
-                                 [--app-dir OTHER_CHECKOUT]
+                                 [--app-dir OTHER_CHECKOUT] [--encoder-service]
 
 Serves the forum exactly as ``tools.bench.run`` does (gunicorn, 2 sync workers, production
 configuration, no access log) and ``tools.bench.hello:app`` the same way, signs in the two
@@ -16,6 +16,10 @@ after every step, so a step that raises the peak is visible, and finally each se
 /tmp/before``), so a before/after comparison runs on the same forum in the same run; the
 hello-world and the load come from this checkout.
 
+``--encoder-service`` runs the embedding model in the encoding service (``flask semantic serve``)
+beside gunicorn and points the workers at it (FORUM_EMBEDDING_SERVICE); the service's own peaks
+(its gunicorn master and the one worker holding the model) are printed apart.
+
 Speeds are not measured here (``tools.bench.run`` does that); only memory.
 """
 
@@ -26,11 +30,23 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from tools.bench import wrk
 from tools.bench.generate import Manifest, generate
-from tools.bench.run import CONNECTIONS, REPO, WORKERS, Browser, count_answers, forum_env, machine, pages, serve
+from tools.bench.run import (
+    CONNECTIONS,
+    REPO,
+    WORKERS,
+    Browser,
+    count_answers,
+    forum_env,
+    machine,
+    pages,
+    serve,
+    serve_encoder,
+)
 
 __all__ = ["measure", "main"]
 
@@ -40,15 +56,25 @@ def _peaks(values: list[float]) -> str:
 
 
 def measure(manifest: Manifest, workdir: Path, seconds: int, app_dir: Path = REPO,
-            log: Callable[[str], None] = print) -> dict[str, list[float]]:
-    """Load hello-world and every forum page; return each server's per-worker VmHWM in MiB."""
+            log: Callable[[str], None] = print, encoder_service: bool = False) -> dict[str, list[float]]:
+    """Load hello-world and every forum page; return each server's per-worker VmHWM in MiB.
+
+    With `encoder_service` the model runs in the encoding service beside gunicorn
+    (`tools.bench.run.serve_encoder`); its peaks (master, worker) come as "encoder service".
+    """
     peaks: dict[str, list[float]] = {}
     with serve("tools.bench.hello:app", {}, workdir, "hello") as hello:
         wrk.run(hello.base + "/", seconds=seconds, connections=CONNECTIONS)
         peaks["hello-world"] = hello.peak_rss_mib()
     log(f"hello-world: {_peaks(peaks['hello-world'])}")
-    with serve("forum:create_app()", forum_env(manifest, workdir), workdir, "forum", probe="/login",
-               app_dir=app_dir) as forum:
+    env = forum_env(manifest, workdir)
+    with ExitStack() as stack:
+        encoder = stack.enter_context(serve_encoder(env, workdir, app_dir)) if encoder_service else None
+        if encoder is not None:
+            env["FORUM_EMBEDDING_SERVICE"] = encoder.address
+            log(f"encoding service started at {encoder.address}: {_peaks(encoder.peak_rss_mib())} (master, worker)")
+        forum = stack.enter_context(serve("forum:create_app()", env, workdir, "forum", probe="/login",
+                                          app_dir=app_dir))
         log(f"forum started, one request served: {_peaks(forum.peak_rss_mib())}")
         member, poster = Browser(forum.base), Browser(forum.base)
         member.login(manifest.member, manifest.password)
@@ -75,6 +101,8 @@ def measure(manifest: Manifest, workdir: Path, seconds: int, app_dir: Path = REP
                                    f"{stored} stored")
             log(f"{stored} answers posted: {_peaks(forum.peak_rss_mib())}")
         peaks["forum"] = forum.peak_rss_mib()
+        if encoder is not None:
+            peaks["encoder service (master, worker)"] = encoder.peak_rss_mib()
     return peaks
 
 
@@ -89,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--search-backend", choices=("whoosh", "postgres"), default="whoosh",
                         help="search index: Whoosh files (default) or PostgreSQL tables (needs --database postgresql://...)")
+    parser.add_argument("--encoder-service", action="store_true",
+                        help="run the embedding model in the encoding service (flask semantic serve) beside gunicorn "
+                        "and point the workers at it; its peak RSS is printed apart")
     args = parser.parse_args(argv)
     if args.search_backend == "postgres" and not (args.database or "").startswith("postgres"):
         parser.error("--search-backend postgres needs --database postgresql://...")
@@ -109,13 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True,
                                 search_backend=args.search_backend)
             manifest.save(workdir / "manifest.json")
-        peaks = measure(manifest, workdir, args.seconds, args.app_dir.resolve())
+        peaks = measure(manifest, workdir, args.seconds, args.app_dir.resolve(), encoder_service=args.encoder_service)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
     print(f"\n{manifest.posts:,} posts ({manifest.questions:,} questions); search: {manifest.search_backend}; "
           f"forum served from {args.app_dir}")
-    print(f"gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} connections, {args.seconds:g} s per page; {machine()}")
+    print(f"gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} connections, {args.seconds:g} s per page; "
+          f"embedding model {'in the encoding service' if args.encoder_service else 'in each worker'}; {machine()}")
     print("per-worker peak RSS (VmHWM): " + "; ".join(f"{name} {_peaks(v)}" for name, v in peaks.items()))
     return 0
 

@@ -1,7 +1,7 @@
 """The page benchmark: the forum's pages beside a Flask hello-world, served and loaded the same way.
 
     python -m tools.bench.run [--posts 10000] [--seconds 5] [--database URL] [--reuse DIR]
-                              [--search-backend whoosh|postgres]
+                              [--search-backend whoosh|postgres] [--encoder-service]
 
 1. Generates a forum of ``--posts`` questions and answers (``tools.bench.generate``) into a
    SQLite file in a work directory (or ``--database``, e.g. a PostgreSQL URL), and indexes it.
@@ -12,6 +12,10 @@
    and prints req/s, p50, p99 and the ratio to hello-world; posting an answer is a wrk Lua
    script sending the form with a session cookie and its CSRF token. Finally the peak RSS
    (VmHWM) of each gunicorn worker.
+
+With ``--encoder-service`` the embedding model runs in the encoding service (``flask semantic
+serve``, docs/search.md) beside gunicorn instead of in each worker; its own peak RSS (master and
+the worker holding the model) is printed apart.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +85,36 @@ def gunicorn_command(app: str, port: int, error_log: Path) -> list[str]:
             "--error-logfile", str(error_log), "--log-level", "warning", app]
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a gunicorn master's workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def peak_rss_mib(pids: Sequence[int]) -> list[float]:
+    """VmHWM (peak resident set) of each process still running, in MiB."""
+    peaks = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+        if match:
+            peaks.append(int(match.group(1)) / 1024)
+    return peaks
+
+
 @dataclass
 class Server:
     base: str
@@ -88,31 +122,61 @@ class Server:
 
     def worker_pids(self) -> list[int]:
         """The gunicorn workers: the master's children."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == self.process.pid:
-                pids.append(int(entry.name))
-        return sorted(pids)
+        return children(self.process.pid)
 
     def peak_rss_mib(self) -> list[float]:
         """VmHWM (peak resident set) of each worker, in MiB."""
-        peaks = []
-        for pid in self.worker_pids():
+        return peak_rss_mib(self.worker_pids())
+
+
+@dataclass
+class EncoderService:
+    """The encoding service beside the forum (``flask semantic serve``; search/encoding_service.py)."""
+
+    address: str
+    process: subprocess.Popen[bytes]
+
+    def peak_rss_mib(self) -> list[float]:
+        """VmHWM of its gunicorn master, then of its one worker (which holds the model), in MiB."""
+        return peak_rss_mib([self.process.pid, *children(self.process.pid)])
+
+
+@contextmanager
+def serve_encoder(env: dict[str, str], workdir: Path, app_dir: Path = REPO) -> Iterator[EncoderService]:
+    """Run ``flask semantic serve`` on a free port of 127.0.0.1 with the forum's environment `env`
+    (its FORUM_SECRET_KEY gives the key) until the block ends; serve the forum with
+    ``FORUM_EMBEDDING_SERVICE`` set to the yielded service's address.
+    """
+    from search.encoding_service import EncoderUnavailable, RemoteEncoder, service_key
+
+    address = f"127.0.0.1:{free_port()}"
+    log = workdir / "encoder-service.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "forum:create_app", "semantic", "serve",
+                                    "--bind", address], cwd=app_dir,
+                                   env={**os.environ, **env, "FORUM_EMBEDDING_SERVICE": address,
+                                        "PYTHONPATH": str(app_dir)},
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        client = RemoteEncoder(address, service_key(env["FORUM_SECRET_KEY"]), retry_after=0)
+        deadline = time.monotonic() + 120
+        while True:
             try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-            if match:
-                peaks.append(int(match.group(1)) / 1024)
-        return peaks
+                if client.manifest.dim:
+                    break
+            except EncoderUnavailable:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the encoding service did not start:\n"
+                                       f"{log.read_text(errors='replace')[-3000:]}") from None
+                time.sleep(0.3)
+        yield EncoderService(address, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 @contextmanager
@@ -234,7 +298,8 @@ def count_answers(database_url: str) -> int:
 
 
 def forum_env(manifest: Manifest, workdir: Path, page_cache: bool = True) -> dict[str, str]:
-    """The environment the forum is served with: production, this forum's database and index."""
+    """The environment the forum is served with: production, this forum's database and index.
+    (`serve_encoder` adds FORUM_EMBEDDING_SERVICE for a run with the encoding service.)"""
     return {
         "FORUM_PAGE_CACHE_ENABLED": "true" if page_cache else "false",
         "FORUM_ENV": "production", "FORUM_SECRET_KEY": secrets.token_hex(32),
@@ -251,10 +316,12 @@ def forum_env(manifest: Manifest, workdir: Path, page_cache: bool = True) -> dic
 
 def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
           log: Callable[[str], None] = print, page_cache: bool = True,
-          app_dir: Path = REPO) -> tuple[list[Row], float, dict[str, list[float]]]:
+          app_dir: Path = REPO, encoder_service: bool = False) -> tuple[list[Row], float, dict[str, list[float]]]:
     """Serve hello-world and the forum, load every page; returns rows, the ceiling and peak RSS.
 
     `app_dir` is the checkout the forum is served from (another one for a before/after run).
+    With `encoder_service` the embedding model runs in an encoding service beside gunicorn
+    (`serve_encoder`), whose peaks (master, worker) are returned as "encoder service".
     """
     rss: dict[str, list[float]] = {}
     with serve("tools.bench.hello:app", {}, workdir, "hello") as hello:
@@ -264,8 +331,13 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
         rss["hello-world"] = hello.peak_rss_mib()
     log(f"hello-world: {ceiling.rps:,.0f} req/s")
     rows = [Row("hello-world", "/", ceiling)]
-    with serve("forum:create_app()", forum_env(manifest, workdir, page_cache), workdir, "forum", probe="/login",
-               app_dir=app_dir) as forum:
+    env = forum_env(manifest, workdir, page_cache)
+    with ExitStack() as stack:
+        encoder = stack.enter_context(serve_encoder(env, workdir, app_dir)) if encoder_service else None
+        if encoder is not None:
+            env["FORUM_EMBEDDING_SERVICE"] = encoder.address
+        forum = stack.enter_context(serve("forum:create_app()", env, workdir, "forum", probe="/login",
+                                          app_dir=app_dir))
         member, poster = Browser(forum.base), Browser(forum.base)
         member.login(manifest.member, manifest.password)
         poster.login(manifest.poster, manifest.password)
@@ -298,6 +370,8 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
         log(f"post an answer: {result.rps:,.1f} req/s ({stored} answers stored)")
         rows.append(Row("post an answer (wrk Lua POST, form + CSRF)", "/questions/<id>/answers", result))
         rss["forum"] = forum.peak_rss_mib()
+        if encoder is not None:
+            rss["encoder service (master, worker)"] = encoder.peak_rss_mib()
     return rows, ceiling.rps, rss
 
 
@@ -322,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "cache off (FORUM_PAGE_CACHE_ENABLED=false), to compare")
     parser.add_argument("--app-dir", type=Path, default=REPO,
                         help="serve the forum from this checkout (e.g. an older commit, for before/after)")
+    parser.add_argument("--encoder-service", action="store_true",
+                        help="run the embedding model in the encoding service (flask semantic serve) beside gunicorn "
+                        "and point the workers at it (FORUM_EMBEDDING_SERVICE); its peak RSS is printed apart")
     args = parser.parse_args(argv)
     if args.search_backend == "postgres" and not (args.database or "").startswith("postgres"):
         parser.error("--search-backend postgres needs --database postgresql://...")
@@ -345,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 search_backend=args.search_backend)
             manifest.save(manifest_path)
         rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup, page_cache=not args.no_page_cache,
-                                   app_dir=args.app_dir.resolve())
+                                   app_dir=args.app_dir.resolve(), encoder_service=args.encoder_service)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
@@ -354,7 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{manifest.comments:,} comments, {manifest.votes:,} votes, {manifest.users:,} members; {backend}; "
           f"search: {manifest.search_backend}")
     print(f"gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} connections, {args.seconds:g} s per URL; "
-          f"page cache {'off' if args.no_page_cache else 'on'}; {machine()}\n")
+          f"page cache {'off' if args.no_page_cache else 'on'}; "
+          f"embedding model {'in the encoding service' if args.encoder_service else 'in each worker'}; {machine()}\n")
     print(format_table(rows, ceiling))
     print("\nper-worker peak RSS (VmHWM): " + "; ".join(
         f"{name} " + ", ".join(f"{mib:.0f} MiB" for mib in peaks) for name, peaks in rss.items()))
