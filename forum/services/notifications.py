@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..database import after_real_commit
 from ..extensions import db
@@ -166,7 +166,6 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
         who = User.id.in_(select(QuestionFollow.user_id).where(QuestionFollow.question_id == followers_of))
         if actor_id is not None:
             who = and_(who, User.id != actor_id)
-    now = utcnow()
     # The members and their choice for this event in one query (defaults where they made none).
     default = DEFAULTS[event]
     users: dict[int, tuple[User, bool, bool]] = {}
@@ -176,10 +175,21 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
                                                     NotificationPreference.event == event))
             .where(who, User.deleted_at.is_(None))):  # a deleted account is told nothing
         users[user.id] = (user, default[0] if in_app is None else in_app, default[1] if email is None else email)
+    _hand_out(_choose(ids if ids is not None else sorted(users), users, event, actor=actor, subject=subject,
+                      url=url, text=text, target=target))
+
+
+def _choose(ids: list[int], users: dict[int, tuple[User, bool, bool]], event: str, *, actor: User | None,
+            subject: str, url: str, text: str, target: str | None) -> list[_Delivery]:
+    """The deliveries of ``event`` to ``ids`` (in that order), given the members read with their
+    choice for it: suspended members and those already told of ``url`` under another event are
+    skipped; each one chosen is remembered as told."""
+    notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
+    now = utcnow()
     subject, text = " ".join(subject.split())[:300], text[:500]
     target = target or target_of(url)
     deliveries: list[_Delivery] = []
-    for uid in ids if ids is not None else sorted(users):
+    for uid in ids:
         found = users.get(uid)
         if found is None or found[0].is_suspended(now) or notified.get((uid, url), event) != event:
             continue
@@ -189,11 +199,58 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
         email = email and user.email_verified and not db.session.info.get(NO_EMAIL)
         if in_app or email:
             deliveries.append(_Delivery(user, event, actor, subject, url, text, in_app, email, target))
+    return deliveries
+
+
+def _hand_out(deliveries: list[_Delivery]) -> None:
+    """Deliver now, or hold back inside ``coalesced()``."""
     buffer: list[_Delivery] | None = db.session.info.get(COALESCING)
     if buffer is not None:
         buffer.extend(deliveries)
     else:
         _deliver(deliveries)
+
+
+def notify_author_and_followers(question: Question, author_id: int, event: str, *, actor: User | None,
+                                subject: str, follow_subject: str, url: str, text: str = "") -> None:
+    """``notify([author_id], event, ...)`` and then ``notify_followers(question, "follow", ...)``
+    with ``follow_subject``, with the same outcome (the author, told first, is not told again as a
+    follower), but the members and their choices for both events are read by one query and the
+    bell rows of both are written by one INSERT. For the subscribers that tell a post's author
+    and the thread's followers of the same thing (an answer, a comment). Raises ValueError for
+    an unknown event.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown notification event {event!r}")
+    with stage("notify"):
+        notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
+        actor_id = actor.id if actor is not None else None
+        ids = [uid for uid in _ids([author_id], actor) if notified.get((uid, url), event) == event]
+        told, follow = aliased(NotificationPreference), aliased(NotificationPreference)
+        follows = and_(QuestionFollow.user_id == User.id, QuestionFollow.question_id == question.id)
+        follower: ColumnElement[bool] = QuestionFollow.user_id.is_not(None)
+        if actor_id is not None:
+            follower = and_(follower, User.id != actor_id)
+        stmt = (select(User, told.in_app, told.email, follow.in_app, follow.email, follower)
+                .outerjoin(told, and_(told.user_id == User.id, told.event == event))
+                .outerjoin(follow, and_(follow.user_id == User.id, follow.event == "follow"))
+                .outerjoin(QuestionFollow, follows)
+                .where(or_(User.id.in_(ids), follower) if ids else follower,
+                       User.deleted_at.is_(None)))  # a deleted account is told nothing
+        first: dict[int, tuple[User, bool, bool]] = {}
+        followers: dict[int, tuple[User, bool, bool]] = {}
+        default, follow_default = DEFAULTS[event], DEFAULTS["follow"]
+        for user, in_app, email, f_in_app, f_email, is_follower in db.session.execute(stmt):
+            if user.id in ids:
+                first[user.id] = (user, default[0] if in_app is None else in_app,
+                                  default[1] if email is None else email)
+            if is_follower:
+                followers[user.id] = (user, follow_default[0] if f_in_app is None else f_in_app,
+                                      follow_default[1] if f_email is None else f_email)
+        deliveries = _choose(ids, first, event, actor=actor, subject=subject, url=url, text=text, target=None)
+        deliveries += _choose(sorted(followers), followers, "follow", actor=actor, subject=follow_subject, url=url,
+                              text=text, target=f"question:{question.id}")
+        _hand_out(deliveries)
 
 
 def _deliver(deliveries: list[_Delivery]) -> None:
