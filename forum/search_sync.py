@@ -31,6 +31,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from itertools import chain
 from typing import Any, cast
 
@@ -40,6 +41,7 @@ from sqlalchemy import (
     Connection,
     Select,
     String,
+    bindparam,
     case,
     delete,
     event,
@@ -54,6 +56,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction, selectinload
+from sqlalchemy.sql.elements import BindParameter
 
 from search.document import Document
 from search.errors import IndexBusy
@@ -97,25 +100,16 @@ def needs_rebuild() -> bool:
 # ---------------------------------------------------------------- documents from rows
 
 
-def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Document], list[str]]:
-    """Documents for the visible questions among ``ids`` and keys of those to drop.
-
-    Two statements, of plain columns (no ORM rows: building a document after every post is
-    on the write path): the questions with their authors' names, then their visible answers
-    and their tags in one UNION ALL (kind 0 an answer, best first; kind 1 a tag, by name).
-    """
-    ids = sorted(set(ids))
-    if not ids:
-        return [], []
-    rows = session.execute(
-        select(Question.id, Question.title, Question.body_html, Question.score, Question.created_at,
-               Question.accepted_answer_id, Question.closed_at, Question.is_visible.label("visible"), User.username)
-        .join(User, User.id == Question.author_id)
-        .where(Question.id.in_(ids))).all()
-    answers: dict[int, list[str]] = {}
-    accepted: dict[int, str] = {}
-    tags: dict[int, list[str]] = {}
-    accepted_ids = {q.accepted_answer_id for q in rows if q.accepted_answer_id}
+@lru_cache(maxsize=1)
+def _question_document_queries() -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
+    """The two statements of ``_question_documents`` (parameter ``ids``), built once: building
+    them costs more CPU than running them, and they run after every post."""
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    questions = (select(Question.id, Question.title, Question.body_html, Question.score, Question.created_at,
+                        Question.accepted_answer_id, Question.closed_at, Question.is_visible.label("visible"),
+                        User.username)
+                 .join(User, User.id == Question.author_id)
+                 .where(Question.id.in_(ids)))
     # The stored plain text; the HTML only for rows from before that column (NULL text).
     answer_rows = (select(literal(0).label("kind"), Answer.question_id.label("qid"), Answer.id.label("rid"),
                           Answer.score.label("score"), literal("").label("name"),
@@ -126,8 +120,27 @@ def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Docu
                 .join(Tag, Tag.id == question_tags.c.tag_id)
                 .where(question_tags.c.question_id.in_(ids)))
     both = union_all(answer_rows, tag_rows).subquery()
-    stmt = select(both).order_by(both.c.kind, both.c.score.desc(), both.c.name, both.c.rid)
-    for kind, question_id, row_id, _score, name, body_text, body_html in session.execute(stmt):
+    return questions, select(both).order_by(both.c.kind, both.c.score.desc(), both.c.name, both.c.rid)
+
+
+def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Document], list[str]]:
+    """Documents for the visible questions among ``ids`` and keys of those to drop.
+
+    Two statements, of plain columns (no ORM rows: building a document after every post is
+    on the write path): the questions with their authors' names, then their visible answers
+    and their tags in one UNION ALL (kind 0 an answer, best first; kind 1 a tag, by name).
+    """
+    ids = sorted(set(ids))
+    if not ids:
+        return [], []
+    question_rows, answer_and_tag_rows = _question_document_queries()
+    rows = session.execute(question_rows, {"ids": ids}).all()
+    answers: dict[int, list[str]] = {}
+    accepted: dict[int, str] = {}
+    tags: dict[int, list[str]] = {}
+    accepted_ids = {q.accepted_answer_id for q in rows if q.accepted_answer_id}
+    for kind, question_id, row_id, _score, name, body_text, body_html in session.execute(answer_and_tag_rows,
+                                                                                        {"ids": ids}):
         if kind == 1:
             tags.setdefault(question_id, []).append(name)
             continue

@@ -25,10 +25,11 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased
 
@@ -211,6 +212,27 @@ def _hand_out(deliveries: list[_Delivery]) -> None:
         _deliver(deliveries)
 
 
+_TOLD, _FOLLOW = aliased(NotificationPreference), aliased(NotificationPreference)
+
+
+@lru_cache(maxsize=4)
+def _author_and_followers_query(with_author: bool, with_actor: bool) -> Select[User, bool, bool, bool, bool, bool]:
+    """The members ``notify_author_and_followers`` reads, with their choices for the event
+    (parameter ``event``) and for "follow", and whether they follow the question
+    (``question_id``), excluding ``actor_id``: built once per shape, not per answer (building
+    a statement of three outer joins costs more CPU than sending it)."""
+    follows = and_(QuestionFollow.user_id == User.id, QuestionFollow.question_id == bindparam("question_id"))
+    follower: ColumnElement[bool] = QuestionFollow.user_id.is_not(None)
+    if with_actor:
+        follower = and_(follower, User.id != bindparam("actor_id"))
+    who = or_(User.id.in_(bindparam("ids", expanding=True)), follower) if with_author else follower
+    return (select(User, _TOLD.in_app, _TOLD.email, _FOLLOW.in_app, _FOLLOW.email, follower)
+            .outerjoin(_TOLD, and_(_TOLD.user_id == User.id, _TOLD.event == bindparam("event")))
+            .outerjoin(_FOLLOW, and_(_FOLLOW.user_id == User.id, _FOLLOW.event == "follow"))
+            .outerjoin(QuestionFollow, follows)
+            .where(who, User.deleted_at.is_(None)))  # a deleted account is told nothing
+
+
 def notify_author_and_followers(question: Question, author_id: int, event: str, *, actor: User | None,
                                 subject: str, follow_subject: str, url: str, text: str = "") -> None:
     """``notify([author_id], event, ...)`` and then ``notify_followers(question, "follow", ...)``
@@ -226,21 +248,12 @@ def notify_author_and_followers(question: Question, author_id: int, event: str, 
         notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
         actor_id = actor.id if actor is not None else None
         ids = [uid for uid in _ids([author_id], actor) if notified.get((uid, url), event) == event]
-        told, follow = aliased(NotificationPreference), aliased(NotificationPreference)
-        follows = and_(QuestionFollow.user_id == User.id, QuestionFollow.question_id == question.id)
-        follower: ColumnElement[bool] = QuestionFollow.user_id.is_not(None)
-        if actor_id is not None:
-            follower = and_(follower, User.id != actor_id)
-        stmt = (select(User, told.in_app, told.email, follow.in_app, follow.email, follower)
-                .outerjoin(told, and_(told.user_id == User.id, told.event == event))
-                .outerjoin(follow, and_(follow.user_id == User.id, follow.event == "follow"))
-                .outerjoin(QuestionFollow, follows)
-                .where(or_(User.id.in_(ids), follower) if ids else follower,
-                       User.deleted_at.is_(None)))  # a deleted account is told nothing
+        stmt = _author_and_followers_query(bool(ids), actor_id is not None)
+        params = {"ids": ids, "event": event, "question_id": question.id, "actor_id": actor_id}
         first: dict[int, tuple[User, bool, bool]] = {}
         followers: dict[int, tuple[User, bool, bool]] = {}
         default, follow_default = DEFAULTS[event], DEFAULTS["follow"]
-        for user, in_app, email, f_in_app, f_email, is_follower in db.session.execute(stmt):
+        for user, in_app, email, f_in_app, f_email, is_follower in db.session.execute(stmt, params):
             if user.id in ids:
                 first[user.id] = (user, default[0] if in_app is None else in_app,
                                   default[1] if email is None else email)
