@@ -31,16 +31,32 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from itertools import chain
 from typing import Any, cast
 
 from flask import Flask, current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Connection, Select, case, delete, event, func, inspect, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    bindparam,
+    case,
+    delete,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction, selectinload
+from sqlalchemy.sql.elements import BindParameter
 
 from search.document import Document
 from search.errors import IndexBusy
@@ -52,7 +68,7 @@ from .database import after_real_commit
 from .events import ArticleChanged, Event
 from .extensions import db
 from .markup import to_plain_text
-from .models import Answer, Article, Question, SearchPending
+from .models import Answer, Article, Question, SearchPending, Tag, User, question_tags
 from .models.base import utcnow
 from .search_index import get_index
 from .stages import stage
@@ -84,41 +100,69 @@ def needs_rebuild() -> bool:
 # ---------------------------------------------------------------- documents from rows
 
 
+@lru_cache(maxsize=1)
+def _question_document_queries() -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
+    """The two statements of ``_question_documents`` (parameter ``ids``), built once: building
+    them costs more CPU than running them, and they run after every post."""
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    questions = (select(Question.id, Question.title, Question.body_html, Question.score, Question.created_at,
+                        Question.accepted_answer_id, Question.closed_at, Question.is_visible.label("visible"),
+                        User.username)
+                 .join(User, User.id == Question.author_id)
+                 .where(Question.id.in_(ids)))
+    # The stored plain text; the HTML only for rows from before that column (NULL text).
+    answer_rows = (select(literal(0).label("kind"), Answer.question_id.label("qid"), Answer.id.label("rid"),
+                          Answer.score.label("score"), literal("").label("name"),
+                          Answer.body_text.label("text"), case((Answer.body_text.is_(None), Answer.body_html)).label("html"))
+                   .where(Answer.question_id.in_(ids), Answer.is_visible))
+    tag_rows = (select(literal(1), question_tags.c.question_id, Tag.id, literal(0), Tag.name,
+                       literal(None, String), literal(None, String))
+                .join(Tag, Tag.id == question_tags.c.tag_id)
+                .where(question_tags.c.question_id.in_(ids)))
+    both = union_all(answer_rows, tag_rows).subquery()
+    return questions, select(both).order_by(both.c.kind, both.c.score.desc(), both.c.name, both.c.rid)
+
+
 def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Document], list[str]]:
-    """Documents for the visible questions among ``ids`` and keys of those to drop."""
+    """Documents for the visible questions among ``ids`` and keys of those to drop.
+
+    Two statements, of plain columns (no ORM rows: building a document after every post is
+    on the write path): the questions with their authors' names, then their visible answers
+    and their tags in one UNION ALL (kind 0 an answer, best first; kind 1 a tag, by name).
+    """
     ids = sorted(set(ids))
     if not ids:
         return [], []
-    rows = list(session.scalars(select(Question).where(Question.id.in_(ids))
-                                .options(selectinload(Question.tags), selectinload(Question.author))))
+    question_rows, answer_and_tag_rows = _question_document_queries()
+    rows = session.execute(question_rows, {"ids": ids}).all()
     answers: dict[int, list[str]] = {}
     accepted: dict[int, str] = {}
+    tags: dict[int, list[str]] = {}
     accepted_ids = {q.accepted_answer_id for q in rows if q.accepted_answer_id}
-    # The stored plain text; the HTML only for rows from before that column (NULL text).
-    stmt = (select(Answer.id, Answer.question_id, Answer.body_text,
-                   case((Answer.body_text.is_(None), Answer.body_html)))
-            .where(Answer.question_id.in_(ids), Answer.is_visible)
-            .order_by(Answer.score.desc(), Answer.id))
-    for answer_id, question_id, body_text, body_html in session.execute(stmt):
+    for kind, question_id, row_id, _score, name, body_text, body_html in session.execute(answer_and_tag_rows,
+                                                                                        {"ids": ids}):
+        if kind == 1:
+            tags.setdefault(question_id, []).append(name)
+            continue
         text = body_text if body_text is not None else to_plain_text(body_html)
-        if answer_id in accepted_ids:
+        if row_id in accepted_ids:
             # The accepted answer gets its own, higher-weighted field instead.
             accepted[question_id] = text
         else:
             answers.setdefault(question_id, []).append(text)
     docs, gone = [], []
     found = set()
-    for q in rows:
+    for q in sorted(rows, key=lambda r: r.id):
         found.add(q.id)
-        if not q.is_visible:
+        if not q.visible:
             gone.append(f"{QUESTION}:{q.id}")
             continue
         texts = answers.get(q.id, [])
         solution = accepted.get(q.id, "")
         docs.append(Document(
             kind=QUESTION, id=q.id, title=q.title, body=to_plain_text(q.body_html),
-            answers="\n".join(texts), accepted=solution, tags=tuple(t.name for t in q.tags),
-            author=q.author.username, status="closed" if q.is_closed else "open", solved=bool(solution),
+            answers="\n".join(texts), accepted=solution, tags=tuple(tags.get(q.id, ())),
+            author=q.username, status="closed" if q.closed_at is not None else "open", solved=bool(solution),
             score=q.score, answer_count=len(texts) + (1 if solution else 0), created=q.created_at,
         ))
     gone.extend(f"{QUESTION}:{i}" for i in ids if i not in found)

@@ -5,8 +5,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Delete, Insert, TextClause, Update, event, inspect, select
+from sqlalchemy import Column, ColumnElement, Delete, Insert, Result, Table, TextClause, Update, event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
 from ..database import after_real_commit
 from ..events import ArticleChanged, Event, SiteSettingChanged, TagEdited
@@ -76,22 +78,22 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             note(session, keys_for_row(*found))
 
 
-def _on_execute(state: ORMExecuteState) -> None:
+def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
     if not cache_enabled():
-        return
+        return None
     stmt = state.statement
     if not isinstance(stmt, Insert | Update | Delete):
         if isinstance(stmt, TextClause):
             words = stmt.text.lstrip().split(None, 1)[:1]
             if words and words[0].upper() in {"INSERT", "UPDATE", "DELETE", "REPLACE"}:
                 note(state.session, None)  # raw SQL we cannot map
-        return
+        return None
     table = getattr(stmt.table, "name", None)
     if table is None or table in IRRELEVANT:
-        return
+        return None
     if table == "announcements":
         note(state.session, {BANNERS})
-        return
+        return None
     columns = [stmt.table.c[name] for name in KEY_COLUMNS if name in stmt.table.c]
     if isinstance(stmt, Insert):
         inserted = _insert_rows(stmt, state.parameters, state.session)
@@ -99,17 +101,47 @@ def _on_execute(state: ORMExecuteState) -> None:
             note(state.session, None)
         for row in inserted or ():
             note(state.session, keys_for_row(table, row))
-        return
+        return None
     where = stmt.whereclause
     if where is None:
         note(state.session, None)
-        return
+        return None
+    pinned = None if state.parameters or not columns else _pinned(where, stmt.table, [column.name for column in columns])
+    if pinned is not None:
+        # Every row the statement can touch has these key values: run it and read its rowcount
+        # instead of selecting the rows first (one statement instead of two; the same keys).
+        result = state.invoke_statement()
+        if getattr(result, "rowcount", 1):
+            note(state.session, keys_for_row(table, pinned))
+        return result
     rows = state.session.execute(select(*columns).where(where).limit(PRESELECT_LIMIT + 1)).mappings().all()
     if len(rows) > PRESELECT_LIMIT:
         note(state.session, None)
-        return
+        return None
     for mapped in rows:
         note(state.session, keys_for_row(table, dict(mapped)))
+    return None
+
+
+def _pinned(where: ColumnElement[Any], table: Any, names: list[str]) -> dict[str, Any] | None:
+    """The key values of ``names`` when ``where`` fixes every one of them to a bound value
+    (``id = 12 AND ...``); None when any is free, so the rows have to be selected to know them.
+    Only for statements run without parameters of their own (the caller's check), whose bound
+    values are the ones in the clause."""
+    terms = list(where.clauses) if isinstance(where, BooleanClauseList) and where.operator is operators.and_ \
+        else [where]
+    found: dict[str, Any] = {}
+    for term in terms:
+        if not (isinstance(term, BinaryExpression) and term.operator is operators.eq):
+            continue
+        left, right = term.left, term.right
+        if isinstance(left, BindParameter):
+            left, right = right, left
+        if (isinstance(left, Column) and isinstance(left.table, Table) and left.table.name == table.name
+                and left.name in names
+                and isinstance(right, BindParameter) and right.callable is None and right.value is not None):
+            found[left.name] = right.value
+    return found if len(found) == len(names) else None
 
 
 def _insert_rows(stmt: Insert, parameters: Any, session: Session) -> list[dict[str, Any]] | None:

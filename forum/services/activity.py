@@ -12,7 +12,7 @@ from ..extensions import db
 from ..mail import site_path
 from ..markup import to_plain_text
 from ..models import Answer, Comment, Question, User
-from .notifications import notify, notify_followers
+from .notifications import notify, notify_author_and_followers
 from .questions import slugify
 
 EXCERPT = 200
@@ -45,10 +45,9 @@ def _tell_answer(answer: Answer) -> None:
     assert question is not None
     url = question_path(question, f"answer-{answer.id}")
     who, excerpt = answer.author.name, _excerpt(answer.body_html, answer.body_text)  # once for both
-    notify([question.author_id], "answer", actor=answer.author, subject=f"{who} answered your question “{question.title}”",
-           url=url, text=excerpt)
-    notify_followers(question, "follow", actor=answer.author, subject=f"{who} answered “{question.title}”",
-                     url=url, text=excerpt)
+    notify_author_and_followers(question, question.author_id, "answer", actor=answer.author,
+                                subject=f"{who} answered your question “{question.title}”",
+                                follow_subject=f"{who} answered “{question.title}”", url=url, text=excerpt)
 
 
 def _tell_comment(comment: Comment) -> None:
@@ -63,10 +62,9 @@ def _tell_comment(comment: Comment) -> None:
     url = question_path(question, f"comment-{comment.id}")
     who, excerpt = comment.author.name, _excerpt(comment.body_html)
     kind = "answer" if isinstance(target, Answer) else "question"
-    notify([target.author_id], "comment", actor=comment.author,
-           subject=f"{who} commented on your {kind} on “{question.title}”", url=url, text=excerpt)
-    notify_followers(question, "follow", actor=comment.author, subject=f"{who} commented on “{question.title}”",
-                     url=url, text=excerpt)
+    notify_author_and_followers(question, target.author_id, "comment", actor=comment.author,
+                                subject=f"{who} commented on your {kind} on “{question.title}”",
+                                follow_subject=f"{who} commented on “{question.title}”", url=url, text=excerpt)
 
 
 def answer_posted(event: AnswerPosted) -> None:

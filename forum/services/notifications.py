@@ -25,12 +25,13 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..database import after_real_commit
 from ..extensions import db
@@ -166,7 +167,6 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
         who = User.id.in_(select(QuestionFollow.user_id).where(QuestionFollow.question_id == followers_of))
         if actor_id is not None:
             who = and_(who, User.id != actor_id)
-    now = utcnow()
     # The members and their choice for this event in one query (defaults where they made none).
     default = DEFAULTS[event]
     users: dict[int, tuple[User, bool, bool]] = {}
@@ -176,10 +176,21 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
                                                     NotificationPreference.event == event))
             .where(who, User.deleted_at.is_(None))):  # a deleted account is told nothing
         users[user.id] = (user, default[0] if in_app is None else in_app, default[1] if email is None else email)
+    _hand_out(_choose(ids if ids is not None else sorted(users), users, event, actor=actor, subject=subject,
+                      url=url, text=text, target=target))
+
+
+def _choose(ids: list[int], users: dict[int, tuple[User, bool, bool]], event: str, *, actor: User | None,
+            subject: str, url: str, text: str, target: str | None) -> list[_Delivery]:
+    """The deliveries of ``event`` to ``ids`` (in that order), given the members read with their
+    choice for it: suspended members and those already told of ``url`` under another event are
+    skipped; each one chosen is remembered as told."""
+    notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
+    now = utcnow()
     subject, text = " ".join(subject.split())[:300], text[:500]
     target = target or target_of(url)
     deliveries: list[_Delivery] = []
-    for uid in ids if ids is not None else sorted(users):
+    for uid in ids:
         found = users.get(uid)
         if found is None or found[0].is_suspended(now) or notified.get((uid, url), event) != event:
             continue
@@ -189,11 +200,70 @@ def _notify(recipients: Iterable[User | int], event: str, *, actor: User | None,
         email = email and user.email_verified and not db.session.info.get(NO_EMAIL)
         if in_app or email:
             deliveries.append(_Delivery(user, event, actor, subject, url, text, in_app, email, target))
+    return deliveries
+
+
+def _hand_out(deliveries: list[_Delivery]) -> None:
+    """Deliver now, or hold back inside ``coalesced()``."""
     buffer: list[_Delivery] | None = db.session.info.get(COALESCING)
     if buffer is not None:
         buffer.extend(deliveries)
     else:
         _deliver(deliveries)
+
+
+_TOLD, _FOLLOW = aliased(NotificationPreference), aliased(NotificationPreference)
+
+
+@lru_cache(maxsize=4)
+def _author_and_followers_query(with_author: bool, with_actor: bool) -> Select[User, bool, bool, bool, bool, bool]:
+    """The members ``notify_author_and_followers`` reads, with their choices for the event
+    (parameter ``event``) and for "follow", and whether they follow the question
+    (``question_id``), excluding ``actor_id``: built once per shape, not per answer (building
+    a statement of three outer joins costs more CPU than sending it)."""
+    follows = and_(QuestionFollow.user_id == User.id, QuestionFollow.question_id == bindparam("question_id"))
+    follower: ColumnElement[bool] = QuestionFollow.user_id.is_not(None)
+    if with_actor:
+        follower = and_(follower, User.id != bindparam("actor_id"))
+    who = or_(User.id.in_(bindparam("ids", expanding=True)), follower) if with_author else follower
+    return (select(User, _TOLD.in_app, _TOLD.email, _FOLLOW.in_app, _FOLLOW.email, follower)
+            .outerjoin(_TOLD, and_(_TOLD.user_id == User.id, _TOLD.event == bindparam("event")))
+            .outerjoin(_FOLLOW, and_(_FOLLOW.user_id == User.id, _FOLLOW.event == "follow"))
+            .outerjoin(QuestionFollow, follows)
+            .where(who, User.deleted_at.is_(None)))  # a deleted account is told nothing
+
+
+def notify_author_and_followers(question: Question, author_id: int, event: str, *, actor: User | None,
+                                subject: str, follow_subject: str, url: str, text: str = "") -> None:
+    """``notify([author_id], event, ...)`` and then ``notify_followers(question, "follow", ...)``
+    with ``follow_subject``, with the same outcome (the author, told first, is not told again as a
+    follower), but the members and their choices for both events are read by one query and the
+    bell rows of both are written by one INSERT. For the subscribers that tell a post's author
+    and the thread's followers of the same thing (an answer, a comment). Raises ValueError for
+    an unknown event.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown notification event {event!r}")
+    with stage("notify"):
+        notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
+        actor_id = actor.id if actor is not None else None
+        ids = [uid for uid in _ids([author_id], actor) if notified.get((uid, url), event) == event]
+        stmt = _author_and_followers_query(bool(ids), actor_id is not None)
+        params = {"ids": ids, "event": event, "question_id": question.id, "actor_id": actor_id}
+        first: dict[int, tuple[User, bool, bool]] = {}
+        followers: dict[int, tuple[User, bool, bool]] = {}
+        default, follow_default = DEFAULTS[event], DEFAULTS["follow"]
+        for user, in_app, email, f_in_app, f_email, is_follower in db.session.execute(stmt, params):
+            if user.id in ids:
+                first[user.id] = (user, default[0] if in_app is None else in_app,
+                                  default[1] if email is None else email)
+            if is_follower:
+                followers[user.id] = (user, follow_default[0] if f_in_app is None else f_in_app,
+                                      follow_default[1] if f_email is None else f_email)
+        deliveries = _choose(ids, first, event, actor=actor, subject=subject, url=url, text=text, target=None)
+        deliveries += _choose(sorted(followers), followers, "follow", actor=actor, subject=follow_subject, url=url,
+                              text=text, target=f"question:{question.id}")
+        _hand_out(deliveries)
 
 
 def _deliver(deliveries: list[_Delivery]) -> None:

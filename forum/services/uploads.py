@@ -34,7 +34,7 @@ from flask import current_app
 from PIL import Image, ImageOps
 from sqlalchemy import delete, exists, select
 
-from ..events import BodyEvent, CaseMessageAdded
+from ..events import AnswerPosted, ArticleWritten, BodyEvent, CaseMessageAdded, CommentAdded, QuestionAsked
 from ..extensions import db
 from ..models import UPLOAD_TYPES, Answer, Article, CaseEvent, Comment, Question, Upload, UploadRef, User
 from ..models.base import utcnow
@@ -284,12 +284,15 @@ def upload_ids_in(text: str) -> set[str]:
     return {m.group(1) for m in UPLOAD_PATH_RE.finditer(text)}
 
 
-def record_refs(source_type: str, source_id: int, text: str) -> None:
+def record_refs(source_type: str, source_id: int, text: str, *, new: bool = False) -> None:
     """Replace what one post (or case message) references with the uploads ``text`` names
-    (only ids that exist: a made-up path references nothing)."""
-    db.session.execute(delete(UploadRef).where(UploadRef.source_type == source_type,
-                                               UploadRef.source_id == source_id),
-                       execution_options={"synchronize_session": False})
+    (only ids that exist: a made-up path references nothing). ``new``: the row was just
+    created, so nothing references from it yet and there is nothing to delete (posts are never
+    deleted from the table, so a fresh id was never anyone's source before)."""
+    if not new:
+        db.session.execute(delete(UploadRef).where(UploadRef.source_type == source_type,
+                                                   UploadRef.source_id == source_id),
+                           execution_options={"synchronize_session": False})
     ids = upload_ids_in(text)
     if not ids:
         return
@@ -307,7 +310,13 @@ def record_body_refs(event: BodyEvent) -> None:
     body = event.body
     row = cast(Question | Answer | Comment | Article | None, db.session.get(_SOURCES[body.source_type], body.source_id))
     if row is not None:
-        record_refs(body.source_type, body.source_id, row.body)
+        record_refs(body.source_type, body.source_id, row.body, new=_created(event))
+
+
+def _created(event: BodyEvent) -> bool:
+    """The event announces a post written just now (not an edit of one that may hold references)."""
+    return isinstance(event, QuestionAsked | AnswerPosted | CommentAdded) or (
+        isinstance(event, ArticleWritten) and event.created)
 
 
 def record_case_message_refs(event: CaseMessageAdded) -> None:
