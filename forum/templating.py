@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, current_app, g, session, url_for
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import or_, select
 
+from .extensions import db
 from .markup import excerpt
-from .models import Announcement, Article, Question
+from .models import Announcement, AnnouncementDismissal, Article, Question
 from .models.base import utcnow
 from .pagecache import page_cache_shared
-from .services import announcements, notifications, sso
+from .pagecache.keys import BANNERS, BUMPS
+from .pagecache.store import current_cache
+from .services import notifications, sso
 from .services.articles import article_slug
 from .services.curation import CLOSE_REASONS
 from .services.flags import REASON_LABELS, Post, PostRef
@@ -181,10 +186,83 @@ def unread_notifications() -> int:
     return int(g.unread_notifications)
 
 
-def announcement_banners() -> list[Announcement]:
-    """The crisis banners this visitor has not dismissed (signed-in: stored; anonymous: in the session)."""
+@dataclass(frozen=True)
+class Banner:
+    """What a page shows of a running announcement: plain values, kept between requests (an ORM
+    row would belong to the session of the request that loaded it)."""
+
+    id: int
+    message: str
+    severity: str
+    incident_question_id: int | None
+
+    @classmethod
+    def of(cls, item: Announcement) -> Banner:
+        return cls(item.id, item.message, item.severity, item.incident_question_id)
+
+
+_SEVERITY_RANK = {"outage": 0, "warning": 1, "info": 2}  # as services/announcements.active orders them
+_RUNNING = "forum.running_banners"  # app.extensions key: (generation, valid until, banners)
+
+
+def _running_and_next_change(now: datetime, connection: Any) -> tuple[tuple[Banner, ...], datetime | None]:
+    """The announcements running at ``now``, most severe first, and the next moment one starts
+    or ends (None: no such moment is scheduled). One query, on ``connection`` (a Connection or
+    the Session)."""
+    rows = connection.execute(select(
+        Announcement.id, Announcement.message, Announcement.severity, Announcement.incident_question_id,
+        Announcement.starts_at, Announcement.ends_at,
+    ).where(or_(Announcement.ends_at.is_(None), Announcement.ends_at > now))).all()
+    running = sorted((r for r in rows if r.starts_at <= now), key=lambda r: (_SEVERITY_RANK[r.severity], -r.id))
+    moments = [r.starts_at for r in rows if r.starts_at > now] + [r.ends_at for r in rows if r.ends_at is not None]
+    banners = tuple(Banner(r.id, r.message, r.severity, r.incident_question_id) for r in running)
+    return banners, min(moments, default=None)
+
+
+def running_banners() -> tuple[Banner, ...]:
+    """The announcements running now, most severe first, for every page's layout.
+
+    Kept in the process between requests while the page cache's ``banners`` generation
+    (forum/pagecache: bumped by every write to ``announcements``, in the database or Redis that
+    all processes share) is unchanged and no announcement has started or ended since. The
+    generation is read before the rows, and the rows on a connection of their own (the request's
+    session may hold an older snapshot), so a change committed in between makes the next request
+    read them again. Read through the session, and not kept, without the page cache (no
+    generations) and in a request that wrote anything (its own uncommitted change shows).
+    Raises the database's and Redis' errors.
+    """
+    cache = current_cache()
+    now = utcnow()
+    if cache is None or db.session.info.get(BUMPS):
+        return _running_and_next_change(now, db.session)[0]
+    generation = cache.generations.read([BANNERS])[BANNERS]
+    kept = current_app.extensions.get(_RUNNING)
+    if kept is not None and kept[0] == generation and (kept[1] is None or now < kept[1]):
+        return kept[2]
+    with db.engine.connect() as connection:
+        banners, until = _running_and_next_change(now, connection)
+    current_app.extensions[_RUNNING] = (generation, until, banners)
+    return banners
+
+
+def announcement_banners() -> list[Banner]:
+    """The crisis banners this visitor has not dismissed (signed-in: stored; anonymous: in the
+    session); what services/announcements.visible_to gives, from the banners kept between
+    requests (running_banners). A signed-in member's dismissals are read only when a banner runs."""
     try:
-        return announcements.visible_to(current_user, set(session.get("dismissed", [])))
+        try:
+            running = running_banners()
+        except Exception:  # the generations' store (Redis) is down: the banners still show
+            current_app.logger.warning("kept banners unavailable", exc_info=True)
+            running = _running_and_next_change(utcnow(), db.session)[0]
+        if not running:
+            return []
+        dismissed = set(session.get("dismissed", []))
+        if current_user.is_authenticated:
+            dismissed |= set(db.session.scalars(select(AnnouncementDismissal.announcement_id).where(
+                AnnouncementDismissal.user_id == current_user.id,
+                AnnouncementDismissal.announcement_id.in_([b.id for b in running]))))
+        return [b for b in running if b.id not in dismissed]
     except Exception:
         current_app.logger.warning("announcement banners unavailable", exc_info=True)
         return []

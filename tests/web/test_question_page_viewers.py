@@ -6,21 +6,29 @@ a member who voted and follows, a new member without the voting privileges, a mo
 agent. Each sees their own vote state, edit links, accept button, follow state and privilege
 notes; the forms on the page carry this session's CSRF token, and a form taken from the page is
 accepted when submitted. ``id_url`` (forum/templating.py), which builds the page's repeated links,
-returns what ``url_for`` returns.
+returns what ``url_for`` returns. The layout's banners, kept between requests, show a change to
+the announcements and a scheduled start or end on the next page, and each member's dismissals
+stay theirs.
 """
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask, url_for
 
+from forum import pagecache, templating
 from forum.extensions import db
-from forum.services import following, votes
+from forum.models.base import utcnow
+from forum.services import announcements, following, votes
 from forum.services.questions import slugify
 from forum.templating import id_url, question_url
-from tests.support import Auth, production_privileges, set_reputation
+from tests.support import Auth, production_privileges, redis_url_or_skip, set_reputation
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 META_TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -153,3 +161,54 @@ def test_id_url_returns_what_url_for_returns(app: Flask, thread: dict[str, Any])
             assert id_url(endpoint, **values) == url_for(endpoint, **values), (endpoint, values)
         assert question_url(question) == url_for("questions.show", question_id=question.id,
                                                  slug=slugify(question.title))
+
+
+@pytest.fixture(params=["database", "redis"])
+def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
+    """The page cache on (its generations are what the kept banners are checked against): in the
+    database, or in Redis (FORUM_TEST_REDIS_URL) under a prefix of this test's own."""
+    app.config["PAGE_CACHE_ENABLED"] = True
+    if request.param == "redis":
+        app.config["REDIS_URL"] = redis_url_or_skip()
+        app.config["PAGE_CACHE_PREFIX"] = f"test:signedin:{uuid.uuid4().hex}:"
+    pagecache.init_app(app)
+    yield app
+    app.extensions["pagecache"].close()
+    if request.param == "redis":
+        client = redis.Redis.from_url(app.config["REDIS_URL"])
+        for name in client.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
+            client.delete(name)
+        client.close()
+
+
+def test_kept_banners_follow_every_change(cached: Flask, thread: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    question, mod = thread["question"], thread["mod"]
+    path = f"/questions/{question.id}/{slugify(question.title)}"
+    voter, newbie = cached.test_client(), cached.test_client()
+    Auth(voter).login("voter")
+    Auth(newbie).login("newbie")
+    assert "banner-dismiss" not in voter.get(path).get_data(as_text=True)  # kept: no banner
+
+    item = announcements.create_announcement(mod, "Cloud sync is down in Europe", "outage")
+    later = announcements.create_announcement(mod, "Maintenance tonight at ten", "info",
+                                              starts_at=utcnow() + timedelta(hours=1))
+    db.session.commit()
+    for client in (voter, newbie):
+        html = client.get(path).get_data(as_text=True)
+        assert "Cloud sync is down in Europe" in html and "Maintenance tonight" not in html
+
+    # A member's dismissal is theirs alone.
+    announcements.dismiss(thread["voter"], item)
+    db.session.commit()
+    assert "Cloud sync is down" not in voter.get(path).get_data(as_text=True)
+    assert "Cloud sync is down" in newbie.get(path).get_data(as_text=True)
+
+    # The scheduled one starts without any write; an ended one goes.
+    monkeypatch.setattr(templating, "utcnow", lambda: utcnow() + timedelta(hours=2))
+    assert "Maintenance tonight at ten" in newbie.get(path).get_data(as_text=True)
+    monkeypatch.undo()
+    announcements.end_announcement(mod, db.session.merge(item))
+    db.session.commit()
+    html = newbie.get(path).get_data(as_text=True)
+    assert "Cloud sync is down" not in html and "Maintenance tonight" not in html
+    assert later.id
