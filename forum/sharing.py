@@ -32,6 +32,8 @@ ANSWER_TEXT_CHARS = 2_000
 MAX_SUGGESTED_ANSWERS = 10
 
 _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# One pass in C (str.translate) rather than a Python loop over every character of the JSON.
+_SCRIPT_TABLE = str.maketrans(_SCRIPT_ESCAPES)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class ShareMeta:
 def json_for_script(data: Any) -> Markup:
     """``data`` as JSON that is safe inside ``<script>``: no ``</script>``, ``<!--`` or ``]]>``."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return Markup("".join(_SCRIPT_ESCAPES.get(ch, ch) for ch in text))  # every "<" escaped above
+    return Markup(text.translate(_SCRIPT_TABLE))  # every "<" escaped above
 
 
 def _iso(moment: datetime) -> str:

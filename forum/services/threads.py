@@ -9,20 +9,32 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import exists, select
 
+from ..extensions import db
 from ..markup import excerpt
-from ..models import Answer, Article, CannedReply, Comment, Draft, Question, QuestionTriage, SupportCase, User
+from ..models import (
+    Answer,
+    Article,
+    CannedReply,
+    Comment,
+    Draft,
+    Question,
+    QuestionFollow,
+    QuestionTriage,
+    SolvedToo,
+    SupportCase,
+    User,
+)
 from .articles import article_for_question
 from .canned import all_replies
 from .cases import case_for_question
 from .drafts import drafts_for, thread_keys
-from .following import follows_question
 from .links import PageLinks, thread_links
 from .permissions import can
 from .questions import get_question, load_thread
 from .related import RelatedLink, stored_related
 from .search import similar_questions
-from .solved_too import has_marked
 from .support import all_playbooks, due_at, triage_of
 from .votes import my_votes
 
@@ -68,6 +80,19 @@ def related_questions(viewer: User | None, question: Question) -> list[RelatedLi
     return [RelatedLink.of(row) for row in rows if isinstance(row, Question)]
 
 
+def viewer_marks(viewer: User | None, question: Question) -> tuple[bool, bool]:
+    """(follows the question, said "This solved my problem too"): one statement for both
+    (services/following.follows_question and services/solved_too.has_marked ask the same, one
+    query each). Both False for anonymous visitors, and following False where the viewer may not
+    follow the question."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return False, False
+    follows = exists().where(QuestionFollow.user_id == viewer.id, QuestionFollow.question_id == question.id)
+    marked = exists().where(SolvedToo.user_id == viewer.id, SolvedToo.question_id == question.id)
+    following, solved_too = db.session.execute(select(follows.label("follows"), marked.label("marked"))).one()
+    return bool(following) and can(viewer, "follow", question), bool(solved_too)
+
+
 def staff_panel(question: Question) -> StaffPanel:
     triage = triage_of(question.id)
     return StaffPanel(triage=triage, due=due_at(question, triage, all_playbooks()))
@@ -83,6 +108,7 @@ def thread_page(question_id: int, viewer: User | None) -> ThreadPage:
     question = get_question(question_id, viewer)
     answers, comments = load_thread(question, viewer)
     staff = can(viewer, "support")
+    following, solved_too = viewer_marks(viewer, question)
     return ThreadPage(
         question=question,
         answers=answers,
@@ -94,8 +120,8 @@ def thread_page(question_id: int, viewer: User | None) -> ThreadPage:
         case=case_for_question(question.id) if question.first_response_at is not None else None,
         staff_panel=staff_panel(question) if staff and question.is_visible else None,
         article=article_for_question(question.id, viewer),
-        following=can(viewer, "follow", question) and follows_question(viewer, question),
-        solved_too=has_marked(viewer, question.id),
+        following=following,
+        solved_too=solved_too,
         canned_replies=all_replies(viewer) if staff and viewer is not None and can(viewer, "answer", question) else [],
         drafts=drafts_for(viewer, thread_keys(question, answers)),
     )

@@ -103,6 +103,9 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
             answer_form.body.data = draft.body
     return render_template(
         "questions/show.html",
+        # The user object itself rather than Flask-Login's proxy: the page asks about the viewer
+        # a few hundred times (permission checks), and each look-up through the proxy costs.
+        current_user=current_user._get_current_object(),
         thread=thread,
         question=thread.question,
         answer_form=answer_form,
