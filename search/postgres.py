@@ -64,7 +64,7 @@ from sqlalchemy import (
     create_engine,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -265,6 +265,16 @@ def _row(doc: Document) -> dict[str, Any]:
 
 def _title_words(doc: Document) -> set[str]:
     return {w for w in map(lookup_word, TOKEN_FINDALL(doc.title)) if w is not None}
+
+
+@cache
+def _upsert_many() -> Insert:
+    """The upsert of document rows (executed with a list of rows), built once: building it took
+    longer than sending one document."""
+    stmt = pg_insert(documents)
+    return stmt.on_conflict_do_update(
+        index_elements=[documents.c.key],
+        set_={c.name: stmt.excluded[c.name] for c in documents.columns if c.name != "key"})
 
 
 @cache
@@ -889,11 +899,7 @@ class PgSearchIndex:
 
     @staticmethod
     def _write_rows(conn: Connection, rows: list[dict[str, Any]], vocabulary: list[str]) -> None:
-        stmt = pg_insert(documents)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[documents.c.key],
-            set_={c.name: stmt.excluded[c.name] for c in documents.columns if c.name != "key"})
-        conn.execute(stmt, rows)
+        conn.execute(_upsert_many(), rows)
         if vocabulary:
             conn.execute(text("INSERT INTO search_words (word) SELECT unnest(CAST(:w AS text[])) "
                               "ON CONFLICT DO NOTHING"), {"w": vocabulary})
