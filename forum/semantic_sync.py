@@ -127,15 +127,26 @@ def flush() -> None:
 
 
 def _after_commit(session: Session) -> None:
+    """Without Redis: hand the noted keys to the background writer (with Redis, `_commit_jobs` does)."""
+    if _on() and jobs.get_jobs().queue is not None:
+        return  # forum.jobs' own after-commit hook queues them with the mail, in one round trip
     keys: set[str] | None = session.info.pop(NOTED, None)
     if keys and _on():
         try:
-            if jobs.get_jobs().queue is None:
-                _inline_writer(current_app._get_current_object()).add(sorted(keys))  # type: ignore[attr-defined]
-            else:
-                jobs.enqueue(JOB, sorted(keys))
+            _inline_writer(current_app._get_current_object()).add(sorted(keys))  # type: ignore[attr-defined]
         except Exception:
             log.exception("vectors of %s not queued; `flask search check` will compute them", sorted(keys))
+
+
+def _commit_jobs(session: Session) -> list[jobs.CommitJob]:
+    """With Redis, after the real commit: the job of the noted keys (`jobs.add_commit_jobs`)."""
+    if not _on():
+        return []  # `_after_commit` forgets the keys
+    keys: set[str] | None = session.info.pop(NOTED, None)
+    if not keys:
+        return []
+    wanted = sorted(keys)
+    return [jobs.CommitJob(JOB, (wanted,), f"vectors of {wanted} not queued; `flask search check` will compute them")]
 
 
 def _ids(keys: Iterable[str], kind: str) -> list[int]:
@@ -265,3 +276,4 @@ def refreshed_ids(question_ids: Iterable[int]) -> list[int]:
 def init_app(app: Flask) -> None:
     """Hook the session (once per process); the job runs through `forum.jobs`."""
     after_real_commit("semantic", _collect, _after_commit, (NOTED,))
+    jobs.add_commit_jobs(_commit_jobs)

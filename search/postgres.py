@@ -46,6 +46,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -59,10 +60,11 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    TextClause,
     create_engine,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -172,13 +174,51 @@ def _tsvector(sections: Iterable[tuple[str, str]], lookup: Callable[[str], str |
     positions: defaultdict[str, list[str]] = defaultdict(list)
     pos = 0
     for body, weight in sections:
-        terms = [t for t in map(lookup, TOKEN_FINDALL(body)) if t is not None]
+        # `lookup` returns None (stop word) or a non-empty term, so filter(None) keeps the terms.
+        terms = list(filter(None, map(lookup, TOKEN_FINDALL(body))))
+        labels = _labels(weight)
         for offset, term in enumerate(terms, pos + 1):
             found = positions[term]
             if len(found) < _MAX_POSITIONS:
-                found.append(f"{min(offset, _MAX_POSITION)}{weight}")
+                found.append(labels[min(offset, _MAX_POSITION)])
         pos += len(terms) + _SECTION_GAP
-    return " ".join(f"{_lexeme(term)}:{','.join(found)}" for term, found in positions.items())
+    return " ".join(map(_ENTRY, map(_QUOTED.lookup, positions), map(",".join, positions.values())))
+
+
+_ENTRY = "{}:{}".format
+
+
+class _Quoted(dict):  # type: ignore[type-arg]
+    """term -> its tsvector lexeme literal (`_lexeme`), filled on first lookup.
+
+    A known term is quoted once per process, not once per post, and looked up through
+    ``map(lookup, ...)`` without a Python call. Bounded like the analyzer's memo
+    (`search.analysis`), so a flood of unique tokens cannot grow it forever.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookup: Callable[[str], str] = self.__getitem__
+
+    def __missing__(self, term: str) -> str:
+        if len(self) >= _QUOTED_LIMIT:
+            self.clear()
+        quoted = self[term] = _lexeme(term)
+        return quoted
+
+
+_QUOTED_LIMIT = 200_000
+_QUOTED = _Quoted()
+
+
+@cache
+def _labels(weight: str) -> tuple[str, ...]:
+    """The position labels ``"<n><weight>"`` for n = 0 .. `_MAX_POSITION`, formatted once per weight.
+
+    Instead of one f-string per word of every post: four tuples of 16k short strings (about
+    1 MB each), built once per process.
+    """
+    return tuple(f"{n}{weight}" for n in range(_MAX_POSITION + 1))
 
 
 def _clean(value: str) -> str:
@@ -225,6 +265,43 @@ def _row(doc: Document) -> dict[str, Any]:
 
 def _title_words(doc: Document) -> set[str]:
     return {w for w in map(lookup_word, TOKEN_FINDALL(doc.title)) if w is not None}
+
+
+@cache
+def _upsert_many() -> Insert:
+    """The upsert of document rows (executed with a list of rows), built once: building it took
+    longer than sending one document."""
+    stmt = pg_insert(documents)
+    return stmt.on_conflict_do_update(
+        index_elements=[documents.c.key],
+        set_={c.name: stmt.excluded[c.name] for c in documents.columns if c.name != "key"})
+
+
+@cache
+def _upsert_one() -> TextClause:
+    """Upsert one document row and add its title words to `search_words` if they changed.
+
+    The words' INSERT is a data-modifying CTE, so both writes are one round trip. Its
+    ``NOT EXISTS`` reads the statement's snapshot, i.e. the row as it was before this upsert:
+    when the stored ``title_words`` equal the new ones, the words are already in
+    `search_words` (only `rebuild` deletes words, and it deletes the documents with them), so
+    nothing is inserted. PostgreSQL runs an unreferenced data-modifying CTE after the main
+    statement, so locks are taken in the same order as `_write_rows` (document, then words).
+    Built once: the text is constant and the values are bound.
+    """
+    names = [c.name for c in documents.columns]
+    casts = {"tsv": "tsvector", "title_words": "tsvector", "tags": "text[]"}
+    values = ", ".join(f"CAST(:{n} AS {casts[n]})" if n in casts else f":{n}" for n in names)
+    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n != "key")
+    return text(
+        "WITH new_words AS ("
+        " INSERT INTO search_words (word) SELECT unnest(CAST(:w AS text[]))"
+        " WHERE NOT EXISTS (SELECT 1 FROM search_documents"
+        " WHERE key = :key AND title_words = CAST(:title_words AS tsvector))"
+        " ON CONFLICT DO NOTHING) "
+        f"INSERT INTO search_documents ({', '.join(names)}) VALUES ({values}) "
+        f"ON CONFLICT (key) DO UPDATE SET {updates}"
+    )
 
 
 # ---------------------------------------------------------------- query building
@@ -809,17 +886,20 @@ class PgSearchIndex:
         if not batch:
             return
         rows = [_row(batch[key]) for key in sorted(batch)]
+        if len(rows) == 1:
+            # One post (every answer without write coalescing): one statement that writes the
+            # title's words only when they changed -- an answer or an edit of the body does not.
+            row = rows[0]
+            with self._writing(connection) as conn:
+                conn.execute(_upsert_one(), {**row, "w": sorted(_title_words(batch[row["key"]]))})
+            return
         vocabulary = sorted(set().union(*(_title_words(d) for d in batch.values())))
         with self._writing(connection) as conn:
             self._write_rows(conn, rows, vocabulary)
 
     @staticmethod
     def _write_rows(conn: Connection, rows: list[dict[str, Any]], vocabulary: list[str]) -> None:
-        stmt = pg_insert(documents)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[documents.c.key],
-            set_={c.name: stmt.excluded[c.name] for c in documents.columns if c.name != "key"})
-        conn.execute(stmt, rows)
+        conn.execute(_upsert_many(), rows)
         if vocabulary:
             conn.execute(text("INSERT INTO search_words (word) SELECT unnest(CAST(:w AS text[])) "
                               "ON CONFLICT DO NOTHING"), {"w": vocabulary})

@@ -67,6 +67,17 @@ def test_fingerprints_reveal_a_stale_document(index: SearchIndex, forum, make_do
     assert "question:2" in stale
 
 
+def test_replacing_one_document_keeps_its_title_words_for_suggestions(empty_index: SearchIndex, make_doc) -> None:
+    # One document per upsert (as after each post): a new title's words become suggestions,
+    # a new body under the same title (an answer) is searchable and keeps the title's words.
+    empty_index.upsert([make_doc(1, "Printer offline", "first body")])
+    empty_index.upsert([make_doc(1, "Scanner offline", "first body")])
+    empty_index.upsert([make_doc(1, "Scanner offline", "second body", answers="driver reinstalled")])
+    assert keys(empty_index, "reinstalled") == ["question:1"] and keys(empty_index, "first") == []
+    assert empty_index.search("scaner").suggestion == "scanner"
+    assert keys(empty_index, "scanner") == ["question:1"] and keys(empty_index, "printer") == []
+
+
 def test_snippets_escape_html_and_mark_matches(empty_index: SearchIndex, make_doc) -> None:
     empty_index.upsert([make_doc(1, "<b>Bold</b> printer", "<script>alert('x')</script> printer & co")])
     hit = empty_index.search("printer").hits[0]

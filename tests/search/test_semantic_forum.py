@@ -6,6 +6,8 @@ Needs the packaged model (skipped without it, a failure under CI=true: see test_
 """
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 
@@ -159,3 +161,39 @@ def test_a_search_that_reads_as_a_sentence_is_ranked_by_meaning(app, make_user, 
     # Keywords, a phrase or an exclusion are meant literally: BM25F's order stays.
     for literal in ("turn on screen", '"turn on" computer stays dead', "computer stays dead -update turn on"):
         assert order(literal) == order(literal, use_meaning=False), literal
+
+
+def test_with_redis_the_mail_and_the_vectors_of_a_commit_are_queued_in_one_round_trip(
+        app, make_user, make_question, make_answer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    from rq import Queue
+
+    from forum import jobs
+    from tests.support import redis_url_or_skip
+
+    _meaning_on(app)
+    app.config.update(REDIS_URL=redis_url_or_skip(), JOBS_QUEUE=f"test-{uuid.uuid4().hex[:12]}")
+    jobs.init_app(app)
+    queue = jobs.get_jobs(app).queue
+    q = make_question(author=make_user(email="asker@example.com"), title="Laptop does not turn on",
+                      body="Black screen when I press power.")
+    db.session.commit()
+    queue.empty()
+    calls: list[str] = []
+    monkeypatch.setattr(Queue, "enqueue", lambda self, *a, **k: calls.append("enqueue"))
+    real_many = Queue.enqueue_many
+
+    def many(self: Queue, *args: Any, **kwargs: Any) -> Any:
+        calls.append("enqueue_many")
+        return real_many(self, *args, **kwargs)
+
+    monkeypatch.setattr(Queue, "enqueue_many", many)
+    try:
+        make_answer(q, body="Hold the power button for thirty seconds.")
+        db.session.commit()
+        assert calls == ["enqueue_many"]
+        assert sorted(job.func_name for job in queue.jobs) == [jobs.DELIVER, semantic_sync.JOB]
+    finally:
+        queue.empty()
+        queue.connection.close()
