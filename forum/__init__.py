@@ -23,7 +23,7 @@ from . import (
     viewcounts,
     web,
 )
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, init_migrate, login_manager
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -50,7 +50,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     database.init_app(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    init_migrate(app, str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
     events.init_app()

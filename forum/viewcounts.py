@@ -51,6 +51,7 @@ from sqlalchemy import bindparam, update
 
 from .extensions import db
 from .models import Article, Question
+from .pagecache.hits import COUNT_VIEW
 from .pagecache.store import DbGenerations, RedisGenerations, current_cache
 
 log = logging.getLogger(__name__)
@@ -316,4 +317,12 @@ def init_app(app: Flask) -> None:
     if not app.config.get("VIEW_COUNTS_ENABLED", True):
         return
     app.extensions["viewcounts"] = ViewCounts(app)
+    app.extensions[COUNT_VIEW] = count_hit  # the page cache's fast path counts its hits with it
     app.after_request(_count_view)
+
+
+def count_hit(app: Flask, kind: str, ident: object, user_agent: str | None) -> None:
+    """Count a page served by the page cache's WSGI fast path as ``_count_view`` counts a
+    rendered one (no app context there). Never raises."""
+    if kind in KINDS and isinstance(ident, int) and not is_bot(user_agent):
+        record(kind, ident, app)

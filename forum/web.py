@@ -1,7 +1,6 @@
 """HTTP wiring: blueprints, error handlers, security headers and sign-in (template globals: templating.py)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, flash, g, jsonify, make_response, session, url_for
@@ -15,6 +14,7 @@ from werkzeug.routing import IntegerConverter, Map
 from . import ratelimit, templating, views
 from .api.core import ApiError
 from .extensions import db, login_manager
+from .headers import security_headers
 from .models import User
 from .models.base import utcnow
 from .services import devices, mail_throttle
@@ -25,12 +25,6 @@ from .services.throttle import parse_limits
 from .views import private
 from .views.errorpages import error_response, is_api, wants_json
 
-CSP = (
-    "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
-# With REMOTE_IMAGES on, posts show images from other hosts (docs/uploads.md).
-CSP_REMOTE_IMAGES = CSP.replace("img-src 'self';", "img-src 'self' https:;")
 # Uploaded images are larger than any form: the upload route reads up to this much more than
 # UPLOAD_MAX_BYTES (multipart framing), so a file a little over the limit gets the service's
 # clear 413 and anything larger werkzeug's.
@@ -123,18 +117,6 @@ def _first_invalid(exc: HTTPException) -> tuple[str, None, str | None]:
     field = ".".join(path[1:] if location else path) or None
     text = messages if isinstance(messages, str) else "The request's data is not valid."
     return (f"{field}: {text}" if field else text), None, field
-
-
-def security_headers(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The headers every response carries unless its view set its own (CSP, framing, sniffing,
-    referrer, HSTS behind HTTPS); also sent by the page cache's WSGI fast path (forum/pagecache/fast.py)."""
-    headers = []
-    if config["CSP_ENABLED"]:
-        headers.append(("Content-Security-Policy", CSP_REMOTE_IMAGES if config["REMOTE_IMAGES"] else CSP))
-    headers += [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")]
-    if config.get("SESSION_COOKIE_SECURE"):
-        headers.append(("Strict-Transport-Security", "max-age=31536000"))
-    return headers
 
 
 PROXY_FIX_HEADERS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")

@@ -11,7 +11,7 @@ from importlib.resources import files
 
 from flask import Blueprint, Response, abort, current_app, render_template, send_from_directory, url_for
 
-from ..web import CSP
+from ..headers import CSP
 
 bp = Blueprint("api_docs", __name__)
 

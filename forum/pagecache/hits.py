@@ -28,13 +28,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import Flask, Request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..headers import security_headers
 from ..services import site_settings
 from ..theme import COOKIE as THEME_COOKIE
 from ..theme import theme_of
@@ -107,6 +108,8 @@ def lookup(cache: PageCache, key: str) -> tuple[bytes, str] | None:
     return raw[offset:], content_type
 
 
+#: The app extension holding the view counter: ``(app, kind, id, user agent) -> None``.
+COUNT_VIEW = "pagecache_count_view"
 #: Paths whose routing a process remembers; past it the memory starts again.
 ROUTES_MAX = 10_000
 _UNKNOWN = object()
@@ -153,7 +156,7 @@ class FastHits:
             self._count(counted[0], args.get(counted[1]), environ.get("HTTP_USER_AGENT"))
         body, content_type = found
         headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), (HEADER, "HIT"),
-                   ("Vary", "Cookie"), *self._security_headers()]
+                   ("Vary", "Cookie"), *security_headers(self.app.config)]
         start_response("200 OK", headers)
         return [body]
 
@@ -177,16 +180,12 @@ class FastHits:
         self.routes[(host, path)] = route
         return route
 
-    def _security_headers(self) -> list[tuple[str, str]]:
-        from ..web import security_headers  # forum.web imports the views, which import this package
-
-        return security_headers(self.app.config)
-
     def _count(self, kind: str, ident: Any, user_agent: str | None) -> None:
-        from .. import viewcounts  # viewcounts imports this package's store
-
-        if isinstance(ident, int) and not viewcounts.is_bot(user_agent):
-            viewcounts.record(cast(viewcounts.Kind, kind), ident, self.app)
+        # forum/viewcounts.py puts its counter in the app (it imports this package, so this
+        # module cannot import it).
+        count: Callable[[Flask, str, Any, str | None], None] | None = self.app.extensions.get(COUNT_VIEW)
+        if count is not None:
+            count(self.app, kind, ident, user_agent)
 
 
 def install(app: Flask) -> None:
@@ -202,4 +201,4 @@ def install(app: Flask) -> None:
         app.wsgi_app = FastHits(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
-__all__ = ["FAST_ENDPOINTS", "FastHits", "install", "lookup", "page_key"]
+__all__ = ["COUNT_VIEW", "FAST_ENDPOINTS", "FastHits", "install", "lookup", "page_key"]

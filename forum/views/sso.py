@@ -20,13 +20,9 @@ import time
 from typing import Any
 
 import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.base_client.errors import MismatchingStateError
-from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from joserfc.errors import JoseError
 
 from ..forms import ActionForm
 from ..forms.sso import SsoAccountForm, SsoClaimForm
@@ -54,6 +50,10 @@ def _client() -> Any:
            cfg["OIDC_TIMEOUT"])
     cached = current_app.extensions.get(_EXTENSION)
     if cached is None or cached[0] != key:
+        # Authlib (with joserfc and cryptography) is imported on the first sign-in, not by every
+        # web worker: about 11 MiB each, for a feature most sites leave off (issue 11's memory).
+        from authlib.integrations.flask_client import OAuth
+
         client_kwargs: dict[str, Any] = {"scope": cfg["OIDC_SCOPES"], "code_challenge_method": "S256",
                                          "default_timeout": float(cfg["OIDC_TIMEOUT"])}
         if not cfg.get("OIDC_CLIENT_SECRET"):
@@ -115,6 +115,10 @@ def callback() -> ResponseReturnValue:
     """Where the provider sends the browser back: verify, then sign in or ask for a POST."""
     if not sso.enabled():
         abort(404)
+    from authlib.common.errors import AuthlibBaseError
+    from authlib.integrations.base_client.errors import MismatchingStateError
+    from joserfc.errors import JoseError
+
     client = _client()
     state = client.framework.get_state_data(session, request.args.get("state")) or {}
     intent: dict[str, Any] = state.get("intent") or {}
