@@ -81,15 +81,18 @@ class Config:
     MAX_PAGE = 500
     # Question lists count at most this many rows ("1,000+ questions"): no count grows with the forum.
     LIST_COUNT_CAP = 1_000
-    # Argon2id with OWASP's Password Storage Cheat Sheet setting: m=19 MiB (19,456 KiB), t=2,
-    # p=1. RFC 9106's 64 MiB profile made every sign-in raise the worker's peak memory by 64 MiB
-    # (a gunicorn worker keeps its high-water mark), the largest single peak once the search
-    # index stopped being copied per worker (docs/performance.md, "Memory"). Hashes made with
+    # Argon2id with one of the settings OWASP's Password Storage Cheat Sheet lists as giving
+    # "an equal level of defense" (m=47 MiB t=1, 19 MiB t=2, 12 MiB t=3, 9 MiB t=4, 7 MiB t=5;
+    # p=1): the one with the least memory, m=7 MiB (7,168 KiB), t=5, p=1, at about the CPU
+    # of the 19 MiB one. Each sign-in raises the worker's peak memory by the memory cost (a
+    # gunicorn worker keeps its high-water mark): RFC 9106's 64 MiB profile was the largest
+    # single peak once the search index stopped being copied per worker, and 19 MiB still put a
+    # worker over the 150 MiB budget at 200k posts (docs/performance.md, "Memory"). Hashes made with
     # other parameters still verify, and are rehashed with these at the next successful
     # sign-in (argon2's check_needs_rehash in services/accounts.authenticate). Override with
     # FORUM_ARGON2_MEMORY_COST (KiB), FORUM_ARGON2_TIME_COST, FORUM_ARGON2_PARALLELISM.
-    ARGON2_TIME_COST = 2
-    ARGON2_MEMORY_COST = 19_456
+    ARGON2_TIME_COST = 5
+    ARGON2_MEMORY_COST = 7_168
     ARGON2_PARALLELISM = 1
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     SESSION_COOKIE_HTTPONLY = True
