@@ -132,6 +132,9 @@
 
     function changed() {
       if (submitting) { return; }
+      // "Draft saved" stops being true at the next keystroke: clear it (silently; an empty
+      // live region is not announced) so that it only ever describes the text on screen.
+      if (status && (status.textContent === "Draft saved" || status.textContent === "Draft discarded")) { say(""); }
       keepLocally(read());
       clearTimeout(timer);
       timer = setTimeout(push, DELAY_MS);
