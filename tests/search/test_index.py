@@ -184,3 +184,32 @@ def test_an_index_built_by_another_schema_must_be_rebuilt(tmp_path: Path, forum)
     assert index.rebuild(forum) == len(forum) and index.schema_is_current
     assert index.search("printer").total == 3
     index.close()
+
+
+def test_a_repeated_search_is_answered_from_its_generation_and_a_write_shows_at_once(
+        make_doc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a bad day everyone searches the same words: the second identical search does no
+    matching or scoring work, while any write (a new generation) is seen by the next search."""
+    from search.engine import Engine
+
+    index = SearchIndex.open(None)
+    index.upsert([make_doc(i, f"Login fails after update {i}", "Cannot sign in.") for i in range(1, 30)])
+    evaluated: list[object] = []
+    real = Engine._evaluate
+    monkeypatch.setattr(Engine, "_evaluate", lambda self, *args: evaluated.append(args) or real(self, *args))
+
+    first = index.search("login", per_page=5)
+    again = index.search("login", per_page=5)
+    assert len(evaluated) == 1
+    assert [h.key for h in again.hits] == [h.key for h in first.hits] and again.total == first.total == 29
+    again.hits.clear()  # what a caller does with its results does not change the next answer
+    assert [h.key for h in index.search("login", per_page=5).hits] == [h.key for h in first.hits]
+    assert index.search("login", per_page=5, page=2).total == 29  # another page is another question
+    assert len(evaluated) == 2
+
+    index.upsert([make_doc(100, "Login fails with error 42", "Login login login.")])
+    after = index.search("login", per_page=5)
+    assert after.total == 30 and after.hits[0].key == "question:100"
+    index.delete(["question:100"])
+    assert index.search("login", per_page=5).total == 29
+    index.close()
