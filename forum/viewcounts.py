@@ -287,16 +287,24 @@ def _flush_quietly(app: Flask) -> None:
             log.warning("view count flush failed", exc_info=True)
 
 
+def _counted_page(endpoint: str, view_args: dict[str, object] | None) -> Key | None:
+    """The question or article a page of ``endpoint`` with these view arguments shows, if its
+    views count (``PAGES``)."""
+    page = PAGES.get(endpoint)
+    if page is None:
+        return None
+    kind, arg = page
+    ident = (view_args or {}).get(arg)
+    return (kind, ident) if isinstance(ident, int) else None
+
+
 def _count_view(response: Response) -> Response:
     """after_request: count a 200 GET of a question or article page from a person's browser."""
-    page = PAGES.get(str(request.endpoint))
+    page = _counted_page(str(request.endpoint), request.view_args)
     if (page is None or request.method != "GET" or response.status_code != 200
             or is_bot(request.headers.get("User-Agent"))):
         return response
-    kind, arg = page
-    ident = (request.view_args or {}).get(arg)
-    if isinstance(ident, int):
-        record(kind, ident)
+    record(*page)
     return response
 
 
@@ -321,8 +329,9 @@ def init_app(app: Flask) -> None:
     app.after_request(_count_view)
 
 
-def count_hit(app: Flask, kind: str, ident: object, user_agent: str | None) -> None:
+def count_hit(app: Flask, endpoint: str, view_args: dict[str, object], user_agent: str | None) -> None:
     """Count a page served by the page cache's WSGI fast path as ``_count_view`` counts a
     rendered one (no app context there). Never raises."""
-    if kind in KINDS and isinstance(ident, int) and not is_bot(user_agent):
-        record(kind, ident, app)
+    page = _counted_page(endpoint, view_args)
+    if page is not None and not is_bot(user_agent):
+        record(*page, app)

@@ -4,11 +4,14 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 T = TypeVar("T")
@@ -124,6 +127,32 @@ def redis_url_or_skip() -> str:
             pytest.fail("FORUM_TEST_REDIS_URL must be set in CI")
         pytest.skip("Redis not configured (set FORUM_TEST_REDIS_URL)")
     return REDIS_URL
+@contextmanager
+def page_cache_on(app: Flask, backend: str, prefix: str) -> Iterator[Flask]:
+    """``app`` with the page cache on. ``backend`` "redis": pages and generations in Redis
+    (FORUM_TEST_REDIS_URL, skipped without it) under ``<prefix>:<random>:``, whose keys are deleted
+    after; any other backend (the tests' ids say "memory" or "database"): pages in this process
+    and generations in the database."""
+    from forum import pagecache
+
+    app.config["PAGE_CACHE_ENABLED"] = True
+    if backend == "redis":
+        app.config["REDIS_URL"] = redis_url_or_skip()
+        app.config["PAGE_CACHE_PREFIX"] = f"{prefix}:{uuid.uuid4().hex}:"
+    pagecache.init_app(app)
+    try:
+        yield app
+    finally:
+        app.extensions["pagecache"].close()
+        if backend == "redis":
+            import redis
+
+            client = redis.Redis.from_url(app.config["REDIS_URL"])
+            for name in client.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
+                client.delete(name)
+            client.close()
+
+
 def run_together(n: int, work: Callable[[int], T], timeout: float = 120) -> list[T]:
     """Call ``work(i)`` for i in range(n), each in its own thread, released at the same moment.
 

@@ -8,7 +8,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from tools.serving import wait_for_http
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,16 +43,7 @@ def gunicorn(env: dict[str, str], workers: int = 4, log: Path | None = None) -> 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/login", timeout=2).read()
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = log.read_text(errors="replace")[-3000:] if log else ""
-                    raise RuntimeError(f"gunicorn did not start:\n{out}") from None
-                time.sleep(0.2)
+        wait_for_http(proc, base + "/login", what="gunicorn", log=log, timeout=30, request_timeout=2)
         yield base
     finally:
         proc.terminate()

@@ -49,16 +49,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Endpoint -> the view argument that names the counted page (None: not a counted page).
-FAST_ENDPOINTS: dict[str, tuple[str, str] | None] = {
-    "main.index": None,
-    "questions.index": None,
-    "questions.tags": None,
-    "questions.tag": None,
-    "questions.show": ("question", "question_id"),
-    "articles.index": None,
-    "articles.show": ("article", "article_id"),
-}
+#: The pages answered here. Which of them count a view (question and article pages) is the view
+#: counter's business (``COUNT_VIEW``: forum/viewcounts.py, ``PAGES``).
+FAST_ENDPOINTS: frozenset[str] = frozenset({
+    "main.index",
+    "questions.index",
+    "questions.tags",
+    "questions.tag",
+    "questions.show",
+    "articles.index",
+    "articles.show",
+})
 
 
 def page_key(req: Request, dismissed: Iterable[int], theme: str, app: Flask | None = None) -> str:
@@ -108,7 +109,7 @@ def lookup(cache: PageCache, key: str) -> tuple[bytes, str] | None:
     return raw[offset:], content_type
 
 
-#: The app extension holding the view counter: ``(app, kind, id, user agent) -> None``.
+#: The app extension holding the view counter: ``(app, endpoint, view arguments, user agent) -> None``.
 COUNT_VIEW = "pagecache_count_view"
 #: Paths whose routing a process remembers; past it the memory starts again.
 ROUTES_MAX = 10_000
@@ -151,9 +152,7 @@ class FastHits:
         found = lookup(cache, page_key(req, (), theme_of(cookies.get(THEME_COOKIE)), self.app))
         if found is None:
             return None
-        counted = FAST_ENDPOINTS[endpoint]
-        if counted is not None:
-            self._count(counted[0], args.get(counted[1]), environ.get("HTTP_USER_AGENT"))
+        self._count(endpoint, args, environ.get("HTTP_USER_AGENT"))
         body, content_type = found
         headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), (HEADER, "HIT"),
                    ("Vary", "Cookie"), *security_headers(self.app.config)]
@@ -180,12 +179,12 @@ class FastHits:
         self.routes[(host, path)] = route
         return route
 
-    def _count(self, kind: str, ident: Any, user_agent: str | None) -> None:
+    def _count(self, endpoint: str, args: dict[str, Any], user_agent: str | None) -> None:
         # forum/viewcounts.py puts its counter in the app (it imports this package, so this
-        # module cannot import it).
-        count: Callable[[Flask, str, Any, str | None], None] | None = self.app.extensions.get(COUNT_VIEW)
+        # module cannot import it); it knows which pages count and which argument names the page.
+        count: Callable[[Flask, str, dict[str, Any], str | None], None] | None = self.app.extensions.get(COUNT_VIEW)
         if count is not None:
-            count(self.app, kind, ident, user_agent)
+            count(self.app, endpoint, args, user_agent)
 
 
 def install(app: Flask) -> None:

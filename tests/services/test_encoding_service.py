@@ -37,6 +37,7 @@ from forum.services import search as search_svc
 from search import encoding_service, semantic
 from search.encoding_service import EncoderUnavailable, RemoteEncoder, Vector
 from tests.search.test_semantic import _need_model
+from tools.serving import wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "encoding-service-test-secret"
@@ -55,19 +56,6 @@ DARK = ("How do I turn on dark mode in the app", "Looking for the setting to tur
 DEAD = ("Notebook will not boot after the update", "It stays dead: nothing happens when I press power, the fan is silent.")
 
 
-def _wait_for(encoder: RemoteEncoder, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            assert encoder.manifest.dim > 0
-            return
-        except EncoderUnavailable as error:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the encoding service did not start:\n{log.read_text(errors='replace')[-3000:]}"
-                                   ) from error
-            time.sleep(0.3)
-
-
 @pytest.fixture(scope="module")
 def service() -> Iterator[str]:
     """`flask semantic serve` on a Unix socket in a short temporary directory; its address."""
@@ -82,7 +70,10 @@ def service() -> Iterator[str]:
         process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "forum:create_app", "semantic", "serve",
                                     "--threads", "2"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_for(RemoteEncoder(address, KEY, retry_after=0), process, log)
+        encoder = RemoteEncoder(address, KEY, retry_after=0)
+        wait_until_answering(process, lambda: encoder.manifest, what="the encoding service", log=log, timeout=90,
+                             interval=0.3, not_yet=(EncoderUnavailable,))
+        assert encoder.manifest.dim > 0
         yield address
     finally:
         process.terminate()

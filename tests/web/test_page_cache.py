@@ -7,13 +7,11 @@ would be a stale hit.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -22,25 +20,15 @@ from forum import pagecache
 from forum.extensions import db
 from forum.models import User
 from forum.services import announcements, answers, articles, comments, curation, questions, visibility, votes
-from tests.support import Auth, redis_url_or_skip
+from tests.support import Auth, page_cache_on
 
 
 @pytest.fixture(params=["memory", "redis"])
 def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
     """The test app with the page cache on: pages in this process and generations in the
     database, or both in Redis (FORUM_TEST_REDIS_URL), under a prefix of this test's own."""
-    app.config["PAGE_CACHE_ENABLED"] = True
-    if request.param == "redis":
-        app.config["REDIS_URL"] = redis_url_or_skip()
-        app.config["PAGE_CACHE_PREFIX"] = f"test:pagecache:{uuid.uuid4().hex}:"
-    pagecache.init_app(app)
-    yield app
-    app.extensions["pagecache"].close()
-    if request.param == "redis":
-        client = redis.Redis.from_url(app.config["REDIS_URL"])
-        for name in client.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
-            client.delete(name)
-        client.close()
+    with page_cache_on(app, request.param, "test:pagecache") as on:
+        yield on
 
 
 @pytest.fixture

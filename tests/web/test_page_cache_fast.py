@@ -2,12 +2,10 @@
 hook's hits, only for cookie-less anonymous GETs of pages without a rate limit, views counted."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -15,25 +13,15 @@ from forum import pagecache, viewcounts, web
 from forum.extensions import db
 from forum.models import Question
 from forum.services import announcements, questions
-from tests.support import Auth, redis_url_or_skip
+from tests.support import Auth, page_cache_on
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 
 
 @pytest.fixture(params=["memory", "redis"])
 def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
-    app.config["PAGE_CACHE_ENABLED"] = True
-    if request.param == "redis":
-        app.config["REDIS_URL"] = redis_url_or_skip()
-        app.config["PAGE_CACHE_PREFIX"] = f"test:pagecache:{uuid.uuid4().hex}:"
-    pagecache.init_app(app)
-    yield app
-    app.extensions["pagecache"].close()
-    if request.param == "redis":
-        client = redis.Redis.from_url(app.config["REDIS_URL"])
-        for name in client.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
-            client.delete(name)
-        client.close()
+    with page_cache_on(app, request.param, "test:pagecache") as on:
+        yield on
 
 
 @pytest.fixture

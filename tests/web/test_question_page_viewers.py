@@ -13,22 +13,20 @@ stay theirs.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask, url_for
 
-from forum import pagecache, templating
+from forum import templating
 from forum.extensions import db
 from forum.models.base import utcnow
 from forum.services import announcements, following, votes
 from forum.services.questions import slugify
 from forum.templating import id_url, question_url
-from tests.support import Auth, production_privileges, redis_url_or_skip, set_reputation
+from tests.support import Auth, page_cache_on, production_privileges, set_reputation
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 META_TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -167,18 +165,8 @@ def test_id_url_returns_what_url_for_returns(app: Flask, thread: dict[str, Any])
 def cached(request: pytest.FixtureRequest, app: Flask) -> Iterator[Flask]:
     """The page cache on (its generations are what the kept banners are checked against): in the
     database, or in Redis (FORUM_TEST_REDIS_URL) under a prefix of this test's own."""
-    app.config["PAGE_CACHE_ENABLED"] = True
-    if request.param == "redis":
-        app.config["REDIS_URL"] = redis_url_or_skip()
-        app.config["PAGE_CACHE_PREFIX"] = f"test:signedin:{uuid.uuid4().hex}:"
-    pagecache.init_app(app)
-    yield app
-    app.extensions["pagecache"].close()
-    if request.param == "redis":
-        client = redis.Redis.from_url(app.config["REDIS_URL"])
-        for name in client.scan_iter(match=app.config["PAGE_CACHE_PREFIX"] + "*"):
-            client.delete(name)
-        client.close()
+    with page_cache_on(app, request.param, "test:signedin") as on:
+        yield on
 
 
 def test_kept_banners_follow_every_change(cached: Flask, thread: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,7 +31,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -43,6 +42,7 @@ from pathlib import Path
 
 from tools.bench import wrk
 from tools.bench.generate import Manifest, generate, upgrade
+from tools.serving import wait_for_http, wait_until_answering
 
 __all__ = ["Row", "main", "format_table"]
 
@@ -159,16 +159,8 @@ def serve_encoder(env: dict[str, str], workdir: Path, app_dir: Path = REPO) -> I
                                    stdout=out, stderr=subprocess.STDOUT)
     try:
         client = RemoteEncoder(address, service_key(env["FORUM_SECRET_KEY"]), retry_after=0)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if client.manifest.dim:
-                    break
-            except EncoderUnavailable:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the encoding service did not start:\n"
-                                       f"{log.read_text(errors='replace')[-3000:]}") from None
-                time.sleep(0.3)
+        wait_until_answering(process, lambda: client.manifest, what="the encoding service", log=log, timeout=120,
+                             interval=0.3, not_yet=(EncoderUnavailable,))
         yield EncoderService(address, process)
     finally:
         process.terminate()
@@ -193,16 +185,7 @@ def serve(app: str, env: dict[str, str], workdir: Path, name: str, probe: str = 
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + probe, timeout=5).read()
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-                    raise RuntimeError(f"gunicorn ({name}) did not start:\n{tail}") from None
-                time.sleep(0.2)
+        wait_for_http(process, base + probe, what=f"gunicorn ({name})", log=log, timeout=60)
         yield Server(base, process)
     finally:
         process.terminate()
