@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tools.serving import wait_for_http
+from tools.serving import stop, wait_for_http
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,12 +46,7 @@ def gunicorn(env: dict[str, str], workers: int = 4, log: Path | None = None) -> 
         wait_for_http(proc, base + "/login", what="gunicorn", log=log, timeout=30, request_timeout=2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc, timeout=15)
         if out:
             out.close()
 

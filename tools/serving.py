@@ -1,4 +1,5 @@
-"""Waiting for a server started as a child process (gunicorn, the encoding service) to answer.
+"""Waiting for a server started as a child process (gunicorn, the encoding service) to answer,
+and stopping it.
 
 Shared by the benchmark (``tools.bench.run``) and the tests that start real servers
 (tests/support_http.py, tests/services/test_encoding_service.py).
@@ -43,3 +44,14 @@ def wait_for_http(process: subprocess.Popen[Any], url: str, *, what: str, log: P
     error status counts as not answering yet (urllib's HTTPError is a URLError)."""
     wait_until_answering(process, lambda: urllib.request.urlopen(url, timeout=request_timeout).read(),
                          what=what, log=log, timeout=timeout)
+
+
+def stop(process: subprocess.Popen[Any], *, timeout: float, kill_timeout: float = 5) -> None:
+    """Ask ``process`` to end (SIGTERM) and wait up to ``timeout`` seconds for it; if it has not
+    ended by then, kill it (SIGKILL) and wait up to ``kill_timeout`` seconds more."""
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(kill_timeout)

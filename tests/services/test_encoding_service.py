@@ -37,7 +37,7 @@ from forum.services import search as search_svc
 from search import encoding_service, semantic
 from search.encoding_service import EncoderUnavailable, RemoteEncoder, Vector
 from tests.search.test_semantic import _need_model
-from tools.serving import wait_until_answering
+from tools.serving import stop, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "encoding-service-test-secret"
@@ -76,12 +76,7 @@ def service() -> Iterator[str]:
         assert encoder.manifest.dim > 0
         yield address
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(process, timeout=20)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from tools.bench import wrk
 from tools.bench.generate import Manifest, generate, upgrade
-from tools.serving import wait_for_http, wait_until_answering
+from tools.serving import stop, wait_for_http, wait_until_answering
 
 __all__ = ["Row", "main", "format_table"]
 
@@ -163,12 +163,7 @@ def serve_encoder(env: dict[str, str], workdir: Path, app_dir: Path = REPO) -> I
                              interval=0.3, not_yet=(EncoderUnavailable,))
         yield EncoderService(address, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(process, timeout=20)
 
 
 @contextmanager
@@ -188,12 +183,7 @@ def serve(app: str, env: dict[str, str], workdir: Path, name: str, probe: str = 
         wait_for_http(process, base + probe, what=f"gunicorn ({name})", log=log, timeout=60)
         yield Server(base, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(process, timeout=20)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
