@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -16,15 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tools.serving import stop, wait_for_http
+from tools.serving import free_port, stop, wait_for_http
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support_http import free_port
+from tools.serving import free_port
 
 
 def signature_ok(secret: str, headers: dict[str, str], body: bytes, now: float | None = None) -> bool:

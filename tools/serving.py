@@ -1,11 +1,12 @@
-"""Waiting for a server started as a child process (gunicorn, the encoding service) to answer,
-and stopping it.
+"""A free port for a server, waiting for a server started as a child process (gunicorn, the
+encoding service) to answer, and stopping it.
 
 Shared by the benchmark (``tools.bench.run``) and the tests that start real servers
-(tests/support_http.py, tests/services/test_encoding_service.py).
+(tests/support_http.py, tests/services/test_encoding_service.py, tests/mailserver.py, ...).
 """
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 import urllib.error
@@ -16,6 +17,14 @@ from typing import Any
 
 #: What a GET of a server that is not listening yet raises.
 HTTP_NOT_YET: tuple[type[Exception], ...] = (urllib.error.URLError, ConnectionError, TimeoutError)
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on at the moment of asking."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def wait_until_answering(process: subprocess.Popen[Any], probe: Callable[[], object], *, what: str,

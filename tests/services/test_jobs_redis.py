@@ -13,8 +13,9 @@ from forum import jobs
 from forum.extensions import db
 from forum.models import OutboxMail
 from forum.services import notifications
-from tests.mailserver import free_port, smtp_server
+from tests.mailserver import smtp_server
 from tests.support import redis_url_or_skip
+from tools.serving import free_port
 
 
 @pytest.fixture

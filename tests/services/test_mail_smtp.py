@@ -11,7 +11,8 @@ from forum.extensions import db
 from forum.models import NotificationPreference, OutboxMail
 from forum.models.base import utcnow
 from forum.services import notifications
-from tests.mailserver import free_port, parts, smtp_server
+from tests.mailserver import parts, smtp_server
+from tools.serving import free_port
 
 
 def use_smtp(app, port: int) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import WebhookEndpoint
 from forum.services import site_settings, webhooks
-from tests.support_http import free_port
+from tools.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = [ipaddress.ip_address("93.184.215.14")]  # what hooks.example.com resolves to here (no DNS in tests)

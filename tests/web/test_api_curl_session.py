@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.support import IN_CI
-from tests.support_http import REPO, free_port, gunicorn
+from tests.support_http import REPO, gunicorn
+from tools.serving import free_port
 
 DOC = REPO / "docs" / "api.md"
 README = REPO / "README.md"

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from forum import web
-from tests.mailserver import free_port
+from tools.serving import free_port
 
 PASSWORD = "correct-horse-battery"
 

@@ -241,7 +241,7 @@ def test_an_unreachable_redis_lets_requests_through(tmp_path, caplog) -> None:
     import logging
 
     from forum import create_app
-    from tests.mailserver import free_port
+    from tools.serving import free_port
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.db'}",
                                  "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there

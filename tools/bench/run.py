@@ -27,7 +27,6 @@ import platform
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ from pathlib import Path
 
 from tools.bench import wrk
 from tools.bench.generate import Manifest, generate, upgrade
-from tools.serving import stop, wait_for_http, wait_until_answering
+from tools.serving import free_port, stop, wait_for_http, wait_until_answering
 
 __all__ = ["Row", "main", "format_table"]
 
@@ -69,13 +68,6 @@ def cache_state(url: str, headers: dict[str, str]) -> str:
     except urllib.error.HTTPError as err:
         err.close()
         return "-"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def gunicorn_command(app: str, port: int, error_log: Path) -> list[str]:
