@@ -8,15 +8,16 @@ depend on which first-time effects happen to fall on it. Budgets may only go dow
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from forum import pagecache
 from forum.extensions import db
 from forum.models import Notification, Question, User
 from forum.services import answers, following
+from tests.support import page_cache_on
 
 
 def _post_and_count(make_user: Any, make_question: Any, make_answer: Any, count_queries: Any) -> int:
@@ -54,11 +55,9 @@ def test_posting_an_answer_stays_within_its_statement_budget(app: Flask, make_us
 
 
 @pytest.fixture
-def cached(app: Flask) -> Any:
-    app.config["PAGE_CACHE_ENABLED"] = True  # generations in the database: no Redis needed
-    pagecache.init_app(app)
-    yield app
-    app.extensions["pagecache"].close()
+def cached(app: Flask) -> Iterator[Flask]:
+    with page_cache_on(app, "database", "test:budget") as on:  # generations in the database: no Redis needed
+        yield on
 
 
 def test_posting_an_answer_with_the_page_cache_on_stays_within_its_budget(cached: Flask, make_user: Any,
