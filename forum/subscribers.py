@@ -76,7 +76,10 @@ _wired = False
 
 
 def init_app(app: Flask) -> None:
-    """Subscribe every handler (once per process; the registry is process-wide)."""
+    """Subscribe every handler (once per process; the registry is process-wide), and have
+    ``app``'s view-count flushes write the search counts too (per app: ``viewcounts.also_flush``)."""
+    # Not an event: searches are counted off the request and written with the view counts.
+    viewcounts.also_flush(app, deflection.flush_searches)
     global _wired
     if _wired:
         return
@@ -165,8 +168,7 @@ def init_app(app: Flask) -> None:
     subscribe(QuestionAsked, deflection.question_asked)
     subscribe(SolvedTooChanged, deflection.solved_too_changed)
     subscribe(ArticleRated, deflection.article_rated)
-    # Not an event: searches are counted off the request and written with the view counts.
-    viewcounts.also_flush(deflection.flush_searches)
+    # Searches are not an event: they are written with the view counts (top of init_app, per app).
 
     # ---- people reached: views since the acceptance count for the accepted answer's author (services/reach.py).
     subscribe(AnswerAccepted, reach.answer_accepted)

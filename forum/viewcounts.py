@@ -207,7 +207,7 @@ def flush() -> int:
     counts = _counts()
     if counts is None:
         return 0
-    for writer in ALSO_FLUSH:
+    for writer in current_app.extensions.get(ALSO_FLUSH, ()):
         writer()
     fields = counts.store.take()
     if not fields:
@@ -268,15 +268,17 @@ def give_back_searches(taken: Counter[Field]) -> None:
         counts.searches.give_back(taken)
 
 
-#: Run by every flush after the views (services/deflection.py adds its search counts' writer,
-#: wired in forum/subscribers.py; this module must not import the services).
-ALSO_FLUSH: list[Callable[[], object]] = []
+#: The ``app.extensions`` key of the writers every flush of that app runs before the views
+#: (services/deflection.py adds its search counts' writer, wired in forum/subscribers.py; this
+#: module must not import the services). Per app: two apps in one process (tests) keep their own.
+ALSO_FLUSH = "viewcounts.also_flush"
 
 
-def also_flush(writer: Callable[[], object]) -> None:
-    """Have every flush also call ``writer`` (once, however often the app is created)."""
-    if writer not in ALSO_FLUSH:
-        ALSO_FLUSH.append(writer)
+def also_flush(app: Flask, writer: Callable[[], object]) -> None:
+    """Have every flush of ``app``'s counts also call ``writer`` (once, however often it is added)."""
+    writers: list[Callable[[], object]] = app.extensions.setdefault(ALSO_FLUSH, [])
+    if writer not in writers:
+        writers.append(writer)
 
 
 def _flush_quietly(app: Flask) -> None:

@@ -20,6 +20,7 @@ from .models.base import utcnow
 from .services import devices, mail_throttle
 from .services.errors import FieldError, ServiceError
 from .services.moderation import suspension_message
+from .services.posts import without_nul
 from .services.sso import check_settings as check_sso_settings
 from .services.throttle import parse_limits
 from .views import private
@@ -32,11 +33,9 @@ UPLOAD_FORM_SLACK = 64 * 1024
 
 
 class ForumRequest(Request):
-    """Drops NUL characters from submitted form values.
-
-    No text a person types contains NUL, PostgreSQL text columns reject it (a 500 where
-    SQLite would store it), and some parsers treat it as an end of string. Cleaning it at
-    the boundary protects every form, present and future.
+    """Drops NUL characters from submitted form values (``services.posts.without_nul``, the rule
+    the API's parser follows too). Cleaning them at the boundary protects every form, present
+    and future.
     """
 
     @property
@@ -53,9 +52,12 @@ class ForumRequest(Request):
     def _load_form_data(self) -> None:
         super()._load_form_data()
         form = self.__dict__.get("form")
-        if form is not None and any("\x00" in v for _, v in form.items(multi=True)):
-            self.__dict__["form"] = ImmutableMultiDict(
-                [(k, v.replace("\x00", "")) for k, v in form.items(multi=True)])
+        if form is None:
+            return
+        items = list(form.items(multi=True))
+        cleaned = [(k, without_nul(v)) for k, v in items]
+        if cleaned != items:
+            self.__dict__["form"] = ImmutableMultiDict(cleaned)
 
 
 @login_manager.user_loader

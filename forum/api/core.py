@@ -33,6 +33,7 @@ from ..extensions import db, login_manager
 from ..models import ApiIdempotencyKey, User
 from ..models.base import utcnow
 from ..services import api_tokens
+from ..services.posts import without_nul
 from ..views.formglue import writes
 from .schemas import Error
 
@@ -58,26 +59,26 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def _without_nul(value: Any) -> Any:
+def _without_nul_deep(value: Any) -> Any:
+    """``without_nul`` applied to every string in a JSON value (keys included)."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return without_nul(value)
     if isinstance(value, list):
-        return [_without_nul(v) for v in value]
+        return [_without_nul_deep(v) for v in value]
     if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+        return {_without_nul_deep(k): _without_nul_deep(v) for k, v in value.items()}
     return value
 
 
 class _Parser(FlaskParser):
-    """webargs' parser, with NUL characters dropped from the query's and the JSON body's strings,
-    as ``ForumRequest`` drops them from forms: no text a person types has one, and PostgreSQL
-    refuses them (a 500 where SQLite would store them)."""
+    """webargs' parser, with NUL characters dropped from the query's and the JSON body's strings
+    (``services.posts.without_nul``), as ``ForumRequest`` drops them from forms."""
 
     def load_json(self, req: Request, schema: Any) -> Any:
-        return _without_nul(super().load_json(req, schema))
+        return _without_nul_deep(super().load_json(req, schema))
 
     def load_querystring(self, req: Request, schema: Any) -> Any:
-        return self._makeproxy(ImmutableMultiDict([(_without_nul(k), _without_nul(v))
+        return self._makeproxy(ImmutableMultiDict([(without_nul(k), without_nul(v))
                                                    for k, v in req.args.items(multi=True)]), schema)
 
 

@@ -18,7 +18,7 @@ from ..models import CannedReply, User
 from ..models.base import utcnow
 from .errors import FieldError, NotFound, check_fields
 from .permissions import require
-from .posts import CANNED_PLACEHOLDERS, check_body
+from .posts import CANNED_PLACEHOLDERS, check_body, without_nul
 
 PLACEHOLDERS = CANNED_PLACEHOLDERS
 PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,40})\}")
@@ -57,7 +57,7 @@ class ReplyInput:
 
 
 def _check(data: ReplyInput, exclude_id: int | None = None) -> tuple[str, str]:
-    title = " ".join(data.title.replace("\x00", "").split())
+    title = " ".join(without_nul(data.title).split())
 
     def check_title() -> None:
         if not 3 <= len(title) <= 100:

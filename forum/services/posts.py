@@ -18,7 +18,10 @@ from .links import render_body
 
 
 def without_nul(text: str) -> str:
-    """Drop NUL characters: nobody types them, and PostgreSQL text columns reject them."""
+    """Drop NUL characters: nobody types them, PostgreSQL text columns reject them (a 500 where
+    SQLite would store them), and some parsers take one for the end of the string. The one rule
+    for every boundary: form values (``web.ForumRequest``), the API's query and JSON strings
+    (``api.core``) and the services' own fields."""
     return text.replace("\x00", "")
 
 

@@ -38,6 +38,7 @@ from ..models.base import utcnow
 from .audit import log_action
 from .errors import FieldError, check_fields
 from .permissions import require
+from .posts import without_nul
 
 EXTENSION = "forum.site_settings"
 
@@ -137,7 +138,7 @@ def parse(setting: Setting, raw: Any) -> Any:
         if not setting.low <= number <= setting.high:
             raise FieldError(setting.key, bounds)
         return number
-    text = " ".join(str(raw or "").replace("\x00", "").split())
+    text = " ".join(without_nul(str(raw or "")).split())
     if len(text) > setting.high:
         raise FieldError(setting.key, f"Keep it under {setting.high} characters (this is {len(text)}).")
     return text

@@ -42,6 +42,7 @@ from .audit import log_action
 from .errors import FieldError
 from .pagination import Page, paginate
 from .permissions import require
+from .posts import without_nul
 
 TYPE_LABELS = {"question": "Question", "problem": "Problem", "complaint": "Complaint",
                "feature": "Feature request", "outage": "Outage"}
@@ -192,7 +193,7 @@ def save_playbook(actor: User, data: PlaybookInput) -> Playbook:
         raise FieldError("type", "Choose a type and a severity.")
     if data.target_hours is None or not 1 <= data.target_hours <= MAX_TARGET_HOURS:
         raise FieldError("target_hours", f"Give a target between 1 and {MAX_TARGET_HOURS} hours.")
-    reply = data.first_reply.replace("\x00", "").rstrip()
+    reply = without_nul(data.first_reply).rstrip()
     limit = current_app.config["CANNED_REPLY_MAX_LENGTH"]
     if len(reply) > limit:
         raise FieldError("first_reply", f"Keep it under {limit:,} characters (this is {len(reply):,}).")

@@ -203,3 +203,19 @@ def test_the_job_workers_periodic_tick_flushes_too(app: Flask, browser, question
     browser.get(question["url"])
     jobs.periodic(app, None)
     assert _views(Question, question["id"]) == 1
+
+
+def test_each_app_runs_its_own_flush_writers_once_before_the_views(app: Flask, browser, question) -> None:
+    # Registered per app (app.extensions), not per process: another app's writer never runs
+    # here, and adding one twice (an app set up again) runs it once.
+    ran: list[str] = []
+    viewcounts.also_flush(Flask("other"), lambda: ran.append("other"))
+
+    def writer() -> None:
+        ran.append(f"views waiting: {_views(Question, question['id'])}")
+
+    viewcounts.also_flush(app, writer)
+    viewcounts.also_flush(app, writer)
+    browser.get(question["url"])
+    assert viewcounts.flush() == 1
+    assert ran == ["views waiting: 0"]  # before the views were written
