@@ -280,10 +280,11 @@ def _visible_questions() -> Select[Question]:
 
 
 def list_questions(tab: str, page: int, tag: Tag | None = None, *, per_page: int | None = None,
-                   count: bool = True) -> Page[Question]:
+                   count: bool = True, count_cap: int | None = None) -> Page[Question]:
     """One page of visible questions in a stable order (ties broken by id).
 
-    Bounded work whatever the size of the forum: the count stops at LIST_COUNT_CAP (and is not
+    Bounded work whatever the size of the forum: the count stops at ``count_cap`` or
+    LIST_COUNT_CAP (and is not
     run at all with ``count=False`` or when the page shows the end of the list), and each order
     has an index (migration d1d1e2f3a4b5, checked by tests/services/test_list_indexes.py).
     """
@@ -311,7 +312,7 @@ def list_questions(tab: str, page: int, tag: Tag | None = None, *, per_page: int
                 .order_by(Question.created_at.desc(), Question.id.desc()))
     else:
         stmt = stmt.order_by(Question.created_at.desc(), Question.id.desc())
-    return paginate_bounded(stmt, page, per_page, count=count)
+    return paginate_bounded(stmt, page, per_page, count=count, cap=count_cap)
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    # Bounded: the active list is never counted, the unanswered one up to LIST_COUNT_CAP.
+    # Bounded: the active list is never counted, the unanswered one up to HOME_COUNT_CAP.
     active = svc.list_questions("active", 1, per_page=10, count=False)
-    unanswered = svc.list_questions("unanswered", 1, per_page=5)
+    cap = min(int(current_app.config["HOME_COUNT_CAP"]), int(current_app.config["LIST_COUNT_CAP"]))
+    unanswered = svc.list_questions("unanswered", 1, per_page=5, count_cap=cap)
     tags = svc.list_tags(1)
     return render_template("main/index.html", active=active, unanswered=unanswered, tags=tags.items[:15],
                            pinned=pinned_questions())

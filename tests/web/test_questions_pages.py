@@ -199,6 +199,10 @@ def test_lists_show_a_capped_count_and_home_counts_once(app, client, make_user, 
         home = client.get("/").get_data(as_text=True)
     assert "5+ unanswered" in home  # the unanswered list shows 5: a sixth row means more
     assert len([s for s in qc.statements if "count(" in s.lower() and "FROM questions" in s]) == 1
+    # Home, the most viewed page, counts less far than the lists (HOME_COUNT_CAP).
+    app.config.update(PER_PAGE=2, LIST_COUNT_CAP=1000, HOME_COUNT_CAP=6)
+    assert "6+ unanswered" in client.get("/").get_data(as_text=True)
+    assert "7 questions" in client.get("/questions?tab=unanswered").get_data(as_text=True)
 
 
 def test_closed_questions_leave_the_needs_help_lists(client, make_user, make_question) -> None:
