@@ -32,8 +32,10 @@ THREADS = 5  # question pages measured per forum
 PAGES = ("question page", "home", "list (active)", "tag page", "search, rare word", "search, frequent word")
 
 
-def measure(workdir: Path, requests: int, rounds: int, shape: tuple[int, int]) -> dict[str, float]:
-    """Milliseconds of CPU per request for each page of PAGES (this process's app; call once).
+def measure(workdir: Path, requests: int, rounds: int,
+            shape: tuple[int, int] | None) -> tuple[tuple[int, int], dict[str, float]]:
+    """The question page's shape and the milliseconds of CPU per request for each page of PAGES
+    (this process's app; call once). ``shape`` None: that of the manifest's benchmark thread.
 
     Raises RuntimeError when the forum has no visible thread of `shape` or a page does not answer 200.
     """
@@ -49,6 +51,11 @@ def measure(workdir: Path, requests: int, rounds: int, shape: tuple[int, int]) -
 
     app = create_app()
     with app.app_context():
+        if shape is None:  # the shape of the benchmark's own thread
+            counts = db.session.execute(text(
+                "SELECT (SELECT count(*) FROM answers WHERE question_id = :q),"
+                " (SELECT count(*) FROM comments WHERE question_id = :q)"), {"q": manifest.question_id}).one()
+            shape = (int(counts[0]), int(counts[1]))
         rows = db.session.execute(text(
             "SELECT q.id, q.title FROM questions q WHERE q.deleted_at IS NULL AND q.hidden_at IS NULL"
             " AND (SELECT count(*) FROM answers a WHERE a.question_id = q.id) = :answers"
@@ -89,7 +96,7 @@ def measure(workdir: Path, requests: int, rounds: int, shape: tuple[int, int]) -
                 best = min(best, (time.process_time() - started) / requests * 1000)
             each.append(best)
         costs[name] = sum(each) / len(each)
-    return costs
+    return shape, costs
 
 
 def table(results: Sequence[tuple[Path, int, dict[str, float]]]) -> str:
@@ -111,25 +118,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="a generated forum (repeat: smallest first)")
     parser.add_argument("--requests", type=int, default=60, help="requests per round (default 60)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per page; the best counts (default 3)")
-    parser.add_argument("--shape", default="8,6", help="the question page's answers,comments (default 8,6)")
+    parser.add_argument("--shape", default="",
+                        help="the question page's answers,comments (default: the first forum's benchmark thread)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: one forum, JSON out
     args = parser.parse_args(argv)
-    answers, comments = (int(n) for n in args.shape.split(","))
+    shape = tuple(int(n) for n in args.shape.split(",")) if args.shape else None
     if args.one:
-        print(json.dumps(measure(args.workdir[0], args.requests, args.rounds, (answers, comments))))
+        found, costs = measure(args.workdir[0], args.requests, args.rounds, shape)  # type: ignore[arg-type]
+        print(json.dumps({"shape": found, "costs": costs}))
         return 0
     results = []
     for workdir in args.workdir:
-        child = subprocess.run(
-            [sys.executable, "-m", "tools.bench.cpu", "--one", "--workdir", str(workdir), "--requests",
-             str(args.requests), "--rounds", str(args.rounds), "--shape", args.shape],
-            cwd=REPO, capture_output=True, text=True, check=False)
+        command = [sys.executable, "-m", "tools.bench.cpu", "--one", "--workdir", str(workdir),
+                   "--requests", str(args.requests), "--rounds", str(args.rounds)]
+        if shape is not None:
+            command += ["--shape", ",".join(map(str, shape))]
+        child = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
         if child.returncode != 0:
             print(child.stderr[-3000:], file=sys.stderr)
             return child.returncode
+        answer = json.loads(child.stdout.strip().splitlines()[-1])
+        shape = tuple(answer["shape"])  # every forum is measured on threads of the first one's shape
         posts = Manifest.load(workdir / "manifest.json").posts
-        results.append((workdir, posts, json.loads(child.stdout.strip().splitlines()[-1])))
+        results.append((workdir, posts, answer["costs"]))
         print(f"{workdir}: measured", file=sys.stderr)
+    assert shape is not None
+    print(f"question page: the mean of up to {THREADS} threads of {shape[0]} answers and {shape[1]} comments")
     print(table(results))
     return 0
 
