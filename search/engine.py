@@ -112,9 +112,17 @@ class Engine:
             scores = array("d", map(BM25Table(idf, avgfl, ref.boost).__getitem__, zip(weights, lbytes)))
             return scores, max(scores, default=0.0)
 
-        key = ("tf", seg.segid, ref.field, ref.text, ref.boost, idf, avgfl)
-        scores, top = self._cached(key, make, lambda t: 8 * len(t[0]) + 200)
-        return self.ids(seg, ref), scores, top
+        # The statistics (idf, avgfl) are kept in the value, not the key: a commit changes them
+        # for every term, and keyed by them each commit left a dead copy of every score list a
+        # worker had used, filling the cache's budget with garbage as the writes went on. A
+        # changed statistic now replaces the list in place.
+        key = ("tf", seg.segid, ref.field, ref.text, ref.boost)
+        stats = (idf, avgfl)
+        found = self.cache.get(key)
+        if found is None or found[2] != stats:
+            scores, top = make()
+            found = self.cache.put(key, (scores, top, stats), 8 * len(scores) + 200)
+        return self.ids(seg, ref), found[0], found[1]
 
     def _lengths(self, seg: _Segment, field: str) -> bytes:
         table = getattr(getattr(seg.reader, "_perdoc", None), "_length_table", None)
@@ -352,9 +360,14 @@ class Engine:
         # matching, counting and scoring grow with the forum. Any write makes a new
         # generation, so nothing kept can be stale (like Elasticsearch's shard request cache,
         # which lives until the next refresh).
-        key = ("evaluation", self.generation, plan, want, order, union, facets, count, only)
-        kept = self._cached(key, lambda: self._evaluate(plan, want, order, union, facets, count, only),
-                            _evaluation_size)
+        # The generation is kept in the value, so a new one replaces the answer in place (the
+        # same reason as the score lists' statistics in `term_scores`).
+        key = ("evaluation", plan, want, order, union, facets, count, only)
+        found = self.cache.get(key)
+        if found is None or found[0] != self.generation:
+            result = self._evaluate(plan, want, order, union, facets, count, only)
+            found = self.cache.put(key, (self.generation, result), _evaluation_size(result))
+        kept: Evaluation = found[1]
         # Copies: a caller may change what it gets without changing what is kept.
         return Evaluation(total=kept.total, top=list(kept.top), tag_counts=Counter(kept.tag_counts))
 

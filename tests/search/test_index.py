@@ -213,3 +213,26 @@ def test_a_repeated_search_is_answered_from_its_generation_and_a_write_shows_at_
     index.delete(["question:100"])
     assert index.search("login", per_page=5).total == 29
     index.close()
+
+
+def test_writes_replace_score_lists_instead_of_piling_them_up(make_doc) -> None:
+    """Every commit changes the BM25 statistics of every term; a worker that searches between
+    writes must keep one score list per segment and term, not one per commit (they filled the
+    cache's budget with dead copies, and the worker's memory with it, as writes went on)."""
+    index = SearchIndex.open(None)
+    index.upsert([make_doc(i, f"Login fails after update {i}", "Cannot sign in to the hub.") for i in range(1, 40)])
+    index.search("login hub")
+
+    def score_lists() -> list[tuple[object, ...]]:
+        return [key for key in index._cache._items if key[0] == "tf"]
+
+    before = score_lists()
+    first_segments = {key[1] for key in before}
+    for n in range(10):
+        index.upsert([make_doc(100 + n, f"Another login question {n}", "Hub offline.")])
+        index.search("login hub")
+    after = [key for key in score_lists() if key[1] in first_segments]
+    assert len(after) == len(set(after)) <= len(before)
+    evaluations = [key for key in index._cache._items if key[0] == "evaluation"]
+    assert len(evaluations) == 1  # one answer per query, replaced by each new generation
+    index.close()
