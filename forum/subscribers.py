@@ -168,7 +168,6 @@ def init_app(app: Flask) -> None:
     subscribe(QuestionAsked, deflection.question_asked)
     subscribe(SolvedTooChanged, deflection.solved_too_changed)
     subscribe(ArticleRated, deflection.article_rated)
-    # Searches are not an event: they are written with the view counts (top of init_app, per app).
 
     # ---- people reached: views since the acceptance count for the accepted answer's author (services/reach.py).
     subscribe(AnswerAccepted, reach.answer_accepted)

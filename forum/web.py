@@ -52,12 +52,8 @@ class ForumRequest(Request):
     def _load_form_data(self) -> None:
         super()._load_form_data()
         form = self.__dict__.get("form")
-        if form is None:
-            return
-        items = list(form.items(multi=True))
-        cleaned = [(k, without_nul(v)) for k, v in items]
-        if cleaned != items:
-            self.__dict__["form"] = ImmutableMultiDict(cleaned)
+        if form is not None and any("\x00" in v for _, v in form.items(multi=True)):
+            self.__dict__["form"] = ImmutableMultiDict([(k, without_nul(v)) for k, v in form.items(multi=True)])
 
 
 @login_manager.user_loader

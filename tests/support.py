@@ -127,6 +127,8 @@ def redis_url_or_skip() -> str:
             pytest.fail("FORUM_TEST_REDIS_URL must be set in CI")
         pytest.skip("Redis not configured (set FORUM_TEST_REDIS_URL)")
     return REDIS_URL
+
+
 @contextmanager
 def page_cache_on(app: Flask, backend: str, prefix: str) -> Iterator[Flask]:
     """``app`` with the page cache on. ``backend`` "redis": pages and generations in Redis

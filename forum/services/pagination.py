@@ -61,13 +61,14 @@ def paginate_bounded(stmt: Select[Any], page: int, per_page: int | None = None, 
 
     Fetches ``per_page + 1`` rows to know whether a next page exists (and no further than
     MAX_PAGE), and counts only when the page does not tell the total by itself: the count
-    stops at ``cap`` rows (LIST_COUNT_CAP), beyond which ``total`` is that cap and ``exact``
+    stops at ``cap`` rows (at most LIST_COUNT_CAP, its default), beyond which ``total`` is that cap and ``exact``
     is false ("1,000+ questions"). With ``count=False`` it never counts (``exact`` false
     unless the page is the last). A ``total`` known from a counter (a tag's question_count)
     is used instead of counting. The offset itself is bounded by MAX_PAGE * per_page.
     """
     per_page = per_page or current_app.config["PER_PAGE"]
-    cap = cap or int(current_app.config["LIST_COUNT_CAP"])
+    ceiling = int(current_app.config["LIST_COUNT_CAP"])  # no count goes further, whoever asks
+    cap = min(cap, ceiling) if cap else ceiling
     offset = (page - 1) * per_page
     rows = list(db.session.scalars(stmt.limit(per_page + 1).offset(offset)).unique())
     items, more = rows[:per_page], len(rows) > per_page

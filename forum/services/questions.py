@@ -283,10 +283,9 @@ def list_questions(tab: str, page: int, tag: Tag | None = None, *, per_page: int
                    count: bool = True, count_cap: int | None = None) -> Page[Question]:
     """One page of visible questions in a stable order (ties broken by id).
 
-    Bounded work whatever the size of the forum: the count stops at ``count_cap`` or
-    LIST_COUNT_CAP (and is not
-    run at all with ``count=False`` or when the page shows the end of the list), and each order
-    has an index (migration d1d1e2f3a4b5, checked by tests/services/test_list_indexes.py).
+    Bounded work whatever the size of the forum: the count stops at ``count_cap`` (at most
+    LIST_COUNT_CAP, the default; not run at all with ``count=False`` or when the page shows the
+    end of the list), and each order has an index (migration d1d1e2f3a4b5, checked by tests/services/test_list_indexes.py).
     """
     stmt = _visible_questions()
     if tag is not None and tab == "newest":

@@ -20,8 +20,7 @@ bp = Blueprint("main", __name__)
 def index() -> ResponseReturnValue:
     # Bounded: the active list is never counted, the unanswered one up to HOME_COUNT_CAP.
     active = svc.list_questions("active", 1, per_page=10, count=False)
-    cap = min(int(current_app.config["HOME_COUNT_CAP"]), int(current_app.config["LIST_COUNT_CAP"]))
-    unanswered = svc.list_questions("unanswered", 1, per_page=5, count_cap=cap)
+    unanswered = svc.list_questions("unanswered", 1, per_page=5, count_cap=int(current_app.config["HOME_COUNT_CAP"]))
     tags = svc.list_tags(1)
     return render_template("main/index.html", active=active, unanswered=unanswered, tags=tags.items[:15],
                            pinned=pinned_questions())

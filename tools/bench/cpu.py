@@ -112,6 +112,14 @@ def table(results: Sequence[tuple[Path, int, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def _shape(text: str) -> tuple[int, int] | None:
+    """``"answers,comments"`` as a pair; None for an empty text (the benchmark thread's shape)."""
+    if not text:
+        return None
+    answers, comments = (int(n) for n in text.split(","))
+    return answers, comments
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", type=Path, action="append", required=True,
@@ -122,9 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the question page's answers,comments (default: the first forum's benchmark thread)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: one forum, JSON out
     args = parser.parse_args(argv)
-    shape = tuple(int(n) for n in args.shape.split(",")) if args.shape else None
+    shape = _shape(args.shape)
     if args.one:
-        found, costs = measure(args.workdir[0], args.requests, args.rounds, shape)  # type: ignore[arg-type]
+        found, costs = measure(args.workdir[0], args.requests, args.rounds, shape)
         print(json.dumps({"shape": found, "costs": costs}))
         return 0
     results = []
@@ -138,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(child.stderr[-3000:], file=sys.stderr)
             return child.returncode
         answer = json.loads(child.stdout.strip().splitlines()[-1])
-        shape = tuple(answer["shape"])  # every forum is measured on threads of the first one's shape
+        shape = (int(answer["shape"][0]), int(answer["shape"][1]))  # every forum: the first one's shape
         posts = Manifest.load(workdir / "manifest.json").posts
         results.append((workdir, posts, answer["costs"]))
         print(f"{workdir}: measured", file=sys.stderr)
