@@ -69,6 +69,17 @@ def monthly_helpers(now_text: str | None) -> None:
                f"{run.helped_nobody} opted in but helped nobody last month.")
 
 
+@insights_cli.command("top-helpers")
+def top_helpers_refresh() -> None:
+    """Rank every tag's top helpers again (the tag pages' stored rankings).
+
+    Acceptances change a tag's ranking at once; this lets the ones older than the window age
+    out. Cron line (nightly): 45 3 * * * forum-flask insights top-helpers
+    """
+    done = reach.refresh_top_helpers()
+    click.echo(f"Ranked the top helpers of {done:,} tags.")
+
+
 @insights_cli.command("weekly-report")
 def weekly_report() -> None:
     """Queue last ISO week's report for opted-in staff (cron on Mondays; once per member and week)."""

@@ -172,6 +172,12 @@ def init_app(app: Flask) -> None:
     # ---- people reached: views since the acceptance count for the accepted answer's author (services/reach.py).
     subscribe(AnswerAccepted, reach.answer_accepted)
     subscribe(AnswerUnaccepted, reach.answer_unaccepted)
+    # ---- top helpers: a tag's stored ranking follows the acceptances in it (services/reach.py).
+    subscribe(AnswerAccepted, reach.acceptance_changed)
+    subscribe(AnswerUnaccepted, reach.acceptance_changed)
+    subscribe(PostHidden, reach.visibility_changed)
+    subscribe(PostRestored, reach.visibility_changed)
+    subscribe(PostEdited, reach.visibility_changed)
 
     # ---- uploads: which posts reference which images (orphans are deleted by `flask uploads cleanup`).
     subscribe(QuestionAsked, uploads.record_body_refs)

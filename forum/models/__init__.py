@@ -28,7 +28,7 @@ from .notification import (
 )
 from .pagecache import PageCacheGeneration
 from .post import Answer, Comment, Question, Revision, SearchPending, Tag, question_tags
-from .related import RelatedQuestion
+from .related import RelatedQuestion, TagTopHelper
 from .reputation import ReputationEvent, Vote
 from .site_setting import SiteSetting
 from .solved_too import SolvedToo
@@ -56,7 +56,8 @@ __all__ = [
     "ARTICLE_STATES", "Announcement", "AnnouncementDismissal", "Answer", "Article", "ArticleFeedback", "Comment",
     "FLAG_REASONS", "Flag", "LINK_SOURCES", "LINK_TARGETS", "ModerationLog", "POST_TYPES", "PostLink", "PostMention",
     "Question", "RelatedQuestion", "ReputationEvent", "Revision", "Role", "STAFF_ROLES", "SUGGESTION_STATES", "SearchPending",
-    "SuggestedEdit", "Tag", "User", "UserBadge", "UserIdentity", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
+    "SuggestedEdit", "Tag", "TagTopHelper",
+    "User", "UserBadge", "UserIdentity", "UserNote", "Vote", "WatchedWord", "article_tags", "question_tags",
     "CASE_STATUSES", "SEVERITIES", "TRIAGE_TYPES", "CannedReply", "CaseEvent", "OnDuty", "Playbook", "QuestionTriage",
     "SupportAlert", "SupportCase", "PageCacheGeneration", "UserSession",
     "Draft",

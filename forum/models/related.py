@@ -23,3 +23,22 @@ class RelatedQuestion(Model):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True)
     rank: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     related_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+
+
+class TagTopHelper(Model):
+    """The ``rank``-th member with most answers accepted in ``tag_id`` over the last 90 days.
+
+    Written by ``services/reach.py`` when an acceptance in the tag changes (the subscribers) and
+    nightly by ``flask insights top-helpers`` (acceptances age out of the window); read by the
+    tag page with one indexed query instead of counting every acceptance of the period. A
+    computed ranking also holds one marker row, rank -1 with no member, so "nobody helped
+    lately" differs from "never computed" (which counts live). Suspended and deleted members are
+    left out when read, so a suspension shows at once and its end too.
+    """
+
+    __tablename__ = "tag_top_helpers"
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    accepted: Mapped[int] = mapped_column(default=0)

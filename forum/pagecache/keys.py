@@ -49,7 +49,7 @@ IRRELEVANT = frozenset({
 
 # Columns a row's keys are computed from (selected before an UPDATE or DELETE runs).
 KEY_COLUMNS = ("id", "question_id", "answer_id", "article_id", "user_id", "target_type", "target_id",
-               "source_type", "source_id")
+               "source_type", "source_id", "tag_id")
 _SOURCE_TABLES = {"question": "questions", "answer": "answers", "comment": "comments", "article": "articles"}
 PRESELECT_LIMIT = 1000
 
@@ -63,6 +63,8 @@ def keys_for_row(table: str, row: Mapping[str, Any]) -> set[str] | None:
         return set()
     if table == "announcements":
         return {BANNERS}
+    if table == "tag_top_helpers":  # shown on its tag's page, which depends on the tag's row
+        return {f"tags:{row['tag_id']}"} if row.get("tag_id") is not None else None
     keys: set[str] = set()
     if row.get("id") is not None:
         keys.add(f"{table}:{row['id']}")

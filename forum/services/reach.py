@@ -9,14 +9,17 @@
   question whose accepted answer is by the member (filled by services/deflection.py).
 - **Top helpers of a tag**: members with most accepted answers in the tag over the last
   ``TOP_HELPERS_DAYS`` days (by the acceptance time; answers to one's own question not counted),
-  ties by reputation.
+  ties by reputation. Counting them reads every acceptance of the period across the forum (7,183
+  at a million posts), so the ranking is stored per tag (``tag_top_helpers``): recomputed by the
+  subscribers below when an acceptance in the tag changes, and nightly by ``flask insights
+  top-helpers`` as acceptances age out; the tag page reads ten stored rows.
 - **The monthly mail** (``send_monthly_helper_mail``): on the first days of a month, to each
   member who turned it on (notification settings, pseudo-event ``helped_monthly``, off by
   default) and helped someone: their figures for the month before, once per member and month
   (``insight_mails_sent``).
 
 Every read is one query over indexed columns (answers.author_id, the questions' primary key,
-ix_insight_daily_target, ix_questions_accepted_at, question_tags' primary key).
+ix_insight_daily_target, tag_top_helpers' primary key).
 """
 from __future__ import annotations
 
@@ -25,20 +28,34 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..events import AnswerAccepted, AnswerUnaccepted
+from ..events import AnswerAccepted, AnswerUnaccepted, PostEdited, PostHidden, PostRestored
 from ..extensions import db
 from ..mail import absolute_url, compose, site_path
-from ..models import Answer, InsightDaily, InsightMailSent, NotificationPreference, Question, User, question_tags
+from ..models import (
+    Answer,
+    InsightDaily,
+    InsightMailSent,
+    NotificationPreference,
+    Question,
+    Tag,
+    TagTopHelper,
+    User,
+    question_tags,
+)
 from ..models.base import table_of, utcnow
 from .deflection import DEFLECTION_KINDS
 from .notifications import HELPED_MONTHLY
 
 TOP_HELPERS_DAYS = 90
 TOP_HELPERS_LIMIT = 5
+#: How many are stored: twice what the tag page shows, so that some can be suspended or deleted
+#: and the list still fills up without a recomputation.
+STORED_HELPERS = TOP_HELPERS_LIMIT * 2
+MARKER_RANK = -1  # the row that says a tag's ranking was computed
 # The monthly mail goes out on these first days of a month (a worker down on the 1st catches up).
 MONTHLY_MAIL_DAYS = 7
 MAIL_KIND = "helped_monthly"  # insight_mails_sent.kind
@@ -155,27 +172,104 @@ class Helper:
     accepted: int  # accepted answers in the tag in the last TOP_HELPERS_DAYS days
 
 
-def top_helpers(tag_id: int, now: datetime | None = None, limit: int = TOP_HELPERS_LIMIT,
-                days: int = TOP_HELPERS_DAYS) -> list[Helper]:
-    """The members with most answers accepted in the tag in the last ``days`` days, most first,
-    ties by reputation (then the earlier member). Answers to one's own question, hidden or
-    deleted posts, and deleted or suspended accounts are left out. One query: the accepted
+def rank_helpers(tag_id: int, now: datetime | None = None, limit: int = STORED_HELPERS,
+                 days: int = TOP_HELPERS_DAYS) -> list[tuple[int, int]]:
+    """(member id, accepted answers) of the members with most answers accepted in the tag in the
+    last ``days`` days, most first, ties by reputation (then the earlier member). Answers to
+    one's own question and hidden or deleted posts are left out; the members' state (deleted,
+    suspended) is checked when the ranking is read (``top_helpers``). One query: the accepted
     questions of the period (ix_questions_accepted_at) checked against the tag (question_tags'
-    primary key) and their answers (primary key)."""
+    primary key) and their answers (primary key). Its cost grows with the acceptances of the
+    period across the forum, so pages read the stored ranking instead."""
     now = now or utcnow()
     accepted = func.count(Question.id)
-    stmt = (select(User, accepted)
+    stmt = (select(User.id, accepted)
             .select_from(Question)
             .join(question_tags, and_(question_tags.c.question_id == Question.id, question_tags.c.tag_id == tag_id))
             .join(Answer, Answer.id == Question.accepted_answer_id)
             .join(User, User.id == Answer.author_id)
             .where(Question.accepted_at >= now - timedelta(days=days), Question.is_visible, Answer.is_visible,
-                   Answer.author_id != Question.author_id, User.deleted_at.is_(None),
-                   (User.suspended_until.is_(None)) | (User.suspended_until <= now))
+                   Answer.author_id != Question.author_id)
             .group_by(User.id)
             .order_by(accepted.desc(), User.reputation.desc(), User.id)
             .limit(limit))
-    return [Helper(user, int(n)) for user, n in db.session.execute(stmt)]
+    return [(int(user_id), int(n)) for user_id, n in db.session.execute(stmt)]
+
+
+def store_top_helpers(tag_ids: Iterable[int], now: datetime | None = None) -> None:
+    """Recompute and replace the stored rankings of ``tag_ids`` (executes, does not commit): a
+    marker row (rank -1, no member: "computed") and the members from rank 0."""
+    ids = sorted(set(tag_ids))
+    if not ids:
+        return
+    rows: list[dict[str, Any]] = []
+    for tag_id in ids:
+        rows.append({"tag_id": tag_id, "rank": MARKER_RANK, "user_id": None, "accepted": 0})
+        rows.extend({"tag_id": tag_id, "rank": rank, "user_id": user_id, "accepted": n}
+                    for rank, (user_id, n) in enumerate(rank_helpers(tag_id, now)))
+    db.session.execute(delete(TagTopHelper).where(TagTopHelper.tag_id.in_(ids)))
+    db.session.execute(insert(TagTopHelper), rows)
+
+
+def refresh_top_helpers(tag_ids: Iterable[int] | None = None, *, batch: int = 200,
+                        now: datetime | None = None) -> int:
+    """Recompute the stored rankings of every tag (or of ``tag_ids``), committing every
+    ``batch`` tags so a long run holds no long transaction; returns how many tags were done.
+    For ``flask insights top-helpers`` (nightly: acceptances age out of the window) and the
+    benchmark's generator."""
+    ids = list(tag_ids) if tag_ids is not None else list(db.session.scalars(select(Tag.id).order_by(Tag.id)))
+    for start in range(0, len(ids), batch):
+        store_top_helpers(ids[start:start + batch], now)
+        db.session.commit()
+    return len(ids)
+
+
+def _tags_of(question_id: int) -> list[int]:
+    return list(db.session.scalars(select(question_tags.c.tag_id).where(question_tags.c.question_id == question_id)))
+
+
+def acceptance_changed(event: AnswerAccepted | AnswerUnaccepted) -> None:
+    """Subscriber (in the transaction): the question's tags rank their helpers again, so the
+    tag page follows an acceptance at once."""
+    assert event.question_id is not None
+    db.session.flush()  # the acceptance itself, for the ranking's query
+    store_top_helpers(_tags_of(event.question_id))
+
+
+def visibility_changed(event: PostHidden | PostRestored | PostEdited) -> None:
+    """Subscriber (in the transaction): a solved question or its accepted answer was hidden,
+    deleted or restored, or a solved question edited (its tags may have changed), so its tags
+    rank their helpers again. Other posts change no ranking and cost one primary-key read. (A
+    tag taken off a solved question keeps the acceptance until the nightly refresh.)"""
+    if event.question_id is None or event.post_type not in ("question", "answer"):
+        return
+    accepted = db.session.scalar(select(Question.accepted_answer_id).where(Question.id == event.question_id))
+    if accepted is None or (event.post_type == "answer" and event.post_id != accepted):
+        return
+    db.session.flush()
+    store_top_helpers(_tags_of(event.question_id))
+
+
+def top_helpers(tag_id: int, now: datetime | None = None, limit: int = TOP_HELPERS_LIMIT) -> list[Helper]:
+    """The tag's top helpers (``rank_helpers``) that are neither deleted nor suspended now, most
+    first, at most ``limit``. One query over the stored ranking (its primary key) and the
+    members' primary key, whatever the size of the forum; a tag whose ranking was never stored
+    (before the first ``flask insights top-helpers``) is ranked live, and not stored (no write
+    on a GET)."""
+    now = now or utcnow()
+    stored = db.session.execute(
+        select(TagTopHelper.rank, TagTopHelper.accepted, User)
+        .outerjoin(User, User.id == TagTopHelper.user_id)
+        .where(TagTopHelper.tag_id == tag_id)
+        .order_by(TagTopHelper.rank)).all()
+    if stored:
+        ranked = [(user, int(n)) for rank, n, user in stored if rank != MARKER_RANK and user is not None]
+    else:
+        live = rank_helpers(tag_id, now)
+        users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([i for i, _ in live])))}
+        ranked = [(users[i], n) for i, n in live if i in users]
+    return [Helper(user, n) for user, n in ranked
+            if user.deleted_at is None and not user.is_suspended(now)][:limit]
 
 
 # ---------------------------------------------------------------- the monthly mail

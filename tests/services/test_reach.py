@@ -6,13 +6,21 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from forum import viewcounts
 from forum.extensions import db
-from forum.models import InsightDaily, InsightMailSent, NotificationPreference, OutboxMail, Question, User
+from forum.models import (
+    InsightDaily,
+    InsightMailSent,
+    NotificationPreference,
+    OutboxMail,
+    Question,
+    TagTopHelper,
+    User,
+)
 from forum.models.base import utcnow
-from forum.services import curation, notifications, reach, visibility
+from forum.services import curation, moderation, notifications, reach, visibility
 from forum.services.questions import get_tag
 
 
@@ -153,8 +161,10 @@ def test_top_helpers_of_a_tag_by_accepted_answers_in_90_days_then_reputation(mak
     own = make_question(author=dee, tags="hub")
     _accept(make_answer(own, author=dee))  # answering one's own question helps nobody else
     hub = get_tag("hub")
+    assert reach.refresh_top_helpers() == 2  # `flask insights top-helpers`: every tag
     ranked = [(h.user.username, h.accepted) for h in reach.top_helpers(hub.id)]
     assert ranked == [("annika", 2), ("cyril", 1), ("bobby", 1)]  # ties: cyril has more reputation
+    assert ranked == [(db.session.get(User, i).username, n) for i, n in reach.rank_helpers(hub.id)]  # live: the same
     assert [h.user.username for h in reach.top_helpers(get_tag("wifi").id)] == ["deena"]
     assert len(reach.top_helpers(hub.id, limit=2)) == 2
 
@@ -255,3 +265,78 @@ def test_the_job_workers_tick_sends_the_monthly_mail(app: Flask, thread, monkeyp
     monkeypatch.setattr(reach, "send_monthly_helper_mail", lambda now=None: calls.append("monthly"))
     jobs.periodic(app, None)
     assert calls == ["monthly"]
+
+
+def _helpers(tag: str) -> list[tuple[str, int]]:
+    return [(h.user.username, h.accepted) for h in reach.top_helpers(get_tag(tag).id)]
+
+
+def test_a_tags_top_helpers_are_stored_and_follow_acceptances_hides_and_suspensions_at_once(
+        app: Flask, make_user, make_question, make_answer, count_queries) -> None:
+    asker, moderator = make_user("asker"), make_user("mod", role="moderator")
+    ann, bob = make_user("annika"), make_user("bobby")
+    solved = []
+    for helper in (ann, ann, bob):
+        q = make_question(author=asker, tags="router")
+        answer = make_answer(q, author=helper)
+        _accept(answer)
+        solved.append((q, answer))
+    assert _helpers("router") == [("annika", 2), ("bobby", 1)]
+    stored = db.session.scalars(select(TagTopHelper.user_id).where(TagTopHelper.tag_id == get_tag("router").id)
+                                .order_by(TagTopHelper.rank)).all()
+    assert stored == [None, ann.id, bob.id]  # the marker ("computed"), then the ranking
+
+    # Reading it is one statement, however many acceptances the forum holds.
+    router_id = get_tag("router").id
+    with count_queries() as count:
+        reach.top_helpers(router_id)
+    assert count.count == 1, count.statements
+
+    # Un-accepting takes the answer out of the ranking at once.
+    q, answer = solved[0]
+    curation.unaccept_answer(asker, db.session.get(Question, q.id))
+    db.session.commit()
+    assert _helpers("router") == [("annika", 1), ("bobby", 1)]
+
+    # Hiding a solved question takes its acceptance away; bringing it back returns it.
+    q, _ = solved[1]
+    visibility.hide_post(db.session.get(Question, q.id), "moderator")
+    db.session.commit()
+    assert _helpers("router") == [("bobby", 1)]
+    visibility.unhide_post(db.session.get(Question, q.id))
+    db.session.commit()
+    assert _helpers("router") == [("annika", 1), ("bobby", 1)]
+
+    # A suspended member is left out while suspended, and back when it ends: no recomputation.
+    moderation.suspend_user(moderator, bob, 3, "trolling")
+    db.session.commit()
+    assert _helpers("router") == [("annika", 1)]
+    assert reach.top_helpers(get_tag("router").id, now=utcnow() + timedelta(days=4))[-1].user.username == "bobby"
+
+
+def test_a_tag_never_ranked_is_counted_live_and_a_view_writes_nothing(make_user, make_question, make_answer,
+                                                                       count_queries) -> None:
+    asker, ann = make_user("asker"), make_user("annika")
+    answer = make_answer(make_question(author=asker, tags="printer"), author=ann)
+    _accept(answer)
+    tag_id = get_tag("printer").id
+    db.session.execute(delete(TagTopHelper))  # a forum upgraded before its first nightly ranking
+    db.session.commit()
+    assert _helpers("printer") == [("annika", 1)]
+    assert db.session.scalar(select(func.count()).select_from(TagTopHelper)) == 0
+    assert reach.refresh_top_helpers([tag_id]) == 1
+    assert _helpers("printer") == [("annika", 1)]
+    assert db.session.scalar(select(func.count()).select_from(TagTopHelper)) == 2
+
+
+def test_the_nightly_command_ranks_every_tag_again(runner, make_user, make_question, make_answer) -> None:
+    asker, ann = make_user("asker"), make_user("annika")
+    q = make_question(author=asker, tags="printer")
+    _accept(make_answer(q, author=ann))
+    db.session.execute(update(Question).where(Question.id == q.id).values(accepted_at=utcnow() - timedelta(days=91)))
+    db.session.commit()
+    assert _helpers("printer") == [("annika", 1)]
+    result = runner.invoke(args=["insights", "top-helpers"])
+    assert result.exit_code == 0 and "Ranked the top helpers of 1 tags." in result.output
+    db.session.expire_all()
+    assert _helpers("printer") == []

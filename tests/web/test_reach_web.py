@@ -9,13 +9,13 @@ from html import unescape
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forum import viewcounts
 from forum.extensions import db
-from forum.models import Answer, InsightDaily, NotificationPreference, User
+from forum.models import Answer, InsightDaily, NotificationPreference, Question, User
 from forum.models.base import utcnow
-from forum.services import curation, notifications
+from forum.services import curation, notifications, reach
 from tests.web.test_page_cache import cached  # noqa: F401 - the page cache fixture
 
 
@@ -119,6 +119,24 @@ def test_the_tag_page_lists_top_helpers_and_the_cached_page_follows_acceptances(
     assert auth.post(f"/questions/{thread['q']}/unaccept").status_code == 302
     page = anonymous.get(url)
     assert page.headers["X-Cache"] == "MISS" and _helpers(page.get_data(as_text=True)) == ["second"]
+
+
+
+def test_the_nightly_ranking_drops_old_acceptances_from_the_cached_tag_page(cached: Flask, auth,  # noqa: F811
+                                                                            thread) -> None:
+    anonymous = cached.test_client()
+    url = "/tags/thermostat"
+    auth.login("asker")
+    assert auth.post(f"/answers/{thread['a']}/accept").status_code == 302
+    assert _helpers(anonymous.get(url).get_data(as_text=True)) == ["helper"]
+    assert anonymous.get(url).headers["X-Cache"] == "HIT"
+    # Ninety-one days later (moved behind the services' back: no event), the nightly run ranks again.
+    db.session.execute(update(Question).where(Question.id == thread["q"])
+                       .values(accepted_at=utcnow() - timedelta(days=91)))
+    db.session.commit()
+    assert reach.refresh_top_helpers() >= 1
+    page = anonymous.get(url)
+    assert page.headers["X-Cache"] == "MISS" and _helpers(page.get_data(as_text=True)) == []
 
 
 def test_the_monthly_mail_is_switched_on_and_off_in_the_notification_settings(client: FlaskClient, auth,
