@@ -329,6 +329,11 @@ class Config:
     PAGE_CACHE_TTL = 300
     PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024  # about 1,600 question pages; counts towards each worker's RSS
     PAGE_CACHE_PREFIX = "forum:pagecache:"
+    # A signed-in member's own question page, kept in their worker until anything it showed
+    # changes (forum/pagecache: private_hit): members, not staff. PAGE_CACHE_SIGNED_IN_MAX_BYTES
+    # bounds these pages per process, apart from the shared ones (about 400 question pages).
+    PAGE_CACHE_SIGNED_IN = True
+    PAGE_CACHE_SIGNED_IN_MAX_BYTES = 8 * 1024 * 1024
     # --- uploads: images in posts (forum/services/uploads.py, docs/uploads.md). Stored in the
     # database ("db", every web host sees them) or in a directory every host mounts ("fs",
     # UPLOAD_DIR; default instance/uploads). Files over UPLOAD_MAX_BYTES or UPLOAD_MAX_PIXELS are

@@ -35,6 +35,7 @@ key; it has no notion of which rows a page read, so exact invalidation would be 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from datetime import datetime, timezone
@@ -43,6 +44,7 @@ from typing import Any
 import click
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask.cli import with_appcontext
+from flask_login import current_user
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Mapper
 
@@ -52,11 +54,24 @@ from ..theme import current_theme
 from . import writes
 from .hits import install as install_fast_hits
 from .hits import lookup, page_key
-from .keys import BANNERS, CACHEABLE_TYPES, ENDPOINT_KEYS, GLOBAL, HEADER, IRRELEVANT, SEQ, keys_for_row
+from .keys import (
+    BANNERS,
+    CACHEABLE_TYPES,
+    ENDPOINT_KEYS,
+    GLOBAL,
+    HEADER,
+    IRRELEVANT,
+    SEQ,
+    VIEWERS,
+    keys_for_row,
+    viewer_key,
+)
 from .store import DbGenerations, PageCache, current_cache
 from .writes import note, on_event
 
-__all__ = ["PageCache", "clear", "init_app", "keys_for_row", "note", "on_event", "page_cache_shared"]
+__all__ = [
+    "PageCache", "clear", "init_app", "keys_for_row", "note", "on_event", "page_cache_shared", "private_hit",
+]
 
 
 def _signed_in() -> bool:
@@ -75,8 +90,66 @@ def _cache_key() -> str | None:
 
 def page_cache_shared() -> bool:
     """Template global: is this page being rendered for the shared cache? Then it must not embed
-    anything of this visitor's session (the CSRF token)."""
-    return has_request_context() and g.get("page_cache") is not None
+    anything of this visitor's session (the CSRF token). A signed-in member's own cached page
+    (``private_hit``) is theirs alone and keeps its forms."""
+    if not has_request_context():
+        return False
+    pending = g.get("page_cache")
+    return pending is not None and not pending.get("private")
+
+
+#: Endpoints a signed-in member's own page may be kept for (``private_hit``).
+PRIVATE_ENDPOINTS = frozenset({"questions.show"})
+
+
+def _private_key(user: Any) -> str | None:
+    """The key of this signed-in member's page, or None when it must be rendered afresh: not a
+    GET of a PRIVATE_ENDPOINTS page, staff (their pages show the support desk's private rows,
+    which no generation follows), a pending flash message, or a session without its CSRF secret
+    yet (the render adds one: the page would not be stored anyway)."""
+    if request.method != "GET" or request.endpoint not in PRIVATE_ENDPOINTS or session.get("_flashes"):
+        return None
+    if not current_app.config.get("PAGE_CACHE_SIGNED_IN") or user.is_staff:
+        return None
+    secret = session.get("csrf_token")
+    if not secret:
+        return None
+    # The session's CSRF secret is in the key: a page is only ever served to the session whose
+    # token it embeds (a new sign-in is a new session, a new secret, a miss).
+    session_tag = hashlib.sha256(str(secret).encode()).hexdigest()[:16]
+    return f"u{user.id}:{session_tag}:" + page_key(request, session.get("dismissed", []), current_theme())
+
+
+def private_hit() -> Response | None:
+    """In the view, after every before-request hook and Flask-Login have accepted the visitor:
+    this signed-in member's own copy of the page, if it is still exact; otherwise None, and the
+    page is marked to be stored after it renders.
+
+    Depends on what the anonymous page does (the rows loaded, the page's keys), on the member's
+    row (``users:<id>``: reputation, role, badges decide what they may do) and on their own state
+    (``viewer:<id>``, ``viewers``: votes, follows, drafts, the bell, dismissed banners; see
+    ``keys.VIEWER_COLUMNS``). Kept in this process only (``PAGE_CACHE_SIGNED_IN_MAX_BYTES``), apart
+    from the shared pages, so members' pages never push the anonymous ones out. Never raises: a
+    cache that cannot be reached renders the page."""
+    cache = current_cache()
+    if cache is None or not current_user.is_authenticated:
+        return None
+    try:
+        user = current_user._get_current_object()
+        key = _private_key(user)
+        if key is None:
+            return None
+        found = lookup(cache, key, cache.private_pages)
+        if found is not None:
+            response = Response(found[0], status=200, content_type=found[1])
+            response.headers[HEADER] = "HIT"
+            return response
+        deps = _own_keys() | {f"users:{user.id}", viewer_key(user.id), VIEWERS}
+        g.page_cache = {"key": key, "deps": deps, "seq": cache.generations.read([SEQ])[SEQ], "private": True}
+    except Exception:  # any failure of the cache must leave the page working
+        g.pop("page_cache", None)
+        current_app.logger.warning("page cache unavailable", exc_info=True)
+    return None
 
 
 def _own_keys() -> set[str]:
@@ -150,9 +223,13 @@ def _store_page(response: Response) -> Response:
     if pending is None or cache is None:
         return response
     response.headers[HEADER] = "MISS"
+    private = bool(pending.get("private"))
     if (response.status_code != 200 or response.mimetype not in CACHEABLE_TYPES or response.direct_passthrough
-            or session.modified or "Set-Cookie" in response.headers or _signed_in()
-            or "no-store" in response.headers.get("Cache-Control", "")):  # a private page (views/private.py)
+            or session.modified or "no-store" in response.headers.get("Cache-Control", "")):  # views/private.py
+        return response
+    # A shared page must have set no cookie and have been rendered for nobody in particular; a
+    # member's own page is theirs (their session's cookie is Flask's, written on a hit too).
+    if not private and ("Set-Cookie" in response.headers or _signed_in()):
         return response
     deps = cache.generations.read(pending["deps"] | {SEQ})
     if deps.pop(SEQ) != pending["seq"]:
@@ -162,7 +239,8 @@ def _store_page(response: Response) -> Response:
     if change is not None:
         until = min(until, change)
     meta = json.dumps({"deps": deps, "type": response.content_type, "until": until}).encode()
-    cache.pages.set(pending["key"], meta + b"\n" + response.get_data(), int(until - time.time()))
+    pages = cache.private_pages if private else cache.pages
+    pages.set(pending["key"], meta + b"\n" + response.get_data(), int(until - time.time()))
     return response
 
 
@@ -172,6 +250,7 @@ def clear() -> None:
     if cache is None:
         return
     cache.pages.clear()
+    cache.private_pages.clear()
     session = db.session()
     if isinstance(cache.generations, DbGenerations):
         cache.generations.bump(session, {GLOBAL})

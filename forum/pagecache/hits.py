@@ -45,7 +45,7 @@ from .store import Checked
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from .store import PageCache
+    from .store import MemoryPages, PageCache, TwoLevelPages
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +77,16 @@ def page_key(req: Request, dismissed: Iterable[int], theme: str, app: Flask | No
     return f"{key}|s={version}" if version else key
 
 
-def lookup(cache: PageCache, key: str) -> tuple[bytes, str] | None:
-    """The stored page (body, content type) under ``key`` if it is still exact: not past its
-    time and every generation it read unchanged. Raises the store's error (Redis, database).
+def lookup(cache: PageCache, key: str, pages: MemoryPages | TwoLevelPages | None = None) -> tuple[bytes, str] | None:
+    """The stored page (body, content type) under ``key`` in ``pages`` (default the shared
+    pages) if it is still exact: not past its time and every generation it read unchanged.
+    Raises the store's error (Redis, database).
 
     Every bump of any generation also bumps ``seq`` in the same transaction (or MULTI), so a page
     this process found exact at ``seq`` = n is still exact while ``seq`` reads n: then one key is
     read instead of the page's dozens, and its header is not parsed again (``cache.checked``).
     """
-    raw = cache.pages.get(key)
+    raw = (cache.pages if pages is None else pages).get(key)
     if raw is None:
         return None
     known = cache.checked.get(key)

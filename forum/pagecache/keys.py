@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from typing import Any
 
 GLOBAL, SEQ, LISTS, ARTICLES, BANNERS = "global", "seq", "lists", "articles", "banners"
+#: Every signed-in page depends on it: a write to a member's own state whose member is unknown.
+VIEWERS = "viewers"
 BUMPS = "forum.pagecache.bumps"
 REBUMP = "forum.pagecache.rebump"
 HEADER = "X-Cache"
@@ -47,9 +49,25 @@ IRRELEVANT = frozenset({
     "api_tokens", "api_idempotency_keys",  # the API's own rows: settings page and replays only
 })
 
+# A member's own state that only their signed-in pages show (their votes, follows, drafts, the
+# bell, dismissed banners, flags, suggested edits, support cases): table -> the member's column.
+# A write bumps ``viewer:<member>`` (VIEWERS when the member is unknown), which no anonymous page
+# reads; the signed-in page cache (``private_hit``) depends on it.
+VIEWER_COLUMNS: dict[str, str] = {
+    "votes": "user_id", "question_follows": "user_id", "tag_follows": "user_id", "drafts": "user_id",
+    "notifications": "user_id", "announcement_dismissals": "user_id", "flags": "flagger_id",
+    "suggested_edits": "proposer_id", "support_cases": "asker_id",
+}
+
+
+def viewer_key(user_id: int) -> str:
+    """The generation key of member ``user_id``'s own state (VIEWER_COLUMNS)."""
+    return f"viewer:{user_id}"
+
+
 # Columns a row's keys are computed from (selected before an UPDATE or DELETE runs).
 KEY_COLUMNS = ("id", "question_id", "answer_id", "article_id", "user_id", "target_type", "target_id",
-               "source_type", "source_id", "tag_id")
+               "source_type", "source_id", "tag_id", "flagger_id", "proposer_id", "asker_id")
 _SOURCE_TABLES = {"question": "questions", "answer": "answers", "comment": "comments", "article": "articles"}
 PRESELECT_LIMIT = 1000
 
@@ -59,6 +77,10 @@ def keys_for_row(table: str, row: Mapping[str, Any]) -> set[str] | None:
 
     ``row`` holds whichever of KEY_COLUMNS are known (a new row may lack its id).
     """
+    owner_column = VIEWER_COLUMNS.get(table)
+    if owner_column is not None:
+        owner = row.get(owner_column)
+        return {viewer_key(owner)} if owner is not None else {VIEWERS}
     if table in IRRELEVANT:
         return set()
     if table == "announcements":

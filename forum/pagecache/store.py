@@ -197,6 +197,8 @@ class PageCache:
         self.checked: dict[str, Checked] = {}
         self.ttl = int(cfg["PAGE_CACHE_TTL"])
         local = MemoryPages(int(cfg["PAGE_CACHE_MAX_BYTES"]), self.ttl)
+        # Signed-in members' own pages (pagecache.private_hit): this process only, a budget of their own.
+        self.private_pages = MemoryPages(int(cfg.get("PAGE_CACHE_SIGNED_IN_MAX_BYTES", 0)), self.ttl)
         self.pages: MemoryPages | TwoLevelPages
         self.generations: DbGenerations | RedisGenerations
         if cfg.get("REDIS_URL"):

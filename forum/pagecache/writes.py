@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import Column, ColumnElement, Delete, Insert, Result, Table, TextClause, Update, event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import operators
@@ -23,14 +23,26 @@ from .keys import (
     LISTS,
     PRESELECT_LIMIT,
     REBUMP,
+    VIEWER_COLUMNS,
+    VIEWERS,
     keys_for_row,
+    viewer_key,
 )
 from .store import DbGenerations, RedisGenerations, cache_enabled, current_cache
 
 
 def note(session: Session, keys: Iterable[str] | None) -> None:
-    """Remember keys to bump at commit; None (an unmapped write) bumps ``global``."""
-    session.info.setdefault(BUMPS, set()).update({GLOBAL} if keys is None else keys)
+    """Remember keys to bump at commit; None (an unmapped write) bumps ``global``.
+
+    A write in a signed-in member's request also bumps their ``viewer:<id>``, whatever it
+    touched: their own kept pages (``pagecache.private_hit``) then show everything they did,
+    including what no table maps to them (a first post that makes them a member no longer new)."""
+    bumps = session.info.setdefault(BUMPS, set())
+    bumps.update({GLOBAL} if keys is None else keys)
+    if has_request_context():
+        user = g.get("_login_user")  # Flask-Login's user of this request, if it was loaded
+        if user is not None and user.is_authenticated:
+            bumps.add(viewer_key(user.id))
 
 
 def on_event(event: Event) -> None:
@@ -45,8 +57,10 @@ def on_event(event: Event) -> None:
         keys |= {f"articles:{event.article_id}", ARTICLES}
     if isinstance(event, TagEdited):
         keys |= {f"tags:{event.tag_id}", LISTS}
-    if isinstance(event, SiteSettingChanged) and event.on_pages:
-        keys.add(GLOBAL)  # every page shows it (the footer's tagline)
+    if isinstance(event, SiteSettingChanged):
+        # Every signed-in page may show it (a privilege's threshold decides a button); the
+        # anonymous ones only when it is on pages (the footer's tagline).
+        keys.add(GLOBAL if event.on_pages else VIEWERS)
     if keys:
         note(db.session(), keys)
 
@@ -89,12 +103,16 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
                 note(state.session, None)  # raw SQL we cannot map
         return None
     table = getattr(stmt.table, "name", None)
-    if table is None or table in IRRELEVANT:
+    if table is None or (table in IRRELEVANT and table not in VIEWER_COLUMNS):
         return None
     if table == "announcements":
         note(state.session, {BANNERS})
         return None
-    columns = [stmt.table.c[name] for name in KEY_COLUMNS if name in stmt.table.c]
+    owner = VIEWER_COLUMNS.get(table)
+    # A member's own state maps by its member alone (an UPDATE or DELETE pinned to one member
+    # runs without selecting its rows first).
+    names = [owner] if owner is not None else [name for name in KEY_COLUMNS if name in stmt.table.c]
+    columns = [stmt.table.c[name] for name in names]
     if isinstance(stmt, Insert):
         inserted = _insert_rows(stmt, state.parameters, state.session)
         if inserted is None:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from ..forms import AnswerForm, CommentForm, QuestionForm, TagWikiForm
 from ..forms.support import triage_form_for
 from ..models import Question
+from ..pagecache import private_hit
 from ..ratelimit import limited
 from ..services import drafts, editing, suggestions
 from ..services import links as links_svc
@@ -78,6 +79,11 @@ def ask() -> ResponseReturnValue:
 @bp.route("/questions/<int:question_id>")
 @bp.route("/questions/<int:question_id>/<slug>")
 def show(question_id: int, slug: str | None = None) -> ResponseReturnValue:
+    # A signed-in member's own copy, if nothing it showed has changed (forum/pagecache). Here, in
+    # the view, so every before-request hook and the session checks have run first.
+    kept = private_hit()
+    if kept is not None:
+        return kept
     question = svc.get_question(question_id, current_user)
     canonical = svc.slugify(question.title)
     if slug != canonical:

@@ -206,16 +206,20 @@ def test_banner_dismissal_stays_with_its_visitor(client: FlaskClient, app: Flask
     assert "Cloud sync is down in Europe" not in html
 
 
-def test_signed_in_members_never_get_a_cached_page(client: FlaskClient, app: Flask, thread: dict[str, Any],
-                                                   make_user: Any) -> None:
-    _primed(client, thread["path"])
+def test_signed_in_members_get_their_own_page_never_the_shared_one(client: FlaskClient, app: Flask,
+                                                                   thread: dict[str, Any], make_user: Any) -> None:
+    shared = _primed(client, thread["path"])
     make_user("member")
     member = app.test_client()
     Auth(member).login("member")
-    r = member.get(thread["path"])
-    assert "X-Cache" not in r.headers
-    html = r.get_data(as_text=True)
-    assert 'name="csrf-token"' in html and "Log out" in html
+    first = member.get(thread["path"])
+    assert "X-Cache" not in first.headers  # a new session gets its CSRF secret now: not kept
+    states = [member.get(thread["path"]).headers.get("X-Cache") for _ in range(2)]
+    assert states == ["MISS", "HIT"]  # their own copy (tests/web/test_page_cache_signed_in.py)
+    html = member.get(thread["path"]).get_data(as_text=True)
+    assert 'name="csrf-token"' in html and "Log out" in html and html != shared
+    again, state = _get(client, thread["path"])
+    assert state == "HIT" and again == shared and "Log out" not in again
 
 
 def test_bell_and_banners_of_a_member_do_not_leak(client: FlaskClient, app: Flask, thread: dict[str, Any],

@@ -1,6 +1,6 @@
 """Two checkouts side by side: the same forum served by both at once, loaded alternately.
 
-    python -m tools.bench.compare --workdir DIR --baseline OTHER_CHECKOUT [--rounds 3] [--seconds 3]
+    python -m tools.bench.compare --workdir DIR --baseline OTHER_CHECKOUT [--rounds 3] [--seconds 3] [--page-cache]
 
 On a machine shared with other work, two ``make bench`` runs minutes apart are not comparable
 (hello-world itself moved from 1,451 to 4,285 req/s between two runs here). This serves the
@@ -34,15 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, required=True, help="the other checkout's source tree")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=3, help="wrk duration per page and round (after 1 s warm-up)")
+    parser.add_argument("--page-cache", action="store_true",
+                        help="serve both as deployed, page cache on (default off: the work of rendering)")
     parser.add_argument("--page", action="append", help=f"a page label of tools.bench.run (default: {', '.join(PAGES)})")
     args = parser.parse_args(argv)
     manifest = Manifest.load(args.workdir / "manifest.json")
     upgrade(manifest)
     wanted = args.page or list(PAGES)
     chosen = [p for p in pages(manifest) if any(p[0].startswith(w) for w in wanted)]
-    # The page cache off: this compares the work of rendering a page, which the cache would hide
-    # in the "after" checkout only.
-    env = forum_env(manifest, args.workdir, page_cache=False)
+    # By default the page cache is off: this compares the work of rendering a page, which the
+    # cache would hide in the "after" checkout only. --page-cache compares the two as deployed.
+    env = forum_env(manifest, args.workdir, page_cache=args.page_cache)
     trees = {"before": args.baseline.resolve(), "after": REPO}
     figures: dict[tuple[str, str], list[float]] = {}
     with ExitStack() as stack:
@@ -66,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
                     figures.setdefault((label, name), []).append(result.rps)
                     print(f"round {round_}: {label}, {name}: {result.rps:,.1f} req/s "
                           f"(p50 {result.p50:.1f} ms, p99 {result.p99:.1f} ms, {result.errors} errors)", flush=True)
-    print(f"\n{manifest.posts:,} posts; {args.rounds} rounds of {args.seconds} s; before = {trees['before']}\n")
+    cache = "on" if args.page_cache else "off"
+    print(f"\n{manifest.posts:,} posts; {args.rounds} rounds of {args.seconds} s; page cache {cache}; "
+          f"before = {trees['before']}\n")
     print("| page | before | after | after / before, per round |\n|---|---:|---:|---|")
     for label, _, _ in chosen:
         before, after = figures[(label, "before")], figures[(label, "after")]

@@ -219,6 +219,9 @@ class Browser:
                                             "csrf_token": self.token("/login")})
         if status != 302:
             raise RuntimeError(f"signing in as {username} failed with {status}: {page[-500:]}")
+        # A browser follows the redirect; that first page gives the new session its CSRF secret,
+        # which every later request of the browser carries in its cookie.
+        self.get("/")
 
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
