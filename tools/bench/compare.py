@@ -52,17 +52,17 @@ def main(argv: list[str] | None = None) -> int:
         servers = {name: stack.enter_context(serve("forum:create_app()", env, args.workdir, f"forum-{name}",
                                                    probe="/login", app_dir=tree))
                    for name, tree in trees.items()}
-        cookies = {}
+        cookies: dict[str, dict[str, str]] = {}
         for name, server in servers.items():
             member = Browser(server.base)
             member.login(manifest.member, manifest.password)
-            cookies[name] = member.cookie_header()
+            cookies[name] = member.headers()
         for round_ in range(1, args.rounds + 1):
             wrk.run(hello.base + "/", seconds=1)
             figures.setdefault(("hello-world", "after"), []).append(wrk.run(hello.base + "/", seconds=args.seconds).rps)
             for label, path, signed_in in chosen:
                 for name, server in servers.items():
-                    headers = {"Cookie": cookies[name]} if signed_in else {}
+                    headers = cookies[name] if signed_in else {}
                     wrk.run(server.base + path, seconds=1, headers=headers)  # warm-up, not counted
                     result = wrk.run(server.base + path, seconds=args.seconds, headers=headers)
                     figures.setdefault((label, name), []).append(result.rps)

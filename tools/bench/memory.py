@@ -82,7 +82,7 @@ def measure(manifest: Manifest, workdir: Path, seconds: int, app_dir: Path = REP
         log(f"two sign-ins: {_peaks(forum.peak_rss_mib())}")
         for round_ in ("", " again, after the answers"):
             for label, path, signed_in in pages(manifest):
-                headers = {"Cookie": member.cookie_header()} if signed_in else {}
+                headers = member.headers() if signed_in else {}
                 status, _ = (member if signed_in else Browser(forum.base)).get(path)
                 if status != 200:
                     raise RuntimeError(f"{path} answered {status}")

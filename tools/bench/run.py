@@ -190,6 +190,7 @@ class Browser:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect)
+        self.opener.addheaders = [("User-Agent", wrk.USER_AGENT)]
 
     def get(self, path: str) -> tuple[int, str]:
         return self._open(urllib.request.Request(self.base + path))
@@ -225,6 +226,10 @@ class Browser:
 
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+    def headers(self) -> dict[str, str]:
+        """What a load generator sends to be this browser: its cookies and its User-Agent."""
+        return {"Cookie": self.cookie_header(), "User-Agent": wrk.USER_AGENT}
 
 
 def format_table(rows: Sequence[Row], ceiling: float) -> str:
@@ -310,7 +315,7 @@ def bench(manifest: Manifest, workdir: Path, seconds: int, warmup: int,
         member.login(manifest.member, manifest.password)
         poster.login(manifest.poster, manifest.password)
         for label, path, signed_in in pages(manifest):
-            headers = {"Cookie": member.cookie_header()} if signed_in else {}
+            headers = member.headers() if signed_in else {}
             # Concurrent requests, so that every worker has served the page once (its cold start
             # and, for anonymous pages, its entry in the page cache) before the measurement.
             with ThreadPoolExecutor(CONNECTIONS) as pool:
