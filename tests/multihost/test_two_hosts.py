@@ -167,6 +167,22 @@ def test_notifications_from_a_write_on_a_show_in_bs_bell(hosts: Hosts) -> None:
     hosts.eventually(asker_on_b, "/notifications", contains="Smart plug forgets its name after a power cut")
 
 
+
+def test_a_members_kept_page_on_b_follows_their_vote_and_a_reply_on_a(hosts: Hosts) -> None:
+    asker = hosts.signed_in(hosts.make_user(), hosts.a)
+    path = ask(asker, "Garage door opener ignores the remote")
+    answer_id = answer(hosts.signed_in(hosts.make_user(), hosts.b), path, "Re-pair it with the learn button.")
+    voter_on_b = hosts.signed_in(hosts.make_user(reputation=50), hosts.b)
+    states = [voter_on_b.get(path)[2].get("X-Cache") for _ in range(4)]
+    assert states[-1] == "HIT"  # the member's own copy, kept on B (forum/pagecache: private_hit)
+
+    # Their vote, cast on A in the same session, shows on B's kept page at once.
+    status, _, _ = voter_on_b.at(hosts.a).post(f"/answers/{answer_id}/vote", {"value": "1"})
+    assert status == 302
+    page = hosts.eventually(voter_on_b, path, contains="vote-up is-active")
+    assert "vote-up is-active" in answer_block(page, answer_id)
+
+
 def test_a_question_asked_on_a_is_found_by_search_on_b(hosts: Hosts) -> None:
     """Whoosh keeps its index on each host's disk, so only a shared backend (FORUM_SEARCH_BACKEND=
     postgres, set for both hosts by the fixture) finds on B what was asked on A."""
