@@ -37,6 +37,10 @@ _T = TypeVar("_T")
 _SET_FIELDS = frozenset({"kind", "solved", "answer_count", "status"})
 
 
+#: Cache keys ``(kind, segment id, ...)`` of one segment's data (the others are per query).
+_PER_SEGMENT = frozenset({"p", "set", "tf", "tags", "tagterms", "col", "pos", "alt"})
+
+
 @dataclass(slots=True)
 class _Segment:
     segid: str
@@ -71,6 +75,11 @@ class Engine:
         # What this generation holds: a segment never changes once written and its deletions
         # only grow, so its id and its number of deletions name its state exactly.
         self.generation = tuple((seg.segid, len(seg.deleted)) for seg in self.segments)
+        # Segments merged away since the last generation are gone for good: their lists go now
+        # (a merge after a few writes left the decoded lists of every segment it replaced, 20
+        # MiB after 20 answers at 200,000 posts, held until the budget pushed them out).
+        live = {seg.segid for seg in self.segments}
+        cache.retain(lambda key: key[0] not in _PER_SEGMENT or key[1] in live)
 
     # -- per-segment data -------------------------------------------------------------
 

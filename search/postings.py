@@ -12,6 +12,7 @@ import ctypes.util
 import threading
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable
 from itertools import accumulate, repeat
 from typing import Any
 
@@ -88,6 +89,24 @@ class PostingCache:
         if trim and _malloc_trim is not None:
             _malloc_trim(0)
         return value
+
+    def retain(self, keep: Callable[[tuple[Any, ...]], bool]) -> int:
+        """Drop every entry whose key ``keep`` refuses; returns the bytes freed. (A reopened
+        searcher drops the data of segments a merge removed: nothing can ask for them again,
+        and until the budget pushed them out they held a worker's memory.)"""
+        with self._lock:
+            dead = [key for key in self._items if not keep(key)]
+            freed = 0
+            for key in dead:
+                freed += self._items.pop(key)[1]
+            self._size -= freed
+            self._evicted += freed
+            trim = self._evicted >= TRIM_AFTER
+            if trim:
+                self._evicted = 0
+        if trim and _malloc_trim is not None:
+            _malloc_trim(0)
+        return freed
 
     def clear(self) -> None:
         with self._lock:

@@ -236,3 +236,23 @@ def test_writes_replace_score_lists_instead_of_piling_them_up(make_doc) -> None:
     evaluations = [key for key in index._cache._items if key[0] == "evaluation"]
     assert len(evaluations) == 1  # one answer per query, replaced by each new generation
     index.close()
+
+
+def test_a_merge_drops_the_cached_data_of_the_segments_it_replaced(make_doc) -> None:
+    """Writes add segments and Whoosh merges small ones into a new one; the decoded lists of a
+    merged-away segment can never be asked for again, and held a worker's memory (20 MiB after
+    20 answers at 200,000 posts) until the budget pushed them out."""
+    index = SearchIndex.open(None)
+    index.upsert([make_doc(i, f"Login fails after update {i}", "Cannot sign in to the hub.") for i in range(1, 40)])
+    index.search("login hub")
+    seen: set[object] = set()
+    for n in range(25):  # enough small segments for Whoosh to merge some
+        index.upsert([make_doc(100 + n, f"Another login question {n}", "Hub offline.")])
+        index.search("login hub")
+        seen |= {key[1] for key in index._cache._items if key[0] in ("p", "tf")}
+        live = {seg.segid for seg in index._current().segments}
+        cached = {key[1] for key in index._cache._items if key[0] in ("p", "tf")}
+        assert cached <= live, cached - live
+    assert len(seen) > len(live)  # segments did go away meanwhile
+    assert index.search("login hub").total == 64
+    index.close()
