@@ -79,13 +79,12 @@ class PostingCache:
                 self._size -= old[1]
             self._items[key] = (value, size)
             self._size += size
+            freed = 0
             while self._size > self.budget and len(self._items) > 1:
                 _, (_, dropped) = self._items.popitem(last=False)
                 self._size -= dropped
-                self._evicted += dropped
-            trim = self._evicted >= TRIM_AFTER
-            if trim:
-                self._evicted = 0
+                freed += dropped
+            trim = self._freed(freed)
         if trim and _malloc_trim is not None:
             _malloc_trim(0)
         return value
@@ -95,18 +94,20 @@ class PostingCache:
         searcher drops the data of segments a merge removed: nothing can ask for them again,
         and until the budget pushed them out they held a worker's memory.)"""
         with self._lock:
-            dead = [key for key in self._items if not keep(key)]
-            freed = 0
-            for key in dead:
-                freed += self._items.pop(key)[1]
+            freed = sum(self._items.pop(key)[1] for key in [key for key in self._items if not keep(key)])
             self._size -= freed
-            self._evicted += freed
-            trim = self._evicted >= TRIM_AFTER
-            if trim:
-                self._evicted = 0
+            trim = self._freed(freed)
         if trim and _malloc_trim is not None:
             _malloc_trim(0)
         return freed
+
+    def _freed(self, size: int) -> bool:
+        """Count ``size`` bytes dropped (under the lock); True when the heap is due a trim."""
+        self._evicted += size
+        if self._evicted < TRIM_AFTER:
+            return False
+        self._evicted = 0
+        return True
 
     def clear(self) -> None:
         with self._lock:
