@@ -113,16 +113,19 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
     # runs without selecting its rows first).
     names = [owner] if owner is not None else [name for name in KEY_COLUMNS if name in stmt.table.c]
     columns = [stmt.table.c[name] for name in names]
+    # Rows that cannot be mapped: every page (global), or for a member's own state every
+    # member's kept pages (viewers) and no anonymous page.
+    unknown = {VIEWERS} if owner is not None else None
     if isinstance(stmt, Insert):
         inserted = _insert_rows(stmt, state.parameters, state.session)
         if inserted is None:
-            note(state.session, None)
+            note(state.session, unknown)
         for row in inserted or ():
             note(state.session, keys_for_row(table, row))
         return None
     where = stmt.whereclause
     if where is None:
-        note(state.session, None)
+        note(state.session, unknown)
         return None
     pinned = None if state.parameters or not columns else _pinned(where, stmt.table, [column.name for column in columns])
     if pinned is not None:
@@ -134,7 +137,7 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
         return result
     rows = state.session.execute(select(*columns).where(where).limit(PRESELECT_LIMIT + 1)).mappings().all()
     if len(rows) > PRESELECT_LIMIT:
-        note(state.session, None)
+        note(state.session, unknown)
         return None
     for mapped in rows:
         note(state.session, keys_for_row(table, dict(mapped)))

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from forum import pagecache, templating
 from forum.extensions import db
-from forum.models import Answer, Question, User
+from forum.models import Answer, Notification, Question, User
 from forum.models.base import utcnow
 from forum.pagecache import hits
 from forum.services import admin, announcements, answers, drafts, following, questions, site_settings, votes
@@ -214,3 +215,15 @@ def test_a_scheduled_banner_shows_on_a_kept_page_when_it_starts(member: FlaskCli
     monkeypatch.setattr(templating, "utcnow", lambda: utcnow() + timedelta(hours=2))
     html, state = _view(member, thread["path"])
     assert state == "MISS" and "Maintenance tonight at ten" in html
+
+
+def test_a_write_to_members_state_naming_no_member_leaves_the_shared_pages_alone(
+        cached: Flask, member: FlaskClient, thread: dict[str, Any]) -> None:  # noqa: F811
+    anonymous = cached.test_client()
+    _view(anonymous, thread["path"])
+    assert _view(anonymous, thread["path"])[1] == "HIT"
+    _primed(member, thread["path"])
+    db.session.execute(update(Notification).values(read_at=utcnow()))  # every member's: no WHERE
+    db.session.commit()
+    assert _view(anonymous, thread["path"])[1] == "HIT"  # no anonymous page shows notifications
+    assert _view(member, thread["path"])[1] == "MISS"  # every member's kept pages go
