@@ -173,8 +173,11 @@ def test_a_members_kept_page_on_b_follows_their_vote_and_a_reply_on_a(hosts: Hos
     path = ask(asker, "Garage door opener ignores the remote")
     answer_id = answer(hosts.signed_in(hosts.make_user(), hosts.b), path, "Re-pair it with the learn button.")
     voter_on_b = hosts.signed_in(hosts.make_user(reputation=50), hosts.b)
+    # The first GET after signing in renders afresh (the session gets its CSRF secret then). B runs
+    # two workers that each keep their own copy, and a sync worker takes whichever request it
+    # accepts first: of the three GETs after it, two reach one worker, and the later one is kept.
     states = [voter_on_b.get(path)[2].get("X-Cache") for _ in range(4)]
-    assert states[-1] == "HIT"  # the member's own copy, kept on B (forum/pagecache: private_hit)
+    assert "HIT" in states, states  # the member's own copy, kept on B (forum/pagecache: private_hit)
 
     # Their vote, cast on A in the same session, shows on B's kept page at once.
     status, _, _ = voter_on_b.at(hosts.a).post(f"/answers/{answer_id}/vote", {"value": "1"})
