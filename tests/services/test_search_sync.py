@@ -320,3 +320,36 @@ def test_an_answer_is_extracted_once_not_every_answer_of_its_thread(make_user, m
     # The new answer once (at flush) and the question's body; the six earlier answers not at all.
     assert len(extracted) == 2 and any("seventh" in h for h in extracted)
     assert keys("geofence radius") == [f"question:{q.id}"]
+
+
+WORDS = ["aardvark", "bromeliad", "cormorant", "dulcimer", "egret", "flamingo", "gazelle", "heron"]
+
+
+def test_a_long_thread_indexes_its_accepted_and_best_answers_and_counts_them_all(
+        make_user, make_question, make_answer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every answer rebuilds its thread's document, so the document holds a bounded part of the
+    thread (the accepted answer and the best-scored ones) whatever its length."""
+    from forum.services import curation
+
+    monkeypatch.setattr(search_sync, "ANSWERS_PER_DOCUMENT", 5)
+    asker = make_user()
+    q = make_question(author=asker, title="Hub offline for everyone since the outage", body=BODY)
+    posted = [make_answer(q, body=f"Same here, the {word} workaround did nothing.") for word in WORDS]
+    # Equal scores rank the oldest first: answers 0-4 are in the document, 5-7 are not.
+    assert keys("flamingo") == [] and keys("egret") == [f"question:{q.id}"]
+
+    votes.cast_vote(make_user(), "answer", posted[6].id, 1)  # the best answer now
+    curation.accept_answer(asker, posted[7])
+    db.session.commit()
+    (doc,), gone = search_sync._question_documents(db.session, [q.id])
+    assert gone == [] and doc.answer_count == 8  # every visible answer counted
+    assert "heron" in doc.accepted and doc.solved
+    assert "gazelle" in doc.answers and "flamingo" not in doc.answers and "heron" not in doc.answers
+    assert [w for w in WORDS if w in doc.answers] == ["aardvark", "bromeliad", "cormorant", "dulcimer", "gazelle"]
+    assert keys("gazelle") == keys("heron") == [f"question:{q.id}"] and keys("flamingo") == []
+    assert check() == {"missing": [], "stale": [], "extra": []}
+
+    # The text budget bounds the field too: here the first answer alone fills it.
+    monkeypatch.setattr(search_sync, "ANSWER_TEXT_BUDGET", 20)
+    (doc,), _ = search_sync._question_documents(db.session, [q.id])
+    assert doc.answers == "Same here, the gazel" and doc.answer_count == 8 and "heron" in doc.accepted
