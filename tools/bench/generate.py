@@ -22,9 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -35,7 +38,7 @@ from sqlalchemy.engine import make_url
 
 from tools.search.synthetic import SyntheticForum
 
-__all__ = ["Manifest", "generate", "main", "BENCH_PASSWORD", "RARE_WORD", "FREQUENT_WORD"]
+__all__ = ["Manifest", "generate", "forum_in", "main", "BENCH_PASSWORD", "RARE_WORD", "FREQUENT_WORD"]
 
 BENCH_PASSWORD = "bench-password-1234"
 RELATED_ALL_MAX = 20_000  # questions: above, related lists are stored only for the loaded threads
@@ -150,6 +153,34 @@ def _prepare_database(url: str, replace: bool) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
+
+
+@contextmanager
+def forum_in(workdir: Path | None, *, reuse: bool, posts: int, database: str | None, search_backend: str = "whoosh",
+             seed: int = 1, prefix: str = "forum-bench-", upgrade_reused: bool = False) -> Iterator[tuple[Manifest, Path]]:
+    """The benchmarks' forum: the one generated before in ``workdir`` (``reuse``; brought up to
+    this checkout by ``upgrade`` with ``upgrade_reused``), or ``posts``
+    posts generated now into ``database`` (SQLite in the work directory by default; emptied
+    first). Without ``workdir`` a temporary directory is used and removed afterwards. Yields the
+    manifest and the work directory."""
+    temporary = None if workdir else tempfile.mkdtemp(prefix=prefix)
+    where: Path = workdir or Path(str(temporary))
+    where.mkdir(parents=True, exist_ok=True)
+    try:
+        manifest_path = where / "manifest.json"
+        if reuse:
+            manifest = Manifest.load(manifest_path)
+            if upgrade_reused:
+                upgrade(manifest)
+        else:
+            url = database or f"sqlite:///{where / 'forum.db'}"
+            print(f"generating {posts:,} posts into {url} ...")
+            manifest = generate(posts, url, where / "index", seed=seed, replace=True, search_backend=search_backend)
+            manifest.save(manifest_path)
+        yield manifest, where
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
 def generate(posts: int, database_url: str, index_dir: Path, *, thread: int = 10, seed: int = 1,

@@ -26,10 +26,8 @@ import os
 import platform
 import re
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -40,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.bench import wrk
-from tools.bench.generate import Manifest, generate, upgrade
+from tools.bench.generate import Manifest, forum_in
 from tools.serving import free_port, stop, wait_for_http, wait_until_answering
 
 __all__ = ["Row", "main", "format_table"]
@@ -380,25 +378,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except wrk.WrkMissing as exc:
         print(exc, file=sys.stderr)
         return 2
-    temporary = None if args.workdir else tempfile.mkdtemp(prefix="forum-bench-")
-    workdir: Path = args.workdir or Path(str(temporary))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        manifest_path = workdir / "manifest.json"
-        if args.reuse:
-            manifest = Manifest.load(manifest_path)
-            upgrade(manifest)
-        else:
-            url = args.database or f"sqlite:///{workdir / 'forum.db'}"
-            print(f"generating {args.posts:,} posts into {url} ...")
-            manifest = generate(args.posts, url, workdir / "index", seed=args.seed, replace=True,
-                                search_backend=args.search_backend)
-            manifest.save(manifest_path)
+    with forum_in(args.workdir, reuse=args.reuse, posts=args.posts, database=args.database,
+                  search_backend=args.search_backend, seed=args.seed, upgrade_reused=True) as (manifest, workdir):
         rows, ceiling, rss = bench(manifest, workdir, args.seconds, args.warmup, page_cache=not args.no_page_cache,
                                    app_dir=args.app_dir.resolve(), encoder_service=args.encoder_service)
-    finally:
-        if temporary:
-            shutil.rmtree(temporary, ignore_errors=True)
     backend = manifest.database_url.split(":", 1)[0]
     print(f"\n{manifest.posts:,} posts ({manifest.questions:,} questions, {manifest.answers:,} answers), "
           f"{manifest.comments:,} comments, {manifest.votes:,} votes, {manifest.users:,} members; {backend}; "

@@ -24,9 +24,7 @@ import json
 import multiprocessing as mp
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -240,26 +238,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.search_backend == "postgres" and not (args.database or "").startswith("postgres"):
         parser.error("--search-backend postgres needs --database postgresql://...")
-    from tools.bench.generate import Manifest, generate
+    from tools.bench.generate import forum_in
 
-    temporary = None if args.workdir else tempfile.mkdtemp(prefix="forum-bench-writes-")
-    workdir: Path = args.workdir or Path(str(temporary))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        manifest_path = workdir / "manifest.json"
-        if args.reuse:
-            manifest = Manifest.load(manifest_path)
-        else:
-            url = args.database or f"sqlite:///{workdir / 'forum.db'}"
-            print(f"generating {args.posts:,} posts into {url} ...")
-            manifest = generate(args.posts, url, workdir / "index", replace=True, search_backend=args.search_backend)
-            manifest.save(manifest_path)
+    with forum_in(args.workdir, reuse=args.reuse, posts=args.posts, database=args.database,
+                  search_backend=args.search_backend, prefix="forum-bench-writes-") as (manifest, _):
         result = run(manifest.database_url, manifest.index_dir, processes=args.processes, seconds=args.seconds,
                      redis_url=args.redis_url, write_delay_ms=args.write_delay,
                      search_backend=manifest.search_backend)
-    finally:
-        if temporary:
-            shutil.rmtree(temporary, ignore_errors=True)
     print(f"\nforum of {manifest.posts:,} posts; {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}")
     print(result.table())
