@@ -159,6 +159,11 @@ class Config:
     LINKS_MAX = 50  # linked threads recorded (and shown as cards) per post
     # @mentions per post that become links and notify; later @names stay text (docs/links.md: why 10).
     MENTIONS_MAX = 10
+    # An answer or comment tells at most this many of its thread's followers itself when a job
+    # queue runs (REDIS_URL); the rest hear from a job after the commit, in batches
+    # (services/notifications.fan_out), so a post on an incident thread followed by thousands
+    # costs what one on a quiet thread does. 0: every follower in the request, always.
+    FOLLOWERS_INLINE = 20
     # Support desk (forum/services/support.py, sla.py, cases.py, canned.py).
     SUPPORT_QUEUE_PER_PAGE = 25
     # `flask support sweep`: invite top answerers in the question's tags once this share of

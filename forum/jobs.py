@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
@@ -32,15 +32,17 @@ from sqlalchemy.orm import Session
 from . import mail, search_sync, viewcounts
 from .database import after_real_commit
 from .extensions import db
-from .models import OutboxMail, WebhookDelivery
+from .models import NotificationFanout, OutboxMail, WebhookDelivery
 from .models.base import utcnow
-from .services import deflection, insights_report, reach, sla, webhooks
+from .services import deflection, insights_report, notifications, reach, sla, webhooks
 from .stages import stage
 
 log = logging.getLogger(__name__)
 NEW_MAIL = "forum.jobs.new_mail"
 DELIVER = "forum.jobs.deliver_mail"
 NEW_WEBHOOKS = "forum.jobs.new_webhooks"
+NEW_FANOUTS = "forum.jobs.new_fanouts"
+FAN_OUT = "forum.services.notifications.fan_out"
 DELIVER_WEBHOOK = "forum.jobs.deliver_webhook"
 
 
@@ -157,6 +159,12 @@ def sweep() -> int:
     return len(ids)
 
 
+def sweep_fanouts(now: datetime | None = None) -> int:
+    """Tell the followers of every fan-out left unfinished for a minute (its job was lost, Redis
+    was down, a worker died midway; notifications.due_fanouts); returns how many were told."""
+    return sum(notifications.fan_out(fanout_id) for fanout_id in notifications.due_fanouts(now))
+
+
 def deliver_webhook(delivery_id: int) -> None:
     """The job: send one webhook delivery; after a failure, schedule the retry (Redis) or leave it to the sweep."""
     delay = webhooks.deliver(delivery_id)
@@ -210,7 +218,8 @@ def make_worker(app: Flask, *, simple: bool = True, name: str | None = None) -> 
 
 def periodic(app: Flask, last_sla: float | None) -> float | None:
     """One tick of the worker's housekeeping: hand over due mails and webhook deliveries (and
-    disable endpoints failing for a day), write queued search keys
+    disable endpoints failing for a day), tell the followers of fan-outs left unfinished
+    (``sweep_fanouts``), write queued search keys
     (left by a failed index write or a process killed between commit and index write), write
     the page views waiting in Redis (forum/viewcounts.py), count the deflections whose window
     closed and delete old raw insight events (services/deflection.py), send the monthly helped
@@ -229,6 +238,11 @@ def periodic(app: Flask, last_sla: float | None) -> float | None:
             sweep_webhooks()
         except Exception:
             log.warning("webhook sweep failed", exc_info=True)
+        try:
+            sweep_fanouts()
+        except Exception:
+            db.session.rollback()
+            log.warning("followers' fan-out sweep failed", exc_info=True)
         try:
             search_sync.drain()
         except Exception:
@@ -292,17 +306,25 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     hooks = [obj.id for obj in session.new if isinstance(obj, WebhookDelivery)]
     if hooks:
         session.info.setdefault(NEW_WEBHOOKS, []).extend(hooks)
+    fanouts = [obj.id for obj in session.new if isinstance(obj, NotificationFanout)]
+    if fanouts:
+        session.info.setdefault(NEW_FANOUTS, []).extend(fanouts)
 
 
 def _after_commit(session: Session) -> None:
     ids = session.info.pop(NEW_MAIL, None)
     hooks = session.info.pop(NEW_WEBHOOKS, None)
+    fanouts = session.info.pop(NEW_FANOUTS, None)
     if not (has_app_context() and "jobs" in current_app.extensions):
         return
     others: list[CommitJob] = []
     if get_jobs().queue is not None:
         for source in _commit_job_sources:
             others.extend(source(session))
+        # Only written with a queue (notifications._followers_inline); a lost one is swept.
+        others.extend(CommitJob(FAN_OUT, (fanout_id,), f"could not queue the followers' fan-out {fanout_id}; "
+                                                       "the worker's sweep tells them within minutes")
+                      for fanout_id in fanouts or ())
     if ids or others:
         hand_over(ids or [], others)
     if hooks:
@@ -311,4 +333,4 @@ def _after_commit(session: Session) -> None:
 
 def init_app(app: Flask) -> None:
     app.extensions["jobs"] = Jobs(app)
-    after_real_commit("jobs", _after_flush, _after_commit, (NEW_MAIL, NEW_WEBHOOKS))
+    after_real_commit("jobs", _after_flush, _after_commit, (NEW_MAIL, NEW_WEBHOOKS, NEW_FANOUTS))

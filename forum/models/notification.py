@@ -113,3 +113,31 @@ class OutboxMail(Model):
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class NotificationFanout(Model):
+    """The followers of a large thread still to tell of one thing, told by a job after the commit.
+
+    A write tells at most ``FOLLOWERS_INLINE`` followers itself (with a job queue); the rest,
+    those with an id above ``after_user_id``, are told in batches by
+    ``notifications.fan_out``, which moves ``after_user_id`` on with each batch and sets
+    ``done_at`` at the end. ``exclude`` lists the members the write told already, whatever of
+    (the ids, space-separated), and the actor.
+    """
+
+    __tablename__ = "notification_fanouts"
+    # The sweep looks for the unfinished ones.
+    __table_args__ = (Index("ix_notification_fanouts_done_created", "done_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    subject: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(String(500), default="")
+    target: Mapped[str | None] = mapped_column(String(40), default=None)
+    exclude: Mapped[str] = mapped_column(Text, default="")
+    after_user_id: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

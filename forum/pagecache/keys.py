@@ -37,6 +37,7 @@ CACHEABLE_TYPES = frozenset({"text/html", "application/atom+xml"})
 # Tables whose rows no anonymous page shows: per-user state, staff-only data, queues and logs.
 IRRELEVANT = frozenset({
     "page_cache_generations", "search_pending", "mail_outbox", "notifications", "notification_preferences",
+    "notification_fanouts",  # the followers still to tell: their bell rows bump their pages when written
     "digests_sent", "question_follows", "tag_follows", "announcement_dismissals", "reputation_events", "votes",
     "flags", "moderation_log", "user_notes", "watched_words", "post_mentions", "support_playbooks",
     "support_on_duty", "support_alerts", "canned_replies", "case_events", "support_cases", "suggested_edits",

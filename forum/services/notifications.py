@@ -18,6 +18,9 @@ specific event first ("answer" to the asker), then ``notify_followers`` ("follow
 asker is not told twice. Repeated calls with the same event (two badges at once) all count.
 A write that raises several events about one thing runs inside ``coalesced()``: each member
 then hears once, of the most meaningful kind (``COALESCE_RANK``), with at most one e-mail.
+
+A thread's followers beyond ``FOLLOWERS_INLINE`` (with a job queue) hear from ``fan_out``
+after the commit instead of from the write itself (``NotificationFanout``).
 """
 from __future__ import annotations
 
@@ -25,18 +28,35 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, delete, func, insert, or_, select, update
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from ..database import after_real_commit
 from ..extensions import db
 from ..mail import BadToken, absolute_url, compose, read_unsubscribe_token
-from ..models import Notification, NotificationPreference, Question, QuestionFollow, User
+from ..models import Notification, NotificationFanout, NotificationPreference, Question, QuestionFollow, User
 from ..models.base import utcnow
 from ..stages import stage
 from .errors import NotFound, ServiceError
@@ -69,6 +89,10 @@ COALESCE_RANK = ("case", "accepted", "answer", "comment", "mention", "review", "
                  "follow", "webhook")
 # session.info key: (user_id, url) -> the event that member was told of in this transaction.
 NOTIFIED = "forum.notify.notified"
+# session.info key: the NotificationFanout rows this transaction added (``_settle_fanouts``).
+FANOUTS = "forum.notify.fanouts"
+#: Followers told per transaction of ``fan_out``.
+FANOUT_BATCH = 500
 LABELS = {
     "answer": "An answer to my question", "comment": "A comment on my post", "accepted": "My answer is accepted",
     "mention": "Someone mentions me", "follow": "Activity on questions I follow", "flag": "The outcome of my flags",
@@ -92,10 +116,18 @@ def _forget_told(session: Session) -> None:
     session.info.pop(NOTIFIED, None)
 
 
+_listening = False
+
+
 def init_app() -> None:
     """Forget who was told what once the transaction really commits (a rollback forgets too),
-    so the next transaction in the same session may tell them again."""
-    after_real_commit("notifications", None, _forget_told, (NOTIFIED,))
+    so the next transaction in the same session may tell them again; settle the fan-outs a
+    transaction records before it commits."""
+    global _listening
+    after_real_commit("notifications", None, _forget_told, (NOTIFIED, FANOUTS))
+    if not _listening:
+        sa_event.listen(FlaskSession, "before_commit", _settle_fanouts)
+        _listening = True
 
 
 def _ids(recipients: Iterable[User | int], actor: User | None) -> list[int]:
@@ -215,22 +247,42 @@ def _hand_out(deliveries: list[_Delivery]) -> None:
 _TOLD, _FOLLOW = aliased(NotificationPreference), aliased(NotificationPreference)
 
 
-@lru_cache(maxsize=4)
-def _author_and_followers_query(with_author: bool, with_actor: bool) -> Select[User, bool, bool, bool, bool, bool]:
+@lru_cache(maxsize=8)
+def _author_and_followers_query(with_author: bool, with_actor: bool,
+                                bounded: bool = False) -> Select[User, bool, bool, bool, bool, bool]:
     """The members ``notify_author_and_followers`` reads, with their choices for the event
     (parameter ``event``) and for "follow", and whether they follow the question
     (``question_id``), excluding ``actor_id``: built once per shape, not per answer (building
-    a statement of three outer joins costs more CPU than sending it)."""
+    a statement of three outer joins costs more CPU than sending it). ``bounded``: the authors
+    first, then the followers by id, at most ``limit`` rows (``FOLLOWERS_INLINE``)."""
     follows = and_(QuestionFollow.user_id == User.id, QuestionFollow.question_id == bindparam("question_id"))
     follower: ColumnElement[bool] = QuestionFollow.user_id.is_not(None)
     if with_actor:
         follower = and_(follower, User.id != bindparam("actor_id"))
-    who = or_(User.id.in_(bindparam("ids", expanding=True)), follower) if with_author else follower
-    return (select(User, _TOLD.in_app, _TOLD.email, _FOLLOW.in_app, _FOLLOW.email, follower)
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    who = or_(User.id.in_(ids), follower) if with_author else follower
+    stmt = (select(User, _TOLD.in_app, _TOLD.email, _FOLLOW.in_app, _FOLLOW.email, follower)
             .outerjoin(_TOLD, and_(_TOLD.user_id == User.id, _TOLD.event == bindparam("event")))
             .outerjoin(_FOLLOW, and_(_FOLLOW.user_id == User.id, _FOLLOW.event == "follow"))
             .outerjoin(QuestionFollow, follows)
             .where(who, User.deleted_at.is_(None)))  # a deleted account is told nothing
+    if bounded:
+        order = (case((User.id.in_(ids), 0), else_=1), User.id) if with_author else (User.id,)
+        stmt = stmt.order_by(*order).limit(bindparam("limit", type_=Integer))
+    return stmt
+
+
+def _followers_inline() -> int | None:
+    """How many followers a write tells itself: ``FOLLOWERS_INLINE`` when a job queue runs the
+    rest after the commit (``fan_out``); None (all of them) without one, or inside
+    ``coalesced()``, whose one-message-per-member rule needs every delivery in hand."""
+    if db.session.info.get(COALESCING) is not None:
+        return None
+    limit = int(current_app.config.get("FOLLOWERS_INLINE", 0) or 0)
+    jobs = current_app.extensions.get("jobs")
+    if limit <= 0 or jobs is None or not getattr(jobs, "url", None):
+        return None
+    return limit
 
 
 def notify_author_and_followers(question: Question, author_id: int, event: str, *, actor: User | None,
@@ -248,12 +300,20 @@ def notify_author_and_followers(question: Question, author_id: int, event: str, 
         notified: dict[tuple[int, str], str] = db.session.info.setdefault(NOTIFIED, {})
         actor_id = actor.id if actor is not None else None
         ids = [uid for uid in _ids([author_id], actor) if notified.get((uid, url), event) == event]
-        stmt = _author_and_followers_query(bool(ids), actor_id is not None)
-        params = {"ids": ids, "event": event, "question_id": question.id, "actor_id": actor_id}
+        inline = _followers_inline()
+        stmt = _author_and_followers_query(bool(ids), actor_id is not None, inline is not None)
+        limit = (inline or 0) + len(ids)
+        params = {"ids": ids, "event": event, "question_id": question.id, "actor_id": actor_id, "limit": limit}
         first: dict[int, tuple[User, bool, bool]] = {}
         followers: dict[int, tuple[User, bool, bool]] = {}
         default, follow_default = DEFAULTS[event], DEFAULTS["follow"]
-        for user, in_app, email, f_in_app, f_email, is_follower in db.session.execute(stmt, params):
+        rows = db.session.execute(stmt, params).all()
+        if inline is not None and len(rows) >= limit:
+            # More followers than a write tells itself: those after the last one read are told
+            # by fan_out after the commit.
+            _fan_out_later(question.id, actor_id, follow_subject, url, text,
+                           after=max(row[0].id for row in rows if row[0].id not in ids))
+        for user, in_app, email, f_in_app, f_email, is_follower in rows:
             if user.id in ids:
                 first[user.id] = (user, default[0] if in_app is None else in_app,
                                   default[1] if email is None else email)
@@ -264,6 +324,77 @@ def notify_author_and_followers(question: Question, author_id: int, event: str, 
         deliveries += _choose(sorted(followers), followers, "follow", actor=actor, subject=follow_subject, url=url,
                               text=text, target=f"question:{question.id}")
         _hand_out(deliveries)
+
+
+def _fan_out_later(question_id: int, actor_id: int | None, subject: str, url: str, text: str, *, after: int) -> None:
+    """Record that the question's followers with an id above ``after`` are still to hear "follow"
+    of ``url``; ``fan_out`` tells them once the transaction commits (forum/jobs.py queues it)."""
+    row = NotificationFanout(question_id=question_id, event="follow", actor_id=actor_id,
+                             subject=" ".join(subject.split())[:300], url=url, text=text[:500],
+                             target=f"question:{question_id}", exclude="", after_user_id=after)
+    db.session.add(row)
+    db.session.info.setdefault(FANOUTS, []).append(row)
+
+
+def _settle_fanouts(session: Session) -> None:
+    """before_commit: a fan-out leaves out everyone this transaction told of its ``url``, under
+    any event (a follower mentioned in the answer hears "mention" only), and the actor."""
+    if session.in_nested_transaction():
+        return
+    rows: list[NotificationFanout] = session.info.pop(FANOUTS, [])
+    notified: dict[tuple[int, str], str] = session.info.get(NOTIFIED, {})
+    for row in rows:
+        told = {uid for uid, url in notified if url == row.url}
+        if row.actor_id is not None:
+            told.add(row.actor_id)
+        row.exclude = " ".join(str(uid) for uid in sorted(told))
+
+
+def fan_out(fanout_id: int) -> int:
+    """The job: tell the followers a write left to ``NotificationFanout`` ``fanout_id``,
+    ``FANOUT_BATCH`` at a time in id order, each batch in its own transaction (its bell rows,
+    its e-mails handed over after its commit); returns how many members were told. The row is
+    locked per batch and remembers the last member done, so a second run at once, a run after
+    a crash, or the sweep's run carries on where the last batch ended and tells nobody twice.
+    Raises what the database raises (the job fails; the sweep runs it again)."""
+    told = 0
+    while True:
+        row = db.session.scalars(select(NotificationFanout).where(NotificationFanout.id == fanout_id)
+                                 .with_for_update()).first()
+        if row is None or row.done_at is not None:
+            db.session.rollback()
+            return told
+        excluded = {int(uid) for uid in row.exclude.split()}
+        actor = db.session.get(User, row.actor_id) if row.actor_id is not None else None
+        read = db.session.execute(
+            select(User, NotificationPreference.in_app, NotificationPreference.email)
+            .join(QuestionFollow, and_(QuestionFollow.user_id == User.id,
+                                       QuestionFollow.question_id == row.question_id))
+            .outerjoin(NotificationPreference, and_(NotificationPreference.user_id == User.id,
+                                                    NotificationPreference.event == row.event))
+            .where(User.id > row.after_user_id, User.deleted_at.is_(None))
+            .order_by(User.id).limit(FANOUT_BATCH)).all()
+        default = DEFAULTS[row.event]
+        users = {user.id: (user, default[0] if in_app is None else in_app, default[1] if email is None else email)
+                 for user, in_app, email in read if user.id not in excluded}
+        deliveries = _choose(sorted(users), users, row.event, actor=actor, subject=row.subject, url=row.url,
+                             text=row.text, target=row.target)
+        _deliver(deliveries)
+        told += len(deliveries)
+        if read:
+            row.after_user_id = read[-1][0].id
+        if len(read) < FANOUT_BATCH:
+            row.done_at = utcnow()
+        db.session.commit()
+
+
+def due_fanouts(now: datetime | None = None, older_than: timedelta = timedelta(minutes=1)) -> list[int]:
+    """Fan-outs unfinished ``older_than`` after their write (their job was lost, Redis was down,
+    or a worker died midway), oldest first: the worker's sweep runs them."""
+    since = (now or utcnow()) - older_than
+    return list(db.session.scalars(select(NotificationFanout.id)
+                                   .where(NotificationFanout.done_at.is_(None), NotificationFanout.created_at < since)
+                                   .order_by(NotificationFanout.created_at).limit(100)))
 
 
 def _deliver(deliveries: list[_Delivery]) -> None:
