@@ -69,9 +69,10 @@ def _reader() -> User:
 
 
 def _without_tokens(html: str) -> str:
-    # A CSRF token is signed with the time it was made: the same session's tokens differ by second.
-    return re.sub(r'(name="csrf[-_]token" (?:content|value)=")[^"]+"', r'\1"', re.sub(
-        r'(<input type="hidden" name="csrf_token" value=")[^"]+"', r'\1"', html))
+    # A CSRF token is signed with the time it was made: the same session's tokens differ by second
+    # (the meta tag, the hand-written inputs, and WTForms' <input id=... name="csrf_token" type=... value=...>).
+    return re.sub(r'(name="csrf[-_]token"[^>]*?(?:content|value)=")[^"]+"', r'\1"',
+                  re.sub(r'(<input type="hidden" name="csrf_token" value=")[^"]+"', r'\1"', html))
 
 
 def test_a_kept_page_is_the_page_rendered_afresh(cached: Flask, member: FlaskClient,  # noqa: F811
