@@ -111,7 +111,8 @@ def needs_rebuild() -> bool:
 
 @lru_cache(maxsize=1)
 def _question_document_queries() -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
-    """The two statements of ``_question_documents`` (parameters ``ids``, ``per_document``), built once: building
+    """The two statements of ``_question_documents`` (parameters ``ids``; ``per_document`` and
+    ``accepted`` for the second), built once: building
     them costs more CPU than running them, and they run after every post."""
     ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
     questions = (select(Question.id, Question.title, Question.body_html, Question.score, Question.created_at,
@@ -135,9 +136,9 @@ def _question_document_queries() -> tuple[Select[*tuple[Any, ...]], Select[*tupl
                 .join(Tag, Tag.id == question_tags.c.tag_id)
                 .where(question_tags.c.question_id.in_(ids)))
     both = union_all(answer_rows, tag_rows).subquery()
-    accepted = select(Question.accepted_answer_id).where(Question.id.in_(ids),
-                                                         Question.accepted_answer_id.is_not(None))
-    kept = or_(both.c.kind == 1, both.c.rank <= bindparam("per_document", type_=Integer), both.c.rid.in_(accepted))
+    # The accepted answers are known from the first statement (parameter ``accepted``).
+    kept = or_(both.c.kind == 1, both.c.rank <= bindparam("per_document", type_=Integer),
+               both.c.rid.in_(bindparam("accepted", expanding=True)))
     return questions, (select(both).where(kept)
                        .order_by(both.c.kind, both.c.score.desc(), both.c.name, both.c.rid))
 
@@ -163,7 +164,7 @@ def _question_documents(session: Session, ids: Iterable[int]) -> tuple[list[Docu
     tags: dict[int, list[str]] = {}
     accepted_ids = {q.accepted_answer_id for q in rows if q.accepted_answer_id}
     for kind, question_id, row_id, _score, name, body_text, body_html, _rank, total in session.execute(
-            answer_and_tag_rows, {"ids": ids, "per_document": ANSWERS_PER_DOCUMENT}):
+            answer_and_tag_rows, {"ids": ids, "per_document": ANSWERS_PER_DOCUMENT, "accepted": sorted(accepted_ids)}):
         if kind == 1:
             tags.setdefault(question_id, []).append(name)
             continue
