@@ -51,7 +51,7 @@ from sqlalchemy.orm import Mapper
 from ..extensions import db
 from ..models import Announcement
 from ..theme import current_theme
-from . import writes
+from . import tables, writes
 from .hits import install as install_fast_hits
 from .hits import lookup, page_key
 from .keys import (
@@ -284,6 +284,7 @@ def init_app(app: Flask) -> None:
     global _hooks_installed
     app.cli.add_command(cache_cli)
     writes.install()
+    tables.init_app()
     if not _hooks_installed:
         event.listen(Mapper, "load", _record_load)  # every mapped class
         _hooks_installed = True

@@ -50,6 +50,10 @@ IRRELEVANT = frozenset({
     "api_tokens", "api_idempotency_keys",  # the API's own rows: settings page and replays only
 })
 
+# Small tables each process keeps in memory, loaded again when their key moves
+# (``tables.kept``): table -> its generation key. Still IRRELEVANT to pages.
+KEPT_TABLES: dict[str, str] = {"watched_words": "table:watched_words", "webhook_endpoints": "table:webhook_endpoints"}
+
 # A member's own state that only their signed-in pages show (their votes, follows, drafts, the
 # bell, dismissed banners, flags, suggested edits, support cases): table -> the member's column.
 # A write bumps ``viewer:<member>`` (VIEWERS when the member is unknown), which no anonymous page
@@ -82,6 +86,8 @@ def keys_for_row(table: str, row: Mapping[str, Any]) -> set[str] | None:
     if owner_column is not None:
         owner = row.get(owner_column)
         return {viewer_key(owner)} if owner is not None else {VIEWERS}
+    if table in KEPT_TABLES:
+        return {KEPT_TABLES[table]}
     if table in IRRELEVANT:
         return set()
     if table == "announcements":

@@ -19,6 +19,7 @@ from .keys import (
     BUMPS,
     GLOBAL,
     IRRELEVANT,
+    KEPT_TABLES,
     KEY_COLUMNS,
     LISTS,
     PRESELECT_LIMIT,
@@ -103,6 +104,9 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
                 note(state.session, None)  # raw SQL we cannot map
         return None
     table = getattr(stmt.table, "name", None)
+    if table in KEPT_TABLES:
+        note(state.session, {KEPT_TABLES[table]})  # any row of it: the whole table is kept
+        return None
     if table is None or (table in IRRELEVANT and table not in VIEWER_COLUMNS):
         return None
     if table == "announcements":

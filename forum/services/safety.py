@@ -34,7 +34,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Literal
 
 from flask import current_app, has_app_context
@@ -95,10 +98,31 @@ def load_watched_words() -> list[WatchedWord]:
     return list(db.session.scalars(select(WatchedWord).order_by(WatchedWord.action, WatchedWord.phrase)))
 
 
-def find_watched_word(text: str, words: list[WatchedWord] | None = None) -> WatchedWord | None:
+@dataclass(frozen=True)
+class Watched:
+    """A watched word as the checks use it, kept by each process (`watched_words`)."""
+
+    phrase: str
+    action: str
+
+
+def watched_words() -> tuple[Watched, ...]:
+    """Every watched word, "block" before "review": loaded once per process and again after
+    any change commits, on any host (``pagecache.tables.kept``: every post checks them)."""
+    from ..pagecache.tables import kept  # the page cache's package imports services
+
+    return kept("watched_words", lambda: tuple(Watched(w.phrase, w.action) for w in load_watched_words()))
+
+
+@lru_cache(maxsize=1024)
+def _phrase_regex(phrase: str) -> re.Pattern[str]:
+    return re.compile(phrase_pattern(phrase), re.IGNORECASE)
+
+
+def find_watched_word(text: str, words: Sequence[Watched] | None = None) -> Watched | None:
     """The first watched word in ``text``, "block" words before "review" words."""
-    for word in load_watched_words() if words is None else words:
-        if word.phrase and re.search(phrase_pattern(word.phrase), text, re.IGNORECASE):
+    for word in watched_words() if words is None else words:
+        if word.phrase and _phrase_regex(word.phrase).search(text):
             return word
     return None
 

@@ -41,7 +41,7 @@ import secrets
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -401,13 +401,33 @@ def _link(url: str, text: str) -> str:
     return f"<{url}|{_esc(text)}>"
 
 
-def _subscribers(event: str) -> list[WebhookEndpoint]:
-    endpoints = db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
-                                   .order_by(WebhookEndpoint.id))
-    return [e for e in endpoints if event in e.event_list]
+@dataclass(frozen=True)
+class _Listener:
+    """An active endpoint as `emit` needs it, kept by each process (`_listeners`)."""
+
+    id: int
+    format: str
+    events: frozenset[str]
 
 
-def _add_deliveries(event: str, data: dict[str, Any], endpoints: list[WebhookEndpoint], line: str) -> list[WebhookDelivery]:
+def _listeners() -> tuple[_Listener, ...]:
+    """The active endpoints, loaded once per process and again after any change to them commits,
+    on any host (``pagecache.tables.kept``): nearly every write asks, and there are a handful."""
+    from ..pagecache.tables import kept  # the page cache's package imports services
+
+    def load() -> tuple[_Listener, ...]:
+        return tuple(_Listener(e.id, e.format, frozenset(e.event_list)) for e in db.session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)))
+
+    return kept("webhook_endpoints", load)
+
+
+def _subscribers(event: str) -> list[_Listener]:
+    return [e for e in _listeners() if event in e.events]
+
+
+def _add_deliveries(event: str, data: dict[str, Any], endpoints: Sequence[_Listener | WebhookEndpoint],
+                    line: str) -> list[WebhookDelivery]:
     at = now()
     event_id = str(uuid.uuid4())
     body = json.dumps({"id": event_id, "event": event, "created_at": at.isoformat(), "data": data},

@@ -29,3 +29,39 @@ def test_the_write_bench_posts_reports_stages_and_leaves_the_index_exact(tmp_pat
     assert result.check == {"missing": 0, "stale": 0, "extra": 0}
     assert result.queued_after == 0
     assert "posts/s" in result.table()
+
+
+def test_copy_of_starts_each_run_from_the_same_forum() -> None:
+    """``--copy-of``: the database the run writes into is replaced by a copy of the template,
+    whatever an earlier run added to it."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from tests.support import pg_url_or_skip
+    from tools.bench.writes import copy_database
+
+    server = make_url(pg_url_or_skip())
+    suffix = uuid.uuid4().hex[:8]
+    template, target = f"bench_tpl_{suffix}", f"bench_run_{suffix}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {template}"))
+        forum = create_engine(server.set(database=template))
+        with forum.begin() as conn:
+            conn.execute(text("CREATE TABLE answers (id int)"))
+            conn.execute(text("INSERT INTO answers VALUES (1), (2)"))
+        forum.dispose()
+        for added in (5, 7):  # two runs, each adding answers to its copy
+            copy_database(server.set(database=target).render_as_string(hide_password=False), template)
+            run_db = create_engine(server.set(database=target))
+            with run_db.begin() as conn:
+                assert conn.scalar(text("SELECT count(*) FROM answers")) == 2  # as generated, both times
+                conn.execute(text("INSERT INTO answers SELECT generate_series(1, :n)"), {"n": added})
+            run_db.dispose()
+    finally:
+        with admin.connect() as conn:
+            for name in (target, template):
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()

@@ -1,6 +1,7 @@
 """Write benchmark: answers posted through the service layer by several processes at once.
 
     python -m tools.bench.writes --database postgresql://... --redis-url redis://... --posts 5000 --seconds 20
+    python -m tools.bench.writes --database postgresql://.../B --workdir DIR --reuse --copy-of B_TEMPLATE  # compare
 
 Builds a forum of ``--posts`` posts with ``tools.bench.generate`` (the database is emptied
 first), then starts ``--processes`` processes that each post answers for ``--seconds``
@@ -219,6 +220,28 @@ def run(database_url: str, index_dir: str, *, processes: int, seconds: float, re
                   write_delay_ms=write_delay_ms, search_backend=search_backend)
 
 
+def copy_database(database_url: str, template: str) -> None:
+    """Make ``database_url`` (PostgreSQL) a fresh copy of database ``template``: every run of a
+    comparison starts from the same forum (a run grows the threads that the next one posts to).
+
+    Raises ValueError for a URL that is not PostgreSQL, and the driver's error when the copy fails.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if not url.drivername.startswith("postgresql") or not url.database:
+        raise ValueError("--copy-of needs --database postgresql://.../NAME")
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    quoted = engine.dialect.identifier_preparer.quote
+    with engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname IN (:a, :b) AND pid <> pg_backend_pid()"), {"a": url.database, "b": template})
+        admin.execute(text(f"DROP DATABASE IF EXISTS {quoted(url.database)}"))
+        admin.execute(text(f"CREATE DATABASE {quoted(url.database)} TEMPLATE {quoted(template)}"))
+    engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench.writes", description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=5_000, help="size of the generated forum (default 5,000)")
@@ -234,8 +257,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "transaction (needs --database postgresql://...)")
     parser.add_argument("--workdir", type=Path, help="keep the forum here (default: a temporary directory)")
     parser.add_argument("--reuse", action="store_true", help="post into the forum generated before in --workdir")
+    parser.add_argument("--copy-of", metavar="TEMPLATE",
+                        help="with --reuse on PostgreSQL: first make --database a fresh copy of database TEMPLATE "
+                             "(made once with createdb -T after generating), so runs compared start alike")
     parser.add_argument("--json", type=Path, help="also write the result here as JSON")
     args = parser.parse_args(argv)
+    if args.copy_of and not (args.reuse and (args.database or "").startswith("postgres")):
+        parser.error("--copy-of needs --reuse and --database postgresql://...")
+    if args.copy_of:
+        copy_database(args.database, args.copy_of)
     if args.search_backend == "postgres" and not (args.database or "").startswith("postgres"):
         parser.error("--search-backend postgres needs --database postgresql://...")
     from tools.bench.generate import forum_in

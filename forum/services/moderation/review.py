@@ -5,8 +5,8 @@ deletion can be undone (``unhide``, ``restore``). Each action is logged with bef
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, literal, select, union_all
@@ -20,7 +20,7 @@ from ..flags import Post, PostRef, find_post, load_posts, post_state
 from ..links import render_body
 from ..pagination import Page
 from ..permissions import require
-from ..safety import find_watched_word, has_link, load_watched_words
+from ..safety import Watched, find_watched_word, has_link, watched_words
 from ..visibility import hide_post, undelete_post, unhide_post
 from .common import clean_reason
 
@@ -41,7 +41,7 @@ class ReviewItem:
     why: str  # why the post was held, worked out again from its text
 
 
-def _why_held(post: Post, words: list[Any]) -> str:
+def _why_held(post: Post, words: Sequence[Watched]) -> str:
     text = f"{post.title}\n{post.body}" if isinstance(post, Question) else post.body
     word = find_watched_word(text, words)
     if word is not None:
@@ -68,7 +68,7 @@ def review_queue(page: int) -> Page[ReviewItem]:
     ).all()
     keys = [(r.post_type, r.post_id) for r in rows]
     refs = load_posts(keys)
-    words = load_watched_words() if keys else []
+    words = watched_words() if keys else ()
     items = [ReviewItem(refs[k], _why_held(refs[k].post, words)) for k in keys if k in refs]
     return Page(items=items, page=page, per_page=per_page, total=total)
 
