@@ -46,6 +46,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Answer, Comment, Question, User, WatchedWord
 from ..models.base import utcnow
+from ..pagecache.tables import kept
 from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound, RateLimited
 from .links import link_hosts
@@ -109,8 +110,6 @@ class Watched:
 def watched_words() -> tuple[Watched, ...]:
     """Every watched word, "block" before "review": loaded once per process and again after
     any change commits, on any host (``pagecache.tables.kept``: every post checks them)."""
-    from ..pagecache.tables import kept  # the page cache's package imports services
-
     return kept("watched_words", lambda: tuple(Watched(w.phrase, w.action) for w in load_watched_words()))
 
 

@@ -86,6 +86,7 @@ from ..models import (
     WebhookEndpoint,
 )
 from ..models.base import utcnow
+from ..pagecache.tables import kept
 from . import notifications, site_settings
 from .audit import log_action
 from .errors import FieldError, InvalidState, NotFound, check_fields
@@ -413,8 +414,6 @@ class _Listener:
 def _listeners() -> tuple[_Listener, ...]:
     """The active endpoints, loaded once per process and again after any change to them commits,
     on any host (``pagecache.tables.kept``): nearly every write asks, and there are a handful."""
-    from ..pagecache.tables import kept  # the page cache's package imports services
-
     def load() -> tuple[_Listener, ...]:
         return tuple(_Listener(e.id, e.format, frozenset(e.event_list)) for e in db.session.scalars(
             select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)))
