@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -11,6 +11,11 @@ from .base import UTCDateTime, utcnow
 from .user import User
 
 MAIL_STATES = ("pending", "sending", "sent", "failed")
+#: Events about new posts on a thread the member cares about: while one is unread, the next of
+#: the same event on the same thread counts it up instead of adding a line (as GitHub and
+#: Discourse do), so the follower of an incident thread with 200 answers has one line, not 200.
+COLLAPSING = ("answer", "comment", "follow")
+COLLAPSING_WHERE = "read_at IS NULL AND target IS NOT NULL AND event IN ('answer', 'comment', 'follow')"
 
 
 class Notification(Model):
@@ -19,10 +24,14 @@ class Notification(Model):
     __tablename__ = "notifications"
     # (user_id, read_at) answers the bell's unread count; (user_id, created_at) the newest-first list;
     # (user_id, target) finds what a member's visit to a thread, case or article marks read.
+    # At most one unread entry per member, event and thread for the events that collapse
+    # (COLLAPSING): a new one counts that entry up instead (services/notifications._deliver).
     __table_args__ = (
         Index("ix_notifications_user_read", "user_id", "read_at"),
         Index("ix_notifications_user_created", "user_id", "created_at"),
         Index("ix_notifications_user_target", "user_id", "target"),
+        Index("uq_notifications_unread_thread", "user_id", "event", "target", unique=True,
+              postgresql_where=text(COLLAPSING_WHERE), sqlite_where=text(COLLAPSING_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +46,9 @@ class Notification(Model):
     # What the notification is about, as "question:12", "case:3" or "article:4" (None: a badge,
     # a flag's outcome): viewing that page marks the member's unread ones about it read.
     target: Mapped[str | None] = mapped_column(String(40), default=None)
+    # How many things this entry stands for: the unread answers, comments or activity on one
+    # thread since the member last looked (1 for everything else).
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
 

@@ -46,11 +46,15 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import BindParameter
 
 from ..database import after_real_commit
@@ -58,6 +62,7 @@ from ..extensions import db
 from ..mail import BadToken, absolute_url, compose, read_unsubscribe_token
 from ..models import Notification, NotificationFanout, NotificationPreference, Question, QuestionFollow, User
 from ..models.base import utcnow
+from ..models.notification import COLLAPSING, COLLAPSING_WHERE
 from ..stages import stage
 from .errors import NotFound, ServiceError
 from .pagination import Page, paginate
@@ -414,9 +419,43 @@ def _deliver(deliveries: list[_Delivery]) -> None:
     if bell:
         # One INSERT for every bell row, without an ORM object per member (a thread with
         # hundreds of followers costs one statement, not hundreds of objects to flush).
-        db.session.execute(insert(Notification), bell)
+        db.session.execute(_bell_insert(), _once_per_line(bell))
     if composed:
         db.session.flush()
+
+
+def _bell_insert() -> Insert:
+    """INSERT of bell rows where an unread row of a COLLAPSING event about the same thread is
+    counted up (``count + 1``, moved to the top by its time) instead of repeated: the unique
+    partial index ``uq_notifications_unread_thread`` is the conflict, so two writers at once
+    count the same row up, never add a second one. The row keeps its first link (the first
+    post the member has not seen, as Discourse points to the first unread post)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _UPSERTS:
+        return insert(Notification)
+    stmt = _UPSERTS[dialect](Notification)
+    return cast(Insert, stmt.on_conflict_do_update(
+        index_elements=[Notification.user_id, Notification.event, Notification.target],
+        index_where=text(COLLAPSING_WHERE),
+        set_={"count": Notification.count + 1, "created_at": stmt.excluded.created_at}))
+
+
+_UPSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
+def _once_per_line(bell: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The rows, without a second one for the same member, event and thread (one statement
+    may not count the same row up twice; the write tells each member once per link anyway)."""
+    seen: set[tuple[object, object, object]] = set()
+    rows = []
+    for row in bell:
+        line = (row["user_id"], row["event"], row["target"])
+        if row["event"] in COLLAPSING and row["target"] is not None:
+            if line in seen:
+                continue
+            seen.add(line)
+        rows.append(row)
+    return rows
 
 
 def _most_meaningful(deliveries: list[_Delivery]) -> list[_Delivery]:

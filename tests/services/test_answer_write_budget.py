@@ -34,10 +34,11 @@ def _post_and_count(make_user: Any, make_question: Any, make_answer: Any, count_
     with count_queries() as qc:
         answers.post_answer(author, question, f"Turn off the eco mode, then see #{question_id} again.")
         db.session.commit()
-    # Everyone it should reach was told: the asker ("answer") and the other follower ("follow").
-    told = {(n.user_id, n.event) for n in db.session.query(Notification).filter(Notification.url.contains("#answer-"))
-            if n.actor_id == helper_id}
-    assert {(asker_id, "answer"), (follower_id, "follow")} <= told
+    # Everyone it should reach was told: the asker ("answer") and the other follower ("follow"),
+    # each on the unread line the first answer started, now counting two.
+    lines = {(n.user_id, n.event): n.count for n in db.session.query(Notification).filter(
+        Notification.target == f"question:{question_id}", Notification.read_at.is_(None))}
+    assert lines[(asker_id, "answer")] == 2 and lines[(follower_id, "follow")] == 2
     return qc.count
 
 

@@ -57,7 +57,9 @@ def test_asking_and_answering_follow_the_question(make_user, make_question, make
 
     make_answer(q, author=later)
     assert told(answerer) == ["follow"]  # the first answerer hears about the second answer
-    assert told(asker) == ["answer", "answer"]
+    # One unread line for both answers, counting them (tests/services/test_notification_lines.py).
+    assert told(asker) == ["answer"]
+    assert db.session.scalar(select(Notification.count).where(Notification.user_id == asker.id)) == 2
 
 
 def test_comment_tells_the_post_author_and_followers(make_user, make_question, make_answer) -> None:

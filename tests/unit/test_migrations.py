@@ -98,3 +98,42 @@ def test_names_migration_backfills_the_skeletons_of_existing_members(empty_datab
             row = conn.execute(text("SELECT username_skeleton, display_name_skeleton FROM users")).one()
         db.engine.dispose()
     assert tuple(row) == (skeleton("admin_chris"), skeleton("Chris Hale"))
+
+
+def test_notification_counts_migration_merges_the_unread_lines_of_a_thread(empty_database: str) -> None:
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade(revision="f7f7a1b2c3d4")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (username, username_key, username_skeleton, display_name_skeleton, email, "
+                "password_hash, display_name, bio, bio_html, render_version, role, session_token, reputation, "
+                "created_at, suspension_reason, silence_reason) VALUES ('ann', 'ann', 'ann', 'ann', 'a@example.com', "
+                "'x', '', '', '', 0, 'member', 't', 1, CURRENT_TIMESTAMP, '', '')"))
+            user_id = conn.execute(text("SELECT id FROM users")).scalar_one()
+            rows = [  # event, target, day of December, read
+                ("follow", "question:1", 1, False), ("follow", "question:1", 3, False),
+                ("follow", "question:1", 2, False), ("follow", "question:1", 4, True),
+                ("follow", "question:2", 5, False), ("mention", "question:1", 6, False),
+                ("mention", "question:1", 7, False), ("answer", None, 8, False), ("answer", None, 9, False),
+            ]
+            for event, target, day, read in rows:
+                at = f"2026-12-0{day} 10:00:00"
+                conn.execute(text(
+                    "INSERT INTO notifications (user_id, event, subject, url, text, created_at, read_at, target) "
+                    "VALUES (:u, :e, :s, :url, '', :at, :read, :t)"),
+                    {"u": user_id, "e": event, "s": f"{event} {day}", "url": f"/x#{day}", "at": at,
+                     "read": at if read else None, "t": target})
+        upgrade()
+        with db.engine.connect() as conn:
+            found = conn.execute(text("SELECT subject, count, created_at, read_at IS NULL FROM notifications "
+                                      "ORDER BY id")).all()
+        db.engine.dispose()
+    kept = [(subject, count, str(created)[:10], unread) for subject, count, created, unread in found]
+    assert kept == [
+        ("follow 1", 3, "2026-12-03", True),  # the first unread line of the thread, counting three
+        ("follow 4", 1, "2026-12-04", False),  # read: untouched
+        ("follow 5", 1, "2026-12-05", True),  # another thread
+        ("mention 6", 1, "2026-12-06", True), ("mention 7", 1, "2026-12-07", True),  # mentions never collapse
+        ("answer 8", 1, "2026-12-08", True), ("answer 9", 1, "2026-12-09", True),  # no thread to collapse into
+    ]
