@@ -430,7 +430,12 @@ def _bell_insert() -> Insert:
     partial index ``uq_notifications_unread_thread`` is the conflict, so two writers at once
     count the same row up, never add a second one. The row keeps its first link (the first
     post the member has not seen, as Discourse points to the first unread post)."""
-    dialect = db.session.get_bind().dialect.name
+    return _bell_insert_for(db.session.get_bind().dialect.name)
+
+
+@lru_cache(maxsize=4)
+def _bell_insert_for(dialect: str) -> Insert:
+    """`_bell_insert` for one dialect, built once (building it is most of its CPU per write)."""
     if dialect not in _UPSERTS:
         return insert(Notification)
     stmt = _UPSERTS[dialect](Notification)
