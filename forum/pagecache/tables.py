@@ -8,13 +8,15 @@ the ``page_cache_generations`` table), bumped by every write through the session
 (``writes.py``: ``keys_for_row`` maps a row of one of these tables to its ``table:<name>``
 key). So a process keeps what it loaded together with the generations it read *before*
 loading, and loads again once they moved: after another host's change as soon as that change
-committed (the same moment a cached page would go), never on a timer. One read of two keys
-(an MGET, or a SELECT on the generations' own connection) replaces the query.
+committed (the same moment a cached page would go), never on a timer. One read of three keys
+(both tables' and ``global``: an MGET, or a SELECT on the generations' own connection) per
+transaction replaces both queries.
 
 Not kept: without the page cache (``PAGE_CACHE_ENABLED`` off) there are no generations; inside
 a transaction that itself wrote the table (its bump is not visible before the commit) and while
 the generations cannot be read (Redis down: the post still goes through) the loader runs every
-time, as before.
+time, as before; and a kept copy is loaded again once it is ``PAGE_CACHE_TTL`` old, as a page
+expires, in case a bump was lost with Redis.
 """
 from __future__ import annotations
 
@@ -88,12 +90,6 @@ def _transaction_ended(session: Session) -> None:
 def init_app() -> None:
     """Forget the generations read once the transaction that read them ends (once per process)."""
     after_real_commit("pagecache.tables", None, _transaction_ended, (SEEN,))
-
-
-def forget() -> None:
-    """Drop what this process keeps (tests that change tables behind the session's back)."""
-    with _lock:
-        current_app.extensions.pop(EXTENSION, None)
 
 
 _lock = threading.Lock()
