@@ -15,7 +15,9 @@ MAIL_STATES = ("pending", "sending", "sent", "failed")
 #: the same event on the same thread counts it up instead of adding a line (as GitHub and
 #: Discourse do), so the follower of an incident thread with 200 answers has one line, not 200.
 COLLAPSING = ("answer", "comment", "follow")
-COLLAPSING_WHERE = "read_at IS NULL AND target IS NOT NULL AND event IN ('answer', 'comment', 'follow')"
+#: The unread rows of those events about a thread: the predicate of the unique partial index.
+COLLAPSING_WHERE = ("read_at IS NULL AND target IS NOT NULL AND event IN ("
+                    + ", ".join(f"'{event}'" for event in COLLAPSING) + ")")
 
 
 class Notification(Model):

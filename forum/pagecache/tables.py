@@ -21,7 +21,6 @@ expires, in case a bump was lost with Redis.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -78,8 +77,7 @@ def kept(table: str, loader: Callable[[], T]) -> T:
     if found is not None and found[0] == version and now - found[1] < current_app.config["PAGE_CACHE_TTL"]:
         return found[2]
     value = loader()
-    with _lock:
-        held[table] = (version, now, value)
+    held[table] = (version, now, value)  # one assignment: no lock needed between threads
     return value
 
 
@@ -91,5 +89,3 @@ def init_app() -> None:
     """Forget the generations read once the transaction that read them ends (once per process)."""
     after_real_commit("pagecache.tables", None, _transaction_ended, (SEEN,))
 
-
-_lock = threading.Lock()
