@@ -74,6 +74,18 @@ def unknown_tags(names: list[str]) -> list[str]:
     return [n for n in names if n not in known]
 
 
+def typed_new_tags(raw: str | None) -> list[str]:
+    """The tags typed in ``raw`` that do not exist yet, for the tag box's preview ("New tag: …").
+    Lenient where ``parse_tags`` is strict (the preview never raises: the post's check says what
+    is wrong), and bounded: at most twice ``TAGS_MAX`` names are looked up."""
+    names: list[str] = []
+    for part in TAG_SPLIT_RE.split(without_nul(raw or "").lower()):
+        name = TAG_DROP_RE.sub("", part).strip(".-")
+        if name and name not in names and len(name) <= current_app.config["TAG_MAX_LENGTH"]:
+            names.append(name)
+    return unknown_tags(names[:2 * current_app.config["TAGS_MAX"]])
+
+
 def check_new_tags(creator: User | None, names: list[str]) -> list[str]:
     """``names`` unchanged when ``creator`` may use them all: existing tags, or new ones with the
     ``create_tag`` privilege (staff always). ``None`` skips the check (the caller has none to judge).

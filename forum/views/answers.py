@@ -14,7 +14,7 @@ from ..services.membership import held_message
 from ..services.posts import revisions_of
 from ..services.questions import get_question
 from .drafts import posted
-from .formglue import NOT_SAVED, form_status, save, too_fast, writes
+from .formglue import NOT_SAVED, editor_preview, form_status, save, too_fast, writes
 from .history import revision_diffs
 from .questions import SUGGESTED, question_url, render_thread
 
@@ -66,7 +66,7 @@ def edit(answer_id: int) -> ResponseReturnValue:
             flash(SUGGESTED if outcome.suggested else "Your edit is saved.", "success")
             return redirect(answer_url(answer))
     return render_template("answers/edit.html", form=form, answer=answer, question=answer.question,
-                           suggest=mode is editing.EditMode.SUGGEST,
+                           body_preview=editor_preview(form.body.data), suggest=mode is editing.EditMode.SUGGEST,
                            pending=suggestions.pending_for(answer) if mode is editing.EditMode.SUGGEST else None),\
                            form_status(form)
 

@@ -34,11 +34,13 @@ from flask import Flask, current_app, flash, g, has_request_context, make_respon
 from flask.typing import ResponseReturnValue
 from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..services.errors import FieldError, FieldErrors, InvalidState, RateLimited, ServiceError
+from ..services.links import render_body
 from .errorpages import wants_json
 
 P = ParamSpec("P")
@@ -247,3 +249,14 @@ def _refuse_commit_on_read(session: Session) -> None:
     if has_request_context() and request.environ.get(_READ_ONLY) and not session.in_nested_transaction():
         raise RuntimeError(f"{request.method} {request.path} tried to commit; "
                            "only @writes views answering a POST commit.")
+
+
+def editor_preview(text: str | None) -> Markup:
+    """The live preview of text already in an editor (a draft, an edit, a rejected post), for the
+    page to serve with it (``markdown_editor(..., shown=...)``): the sanitised HTML the preview
+    endpoint returns. Fetched after the load instead, it would push the submit button down
+    under a quick click. Computed here, in the view: templates run no query (links resolve)."""
+    if not text or not text.strip():
+        return Markup("")
+    return Markup(render_body(text).html)  # the sanitiser's output (bleach allowlist), as stored posts
+

@@ -7,12 +7,14 @@ from flask_login import current_user, login_required
 
 from ..forms import AnswerForm, CommentForm, QuestionForm, TagWikiForm
 from ..forms.support import triage_form_for
-from ..models import Question
+from ..models import Draft, Question
 from ..pagecache import private_hit
 from ..ratelimit import limited
+from ..search_index import SearchUnavailable
 from ..services import drafts, editing, suggestions
 from ..services import links as links_svc
 from ..services import questions as svc
+from ..services import search as search_svc
 from ..services import tags as tags_svc
 from ..services.announcements import active as active_announcements
 from ..services.errors import RateLimited
@@ -24,7 +26,7 @@ from ..services.posts import revisions_of
 from ..services.threads import thread_page
 from ..templating import question_url
 from .drafts import posted
-from .formglue import NOT_SAVED, check_rest, form_status, save, too_fast, writes
+from .formglue import NOT_SAVED, check_rest, editor_preview, form_status, save, too_fast, writes
 from .history import revision_diffs
 from .notifications import mark_seen
 from .support import composer_form
@@ -59,9 +61,7 @@ def ask() -> ResponseReturnValue:
             question = save(form, lambda: svc.ask_question(
                 current_user, svc.QuestionInput(form.title.data, form.body.data, form.tags.data)))
         except RateLimited as exc:  # posting too fast: the question typed comes back with the wait
-            return too_fast(form, exc, lambda: render_template(
-                "questions/ask.html", form=form, announcements=active_announcements(),
-                links_held=links_held(current_user), draft=draft))
+            return too_fast(form, exc, lambda: _ask_page(form, draft))
         if question is not NOT_SAVED:
             posted("ask")
             if question.awaits_review:
@@ -72,8 +72,21 @@ def ask() -> ResponseReturnValue:
     else:
         check_rest(form, lambda: svc.check_question_input(
             svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or ""), creator=current_user))
+    return _ask_page(form, draft), form_status(form)
+
+
+def _ask_page(form: QuestionForm, draft: Draft | None) -> str:
+    """The ask page. Text already in the form (a draft, ``?title=``, a rejected post) comes with
+    what the scripts draw for it: its similar questions, its preview and the note on new tags.
+    Drawn after the load, each would push the "Post your question" button down under a quick click."""
+    title = (form.title.data or "").strip()
+    try:
+        similar = search_svc.similar_questions(current_user, title, with_articles=True) if title else []
+    except SearchUnavailable:  # the script asks again; the page itself must not fail for it
+        similar = []
     return render_template("questions/ask.html", form=form, announcements=active_announcements(),
-                           links_held=links_held(current_user), draft=draft), form_status(form)
+                           links_held=links_held(current_user), draft=draft, similar=similar, similar_for=title,
+                           body_preview=editor_preview(form.body.data), new_tags=svc.typed_new_tags(form.tags.data))
 
 
 @bp.route("/questions/<int:question_id>")
@@ -115,6 +128,7 @@ def render_thread(question: Question, answer_form: AnswerForm | None = None, sta
         thread=thread,
         question=thread.question,
         answer_form=answer_form,
+        answer_preview=editor_preview(answer_form.body.data) if answer_form is not None else "",
         comment_forms=comment_forms or {},
         triage_form=triage_form_for(panel.triage) if panel else None,
         may_be_held=signed_in and may_be_held(current_user),
@@ -140,6 +154,7 @@ def edit(question_id: int) -> ResponseReturnValue:
         check_rest(form, lambda: svc.check_question_input(
             svc.QuestionInput(form.title.data or "", form.body.data or "", form.tags.data or ""), creator=current_user))
     return render_template("questions/edit.html", form=form, question=question,
+                           body_preview=editor_preview(form.body.data), new_tags=svc.typed_new_tags(form.tags.data),
                            suggest=mode is editing.EditMode.SUGGEST,
                            pending=suggestions.pending_for(question) if mode is editing.EditMode.SUGGEST else None),\
                            form_status(form)

@@ -60,7 +60,8 @@
     var body = editor.querySelector(".preview-body");
     if (!input || !box || !body) { return; }
     var url = editor.getAttribute("data-preview-url");
-    var last = null;
+    // A preview served with the page is that of the text it was served with: not fetched again.
+    var last = box.hidden ? null : input.value;
     var update = debounce(function () {
       var text = input.value;
       if (text === last) { return; }
@@ -90,7 +91,8 @@
     var list = box.querySelector(".similar-list");
     if (!input || !list) { return; }
     var url = box.getAttribute("data-similar-url");
-    var last = "";
+    // The page lists the questions for the title it was served with: not fetched again.
+    var last = box.getAttribute("data-similar-for") || "";
     var lookup = debounce(function () {
       var title = input.value.trim();
       if (title === last) { return; }

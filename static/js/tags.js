@@ -34,11 +34,15 @@
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-controls", list.id);
     input.setAttribute("aria-expanded", "false");
-    var preview = document.createElement("p");
-    preview.id = input.id + "-preview";
-    preview.className = "tag-preview";
-    preview.setAttribute("aria-live", "polite");
-    preview.hidden = true;
+    // The page draws the preview of the tags it was served with (questions/_tags_field.html).
+    var preview = document.getElementById(input.id + "-preview");
+    if (!preview) {
+      preview = document.createElement("p");
+      preview.id = input.id + "-preview";
+      preview.className = "tag-preview";
+      preview.setAttribute("aria-live", "polite");
+      preview.hidden = true;
+    }
     list.insertAdjacentElement("afterend", preview);
     var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
     described.push(preview.id);

@@ -42,12 +42,6 @@ _FOCUSED = """() => {
 }"""
 
 
-def focused(page: Page) -> dict[str, Any]:
-    info = page.evaluate(_FOCUSED)
-    assert info is not None, "focus was lost (nothing is focused)"
-    return info
-
-
 def describe(info: dict[str, Any]) -> str:
     return f"{info['tag']}#{info['id']}" if info["id"] else f"{info['tag']} '{info['label']}'"
 
@@ -59,7 +53,8 @@ def tab_to(page: Page, selector: str, text: str = "", *, back: bool = False) -> 
     stops: list[str] = []
     for _ in range(TAB_LIMIT):
         page.keyboard.press("Shift+Tab" if back else "Tab")
-        info = focused(page)
+        info = page.evaluate(_FOCUSED)
+        assert info is not None, f"focus was lost (nothing is focused) after {stops[-6:]}"
         stops.append(describe(info))
         assert info["visible"], f"focus is not visible on {describe(info)} (after {stops[-6:-1]})"
         if page.evaluate("s => document.activeElement.matches(s)", selector) and text in info["label"]:
@@ -163,6 +158,12 @@ def test_ask_a_question_from_the_keyboard(new_page: Callable[..., Page], people:
     # Escape closes the picker and gives focus back to its button.
     tab_to(page, ".link-picker-toggle")
     page.keyboard.press("Space")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    # The picker opens on its last search, and looks it up again: with the list shown, the
+    # first Escape closes the list (as in any combobox), the next one the picker.
+    expect(page.locator(".link-list [role=option]").first).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator(".link-list [role=option]").first).to_be_hidden()
     expect(toggle).to_have_attribute("aria-expanded", "true")
     page.keyboard.press("Escape")
     expect(toggle).to_have_attribute("aria-expanded", "false")

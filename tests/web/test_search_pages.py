@@ -113,6 +113,45 @@ def test_ask_page_is_wired_for_similar_questions_and_prefills_title(auth, client
     assert 'data-similar-url="/search/similar"' in html and 'value="Hub is offline"' in html
 
 
+def _similar_box(html: str) -> str:
+    return html.split('<section class="similar card"', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_title_already_in_the_ask_form_comes_with_its_similar_questions(auth, client, corpus, make_user) -> None:
+    # Listed by the server, not fetched after the load: a list arriving later pushes the
+    # "Post your question" button away from a quick click.
+    make_user("maria")
+    auth.login("maria")
+    box = _similar_box(client.get("/questions/ask?title=Hub+blinks+orange+firmware").get_data(as_text=True))
+    head = box.split(">", 1)[0]
+    assert " hidden" not in head and 'data-similar-for="Hub blinks orange firmware"' in head
+    assert f'href="/questions/{corpus["orange"].id}/' in box and "Hub blinks orange after firmware update" in box
+    assert "0 votes · 0 answers" in box and 'data-deflect="suggestion"' in box
+    assert f'/questions/{corpus["bill"].id}/' not in box
+
+
+def test_a_rejected_question_comes_back_with_its_similar_questions(auth, client, corpus, make_user) -> None:
+    make_user("maria")
+    auth.login("maria")
+    r = auth.post("/questions/ask", {"title": "Hub cannot join mesh Wi-Fi", "body": "", "tags": "wifi"})
+    assert r.status_code in (400, 422)
+    box = _similar_box(r.get_data(as_text=True))
+    assert f'/questions/{corpus["wifi"].id}/' in box and "1 answer<" in box
+
+
+def test_the_ask_page_lists_nothing_for_a_title_that_matches_nothing_or_a_deleted_question(
+        auth, client, corpus, make_user) -> None:
+    make_user("maria")
+    auth.login("maria")
+    head = _similar_box(client.get("/questions/ask?title=zzqxv+nothing+matches").get_data(as_text=True))
+    assert head.split(">", 1)[0].endswith(" hidden") and "<li>" not in head
+    q = corpus["bill"]
+    questions.delete_question(q.author, q)
+    db.session.commit()
+    box = _similar_box(client.get("/questions/ask?title=Charged+twice+Lumen+Plus").get_data(as_text=True))
+    assert f"/questions/{q.id}/" not in box
+
+
 # ---------------------------------------------------------------- the index follows every write at once
 
 
