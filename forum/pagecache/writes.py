@@ -93,8 +93,18 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             note(session, keys_for_row(*found))
 
 
+#: Execution option: the generation keys a statement touches, given by its caller where the
+#: statement does not show them (an INSERT ... SELECT whose rows the caller knows: the fan-out
+#: job's bell rows, notifications.fan_out). Without it such a write bumps every member's pages.
+TOUCHES = "page_cache_touches"
+
+
 def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
     if not cache_enabled():
+        return None
+    given = state.execution_options.get(TOUCHES)
+    if given is not None:
+        note(state.session, given)
         return None
     stmt = state.statement
     if not isinstance(stmt, Insert | Update | Delete):

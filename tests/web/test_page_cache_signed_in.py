@@ -22,10 +22,20 @@ from sqlalchemy import update
 
 from forum import pagecache, templating
 from forum.extensions import db
-from forum.models import Answer, Notification, Question, User
+from forum.models import Answer, Notification, NotificationFanout, Question, User
 from forum.models.base import utcnow
 from forum.pagecache import hits
-from forum.services import admin, announcements, answers, drafts, following, questions, site_settings, votes
+from forum.services import (
+    admin,
+    announcements,
+    answers,
+    drafts,
+    following,
+    notifications,
+    questions,
+    site_settings,
+    votes,
+)
 from tests.support import Auth
 from tests.web.test_page_cache import cached  # noqa: F401 - the page cache fixture
 
@@ -228,3 +238,29 @@ def test_a_write_to_members_state_naming_no_member_leaves_the_shared_pages_alone
     db.session.commit()
     assert _view(anonymous, thread["path"])[1] == "HIT"  # no anonymous page shows notifications
     assert _view(member, thread["path"])[1] == "MISS"  # every member's kept pages go
+
+
+def test_the_fan_out_job_renews_the_pages_of_the_followers_it_told_and_no_one_elses(
+        cached: Flask, member: FlaskClient, thread: dict[str, Any],  # noqa: F811
+        make_question: Callable[..., Any], make_user: Callable[..., Any]) -> None:
+    # The job's bell rows are one INSERT ... SELECT, which names no member: it says itself whose
+    # pages they change (pagecache.writes.TOUCHES), or every signed-in member's kept pages would go.
+    incident = make_question(author=make_user("asker2"), title="Hub offline for everyone since the outage")
+    following.follow_question(_reader(), incident)
+    db.session.commit()
+    bystander = cached.test_client()
+    make_user("bystander")
+    assert Auth(bystander).login("bystander").status_code == 302
+    _primed(bystander, thread["path"])
+    before = _primed(member, thread["path"])
+    assert "bell-count" not in before
+    fanout = NotificationFanout(question_id=incident.id, event="follow", actor_id=None,
+                                subject="New answer on a question you follow", url=f"/questions/{incident.id}",
+                                text="The status page says it is fixed.", target=f"question:{incident.id}",
+                                exclude="", after_user_id=0)
+    db.session.add(fanout)
+    db.session.commit()
+    assert notifications.fan_out(fanout.id) == 2  # the reader and the asker
+    html, state = _view(member, thread["path"])
+    assert state == "MISS" and 'class="bell-count" aria-hidden="true">1<' in html
+    assert _view(bystander, thread["path"])[1] == "HIT"
