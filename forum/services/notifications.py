@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, TypeVarTuple, cast
 
 from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -414,7 +414,7 @@ def _tell_batch(row: NotificationFanout, ids: list[int]) -> int:
             execution_options={TOUCHES: {viewer_key(uid) for uid in ids}}).all())
         if db.session.info.get(NO_EMAIL):
             return told
-        mailed = db.session.execute(_fan_out_mail(), values).all()
+        mailed = db.session.execute(_FANOUT_MAIL, values).all()
     actor = db.session.get(User, row.actor_id) if row.actor_id is not None and mailed else None
     for user, in_app in mailed:
         with stage("mail"):
@@ -426,16 +426,20 @@ def _tell_batch(row: NotificationFanout, ids: list[int]) -> int:
     return told
 
 
-def _fan_out_members(wanted: ColumnElement[bool]) -> Any:
-    """The followers of a batch (``after`` < id <= ``last``) who are to hear of it: not
-    suspended at ``now``, not ``excluded``, and ``wanted`` (their choice, with its default)."""
-    return and_(QuestionFollow.question_id == bindparam("question_id"),
-                User.id > bindparam("after"), User.id <= bindparam("last"), User.deleted_at.is_(None),
-                or_(User.suspended_until.is_(None), User.suspended_until <= bindparam("now")),
-                User.id.not_in(bindparam("excluded", expanding=True)), wanted)
-
-
 _FANOUT_PREF = aliased(NotificationPreference)
+_Columns = TypeVarTuple("_Columns")
+
+
+def _fan_out_batch(columns: Select[*_Columns], wanted: ColumnElement[bool]) -> Select[*_Columns]:
+    """``columns`` over the followers of a batch (``after`` < id <= ``last``) who are to hear of
+    it: not deleted, not suspended at ``now``, not ``excluded``, and ``wanted`` (read from their
+    preference for ``event``, ``_FANOUT_PREF``, and its default)."""
+    return (columns.join(QuestionFollow, QuestionFollow.user_id == User.id)
+            .outerjoin(_FANOUT_PREF, and_(_FANOUT_PREF.user_id == User.id, _FANOUT_PREF.event == bindparam("event")))
+            .where(QuestionFollow.question_id == bindparam("question_id"),
+                   User.id > bindparam("after"), User.id <= bindparam("last"), User.deleted_at.is_(None),
+                   or_(User.suspended_until.is_(None), User.suspended_until <= bindparam("now")),
+                   User.id.not_in(bindparam("excluded", expanding=True)), wanted))
 
 
 def _fan_out_bell() -> Insert:
@@ -446,13 +450,11 @@ def _fan_out_bell() -> Insert:
 @lru_cache(maxsize=4)
 def _fan_out_bell_for(dialect: str) -> Insert:
     in_app = func.coalesce(_FANOUT_PREF.in_app, bindparam("default_in_app", type_=Boolean)).is_(True)
-    chosen = (select(User.id, bindparam("event", type_=String), bindparam("actor_id", type_=Integer),
-                     bindparam("subject", type_=String), bindparam("url", type_=String),
-                     bindparam("text", type_=String), bindparam("now", type_=Notification.created_at.type),
-                     bindparam("target", type_=String))
-              .join(QuestionFollow, QuestionFollow.user_id == User.id)
-              .outerjoin(_FANOUT_PREF, and_(_FANOUT_PREF.user_id == User.id, _FANOUT_PREF.event == bindparam("event")))
-              .where(_fan_out_members(in_app)))
+    chosen = _fan_out_batch(select(User.id, bindparam("event", type_=String), bindparam("actor_id", type_=Integer),
+                                   bindparam("subject", type_=String), bindparam("url", type_=String),
+                                   bindparam("text", type_=String),
+                                   bindparam("now", type_=Notification.created_at.type),
+                                   bindparam("target", type_=String)), in_app)
     columns = ["user_id", "event", "actor_id", "subject", "url", "text", "created_at", "target"]
     # Into the table, not the entity: the ORM's bulk INSERT does not take INSERT ... SELECT.
     table = cast(Table, Notification.__table__)
@@ -462,16 +464,11 @@ def _fan_out_bell_for(dialect: str) -> Insert:
     return _counting_up(_UPSERTS[dialect](table).from_select(columns, chosen)).returning(table.c.user_id)
 
 
-@lru_cache(maxsize=1)
-def _fan_out_mail() -> Select[User, bool]:
-    """The batch's members to e-mail (confirmed address, e-mail on), with their bell choice."""
-    email = func.coalesce(_FANOUT_PREF.email, bindparam("default_email", type_=Boolean)).is_(True)
-    in_app = func.coalesce(_FANOUT_PREF.in_app, bindparam("default_in_app", type_=Boolean))
-    return (select(User, in_app)
-            .join(QuestionFollow, QuestionFollow.user_id == User.id)
-            .outerjoin(_FANOUT_PREF, and_(_FANOUT_PREF.user_id == User.id, _FANOUT_PREF.event == bindparam("event")))
-            .where(_fan_out_members(and_(email, User.email_verified_at.is_not(None))))
-            .order_by(User.id))
+#: The batch's members to e-mail (confirmed address, e-mail on), with their bell choice.
+_FANOUT_MAIL = _fan_out_batch(
+    select(User, func.coalesce(_FANOUT_PREF.in_app, bindparam("default_in_app", type_=Boolean))),
+    and_(func.coalesce(_FANOUT_PREF.email, bindparam("default_email", type_=Boolean)).is_(True),
+         User.email_verified_at.is_not(None))).order_by(User.id)
 
 
 def due_fanouts(now: datetime | None = None, older_than: timedelta = timedelta(minutes=1)) -> list[int]:

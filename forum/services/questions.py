@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +43,13 @@ def slugify(text: str, max_length: int = 80) -> str:
     return slug[:max_length].rstrip("-") or "question"
 
 
+def _tag_words(raw: str) -> Iterator[tuple[str, str]]:
+    """Each typed word of ``raw`` and its normalised name: lowercase, only ``[a-z0-9+#.-]``,
+    no leading or trailing dot or hyphen (empty when nothing usable is left)."""
+    for part in TAG_SPLIT_RE.split(without_nul(raw).lower()):
+        yield part, TAG_DROP_RE.sub("", part).strip(".-")
+
+
 def parse_tags(raw: str) -> list[str]:
     """Normalise typed tags: lowercase, only ``[a-z0-9+#.-]``, de-duplicated, in order.
 
@@ -49,8 +57,7 @@ def parse_tags(raw: str) -> list[str]:
     """
     cfg = current_app.config
     names: list[str] = []
-    for part in TAG_SPLIT_RE.split(without_nul(raw).lower()):
-        name = TAG_DROP_RE.sub("", part).strip(".-")
+    for part, name in _tag_words(raw):
         if not part:
             continue
         if not name:
@@ -79,8 +86,7 @@ def typed_new_tags(raw: str | None) -> list[str]:
     Lenient where ``parse_tags`` is strict (the preview never raises: the post's check says what
     is wrong), and bounded: at most twice ``TAGS_MAX`` names are looked up."""
     names: list[str] = []
-    for part in TAG_SPLIT_RE.split(without_nul(raw or "").lower()):
-        name = TAG_DROP_RE.sub("", part).strip(".-")
+    for _part, name in _tag_words(raw or ""):
         if name and name not in names and len(name) <= current_app.config["TAG_MAX_LENGTH"]:
             names.append(name)
     return unknown_tags(names[:2 * current_app.config["TAGS_MAX"]])
