@@ -51,6 +51,10 @@ class Notification(Model):
     # How many things this entry stands for: the unread answers, comments or activity on one
     # thread since the member last looked (1 for everything else).
     count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The line's ``count`` when its e-mail was composed (None: not mailed yet, because the member
+    # had e-mail off or no confirmed address). One e-mail per unread line: a write mails the
+    # member only when the INSERT sets this to the count it returns (services/notifications._mailed).
+    mailed_count: Mapped[int | None] = mapped_column(Integer, default=None)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
 

@@ -47,6 +47,8 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
+    null,
     or_,
     select,
     text,
@@ -407,18 +409,25 @@ def _tell_batch(row: NotificationFanout, ids: list[int]) -> int:
               "default_in_app": default_in_app, "default_email": default_email}
     subject, text = " ".join(row.subject.split())[:300], row.text[:500]
     with stage("notify"):
-        told = len(db.session.execute(
+        mailing = not db.session.info.get(NO_EMAIL)
+        belled = db.session.execute(
             _fan_out_bell(), {**values, "actor_id": row.actor_id, "subject": subject, "url": row.url, "text": text,
-                              "target": row.target or target_of(row.url)},
+                              "target": row.target or target_of(row.url), "mailing": mailing},
             # Which members' own pages the rows change: these (the statement does not show them).
-            execution_options={TOUCHES: {viewer_key(uid) for uid in ids}}).all())
-        if db.session.info.get(NO_EMAIL):
+            execution_options={TOUCHES: {viewer_key(uid) for uid in ids}}).all()
+        told = len(belled)
+        if not mailing:
             return told
-        mailed = db.session.execute(_FANOUT_MAIL, values).all()
+        # One e-mail per unread line (`_mailed`): to those whose line this batch claimed the
+        # e-mail of, and to those with the bell off (no line).
+        mail_now = {uid for uid, count, mailed_count in belled if mailed_count is not None and mailed_count == count}
+        mailed = [(user, in_app) for user, in_app in db.session.execute(_FANOUT_MAIL, values)
+                  if not in_app or user.id in mail_now]
     actor = db.session.get(User, row.actor_id) if row.actor_id is not None and mailed else None
     for user, in_app in mailed:
         with stage("mail"):
-            compose(user, row.event, subject, {"link": absolute_url(row.url), "text": text, "actor": actor})
+            compose(user, row.event, subject, {"link": absolute_url(row.url), "text": text, "actor": actor,
+                                               "on_bell": in_app})
         if not in_app:
             told += 1  # e-mail only: not among the bell rows
     if mailed:
@@ -427,6 +436,9 @@ def _tell_batch(row: NotificationFanout, ids: list[int]) -> int:
 
 
 _FANOUT_PREF = aliased(NotificationPreference)
+#: A member of the batch wants this e-mail: e-mail on for the event, address confirmed.
+_FANOUT_EMAIL = and_(func.coalesce(_FANOUT_PREF.email, bindparam("default_email", type_=Boolean)).is_(True),
+                     User.email_verified_at.is_not(None))
 _Columns = TypeVarTuple("_Columns")
 
 
@@ -443,32 +455,34 @@ def _fan_out_batch(columns: Select[*_Columns], wanted: ColumnElement[bool]) -> S
 
 
 def _fan_out_bell() -> Insert:
-    """The batch's bell rows, chosen and counted up by the database (``_bell_insert``'s conflict)."""
+    """The batch's bell rows, chosen and counted up by the database (``_bell_insert_for``'s conflict)."""
     return _fan_out_bell_for(db.session.get_bind().dialect.name)
 
 
 @lru_cache(maxsize=4)
 def _fan_out_bell_for(dialect: str) -> Insert:
     in_app = func.coalesce(_FANOUT_PREF.in_app, bindparam("default_in_app", type_=Boolean)).is_(True)
+    mailed = case((and_(bindparam("mailing", type_=Boolean), _FANOUT_EMAIL), literal(1, Integer)), else_=null())
     chosen = _fan_out_batch(select(User.id, bindparam("event", type_=String), bindparam("actor_id", type_=Integer),
                                    bindparam("subject", type_=String), bindparam("url", type_=String),
                                    bindparam("text", type_=String),
                                    bindparam("now", type_=Notification.created_at.type),
-                                   bindparam("target", type_=String)), in_app)
-    columns = ["user_id", "event", "actor_id", "subject", "url", "text", "created_at", "target"]
+                                   bindparam("target", type_=String), mailed), in_app)
+    columns = ["user_id", "event", "actor_id", "subject", "url", "text", "created_at", "target", "mailed_count"]
     # Into the table, not the entity: the ORM's bulk INSERT does not take INSERT ... SELECT.
     table = cast(Table, Notification.__table__)
+    told = (table.c.user_id, table.c.count, table.c.mailed_count)
     if dialect not in _UPSERTS:
-        return insert(table).from_select(columns, chosen).returning(table.c.user_id)
-    # RETURNING counts the members told (rowcount is -1 here with psycopg): one row each, new or counted up.
-    return _counting_up(_UPSERTS[dialect](table).from_select(columns, chosen)).returning(table.c.user_id)
+        return insert(table).from_select(columns, chosen).returning(*told)
+    # RETURNING counts the members told (rowcount is -1 here with psycopg): one row each, new or
+    # counted up, with whether this batch mails their line (`_bell_insert_for`).
+    return _counting_up(_UPSERTS[dialect](table).from_select(columns, chosen)).returning(*told)
 
 
 #: The batch's members to e-mail (confirmed address, e-mail on), with their bell choice.
 _FANOUT_MAIL = _fan_out_batch(
     select(User, func.coalesce(_FANOUT_PREF.in_app, bindparam("default_in_app", type_=Boolean))),
-    and_(func.coalesce(_FANOUT_PREF.email, bindparam("default_email", type_=Boolean)).is_(True),
-         User.email_verified_at.is_not(None))).order_by(User.id)
+    _FANOUT_EMAIL).order_by(User.id)
 
 
 def due_fanouts(now: datetime | None = None, older_than: timedelta = timedelta(minutes=1)) -> list[int]:
@@ -481,52 +495,87 @@ def due_fanouts(now: datetime | None = None, older_than: timedelta = timedelta(m
 
 
 def _deliver(deliveries: list[_Delivery]) -> None:
-    """Write the bell rows (one INSERT) and compose the e-mails of ``deliveries``."""
+    """Write the bell rows (one INSERT) and compose the e-mails of ``deliveries``: one e-mail per
+    unread line (`_mailed`), not one per event."""
     now = utcnow()
     bell: list[dict[str, object]] = []
-    composed = False
     for d in deliveries:
         if d.in_app:
             bell.append({"user_id": d.user.id, "event": d.event, "actor_id": d.actor.id if d.actor else None,
                          "subject": d.subject, "url": d.url, "text": d.text, "created_at": now,
-                         "target": d.target})
-        if d.email:
-            with stage("mail"):
-                compose(d.user, d.event, d.subject, {"link": absolute_url(d.url), "text": d.text, "actor": d.actor})
-            composed = True
+                         "target": d.target, "mailed_count": 1 if d.email else None})
+    mail_now: set[tuple[int, str, str]] | None = None
     if bell:
         # One INSERT for every bell row, without an ORM object per member (a thread with
         # hundreds of followers costs one statement, not hundreds of objects to flush).
-        db.session.execute(_bell_insert(), _once_per_line(bell))
+        dialect = db.session.get_bind().dialect.name
+        rows = db.session.execute(_bell_insert_for(dialect), _once_per_line(bell))
+        if dialect in _UPSERTS:  # it returns (member, event, target, count, mailed_count) per row
+            mail_now = {(row[0], row[1], row[2]) for row in rows if row[4] is not None and row[4] == row[3]}
+    composed = False
+    for d in _mailed(deliveries, mail_now):
+        with stage("mail"):
+            compose(d.user, d.event, d.subject, {"link": absolute_url(d.url), "text": d.text, "actor": d.actor,
+                                                 "on_bell": d.in_app})
+        composed = True
     if composed:
         db.session.flush()
 
 
-def _bell_insert() -> Insert:
-    """INSERT of bell rows where an unread row of a COLLAPSING event about the same thread is
-    counted up (``count + 1``, moved to the top by its time) instead of repeated: the unique
-    partial index ``uq_notifications_unread_thread`` is the conflict, so two writers at once
-    count the same row up, never add a second one. The row keeps its first link (the first
-    post the member has not seen, as Discourse points to the first unread post)."""
-    return _bell_insert_for(db.session.get_bind().dialect.name)
+def _mailed(deliveries: list[_Delivery], mail_now: set[tuple[int, str, str]] | None) -> list[_Delivery]:
+    """The deliveries to e-mail: one per unread line. ``mail_now``: the lines (member, event,
+    target) whose e-mail the bell INSERT just claimed (their ``mailed_count`` set to their count;
+    None on a database without upserts, where every row is a new line). A member whose unread
+    line about the thread was already mailed is not mailed again until they have read it
+    (viewing the thread marks it read, ``read_target``); the line's count tells them how much
+    more came. Without it, the asker of an incident thread got one e-mail per answer: 200 on a
+    bad day. A line begun while the member could not be mailed (e-mail off, address not
+    confirmed) is mailed at its first event after that changes. A member with the bell off for
+    the event has no line, and is mailed each time, as they chose."""
+    mailed: list[_Delivery] = []
+    lines: set[tuple[int, str, str]] = set()
+    for d in deliveries:
+        if not d.email:
+            continue
+        if mail_now is not None and d.in_app and d.event in COLLAPSING and d.target is not None:
+            line = (d.user.id, d.event, d.target)
+            if line not in mail_now or line in lines:
+                continue
+            lines.add(line)
+        mailed.append(d)
+    return mailed
 
 
 @lru_cache(maxsize=4)
 def _bell_insert_for(dialect: str) -> Insert:
-    """`_bell_insert` for one dialect, built once (building it is most of its CPU per write)."""
+    """The INSERT of bell rows for ``dialect``, built once (building it is most of its CPU per
+    write), where an unread row of a COLLAPSING event about the same thread is
+    counted up (``count + 1``, moved to the top by its time) instead of repeated: the unique
+    partial index ``uq_notifications_unread_thread`` is the conflict, so two writers at once
+    count the same row up, never add a second one. The row keeps its first link (the first
+    post the member has not seen, as Discourse points to the first unread post). A row's
+    ``mailed_count`` is 1 when its member is to be mailed; counting up a line not mailed yet
+    sets it to the new count. It returns each row's member, event, target, count and
+    mailed_count (equal: this write mails the line, `_mailed`), except on a database without
+    upserts, where every row is a new line."""
     if dialect not in _UPSERTS:
         return insert(Notification)
-    return _counting_up(_UPSERTS[dialect](Notification))
+    return _counting_up(_UPSERTS[dialect](Notification)).returning(
+        Notification.user_id, Notification.event, Notification.target, Notification.count, Notification.mailed_count)
 
 
 def _counting_up(stmt: Any) -> Insert:
     """``stmt``, a PostgreSQL or SQLite INSERT into notifications, counting up the unread line
-    of a COLLAPSING event about the same thread instead of adding a row (`_bell_insert`)."""
+    of a COLLAPSING event about the same thread instead of adding a row (`_bell_insert_for`)."""
     table = stmt.table
+    # The line's first e-mail: at this event if none went out yet and this row asks for one (the
+    # SET expressions read the row as it was, on PostgreSQL and SQLite alike).
+    mailed = case((and_(table.c.mailed_count.is_(None), stmt.excluded.mailed_count.is_not(None)), table.c.count + 1),
+                  else_=table.c.mailed_count)
     return cast(Insert, stmt.on_conflict_do_update(
         index_elements=[table.c.user_id, table.c.event, table.c.target],
         index_where=text(COLLAPSING_WHERE),
-        set_={"count": table.c.count + 1, "created_at": stmt.excluded.created_at}))
+        set_={"count": table.c.count + 1, "created_at": stmt.excluded.created_at, "mailed_count": mailed}))
 
 
 _UPSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}

@@ -107,3 +107,28 @@ def test_a_rolled_back_post_leaves_no_fan_out(app: Flask, big_thread, make_user)
     db.session.rollback()
     assert db.session.scalars(select(NotificationFanout)).all() == []
     assert jobs.get_jobs(app).queue.count == 0
+
+
+@pytest.mark.usefixtures("redis_app")
+def test_the_fan_out_mails_a_follower_once_per_unread_line(app: Flask, big_thread, make_user) -> None:
+    question, followers, _ = big_thread
+    mailed = followers[6]  # "follow" in the bell and by e-mail; beyond the two told in the request
+
+    def mails() -> int:
+        return db.session.scalar(select(db.func.count()).select_from(OutboxMail).where(
+            OutboxMail.user_id == mailed.id, OutboxMail.event == "follow")) or 0
+
+    for _ in range(3):
+        answer_telling_two_followers(app, question, make_user())
+        db.session.commit()
+        assert jobs.make_worker(app).work(burst=True)
+    db.session.expire_all()
+    assert db.session.scalars(select(Notification.count).where(Notification.user_id == mailed.id)).all() == [3]
+    assert mails() == 1  # the line's first answer; the next two counted it up
+
+    notifications.read_target(mailed, f"question:{question.id}", 1)
+    answer_telling_two_followers(app, question, make_user())
+    db.session.commit()
+    assert jobs.make_worker(app).work(burst=True)
+    db.session.expire_all()
+    assert mails() == 2  # a new line, a new e-mail

@@ -26,6 +26,14 @@ def lines(user: Any, event: str | None = None) -> list[tuple[str, int, bool]]:
     return [(n.event, n.count, n.read_at is None) for n in db.session.scalars(stmt.order_by(Notification.id))]
 
 
+def mails(user: Any, event: str | None = None) -> int:
+    """How many notification e-mails ``user`` has in the outbox (of ``event``)."""
+    stmt = select(db.func.count()).select_from(OutboxMail).where(OutboxMail.user_id == user.id)
+    if event:
+        stmt = stmt.where(OutboxMail.event == event)
+    return db.session.scalar(stmt) or 0
+
+
 @pytest.fixture
 def thread(make_user: Any, make_question: Any) -> tuple[Any, Any, Any]:
     """A question, its asker, and a member who follows it."""
@@ -47,9 +55,8 @@ def test_answers_on_a_thread_count_up_one_unread_line_each_for_the_asker_and_a_f
     assert lines(follower) == [("follow", 4, True)]
     line = db.session.scalar(select(Notification).where(Notification.user_id == follower.id))
     assert line.url.endswith(f"#answer-{first.id}")  # the first answer they have not seen
-    # E-mail is per event, as before: the asker asked for each answer (the default).
-    assert db.session.scalar(select(db.func.count()).select_from(OutboxMail)
-                             .where(OutboxMail.user_id == asker.id)) == 4
+    # E-mail follows the line: the first answer's, none for the three counted up.
+    assert mails(asker) == 1
 
 
 def test_once_read_the_next_answer_starts_a_new_line(thread: tuple[Any, Any, Any], make_user: Any,
@@ -117,3 +124,67 @@ def test_answers_at_the_same_moment_count_up_the_same_line(
     run_together(4, post)
     assert lines(follower) == [("follow", 4, True)]
     assert lines(asker) == [("answer", 4, True)]
+    assert mails(asker, "answer") == 1  # the writer that began the line mails; the others count up
+
+
+def test_the_asker_is_mailed_once_per_unread_line_and_again_after_reading_it(
+        thread: tuple[Any, Any, Any], make_user: Any, make_answer: Any) -> None:
+    question, asker, follower = thread
+    for _ in range(5):
+        make_answer(question, author=make_user())
+    assert mails(asker, "answer") == 1
+    mail = db.session.scalars(select(OutboxMail).where(OutboxMail.user_id == asker.id)).one()
+    assert "More answers on this thread until you open it are counted on your notifications" in mail.text
+    assert "counted on your notifications" in mail.html
+
+    # Viewing the thread marks the line read: the next answer begins a line and mails again.
+    assert notifications.read_target(asker, f"question:{question.id}", 1) == 1
+    db.session.commit()
+    make_answer(question, author=make_user())
+    make_answer(question, author=make_user())
+    assert lines(asker) == [("answer", 5, False), ("answer", 2, True)]
+    assert mails(asker, "answer") == 2
+
+
+def test_a_member_with_the_bell_off_is_mailed_each_time_and_not_told_of_a_count(
+        thread: tuple[Any, Any, Any], make_user: Any, make_answer: Any) -> None:
+    question, asker, follower = thread
+    notifications.save_preferences(asker, in_app=[e for e in notifications.EVENTS if e != "answer"],
+                                   email=["answer"], digest=False)
+    db.session.commit()
+    for _ in range(3):
+        make_answer(question, author=make_user())
+    assert lines(asker, "answer") == []
+    assert mails(asker, "answer") == 3  # no line to count on: every answer, as they chose
+    texts = db.session.scalars(select(OutboxMail.text).where(OutboxMail.user_id == asker.id)).all()
+    assert not any("counted on your notifications" in text for text in texts)
+
+
+def test_other_threads_and_events_are_mailed_on_their_own_lines(
+        thread: tuple[Any, Any, Any], make_user: Any, make_question: Any, make_answer: Any) -> None:
+    question, asker, follower = thread
+    other = make_question(author=asker, title="Pairing fails with error 7")
+    for target in (question, other, question, other):
+        make_answer(target, author=make_user())
+    # A comment on the asker's own question is an event of its own, with a line and a mail.
+    comments.add_comment(make_user(), question, "Same here, since 9am.")
+    comments.add_comment(make_user(), question, "And here.")
+    db.session.commit()
+    assert mails(asker, "answer") == 2  # one per thread
+    assert mails(asker, "comment") == 1
+
+
+def test_a_line_begun_with_email_off_is_mailed_once_email_is_on(
+        thread: tuple[Any, Any, Any], make_user: Any, make_answer: Any) -> None:
+    question, asker, follower = thread
+    notifications.set_email(asker.id, "answer", False)
+    db.session.commit()
+    make_answer(question, author=make_user())
+    make_answer(question, author=make_user())
+    assert mails(asker, "answer") == 0
+    notifications.set_email(asker.id, "answer", True)
+    db.session.commit()
+    make_answer(question, author=make_user())
+    make_answer(question, author=make_user())
+    assert lines(asker) == [("answer", 4, True)]
+    assert mails(asker, "answer") == 1  # the first answer after e-mail came on, then counted silently
