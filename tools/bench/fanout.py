@@ -11,7 +11,8 @@ records a ``notification_fanouts`` row, as an answer on that thread leaves for i
 ``notifications.fan_out`` on it, timing the job's CPU (``time.process_time``; the database
 server's CPU is reported beside it, from /proc). Reports microseconds of job CPU per member told, and the bell rows
 after each round: one unread line per member and thread, counting the answers
-(docs/notifications.md).
+(docs/notifications.md). E-mail goes once per unread line: the first round mails the members
+who asked for it, and the later rounds count their lines up and mail nobody.
 
 PostgreSQL only: the members are made with ``INSERT ... SELECT generate_series``.
 """
