@@ -141,7 +141,11 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
     if where is None:
         note(state.session, unknown)
         return None
-    pinned = None if state.parameters or not columns else _pinned(where, stmt.table, [column.name for column in columns])
+    given_params = state.parameters
+    if not columns or not (given_params is None or isinstance(given_params, Mapping)):
+        pinned = None  # an executemany: each parameter set may name other rows
+    else:
+        pinned = _pinned(where, stmt.table, [column.name for column in columns], given_params or {})
     if pinned is not None:
         # Every row the statement can touch has these key values: run it and read its rowcount
         # instead of selecting the rows first (one statement instead of two; the same keys).
@@ -158,11 +162,13 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
     return None
 
 
-def _pinned(where: ColumnElement[Any], table: Any, names: list[str]) -> dict[str, Any] | None:
+def _pinned(where: ColumnElement[Any], table: Any, names: list[str],
+            params: Mapping[str, Any]) -> dict[str, Any] | None:
     """The key values of ``names`` when ``where`` fixes every one of them to a bound value
     (``id = 12 AND ...``); None when any is free, so the rows have to be selected to know them.
-    Only for statements run without parameters of their own (the caller's check), whose bound
-    values are the ones in the clause."""
+    A bound value is the clause's own, or the execution's ``params`` for a named parameter
+    (``bindparam("question_id")``): a statement built once and run with parameters maps as
+    one built per call does."""
     terms = list(where.clauses) if isinstance(where, BooleanClauseList) and where.operator is operators.and_ \
         else [where]
     found: dict[str, Any] = {}
@@ -172,10 +178,12 @@ def _pinned(where: ColumnElement[Any], table: Any, names: list[str]) -> dict[str
         left, right = term.left, term.right
         if isinstance(left, BindParameter):
             left, right = right, left
-        if (isinstance(left, Column) and isinstance(left.table, Table) and left.table.name == table.name
-                and left.name in names
-                and isinstance(right, BindParameter) and right.callable is None and right.value is not None):
-            found[left.name] = right.value
+        if not (isinstance(left, Column) and isinstance(left.table, Table) and left.table.name == table.name
+                and left.name in names and isinstance(right, BindParameter) and right.callable is None):
+            continue
+        value = params.get(right.key, right.value)
+        if value is not None and not isinstance(value, list | tuple):
+            found[left.name] = value
     return found if len(found) == len(names) else None
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import Insert
 
 from ..events import AnswerPosted, QuestionAsked
 from ..extensions import db
@@ -15,28 +17,37 @@ from ..models.base import utcnow
 from .permissions import can, require
 
 
-def _insert_ignore(model: Any, keys: list[str], **values: Any) -> None:
+def _insert_ignore(model: Any, keys: tuple[str, ...], **values: Any) -> None:
     # A double click or two tabs may follow at the same moment: the primary key decides, and
     # the second insert is a no-op instead of an IntegrityError.
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(model).values(created_at=utcnow(), **values).on_conflict_do_nothing(index_elements=keys))
+    stmt = _insert_ignoring(db.session.get_bind().dialect.name, model, keys)
+    # A list of one row: the page cache reads its keys from the parameters, not by compiling.
+    db.session.execute(stmt, [{"created_at": utcnow(), **values}])
+
+
+@lru_cache(maxsize=16)
+def _insert_ignoring(dialect: str, model: Any, keys: tuple[str, ...]) -> Insert:
+    """INSERT ... ON CONFLICT (``keys``) DO NOTHING into ``model``, built once per dialect
+    (every answer follows its question: building the statement cost more than running it)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return cast(Insert, insert(model).on_conflict_do_nothing(index_elements=list(keys)))
 
 
 def follow_question(user: User, question: Question) -> None:
     """Follow ``question`` (idempotent). Raises PermissionDenied when the user cannot see it."""
     require(user, "follow", question)
-    _insert_ignore(QuestionFollow, ["user_id", "question_id"], user_id=user.id, question_id=question.id)
+    _insert_ignore(QuestionFollow, ("user_id", "question_id"), user_id=user.id, question_id=question.id)
 
 
 def asker_follows(event: QuestionAsked) -> None:
     """Subscriber: the asker follows their question without asking (idempotent)."""
-    _insert_ignore(QuestionFollow, ["user_id", "question_id"], user_id=event.author_id, question_id=event.question_id)
+    _insert_ignore(QuestionFollow, ("user_id", "question_id"), user_id=event.author_id, question_id=event.question_id)
 
 
 def answerer_follows(event: AnswerPosted) -> None:
     """Subscriber: every answerer follows the question without asking (idempotent), even while
     the answer waits for review."""
-    _insert_ignore(QuestionFollow, ["user_id", "question_id"], user_id=event.author_id, question_id=event.question_id)
+    _insert_ignore(QuestionFollow, ("user_id", "question_id"), user_id=event.author_id, question_id=event.question_id)
 
 
 def unfollow_question(user: User, question: Question) -> None:
@@ -48,7 +59,7 @@ def unfollow_question(user: User, question: Question) -> None:
 def follow_tag(user: User, tag: Tag) -> None:
     """Follow ``tag`` for the daily digest (idempotent). Raises PermissionDenied when signed out."""
     require(user, "follow", tag)
-    _insert_ignore(TagFollow, ["user_id", "tag_id"], user_id=user.id, tag_id=tag.id)
+    _insert_ignore(TagFollow, ("user_id", "tag_id"), user_id=user.id, tag_id=tag.id)
 
 
 def unfollow_tag(user: User, tag: Tag) -> None:

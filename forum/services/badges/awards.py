@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -97,9 +97,8 @@ def on_event(event: str, *, post: Post | None = None, user: User | None = None,
     if not targets:
         return []
     members = {u for _, users, _ in targets for u in users}
-    held = {tuple(r) for r in db.session.execute(
-        select(UserBadge.user_id, UserBadge.badge, UserBadge.tag).where(
-            UserBadge.user_id.in_(members), UserBadge.badge.in_({b.key for b, _, _ in targets})))}
+    held = {tuple(r) for r in db.session.execute(_HELD, {"members": sorted(members),
+                                                         "badges": sorted({b.key for b, _, _ in targets})})}
     found: list[tuple[Badge, int, str, int | None]] = []
     for badge, users, tags in targets:
         if tags is not None:
@@ -111,6 +110,11 @@ def on_event(event: str, *, post: Post | None = None, user: User | None = None,
                 continue
         found += _evaluate(badge, users, tags)
     return _insert([f for f in found if (f[1], f[0].key, f[2]) not in held], notify=True)
+
+
+#: The badges of ``badges`` that ``members`` hold already; built once (every answer asks).
+_HELD = select(UserBadge.user_id, UserBadge.badge, UserBadge.tag).where(
+    UserBadge.user_id.in_(bindparam("members", expanding=True)), UserBadge.badge.in_(bindparam("badges", expanding=True)))
 
 
 def _evaluate(badge: Badge, users: Sequence[int] | None, tags: Sequence[str] | None) -> list[tuple[Badge, int, str, int | None]]:
