@@ -153,7 +153,12 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
         if getattr(result, "rowcount", 1):
             note(state.session, keys_for_row(table, pinned))
         return result
-    rows = state.session.execute(select(*columns).where(where).limit(PRESELECT_LIMIT + 1)).mappings().all()
+    if given_params is not None and not isinstance(given_params, Mapping):
+        note(state.session, unknown)  # an executemany UPDATE or DELETE: not selected set by set
+        return None
+    # The statement's named parameters, if any, are the select's too.
+    rows = state.session.execute(select(*columns).where(where).limit(PRESELECT_LIMIT + 1),
+                                 dict(given_params or {})).mappings().all()
     if len(rows) > PRESELECT_LIMIT:
         note(state.session, unknown)
         return None

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import bindparam, event, text, update
 
 from forum import pagecache
 from forum.extensions import db
-from forum.models import User
-from forum.services import announcements, answers, articles, comments, curation, questions, visibility, votes
+from forum.models import Question, User
+from forum.pagecache.keys import BUMPS
+from forum.services import announcements, answers, articles, comments, curation, posts, questions, visibility, votes
 from tests.support import Auth, page_cache_on
 
 
@@ -332,3 +333,39 @@ def test_unreachable_redis_serves_pages_and_takes_writes(app: Flask, client: Fla
     _commit()
     r = client.get(path)
     assert r.status_code == 200 and "wait for the green light" in r.get_data(as_text=True)
+
+
+def test_a_statement_built_once_maps_its_named_parameters_without_a_second_statement(
+        client: FlaskClient, thread: dict[str, Any], make_question: Any) -> None:
+    """The write path's statements are built once with bind parameters (touch_question's UPDATE):
+    the cache reads the row they pin from the parameters, runs them as they are, and bumps that
+    question's pages only."""
+    other = make_question(title="Invoice address refused", body="Billing rejects my new postcode.",
+                          tags="billing").id
+    _commit()
+    _primed(client, thread["path"])
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        posts.touch_question(other, answers_delta=0)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert seen == ["UPDATE"]  # no SELECT first to learn which rows it touches
+    assert f"questions:{other}" in db.session.info[BUMPS] and "global" not in db.session.info[BUMPS]
+    _commit()
+    assert _get(client, thread["path"])[1] == "HIT"
+    posts.touch_question(thread["q"], answers_delta=0)
+    _commit()
+    assert _get(client, thread["path"])[1] == "MISS"
+
+    # One whose parameters do not pin its rows: they are selected first, with its parameters.
+    _primed(client, thread["path"])
+    db.session.execute(update(Question).where(Question.title == bindparam("wanted")).values(score=Question.score + 1),
+                       {"wanted": "Invoice address refused"}, execution_options={"synchronize_session": False})
+    assert f"questions:{other}" in db.session.info[BUMPS] and f"questions:{thread['q']}" not in db.session.info[BUMPS]
+    _commit()
+    assert _get(client, thread["path"])[1] == "HIT"
