@@ -134,7 +134,7 @@ def test_the_asker_is_mailed_once_per_unread_line_and_again_after_reading_it(
         make_answer(question, author=make_user())
     assert mails(asker, "answer") == 1
     mail = db.session.scalars(select(OutboxMail).where(OutboxMail.user_id == asker.id)).one()
-    assert "More answers on this thread until you open it are counted on your notifications" in mail.text
+    assert "Until you open the thread, more answers are counted on your notifications" in mail.text
     assert "counted on your notifications" in mail.html
 
     # Viewing the thread marks the line read: the next answer begins a line and mails again.
