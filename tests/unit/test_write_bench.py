@@ -26,6 +26,10 @@ def test_the_write_bench_posts_reports_stages_and_leaves_the_index_exact(tmp_pat
         assert result.cpu_ms_per_post[name] > 0, name
     assert sum(result.cpu_ms_per_post.values()) <= result.client_cpu_ms_per_post * 1.01
     assert 5 < result.statements_per_post < 60
+    # Each answer tells its asker (they mention nobody); e-mail goes once per unread line, so
+    # at most one per post.
+    assert 0 < result.mails_per_post <= 1
+    assert "e-mails composed per post" in result.table()
     assert result.check == {"missing": 0, "stale": 0, "extra": 0}
     assert result.queued_after == 0
     assert "posts/s" in result.table()

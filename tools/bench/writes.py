@@ -64,12 +64,16 @@ class Result:
     database: str
     write_delay_ms: int
     search_backend: str = "whoosh"
+    #: Outbox rows (notification e-mails) the run added, per post: one per unread line, so
+    #: it falls as the run goes on (the benchmark's askers never read their bell).
+    mails_per_post: float = 0.0
 
     def table(self) -> str:
         lines = [f"{self.posts:,} answers in {self.seconds:.1f} s by {self.processes} processes: "
                  f"{self.posts_per_second:,.1f} posts/s ({self.errors} errors; {self.database}; "
                  f"search {self.search_backend}, SEARCH_WRITE_DELAY {self.write_delay_ms} ms)",
-                 f"statements per post: {self.statements_per_post:.1f}",
+                 f"statements per post: {self.statements_per_post:.1f}; e-mails composed per post: "
+                 f"{self.mails_per_post:.2f}",
                  f"CPU per post: client {self.client_cpu_ms_per_post:.2f} ms, database server "
                  f"{self.server_cpu_ms_per_post:.2f} ms", "", "| stage | CPU ms/post |", "|---|---:|"]
         for name, ms in self.cpu_ms_per_post.items():
@@ -183,6 +187,11 @@ def run(database_url: str, index_dir: str, *, processes: int, seconds: float, re
     from forum.models import SearchPending
 
     config = _app_config(database_url, index_dir, redis_url, write_delay_ms, search_backend)
+    app = create_app("production", config)
+    with app.app_context():
+        mails_before = _mails()
+        db.session.remove()
+        db.engine.dispose()
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     ready = ctx.Barrier(processes)
@@ -204,9 +213,9 @@ def run(database_url: str, index_dir: str, *, processes: int, seconds: float, re
         totals["index"] = totals.get("index", 0.0) + background
     per = max(posts, 1)
     ms = {name: totals.get(name, 0.0) * 1000 / per for name in STAGE_ORDER if name in totals}
-    app = create_app("production", config)
     with app.app_context():
         queued = db.session.scalar(select(func.count()).select_from(SearchPending)) or 0
+        mails = _mails() - mails_before
         db.session.remove()
         found = search_sync.check()
         db.engine.dispose()
@@ -217,7 +226,17 @@ def run(database_url: str, index_dir: str, *, processes: int, seconds: float, re
                   client_cpu_ms_per_post=sum(r.process_cpu for r in results) * 1000 / per,
                   server_cpu_ms_per_post=sum(r.server_cpu for r in results) * 1000 / per,
                   queued_after=queued, check=check, database=database_url.split(":", 1)[0],
-                  write_delay_ms=write_delay_ms, search_backend=search_backend)
+                  write_delay_ms=write_delay_ms, search_backend=search_backend, mails_per_post=mails / per)
+
+
+def _mails() -> int:
+    """Rows in the mail outbox (in an app context)."""
+    from sqlalchemy import func, select
+
+    from forum.extensions import db
+    from forum.models import OutboxMail
+
+    return db.session.scalar(select(func.count()).select_from(OutboxMail)) or 0
 
 
 def copy_database(database_url: str, template: str) -> None:
