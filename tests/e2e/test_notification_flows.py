@@ -51,6 +51,11 @@ def test_answer_rings_the_bell_and_the_asker_follows_it_to_the_answer(new_page: 
     assert horizontal_overflow(page)[1] == []
     page.goto("/settings/notifications")
     assert horizontal_overflow(page)[1] == []
+    # The asker follows their question: its "Unfollow" stays one word on one line at 360 px.
+    unfollow = page.locator(".follow-list .link-button").first
+    expect(unfollow).to_be_visible()
+    box = unfollow.bounding_box()
+    assert box is not None and box["height"] < 32, box
     page.get_by_label("An answer to my question: by e-mail").uncheck()
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".flash-success")).to_contain_text("Notification settings saved.")

@@ -77,6 +77,7 @@ def test_settings_save_choices_per_event_and_the_digest(client, auth, make_user)
     auth.login(user.username)
     html = client.get("/settings/notifications").get_data(as_text=True)
     assert 'name="email" value="answer" id="email-answer" aria-label="An answer to my question: by e-mail" checked' in html
+    assert "come in one e-mail until you open the thread" in html  # what to expect of e-mail on a busy thread
     response = auth.post("/settings/notifications", {"in_app": ["answer", "comment"], "email": ["comment"]})
     assert response.status_code == 302
     prefs = {p.event: (p.in_app, p.email) for p in notifications.preferences(user).events}
