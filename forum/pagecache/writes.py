@@ -141,11 +141,11 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
     if where is None:
         note(state.session, unknown)
         return None
-    given_params = state.parameters
-    if not columns or not (given_params is None or isinstance(given_params, Mapping)):
-        pinned = None  # an executemany: each parameter set may name other rows
-    else:
-        pinned = _pinned(where, stmt.table, [column.name for column in columns], given_params or {})
+    params = state.parameters
+    if params is not None and not isinstance(params, Mapping):
+        note(state.session, unknown)  # an executemany UPDATE or DELETE: each set may name other rows
+        return None
+    pinned = _pinned(where, stmt.table, [column.name for column in columns], params or {}) if columns else None
     if pinned is not None:
         # Every row the statement can touch has these key values: run it and read its rowcount
         # instead of selecting the rows first (one statement instead of two; the same keys).
@@ -153,12 +153,9 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
         if getattr(result, "rowcount", 1):
             note(state.session, keys_for_row(table, pinned))
         return result
-    if given_params is not None and not isinstance(given_params, Mapping):
-        note(state.session, unknown)  # an executemany UPDATE or DELETE: not selected set by set
-        return None
     # The statement's named parameters, if any, are the select's too.
     rows = state.session.execute(select(*columns).where(where).limit(PRESELECT_LIMIT + 1),
-                                 dict(given_params or {})).mappings().all()
+                                 dict(params or {})).mappings().all()
     if len(rows) > PRESELECT_LIMIT:
         note(state.session, unknown)
         return None

@@ -420,7 +420,7 @@ def _tell_batch(row: NotificationFanout, ids: list[int]) -> int:
             return told
         # One e-mail per unread line (`_mailed`): to those whose line this batch claimed the
         # e-mail of, and to those with the bell off (no line).
-        mail_now = {uid for uid, count, mailed_count in belled if mailed_count is not None and mailed_count == count}
+        mail_now = {uid for uid, count, mailed_count in belled if mailed_count == count}
         mailed = [(user, in_app) for user, in_app in db.session.execute(_FANOUT_MAIL, values)
                   if not in_app or user.id in mail_now]
     actor = db.session.get(User, row.actor_id) if row.actor_id is not None and mailed else None
@@ -511,7 +511,7 @@ def _deliver(deliveries: list[_Delivery]) -> None:
         dialect = db.session.get_bind().dialect.name
         rows = db.session.execute(_bell_insert_for(dialect), _once_per_line(bell))
         if dialect in _UPSERTS:  # it returns (member, event, target, count, mailed_count) per row
-            mail_now = {(row[0], row[1], row[2]) for row in rows if row[4] is not None and row[4] == row[3]}
+            mail_now = {(row[0], row[1], row[2]) for row in rows if row[4] == row[3]}
     composed = False
     for d in _mailed(deliveries, mail_now):
         with stage("mail"):

@@ -93,10 +93,15 @@ def touch_question(question_id: int, when: datetime | None = None, answers_delta
     so the counters stay right without locking the row in Python.
     """
     db.session.execute(_TOUCH, {"question_id": question_id, "when": when or utcnow(), "delta": answers_delta})
-    # Only a question this session holds needs its copy refreshed (get() would load one).
+    expire_question(question_id, "last_activity_at", "answer_count")
+
+
+def expire_question(question_id: int, *attributes: str) -> None:
+    """After an UPDATE in SQL: refresh ``attributes`` of the question if this session holds it.
+    Only a held copy can be stale; ``session.get`` would load one just to expire it."""
     question = db.session.identity_map.get(db.session.identity_key(Question, question_id))
     if question is not None:
-        db.session.expire(question, ["last_activity_at", "answer_count"])
+        db.session.expire(question, list(attributes))
 
 
 _QUESTIONS = cast(Table, Question.__table__)

@@ -42,7 +42,7 @@ from .audit import log_action
 from .errors import FieldError
 from .pagination import Page, paginate
 from .permissions import require
-from .posts import without_nul
+from .posts import expire_question, without_nul
 
 TYPE_LABELS = {"question": "Question", "problem": "Problem", "complaint": "Complaint",
                "feature": "Feature request", "outage": "Outage"}
@@ -70,7 +70,7 @@ def record_first_response(question_id: int, responder_id: int, when: datetime) -
     One conditional UPDATE, so two responses at once cannot move the time.
     """
     db.session.execute(_FIRST_RESPONSE, {"question_id": question_id, "responder_id": responder_id, "when": when})
-    _expire(question_id)
+    expire_question(question_id, "first_response_at")
 
 
 #: `record_first_response`'s UPDATE, built once and on the table (every answer runs it; building
@@ -103,7 +103,7 @@ def recompute_first_response(question_id: int) -> None:
     first = db.session.scalar(select(func.min(responses.c.at)))
     db.session.execute(update(Question).where(Question.id == question_id).values(first_response_at=first),
                        execution_options={"synchronize_session": False})
-    _expire(question_id)
+    expire_question(question_id, "first_response_at")
 
 
 def answer_responds(event: AnswerPosted) -> None:
@@ -131,13 +131,6 @@ def response_shown_or_hidden(event: PostHidden | PostRestored) -> None:
     """Subscriber: an answer or comment that appears or disappears may be the first response."""
     if event.post_type != "question" and event.question_id is not None:
         recompute_first_response(event.question_id)
-
-
-def _expire(question_id: int) -> None:
-    # Only a question this session holds needs its copy refreshed (get() would load one).
-    question = db.session.identity_map.get(db.session.identity_key(Question, question_id))
-    if question is not None:
-        db.session.expire(question, ["first_response_at"])
 
 
 # --------------------------------------------------------------------------- playbooks
