@@ -85,6 +85,7 @@ def init_app(app: Flask) -> None:
         return
     _wired = True
     notifications.init_app()
+    badges.init_app()
 
     subscribe(QuestionAsked, links.record_body_links)
     subscribe(QuestionAsked, mentions.record_body_mentions)

@@ -150,7 +150,9 @@ def _on_execute(state: ORMExecuteState) -> Result[Any] | None:
         # Every row the statement can touch has these key values: run it and read its rowcount
         # instead of selecting the rows first (one statement instead of two; the same keys).
         result = state.invoke_statement()
-        if getattr(result, "rowcount", 1):
+        # With RETURNING (touch_question's) SQLite counts the rows only once they are fetched,
+        # which is the caller's to do: bump then, as an UPDATE that matched nothing costs a hit.
+        if getattr(result, "returns_rows", False) or getattr(result, "rowcount", 1):
             note(state.session, keys_for_row(table, pinned))
         return result
     # The statement's named parameters, if any, are the select's too.

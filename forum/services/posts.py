@@ -8,6 +8,7 @@ from typing import cast
 
 from flask import current_app
 from sqlalchemy import Integer, Table, bindparam, case, func, select, update
+from sqlalchemy.orm import SessionTransaction
 
 from ..extensions import db
 from ..markup import RENDER_VERSION, Rendered
@@ -90,10 +91,48 @@ def touch_question(question_id: int, when: datetime | None = None, answers_delta
     """Move a question's last activity forward and its answer count, atomically in SQL.
 
     Two requests writing at once each add their own delta and neither moves the time back,
-    so the counters stay right without locking the row in Python.
+    so the counters stay right without locking the row in Python. The UPDATE also returns
+    the question's first response time, read under the row lock it now holds until the
+    transaction ends (`first_response_known`).
     """
-    db.session.execute(_TOUCH, {"question_id": question_id, "when": when or utcnow(), "delta": answers_delta})
+    row = db.session.execute(_TOUCH, {"question_id": question_id, "when": when or utcnow(),
+                                      "delta": answers_delta}).first()
+    if row is not None:
+        held = _transaction()
+        found: tuple[SessionTransaction | None, dict[int, datetime | None]] | None = db.session.info.get(_RESPONDED)
+        if found is None or found[0] is not held:
+            db.session.info[_RESPONDED] = found = (held, {})
+        found[1][question_id] = row[0]
     expire_question(question_id, "last_activity_at", "answer_count")
+
+
+def first_response_known(question_id: int) -> bool:
+    """True when this transaction holds the question's row (`touch_question` updated it) and
+    the row already had a first response: nobody can change that before this transaction
+    ends, so recording a response is a no-op and its UPDATE can be skipped. False whenever
+    that is not certain (not touched, touched in another transaction or savepoint)."""
+    found = db.session.info.get(_RESPONDED)
+    held = _transaction()
+    return (found is not None and found[0] is held and held is not None and held.is_active
+            and found[1].get(question_id) is not None)
+
+
+def forget_first_response(question_id: int) -> None:
+    """The question's first response time was set in SQL (recomputed): what `touch_question`
+    read of it no longer holds."""
+    found = db.session.info.get(_RESPONDED)
+    if found is not None:
+        found[1].pop(question_id, None)
+
+
+def _transaction() -> SessionTransaction | None:
+    """The innermost transaction: a savepoint rolled back releases the row locks taken in it."""
+    session = db.session()
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+#: session.info: (the transaction, {question id: its first_response_at}) as `touch_question` read them.
+_RESPONDED = "forum.posts.first_response"
 
 
 def expire_question(question_id: int, *attributes: str) -> None:
@@ -112,7 +151,8 @@ _WHEN = bindparam("when", type_=_QUESTIONS.c.last_activity_at.type)
 _TOUCH = (update(_QUESTIONS).where(_QUESTIONS.c.id == bindparam("question_id"))
           .values(last_activity_at=case((_QUESTIONS.c.last_activity_at < _WHEN, _WHEN),
                                         else_=_QUESTIONS.c.last_activity_at),
-                  answer_count=_QUESTIONS.c.answer_count + bindparam("delta", type_=Integer)))
+                  answer_count=_QUESTIONS.c.answer_count + bindparam("delta", type_=Integer))
+          .returning(_QUESTIONS.c.first_response_at))
 
 
 def move_tag_counts(tag_ids: list[int], delta: int) -> None:

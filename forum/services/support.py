@@ -42,7 +42,7 @@ from .audit import log_action
 from .errors import FieldError
 from .pagination import Page, paginate
 from .permissions import require
-from .posts import expire_question, without_nul
+from .posts import expire_question, first_response_known, forget_first_response, without_nul
 
 TYPE_LABELS = {"question": "Question", "problem": "Problem", "complaint": "Complaint",
                "feature": "Feature request", "outage": "Outage"}
@@ -67,8 +67,12 @@ UNTRIAGED = ("question", "normal")
 def record_first_response(question_id: int, responder_id: int, when: datetime) -> None:
     """Mark the question as responded to, unless it already was or the responder is the asker.
 
-    One conditional UPDATE, so two responses at once cannot move the time.
+    One conditional UPDATE, so two responses at once cannot move the time; none when this
+    transaction already holds the question's row and saw a first response there (an answer or
+    comment touched the question first: `posts.first_response_known`).
     """
+    if first_response_known(question_id):
+        return
     db.session.execute(_FIRST_RESPONSE, {"question_id": question_id, "responder_id": responder_id, "when": when})
     expire_question(question_id, "first_response_at")
 
@@ -103,6 +107,7 @@ def recompute_first_response(question_id: int) -> None:
     first = db.session.scalar(select(func.min(responses.c.at)))
     db.session.execute(update(Question).where(Question.id == question_id).values(first_response_at=first),
                        execution_options={"synchronize_session": False})
+    forget_first_response(question_id)
     expire_question(question_id, "first_response_at")
 
 

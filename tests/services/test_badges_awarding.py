@@ -21,6 +21,7 @@ def test_two_workers_awarding_the_same_badge_at_once_write_one_row_and_one_notif
     answer = make_answer(make_question(), author=helper)
     db.session.execute(delete(UserBadge))  # as if the answer had been posted before badges existed
     db.session.commit()
+    awards.forget_known()  # ... and in another process, which never saw the award
     answer_id = answer.id
     # Both workers must have found the badge missing before either inserts: the unique
     # constraint, not the check, is what has to stop the second award.
@@ -137,4 +138,41 @@ def test_a_routine_vote_costs_one_badge_query_however_active_the_author(
         votes.cast_vote(voter, "answer", a.id, 1)  # score 2: no badge can be crossed
     db.session.commit()  # (which then writes the question's search document, its tags included)
     badge_queries = [s for s in qc.statements if "user_badges" in s or "question_tags" in s]
-    assert len(badge_queries) == 1, badge_queries  # what the voter holds; the supporter badge is
+    # The voter's Supporter badge was awarded in this process: known held, nothing to ask.
+    assert badge_queries == []
+    awards.forget_known()  # a process that never saw it asks once: what the voter holds
+    votes.cast_vote(voter, "answer", a.id, 0)
+    db.session.commit()
+    with count_queries() as qc:
+        votes.cast_vote(voter, "answer", a.id, 1)
+    db.session.commit()
+    badge_queries = [s for s in qc.statements if "user_badges" in s or "question_tags" in s]
+    assert len(badge_queries) == 1, badge_queries
+
+
+def test_an_answer_asks_for_its_authors_badges_only_until_they_are_known_to_hold_them(
+        make_user, make_question, count_queries) -> None:
+    """A badge is never taken away, so once Helper is committed the author's later answers run
+    no badge query; an award that rolled back is not believed, and is awarded on the next answer."""
+    from forum.services import answers
+
+    author, question = make_user(), make_question()
+    answers.post_answer(author, question, "Hold the reset button for ten seconds.")
+    db.session.rollback()  # the Helper badge went with it
+    assert "helper" not in data.keys(author)
+    with count_queries() as first:
+        answers.post_answer(author, question, "Then pair it again from the app.")
+    db.session.commit()
+    assert "helper" in data.keys(author)
+    assert [s for s in first.statements if "user_badges" in s], "the first answer looks the badges up"
+    with count_queries() as later:
+        answers.post_answer(author, make_question(), "Same fix here: reset, then pair.")
+    db.session.commit()
+    assert not [s for s in later.statements if "user_badges" in s]
+    # A new process knows nothing yet: it asks once more, and finds the badge held.
+    awards.forget_known()
+    with count_queries() as fresh:
+        answers.post_answer(author, make_question(), "A third answer.")
+    db.session.commit()
+    assert len([s for s in fresh.statements if "user_badges" in s]) == 1
+    assert data.held(author) == {(author.id, "helper", "")}

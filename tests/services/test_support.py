@@ -60,6 +60,58 @@ def test_first_answer_or_comment_by_someone_else_sets_it_once(make_user, make_qu
     assert _first(q) == first
 
 
+def test_a_later_response_skips_the_first_response_update_and_stays_right(
+        make_user, make_question, make_answer, count_queries) -> None:
+    """The answer's own touch of the question read its first response under the row lock it
+    holds until commit: an answered question is not asked again, an unanswered one is."""
+    q = make_question()
+
+    def first_response_updates(run) -> int:
+        with count_queries() as qc:
+            run()
+        db.session.commit()
+        return len([s for s in qc.statements if s.lstrip().upper().startswith("UPDATE")
+                    and "first_response_at=" in s.replace(" ", "")])
+
+    assert first_response_updates(lambda: answers.post_answer(make_user(), q, "Reset the hub first.")) == 1
+    first = _first(q)
+    assert first is not None
+    assert first_response_updates(lambda: answers.post_answer(make_user(), q, "Then pair it again.")) == 0
+    assert first_response_updates(lambda: comments.add_comment(make_user(), q, "Worked for me.")) == 0
+    assert _first(q) == first
+
+
+def test_a_response_after_a_rolled_back_savepoint_or_a_recompute_is_still_recorded(
+        make_user, make_question, make_answer) -> None:
+    q = make_question()
+    a = make_answer(q)
+    assert _first(q) == a.created_at
+    # The deletion recomputes the first response (none left) in the same transaction as the
+    # comment after it: what the answer's touch read no longer holds, and the comment counts.
+    answers.delete_answer(a.author, a)
+    c = comments.add_comment(make_user(), q, "Is this still broken?")
+    db.session.commit()
+    assert _first(q) == c.created_at
+    # The same with a response recorded without a touch of its own after the recompute.
+    q3, agent = make_question(), make_user()
+    a3 = make_answer(q3)
+    answers.delete_answer(a3.author, a3)
+    when = utcnow()
+    support.record_first_response(q3.id, agent.id, when)
+    db.session.commit()
+    assert _first(q3) == when
+    # A savepoint that touched the question and rolled back released its row lock: its reading
+    # is not trusted by the outer transaction.
+    q2 = make_question()
+    with db.session.begin_nested() as nested:
+        comments.add_comment(q2.author, q2, "Still waiting.")  # the asker: no response, but a touch
+        nested.rollback()
+    db.session.execute(update(Question).where(Question.id == q2.id).values(first_response_at=None))
+    c2 = comments.add_comment(make_user(), q2, "Try the reset.")
+    db.session.commit()
+    assert _first(q2) == c2.created_at
+
+
 def test_deleting_or_hiding_the_response_puts_the_question_back(make_user, make_question, make_answer) -> None:
     q = make_question()
     a = make_answer(q)

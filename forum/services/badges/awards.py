@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
+from ...database import after_real_commit
 from ...events import (
     AnswerAccepted,
     AnswerPosted,
@@ -35,7 +38,17 @@ from .catalogue import BADGES, BY_KEY, EVENTS, Badge
 
 # What one event asks to evaluate: a badge, the members concerned, the tags (tag badges only).
 Target = tuple[Badge, list[int], list[str] | None]
+Held = tuple[int, str, str]  # (member, badge key, tag; "" for a badge that is not per tag)
 INSERT_CHUNK = 500
+#: session.info: the badges this transaction found held or awarded; known for good once it commits.
+SEEN = "forum.badges.seen"
+#: app.extensions: the badges members are known to hold, ``Held -> None`` (a dict keeps the
+#: order they were learnt in, so the oldest go first past KNOWN_LIMIT). A badge is never
+#: taken away, so once a row is committed the answer stays yes: every answer asks whether its
+#: author holds Helper, and after their first answer it is always yes. Kept per app (one
+#: database), filled only after the real commit, so a rolled-back award is never believed.
+KNOWN = "forum.badges.known"
+KNOWN_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -96,9 +109,13 @@ def on_event(event: str, *, post: Post | None = None, user: User | None = None,
     targets = _targets(event, post, user, value, delta)
     if not targets:
         return []
+    known = _known()
+    if all(tags is None and all((u, b.key, "") in known for u in users) for b, users, tags in targets):
+        return []  # every member already holds every badge: no query
     members = {u for _, users, _ in targets for u in users}
-    held = {tuple(r) for r in db.session.execute(_HELD, {"members": sorted(members),
-                                                         "badges": sorted({b.key for b, _, _ in targets})})}
+    held: set[Held] = {(r[0], r[1], r[2]) for r in db.session.execute(
+        _HELD, {"members": sorted(members), "badges": sorted({b.key for b, _, _ in targets})})}
+    _seen(held)
     found: list[tuple[Badge, int, str, int | None]] = []
     for badge, users, tags in targets:
         if tags is not None:
@@ -115,6 +132,36 @@ def on_event(event: str, *, post: Post | None = None, user: User | None = None,
 #: The badges of ``badges`` that ``members`` hold already; built once (every answer asks).
 _HELD = select(UserBadge.user_id, UserBadge.badge, UserBadge.tag).where(
     UserBadge.user_id.in_(bindparam("members", expanding=True)), UserBadge.badge.in_(bindparam("badges", expanding=True)))
+
+
+def _known() -> dict[Held, None]:
+    known: dict[Held, None] = current_app.extensions.setdefault(KNOWN, {})
+    return known
+
+
+def _seen(rows: Iterable[Held]) -> None:
+    db.session.info.setdefault(SEEN, set()).update(rows)
+
+
+def _remember(session: Session) -> None:
+    """After the real commit: what the transaction saw held is held for good."""
+    seen: set[Held] | None = session.info.pop(SEEN, None)
+    if not seen:
+        return
+    known = _known()
+    known.update(dict.fromkeys(seen))
+    while len(known) > KNOWN_LIMIT:
+        del known[next(iter(known))]
+
+
+def forget_known() -> None:
+    """Forget what this process learnt (in an app context): as a new process would start."""
+    _known().clear()
+
+
+def init_app() -> None:
+    """Learn the badges a transaction saw once it really commits; a rollback forgets them."""
+    after_real_commit("badges", None, _remember, (SEEN,))
 
 
 def _evaluate(badge: Badge, users: Sequence[int] | None, tags: Sequence[str] | None) -> list[tuple[Badge, int, str, int | None]]:
@@ -159,6 +206,7 @@ def _insert(found: Iterable[tuple[Badge, int, str, int | None]], *, notify: bool
             .returning(table.c.user_id, table.c.badge, table.c.tag)
         ).all()
         awards += [Award(u, BY_KEY[k], t) for u, k, t in rows]
+    _seen((a.user_id, a.badge.key, a.tag) for a in awards)
     for award in awards:
         publish(BadgeAwarded(user_id=award.user_id, badge=award.badge.key, tag=award.tag, announce=notify))
     return awards
