@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +33,8 @@ from .extensions import db
 from .services.errors import ServiceError
 
 log = logging.getLogger(__name__)
+#: Query vectors each app remembers (`query_vector`): 384 float32 each, 1.5 KiB, so 1.5 MiB in all.
+QUERY_VECTORS = 1_024
 
 
 class IndexHandle:
@@ -67,6 +70,8 @@ class IndexHandle:
         self._vectors: VectorStore | None = None
         self._encoder_failed = False
         self._remote: dict[bool, RemoteEncoder] = {}
+        self._query_vectors: OrderedDict[str, Any] = OrderedDict()  # text -> its row, least recent first
+        self._query_lock = threading.Lock()
         if self.service is not None:
             self._client(bulk=False)  # a malformed address fails at start-up, not on the first search
 
@@ -110,6 +115,29 @@ class IndexHandle:
             self._encoder_failed = True
             log.exception("embedding model not loaded: related questions and similar titles use BM25F alone")
             return None
+
+    def query_vector(self, encoder: SentenceEncoder, text: str) -> list[float]:
+        """``text``'s vector from ``encoder`` (this handle's own), remembered for the next asker.
+
+        A text's vector never changes for one model, and on a bad day many people type the
+        same title into the ask form ("hub offline"), each pause asking for similar questions:
+        the model ran once per request (50 ms of CPU on a slow day). The QUERY_VECTORS most
+        recently asked are kept; a failed encode is not.
+
+        Raises what ``encoder.encode`` raises (`EncoderUnavailable` when the encoding service fails).
+        """
+        with self._query_lock:
+            row = self._query_vectors.get(text)
+            if row is not None:
+                self._query_vectors.move_to_end(text)
+        if row is None:
+            row = encoder.encode([text])[0]
+            with self._query_lock:
+                self._query_vectors[text] = row
+                while len(self._query_vectors) > QUERY_VECTORS:
+                    self._query_vectors.popitem(last=False)
+        vector: list[float] = row.tolist()
+        return vector
 
     def _client(self, bulk: bool) -> RemoteEncoder:
         client = self._remote.get(bulk)
@@ -190,6 +218,11 @@ def meaning(bulk: bool = False) -> tuple[SentenceEncoder, VectorStore] | None:
     handle = get_handle()
     encoder = handle.encoder(bulk)
     return (encoder, handle.vectors) if encoder is not None else None
+
+
+def query_vector(encoder: SentenceEncoder, text: str) -> list[float]:
+    """`IndexHandle.query_vector` of this app. Raises what ``encoder.encode`` raises."""
+    return get_handle().query_vector(encoder, text)
 
 
 def get_index() -> SearchBackend:

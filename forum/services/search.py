@@ -22,6 +22,7 @@ from search.vectors import rerank
 from ..extensions import db
 from ..models import Article, Question
 from ..search_index import meaning, reading
+from ..search_index import query_vector as remembered_vector
 
 SORTS = ("relevance", "newest", "votes")
 KINDS = ("question", "article")
@@ -115,7 +116,7 @@ def _by_meaning(res: SearchResults) -> list[Hit]:
         return res.hits
     encoder, vectors = found
     try:
-        vector = encoder.encode([semantic.query_text(" ".join(res.parsed.words())[:300])])[0].tolist()
+        vector = remembered_vector(encoder, semantic.query_text(" ".join(res.parsed.words())[:300]))
         return rerank(res.hits, vector, vectors, semantic.TITLE_WEIGHTS)
     except EncoderUnavailable:  # the client logged the outage once; every query meanwhile goes without meaning
         return res.hits
@@ -186,7 +187,7 @@ def similar_questions(viewer: Any, title: str, *, body: str = "", exclude: Quest
         encoder, vectors = found
         try:
             if query_vector is None:
-                query_vector = encoder.encode([semantic.query_text(title[:300], body[:2000])])[0].tolist()
+                query_vector = remembered_vector(encoder, semantic.query_text(title[:300], body[:2000]))
             hits = rerank(hits, query_vector, vectors, semantic.FULL_WEIGHTS if body else semantic.TITLE_WEIGHTS)
         except EncoderUnavailable:  # the client logged the outage once; BM25F's order meanwhile
             pass

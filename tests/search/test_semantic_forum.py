@@ -197,3 +197,57 @@ def test_with_redis_the_mail_and_the_vectors_of_a_commit_are_queued_in_one_round
     finally:
         queue.empty()
         queue.connection.close()
+
+
+def test_a_title_typed_again_is_encoded_once(app, make_user, make_question, monkeypatch) -> None:
+    """Many people type the same title into the ask form on a bad day: its vector is remembered
+    (per app, the QUERY_VECTORS most recent), so the model runs once for it; another title, or
+    the same one after a failed encode, runs it again."""
+    import numpy as np
+
+    from forum import search_index
+    from search.encoding_service import EncoderUnavailable
+
+    _meaning_on(app)
+    author = make_user()
+    for title in ("Hub offline after the update", "Hub offline since this morning", "Hub keeps going offline"):
+        make_question(author=author, title=title, body="The hub shows offline in the app.")
+    db.session.commit()
+    semantic_sync.flush()
+    encoder = get_handle(app).encoder()
+    assert encoder is not None
+    real = encoder.encode
+    calls: list[list[str]] = []
+
+    def counted(texts: Any) -> Any:
+        calls.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(encoder, "encode", counted)
+    first = [q.id for q in search.similar_questions(None, "hub offline after update")]
+    again = [q.id for q in search.similar_questions(None, "hub offline after update")]
+    assert first == again and len(first) == 3
+    assert len(calls) == 1
+    search.similar_questions(None, "hub offline since morning")
+    assert len(calls) == 2
+
+    # A failed encode is not remembered; the bound drops the least recently asked first.
+    handle = get_handle(app)
+
+    class Failing:
+        def encode(self, texts: Any) -> Any:
+            raise EncoderUnavailable("down")
+
+    with pytest.raises(EncoderUnavailable):
+        handle.query_vector(Failing(), "never seen")  # type: ignore[arg-type]
+    rows: list[str] = []
+
+    class Counting:
+        def encode(self, texts: Any) -> Any:
+            rows.extend(texts)
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    monkeypatch.setattr(search_index, "QUERY_VECTORS", 2)
+    for text in ("a", "b", "a", "c", "a", "b", "never seen"):
+        assert handle.query_vector(Counting(), text) == [1.0] * 4  # type: ignore[arg-type]
+    assert rows == ["a", "b", "c", "b", "never seen"]  # "b" was the least recent when "c" came

@@ -19,7 +19,8 @@ from tests.support import IN_CI
 REPO = Path(__file__).resolve().parents[2]
 ROWS = (
     "hello-world", "question page, anonymous", "question page, signed in", "home", "list (", "tag page (",
-    "search, rare word", "search, frequent word", "similar-as-you-type", "post an answer",
+    "search, rare word", "search, frequent word", "similar-as-you-type", "similar-as-you-type, a new title",
+    "post an answer",
 )
 
 pytestmark = pytest.mark.slow

@@ -65,6 +65,14 @@ def test_post_script_carries_cookie_token_and_targets(tmp_path: Path) -> None:
     assert 'wrk.format("POST", "/questions/" .. qid .. "/answers"' in text
 
 
+def test_typing_script_sends_a_title_nobody_typed_before_each_time(tmp_path: Path) -> None:
+    script = wrk.typing_script(tmp_path / "typing.lua", url_path="/search/similar?title=hub+offline")
+    text = script.read_text()
+    assert 'local base = "/search/similar?title=hub+offline"' in text
+    # A word of its own on every request: the salt (per wrk thread) and the request's number.
+    assert 'wrk.format("GET", base .. "+t" .. salt .. "x" .. n)' in text and "n = n + 1" in text
+
+
 @pytest.fixture(scope="module")
 def small_forum(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
     work = tmp_path_factory.mktemp("bench")
