@@ -33,7 +33,8 @@ from .extensions import db
 from .services.errors import ServiceError
 
 log = logging.getLogger(__name__)
-#: Query vectors each app remembers (`query_vector`): 384 float32 each, 1.5 KiB, so 1.5 MiB in all.
+#: Query vectors each app remembers (`query_vector`): 384 float32 each (1.5 KiB), 1.5 MiB in all,
+#: plus their texts (a typed title; on the ask page a title and at most 2,000 characters of body).
 QUERY_VECTORS = 1_024
 
 
